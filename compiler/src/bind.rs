@@ -1,0 +1,73 @@
+//! Binding: one set of parameter values applied to a plan. Computes every scalar node once
+//! (parameter-invariant work is hoisted out of the per-bar loops this way), resolves each window
+//! length to an integer, and computes every node's static warm-up (SEMANTICS.md §2).
+
+use crate::ops;
+use crate::plan::{Node, Op, Plan, ScanOp};
+use crate::types::Shape;
+use strat_grammar::Diag;
+
+/// A plan bound to parameter values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    /// The value of every scalar node (NaN for series nodes), indexed by node.
+    pub scalars: Vec<f64>,
+    /// The integer length / lag of every window node (0 for other nodes), indexed by node.
+    pub lengths: Vec<usize>,
+    /// The static warm-up of every node: the first row at which all of its inputs are defined.
+    pub warmup: Vec<usize>,
+}
+
+impl Binding {
+    /// The warm-up of `n`.
+    pub fn warmup_of(&self, n: Node) -> usize {
+        self.warmup[n.index()]
+    }
+}
+
+/// Binds `params` (one value per declared param, in declaration order) to `plan`.
+///
+/// Errors: a window length or lag that is not a whole number within range, reported at the
+/// source span of the window call (`strat::value::bad_window`).
+pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
+    let n = plan.nodes.len();
+    let mut scalars = vec![f64::NAN; n];
+    let mut lengths = vec![0usize; n];
+    let mut warmup = vec![0usize; n];
+    for (i, nd) in plan.nodes.iter().enumerate() {
+        if nd.shape == Shape::Scalar {
+            scalars[i] = match nd.op {
+                Op::Const(v) => v,
+                Op::Param(p) => params.get(p as usize).copied().unwrap_or(f64::NAN),
+                Op::Unary(o, x) => ops::unary(o, scalars[x.index()]),
+                Op::Binary(o, a, b) => ops::binary(o, scalars[a.index()], scalars[b.index()]),
+                Op::Select(c, a, b) => ops::select(scalars[c.index()], scalars[a.index()], scalars[b.index()]),
+                _ => f64::NAN,
+            };
+        }
+        warmup[i] = match nd.op {
+            Op::Input(_) | Op::Param(_) | Op::Const(_) => 0,
+            Op::Unary(_, x) => warmup[x.index()],
+            Op::Binary(_, a, b) => warmup[a.index()].max(warmup[b.index()]),
+            Op::Select(c, a, b) => warmup[c.index()].max(warmup[a.index()]).max(warmup[b.index()]),
+            Op::Scan(ScanOp::Drawdown | ScanOp::Cumsum | ScanOp::Cumprod, x) => warmup[x.index()],
+            Op::Window(op, x, len) => {
+                let v = scalars[len.index()];
+                let min = op.min_length();
+                if !(v.fract() == 0.0 && v >= min as f64 && v <= 1e9) {
+                    return Err(Diag::error(
+                        "strat::value::bad_window",
+                        format!("a window length or lag must be a whole number >= {min}, got {v}"),
+                        nd.span,
+                        "in this call",
+                    )
+                    .with_help("set the parameter to a whole number of bars"));
+                }
+                let k = v as usize;
+                lengths[i] = k;
+                warmup[x.index()].saturating_add(op.warmup(k))
+            }
+        };
+    }
+    Ok(Binding { scalars, lengths, warmup })
+}

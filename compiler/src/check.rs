@@ -1,0 +1,794 @@
+//! `ast_to_hir`: name resolution and type checking. Reports every semantic error of the file at
+//! once; an expression that fails to check yields `None` so later uses of it do not cascade into
+//! follow-up errors.
+
+use crate::builtins::{self, Arg, Builtin, PRELUDE};
+use crate::hir::*;
+use crate::suggest::did_you_mean;
+use crate::types::{Elem, Kind, Qual, Type};
+use std::collections::HashMap;
+use strat_grammar::ast::*;
+use strat_grammar::{Diag, Span};
+
+/// What a top-level name refers to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Decl {
+    Data(usize),
+    Param(usize),
+    Let(usize),
+    Regime(usize),
+}
+
+/// Resolves and type-checks `program`. `default_name` names the strategy when the file has no
+/// `strategy` statement; `columns_of(path)` returns the column names of a data file (after
+/// `date`) or a message saying why it cannot be read. Returns the HIR when there is no error, and
+/// every diagnostic (errors and warnings).
+pub fn ast_to_hir(
+    program: &Program,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+) -> (Option<Hir>, Vec<Diag>) {
+    let mut cx = Checker {
+        diags: vec![],
+        decls: HashMap::new(),
+        decl_order: HashMap::new(),
+        data: vec![],
+        broken_sources: vec![],
+        params: vec![],
+        param_used: vec![],
+        regimes: vec![],
+        lets: vec![],
+        let_types: vec![],
+        let_used: vec![],
+        arm_names: HashMap::new(),
+        current_stmt: 0,
+    };
+    cx.collect(program);
+    let mut name: Option<String> = None;
+    let mut hold: Option<(ColumnRef, HExpr)> = None;
+    let mut hold_span: Option<Span> = None;
+    let mut hold_failed = false;
+    let mut benchmark: Option<(ColumnRef, Span)> = None;
+    let mut cost: Option<(f64, Span)> = None;
+    let mut annualize: Option<(f64, Span)> = None;
+    let mut reports: Vec<ReportDecl> = vec![];
+
+    for (i, stmt) in program.stmts.iter().enumerate() {
+        cx.current_stmt = i;
+        match &stmt.kind {
+            StmtKind::Strategy { name: n } => {
+                if name.is_some() {
+                    cx.err(Diag::error("strat::stmt::duplicate", "a second `strategy` statement", stmt.span, "already named above")
+                        .with_help("a file declares one strategy; remove this line"));
+                } else {
+                    name = Some(n.name.clone());
+                }
+            }
+            StmtKind::Data { name: n, format, path, path_span } => {
+                if format.name != "csv" {
+                    let mut d = Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", format.name), format.span, "not a data format");
+                    d = d.with_help(match did_you_mean(&format.name, ["csv"]) {
+                        Some(s) => format!("did you mean `{s}`? v0 reads `csv(\"path\")`"),
+                        None => "v0 reads `csv(\"path\")`".to_string(),
+                    });
+                    cx.err(d);
+                }
+                let columns = match columns_of(path) {
+                    Ok(c) => {
+                        cx.broken_sources.push(false);
+                        c
+                    }
+                    Err(msg) => {
+                        cx.err(Diag::error("strat::data::unreadable", format!("cannot read data source `{}`", n.name), *path_span, msg)
+                            .with_help("paths are relative to the .strat file's folder"));
+                        cx.broken_sources.push(true);
+                        vec![]
+                    }
+                };
+                cx.data.push(DataSource { name: n.name.clone(), path: path.clone(), path_span: *path_span, columns });
+            }
+            StmtKind::Param { name: n, value } => {
+                cx.params.push(ParamDecl { name: n.name.clone(), default: value.value, text: value.text.clone(), span: stmt.span });
+                cx.param_used.push(false);
+            }
+            StmtKind::Let { name: n, value } => {
+                let h = cx.expr(value);
+                cx.let_types.push(h.as_ref().map(|h| h.ty));
+                cx.let_used.push(false);
+                let placeholder = HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span: value.span };
+                cx.lets.push(LetDecl { name: n.name.clone(), value: h.unwrap_or(placeholder), span: stmt.span });
+            }
+            StmtKind::Regime { name: n, arms } => {
+                let r = cx.regimes.len();
+                let decl = cx.regime(r, n, arms, stmt.span);
+                cx.regimes.push(decl);
+            }
+            StmtKind::Hold { target, weight } => {
+                if let Some(prev) = hold_span {
+                    cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
+                        .with_label(prev, "first hold")
+                        .with_help("v0 holds one series; combine weights in one expression"));
+                    continue;
+                }
+                hold_span = Some(stmt.span);
+                let t = cx.price_column(target, "hold");
+                let w = cx.expr(weight);
+                let w = w.and_then(|w| cx.expect_num(w, "a weight", "a weight is a number: the fraction of equity held"));
+                match (t, w) {
+                    (Some(t), Some(w)) => hold = Some((t, w)),
+                    _ => hold_failed = true,
+                }
+            }
+            StmtKind::Cost { rate } => {
+                if cost.is_some() {
+                    cx.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", stmt.span, "second cost")
+                        .with_help("declare the cost once"));
+                    continue;
+                }
+                if rate.unit == Unit::None {
+                    cx.err(Diag::error("strat::unit::missing", "a cost needs a unit", rate.span, "bps or %?")
+                        .with_help(format!("write `cost {}bps` (basis points of traded value) or `cost {}%`", rate.text, rate.text)));
+                } else if rate.value < 0.0 {
+                    cx.err(Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
+                        .with_help("costs are charged on turnover: write a rate >= 0"));
+                } else {
+                    cost = Some((rate.value, stmt.span));
+                }
+            }
+            StmtKind::Annualize { periods } => {
+                if annualize.is_some() {
+                    cx.err(Diag::error("strat::stmt::duplicate", "a second `annualize` statement", stmt.span, "second annualize")
+                        .with_help("declare the periods per year once"));
+                } else if periods.unit != Unit::None {
+                    cx.err(Diag::error("strat::unit::unexpected", "`annualize` takes a plain count of periods per year", periods.span, "no unit here")
+                        .with_help("e.g. `annualize 252` for trading days, `annualize 365` for calendar days"));
+                } else if !(periods.value >= 1.0) {
+                    cx.err(Diag::error("strat::value::bad_annualize", "periods per year must be at least 1", periods.span, "too small")
+                        .with_help("e.g. `annualize 252`"));
+                } else {
+                    annualize = Some((periods.value, stmt.span));
+                }
+            }
+            StmtKind::Benchmark { target } => {
+                if benchmark.is_some() {
+                    cx.err(Diag::error("strat::stmt::duplicate", "a second `benchmark` statement", stmt.span, "second benchmark")
+                        .with_help("declare one benchmark"));
+                    continue;
+                }
+                if let Some(c) = cx.price_column(target, "benchmark") {
+                    benchmark = Some((c, stmt.span));
+                }
+            }
+            StmtKind::Report { name: n, value } => {
+                if let Some(prev) = reports.iter().find(|r| r.name == n.name) {
+                    let prev = prev.span;
+                    cx.err(Diag::error("strat::name::duplicate", format!("report `{}` is declared twice", n.name), n.span, "second declaration")
+                        .with_label(prev, "first declaration")
+                        .with_help("give each report its own name"));
+                    continue;
+                }
+                if let Some(h) = cx.expr(value) {
+                    if matches!(h.ty.elem, Elem::Regime(_)) {
+                        cx.err(Diag::error("strat::type::mismatch", "a report averages a number or a bool", value.span, "a regime value")
+                            .with_help("report a condition instead, e.g. `state == BULL`"));
+                    } else {
+                        reports.push(ReportDecl { name: n.name.clone(), value: h, span: stmt.span });
+                    }
+                }
+            }
+        }
+    }
+
+    if hold.is_none() && hold_span.is_none() && !hold_failed {
+        let span = program.stmts.first().map(|s| s.span).unwrap_or_default();
+        cx.err(Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
+            .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"));
+    }
+    cx.lint_unused();
+    let has_error = cx.diags.iter().any(|d| d.is_error());
+    let hir = match (has_error, hold) {
+        (false, Some((hold_target, hold_weight))) => Some(Hir {
+            name: name.unwrap_or_else(|| default_name.to_string()),
+            data: cx.data,
+            params: cx.params,
+            regimes: cx.regimes,
+            lets: cx.lets,
+            hold_target,
+            hold_weight,
+            benchmark: benchmark.map(|b| b.0),
+            cost_rate: cost.map(|c| c.0).unwrap_or(0.0),
+            annualize: annualize.map(|a| a.0).unwrap_or(252.0),
+            reports,
+        }),
+        _ => None,
+    };
+    (hir, cx.diags)
+}
+
+struct Checker {
+    diags: Vec<Diag>,
+    decls: HashMap<String, (Decl, Span)>,
+    decl_order: HashMap<String, usize>,
+    data: Vec<DataSource>,
+    broken_sources: Vec<bool>,
+    params: Vec<ParamDecl>,
+    param_used: Vec<bool>,
+    regimes: Vec<RegimeDecl>,
+    lets: Vec<LetDecl>,
+    let_types: Vec<Option<Type>>,
+    let_used: Vec<bool>,
+    arm_names: HashMap<String, Vec<(usize, usize)>>,
+    current_stmt: usize,
+}
+
+fn max_qual(ts: &[Type]) -> Qual {
+    ts.iter().map(|t| t.qual).max().unwrap_or(Qual::Const)
+}
+
+impl Checker {
+    fn err(&mut self, d: Diag) {
+        self.diags.push(d);
+    }
+
+    /// First pass: every declared name, with duplicates reported.
+    fn collect(&mut self, program: &Program) {
+        let mut counts = [0usize; 4];
+        for (i, stmt) in program.stmts.iter().enumerate() {
+            let (ident, kind) = match &stmt.kind {
+                StmtKind::Data { name, .. } => (name, 0),
+                StmtKind::Param { name, .. } => (name, 1),
+                StmtKind::Let { name, .. } => (name, 2),
+                StmtKind::Regime { name, .. } => (name, 3),
+                _ => continue,
+            };
+            let idx = counts[kind];
+            counts[kind] += 1;
+            let decl = match kind {
+                0 => Decl::Data(idx),
+                1 => Decl::Param(idx),
+                2 => Decl::Let(idx),
+                _ => Decl::Regime(idx),
+            };
+            if builtins::lookup(&ident.name).is_some() {
+                self.err(Diag::error("strat::name::shadows_builtin", format!("`{}` is a builtin function", ident.name), ident.span, "this name is taken")
+                    .with_help("choose another name"));
+            }
+            if let Some((_, prev)) = self.decls.get(&ident.name) {
+                let prev = *prev;
+                self.err(Diag::error("strat::name::duplicate", format!("`{}` is declared twice", ident.name), ident.span, "second declaration")
+                    .with_label(prev, "first declaration")
+                    .with_help("names are declared once; rename one of them"));
+                continue;
+            }
+            self.decls.insert(ident.name.clone(), (decl, ident.span));
+            self.decl_order.insert(ident.name.clone(), i);
+            if let StmtKind::Regime { arms, .. } = &stmt.kind {
+                for (a, arm) in arms.iter().enumerate() {
+                    self.arm_names.entry(arm.name.name.clone()).or_default().push((idx, a));
+                }
+            }
+        }
+    }
+
+    fn all_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.decls.keys().cloned().collect();
+        v.extend(self.arm_names.keys().cloned());
+        v.sort();
+        v
+    }
+
+    fn regime(&mut self, r: usize, name: &Ident, arms: &[RegimeArm], span: Span) -> RegimeDecl {
+        let mut names: Vec<String> = vec![];
+        let mut conds = vec![];
+        if arms.is_empty() {
+            self.err(Diag::error("strat::regime::empty", format!("regime `{}` has no arms", name.name), span, "empty regime")
+                .with_help("list arms as `NAME when COND`, ending with `NAME otherwise`"));
+        }
+        for (i, arm) in arms.iter().enumerate() {
+            if let Some(prev) = arms[..i].iter().find(|a| a.name.name == arm.name.name) {
+                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name.name), arm.name.span, "second arm")
+                    .with_label(prev.name.span, "first arm")
+                    .with_help("each arm of a regime needs its own name"));
+            }
+            if self.decls.contains_key(&arm.name.name) {
+                let prev = self.decls[&arm.name.name].1;
+                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` has the name of a declaration", arm.name.name), arm.name.span, "arm name")
+                    .with_label(prev, "declared here")
+                    .with_help("rename the arm or the declaration"));
+            }
+            let last = i + 1 == arms.len();
+            match (&arm.cond, last) {
+                (None, false) => self.err(Diag::error("strat::regime::otherwise_not_last", "`otherwise` must be the last arm", arm.span, "later arms can never match")
+                    .with_help("move this arm to the end")),
+                (Some(_), true) => self.err(Diag::error("strat::regime::no_otherwise", format!("regime `{}` has no `otherwise` arm", name.name), arm.span, "last arm has a condition")
+                    .with_help(format!("every bar needs a regime: end with e.g. `{} otherwise`", arm.name.name))),
+                _ => {}
+            }
+            let cond = arm.cond.as_ref().and_then(|c| {
+                let h = self.expr(c)?;
+                self.expect_bool(h, "a regime condition")
+            });
+            names.push(arm.name.name.clone());
+            conds.push(cond);
+        }
+        let _ = r;
+        RegimeDecl { name: name.name.clone(), arms: names, conds, span }
+    }
+
+    fn expect_num(&mut self, h: HExpr, what: &str, help: &str) -> Option<HExpr> {
+        if h.ty.elem == Elem::Num {
+            return Some(h);
+        }
+        let found = self.type_name(h.ty);
+        let mut d = Diag::error("strat::type::mismatch", format!("{what} must be a number"), h.span, format!("this is {found}"));
+        d = d.with_help(if h.ty.elem == Elem::Bool {
+            format!("{help}; turn a condition into a number with `if COND then 1 else 0`")
+        } else {
+            help.to_string()
+        });
+        self.err(d);
+        None
+    }
+
+    fn expect_bool(&mut self, h: HExpr, what: &str) -> Option<HExpr> {
+        if h.ty.elem == Elem::Bool {
+            return Some(h);
+        }
+        let found = self.type_name(h.ty);
+        self.err(Diag::error("strat::type::mismatch", format!("{what} must be a condition (bool)"), h.span, format!("this is {found}"))
+            .with_help("compare it, e.g. `x > 0`"));
+        None
+    }
+
+    fn type_name(&self, t: Type) -> String {
+        let names: Vec<String> = self.regimes.iter().map(|r| r.name.clone()).collect();
+        let mut names = names;
+        // Regimes being declared are not yet in `self.regimes`; fall back to the declared order.
+        for (n, (d, _)) in &self.decls {
+            if let Decl::Regime(i) = d {
+                if names.len() <= *i {
+                    names.resize(*i + 1, String::new());
+                }
+                names[*i] = n.clone();
+            }
+        }
+        t.display(&names)
+    }
+
+    /// A `hold` / `benchmark` target: a price series that is a data column.
+    fn price_column(&mut self, e: &Expr, what: &str) -> Option<ColumnRef> {
+        let h = self.expr(e)?;
+        let mut cur = &h;
+        loop {
+            match &cur.kind {
+                HKind::Column(c) => return Some(c.clone()),
+                HKind::Let(i) if self.lets[*i].value.ty.kind == Kind::Price => cur = &self.lets[*i].value,
+                _ => break,
+            }
+        }
+        let found = self.type_name(h.ty);
+        self.err(Diag::error("strat::type::not_a_price", format!("`{what}` trades a price series"), e.span, format!("this is {found}"))
+            .with_help(format!("{what} takes a data column of prices, e.g. `{what} mkt.spx`; put the sizing logic in `weight`")));
+        None
+    }
+
+    fn lint_unused(&mut self) {
+        for (i, l) in self.lets.iter().enumerate() {
+            if !self.let_used[i] {
+                self.diags.push(Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.span, "unused let")
+                    .with_help("use it in `hold`, a `report`, or another `let`, or remove it"));
+            }
+        }
+        for (i, p) in self.params.iter().enumerate() {
+            if !self.param_used[i] {
+                self.diags.push(Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.span, "unused param")
+                    .with_help("use it or remove it"));
+            }
+        }
+    }
+
+    fn unknown_name(&mut self, id: &Ident) {
+        if builtins::lookup(&id.name).is_some() {
+            self.err(Diag::error("strat::name::function_as_value", format!("`{}` is a function", id.name), id.span, "not a value")
+                .with_help(format!("call it: {}", builtins::lookup(&id.name).map(|s| s.doc).unwrap_or(""))));
+            return;
+        }
+        let names = self.all_names();
+        let mut d = Diag::error("strat::name::unknown", format!("unknown name `{}`", id.name), id.span, "not declared");
+        d = d.with_help(match did_you_mean(&id.name, names.iter().map(|s| s.as_str())) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "declare it with `let`, `param`, `data` or `regime` before this line".to_string(),
+        });
+        self.err(d);
+    }
+
+    fn name(&mut self, id: &Ident, span: Span) -> Option<HExpr> {
+        let Some(&(decl, dspan)) = self.decls.get(&id.name) else {
+            if let Some(arms) = self.arm_names.get(&id.name).cloned() {
+                if arms.len() == 1 {
+                    let (r, a) = arms[0];
+                    return Some(HExpr { kind: HKind::Const(a as f64), ty: Type { elem: Elem::Regime(r), qual: Qual::Const, kind: Kind::Other }, span });
+                }
+                self.err(Diag::error("strat::name::ambiguous_arm", format!("`{}` is an arm of several regimes", id.name), id.span, "which regime?")
+                    .with_help(format!("compare it with a regime value, e.g. `state == {}`", id.name)));
+                return None;
+            }
+            self.unknown_name(id);
+            return None;
+        };
+        let order = self.decl_order.get(&id.name).copied().unwrap_or(0);
+        if order >= self.current_stmt {
+            let msg = if order == self.current_stmt {
+                format!("`{}` is used in its own definition", id.name)
+            } else {
+                format!("`{}` is used before it is declared", id.name)
+            };
+            self.err(Diag::error("strat::name::use_before_declaration", msg, id.span, "used here")
+                .with_label(dspan, "declared here")
+                .with_help("a name refers only to declarations above it; move the declaration up (there are no recursive definitions: use `x[1]` for the previous bar)"));
+            return None;
+        }
+        match decl {
+            Decl::Data(i) => {
+                let example = self.data.get(i).and_then(|d| d.columns.first().cloned()).unwrap_or_else(|| "close".into());
+                self.err(Diag::error("strat::type::table_as_value", format!("`{}` is a data source, not a series", id.name), id.span, "a table of columns")
+                    .with_help(format!("pick a column, e.g. `{}.{}`", id.name, example)));
+                None
+            }
+            Decl::Param(i) => {
+                self.param_used[i] = true;
+                Some(HExpr { kind: HKind::Param(i), ty: Type::num(Qual::Param), span })
+            }
+            Decl::Let(i) => {
+                self.let_used[i] = true;
+                let ty = self.let_types.get(i).copied().flatten()?;
+                Some(HExpr { kind: HKind::Let(i), ty, span })
+            }
+            Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type { elem: Elem::Regime(r), qual: Qual::Series, kind: Kind::Other }, span }),
+        }
+    }
+
+    fn field(&mut self, base: &Expr, col: &Ident, span: Span) -> Option<HExpr> {
+        let source = match &base.kind {
+            ExprKind::Name(id) => match self.decls.get(&id.name) {
+                Some((Decl::Data(i), _)) => *i,
+                Some(_) => {
+                    self.err(Diag::error("strat::type::no_columns", format!("`{}` has no columns", id.name), base.span, "not a data source")
+                        .with_help("only a `data` source has columns: `mkt.spx`"));
+                    return None;
+                }
+                None => {
+                    self.unknown_name(id);
+                    return None;
+                }
+            },
+            _ => {
+                self.err(Diag::error("strat::type::no_columns", "only a data source has columns", base.span, "not a data source")
+                    .with_help("write `SOURCE.column`, e.g. `mkt.spx`"));
+                return None;
+            }
+        };
+        if self.decl_order.get(&self.data[source].name).copied().unwrap_or(0) >= self.current_stmt {
+            return self.name(&Ident { name: self.data[source].name.clone(), span: base.span }, base.span);
+        }
+        if self.broken_sources.get(source).copied().unwrap_or(true) {
+            return None;
+        }
+        let ds = &self.data[source];
+        if !ds.columns.iter().any(|c| c == &col.name) {
+            let cols = ds.columns.clone();
+            let (name, path) = (ds.name.clone(), ds.path.clone());
+            let mut d = Diag::error("strat::name::unknown_column", format!("`{name}` has no column `{}`", col.name), col.span, format!("not a column of {path}"));
+            d = d.with_help(match did_you_mean(&col.name, cols.iter().map(|s| s.as_str())) {
+                Some(s) => format!("did you mean `{s}`? columns: {}", cols.join(", ")),
+                None => format!("columns of {path}: {}", cols.join(", ")),
+            });
+            self.err(d);
+            return None;
+        }
+        Some(HExpr {
+            kind: HKind::Column(ColumnRef { source, column: col.name.clone() }),
+            ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Price },
+            span,
+        })
+    }
+
+    /// Checks every element of `es`; `None` if any failed (after checking all of them).
+    fn exprs(&mut self, es: &[&Expr]) -> Option<Vec<HExpr>> {
+        let hs: Vec<Option<HExpr>> = es.iter().map(|e| self.expr(e)).collect();
+        hs.into_iter().collect()
+    }
+
+    /// Type-checks one expression.
+    fn expr(&mut self, e: &Expr) -> Option<HExpr> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Number(l) => Some(HExpr { kind: HKind::Const(l.value), ty: Type::num(Qual::Const), span }),
+            ExprKind::Bool(b) => Some(HExpr { kind: HKind::Const(if *b { 1.0 } else { 0.0 }), ty: Type::bool(Qual::Const), span }),
+            ExprKind::Name(id) => self.name(id, span),
+            ExprKind::Field(base, col) => self.field(base, col, span),
+            ExprKind::Index(base, k) => {
+                let b = self.expr(base);
+                let k = self.window_arg(k, 0, "a lag");
+                let (b, k) = (b?, k?);
+                if b.ty.qual != Qual::Series {
+                    self.err(Diag::error("strat::type::expected_series", "only a series has past values", b.span, "not a series")
+                        .with_help("`x[k]` is the value of the series `x` k bars ago"));
+                    return None;
+                }
+                let kind = if b.ty.kind == Kind::Price { Kind::Other } else { b.ty.kind };
+                let ty = Type { kind, ..b.ty };
+                Some(HExpr { kind: HKind::Lag(Box::new(b), Box::new(k)), ty, span })
+            }
+            ExprKind::Call(f, args) => self.call(f, args, span),
+            ExprKind::Unary(op, x) => {
+                let h = self.expr(x)?;
+                let h = match op {
+                    UnOp::Neg => self.expect_num(h, "the operand of `-`", "negate a number")?,
+                    UnOp::Not => self.expect_bool(h, "the operand of `not`")?,
+                };
+                let ty = Type { kind: Kind::Other, ..h.ty };
+                Some(HExpr { kind: HKind::Unary(*op, Box::new(h)), ty, span })
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span),
+            ExprKind::If(c, a, b) => {
+                let hs = self.exprs(&[c, a, b])?;
+                let [c, a, b]: [HExpr; 3] = hs.try_into().ok()?;
+                let c = self.expect_bool(c, "the condition of `if`")?;
+                if a.ty.elem != b.ty.elem {
+                    let (ta, tb) = (self.type_name(a.ty), self.type_name(b.ty));
+                    self.err(Diag::error("strat::type::mismatch", "the branches of `if` have different types", span, "branches differ")
+                        .with_label(a.span, format!("this is {ta}"))
+                        .with_label(b.span, format!("this is {tb}"))
+                        .with_help("both branches must be numbers, both conditions, or both values of one regime"));
+                    return None;
+                }
+                let ty = Type { elem: a.ty.elem, qual: max_qual(&[c.ty, a.ty, b.ty]), kind: Kind::Other };
+                Some(HExpr { kind: HKind::If(Box::new(c), Box::new(a), Box::new(b)), ty, span })
+            }
+            ExprKind::Tiers(x, arms, default) => {
+                let mut all: Vec<&Expr> = vec![x];
+                for a in arms {
+                    all.push(&a.threshold);
+                    all.push(&a.value);
+                }
+                all.push(default);
+                let hs = self.exprs(&all)?;
+                let mut ok = true;
+                let mut checked = vec![];
+                for (i, h) in hs.into_iter().enumerate() {
+                    let what = if i == 0 { "the subject of `tiers`" } else if i % 2 == 1 && i + 1 < all.len() { "a tier threshold" } else { "a tier value" };
+                    match self.expect_num(h, what, "tiers compares a number with thresholds and yields numbers") {
+                        Some(h) => checked.push(h),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                let qual = max_qual(&checked.iter().map(|h| h.ty).collect::<Vec<_>>());
+                let mut it = checked.into_iter();
+                let subject = it.next()?;
+                let mut harms = vec![];
+                for a in arms {
+                    let t = it.next()?;
+                    let v = it.next()?;
+                    harms.push((a.op, t, v));
+                }
+                let d = it.next()?;
+                Some(HExpr { kind: HKind::Tiers(Box::new(subject), harms, Box::new(d)), ty: Type::num(qual), span })
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span) -> Option<HExpr> {
+        // `state == BULL`: resolve a bare arm name against the regime on the other side.
+        if matches!(op, BinOp::Eq | BinOp::Ne) {
+            let (ha, hb) = (self.arm_aware(a, b), self.arm_aware(b, a));
+            let (ha, hb) = (ha?, hb?);
+            if let (Elem::Regime(ra), Elem::Regime(rb)) = (ha.ty.elem, hb.ty.elem) {
+                if ra != rb {
+                    let (ta, tb) = (self.type_name(ha.ty), self.type_name(hb.ty));
+                    self.err(Diag::error("strat::type::mismatch", "comparing values of two different regimes", span, "never equal")
+                        .with_label(ha.span, ta).with_label(hb.span, tb)
+                        .with_help("compare a regime with one of its own arms"));
+                    return None;
+                }
+                let ty = Type::bool(max_qual(&[ha.ty, hb.ty]));
+                return Some(HExpr { kind: HKind::Binary(op, Box::new(ha), Box::new(hb)), ty, span });
+            }
+            return self.binary_typed(op, ha, hb, span);
+        }
+        let hs = self.exprs(&[a, b])?;
+        let [ha, hb]: [HExpr; 2] = hs.try_into().ok()?;
+        self.binary_typed(op, ha, hb, span)
+    }
+
+    /// Checks `e`; when `e` is a bare name that is an arm of the regime `other` has, resolves it
+    /// to that arm.
+    fn arm_aware(&mut self, e: &Expr, other: &Expr) -> Option<HExpr> {
+        if let ExprKind::Name(id) = &e.kind {
+            if !self.decls.contains_key(&id.name) {
+                if let Some(arms) = self.arm_names.get(&id.name).cloned() {
+                    if let Some(r) = self.regime_of(other) {
+                        if let Some(&(_, a)) = arms.iter().find(|(rr, _)| *rr == r) {
+                            return Some(HExpr { kind: HKind::Const(a as f64), ty: Type { elem: Elem::Regime(r), qual: Qual::Const, kind: Kind::Other }, span: e.span });
+                        }
+                    }
+                }
+            }
+        }
+        self.expr(e)
+    }
+
+    /// The regime a bare name refers to (without reporting anything).
+    fn regime_of(&self, e: &Expr) -> Option<usize> {
+        if let ExprKind::Name(id) = &e.kind {
+            match self.decls.get(&id.name) {
+                Some((Decl::Regime(r), _)) => return Some(*r),
+                Some((Decl::Let(i), _)) => {
+                    if let Some(Some(t)) = self.let_types.get(*i) {
+                        if let Elem::Regime(r) = t.elem {
+                            return Some(r);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn binary_typed(&mut self, op: BinOp, a: HExpr, b: HExpr, span: Span) -> Option<HExpr> {
+        let qual = max_qual(&[a.ty, b.ty]);
+        let result_elem = match op {
+            BinOp::And | BinOp::Or => {
+                let a = self.expect_bool(a.clone(), &format!("the left side of `{}`", op.symbol()));
+                let b = self.expect_bool(b.clone(), &format!("the right side of `{}`", op.symbol()));
+                a?;
+                b?;
+                Elem::Bool
+            }
+            BinOp::Eq | BinOp::Ne if a.ty.elem == Elem::Bool && b.ty.elem == Elem::Bool => Elem::Bool,
+            _ => {
+                if a.ty.elem != Elem::Num || b.ty.elem != Elem::Num {
+                    let (ta, tb) = (self.type_name(a.ty), self.type_name(b.ty));
+                    let mut d = Diag::error("strat::type::mismatch", format!("`{}` needs two numbers", op.symbol()), span, format!("{ta} {} {tb}", op.symbol()));
+                    if a.ty.elem != Elem::Num {
+                        d = d.with_label(a.span, format!("this is {ta}"));
+                    }
+                    if b.ty.elem != Elem::Num {
+                        d = d.with_label(b.span, format!("this is {tb}"));
+                    }
+                    let help = if matches!(a.ty.elem, Elem::Regime(_)) || matches!(b.ty.elem, Elem::Regime(_)) {
+                        "a regime value can only be compared with `==` / `!=` against one of its arms"
+                    } else {
+                        "combine conditions with `and` / `or`; turn a condition into a number with `if COND then 1 else 0`"
+                    };
+                    self.err(d.with_help(help));
+                    return None;
+                }
+                if op.is_comparison() { Elem::Bool } else { Elem::Num }
+            }
+        };
+        let ty = Type { elem: result_elem, qual, kind: Kind::Other };
+        Some(HExpr { kind: HKind::Binary(op, Box::new(a), Box::new(b)), ty, span })
+    }
+
+    /// A window length or lag argument: a const or param integer >= `min`.
+    fn window_arg(&mut self, e: &Expr, min: i64, what: &str) -> Option<HExpr> {
+        if let ExprKind::Number(l) = &e.kind {
+            if l.unit != Unit::None {
+                self.err(Diag::error("strat::unit::unexpected", format!("{what} is a count of bars"), e.span, "no unit here")
+                    .with_help(format!("write a plain integer, e.g. `{}`", l.text.trim_end_matches(['%', 'b', 'p', 's']))));
+                return None;
+            }
+        }
+        let h = self.expr(e)?;
+        if h.ty.elem != Elem::Num {
+            let t = self.type_name(h.ty);
+            self.err(Diag::error("strat::type::mismatch", format!("{what} must be an integer"), e.span, format!("this is {t}"))
+                .with_help("write a count of bars, e.g. `60`"));
+            return None;
+        }
+        if h.ty.qual == Qual::Series {
+            self.err(Diag::error("strat::type::window_not_param", format!("{what} must be a `const` or `param`, not a series"), e.span, "this varies by bar")
+                .with_help("window lengths and lags are fixed for a run: declare `param n = 60` and pass `n`"));
+            return None;
+        }
+        if let Some(v) = const_value(&h) {
+            if v.fract() != 0.0 || v < min as f64 || !v.is_finite() || v > 1e9 {
+                self.err(Diag::error("strat::value::bad_window", format!("{what} must be an integer >= {min}"), e.span, format!("this is {v}"))
+                    .with_help(format!("use a whole number of bars >= {min}")));
+                return None;
+            }
+        }
+        Some(h)
+    }
+
+    fn call(&mut self, f: &Ident, args: &[Expr], span: Span) -> Option<HExpr> {
+        let Some(sig) = builtins::lookup(&f.name) else {
+            let mut d = Diag::error("strat::name::unknown_function", format!("unknown function `{}`", f.name), f.span, "not a builtin");
+            let names: Vec<&str> = PRELUDE.iter().map(|s| s.name).collect();
+            d = d.with_help(match did_you_mean(&f.name, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`? {}", builtins::lookup(s).map(|s| s.doc).unwrap_or("")),
+                None => format!("the builtins are: {}", names.join(", ")),
+            });
+            self.err(d);
+            // Still check the arguments so their errors are reported too.
+            for a in args {
+                let _ = self.expr(a);
+            }
+            return None;
+        };
+        let (min_args, max_args) = (sig.args.len() - sig.optional, if sig.variadic { usize::MAX } else { sig.args.len() });
+        if args.len() < min_args || args.len() > max_args {
+            let expected = if sig.variadic { format!("at least {min_args}") } else if sig.optional > 0 { format!("{min_args} to {max_args}") } else { format!("{min_args}") };
+            self.err(Diag::error("strat::type::arity", format!("`{}` takes {expected} arguments, got {}", f.name, args.len()), span, "wrong number of arguments")
+                .with_help(sig.doc));
+            return None;
+        }
+        let mut hs = vec![];
+        let mut ok = true;
+        for (i, a) in args.iter().enumerate() {
+            let spec = sig.args[i.min(sig.args.len() - 1)];
+            let h = match spec {
+                Arg::Window => {
+                    let what = if matches!(sig.builtin, Builtin::Ret | Builtin::LogRet) { "a return horizon" } else { "a window length" };
+                    self.window_arg(a, 1, what)
+                }
+                Arg::Series => self.expr(a).and_then(|h| {
+                    let h = self.expect_num(h, &format!("the argument of `{}`", f.name), sig.doc)?;
+                    if h.ty.qual != Qual::Series {
+                        self.err(Diag::error("strat::type::expected_series", format!("`{}` needs a series", f.name), h.span, "this is fixed for the run")
+                            .with_help(format!("{}; pass a data column or an expression of one", sig.doc)));
+                        return None;
+                    }
+                    if matches!(sig.builtin, Builtin::Ret | Builtin::LogRet) && h.ty.kind == Kind::Return {
+                        self.err(Diag::error("strat::type::return_of_return", format!("`{}` of a return series", f.name), h.span, "this is already a return")
+                            .with_help("ret() takes a price level; use the return itself, or cumprod(1 + r) for its level"));
+                        return None;
+                    }
+                    Some(h)
+                }),
+                Arg::Num => self.expr(a).and_then(|h| self.expect_num(h, &format!("an argument of `{}`", f.name), sig.doc)),
+            };
+            match h {
+                Some(h) => hs.push(h),
+                None => ok = false,
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let (qual, kind) = match sig.builtin {
+            Builtin::Ret | Builtin::LogRet => (Qual::Series, Kind::Return),
+            Builtin::Sma | Builtin::Ema | Builtin::Std | Builtin::Zscore | Builtin::RollingMin | Builtin::RollingMax
+            | Builtin::Drawdown | Builtin::Cumsum | Builtin::Cumprod => (Qual::Series, Kind::Other),
+            _ => (max_qual(&hs.iter().map(|h| h.ty).collect::<Vec<_>>()), Kind::Other),
+        };
+        Some(HExpr { kind: HKind::Call(sig.builtin, hs), ty: Type { elem: Elem::Num, qual, kind }, span })
+    }
+}
+
+/// The value of a constant expression, if it is one (literals and arithmetic on them).
+pub fn const_value(h: &HExpr) -> Option<f64> {
+    if h.ty.qual != Qual::Const {
+        return None;
+    }
+    match &h.kind {
+        HKind::Const(v) => Some(*v),
+        HKind::Unary(UnOp::Neg, x) => Some(-const_value(x)?),
+        HKind::Binary(op, a, b) => {
+            let (a, b) = (const_value(a)?, const_value(b)?);
+            match op {
+                BinOp::Add => Some(a + b),
+                BinOp::Sub => Some(a - b),
+                BinOp::Mul => Some(a * b),
+                BinOp::Div => Some(a / b),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}

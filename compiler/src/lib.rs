@@ -1,0 +1,82 @@
+//! Strat compiler: name resolution and type checking (`ast_to_hir`), lowering to the plan IR
+//! (`hir_to_plan`, with constant folding and CSE), binding parameters (`bind`), Cranelift code
+//! generation (`plan_to_kernels`) and the reference evaluator (`eval_plan`) the JIT is tested
+//! against. It knows nothing of files: data sources are described to it by the host.
+
+pub mod bind;
+pub mod builtins;
+pub mod check;
+pub mod codegen;
+pub mod eval;
+pub mod hir;
+pub mod lower;
+pub mod ops;
+pub mod plan;
+pub mod suggest;
+pub mod types;
+pub mod window;
+
+pub use bind::{bind, Binding};
+pub use check::ast_to_hir;
+pub use codegen::{plan_to_kernels, CodegenError, Kernels};
+pub use eval::eval_plan;
+pub use hir::Hir;
+pub use lower::{hir_to_plan, Lowered};
+pub use plan::{Node, Plan};
+
+use strat_grammar::{source_to_ast, Diag, Span};
+
+/// A compiled program: its typed form, its plan and its native kernels.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The typed program.
+    pub hir: Hir,
+    /// The plan and its output nodes.
+    pub lowered: Lowered,
+    /// Native code for `outputs()`.
+    pub kernels: Kernels,
+}
+
+impl Compiled {
+    /// The nodes the backtest reads: the hold weight, then each report in order.
+    pub fn outputs(&self) -> Vec<Node> {
+        outputs_of(&self.lowered)
+    }
+
+    /// Default parameter values, in declaration order.
+    pub fn default_params(&self) -> Vec<f64> {
+        self.hir.params.iter().map(|p| p.default).collect()
+    }
+}
+
+fn outputs_of(l: &Lowered) -> Vec<Node> {
+    let mut v = vec![l.weight];
+    v.extend(l.reports.iter().map(|r| r.1));
+    v
+}
+
+/// Source → native kernels in one call: parse, check, lower, compile. `columns_of(path)` gives
+/// the columns of a data file. Returns the compiled program when there is no error, and every
+/// diagnostic (warnings included).
+pub fn compile(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+) -> (Option<Compiled>, Vec<Diag>) {
+    let (ast, mut diags) = source_to_ast(src);
+    if diags.iter().any(|d| d.is_error()) {
+        return (None, diags);
+    }
+    let (hir, more) = ast_to_hir(&ast, default_name, columns_of);
+    diags.extend(more);
+    let Some(hir) = hir else { return (None, diags) };
+    let lowered = hir_to_plan(&hir);
+    match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {
+        Ok(kernels) => (Some(Compiled { hir, lowered, kernels }), diags),
+        Err(e) => {
+            diags.push(Diag::error("strat::internal", e.to_string(), Span::default(), "while compiling this file")
+                .with_help("this is a bug in Strat; please report it with this file"));
+            (None, diags)
+        }
+    }
+}

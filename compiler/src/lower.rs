@@ -1,0 +1,174 @@
+//! `hir_to_plan`: lowers the typed program to the plan IR. `tiers` and `regime` become chains of
+//! selects; `min`/`max` with several arguments fold left; `clamp(x, lo, hi)` is
+//! `min(max(x, lo), hi)`; every `let` and regime is lowered once and shared.
+
+use crate::builtins::Builtin;
+use crate::hir::*;
+use crate::ops::{BinaryOp, UnaryOp};
+use crate::plan::{Node, Plan, PlanBuilder, ScanOp, WindowOp};
+use strat_grammar::ast::{BinOp, UnOp};
+use strat_grammar::Span;
+
+/// The lowered program: the plan and the nodes the runtime reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lowered {
+    /// The plan.
+    pub plan: Plan,
+    /// The hold weight (fraction of equity), decided at each bar's close.
+    pub weight: Node,
+    /// The report expressions, in declaration order.
+    pub reports: Vec<(String, Node)>,
+    /// Every `let`, by index (for tools such as the REPL).
+    pub lets: Vec<Node>,
+    /// Every regime's value (the arm index per bar).
+    pub regimes: Vec<Node>,
+}
+
+/// Lowers a checked program.
+pub fn hir_to_plan(hir: &Hir) -> Lowered {
+    let mut cx = Lowerer { b: PlanBuilder::new(), lets: vec![], regimes: vec![] };
+    for r in &hir.regimes {
+        let n = cx.regime(r);
+        cx.regimes.push(n);
+    }
+    for l in &hir.lets {
+        let n = cx.expr(&l.value);
+        cx.lets.push(n);
+    }
+    let weight = cx.expr(&hir.hold_weight);
+    let reports = hir.reports.iter().map(|r| (r.name.clone(), cx.expr(&r.value))).collect();
+    Lowered { plan: cx.b.finish(), weight, reports, lets: cx.lets, regimes: cx.regimes }
+}
+
+/// Lowers one expression of `hir` into an existing builder (used by the REPL for ad-hoc
+/// expressions); `lets` and `regimes` must be the nodes already lowered for `hir`.
+pub fn lower_expr(b: &mut PlanBuilder, lets: &[Node], regimes: &[Node], e: &HExpr) -> Node {
+    let mut cx = Lowerer { b: std::mem::take(b), lets: lets.to_vec(), regimes: regimes.to_vec() };
+    let n = cx.expr(e);
+    *b = cx.b;
+    n
+}
+
+struct Lowerer {
+    b: PlanBuilder,
+    lets: Vec<Node>,
+    regimes: Vec<Node>,
+}
+
+impl Lowerer {
+    fn regime(&mut self, r: &RegimeDecl) -> Node {
+        let n = r.arms.len();
+        let mut acc = self.b.konst(n.saturating_sub(1) as f64, r.span);
+        for i in (0..n.saturating_sub(1)).rev() {
+            if let Some(Some(c)) = r.conds.get(i) {
+                let c = self.expr(c);
+                let v = self.b.konst(i as f64, r.span);
+                acc = self.b.select(c, v, acc, r.span);
+            }
+        }
+        acc
+    }
+
+    fn expr(&mut self, e: &HExpr) -> Node {
+        let s = e.span;
+        match &e.kind {
+            HKind::Const(v) => self.b.konst(*v, s),
+            HKind::Param(i) => self.b.param(*i, s),
+            HKind::Column(c) => self.b.input(c, s),
+            HKind::Let(i) => self.lets[*i],
+            HKind::Regime(r) => self.regimes[*r],
+            HKind::Unary(op, x) => {
+                let x = self.expr(x);
+                let op = match op {
+                    UnOp::Neg => UnaryOp::Neg,
+                    UnOp::Not => UnaryOp::Not,
+                };
+                self.b.unary(op, x, s)
+            }
+            HKind::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                self.b.binary(binop(*op), a, b, s)
+            }
+            HKind::If(c, a, b) => {
+                let (c, a, b) = (self.expr(c), self.expr(a), self.expr(b));
+                self.b.select(c, a, b, s)
+            }
+            HKind::Tiers(x, arms, d) => {
+                let xs = self.expr(x);
+                let mut acc = self.expr(d);
+                for (op, t, v) in arms.iter().rev() {
+                    let t = self.expr(t);
+                    let v = self.expr(v);
+                    let c = self.b.binary(binop(*op), xs, t, s);
+                    acc = self.b.select(c, v, acc, s);
+                }
+                let isnan = self.b.unary(UnaryOp::IsNan, xs, s);
+                let nan = self.b.konst(f64::NAN, s);
+                self.b.select(isnan, nan, acc, s)
+            }
+            HKind::Lag(x, k) => {
+                let (x, k) = (self.expr(x), self.expr(k));
+                self.b.window(WindowOp::Lag, x, k, s)
+            }
+            HKind::Call(f, args) => self.call(*f, args, s),
+        }
+    }
+
+    fn call(&mut self, f: Builtin, args: &[HExpr], s: Span) -> Node {
+        let a: Vec<Node> = args.iter().map(|x| self.expr(x)).collect();
+        let window = |me: &mut Self, op: WindowOp| {
+            let n = match a.get(1) {
+                Some(&n) => n,
+                None => me.b.konst(1.0, s),
+            };
+            me.b.window(op, a[0], n, s)
+        };
+        match f {
+            Builtin::Ret => window(self, WindowOp::Ret),
+            Builtin::LogRet => window(self, WindowOp::LogRet),
+            Builtin::Sma => window(self, WindowOp::Sma),
+            Builtin::Ema => window(self, WindowOp::Ema),
+            Builtin::Std => window(self, WindowOp::Std),
+            Builtin::Zscore => window(self, WindowOp::Zscore),
+            Builtin::RollingMin => window(self, WindowOp::RollingMin),
+            Builtin::RollingMax => window(self, WindowOp::RollingMax),
+            Builtin::Drawdown => self.b.scan(ScanOp::Drawdown, a[0], s),
+            Builtin::Cumsum => self.b.scan(ScanOp::Cumsum, a[0], s),
+            Builtin::Cumprod => self.b.scan(ScanOp::Cumprod, a[0], s),
+            Builtin::Abs => self.b.unary(UnaryOp::Abs, a[0], s),
+            Builtin::Sign => self.b.unary(UnaryOp::Sign, a[0], s),
+            Builtin::Sqrt => self.b.unary(UnaryOp::Sqrt, a[0], s),
+            Builtin::Log => self.b.unary(UnaryOp::Log, a[0], s),
+            Builtin::Exp => self.b.unary(UnaryOp::Exp, a[0], s),
+            Builtin::Min | Builtin::Max => {
+                let op = if f == Builtin::Min { BinaryOp::Min } else { BinaryOp::Max };
+                let mut acc = a[0];
+                for &x in &a[1..] {
+                    acc = self.b.binary(op, acc, x, s);
+                }
+                acc
+            }
+            Builtin::Clamp => {
+                let lo = self.b.binary(BinaryOp::Max, a[0], a[1], s);
+                self.b.binary(BinaryOp::Min, lo, a[2], s)
+            }
+        }
+    }
+}
+
+fn binop(op: BinOp) -> BinaryOp {
+    match op {
+        BinOp::Add => BinaryOp::Add,
+        BinOp::Sub => BinaryOp::Sub,
+        BinOp::Mul => BinaryOp::Mul,
+        BinOp::Div => BinaryOp::Div,
+        BinOp::Lt => BinaryOp::Lt,
+        BinOp::Le => BinaryOp::Le,
+        BinOp::Gt => BinaryOp::Gt,
+        BinOp::Ge => BinaryOp::Ge,
+        BinOp::Eq => BinaryOp::Eq,
+        BinOp::Ne => BinaryOp::Ne,
+        BinOp::And => BinaryOp::And,
+        BinOp::Or => BinaryOp::Or,
+    }
+}

@@ -1,0 +1,326 @@
+//! The plan IR: an arena of column operations addressed by [`Node`]. Parameters stay symbolic
+//! (`Op::Param`), so one plan serves every binding of a sweep. The [`PlanBuilder`] hash-conses
+//! nodes (common-subexpression elimination) and folds operations on constants as it builds.
+//!
+//! Nodes are created children-first, so index order is a topological order.
+
+use crate::hir::ColumnRef;
+use crate::ops::{self, BinaryOp, UnaryOp};
+use crate::types::Shape;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use strat_grammar::Span;
+
+/// A node of the plan arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Node(pub u32);
+
+impl Node {
+    /// The arena index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Windowed operations over one series, with a length or lag that is a scalar node
+/// (a const or an expression of params), run by `strat-stdlib` kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WindowOp {
+    Sma,
+    Ema,
+    Std,
+    Zscore,
+    RollingMin,
+    RollingMax,
+    /// `ret(x, k)`
+    Ret,
+    /// `logret(x, k)`
+    LogRet,
+    /// `x[k]`
+    Lag,
+}
+
+impl WindowOp {
+    /// The smallest allowed length / lag.
+    pub fn min_length(self) -> usize {
+        if self == WindowOp::Lag { 0 } else { 1 }
+    }
+
+    /// Rows of warm-up this op adds to its input's: `n - 1` for windows, `k` for lags/returns,
+    /// 0 for `ema` (seeded with its input's first defined value).
+    pub fn warmup(self, n: usize) -> usize {
+        match self {
+            WindowOp::Sma | WindowOp::Std | WindowOp::Zscore | WindowOp::RollingMin | WindowOp::RollingMax => n.saturating_sub(1),
+            WindowOp::Ret | WindowOp::LogRet | WindowOp::Lag => n,
+            WindowOp::Ema => 0,
+        }
+    }
+}
+
+/// Running (path-dependent) operations over one series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanOp {
+    Drawdown,
+    Cumsum,
+    Cumprod,
+}
+
+/// A plan operation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    /// A data column, by index into [`Plan::inputs`].
+    Input(u32),
+    /// A parameter, by index into the program's params.
+    Param(u32),
+    /// A constant.
+    Const(f64),
+    /// Elementwise unary.
+    Unary(UnaryOp, Node),
+    /// Elementwise binary.
+    Binary(BinaryOp, Node, Node),
+    /// Elementwise `if c then a else b`.
+    Select(Node, Node, Node),
+    /// A windowed op: (op, series, length).
+    Window(WindowOp, Node, Node),
+    /// A running op over a series.
+    Scan(ScanOp, Node),
+}
+
+impl Op {
+    /// The operand nodes.
+    pub fn args(&self) -> Vec<Node> {
+        match *self {
+            Op::Input(_) | Op::Param(_) | Op::Const(_) => vec![],
+            Op::Unary(_, x) | Op::Scan(_, x) => vec![x],
+            Op::Binary(_, a, b) | Op::Window(_, a, b) => vec![a, b],
+            Op::Select(c, a, b) => vec![c, a, b],
+        }
+    }
+
+    /// True for elementwise ops (what the JIT fuses).
+    pub fn is_elementwise(&self) -> bool {
+        matches!(self, Op::Unary(..) | Op::Binary(..) | Op::Select(..))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Input(u32),
+    Param(u32),
+    Const(u64),
+    Unary(UnaryOp, Node),
+    Binary(BinaryOp, Node, Node),
+    Select(Node, Node, Node),
+    Window(WindowOp, Node, Node),
+    Scan(ScanOp, Node),
+}
+
+fn key(op: &Op) -> Key {
+    match *op {
+        Op::Input(i) => Key::Input(i),
+        Op::Param(i) => Key::Param(i),
+        Op::Const(v) => Key::Const(v.to_bits()),
+        Op::Unary(o, x) => Key::Unary(o, x),
+        Op::Binary(o, a, b) => Key::Binary(o, a, b),
+        Op::Select(c, a, b) => Key::Select(c, a, b),
+        Op::Window(o, x, n) => Key::Window(o, x, n),
+        Op::Scan(o, x) => Key::Scan(o, x),
+    }
+}
+
+/// One arena entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeData {
+    /// The operation.
+    pub op: Op,
+    /// Scalar (computed once per binding) or series (a column).
+    pub shape: Shape,
+    /// Source span of the first expression that produced this node.
+    pub span: Span,
+}
+
+/// A plan: the arena plus the data columns it reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Nodes in topological order.
+    pub nodes: Vec<NodeData>,
+    /// Columns read by `Op::Input`.
+    pub inputs: Vec<ColumnRef>,
+}
+
+impl Plan {
+    /// The data of `n`.
+    pub fn node(&self, n: Node) -> &NodeData {
+        &self.nodes[n.index()]
+    }
+
+    /// Every node reachable from `roots` (a mask indexed by node).
+    pub fn reachable(&self, roots: &[Node]) -> Vec<bool> {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut stack: Vec<Node> = roots.to_vec();
+        while let Some(n) = stack.pop() {
+            if seen[n.index()] {
+                continue;
+            }
+            seen[n.index()] = true;
+            stack.extend(self.node(n).op.args());
+        }
+        seen
+    }
+
+    /// A readable listing of the nodes reachable from `roots`, one per line (`%3 = sma(%1, %2)`),
+    /// for `strat check --plan` and the REPL's `:plan`.
+    pub fn display(&self, roots: &[Node], param_names: &[String]) -> String {
+        let live = self.reachable(roots);
+        let mut s = String::new();
+        for (i, nd) in self.nodes.iter().enumerate() {
+            if !live[i] {
+                continue;
+            }
+            let shape = if nd.shape == Shape::Series { "series" } else { "scalar" };
+            let body = match nd.op {
+                Op::Input(c) => {
+                    let c = &self.inputs[c as usize];
+                    format!("input #{}.{}", c.source, c.column)
+                }
+                Op::Param(p) => format!("param {}", param_names.get(p as usize).map(|s| s.as_str()).unwrap_or("?")),
+                Op::Const(v) => format!("const {v:?}"),
+                Op::Unary(o, x) => format!("{o:?}(%{})", x.0),
+                Op::Binary(o, a, b) => format!("{o:?}(%{}, %{})", a.0, b.0),
+                Op::Select(c, a, b) => format!("select(%{}, %{}, %{})", c.0, a.0, b.0),
+                Op::Window(o, x, n) => format!("{o:?}(%{}, %{})", x.0, n.0),
+                Op::Scan(o, x) => format!("{o:?}(%{})", x.0),
+            };
+            let _ = writeln!(s, "%{i} = {body} : {shape}");
+        }
+        s
+    }
+}
+
+/// Builds a [`Plan`] with hash-consing (CSE) and constant folding.
+#[derive(Debug, Default)]
+pub struct PlanBuilder {
+    plan: Plan,
+    memo: HashMap<Key, Node>,
+    inputs: HashMap<ColumnRef, u32>,
+}
+
+impl PlanBuilder {
+    /// An empty builder.
+    pub fn new() -> PlanBuilder {
+        PlanBuilder::default()
+    }
+
+    /// The finished plan.
+    pub fn finish(self) -> Plan {
+        self.plan
+    }
+
+    fn push(&mut self, op: Op, span: Span) -> Node {
+        let k = key(&op);
+        if let Some(&n) = self.memo.get(&k) {
+            return n;
+        }
+        let shape = match op {
+            Op::Input(_) => Shape::Series,
+            Op::Param(_) | Op::Const(_) => Shape::Scalar,
+            Op::Window(..) | Op::Scan(..) => Shape::Series,
+            _ => op.args().iter().map(|a| self.plan.node(*a).shape).max().unwrap_or(Shape::Scalar),
+        };
+        let n = Node(self.plan.nodes.len() as u32);
+        self.plan.nodes.push(NodeData { op, shape, span });
+        self.memo.insert(k, n);
+        n
+    }
+
+    fn const_of(&self, n: Node) -> Option<f64> {
+        match self.plan.node(n).op {
+            Op::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A data column.
+    pub fn input(&mut self, c: &ColumnRef, span: Span) -> Node {
+        let next = self.inputs.len() as u32;
+        let idx = *self.inputs.entry(c.clone()).or_insert(next);
+        if idx == next {
+            self.plan.inputs.push(c.clone());
+        }
+        self.push(Op::Input(idx), span)
+    }
+
+    /// A parameter.
+    pub fn param(&mut self, i: usize, span: Span) -> Node {
+        self.push(Op::Param(i as u32), span)
+    }
+
+    /// A constant.
+    pub fn konst(&mut self, v: f64, span: Span) -> Node {
+        self.push(Op::Const(v), span)
+    }
+
+    /// An elementwise unary op, folded when `x` is constant.
+    pub fn unary(&mut self, op: UnaryOp, x: Node, span: Span) -> Node {
+        if let Some(v) = self.const_of(x) {
+            return self.konst(ops::unary(op, v), span);
+        }
+        self.push(Op::Unary(op, x), span)
+    }
+
+    /// An elementwise binary op, folded when both operands are constant.
+    pub fn binary(&mut self, op: BinaryOp, a: Node, b: Node, span: Span) -> Node {
+        if let (Some(x), Some(y)) = (self.const_of(a), self.const_of(b)) {
+            return self.konst(ops::binary(op, x, y), span);
+        }
+        self.push(Op::Binary(op, a, b), span)
+    }
+
+    /// `if c then a else b`; a constant condition picks its branch.
+    pub fn select(&mut self, c: Node, a: Node, b: Node, span: Span) -> Node {
+        if let Some(v) = self.const_of(c) {
+            return if v != 0.0 { a } else { b };
+        }
+        if a == b {
+            return a;
+        }
+        self.push(Op::Select(c, a, b), span)
+    }
+
+    /// A windowed op.
+    pub fn window(&mut self, op: WindowOp, x: Node, n: Node, span: Span) -> Node {
+        self.push(Op::Window(op, x, n), span)
+    }
+
+    /// A running op.
+    pub fn scan(&mut self, op: ScanOp, x: Node, span: Span) -> Node {
+        self.push(Op::Scan(op, x), span)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cse_and_folding() {
+        let mut b = PlanBuilder::new();
+        let s = Span::default();
+        let c = ColumnRef { source: 0, column: "x".into() };
+        let x1 = b.input(&c, s);
+        let x2 = b.input(&c, s);
+        assert_eq!(x1, x2);
+        let two = b.konst(2.0, s);
+        let three = b.konst(3.0, s);
+        let five = b.binary(BinaryOp::Add, two, three, s);
+        assert_eq!(b.plan.node(five).op, Op::Const(5.0));
+        let a1 = b.binary(BinaryOp::Mul, x1, five, s);
+        let a2 = b.binary(BinaryOp::Mul, x2, five, s);
+        assert_eq!(a1, a2);
+        let t = b.konst(1.0, s);
+        assert_eq!(b.select(t, a1, x1, s), a1);
+        let plan = b.finish();
+        assert_eq!(plan.inputs.len(), 1);
+        assert_eq!(plan.node(a1).shape, Shape::Series);
+    }
+}

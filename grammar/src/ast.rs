@@ -1,0 +1,239 @@
+//! The abstract syntax tree of a `.strat` file. Every node keeps its [`Span`]; statements also
+//! keep their source text (via the span) so tools can print a program back with its comments.
+//! The AST knows nothing of types or evaluation.
+
+use crate::span::Span;
+
+/// A parsed `.strat` file: its statements in source order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// Statements in the order written.
+    pub stmts: Vec<Stmt>,
+}
+
+/// A name as written, with its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// One statement and its span (the whole statement).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    /// What kind of statement.
+    pub kind: StmtKind,
+    /// The statement's full extent in the source.
+    pub span: Span,
+}
+
+/// The statements of language v0 (see `spec/language.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StmtKind {
+    /// `strategy NAME`
+    Strategy { name: Ident },
+    /// `data NAME = csv("path")`; `format` is the source function (`csv`).
+    Data { name: Ident, format: Ident, path: String, path_span: Span },
+    /// `param NAME = literal`
+    Param { name: Ident, value: Literal },
+    /// `let NAME = expr`
+    Let { name: Ident, value: Expr },
+    /// `regime NAME { ARM when cond ... ARM otherwise }`
+    Regime { name: Ident, arms: Vec<RegimeArm> },
+    /// `hold SERIES weight EXPR`
+    Hold { target: Expr, weight: Expr },
+    /// `cost N` (normally written with `bps`)
+    Cost { rate: Literal },
+    /// `annualize N` (periods per year)
+    Annualize { periods: Literal },
+    /// `benchmark SERIES`
+    Benchmark { target: Expr },
+    /// `report NAME = expr`
+    Report { name: Ident, value: Expr },
+}
+
+/// One arm of a `regime` declaration. `cond` is `None` for `otherwise`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegimeArm {
+    /// The arm's name (a regime value).
+    pub name: Ident,
+    /// The condition, or `None` for `otherwise`.
+    pub cond: Option<Expr>,
+    /// The arm's extent.
+    pub span: Span,
+}
+
+/// The unit suffix of a number literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// No suffix.
+    None,
+    /// `%`: hundredths.
+    Percent,
+    /// `bps`: ten-thousandths.
+    Bps,
+}
+
+/// A number literal. `value` is the double nearest the decimal written (`45%` is the double
+/// nearest 0.45, not `45 * 0.01`), as SEMANTICS.md §0 requires.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Literal {
+    /// The double nearest the written decimal value, units applied.
+    pub value: f64,
+    /// The unit suffix.
+    pub unit: Unit,
+    /// The text as written (sign included).
+    pub text: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    /// `-x`
+    Neg,
+    /// `not b`
+    Not,
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+
+    /// True for `< <= > >= == !=`.
+    pub fn is_comparison(self) -> bool {
+        matches!(self, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne)
+    }
+
+    /// Parses a comparison operator token.
+    pub fn comparison(text: &str) -> Option<BinOp> {
+        Some(match text {
+            "<" => BinOp::Lt,
+            "<=" => BinOp::Le,
+            ">" => BinOp::Gt,
+            ">=" => BinOp::Ge,
+            "==" => BinOp::Eq,
+            "!=" => BinOp::Ne,
+            _ => return None,
+        })
+    }
+}
+
+/// An expression with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    /// What kind of expression.
+    pub kind: ExprKind,
+    /// Its extent.
+    pub span: Span,
+}
+
+/// One arm of `tiers(x) { OP threshold => value ... else => value }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierArm {
+    /// The comparison applied as `x OP threshold`.
+    pub op: BinOp,
+    /// Where the operator was written.
+    pub op_span: Span,
+    /// The threshold.
+    pub threshold: Expr,
+    /// The value when this arm is the first that matches.
+    pub value: Expr,
+}
+
+/// Expression forms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    /// A number literal.
+    Number(Literal),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A bare name (a let, param, data source, regime or regime arm).
+    Name(Ident),
+    /// `base.field` (a data column).
+    Field(Box<Expr>, Ident),
+    /// `base[k]`: the value k bars ago.
+    Index(Box<Expr>, Box<Expr>),
+    /// `f(args...)`.
+    Call(Ident, Vec<Expr>),
+    /// `-x`, `not b`.
+    Unary(UnOp, Box<Expr>),
+    /// `a OP b`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `if c then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `tiers(x) { ... else => v }`.
+    Tiers(Box<Expr>, Vec<TierArm>, Box<Expr>),
+}
+
+impl Expr {
+    /// The direct sub-expressions, in source order.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Number(_) | ExprKind::Bool(_) | ExprKind::Name(_) => vec![],
+            ExprKind::Field(b, _) => vec![b],
+            ExprKind::Index(b, k) => vec![b, k],
+            ExprKind::Call(_, args) => args.iter().collect(),
+            ExprKind::Unary(_, x) => vec![x],
+            ExprKind::Binary(_, a, b) => vec![a, b],
+            ExprKind::If(c, a, b) => vec![c, a, b],
+            ExprKind::Tiers(x, arms, d) => {
+                let mut v = vec![&**x];
+                for a in arms {
+                    v.push(&a.threshold);
+                    v.push(&a.value);
+                }
+                v.push(d);
+                v
+            }
+        }
+    }
+
+    /// Depth of the expression tree, computed without recursion (so it is safe on any input).
+    pub fn depth(&self) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((e, d)) = stack.pop() {
+            max = max.max(d);
+            for c in e.children() {
+                stack.push((c, d + 1));
+            }
+        }
+        max
+    }
+}

@@ -1,0 +1,510 @@
+//! `source_to_ast`: pest parse tree → [`Program`], with syntax diagnostics.
+//!
+//! Robustness rules: the nesting pre-scan ([`crate::nesting`]) runs first so pest's recursive
+//! descent never meets unbounded nesting; after a syntax error the parser resumes at the next
+//! statement keyword that starts a line, so several syntax errors are reported at once; the pairs →
+//! AST builder never panics on an unexpected pair (it reports `strat::internal` instead).
+
+use crate::ast::*;
+use crate::diag::Diag;
+use crate::nesting;
+use crate::span::Span;
+use pest::iterators::Pair;
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "strat.pest"]
+struct StratParser;
+
+/// Maximum expression tree depth accepted (checked without recursion after parsing).
+pub const MAX_EXPR_DEPTH: usize = 256;
+
+/// Maximum number of syntax errors reported before giving up.
+const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Statement keywords: where the parser resumes after a syntax error.
+pub const STATEMENT_KEYWORDS: &[&str] =
+    &["strategy", "data", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report"];
+
+/// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
+/// list holds an error, the program holds only the statements that parsed.
+pub fn source_to_ast(src: &str) -> (Program, Vec<Diag>) {
+    if let Some(d) = nesting::check(src) {
+        return (Program { stmts: vec![] }, vec![d]);
+    }
+    let mut stmts = Vec::new();
+    let mut diags = Vec::new();
+    let mut offset = 0usize;
+    loop {
+        let rest = &src[offset..];
+        match StratParser::parse(Rule::program, rest) {
+            Ok(mut pairs) => {
+                let program = pairs.next();
+                if let Some(program) = program {
+                    build_stmts(program, offset, &mut stmts, &mut diags);
+                }
+                break;
+            }
+            Err(e) => {
+                let pos = error_pos(&e);
+                // Keep the statements that parsed before the error position.
+                if let Ok(mut pairs) = StratParser::parse(Rule::program, &rest[..prefix_end(rest, pos)]) {
+                    if let Some(program) = pairs.next() {
+                        build_stmts(program, offset, &mut stmts, &mut diags);
+                    }
+                }
+                diags.push(syntax_diag(&e, rest, offset));
+                if diags.len() >= MAX_SYNTAX_ERRORS {
+                    break;
+                }
+                match next_statement_start(rest, pos) {
+                    Some(next) => offset += next,
+                    None => break,
+                }
+            }
+        }
+    }
+    for s in &stmts {
+        check_depth(s, &mut diags);
+    }
+    (Program { stmts }, diags)
+}
+
+/// Byte offset where the statement containing `pos` starts (the last statement-keyword line
+/// start at or before `pos`), so the prefix before it can be parsed on its own.
+fn prefix_end(src: &str, pos: usize) -> usize {
+    let mut best = 0;
+    for (start, _) in line_starts(src) {
+        if start > pos {
+            break;
+        }
+        if starts_with_keyword(&src[start..]) {
+            best = start;
+        }
+    }
+    best
+}
+
+fn line_starts(src: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut starts = vec![0usize];
+    for (i, b) in src.bytes().enumerate() {
+        if b == b'\n' {
+            starts.push(i + 1);
+        }
+    }
+    starts.into_iter().filter(move |&s| s <= src.len()).map(move |s| {
+        let line = &src[s..];
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        (s + (line.len() - trimmed.len()), trimmed)
+    })
+}
+
+fn starts_with_keyword(s: &str) -> bool {
+    STATEMENT_KEYWORDS.iter().any(|k| {
+        s.starts_with(k) && !s[k.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// The first line after the one holding `pos` that starts with a statement keyword.
+fn next_statement_start(src: &str, pos: usize) -> Option<usize> {
+    line_starts(src).find(|&(start, text)| start > pos && starts_with_keyword(text)).map(|(s, _)| s)
+}
+
+fn error_pos(e: &pest::error::Error<Rule>) -> usize {
+    match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    }
+}
+
+fn rule_name(r: &Rule) -> Option<&'static str> {
+    Some(match r {
+        Rule::EOI => "end of input",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr
+        | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => "an expression",
+        Rule::ident => "a name",
+        Rule::number | Rule::signed_number => "a number",
+        Rule::string => "a quoted path",
+        Rule::cmp_op => "a comparison (>=, >, <=, <, ==, !=)",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::regime_arm => "a regime arm (NAME when COND, or NAME otherwise)",
+        Rule::tier_arm => "a tier (>= VALUE => WEIGHT)",
+        Rule::tier_else => "`else => VALUE`",
+        Rule::strategy_decl | Rule::data_decl | Rule::param_decl | Rule::let_decl | Rule::regime_decl
+        | Rule::hold_stmt | Rule::cost_stmt | Rule::annualize_stmt | Rule::benchmark_stmt
+        | Rule::report_stmt => "a statement (strategy, data, param, let, regime, hold, cost, annualize, benchmark, report)",
+        Rule::index => "`[`",
+        Rule::field => "`.`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_weight => "`weight`",
+        Rule::kw_when => "`when`",
+        Rule::kw_otherwise => "`otherwise`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::bool_lit => "`true` or `false`",
+        _ => return None,
+    })
+}
+
+fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize) -> Diag {
+    let pos = error_pos(e);
+    let mut expected: Vec<&str> = Vec::new();
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        for r in positives {
+            if let Some(n) = rule_name(r) {
+                if !expected.contains(&n) {
+                    expected.push(n);
+                }
+            }
+        }
+    }
+    let found_end = src[pos..].char_indices().find(|&(_, c)| c.is_whitespace()).map(|(i, _)| i).unwrap_or(src.len() - pos);
+    let found_len = found_end.clamp(1, 24).min(src.len().saturating_sub(pos));
+    let found = &src[pos..pos + floor_boundary(&src[pos..], found_len)];
+    let span = Span::new(pos + offset, pos + offset + found.len());
+    let what = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
+    let label = if expected.is_empty() { "unexpected here".to_string() } else { format!("expected {}", join_or(&expected)) };
+    let mut d = Diag::error("strat::syntax::unexpected", format!("unexpected {what}"), span, label);
+    if found == "=" || found.starts_with("=>") {
+        d = d.with_help("comparisons are written `==`; `=` only follows `let`, `param`, `data` and `report` names");
+    } else if expected.contains(&"`then`") {
+        d = d.with_help("a conditional is written `if COND then A else B`");
+    } else if expected.contains(&"`else`") {
+        d = d.with_help("every `if` needs an `else` branch; `tiers` ends with `else => VALUE`");
+    } else {
+        d = d.with_help("see spec/language.md for the statement forms");
+    }
+    d
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].to_string(),
+        _ => format!("{} or {}", items[..items.len() - 1].join(", "), items[items.len() - 1]),
+    }
+}
+
+fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
+    let exprs: Vec<&Expr> = match &s.kind {
+        StmtKind::Let { value, .. } | StmtKind::Report { value, .. } => vec![value],
+        StmtKind::Hold { target, weight } => vec![target, weight],
+        StmtKind::Benchmark { target } => vec![target],
+        StmtKind::Regime { arms, .. } => arms.iter().filter_map(|a| a.cond.as_ref()).collect(),
+        _ => vec![],
+    };
+    for e in exprs {
+        if e.depth() > MAX_EXPR_DEPTH {
+            diags.push(
+                Diag::error(
+                    "strat::syntax::too_deep",
+                    format!("expression nests more than {MAX_EXPR_DEPTH} levels deep"),
+                    e.span,
+                    "this expression",
+                )
+                .with_help("split it into several `let` bindings"),
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pairs → AST
+
+struct Ctx<'a> {
+    offset: usize,
+    diags: &'a mut Vec<Diag>,
+}
+
+impl Ctx<'_> {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(s.start() + self.offset, s.end() + self.offset)
+    }
+
+    fn internal(&mut self, p: &Pair<Rule>, what: &str) {
+        let span = self.span(p);
+        self.diags.push(
+            Diag::error("strat::internal", format!("internal parser error: {what}"), span, "here")
+                .with_help("this is a bug in Strat; please report it with this file"),
+        );
+    }
+}
+
+fn build_stmts(program: Pair<Rule>, offset: usize, stmts: &mut Vec<Stmt>, diags: &mut Vec<Diag>) {
+    let mut cx = Ctx { offset, diags };
+    for p in program.into_inner() {
+        if p.as_rule() == Rule::EOI {
+            continue;
+        }
+        let before = cx.diags.len();
+        let span = cx.span(&p);
+        match build_stmt(&mut cx, p) {
+            Some(s) => stmts.push(s),
+            None if cx.diags.len() == before => cx.diags.push(
+                Diag::error("strat::internal", "internal parser error: statement dropped", span, "this statement")
+                    .with_help("this is a bug in Strat; please report it with this file"),
+            ),
+            None => {}
+        }
+    }
+}
+
+/// Inner pairs with keyword tokens removed.
+fn parts(p: Pair<Rule>) -> Vec<Pair<Rule>> {
+    p.into_inner().filter(|q| !is_keyword_rule(q.as_rule())).collect()
+}
+
+fn is_keyword_rule(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_strategy | Rule::kw_data | Rule::kw_param | Rule::kw_let | Rule::kw_regime | Rule::kw_hold
+            | Rule::kw_weight | Rule::kw_cost | Rule::kw_annualize | Rule::kw_benchmark | Rule::kw_report
+            | Rule::kw_when | Rule::kw_otherwise | Rule::kw_if | Rule::kw_then | Rule::kw_else | Rule::kw_and
+            | Rule::kw_or | Rule::kw_tiers
+    )
+}
+
+fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
+    let span = cx.span(&p);
+    let rule = p.as_rule();
+    let ps = parts(p.clone());
+    let kind = match (rule, ps.as_slice()) {
+        (Rule::strategy_decl, [n]) => StmtKind::Strategy { name: ident(cx, n) },
+        (Rule::data_decl, [n, f, s]) => {
+            let raw = s.as_str();
+            StmtKind::Data {
+                name: ident(cx, n),
+                format: ident(cx, f),
+                path: raw[1..raw.len() - 1].to_string(),
+                path_span: cx.span(s),
+            }
+        }
+        (Rule::param_decl, [n, v]) => StmtKind::Param { name: ident(cx, n), value: literal(cx, v)? },
+        (Rule::let_decl, [n, e]) => StmtKind::Let { name: ident(cx, n), value: expr(cx, e.clone())? },
+        (Rule::regime_decl, [n, arms @ ..]) => {
+            let mut out = Vec::new();
+            for a in arms {
+                let aspan = cx.span(a);
+                let aps = parts(a.clone());
+                match aps.as_slice() {
+                    [name] => out.push(RegimeArm { name: ident(cx, name), cond: None, span: aspan }),
+                    [name, c] => out.push(RegimeArm { name: ident(cx, name), cond: Some(expr(cx, c.clone())?), span: aspan }),
+                    _ => {
+                        cx.internal(a, "regime arm shape");
+                        return None;
+                    }
+                }
+            }
+            StmtKind::Regime { name: ident(cx, n), arms: out }
+        }
+        (Rule::hold_stmt, [t, w]) => StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())? },
+        (Rule::cost_stmt, [n]) => StmtKind::Cost { rate: literal(cx, n)? },
+        (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
+        (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
+        (Rule::report_stmt, [n, e]) => StmtKind::Report { name: ident(cx, n), value: expr(cx, e.clone())? },
+        _ => {
+            cx.internal(&p, "unexpected statement shape");
+            return None;
+        }
+    };
+    Some(Stmt { kind, span })
+}
+
+fn ident(cx: &Ctx, p: &Pair<Rule>) -> Ident {
+    Ident { name: p.as_str().to_string(), span: cx.span(p) }
+}
+
+/// Parses a number literal's text (`45%`, `-2bps`, `2.5`, `1e-3`) into the double nearest its
+/// decimal value, units applied by shifting the decimal exponent (never by multiplying).
+pub fn literal_value(text: &str) -> Option<(f64, Unit)> {
+    let (body, unit, shift) = if let Some(b) = text.strip_suffix('%') {
+        (b, Unit::Percent, 2)
+    } else if let Some(b) = text.strip_suffix("bps") {
+        (b, Unit::Bps, 4)
+    } else {
+        (text, Unit::None, 0)
+    };
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let v: f64 = format!("{mantissa}e{}", exp - shift).parse().ok()?;
+    Some((v, unit))
+}
+
+fn literal(cx: &mut Ctx, p: &Pair<Rule>) -> Option<Literal> {
+    let text = p.as_str().to_string();
+    let span = cx.span(p);
+    match literal_value(&text) {
+        Some((value, unit)) if value.is_finite() => Some(Literal { value, unit, text, span }),
+        _ => {
+            cx.diags.push(
+                Diag::error("strat::syntax::bad_number", format!("number `{text}` is out of range"), span, "not a finite double")
+                    .with_help("write a number between -1.7e308 and 1.7e308"),
+            );
+            None
+        }
+    }
+}
+
+fn expr(cx: &mut Ctx, p: Pair<Rule>) -> Option<Expr> {
+    let span = cx.span(&p);
+    match p.as_rule() {
+        Rule::expr | Rule::paren => {
+            let inner = parts(p.clone());
+            match inner.into_iter().next() {
+                Some(q) => {
+                    let mut e = expr(cx, q)?;
+                    if p.as_rule() == Rule::paren {
+                        e.span = span;
+                    }
+                    Some(e)
+                }
+                None => {
+                    cx.internal(&p, "empty expression");
+                    None
+                }
+            }
+        }
+        Rule::or_expr | Rule::and_expr | Rule::add_expr | Rule::mul_expr => {
+            let op_for_kw = if p.as_rule() == Rule::or_expr { BinOp::Or } else { BinOp::And };
+            let mut it = p.clone().into_inner();
+            let first = it.next()?;
+            let mut acc = expr(cx, first)?;
+            while let Some(op) = it.next() {
+                let bop = match op.as_rule() {
+                    Rule::kw_or | Rule::kw_and => op_for_kw,
+                    Rule::add_op if op.as_str() == "+" => BinOp::Add,
+                    Rule::add_op => BinOp::Sub,
+                    Rule::mul_op if op.as_str() == "*" => BinOp::Mul,
+                    Rule::mul_op => BinOp::Div,
+                    _ => {
+                        cx.internal(&op, "binary operator");
+                        return None;
+                    }
+                };
+                let rhs_pair = it.next()?;
+                let rhs = expr(cx, rhs_pair)?;
+                let s = acc.span.to(rhs.span);
+                acc = Expr { kind: ExprKind::Binary(bop, Box::new(acc), Box::new(rhs)), span: s };
+            }
+            Some(acc)
+        }
+        Rule::cmp_expr => {
+            let mut it = p.clone().into_inner();
+            let lhs = expr(cx, it.next()?)?;
+            match (it.next(), it.next()) {
+                (Some(op), Some(r)) => {
+                    let bop = BinOp::comparison(op.as_str())?;
+                    let rhs = expr(cx, r)?;
+                    let s = lhs.span.to(rhs.span);
+                    Some(Expr { kind: ExprKind::Binary(bop, Box::new(lhs), Box::new(rhs)), span: s })
+                }
+                _ => Some(lhs),
+            }
+        }
+        Rule::not_expr | Rule::unary => {
+            let mut it = p.clone().into_inner();
+            let first = it.next()?;
+            match first.as_rule() {
+                Rule::not_op | Rule::neg_op => {
+                    let op = if first.as_rule() == Rule::not_op { UnOp::Not } else { UnOp::Neg };
+                    let x = expr(cx, it.next()?)?;
+                    Some(Expr { kind: ExprKind::Unary(op, Box::new(x)), span })
+                }
+                _ => expr(cx, first),
+            }
+        }
+        Rule::postfix => {
+            let mut it = p.clone().into_inner();
+            let mut acc = expr(cx, it.next()?)?;
+            for q in it {
+                let qspan = cx.span(&q);
+                let s = acc.span.to(qspan);
+                match q.as_rule() {
+                    Rule::index => {
+                        let k = expr(cx, q.into_inner().next()?)?;
+                        acc = Expr { kind: ExprKind::Index(Box::new(acc), Box::new(k)), span: s };
+                    }
+                    Rule::field => {
+                        let f = q.into_inner().next()?;
+                        let id = ident(cx, &f);
+                        acc = Expr { kind: ExprKind::Field(Box::new(acc), id), span: s };
+                    }
+                    _ => {
+                        cx.internal(&q, "postfix operator");
+                        return None;
+                    }
+                }
+            }
+            Some(acc)
+        }
+        Rule::if_expr => {
+            let ps = parts(p.clone());
+            match ps.as_slice() {
+                [c, a, b] => Some(Expr {
+                    kind: ExprKind::If(
+                        Box::new(expr(cx, c.clone())?),
+                        Box::new(expr(cx, a.clone())?),
+                        Box::new(expr(cx, b.clone())?),
+                    ),
+                    span,
+                }),
+                _ => {
+                    cx.internal(&p, "if shape");
+                    None
+                }
+            }
+        }
+        Rule::tiers_expr => {
+            let ps = parts(p.clone());
+            let (subject, rest) = ps.split_first()?;
+            let subject = expr(cx, subject.clone())?;
+            let mut arms = Vec::new();
+            let mut default = None;
+            for a in rest {
+                let aps = parts(a.clone());
+                match (a.as_rule(), aps.as_slice()) {
+                    (Rule::tier_arm, [op, t, v]) => arms.push(TierArm {
+                        op: BinOp::comparison(op.as_str())?,
+                        op_span: cx.span(op),
+                        threshold: expr(cx, t.clone())?,
+                        value: expr(cx, v.clone())?,
+                    }),
+                    (Rule::tier_else, [v]) => default = Some(expr(cx, v.clone())?),
+                    _ => {
+                        cx.internal(a, "tier arm shape");
+                        return None;
+                    }
+                }
+            }
+            Some(Expr { kind: ExprKind::Tiers(Box::new(subject), arms, Box::new(default?)), span })
+        }
+        Rule::call => {
+            let mut it = p.clone().into_inner();
+            let name = ident(cx, &it.next()?);
+            let mut args = Vec::new();
+            for a in it {
+                args.push(expr(cx, a)?);
+            }
+            Some(Expr { kind: ExprKind::Call(name, args), span })
+        }
+        Rule::number => Some(Expr { kind: ExprKind::Number(literal(cx, &p)?), span }),
+        Rule::bool_lit => Some(Expr { kind: ExprKind::Bool(p.as_str() == "true"), span }),
+        Rule::ident => Some(Expr { kind: ExprKind::Name(ident(cx, &p)), span }),
+        _ => {
+            cx.internal(&p, "unexpected expression rule");
+            None
+        }
+    }
+}

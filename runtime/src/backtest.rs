@@ -1,0 +1,156 @@
+//! The single-asset backtest of language v0, exactly as SEMANTICS.md §1–§4 define it.
+//!
+//! Timing: the weight decided at the close of row `t` earns the return of row `t+1`:
+//! `strategy_return[t+1] = w[t] * r[t+1] - cost_rate * |w[t] - w[t-1]|`, with
+//! `r[t+1] = P[t+1] / P[t] - 1`. Weights before the first live row `t0` count as 0 (so entering
+//! at `t0` costs `cost_rate * |w[t0]|`); a NaN weight after `t0` holds nothing on that bar. The
+//! evaluation window is the return rows `t0+1 ..= T-1`; the benchmark (price held at weight 1,
+//! no costs) is evaluated on the same rows.
+
+use strat_stdlib::metrics::{equity_curve, information_ratio, mean, metrics, Metrics};
+
+/// What the backtest needs; every slice has one value per bar of the aligned data (rows = bars).
+#[derive(Debug, Clone, Copy)]
+pub struct BacktestInput<'a> {
+    /// Traded price series (finite, > 0: validated by the loader).
+    pub price: &'a [f64],
+    /// Target weight decided at each close (fraction of equity; 1 = fully invested, negative = short).
+    pub weight: &'a [f64],
+    /// The weight's static warm-up: the first row at which all of its inputs are defined.
+    pub weight_warmup: usize,
+    /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
+    pub cost_rate: f64,
+    /// Benchmark price series, if any.
+    pub benchmark: Option<&'a [f64]>,
+    /// Periods per year for annualisation.
+    pub periods_per_year: f64,
+}
+
+/// The result of one backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    /// First live row `t0` (the first row past warm-up with a defined weight).
+    pub first_live: usize,
+    /// Weights as held: 0 before `t0`, NaN → 0 after (one per bar).
+    pub weights: Vec<f64>,
+    /// Return rows evaluated: `t0+1 ..= T-1`.
+    pub rows: std::ops::Range<usize>,
+    /// Strategy returns on `rows` (net of costs).
+    pub returns: Vec<f64>,
+    /// Equity after each return on `rows` (`E[0] = 1` at row `t0` is implied).
+    pub equity: Vec<f64>,
+    /// Turnover `|w[t] - w[t-1]|` decided at each bar (one per bar).
+    pub turnover: Vec<f64>,
+    /// Strategy metrics.
+    pub metrics: Metrics,
+    /// Benchmark returns on `rows`, if a benchmark was given.
+    pub benchmark_returns: Option<Vec<f64>>,
+    /// Benchmark metrics on the same rows.
+    pub benchmark: Option<Metrics>,
+    /// Information ratio of the strategy against the benchmark (NaN without one).
+    pub information_ratio: f64,
+}
+
+/// Why a backtest cannot be evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BacktestError {
+    /// The weight is NaN or in warm-up on every row.
+    NeverLive { warmup: usize, rows: usize },
+}
+
+impl std::fmt::Display for BacktestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BacktestError::NeverLive { warmup, rows } => write!(
+                f,
+                "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BacktestError {}
+
+/// Simple return of `p` at row `t` (`t >= 1`): `p[t] / p[t-1] - 1`.
+#[inline]
+pub fn simple_return(p: &[f64], t: usize) -> f64 {
+    p[t] / p[t - 1] - 1.0
+}
+
+/// Runs the backtest. Errors if the weight never becomes live.
+pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
+    let n = input.price.len();
+    let t0 = (input.weight_warmup..n)
+        .find(|&t| !input.weight[t].is_nan())
+        .ok_or(BacktestError::NeverLive { warmup: input.weight_warmup, rows: n })?;
+    let weights: Vec<f64> = (0..n)
+        .map(|t| if t < t0 || input.weight[t].is_nan() { 0.0 } else { input.weight[t] })
+        .collect();
+    let turnover: Vec<f64> = (0..n).map(|t| (weights[t] - if t == 0 { 0.0 } else { weights[t - 1] }).abs()).collect();
+    let rows = (t0 + 1)..n;
+    let mut returns = Vec::with_capacity(rows.len());
+    let mut exposure = Vec::with_capacity(rows.len());
+    for t in rows.clone() {
+        let w = weights[t - 1];
+        let r = simple_return(input.price, t);
+        let gross = if w == 0.0 || r.is_nan() { 0.0 } else { w * r };
+        returns.push(gross - input.cost_rate * turnover[t - 1]);
+        exposure.push(w.abs());
+    }
+    let m = metrics(&returns, &exposure, input.periods_per_year);
+    let equity = equity_curve(&returns);
+    let (benchmark_returns, benchmark, ir) = match input.benchmark {
+        Some(b) => {
+            let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
+            let ones = vec![1.0; br.len()];
+            let bm = metrics(&br, &ones, input.periods_per_year);
+            let ir = information_ratio(&returns, &br, input.periods_per_year);
+            (Some(br), Some(bm), ir)
+        }
+        None => (None, None, f64::NAN),
+    };
+    Ok(Backtest { first_live: t0, weights, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir })
+}
+
+/// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,
+/// rows `t0 ..= T-2` (SEMANTICS.md §4); a bool column (0/1) gives the fraction of those rows.
+pub fn report_mean(e: &[f64], bt: &Backtest) -> f64 {
+    let (start, end) = (bt.rows.start - 1, bt.rows.end - 1);
+    mean(&e[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timing_costs_and_first_live_row() {
+        // Prices 100, 110, 99, 99, 108.9; weight NaN (warm-up) on row 0, then 1, 0.5, 0.5, 1.
+        let price = [100.0, 110.0, 99.0, 99.0, 108.9];
+        let weight = [f64::NAN, 1.0, 0.5, 0.5, 1.0];
+        let bt = backtest(&BacktestInput { price: &price, weight: &weight, weight_warmup: 0, cost_rate: 0.001, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
+        assert_eq!(bt.first_live, 1);
+        assert_eq!(bt.rows, 2..5);
+        // Row 2 return: w[1] = 1 earns 99/110 - 1, minus the entry cost 0.001 * |1 - 0|.
+        let r2 = 1.0 * (99.0 / 110.0 - 1.0) - 0.001 * 1.0;
+        // Row 3: w[2] = 0.5 earns 0, minus cost 0.001 * 0.5.
+        let r3 = 0.5 * (99.0 / 99.0 - 1.0) - 0.001 * 0.5;
+        // Row 4: w[3] = 0.5 earns 108.9/99 - 1, no turnover.
+        let r4 = 0.5 * (108.9 / 99.0 - 1.0) - 0.0;
+        assert_eq!(bt.returns, vec![r2, r3, r4]);
+        assert_eq!(bt.benchmark_returns.unwrap(), vec![99.0 / 110.0 - 1.0, 0.0, 108.9 / 99.0 - 1.0]);
+        let bool_col = [0.0, 1.0, 0.0, 1.0, 1.0];
+        // Decision rows 1..=3: 1, 0, 1.
+        assert_eq!(report_mean(&bool_col, &bt), 2.0 / 3.0);
+    }
+
+    #[test]
+    fn warmup_delays_the_first_live_row_even_when_the_weight_is_defined() {
+        let price = [1.0, 2.0, 3.0, 4.0];
+        let weight = [1.0, 1.0, 1.0, 1.0];
+        let bt = backtest(&BacktestInput { price: &price, weight: &weight, weight_warmup: 2, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        assert_eq!(bt.first_live, 2);
+        assert_eq!(bt.returns, vec![4.0 / 3.0 - 1.0]);
+        assert!(backtest(&BacktestInput { price: &price, weight: &[f64::NAN; 4], weight_warmup: 0, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).is_err());
+    }
+}

@@ -1,0 +1,473 @@
+//! CSV input (SEMANTICS.md §0): first column `date` (`YYYY-MM-DD`, strictly increasing), then
+//! numeric columns; an empty field is NaN.
+//!
+//! Reading happens in three steps, so that every problem is reported with its file, line and
+//! column and nothing panics on bad input:
+//!
+//! 1. **Structure scan** (ours): the bytes must be UTF-8; line 1 is the header; every following
+//!    line is one record with exactly as many fields as the header (RFC 4180 quoting is understood,
+//!    a record may span lines inside quotes); no empty lines; at least one record. This also yields
+//!    the 1-based file line on which each record starts, which polars does not report.
+//! 2. **Parsing** (polars' CSV reader) of the same bytes with an explicit schema that reads every
+//!    column as `String`, projected to `date` plus the requested columns. No type inference: no
+//!    cell is ever silently turned into a null.
+//! 3. **Validation** (ours) of each kept cell: dates with [`parse_date`], strictly increasing;
+//!    numbers with [`parse_number`].
+
+use std::io::{BufRead, BufReader, Cursor};
+use std::path::Path;
+use std::sync::Arc;
+
+use polars::prelude::{
+    CsvParseOptions, CsvReadOptions, DataFrame, DataType, PlSmallStr, Schema, SerReader,
+};
+
+use super::error::DataError;
+use crate::frame::{format_date, parse_date, Frame, Origin};
+
+const DATE: &str = "date";
+const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// The column names of a CSV file after its leading `date` column, in file order.
+///
+/// Reads only the first line. Errors: the file cannot be opened or read, is empty, is not UTF-8,
+/// its header is malformed (unterminated quote), its first column is not named `date`, a column
+/// name is empty or appears twice.
+pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let mut first = Vec::new();
+    BufReader::new(file).read_until(b'\n', &mut first).map_err(|e| io_error(path, &e))?;
+    let bytes = first.strip_prefix(UTF8_BOM).unwrap_or(&first);
+    if bytes.is_empty() {
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| DataError::new(path, "the header is not valid UTF-8 text").with_line(1))?;
+    let header = parse_header(path, text)?;
+    Ok(header[1..].to_vec())
+}
+
+/// Reads `date` and the requested `columns` (in the order requested) of a CSV file into a
+/// [`Frame`] whose column names are the file's names and whose [`Origin`]s record, for every row,
+/// its 1-based file line.
+///
+/// Errors ([`DataError`], always naming the file, and the line and column where there is one):
+/// everything [`read_header`] rejects; a line with more or fewer fields than the header; an empty
+/// line; no data rows; a requested column the file lacks (the message lists those it has) or
+/// requested twice, or `date` requested as a data column; a date that is not `YYYY-MM-DD` or not a
+/// real day; a date equal to or earlier than the previous row's; a cell of a requested column that
+/// is neither empty (NaN) nor a finite decimal number (see [`parse_number`]). Columns not
+/// requested are not validated beyond their field count.
+pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    let scan = scan(path, &bytes)?;
+
+    // The requested columns must exist, once each.
+    for (k, c) in columns.iter().enumerate() {
+        if c == DATE {
+            return Err(DataError::new(path, "'date' is the row index, not a data column")
+                .with_column(DATE));
+        }
+        if columns[..k].contains(c) {
+            return Err(DataError::new(path, "column requested twice").with_column(c.as_str()));
+        }
+        if !scan.header[1..].contains(c) {
+            let available: Vec<String> =
+                scan.header[1..].iter().map(|n| format!("'{n}'")).collect();
+            let available =
+                if available.is_empty() { "none".to_string() } else { available.join(", ") };
+            return Err(DataError::new(path, format!("no such column; the file has: {available}"))
+                .with_line(1)
+                .with_column(c.as_str()));
+        }
+    }
+
+    let df = read_with_polars(path, bytes, &scan.header, columns)?;
+    if df.height() != scan.records.len() {
+        return Err(DataError::new(
+            path,
+            format!(
+                "internal error: the CSV parser read {} rows but the file has {} data lines",
+                df.height(),
+                scan.records.len()
+            ),
+        ));
+    }
+    let lines = scan.records;
+    let strings = |name: &str| -> Result<Vec<Option<&str>>, DataError> {
+        let col = df.column(name).map_err(|e| polars_error(path, e))?;
+        let ca = col.str().map_err(|e| polars_error(path, e))?;
+        Ok(ca.into_iter().collect())
+    };
+
+    // Dates: valid and strictly increasing.
+    let mut dates = Vec::with_capacity(lines.len());
+    for (row, cell) in strings(DATE)?.into_iter().enumerate() {
+        let line = lines[row] as usize;
+        let err = |msg: String| DataError::new(path, msg).with_line(line).with_column(DATE);
+        let text = cell.unwrap_or("");
+        let Some(d) = parse_date(text) else {
+            return Err(if text.is_empty() {
+                err("missing date".to_string())
+            } else {
+                err(format!("cannot parse {} as a date (expected YYYY-MM-DD)", quoted(text)))
+            });
+        };
+        if let Some(&prev) = dates.last() {
+            let prev_line = lines[row - 1];
+            if d == prev {
+                return Err(err(format!(
+                    "duplicate date {} (also on line {prev_line})",
+                    format_date(d)
+                )));
+            }
+            if d < prev {
+                return Err(err(format!(
+                    "date {} is earlier than {} on line {prev_line} (dates must be strictly increasing)",
+                    format_date(d),
+                    format_date(prev)
+                )));
+            }
+        }
+        dates.push(d);
+    }
+
+    // Numbers.
+    let lines = Arc::new(lines);
+    let mut values = Vec::with_capacity(columns.len());
+    let mut origins = Vec::with_capacity(columns.len());
+    for name in columns {
+        let mut v = Vec::with_capacity(lines.len());
+        for (row, cell) in strings(name)?.into_iter().enumerate() {
+            let text = cell.unwrap_or("");
+            match parse_number(text) {
+                Ok(x) => v.push(x),
+                Err(why) => {
+                    return Err(DataError::new(path, why)
+                        .with_line(lines[row] as usize)
+                        .with_column(name.as_str()))
+                },
+            }
+        }
+        values.push(v);
+        origins.push(Some(Origin {
+            file: path.to_path_buf(),
+            column: name.clone(),
+            lines: Arc::clone(&lines),
+        }));
+    }
+
+    Ok(Frame { dates, names: columns.to_vec(), columns: values, origins })
+}
+
+/// Parses one numeric cell: empty is NaN; otherwise a finite decimal number
+/// `[+-]digits[.digits][(e|E)[+-]digits]` (digits on at least one side of the point). Text that
+/// Rust's `f64::from_str` would also take — `nan`, `inf`, `infinity` — is rejected, as are
+/// surrounding spaces, thousands separators, decimal commas and values that overflow to ±inf.
+/// The error is the message for [`DataError`].
+pub fn parse_number(text: &str) -> Result<f64, String> {
+    if text.is_empty() {
+        return Ok(f64::NAN);
+    }
+    if !is_decimal(text.as_bytes()) {
+        let hint = match text.to_ascii_lowercase().trim_start_matches(['+', '-']) {
+            "nan" | "na" | "n/a" | "null" | "none" => " (write an empty field for a missing value)",
+            "inf" | "infinity" => " (infinite values are not accepted)",
+            _ => "",
+        };
+        return Err(format!("cannot parse {} as a number{hint}", quoted(text)));
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(format!("number {} is out of range", quoted(text))),
+    }
+}
+
+fn is_decimal(b: &[u8]) -> bool {
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let frac_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        digits += i - frac_start;
+    }
+    if digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let exp_start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp_start {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// `"text"`, shortened to at most 40 characters.
+fn quoted(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    format!("{s:?}")
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> DataError {
+    let what = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => format!("cannot read the file: {e}"),
+    };
+    DataError::new(path, what)
+}
+
+fn polars_error(path: &Path, e: polars::prelude::PolarsError) -> DataError {
+    DataError::new(path, format!("CSV parser: {e}"))
+}
+
+/// Result of the structure scan.
+struct Scan {
+    /// All header names, `date` first.
+    header: Vec<String>,
+    /// The 1-based file line on which each data record starts.
+    records: Vec<u32>,
+}
+
+/// Splits one record (without its line terminator) into fields, RFC 4180 style: a field that
+/// starts with `"` is quoted, `""` inside it is a literal quote, and the closing quote must end the
+/// field. Returns the unquoted fields, or a message.
+fn split_record(rec: &str) -> Result<Vec<String>, &'static str> {
+    let mut fields = Vec::new();
+    let mut chars = rec.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    None => return Err("unterminated quoted field"),
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    },
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                }
+            }
+            match chars.peek() {
+                None | Some(',') => {},
+                Some(_) => return Err("unexpected text after a closing quote"),
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                if c == '"' {
+                    return Err("a '\"' inside an unquoted field (quote the whole field)");
+                }
+                field.push(c);
+                chars.next();
+            }
+        }
+        fields.push(field);
+        match chars.next() {
+            Some(',') => continue,
+            _ => return Ok(fields),
+        }
+    }
+}
+
+/// Checks and splits the header line (line 1, without its terminator).
+fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let at1 = |msg: String| DataError::new(path, msg).with_line(1);
+    if line.is_empty() {
+        return Err(at1("the header line is empty (expected `date,...`)".into()));
+    }
+    let names = split_record(line).map_err(|m| at1(format!("header: {m}")))?;
+    if names[0] != DATE {
+        return Err(at1(format!("the first column must be named 'date', found {}", quoted(&names[0])))
+            .with_column(names[0].as_str()));
+    }
+    for (k, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            return Err(at1(format!("column {} has an empty name", k + 1)));
+        }
+        if let Some(first) = names[..k].iter().position(|m| m == n) {
+            return Err(at1(format!(
+                "duplicate column name (columns {} and {})",
+                first + 1,
+                k + 1
+            ))
+            .with_column(n.as_str()));
+        }
+    }
+    Ok(names)
+}
+
+/// The structure scan (step 1).
+fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
+    let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let text = std::str::from_utf8(body).map_err(|e| {
+        let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        DataError::new(path, "not valid UTF-8 text").with_line(line)
+    })?;
+    if text.is_empty() {
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+    }
+
+    // Split into records: a record ends at a '\n' outside quotes (the quoting rules are those of
+    // `split_record`, which reports malformed quoting).
+    #[derive(Clone, Copy, PartialEq)]
+    enum St {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut records: Vec<(usize, &str)> = Vec::new(); // (start line, text without terminator)
+    let mut line = 1usize;
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut st = St::FieldStart;
+    for (i, b) in text.bytes().enumerate() {
+        st = match (st, b) {
+            (St::Quoted, b'"') => St::QuoteInQuoted,
+            (St::Quoted, b'\n') => {
+                line += 1;
+                St::Quoted
+            },
+            (St::Quoted, _) => St::Quoted,
+            (St::QuoteInQuoted, b'"') => St::Quoted,
+            (St::FieldStart, b'"') => St::Quoted,
+            (_, b',') => St::FieldStart,
+            (_, b'\n') => {
+                records.push((start_line, &text[start..i]));
+                line += 1;
+                start = i + 1;
+                start_line = line;
+                St::FieldStart
+            },
+            _ => St::Unquoted,
+        };
+    }
+    if start < text.len() {
+        records.push((start_line, &text[start..]));
+    }
+
+    let mut recs = records.into_iter();
+    let Some((_, header_line)) = recs.next() else {
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+    };
+    let header = parse_header(path, header_line)?;
+
+    let mut lines = Vec::new();
+    for (line, rec) in recs {
+        let rec_text = rec.strip_suffix('\r').unwrap_or(rec);
+        let at = |msg: String| DataError::new(path, msg).with_line(line);
+        if rec_text.is_empty() {
+            return Err(at("empty line".to_string()));
+        }
+        let fields = split_record(rec_text).map_err(|m| at(m.to_string()))?;
+        if fields.len() != header.len() {
+            return Err(at(format!(
+                "{} fields, but the header has {} columns",
+                fields.len(),
+                header.len()
+            )));
+        }
+        let line = u32::try_from(line).map_err(|_| at("the file has too many lines".into()))?;
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return Err(DataError::new(path, "no data rows (only a header)").with_line(1));
+    }
+    Ok(Scan { header, records: lines })
+}
+
+/// Step 2: polars' CSV reader on the scanned bytes, every column `String`, projected to `date`
+/// plus `columns`.
+fn read_with_polars(
+    path: &Path,
+    bytes: Vec<u8>,
+    header: &[String],
+    columns: &[String],
+) -> Result<DataFrame, DataError> {
+    let schema: Schema = header
+        .iter()
+        .map(|n| (PlSmallStr::from_str(n), DataType::String))
+        .collect();
+    let projected: Arc<[PlSmallStr]> = std::iter::once(DATE)
+        .chain(columns.iter().map(String::as_str))
+        .map(PlSmallStr::from_str)
+        .collect();
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema)))
+        .with_columns(Some(projected))
+        .with_infer_schema_length(Some(0))
+        .with_raise_if_empty(true)
+        .with_ignore_errors(false)
+        .with_parse_options(
+            CsvParseOptions::default()
+                .with_separator(b',')
+                .with_quote_char(Some(b'"'))
+                .with_eol_char(b'\n')
+                .with_missing_is_null(true)
+                .with_truncate_ragged_lines(false),
+        )
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()
+        .map_err(|e| polars_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        for (s, x) in [("1", 1.0), ("-2.5", -2.5), ("+.5", 0.5), ("5.", 5.0), ("1e3", 1000.0),
+            ("1.06606e+11", 1.06606e11), ("0.1", 0.1), ("-0", -0.0)]
+        {
+            assert_eq!(parse_number(s).unwrap().to_bits(), (x as f64).to_bits(), "{s}");
+        }
+        assert!(parse_number("").unwrap().is_nan());
+        for bad in ["nan", "NaN", "inf", "-inf", "infinity", "abc", " 1", "1 ", "1,5", "1e", "e5",
+            ".", "-", "1.2.3", "0x10", "1_000", "1e400", "--1"]
+        {
+            assert!(parse_number(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_number("nan").unwrap_err(),
+            "cannot parse \"nan\" as a number (write an empty field for a missing value)");
+        assert_eq!(parse_number("1e400").unwrap_err(), "number \"1e400\" is out of range");
+    }
+
+    #[test]
+    fn records() {
+        assert_eq!(split_record("a,b,,c").unwrap(), ["a", "b", "", "c"]);
+        assert_eq!(split_record("\"a,b\",\"x\"\"y\"").unwrap(), ["a,b", "x\"y"]);
+        assert_eq!(split_record("").unwrap(), [""]);
+        assert!(split_record("\"a").is_err());
+        assert!(split_record("\"a\"b").is_err());
+    }
+}

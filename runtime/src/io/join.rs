@@ -1,0 +1,131 @@
+//! Alignment of several sources on their dates (SEMANTICS.md §0: inner join, no forward fill).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::frame::{Frame, Origin};
+
+/// Inner-joins frames on `date`: the result has the dates present in every frame, in increasing
+/// order, and the columns of each frame in argument order, named `prefix.column` (just `column`
+/// when the prefix is empty). Each column keeps its [`Origin`], restricted to the kept rows, so the
+/// file line of every value stays known.
+///
+/// Prefixes should be distinct (otherwise names repeat and [`Frame::column`] finds the first).
+/// The intersection may be empty (a frame with no rows): the caller decides whether that is an
+/// error. No frames give an empty frame. If a frame repeats a date (the readers never produce
+/// one), its first row with that date is used.
+pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
+    let Some((_, first)) = frames.first() else {
+        return Frame::default();
+    };
+    // Row of each date, per frame.
+    let index: Vec<HashMap<i32, usize>> = frames
+        .iter()
+        .map(|(_, f)| {
+            let mut m = HashMap::with_capacity(f.dates.len());
+            for (row, &d) in f.dates.iter().enumerate() {
+                m.entry(d).or_insert(row);
+            }
+            m
+        })
+        .collect();
+    let mut dates: Vec<i32> =
+        first.dates.iter().copied().filter(|d| index.iter().all(|m| m.contains_key(d))).collect();
+    dates.sort_unstable();
+    dates.dedup();
+
+    let mut out = Frame { dates, ..Frame::default() };
+    for ((prefix, f), idx) in frames.into_iter().zip(&index) {
+        let rows: Vec<usize> = out.dates.iter().map(|d| idx[d]).collect();
+        // Columns read together share one `lines` vector; keep sharing it after the join.
+        let mut remapped: Vec<(Arc<Vec<u32>>, Arc<Vec<u32>>)> = Vec::new();
+        let Frame { names, columns, origins, .. } = f;
+        let mut origins = origins.into_iter();
+        for (name, col) in names.into_iter().zip(columns) {
+            out.names.push(if prefix.is_empty() { name } else { format!("{prefix}.{name}") });
+            out.columns.push(rows.iter().map(|&r| col.get(r).copied().unwrap_or(f64::NAN)).collect());
+            let origin = origins.next().flatten().map(|o| {
+                let lines = match remapped.iter().find(|(old, _)| Arc::ptr_eq(old, &o.lines)) {
+                    Some((_, new)) => Arc::clone(new),
+                    None => {
+                        let new = Arc::new(
+                            rows.iter().map(|&r| o.lines.get(r).copied().unwrap_or(0)).collect(),
+                        );
+                        remapped.push((Arc::clone(&o.lines), Arc::clone(&new)));
+                        new
+                    },
+                };
+                Origin { file: o.file, column: o.column, lines }
+            });
+            out.origins.push(origin);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn with_origin(mut f: Frame, file: &str) -> Frame {
+        let lines = Arc::new((0..f.len() as u32).map(|r| r + 2).collect::<Vec<_>>());
+        f.origins = f
+            .names
+            .iter()
+            .map(|n| Some(Origin { file: PathBuf::from(file), column: n.clone(), lines: lines.clone() }))
+            .collect();
+        f
+    }
+
+    #[test]
+    fn intersection_sorted_and_prefixed() {
+        let a = with_origin(
+            Frame::new(vec![1, 2, 3, 5, 8], vec!["close".into()], vec![vec![10., 20., 30., 50., 80.]]),
+            "a.csv",
+        );
+        let b = with_origin(
+            Frame::new(
+                vec![2, 3, 4, 8, 9],
+                vec!["x".into(), "y".into()],
+                vec![vec![0.2, 0.3, 0.4, 0.8, 0.9], vec![-2., -3., -4., -8., -9.]],
+            ),
+            "b.csv",
+        );
+        let j = inner_join(vec![("spx".into(), a), ("vix".into(), b)]);
+        assert_eq!(j.dates, [2, 3, 8]);
+        assert_eq!(j.names, ["spx.close", "vix.x", "vix.y"]);
+        assert_eq!(j.column("spx.close").unwrap(), [20., 30., 80.]);
+        assert_eq!(j.column("vix.x").unwrap(), [0.2, 0.3, 0.8]);
+        assert_eq!(j.column("vix.y").unwrap(), [-2., -3., -8.]);
+        // file lines follow the kept rows: a's rows 1,2,4 -> lines 3,4,6; b's rows 0,1,3 -> 2,3,5
+        assert_eq!(*j.origins[0].as_ref().unwrap().lines, [3, 4, 6]);
+        assert_eq!(*j.origins[1].as_ref().unwrap().lines, [2, 3, 5]);
+        assert!(Arc::ptr_eq(
+            &j.origins[1].as_ref().unwrap().lines,
+            &j.origins[2].as_ref().unwrap().lines
+        ));
+        let (file, line) = j.location(2, 2).unwrap();
+        assert_eq!((file.to_str().unwrap(), line), ("b.csv", 5));
+        assert_eq!(j.origins[2].as_ref().unwrap().column, "y");
+    }
+
+    #[test]
+    fn unsorted_inputs_empty_and_no_prefix() {
+        let a = Frame::new(vec![5, 1, 3], vec!["a".into()], vec![vec![5., 1., 3.]]);
+        let b = Frame::new(vec![3, 5], vec!["b".into()], vec![vec![30., 50.]]);
+        let j = inner_join(vec![(String::new(), a.clone()), ("q".into(), b)]);
+        assert_eq!(j.dates, [3, 5]);
+        assert_eq!(j.names, ["a", "q.b"]);
+        assert_eq!(j.column("a").unwrap(), [3., 5.]);
+        assert_eq!(j.origins, [None, None]);
+
+        let c = Frame::new(vec![100], vec!["c".into()], vec![vec![1.]]);
+        let j = inner_join(vec![("a".into(), a), ("c".into(), c)]);
+        assert!(j.is_empty());
+        assert_eq!(j.names, ["a.a", "c.c"]);
+        assert!(j.columns.iter().all(|c| c.is_empty()));
+
+        assert_eq!(inner_join(vec![]), Frame::default());
+    }
+}

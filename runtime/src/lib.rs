@@ -1,0 +1,14 @@
+//! Strat runtime: the [`frame::Frame`] (date index + columns), CSV input through polars with
+//! precise data errors ([`io`]), alignment on date, the [`executor`] that runs a compiled plan for
+//! one parameter binding, and the [`backtest`] engine. It knows nothing of syntax.
+
+pub mod backtest;
+pub mod executor;
+pub mod frame;
+pub mod io;
+pub mod write;
+
+pub use backtest::{Backtest, BacktestInput};
+pub use executor::{load_data, run, Backend, RunError, RunResult};
+pub use frame::Frame;
+pub use io::DataError;

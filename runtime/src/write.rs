@@ -1,0 +1,18 @@
+//! Output files through polars: a date column plus float columns, written as CSV. NaN is written
+//! as an empty field (the same convention the readers use for a missing value).
+
+use polars::prelude::*;
+use std::path::Path;
+
+/// Writes `date` plus the named float columns (all `dates.len()` long) to a CSV file at `path`,
+/// replacing it. The caller decides whether overwriting is allowed.
+pub fn write_csv(path: &Path, dates: &[String], columns: &[(&str, &[f64])]) -> PolarsResult<()> {
+    let mut cols = vec![Column::new("date".into(), dates.to_vec())];
+    for (name, values) in columns {
+        let v: Vec<Option<f64>> = values.iter().map(|&x| if x.is_nan() { None } else { Some(x) }).collect();
+        cols.push(Column::new((*name).into(), v));
+    }
+    let mut df = DataFrame::new(dates.len(), cols)?;
+    let mut file = std::fs::File::create(path)?;
+    CsvWriter::new(&mut file).include_header(true).finish(&mut df)
+}

@@ -1,0 +1,221 @@
+//! # Strat
+//!
+//! A declarative language for trading strategies: a `.strat` file is parsed, type-checked,
+//! lowered to a plan of column operations, JIT-compiled through Cranelift and backtested.
+//! This crate is the embedding API and the `strat` command-line tool.
+//!
+//! ```no_run
+//! use strat::{Engine, Params};
+//!
+//! let engine = Engine::new();
+//! let strategy = engine.compile_file("examples/vix_guard.strat".as_ref()).expect("compiles");
+//! let frame = strategy.load_data().expect("data loads");
+//! let mut params = strategy.params();
+//! params.set("spike_z", "3.0").unwrap();
+//! let result = strategy.run(&frame, &params).expect("runs");
+//! println!("Sharpe {:.3}", result.backtest.metrics.sharpe);
+//! ```
+//!
+//! Stages, each one public function: `strat_grammar::source_to_ast` → `strat_compiler::ast_to_hir`
+//! → `strat_compiler::hir_to_plan` → `strat_compiler::plan_to_kernels`, and
+//! `strat_compiler::eval_plan` (the reference evaluator the JIT is tested against).
+
+pub mod output;
+
+pub use strat_compiler::Compiled;
+pub use strat_grammar::{Diag, SourceDiag};
+pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Stack size of the thread that compiles a program: parsing and checking recurse on the
+/// expression tree, whose depth the parser bounds; this leaves ample room on every platform.
+const COMPILE_STACK: usize = 64 << 20;
+
+/// Compiles `.strat` sources. Cheap to create; holds options only.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    backend: Backend,
+}
+
+/// Why a program could not be compiled or run.
+#[derive(Debug)]
+pub enum Failure {
+    /// Diagnostics of the program (at least one error), with their source.
+    Program(Vec<SourceDiag>),
+    /// A data file is missing or malformed.
+    Data(DataError),
+    /// A run failed (bad parameter value, weight never live).
+    Run(Box<SourceDiag>),
+    /// Reading the `.strat` file failed.
+    Io(PathBuf, std::io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Program(d) => write!(f, "{} error(s) in the program", d.iter().filter(|d| d.diag.is_error()).count()),
+            Failure::Data(e) => write!(f, "{e}"),
+            Failure::Run(d) => write!(f, "{}", d.diag.message),
+            Failure::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Engine {
+    /// An engine with the default options (JIT backend).
+    pub fn new() -> Engine {
+        Engine::default()
+    }
+
+    /// Uses `backend` for every run of the strategies this engine compiles.
+    pub fn with_backend(mut self, backend: Backend) -> Engine {
+        self.backend = backend;
+        self
+    }
+
+    /// Reads and compiles a `.strat` file; data paths are relative to its folder.
+    pub fn compile_file(&self, path: &Path) -> Result<Strategy, Failure> {
+        let src = std::fs::read_to_string(path).map_err(|e| Failure::Io(path.to_path_buf(), e))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("strategy").to_string();
+        self.compile_source(&path.display().to_string(), &name, src, &base)
+    }
+
+    /// Compiles source text. `file_name` is shown in diagnostics, `default_name` names the
+    /// strategy if it has no `strategy` statement, data paths are relative to `base_dir`.
+    pub fn compile_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Result<Strategy, Failure> {
+        let src = Arc::new(src);
+        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir);
+        let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
+        match compiled {
+            Some(compiled) => Ok(Strategy {
+                compiled,
+                source: src.clone(),
+                file_name: file_name.to_string(),
+                base_dir: base_dir.to_path_buf(),
+                warnings: render(diags),
+                backend: self.backend,
+            }),
+            None => Err(Failure::Program(render(diags))),
+        }
+    }
+}
+
+fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path) -> (Option<Compiled>, Vec<Diag>) {
+    let run = || {
+        let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
+            strat_runtime::io::read_header(&base_dir.join(path)).map_err(|e| e.to_string())
+        };
+        strat_compiler::compile(src, default_name, &mut columns_of)
+    };
+    std::thread::scope(|s| {
+        match std::thread::Builder::new().stack_size(COMPILE_STACK).spawn_scoped(s, run) {
+            Ok(h) => h.join().unwrap_or_else(|_| {
+                (None, vec![Diag::error("strat::internal", "the compiler crashed", strat_grammar::Span::default(), "while compiling this file")
+                    .with_help("this is a bug in Strat; please report it with this file")])
+            }),
+            Err(_) => run(),
+        }
+    })
+}
+
+/// A compiled strategy, ready to run on data.
+#[derive(Debug)]
+pub struct Strategy {
+    /// The compiled program.
+    pub compiled: Compiled,
+    /// The source text.
+    pub source: Arc<String>,
+    /// The file name used in diagnostics.
+    pub file_name: String,
+    base_dir: PathBuf,
+    /// Warnings found while compiling.
+    pub warnings: Vec<SourceDiag>,
+    backend: Backend,
+}
+
+/// Parameter values for one run, in declaration order, with their names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// Declared names.
+    pub names: Vec<String>,
+    /// Values (fractions: `45%` is 0.45).
+    pub values: Vec<f64>,
+}
+
+impl Params {
+    /// Sets parameter `name` from literal text (`2.5`, `45%`, `-10%`, `2bps`).
+    ///
+    /// Errors: an unknown name (with a did-you-mean), or text that is not a number literal.
+    pub fn set(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let Some(i) = self.names.iter().position(|n| n == name) else {
+            let hint = strat_compiler::suggest::did_you_mean(name, self.names.iter().map(|s| s.as_str()))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_else(|| if self.names.is_empty() { "; the program declares no params".into() } else { format!("; params: {}", self.names.join(", ")) });
+            return Err(format!("unknown param `{name}`{hint}"));
+        };
+        let t = text.trim();
+        let (neg, body) = match t.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, t),
+        };
+        let ok = !body.is_empty() && body.starts_with(|c: char| c.is_ascii_digit());
+        match strat_grammar::literal_value(body) {
+            Some((v, _)) if ok && v.is_finite() => {
+                self.values[i] = if neg { -v } else { v };
+                Ok(())
+            }
+            _ => Err(format!("`{text}` is not a number for param `{name}` (write e.g. 2.5, 45%, -10% or 2bps)")),
+        }
+    }
+
+    /// Value of `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.names.iter().position(|n| n == name).map(|i| self.values[i])
+    }
+}
+
+impl Strategy {
+    /// The strategy's name.
+    pub fn name(&self) -> &str {
+        &self.compiled.hir.name
+    }
+
+    /// The default parameter values.
+    pub fn params(&self) -> Params {
+        Params {
+            names: self.compiled.hir.params.iter().map(|p| p.name.clone()).collect(),
+            values: self.compiled.default_params(),
+        }
+    }
+
+    /// Loads and aligns the strategy's data sources.
+    pub fn load_data(&self) -> Result<Frame, Failure> {
+        strat_runtime::load_data(&self.compiled, &self.base_dir).map_err(Failure::Data)
+    }
+
+    /// Runs the strategy on `frame` with `params`.
+    pub fn run(&self, frame: &Frame, params: &Params) -> Result<RunResult, Failure> {
+        self.run_with(frame, params, self.backend)
+    }
+
+    /// Runs on a chosen backend (the differential tests run both).
+    pub fn run_with(&self, frame: &Frame, params: &Params, backend: Backend) -> Result<RunResult, Failure> {
+        strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| {
+            let d = match e {
+                RunError::Bind(d) => d,
+                other => {
+                    let mut d = Diag::error("strat::run::failed", other.to_string(), strat_grammar::Span::default(), "")
+                        .with_help("check the warm-up of the weight against the length of the data");
+                    d.labels.clear();
+                    d
+                }
+            };
+            Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone())))
+        })
+    }
+}

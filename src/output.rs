@@ -1,0 +1,134 @@
+//! Results for people and machines: the terminal table, the `--json` object and the `--out` daily
+//! file. JSON floats are printed round-trip exact (shortest representation that parses back to
+//! the same double); NaN is `null`, infinities are `"inf"` / `"-inf"` (SEMANTICS.md §4).
+
+use crate::{Frame, RunResult};
+use serde_json::{json, Map, Value};
+use strat_runtime::frame::format_date;
+use strat_stdlib::metrics::Metrics;
+
+/// The metric names, in display order (also the JSON keys).
+pub const METRIC_NAMES: &[&str] = &[
+    "total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure",
+];
+
+/// A float as JSON: a number (round-trip exact), `null` for NaN, `"inf"` / `"-inf"`.
+pub fn num(x: f64) -> Value {
+    if x.is_nan() {
+        Value::Null
+    } else if x == f64::INFINITY {
+        Value::String("inf".into())
+    } else if x == f64::NEG_INFINITY {
+        Value::String("-inf".into())
+    } else {
+        serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
+    }
+}
+
+/// The metric values in [`METRIC_NAMES`] order.
+pub fn metric_values(m: &Metrics) -> [f64; 11] {
+    [m.total_return, m.cagr, m.ann_vol, m.sharpe, m.sortino, m.max_drawdown, m.calmar, m.var_95, m.cvar_95, m.omega, m.avg_exposure]
+}
+
+fn metrics_json(m: &Metrics) -> Value {
+    let mut o = Map::new();
+    for (k, v) in METRIC_NAMES.iter().zip(metric_values(m)) {
+        o.insert(k.to_string(), num(v));
+    }
+    Value::Object(o)
+}
+
+/// Dates (first and last) of the evaluated return rows.
+fn window_dates(frame: &Frame, r: &RunResult) -> (String, String) {
+    let rows = &r.backtest.rows;
+    if rows.is_empty() {
+        return (String::new(), String::new());
+    }
+    (format_date(frame.dates[rows.start]), format_date(frame.dates[rows.end - 1]))
+}
+
+/// The `--json` object: `{"strategy", "bars", "start", "end", "metrics", "benchmark",
+/// "information_ratio", "reports"}`; `bars` counts the evaluated returns, `start`/`end` are their
+/// first and last dates; `benchmark` is `null` without a `benchmark` statement.
+pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
+    let (start, end) = window_dates(frame, r);
+    let mut reports = Map::new();
+    for (k, v) in &r.reports {
+        reports.insert(k.clone(), num(*v));
+    }
+    json!({
+        "strategy": name,
+        "bars": r.backtest.returns.len(),
+        "start": start,
+        "end": end,
+        "metrics": metrics_json(&r.backtest.metrics),
+        "benchmark": r.backtest.benchmark.as_ref().map(metrics_json).unwrap_or(Value::Null),
+        "information_ratio": num(r.backtest.information_ratio),
+        "reports": Value::Object(reports),
+    })
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// The human table: metrics of the strategy and its benchmark side by side, then the reports.
+pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
+    let (start, end) = window_dates(frame, r);
+    let mut s = format!("{name}: {} bars, {start} .. {end}\n\n", r.backtest.returns.len());
+    let has_bench = r.backtest.benchmark.is_some();
+    s += &format!("{:<18} {:>12}", "metric", "strategy");
+    if has_bench {
+        s += &format!(" {:>12}", "benchmark");
+    }
+    s += "\n";
+    let sv = metric_values(&r.backtest.metrics);
+    let bv = r.backtest.benchmark.as_ref().map(metric_values);
+    for (i, k) in METRIC_NAMES.iter().enumerate() {
+        s += &format!("{:<18} {:>12}", k, fmt_num(sv[i]));
+        if let Some(b) = &bv {
+            s += &format!(" {:>12}", fmt_num(b[i]));
+        }
+        s += "\n";
+    }
+    if has_bench {
+        s += &format!("{:<18} {:>12}\n", "information_ratio", fmt_num(r.backtest.information_ratio));
+    }
+    if !r.reports.is_empty() {
+        s += "\nreports (mean over the evaluated decision bars)\n";
+        for (k, v) in &r.reports {
+            s += &format!("{:<18} {:>12}\n", k, fmt_num(*v));
+        }
+    }
+    s
+}
+
+/// The daily file of `--out`: one row per bar from the first live row `t0` to the end, with
+/// `date`, `weight` (held from that close), `return` (earned on that date, net of costs; empty at
+/// `t0`), `equity` (1 at `t0`).
+pub fn daily_rows(frame: &Frame, r: &RunResult) -> (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let bt = &r.backtest;
+    let t0 = bt.first_live;
+    let mut dates = vec![];
+    let mut w = vec![];
+    let mut ret = vec![];
+    let mut eq = vec![];
+    for t in t0..frame.len() {
+        dates.push(format_date(frame.dates[t]));
+        w.push(bt.weights[t]);
+        if t == t0 {
+            ret.push(f64::NAN);
+            eq.push(1.0);
+        } else {
+            ret.push(bt.returns[t - t0 - 1]);
+            eq.push(bt.equity[t - t0 - 1]);
+        }
+    }
+    (dates, w, ret, eq)
+}

@@ -1,0 +1,23 @@
+//! Strat standard library: indicator kernels and performance metrics as plain
+//! functions over `f64` slices, dependency-free.
+//!
+//! The numbers follow `/work/shared/SEMANTICS.md` (§4 metrics, §5 indicators)
+//! to ~1e-12; each item documents its shapes, units, NaN rules and the
+//! reference convention (pandas / numpy) it matches.
+//!
+//! - [`rolling`]: window kernels (`sma`, `std`, `zscore`, `rolling_min`,
+//!   `rolling_max`); the window at row `t` is `t-n+1 ..= t`.
+//! - [`timeseries`]: path kernels (`ret`, `logret`, `lag`, `ema`, `drawdown`,
+//!   `cumsum`, `cumprod`).
+//! - [`metrics`]: the metrics of an evaluation window ([`metrics::metrics`]),
+//!   the equity curve, the information ratio and type-7 percentiles.
+//!
+//! Kernels write into a caller-provided `out` slice of the input's length; the
+//! value at row `t` depends on rows `<= t` only (no look-ahead).
+
+pub mod metrics;
+pub mod rolling;
+pub mod timeseries;
+
+#[cfg(test)]
+mod testutil;
