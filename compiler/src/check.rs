@@ -88,7 +88,7 @@ pub fn ast_to_hir(
                 cx.data.push(DataSource { name: n.name.clone(), path: path.clone(), path_span: *path_span, columns });
             }
             StmtKind::Param { name: n, value } => {
-                cx.params.push(ParamDecl { name: n.name.clone(), default: value.value, text: value.text.clone(), span: stmt.span });
+                cx.params.push(ParamDecl { name: n.name.clone(), default: value.value, text: value.text.clone(), span: stmt.span, name_span: n.span });
                 cx.param_used.push(false);
             }
             StmtKind::Let { name: n, value } => {
@@ -96,7 +96,7 @@ pub fn ast_to_hir(
                 cx.let_types.push(h.as_ref().map(|h| h.ty));
                 cx.let_used.push(false);
                 let placeholder = HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span: value.span };
-                cx.lets.push(LetDecl { name: n.name.clone(), value: h.unwrap_or(placeholder), span: stmt.span });
+                cx.lets.push(LetDecl { name: n.name.clone(), value: h.unwrap_or(placeholder), span: stmt.span, name_span: n.span });
             }
             StmtKind::Regime { name: n, arms } => {
                 let r = cx.regimes.len();
@@ -373,15 +373,19 @@ impl Checker {
     }
 
     fn lint_unused(&mut self) {
+        // With errors in the file, "unused" is mostly noise from the failed declarations.
+        if self.diags.iter().any(|d| d.is_error()) {
+            return;
+        }
         for (i, l) in self.lets.iter().enumerate() {
             if !self.let_used[i] {
-                self.diags.push(Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.span, "unused let")
+                self.diags.push(Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.name_span, "unused let")
                     .with_help("use it in `hold`, a `report`, or another `let`, or remove it"));
             }
         }
         for (i, p) in self.params.iter().enumerate() {
             if !self.param_used[i] {
-                self.diags.push(Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.span, "unused param")
+                self.diags.push(Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.name_span, "unused param")
                     .with_help("use it or remove it"));
             }
         }
@@ -614,11 +618,23 @@ impl Checker {
                         if let Some(&(_, a)) = arms.iter().find(|(rr, _)| *rr == r) {
                             return Some(HExpr { kind: HKind::Const(a as f64), ty: Type { elem: Elem::Regime(r), qual: Qual::Const, kind: Kind::Other }, span: e.span });
                         }
+                        let (rname, rarms) = self.regime_arms_of(r);
+                        self.err(Diag::error("strat::type::mismatch", format!("`{}` is not an arm of regime `{rname}`", id.name), e.span, "an arm of another regime")
+                            .with_help(format!("the arms of `{rname}` are: {}", rarms.join(", "))));
+                        return None;
                     }
                 }
             }
         }
         self.expr(e)
+    }
+
+    /// The name and arm names of regime `r` (declared or being declared).
+    fn regime_arms_of(&self, r: usize) -> (String, Vec<String>) {
+        let name = self.decls.iter().find(|(_, (d, _))| *d == Decl::Regime(r)).map(|(n, _)| n.clone()).unwrap_or_default();
+        let mut arms: Vec<(usize, String)> = self.arm_names.iter().flat_map(|(n, v)| v.iter().filter(|(rr, _)| *rr == r).map(move |(_, a)| (*a, n.clone()))).collect();
+        arms.sort();
+        (name, arms.into_iter().map(|a| a.1).collect())
     }
 
     /// The regime a bare name refers to (without reporting anything).

@@ -40,6 +40,8 @@ pub struct ParamDecl {
     pub text: String,
     /// Where the declaration is.
     pub span: Span,
+    /// Where the name is.
+    pub name_span: Span,
 }
 
 /// `regime NAME { ARM when cond ... ARM otherwise }`.
@@ -64,6 +66,8 @@ pub struct LetDecl {
     pub value: HExpr,
     /// Where the declaration is.
     pub span: Span,
+    /// Where the name is.
+    pub name_span: Span,
 }
 
 /// `report NAME = expr`.

@@ -39,50 +39,37 @@ pub fn source_to_ast(src: &str) -> (Program, Vec<Diag>) {
         let rest = &src[offset..];
         match StratParser::parse(Rule::program, rest) {
             Ok(mut pairs) => {
-                let program = pairs.next();
-                if let Some(program) = program {
+                if let Some(program) = pairs.next() {
                     build_stmts(program, offset, &mut stmts, &mut diags);
                 }
                 break;
             }
             Err(e) => {
                 let pos = error_pos(&e);
-                // Keep the statements that parsed before the error position.
-                if let Ok(mut pairs) = StratParser::parse(Rule::program, &rest[..prefix_end(rest, pos)]) {
-                    if let Some(program) = pairs.next() {
-                        build_stmts(program, offset, &mut stmts, &mut diags);
-                    }
-                }
-                diags.push(syntax_diag(&e, rest, offset));
+                let at_keyword = pos > 0 && starts_with_keyword(&rest[pos..]);
+                diags.push(syntax_diag(&e, rest, offset, at_keyword));
                 if diags.len() >= MAX_SYNTAX_ERRORS {
                     break;
                 }
-                match next_statement_start(rest, pos) {
-                    Some(next) => offset += next,
-                    None => break,
+                // A statement keyword where an expression was expected: the previous statement
+                // is incomplete, so resume at that keyword; otherwise at the next statement.
+                let resume = if at_keyword { Some(pos) } else { next_statement_start(rest, pos) };
+                match resume {
+                    Some(next) if next > 0 => offset += next,
+                    _ => break,
                 }
             }
         }
+    }
+    // After a syntax error only the statements after the last error were built; callers skip
+    // checking when there is a syntax error, so drop them rather than return a partial program.
+    if diags.iter().any(|d| d.is_error()) {
+        stmts.clear();
     }
     for s in &stmts {
         check_depth(s, &mut diags);
     }
     (Program { stmts }, diags)
-}
-
-/// Byte offset where the statement containing `pos` starts (the last statement-keyword line
-/// start at or before `pos`), so the prefix before it can be parsed on its own.
-fn prefix_end(src: &str, pos: usize) -> usize {
-    let mut best = 0;
-    for (start, _) in line_starts(src) {
-        if start > pos {
-            break;
-        }
-        if starts_with_keyword(&src[start..]) {
-            best = start;
-        }
-    }
-    best
 }
 
 fn line_starts(src: &str) -> impl Iterator<Item = (usize, &str)> {
@@ -147,7 +134,7 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
     })
 }
 
-fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize) -> Diag {
+fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize, at_keyword: bool) -> Diag {
     let pos = error_pos(e);
     let mut expected: Vec<&str> = Vec::new();
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
@@ -165,6 +152,16 @@ fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize) -> Diag {
     let span = Span::new(pos + offset, pos + offset + found.len());
     let what = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
     let label = if expected.is_empty() { "unexpected here".to_string() } else { format!("expected {}", join_or(&expected)) };
+    if at_keyword {
+        // Point at the end of the incomplete statement, not at the next one.
+        let end = end_of_code(&src[..pos]);
+        let prev = &src[..end];
+        let start = prev.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+        let span = Span::new(start + offset, end + offset);
+        let word = found.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or(found);
+        return Diag::error("strat::syntax::unexpected", format!("this statement is incomplete: found `{word}` on the next line"), span, format!("{label} after this"))
+            .with_help("finish the expression here; a statement ends where the next keyword (let, param, hold, ...) starts");
+    }
     let mut d = Diag::error("strat::syntax::unexpected", format!("unexpected {what}"), span, label);
     if found == "=" || found.starts_with("=>") {
         d = d.with_help("comparisons are written `==`; `=` only follows `let`, `param`, `data` and `report` names");
@@ -176,6 +173,39 @@ fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize) -> Diag {
         d = d.with_help("see spec/language.md for the statement forms");
     }
     d
+}
+
+/// Byte offset just past the last character of code in `src` (skipping whitespace and `//`
+/// comments at the end).
+fn end_of_code(src: &str) -> usize {
+    let mut end = src.len();
+    loop {
+        let trimmed = src[..end].trim_end();
+        end = trimmed.len();
+        let line_start = trimmed.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let line = &trimmed[line_start..];
+        match comment_start(line) {
+            Some(c) => end = line_start + c,
+            None => return end,
+        }
+        if end == 0 {
+            return 0;
+        }
+    }
+}
+
+/// Where a `//` comment starts in one line, ignoring `//` inside a string.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let b = line.as_bytes();
+    for i in 0..b.len() {
+        match b[i] {
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && b.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {

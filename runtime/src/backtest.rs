@@ -138,7 +138,7 @@ mod tests {
         // Row 4: w[3] = 0.5 earns 108.9/99 - 1, no turnover.
         let r4 = 0.5 * (108.9 / 99.0 - 1.0) - 0.0;
         assert_eq!(bt.returns, vec![r2, r3, r4]);
-        assert_eq!(bt.benchmark_returns.unwrap(), vec![99.0 / 110.0 - 1.0, 0.0, 108.9 / 99.0 - 1.0]);
+        assert_eq!(bt.benchmark_returns.clone().unwrap(), vec![99.0 / 110.0 - 1.0, 0.0, 108.9 / 99.0 - 1.0]);
         let bool_col = [0.0, 1.0, 0.0, 1.0, 1.0];
         // Decision rows 1..=3: 1, 0, 1.
         assert_eq!(report_mean(&bool_col, &bt), 2.0 / 3.0);

@@ -52,12 +52,25 @@ impl Frame {
     /// If `names` and `columns` differ in length or a column's length differs from `dates.len()`
     /// (a programming error, never a data error).
     pub fn new(dates: Vec<i32>, names: Vec<String>, columns: Vec<Vec<f64>>) -> Frame {
-        assert_eq!(names.len(), columns.len(), "Frame::new: names and columns differ in length");
+        assert_eq!(
+            names.len(),
+            columns.len(),
+            "Frame::new: names and columns differ in length"
+        );
         for (n, c) in names.iter().zip(&columns) {
-            assert_eq!(c.len(), dates.len(), "Frame::new: column '{n}' has the wrong length");
+            assert_eq!(
+                c.len(),
+                dates.len(),
+                "Frame::new: column '{n}' has the wrong length"
+            );
         }
         let origins = vec![None; names.len()];
-        Frame { dates, names, columns, origins }
+        Frame {
+            dates,
+            names,
+            columns,
+            origins,
+        }
     }
 
     /// Number of rows (bars).
@@ -217,9 +230,22 @@ mod tests {
     #[test]
     fn strictness() {
         for bad in [
-            "", "2024-1-01", "2024-01-1", "24-01-01", "2024/01/01", "2024-13-01", "2024-00-10",
-            "2024-01-00", "2024-04-31", " 2024-01-01", "2024-01-01 ", "2024-01-01T00:00",
-            "+024-01-01", "2024-0a-01", "２０２４-01-01", "2024-01-3１",
+            "",
+            "2024-1-01",
+            "2024-01-1",
+            "24-01-01",
+            "2024/01/01",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-04-31",
+            " 2024-01-01",
+            "2024-01-01 ",
+            "2024-01-01T00:00",
+            "+024-01-01",
+            "2024-0a-01",
+            "２０２４-01-01",
+            "2024-01-3１",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
         }
@@ -257,7 +283,11 @@ mod tests {
 
     #[test]
     fn frame_basics() {
-        let f = Frame::new(vec![1, 2], vec!["a".into(), "b".into()], vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+        let f = Frame::new(
+            vec![1, 2],
+            vec!["a".into(), "b".into()],
+            vec![vec![1.0, 2.0], vec![3.0, 4.0]],
+        );
         assert_eq!(f.len(), 2);
         assert_eq!(f.column("b"), Some(&[3.0, 4.0][..]));
         assert_eq!(f.column("c"), None);

@@ -36,10 +36,15 @@ const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
     let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
     let mut first = Vec::new();
-    BufReader::new(file).read_until(b'\n', &mut first).map_err(|e| io_error(path, &e))?;
+    BufReader::new(file)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| io_error(path, &e))?;
     let bytes = first.strip_prefix(UTF8_BOM).unwrap_or(&first);
     if bytes.is_empty() {
-        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+        return Err(DataError::new(
+            path,
+            "the file is empty (expected a header `date,...`)",
+        ));
     }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| DataError::new(path, "the header is not valid UTF-8 text").with_line(1))?;
@@ -65,8 +70,10 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
     // The requested columns must exist, once each.
     for (k, c) in columns.iter().enumerate() {
         if c == DATE {
-            return Err(DataError::new(path, "'date' is the row index, not a data column")
-                .with_column(DATE));
+            return Err(
+                DataError::new(path, "'date' is the row index, not a data column")
+                    .with_column(DATE),
+            );
         }
         if columns[..k].contains(c) {
             return Err(DataError::new(path, "column requested twice").with_column(c.as_str()));
@@ -74,11 +81,16 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         if !scan.header[1..].contains(c) {
             let available: Vec<String> =
                 scan.header[1..].iter().map(|n| format!("'{n}'")).collect();
-            let available =
-                if available.is_empty() { "none".to_string() } else { available.join(", ") };
-            return Err(DataError::new(path, format!("no such column; the file has: {available}"))
-                .with_line(1)
-                .with_column(c.as_str()));
+            let available = if available.is_empty() {
+                "none".to_string()
+            } else {
+                available.join(", ")
+            };
+            return Err(
+                DataError::new(path, format!("no such column; the file has: {available}"))
+                    .with_line(1)
+                    .with_column(c.as_str()),
+            );
         }
     }
 
@@ -110,7 +122,10 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
             return Err(if text.is_empty() {
                 err("missing date".to_string())
             } else {
-                err(format!("cannot parse {} as a date (expected YYYY-MM-DD)", quoted(text)))
+                err(format!(
+                    "cannot parse {} as a date (expected YYYY-MM-DD)",
+                    quoted(text)
+                ))
             });
         };
         if let Some(&prev) = dates.last() {
@@ -146,7 +161,7 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
                     return Err(DataError::new(path, why)
                         .with_line(lines[row] as usize)
                         .with_column(name.as_str()))
-                },
+                }
             }
         }
         values.push(v);
@@ -157,7 +172,12 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         }));
     }
 
-    Ok(Frame { dates, names: columns.to_vec(), columns: values, origins })
+    Ok(Frame {
+        dates,
+        names: columns.to_vec(),
+        columns: values,
+        origins,
+    })
 }
 
 /// Parses one numeric cell: empty is NaN; otherwise a finite decimal number
@@ -266,13 +286,13 @@ fn split_record(rec: &str) -> Result<Vec<String>, &'static str> {
                     Some('"') if chars.peek() == Some(&'"') => {
                         chars.next();
                         field.push('"');
-                    },
+                    }
                     Some('"') => break,
                     Some(c) => field.push(c),
                 }
             }
             match chars.peek() {
-                None | Some(',') => {},
+                None | Some(',') => {}
                 Some(_) => return Err("unexpected text after a closing quote"),
             }
         } else {
@@ -305,8 +325,11 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
     }
     let names = split_record(line).map_err(|m| at1(format!("header: {m}")))?;
     if names[0] != DATE {
-        return Err(at1(format!("the first column must be named 'date', found {}", quoted(&names[0])))
-            .with_column(names[0].as_str()));
+        return Err(at1(format!(
+            "the first column must be named 'date', found {}",
+            quoted(&names[0])
+        ))
+        .with_column(names[0].as_str()));
     }
     for (k, n) in names.iter().enumerate() {
         if n.is_empty() {
@@ -328,11 +351,18 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
 fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let text = std::str::from_utf8(body).map_err(|e| {
-        let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = body[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
         DataError::new(path, "not valid UTF-8 text").with_line(line)
     })?;
     if text.is_empty() {
-        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+        return Err(DataError::new(
+            path,
+            "the file is empty (expected a header `date,...`)",
+        ));
     }
 
     // Split into records: a record ends at a '\n' outside quotes (the quoting rules are those of
@@ -355,7 +385,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
             (St::Quoted, b'\n') => {
                 line += 1;
                 St::Quoted
-            },
+            }
             (St::Quoted, _) => St::Quoted,
             (St::QuoteInQuoted, b'"') => St::Quoted,
             (St::FieldStart, b'"') => St::Quoted,
@@ -366,7 +396,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
                 start = i + 1;
                 start_line = line;
                 St::FieldStart
-            },
+            }
             _ => St::Unquoted,
         };
     }
@@ -376,7 +406,10 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
 
     let mut recs = records.into_iter();
     let Some((_, header_line)) = recs.next() else {
-        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
+        return Err(DataError::new(
+            path,
+            "the file is empty (expected a header `date,...`)",
+        ));
     };
     let header = parse_header(path, header_line)?;
 
@@ -401,7 +434,10 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     if lines.is_empty() {
         return Err(DataError::new(path, "no data rows (only a header)").with_line(1));
     }
-    Ok(Scan { header, records: lines })
+    Ok(Scan {
+        header,
+        records: lines,
+    })
 }
 
 /// Step 2: polars' CSV reader on the scanned bytes, every column `String`, projected to `date`
@@ -446,20 +482,33 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for (s, x) in [("1", 1.0), ("-2.5", -2.5), ("+.5", 0.5), ("5.", 5.0), ("1e3", 1000.0),
-            ("1.06606e+11", 1.06606e11), ("0.1", 0.1), ("-0", -0.0)]
-        {
-            assert_eq!(parse_number(s).unwrap().to_bits(), (x as f64).to_bits(), "{s}");
+        for (s, x) in [
+            ("1", 1.0f64),
+            ("-2.5", -2.5),
+            ("+.5", 0.5),
+            ("5.", 5.0),
+            ("1e3", 1000.0),
+            ("1.06606e+11", 1.06606e11),
+            ("0.1", 0.1),
+            ("-0", -0.0),
+        ] {
+            assert_eq!(parse_number(s).unwrap().to_bits(), x.to_bits(), "{s}");
         }
         assert!(parse_number("").unwrap().is_nan());
-        for bad in ["nan", "NaN", "inf", "-inf", "infinity", "abc", " 1", "1 ", "1,5", "1e", "e5",
-            ".", "-", "1.2.3", "0x10", "1_000", "1e400", "--1"]
-        {
+        for bad in [
+            "nan", "NaN", "inf", "-inf", "infinity", "abc", " 1", "1 ", "1,5", "1e", "e5", ".",
+            "-", "1.2.3", "0x10", "1_000", "1e400", "--1",
+        ] {
             assert!(parse_number(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_number("nan").unwrap_err(),
-            "cannot parse \"nan\" as a number (write an empty field for a missing value)");
-        assert_eq!(parse_number("1e400").unwrap_err(), "number \"1e400\" is out of range");
+        assert_eq!(
+            parse_number("nan").unwrap_err(),
+            "cannot parse \"nan\" as a number (write an empty field for a missing value)"
+        );
+        assert_eq!(
+            parse_number("1e400").unwrap_err(),
+            "number \"1e400\" is out of range"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub struct DataError {
 impl DataError {
     /// An error about the file as a whole.
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> DataError {
-        DataError { file: file.into(), line: None, column: None, message: message.into() }
+        DataError {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
     }
 
     /// Sets the line.
@@ -97,7 +102,10 @@ mod tests {
         let e = DataError::new("data/x.csv", "cannot parse \"abc\" as a number")
             .with_line(14)
             .with_column("vix");
-        assert_eq!(e.to_string(), "data/x.csv:14: column 'vix': cannot parse \"abc\" as a number");
+        assert_eq!(
+            e.to_string(),
+            "data/x.csv:14: column 'vix': cannot parse \"abc\" as a number"
+        );
         let e = DataError::new("data/x.csv", "no such file");
         assert_eq!(e.to_string(), "data/x.csv: no such file");
     }

@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use crate::frame::{Frame, Origin};
 
+/// File lines of a source before and after the join.
+type Remap = (Arc<Vec<u32>>, Arc<Vec<u32>>);
+
 /// Inner-joins frames on `date`: the result has the dates present in every frame, in increasing
 /// order, and the columns of each frame in argument order, named `prefix.column` (just `column`
 /// when the prefix is empty). Each column keeps its [`Origin`], restricted to the kept rows, so the
@@ -29,33 +32,59 @@ pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
             m
         })
         .collect();
-    let mut dates: Vec<i32> =
-        first.dates.iter().copied().filter(|d| index.iter().all(|m| m.contains_key(d))).collect();
+    let mut dates: Vec<i32> = first
+        .dates
+        .iter()
+        .copied()
+        .filter(|d| index.iter().all(|m| m.contains_key(d)))
+        .collect();
     dates.sort_unstable();
     dates.dedup();
 
-    let mut out = Frame { dates, ..Frame::default() };
+    let mut out = Frame {
+        dates,
+        ..Frame::default()
+    };
     for ((prefix, f), idx) in frames.into_iter().zip(&index) {
         let rows: Vec<usize> = out.dates.iter().map(|d| idx[d]).collect();
         // Columns read together share one `lines` vector; keep sharing it after the join.
-        let mut remapped: Vec<(Arc<Vec<u32>>, Arc<Vec<u32>>)> = Vec::new();
-        let Frame { names, columns, origins, .. } = f;
+        let mut remapped: Vec<Remap> = Vec::new();
+        let Frame {
+            names,
+            columns,
+            origins,
+            ..
+        } = f;
         let mut origins = origins.into_iter();
         for (name, col) in names.into_iter().zip(columns) {
-            out.names.push(if prefix.is_empty() { name } else { format!("{prefix}.{name}") });
-            out.columns.push(rows.iter().map(|&r| col.get(r).copied().unwrap_or(f64::NAN)).collect());
+            out.names.push(if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}.{name}")
+            });
+            out.columns.push(
+                rows.iter()
+                    .map(|&r| col.get(r).copied().unwrap_or(f64::NAN))
+                    .collect(),
+            );
             let origin = origins.next().flatten().map(|o| {
                 let lines = match remapped.iter().find(|(old, _)| Arc::ptr_eq(old, &o.lines)) {
                     Some((_, new)) => Arc::clone(new),
                     None => {
                         let new = Arc::new(
-                            rows.iter().map(|&r| o.lines.get(r).copied().unwrap_or(0)).collect(),
+                            rows.iter()
+                                .map(|&r| o.lines.get(r).copied().unwrap_or(0))
+                                .collect(),
                         );
                         remapped.push((Arc::clone(&o.lines), Arc::clone(&new)));
                         new
-                    },
+                    }
                 };
-                Origin { file: o.file, column: o.column, lines }
+                Origin {
+                    file: o.file,
+                    column: o.column,
+                    lines,
+                }
             });
             out.origins.push(origin);
         }
@@ -73,7 +102,13 @@ mod tests {
         f.origins = f
             .names
             .iter()
-            .map(|n| Some(Origin { file: PathBuf::from(file), column: n.clone(), lines: lines.clone() }))
+            .map(|n| {
+                Some(Origin {
+                    file: PathBuf::from(file),
+                    column: n.clone(),
+                    lines: lines.clone(),
+                })
+            })
             .collect();
         f
     }
@@ -81,7 +116,11 @@ mod tests {
     #[test]
     fn intersection_sorted_and_prefixed() {
         let a = with_origin(
-            Frame::new(vec![1, 2, 3, 5, 8], vec!["close".into()], vec![vec![10., 20., 30., 50., 80.]]),
+            Frame::new(
+                vec![1, 2, 3, 5, 8],
+                vec!["close".into()],
+                vec![vec![10., 20., 30., 50., 80.]],
+            ),
             "a.csv",
         );
         let b = with_origin(
