@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strat::output::{daily_rows, to_json, to_table};
+use strat::output::{daily_columns, to_json, to_table};
 use strat::{Backend, Engine, Failure, Params, SourceDiag, Strategy};
 
 #[derive(Parser, Debug)]
@@ -48,6 +48,35 @@ enum Command {
         /// Also print the Cranelift IR of the kernels.
         #[arg(long)]
         clif: bool,
+    },
+    /// Run every binding of the program's swept params in parallel; print the best and a heatmap.
+    Sweep {
+        /// The .strat file.
+        file: PathBuf,
+        /// Write every binding's metrics to FILE.csv or FILE.json.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite the --out file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Rows of the top table.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Metric to rank by.
+        #[arg(long, default_value = "sharpe")]
+        by: String,
+        /// Metric for the terminal heatmap of a two-parameter grid (repeatable).
+        #[arg(long)]
+        heatmap: Vec<String>,
+        /// Print one JSON document with every binding instead of the tables.
+        #[arg(long)]
+        json: bool,
+        /// Evaluate with the reference evaluator instead of the JIT.
+        #[arg(long)]
+        reference: bool,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Time compilation, data loading and runs of a .strat file (JIT and reference evaluator).
     Bench {
@@ -157,7 +186,7 @@ pub fn main() -> i32 {
                 }
             };
             if let Some(o) = &out {
-                if let Err(e) = write_daily(o, &frame, &result) {
+                if let Err(e) = write_daily(o, &frame, &result, &held_assets(&strategy)) {
                     eprintln!("error[strat::io::write]: cannot write {}: {e}", o.display());
                     return 1;
                 }
@@ -195,13 +224,102 @@ pub fn main() -> i32 {
             0
         }
         Command::Bench { file, iterations, json } => bench(&file, iterations.max(1), json),
+        Command::Sweep { file, out, force, top, by, heatmap, json, reference, quiet } => {
+            sweep(&file, out.as_deref(), force, top, &by, &heatmap, json, reference, quiet)
+        }
     }
 }
 
-fn write_daily(path: &Path, frame: &strat::Frame, r: &strat::RunResult) -> std::io::Result<()> {
-    let (dates, w, ret, eq) = daily_rows(frame, r);
-    strat_runtime::write::write_csv(path, &dates, &[("weight", &w), ("return", &ret), ("equity", &eq)])
-        .map_err(|e| std::io::Error::other(e.to_string()))
+fn write_daily(path: &Path, frame: &strat::Frame, r: &strat::RunResult, assets: &[String]) -> std::io::Result<()> {
+    let (dates, cols) = daily_columns(frame, r, assets);
+    let cols: Vec<(&str, &[f64])> = cols.iter().map(|(n, v)| (n.as_str(), v.as_slice())).collect();
+    strat_runtime::write::write_csv(path, &dates, &cols).map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+fn held_assets(strategy: &Strategy) -> Vec<String> {
+    match &strategy.compiled.hir.hold_target {
+        strat_compiler::hir::Holding::Universe(u) => strategy.compiled.hir.universes[*u].assets.clone(),
+        _ => vec![],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, heatmaps: &[String], json: bool, reference: bool, quiet: bool) -> i32 {
+    use strat::sweep_output as so;
+    let names = so::metric_names();
+    for m in std::iter::once(&by.to_string()).chain(heatmaps.iter()) {
+        if !names.contains(&m.as_str()) {
+            eprintln!("error[strat::cli::metric]: unknown metric `{m}`; one of: {}", names.join(", "));
+            return 2;
+        }
+    }
+    if let Some(o) = out {
+        let ext = o.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext != "csv" && ext != "json" {
+            eprintln!("error[strat::cli::out]: --out takes a .csv or .json file, got {}", o.display());
+            return 2;
+        }
+        if o.exists() && !force {
+            eprintln!("error[strat::io::exists]: {} already exists; pass --force to overwrite it", o.display());
+            return 1;
+        }
+    }
+    let backend = if reference { Backend::Reference } else { Backend::Jit };
+    let strategy = match compile(file, backend) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let frame = match strategy.load_data() {
+        Ok(f) => f,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    let grid = strategy.grid();
+    let params = strategy.params();
+    let t = Instant::now();
+    let bar = if quiet || json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(grid.bindings.len() as u64)
+    };
+    let rows = match strategy.sweep(&frame, &grid, &|| bar.inc(1)) {
+        Ok(r) => r,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    bar.finish_and_clear();
+    let elapsed = t.elapsed().as_secs_f64();
+    let report_names: Vec<String> = strategy.compiled.hir.reports.iter().map(|r| r.name.clone()).collect();
+    if let Some(o) = out {
+        let res = if o.extension().is_some_and(|e| e == "json") {
+            std::fs::write(o, format!("{}\n", so::to_json(strategy.name(), &rows, &params, &grid, &report_names))).map_err(|e| e.to_string())
+        } else {
+            let (text, nums) = so::to_columns(&rows, &params, &grid, &report_names);
+            strat_runtime::write::write_table(o, &text, &nums).map_err(|e| e.to_string())
+        };
+        if let Err(e) = res {
+            eprintln!("error[strat::io::write]: cannot write {}: {e}", o.display());
+            return 1;
+        }
+    }
+    if json {
+        println!("{}", so::to_json(strategy.name(), &rows, &params, &grid, &report_names));
+        return 0;
+    }
+    let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);
+    println!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
+    print!("{}", so::top_table(&rows, &params, &grid, by, top));
+    for m in heatmaps {
+        match so::heatmap(&rows, &params, &grid, m) {
+            Some(h) => print!("\n{h}"),
+            None => eprintln!("note: --heatmap needs two swept numeric params"),
+        }
+    }
+    0
 }
 
 fn bench(file: &Path, iterations: usize, json: bool) -> i32 {

@@ -21,6 +21,7 @@
 //! `strat_compiler::eval_plan` (the reference evaluator the JIT is tested against).
 
 pub mod output;
+pub mod sweep_output;
 
 pub use strat_compiler::Compiled;
 pub use strat_grammar::{Diag, SourceDiag};
@@ -143,8 +144,10 @@ pub struct Strategy {
 pub struct Params {
     /// Declared names.
     pub names: Vec<String>,
-    /// Values (fractions: `45%` is 0.45).
+    /// Values (fractions: `45%` is 0.45; a choice param holds its choice's index).
     pub values: Vec<f64>,
+    /// The choices of each choice param (empty for numeric params).
+    pub choices: Vec<Vec<String>>,
 }
 
 impl Params {
@@ -159,6 +162,15 @@ impl Params {
             return Err(format!("unknown param `{name}`{hint}"));
         };
         let t = text.trim();
+        if !self.choices[i].is_empty() {
+            return match self.choices[i].iter().position(|c| c == t) {
+                Some(k) => {
+                    self.values[i] = k as f64;
+                    Ok(())
+                }
+                None => Err(format!("`{t}` is not a choice of param `{name}`; choices: {}", self.choices[i].join(", "))),
+            };
+        }
         let (neg, body) = match t.strip_prefix('-') {
             Some(b) => (true, b),
             None => (false, t),
@@ -177,6 +189,14 @@ impl Params {
     pub fn get(&self, name: &str) -> Option<f64> {
         self.names.iter().position(|n| n == name).map(|i| self.values[i])
     }
+
+    /// A param value as text: the choice name for a choice param, else the number.
+    pub fn display_value(&self, i: usize, v: f64) -> String {
+        match self.choices.get(i) {
+            Some(c) if !c.is_empty() => c.get(v as usize).cloned().unwrap_or_else(|| format!("{v}")),
+            _ => format!("{v}"),
+        }
+    }
 }
 
 impl Strategy {
@@ -190,6 +210,16 @@ impl Strategy {
         Params {
             names: self.compiled.hir.params.iter().map(|p| p.name.clone()).collect(),
             values: self.compiled.default_params(),
+            choices: self
+                .compiled
+                .hir
+                .params
+                .iter()
+                .map(|p| match &p.domain {
+                    strat_compiler::hir::ParamDomain::Choices(c) => c.clone(),
+                    _ => vec![],
+                })
+                .collect(),
         }
     }
 
@@ -203,9 +233,24 @@ impl Strategy {
         self.run_with(frame, params, self.backend)
     }
 
+    /// The sweep grid of the program's swept params.
+    pub fn grid(&self) -> strat_runtime::sweep::Grid {
+        strat_runtime::sweep::grid(&self.compiled)
+    }
+
+    /// Runs every binding of `grid` in parallel; `progress` is called once per binding.
+    pub fn sweep(&self, frame: &Frame, grid: &strat_runtime::sweep::Grid, progress: &(dyn Fn() + Sync)) -> Result<Vec<strat_runtime::sweep::SweepRow>, Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        Ok(strat_runtime::sweep::sweep(&self.compiled, &prep, grid, self.backend, progress))
+    }
+
     /// Runs on a chosen backend (the differential tests run both).
     pub fn run_with(&self, frame: &Frame, params: &Params, backend: Backend) -> Result<RunResult, Failure> {
-        strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| {
+        strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| self.run_failure(e))
+    }
+
+    fn run_failure(&self, e: RunError) -> Failure {
+        {
             let d = match e {
                 RunError::Bind(d) => d,
                 other => {
@@ -216,6 +261,6 @@ impl Strategy {
                 }
             };
             Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone())))
-        })
+        }
     }
 }

@@ -110,25 +110,27 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
 }
 
 /// The daily file of `--out`: one row per bar from the first live row `t0` to the end, with
-/// `date`, `weight` (held from that close), `return` (earned on that date, net of costs; empty at
-/// `t0`), `equity` (1 at `t0`).
-pub fn daily_rows(frame: &Frame, r: &RunResult) -> (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>) {
+/// `date`, the weight held from that close (`weight` for one series, `weight_ASSET` per asset of a
+/// universe), `return` (earned on that date, net of costs; empty at `t0`) and `equity` (1 at `t0`).
+pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
     let bt = &r.backtest;
     let t0 = bt.first_live;
-    let mut dates = vec![];
-    let mut w = vec![];
-    let mut ret = vec![];
-    let mut eq = vec![];
-    for t in t0..frame.len() {
-        dates.push(format_date(frame.dates[t]));
-        w.push(bt.weights[t]);
-        if t == t0 {
-            ret.push(f64::NAN);
-            eq.push(1.0);
-        } else {
-            ret.push(bt.returns[t - t0 - 1]);
-            eq.push(bt.equity[t - t0 - 1]);
+    let rows = frame.len();
+    let dates = (t0..rows).map(|t| format_date(frame.dates[t])).collect();
+    let mut cols = vec![];
+    if bt.assets == 1 {
+        cols.push(("weight".to_string(), bt.weights[t0..rows].to_vec()));
+    } else {
+        for j in 0..bt.assets {
+            let name = assets.get(j).cloned().unwrap_or_else(|| j.to_string());
+            cols.push((format!("weight_{name}"), bt.weights[j * rows + t0..j * rows + rows].to_vec()));
         }
     }
-    (dates, w, ret, eq)
+    let mut ret = vec![f64::NAN];
+    ret.extend_from_slice(&bt.returns);
+    let mut eq = vec![1.0];
+    eq.extend_from_slice(&bt.equity);
+    cols.push(("return".to_string(), ret));
+    cols.push(("equity".to_string(), eq));
+    (dates, cols)
 }

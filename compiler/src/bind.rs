@@ -25,6 +25,29 @@ impl Binding {
     }
 }
 
+/// The value of every scalar node for `params` (NaN for series nodes), without validating
+/// window lengths: used to evaluate `when` conditions and `where` constraints of a sweep grid.
+pub fn eval_scalars(plan: &Plan, params: &[f64]) -> Vec<f64> {
+    let mut scalars = vec![f64::NAN; plan.nodes.len()];
+    for (i, nd) in plan.nodes.iter().enumerate() {
+        if nd.shape == Shape::Scalar {
+            scalars[i] = scalar_value(nd.op, &scalars, params);
+        }
+    }
+    scalars
+}
+
+fn scalar_value(op: Op, scalars: &[f64], params: &[f64]) -> f64 {
+    match op {
+        Op::Const(v) => v,
+        Op::Param(p) => params.get(p as usize).copied().unwrap_or(f64::NAN),
+        Op::Unary(o, x) => ops::unary(o, scalars[x.index()]),
+        Op::Binary(o, a, b) => ops::binary(o, scalars[a.index()], scalars[b.index()]),
+        Op::Select(c, a, b) => ops::select(scalars[c.index()], scalars[a.index()], scalars[b.index()]),
+        _ => f64::NAN,
+    }
+}
+
 /// Binds `params` (one value per declared param, in declaration order) to `plan`.
 ///
 /// Errors: a window length or lag that is not a whole number within range, reported at the
@@ -36,14 +59,7 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
     let mut warmup = vec![0usize; n];
     for (i, nd) in plan.nodes.iter().enumerate() {
         if nd.shape == Shape::Scalar {
-            scalars[i] = match nd.op {
-                Op::Const(v) => v,
-                Op::Param(p) => params.get(p as usize).copied().unwrap_or(f64::NAN),
-                Op::Unary(o, x) => ops::unary(o, scalars[x.index()]),
-                Op::Binary(o, a, b) => ops::binary(o, scalars[a.index()], scalars[b.index()]),
-                Op::Select(c, a, b) => ops::select(scalars[c.index()], scalars[a.index()], scalars[b.index()]),
-                _ => f64::NAN,
-            };
+            scalars[i] = scalar_value(nd.op, &scalars, params);
         }
         warmup[i] = match nd.op {
             Op::Input(_) | Op::Param(_) | Op::Const(_) => 0,
@@ -51,6 +67,7 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
             Op::Binary(_, a, b) => warmup[a.index()].max(warmup[b.index()]),
             Op::Select(c, a, b) => warmup[c.index()].max(warmup[a.index()]).max(warmup[b.index()]),
             Op::Scan(ScanOp::Drawdown | ScanOp::Cumsum | ScanOp::Cumprod, x) => warmup[x.index()],
+            Op::Cross(_, x, _) => warmup[x.index()],
             Op::Window(op, x, len) => {
                 let v = scalars[len.index()];
                 let min = op.min_length();

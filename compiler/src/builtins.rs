@@ -24,6 +24,12 @@ pub enum Builtin {
     Min,
     Max,
     Clamp,
+    Count,
+    Mean,
+    Rank,
+    ZscoreCs,
+    Top,
+    Bottom,
 }
 
 /// What an argument position accepts.
@@ -35,6 +41,10 @@ pub enum Arg {
     Window,
     /// Any numeric value (scalar or series).
     Num,
+    /// A numeric panel.
+    Panel,
+    /// A fraction in (0, 1]: a `const` or `param` number.
+    Fraction,
 }
 
 /// A builtin's signature and documentation.
@@ -92,6 +102,18 @@ pub const PRELUDE: &[Signature] = &[
         doc: "max(a, b, ...): NaN if any argument is NaN" },
     Signature { name: "clamp", builtin: Builtin::Clamp, args: &[Num, Num, Num], optional: 0, variadic: false,
         doc: "clamp(x, lo, hi) = min(max(x, lo), hi)" },
+    Signature { name: "count", builtin: Builtin::Count, args: &[Panel], optional: 0, variadic: false,
+        doc: "count(panel) -> series: the number of assets with a defined value on each bar" },
+    Signature { name: "mean", builtin: Builtin::Mean, args: &[Panel], optional: 0, variadic: false,
+        doc: "mean(panel) -> series: cross-sectional mean of the defined values on each bar" },
+    Signature { name: "rank", builtin: Builtin::Rank, args: &[Panel], optional: 0, variadic: false,
+        doc: "rank(panel) -> panel: average rank / n on each bar, in (0, 1] (pandas rank(pct=True))" },
+    Signature { name: "zscore_cs", builtin: Builtin::ZscoreCs, args: &[Panel], optional: 0, variadic: false,
+        doc: "zscore_cs(panel) -> panel: (x - cross-sectional mean) / cross-sectional std (ddof = 1)" },
+    Signature { name: "top", builtin: Builtin::Top, args: &[Panel, Fraction], optional: 0, variadic: false,
+        doc: "top(panel, f) -> bool panel: the k = max(1, floor(n f)) highest values on each bar (ties: lower column)" },
+    Signature { name: "bottom", builtin: Builtin::Bottom, args: &[Panel, Fraction], optional: 0, variadic: false,
+        doc: "bottom(panel, f) -> bool panel: the k = max(1, floor(n f)) lowest values on each bar (ties: lower column)" },
 ];
 
 /// Looks a builtin up by name.

@@ -14,6 +14,7 @@ use strat_grammar::{Diag, Span};
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Decl {
     Data(usize),
+    Universe(usize),
     Param(usize),
     Let(usize),
     Regime(usize),
@@ -33,6 +34,9 @@ pub fn ast_to_hir(
         decls: HashMap::new(),
         decl_order: HashMap::new(),
         data: vec![],
+        universes: vec![],
+        broken_universes: vec![],
+        choice_enum: std::collections::HashMap::new(),
         broken_sources: vec![],
         params: vec![],
         param_used: vec![],
@@ -45,13 +49,17 @@ pub fn ast_to_hir(
     };
     cx.collect(program);
     let mut name: Option<String> = None;
-    let mut hold: Option<(ColumnRef, HExpr)> = None;
+    let mut hold: Option<(Holding, HExpr)> = None;
     let mut hold_span: Option<Span> = None;
     let mut hold_failed = false;
     let mut benchmark: Option<(ColumnRef, Span)> = None;
     let mut cost: Option<(f64, Span)> = None;
     let mut annualize: Option<(f64, Span)> = None;
     let mut reports: Vec<ReportDecl> = vec![];
+    let mut constraints: Vec<HExpr> = vec![];
+    let mut from: Option<String> = None;
+    let mut to: Option<String> = None;
+    let mut rebalance = RebalanceRule::Daily;
 
     for (i, stmt) in program.stmts.iter().enumerate() {
         cx.current_stmt = i;
@@ -87,9 +95,77 @@ pub fn ast_to_hir(
                 };
                 cx.data.push(DataSource { name: n.name.clone(), path: path.clone(), path_span: *path_span, columns });
             }
+            StmtKind::Universe { name: n, format, path, path_span, columns } => {
+                if format.name != "csv" {
+                    cx.err(Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", format.name), format.span, "not a data format")
+                        .with_help("a universe reads `csv(\"path\")` or `csv(\"path\", [asset, ...])`"));
+                }
+                let mut assets = vec![];
+                match columns_of(path) {
+                    Ok(all) => {
+                        cx.broken_universes.push(false);
+                        match columns {
+                            None => assets = all,
+                            Some(sel) => {
+                                for c in sel {
+                                    if assets.contains(&c.name) {
+                                        cx.err(Diag::error("strat::name::duplicate", format!("asset `{}` is selected twice", c.name), c.span, "again")
+                                            .with_help("list each asset once"));
+                                    } else if all.contains(&c.name) {
+                                        assets.push(c.name.clone());
+                                    } else {
+                                        let hint = match did_you_mean(&c.name, all.iter().map(|s| s.as_str())) {
+                                            Some(s) => format!("did you mean `{s}`? columns: {}", all.join(", ")),
+                                            None => format!("columns of {path}: {}", all.join(", ")),
+                                        };
+                                        cx.err(Diag::error("strat::name::unknown_column", format!("`{path}` has no column `{}`", c.name), c.span, "not a column of this file").with_help(hint));
+                                    }
+                                }
+                            }
+                        }
+                        if assets.is_empty() && cx.broken_universes.last() == Some(&false) && columns.as_ref().is_none_or(|c| c.is_empty()) {
+                            cx.err(Diag::error("strat::data::empty_universe", format!("universe `{}` has no assets", n.name), *path_span, "no columns besides date")
+                                .with_help("a universe needs one price column per asset"));
+                        }
+                    }
+                    Err(msg) => {
+                        cx.err(Diag::error("strat::data::unreadable", format!("cannot read universe `{}`", n.name), *path_span, msg)
+                            .with_help("paths are relative to the .strat file's folder"));
+                        cx.broken_universes.push(true);
+                    }
+                }
+                cx.universes.push(UniverseDecl { name: n.name.clone(), path: path.clone(), path_span: *path_span, assets });
+            }
             StmtKind::Param { name: n, value } => {
-                cx.params.push(ParamDecl { name: n.name.clone(), default: value.value, text: value.text.clone(), span: stmt.span, name_span: n.span });
+                let i = cx.params.len();
+                let decl = cx.param(i, n, value, stmt.span);
+                cx.params.push(decl);
                 cx.param_used.push(false);
+            }
+            StmtKind::Where { cond } => {
+                if let Some(h) = cx.expr(cond).and_then(|h| cx.expect_bool(h, "a `where` constraint")) {
+                    if h.ty.qual == Qual::Series {
+                        cx.err(Diag::error("strat::type::where_not_param", "a `where` constraint relates params, not series", cond.span, "this varies by bar")
+                            .with_help("write a condition on params, e.g. `where fast < slow`"));
+                    } else {
+                        constraints.push(h);
+                    }
+                }
+            }
+            StmtKind::From { date, span } | StmtKind::To { date, span } => {
+                let is_from = matches!(stmt.kind, StmtKind::From { .. });
+                if !valid_date(date) {
+                    cx.err(Diag::error("strat::value::bad_date", format!("`{date}` is not a calendar date"), *span, "not a date")
+                        .with_help("write YYYY-MM-DD, e.g. 2017-11-09"));
+                } else {
+                    let slot = if is_from { &mut from } else { &mut to };
+                    if slot.is_some() {
+                        cx.err(Diag::error("strat::stmt::duplicate", format!("a second `{}` statement", if is_from { "from" } else { "to" }), stmt.span, "again")
+                            .with_help("declare the date window once"));
+                    } else {
+                        *slot = Some(date.clone());
+                    }
+                }
             }
             StmtKind::Let { name: n, value } => {
                 let h = cx.expr(value);
@@ -103,7 +179,7 @@ pub fn ast_to_hir(
                 let decl = cx.regime(r, n, arms, stmt.span);
                 cx.regimes.push(decl);
             }
-            StmtKind::Hold { target, weight } => {
+            StmtKind::Hold { target, weight, rebalance: reb } => {
                 if let Some(prev) = hold_span {
                     cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
                         .with_label(prev, "first hold")
@@ -111,9 +187,37 @@ pub fn ast_to_hir(
                     continue;
                 }
                 hold_span = Some(stmt.span);
-                let t = cx.price_column(target, "hold");
+                let t = cx.holding(target);
                 let w = cx.expr(weight);
                 let w = w.and_then(|w| cx.expect_num(w, "a weight", "a weight is a number: the fraction of equity held"));
+                let w = match (&t, w) {
+                    (Some(Holding::Column(_)), Some(w)) if w.ty.panel.is_some() => {
+                        cx.err(Diag::error("strat::type::shape_mismatch", "a panel weight for a single series", w.span, "one weight per asset")
+                            .with_help("hold a universe to trade a panel of weights, or reduce the panel, e.g. mean(w)"));
+                        None
+                    }
+                    (Some(Holding::Universe(u)), Some(w)) if w.ty.panel.is_some_and(|p| p != *u) => {
+                        let (a, b) = (cx.universes[*u].name.clone(), cx.universes[w.ty.panel.unwrap_or(0)].name.clone());
+                        cx.err(Diag::error("strat::type::shape_mismatch", format!("weights over `{b}` for holdings of `{a}`"), w.span, "another universe")
+                            .with_help("the weight panel must be over the held universe"));
+                        None
+                    }
+                    (_, w) => w,
+                };
+                rebalance = match reb {
+                    None => RebalanceRule::Daily,
+                    Some(Rebalance::Monthly(_)) => RebalanceRule::Monthly,
+                    Some(Rebalance::Weekly(_)) => RebalanceRule::Weekly,
+                    Some(Rebalance::Every(n)) => {
+                        if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
+                            cx.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
+                                .with_help("e.g. `rebalance every 21`"));
+                            RebalanceRule::Daily
+                        } else {
+                            RebalanceRule::Every(n.value as usize)
+                        }
+                    }
+                };
                 match (t, w) {
                     (Some(t), Some(w)) => hold = Some((t, w)),
                     _ => hold_failed = true,
@@ -155,8 +259,11 @@ pub fn ast_to_hir(
                         .with_help("declare one benchmark"));
                     continue;
                 }
-                if let Some(c) = cx.price_column(target, "benchmark") {
-                    benchmark = Some((c, stmt.span));
+                match cx.holding(target) {
+                    Some(Holding::Column(c)) => benchmark = Some((c, stmt.span)),
+                    Some(Holding::Universe(_)) => cx.err(Diag::error("strat::type::shape_mismatch", "a benchmark is one price series", target.span, "a universe")
+                        .with_help("benchmark a single column, e.g. `benchmark mkt.spx`")),
+                    None => {}
                 }
             }
             StmtKind::Report { name: n, value } => {
@@ -168,7 +275,10 @@ pub fn ast_to_hir(
                     continue;
                 }
                 if let Some(h) = cx.expr(value) {
-                    if matches!(h.ty.elem, Elem::Regime(_)) {
+                    if h.ty.panel.is_some() {
+                        cx.err(Diag::error("strat::type::shape_mismatch", "a report averages one series", value.span, "a panel")
+                            .with_help("reduce the panel first, e.g. `mean(x)` or `count(x)`"));
+                    } else if matches!(h.ty.elem, Elem::Regime(_)) {
                         cx.err(Diag::error("strat::type::mismatch", "a report averages a number or a bool", value.span, "a regime value")
                             .with_help("report a condition instead, e.g. `state == BULL`"));
                     } else {
@@ -190,6 +300,11 @@ pub fn ast_to_hir(
         (false, Some((hold_target, hold_weight))) => Some(Hir {
             name: name.unwrap_or_else(|| default_name.to_string()),
             data: cx.data,
+            universes: cx.universes,
+            rebalance,
+            constraints,
+            from,
+            to,
             params: cx.params,
             regimes: cx.regimes,
             lets: cx.lets,
@@ -210,6 +325,10 @@ struct Checker {
     decls: HashMap<String, (Decl, Span)>,
     decl_order: HashMap<String, usize>,
     data: Vec<DataSource>,
+    universes: Vec<UniverseDecl>,
+    broken_universes: Vec<bool>,
+    /// Choice param index → its enum (index into `regimes`).
+    choice_enum: HashMap<usize, usize>,
     broken_sources: Vec<bool>,
     params: Vec<ParamDecl>,
     param_used: Vec<bool>,
@@ -232,13 +351,15 @@ impl Checker {
 
     /// First pass: every declared name, with duplicates reported.
     fn collect(&mut self, program: &Program) {
-        let mut counts = [0usize; 4];
+        let mut counts = [0usize; 5];
+        let mut enums = 0usize;
         for (i, stmt) in program.stmts.iter().enumerate() {
             let (ident, kind) = match &stmt.kind {
                 StmtKind::Data { name, .. } => (name, 0),
                 StmtKind::Param { name, .. } => (name, 1),
                 StmtKind::Let { name, .. } => (name, 2),
                 StmtKind::Regime { name, .. } => (name, 3),
+                StmtKind::Universe { name, .. } => (name, 4),
                 _ => continue,
             };
             let idx = counts[kind];
@@ -247,8 +368,21 @@ impl Checker {
                 0 => Decl::Data(idx),
                 1 => Decl::Param(idx),
                 2 => Decl::Let(idx),
-                _ => Decl::Regime(idx),
+                3 => Decl::Regime(enums),
+                _ => Decl::Universe(idx),
             };
+            // Regimes and choice params share one numbering of enum types, in source order.
+            let enum_idx = match &stmt.kind {
+                StmtKind::Regime { .. } => Some(enums),
+                StmtKind::Param { value: ParamValue::Choices(..), .. } => {
+                    self.choice_enum.insert(idx, enums);
+                    Some(enums)
+                }
+                _ => None,
+            };
+            if enum_idx.is_some() {
+                enums += 1;
+            }
             if builtins::lookup(&ident.name).is_some() {
                 self.err(Diag::error("strat::name::shadows_builtin", format!("`{}` is a builtin function", ident.name), ident.span, "this name is taken")
                     .with_help("choose another name"));
@@ -262,10 +396,18 @@ impl Checker {
             }
             self.decls.insert(ident.name.clone(), (decl, ident.span));
             self.decl_order.insert(ident.name.clone(), i);
-            if let StmtKind::Regime { arms, .. } = &stmt.kind {
-                for (a, arm) in arms.iter().enumerate() {
-                    self.arm_names.entry(arm.name.name.clone()).or_default().push((idx, a));
+            match (&stmt.kind, enum_idx) {
+                (StmtKind::Regime { arms, .. }, Some(e)) => {
+                    for (a, arm) in arms.iter().enumerate() {
+                        self.arm_names.entry(arm.name.name.clone()).or_default().push((e, a));
+                    }
                 }
+                (StmtKind::Param { value: ParamValue::Choices(cs, _), .. }, Some(e)) => {
+                    for (a, c) in cs.iter().enumerate() {
+                        self.arm_names.entry(c.name.clone()).or_default().push((e, a));
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -306,13 +448,19 @@ impl Checker {
             }
             let cond = arm.cond.as_ref().and_then(|c| {
                 let h = self.expr(c)?;
-                self.expect_bool(h, "a regime condition")
+                let h = self.expect_bool(h, "a regime condition")?;
+                if h.ty.panel.is_some() {
+                    self.err(Diag::error("strat::type::shape_mismatch", "a regime is one state per bar, not per asset", h.span, "a panel condition")
+                        .with_help("reduce the panel, e.g. `mean(x) > 0` or `count(x) > 3`"));
+                    return None;
+                }
+                Some(h)
             });
             names.push(arm.name.name.clone());
             conds.push(cond);
         }
         let _ = r;
-        RegimeDecl { name: name.name.clone(), arms: names, conds, span }
+        RegimeDecl { param: None, name: name.name.clone(), arms: names, conds, span }
     }
 
     fn expect_num(&mut self, h: HExpr, what: &str, help: &str) -> Option<HExpr> {
@@ -355,21 +503,101 @@ impl Checker {
         t.display(&names)
     }
 
-    /// A `hold` / `benchmark` target: a price series that is a data column.
-    fn price_column(&mut self, e: &Expr, what: &str) -> Option<ColumnRef> {
+    /// A `hold` / `benchmark` target: a data column or a universe of prices (possibly through
+    /// `let` bindings).
+    fn holding(&mut self, e: &Expr) -> Option<Holding> {
+        let what = "hold";
         let h = self.expr(e)?;
         let mut cur = &h;
         loop {
             match &cur.kind {
-                HKind::Column(c) => return Some(c.clone()),
+                HKind::Column(c) => return Some(Holding::Column(c.clone())),
+                HKind::Universe(u) => return Some(Holding::Universe(*u)),
                 HKind::Let(i) if self.lets[*i].value.ty.kind == Kind::Price => cur = &self.lets[*i].value,
                 _ => break,
             }
         }
         let found = self.type_name(h.ty);
-        self.err(Diag::error("strat::type::not_a_price", format!("`{what}` trades a price series"), e.span, format!("this is {found}"))
-            .with_help(format!("{what} takes a data column of prices, e.g. `{what} mkt.spx`; put the sizing logic in `weight`")));
+        self.err(Diag::error("strat::type::not_a_price", "only prices can be held or benchmarked", e.span, format!("this is {found}"))
+            .with_help(format!("{what} takes a data column or a universe of prices, e.g. `hold mkt.spx weight ...`; put the sizing logic in `weight`")));
         None
+    }
+
+    /// A `param` declaration: its default, its sweep domain and its `when` condition.
+    fn param(&mut self, i: usize, n: &Ident, value: &ParamValue, span: Span) -> ParamDecl {
+        let mut decl = ParamDecl { name: n.name.clone(), default: f64::NAN, domain: ParamDomain::Fixed, when: None, choice_enum: None, text: String::new(), span, name_span: n.span };
+        let when_expr = match value {
+            ParamValue::Fixed(l) => {
+                decl.default = l.value;
+                decl.text = l.text.clone();
+                None
+            }
+            ParamValue::List(ls, w) => {
+                let vals: Vec<f64> = ls.iter().map(|l| l.value).collect();
+                for (k, l) in ls.iter().enumerate() {
+                    if vals[..k].contains(&l.value) {
+                        self.err(Diag::error("strat::param::duplicate_value", format!("`{}` is listed twice", l.text), l.span, "again")
+                            .with_help("list each value once"));
+                    }
+                }
+                decl.default = vals[0];
+                decl.text = ls[0].text.clone();
+                decl.domain = ParamDomain::Values(vals);
+                w.as_ref()
+            }
+            ParamValue::Choices(cs, w) => {
+                let names: Vec<String> = cs.iter().map(|c| c.name.clone()).collect();
+                for (k, c) in cs.iter().enumerate() {
+                    if names[..k].contains(&c.name) {
+                        self.err(Diag::error("strat::name::duplicate", format!("choice `{}` is listed twice", c.name), c.span, "again")
+                            .with_help("list each choice once"));
+                    }
+                    if self.decls.contains_key(&c.name) || builtins::lookup(&c.name).is_some() {
+                        self.err(Diag::error("strat::name::duplicate", format!("choice `{}` has the name of a declaration", c.name), c.span, "taken")
+                            .with_help("rename the choice"));
+                    }
+                }
+                let e = self.choice_enum.get(&i).copied();
+                decl.choice_enum = e;
+                decl.default = 0.0;
+                decl.text = names[0].clone();
+                decl.domain = ParamDomain::Choices(names.clone());
+                // The enum of a choice param takes its slot among the regimes.
+                if let Some(e) = e {
+                    while self.regimes.len() < e {
+                        self.regimes.push(RegimeDecl { param: None, name: String::new(), arms: vec![], conds: vec![], span });
+                    }
+                    self.regimes.push(RegimeDecl { param: Some(i), name: n.name.clone(), arms: names, conds: vec![], span });
+                }
+                w.as_ref()
+            }
+            ParamValue::Range { start, end, step, when } => {
+                match expand_range(start, end, step) {
+                    Ok(vals) => {
+                        decl.default = vals[0];
+                        decl.text = start.text.clone();
+                        decl.domain = ParamDomain::Values(vals);
+                    }
+                    Err(msg) => {
+                        self.err(Diag::error("strat::param::bad_range", msg, start.span.to(step.span), "this range")
+                            .with_help("write `a ..= b step s` with s > 0, a <= b and at most 100,000 values"));
+                        decl.default = start.value;
+                    }
+                }
+                when.as_ref()
+            }
+        };
+        if let Some(w) = when_expr {
+            if let Some(h) = self.expr(w).and_then(|h| self.expect_bool(h, "a `when` condition")) {
+                if h.ty.qual == Qual::Series {
+                    self.err(Diag::error("strat::type::where_not_param", "a `when` condition relates params, not series", w.span, "this varies by bar")
+                        .with_help("write a condition on earlier params, e.g. `when mode == hedge`"));
+                } else {
+                    decl.when = Some(h);
+                }
+            }
+        }
+        decl
     }
 
     fn lint_unused(&mut self) {
@@ -411,7 +639,7 @@ impl Checker {
             if let Some(arms) = self.arm_names.get(&id.name).cloned() {
                 if arms.len() == 1 {
                     let (r, a) = arms[0];
-                    return Some(HExpr { kind: HKind::Const(a as f64), ty: Type { elem: Elem::Regime(r), qual: Qual::Const, kind: Kind::Other }, span });
+                    return Some(HExpr { kind: HKind::Const(a as f64), ty: Type::of(Elem::Regime(r), Qual::Const), span });
                 }
                 self.err(Diag::error("strat::name::ambiguous_arm", format!("`{}` is an arm of several regimes", id.name), id.span, "which regime?")
                     .with_help(format!("compare it with a regime value, e.g. `state == {}`", id.name)));
@@ -441,14 +669,24 @@ impl Checker {
             }
             Decl::Param(i) => {
                 self.param_used[i] = true;
-                Some(HExpr { kind: HKind::Param(i), ty: Type::num(Qual::Param), span })
+                let ty = match self.choice_enum.get(&i) {
+                    Some(&e) => Type::of(Elem::Regime(e), Qual::Param),
+                    None => Type::num(Qual::Param),
+                };
+                Some(HExpr { kind: HKind::Param(i), ty, span })
+            }
+            Decl::Universe(u) => {
+                if self.broken_universes.get(u).copied().unwrap_or(true) {
+                    return None;
+                }
+                Some(HExpr { kind: HKind::Universe(u), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Price, panel: Some(u) }, span })
             }
             Decl::Let(i) => {
                 self.let_used[i] = true;
                 let ty = self.let_types.get(i).copied().flatten()?;
                 Some(HExpr { kind: HKind::Let(i), ty, span })
             }
-            Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type { elem: Elem::Regime(r), qual: Qual::Series, kind: Kind::Other }, span }),
+            Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type::of(Elem::Regime(r), Qual::Series), span }),
         }
     }
 
@@ -492,7 +730,7 @@ impl Checker {
         }
         Some(HExpr {
             kind: HKind::Column(ColumnRef { source, column: col.name.clone() }),
-            ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Price },
+            ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Price, panel: None },
             span,
         })
     }
@@ -547,7 +785,8 @@ impl Checker {
                         .with_help("both branches must be numbers, both conditions, or both values of one regime"));
                     return None;
                 }
-                let ty = Type { elem: a.ty.elem, qual: max_qual(&[c.ty, a.ty, b.ty]), kind: Kind::Other };
+                let panel = self.panel_of(&[&c, &a, &b], span)?;
+                let ty = Type { elem: a.ty.elem, qual: max_qual(&[c.ty, a.ty, b.ty]), kind: Kind::Other, panel };
                 Some(HExpr { kind: HKind::If(Box::new(c), Box::new(a), Box::new(b)), ty, span })
             }
             ExprKind::Tiers(x, arms, default) => {
@@ -571,6 +810,7 @@ impl Checker {
                     return None;
                 }
                 let qual = max_qual(&checked.iter().map(|h| h.ty).collect::<Vec<_>>());
+                let panel = self.panel_of(&checked.iter().collect::<Vec<_>>(), span)?;
                 let mut it = checked.into_iter();
                 let subject = it.next()?;
                 let mut harms = vec![];
@@ -580,7 +820,7 @@ impl Checker {
                     harms.push((a.op, t, v));
                 }
                 let d = it.next()?;
-                Some(HExpr { kind: HKind::Tiers(Box::new(subject), harms, Box::new(d)), ty: Type::num(qual), span })
+                Some(HExpr { kind: HKind::Tiers(Box::new(subject), harms, Box::new(d)), ty: Type { panel, ..Type::num(qual) }, span })
             }
         }
     }
@@ -598,7 +838,8 @@ impl Checker {
                         .with_help("compare a regime with one of its own arms"));
                     return None;
                 }
-                let ty = Type::bool(max_qual(&[ha.ty, hb.ty]));
+                let panel = self.panel_of(&[&ha, &hb], span)?;
+                let ty = Type { panel, ..Type::bool(max_qual(&[ha.ty, hb.ty])) };
                 return Some(HExpr { kind: HKind::Binary(op, Box::new(ha), Box::new(hb)), ty, span });
             }
             return self.binary_typed(op, ha, hb, span);
@@ -616,7 +857,7 @@ impl Checker {
                 if let Some(arms) = self.arm_names.get(&id.name).cloned() {
                     if let Some(r) = self.regime_of(other) {
                         if let Some(&(_, a)) = arms.iter().find(|(rr, _)| *rr == r) {
-                            return Some(HExpr { kind: HKind::Const(a as f64), ty: Type { elem: Elem::Regime(r), qual: Qual::Const, kind: Kind::Other }, span: e.span });
+                            return Some(HExpr { kind: HKind::Const(a as f64), ty: Type::of(Elem::Regime(r), Qual::Const), span: e.span });
                         }
                         let (rname, rarms) = self.regime_arms_of(r);
                         self.err(Diag::error("strat::type::mismatch", format!("`{}` is not an arm of regime `{rname}`", id.name), e.span, "an arm of another regime")
@@ -627,6 +868,29 @@ impl Checker {
             }
         }
         self.expr(e)
+    }
+
+    /// The panel of an elementwise combination of `hs`: none, or the one universe they share.
+    /// Mixing two universes is an error (`None` is returned after reporting it).
+    fn panel_of(&mut self, hs: &[&HExpr], span: Span) -> Option<Option<usize>> {
+        let mut found: Option<(usize, Span)> = None;
+        for h in hs {
+            if let Some(u) = h.ty.panel {
+                match found {
+                    Some((v, vspan)) if v != u => {
+                        let (a, b) = (self.universes.get(v).map(|x| x.name.clone()).unwrap_or_default(), self.universes.get(u).map(|x| x.name.clone()).unwrap_or_default());
+                        self.err(Diag::error("strat::type::shape_mismatch", format!("mixing panels of `{a}` and `{b}`"), span, "two universes")
+                            .with_label(vspan, format!("over `{a}`"))
+                            .with_label(h.span, format!("over `{b}`"))
+                            .with_help("elementwise operations combine panels of the same assets only"));
+                        return None;
+                    }
+                    None => found = Some((u, h.span)),
+                    _ => {}
+                }
+            }
+        }
+        Some(found.map(|f| f.0))
     }
 
     /// The name and arm names of regime `r` (declared or being declared).
@@ -642,6 +906,7 @@ impl Checker {
         if let ExprKind::Name(id) = &e.kind {
             match self.decls.get(&id.name) {
                 Some((Decl::Regime(r), _)) => return Some(*r),
+                Some((Decl::Param(p), _)) => return self.choice_enum.get(p).copied(),
                 Some((Decl::Let(i), _)) => {
                     if let Some(Some(t)) = self.let_types.get(*i) {
                         if let Elem::Regime(r) = t.elem {
@@ -687,7 +952,8 @@ impl Checker {
                 if op.is_comparison() { Elem::Bool } else { Elem::Num }
             }
         };
-        let ty = Type { elem: result_elem, qual, kind: Kind::Other };
+        let panel = self.panel_of(&[&a, &b], span)?;
+        let ty = Type { elem: result_elem, qual, kind: Kind::Other, panel };
         Some(HExpr { kind: HKind::Binary(op, Box::new(a), Box::new(b)), ty, span })
     }
 
@@ -768,6 +1034,33 @@ impl Checker {
                     Some(h)
                 }),
                 Arg::Num => self.expr(a).and_then(|h| self.expect_num(h, &format!("an argument of `{}`", f.name), sig.doc)),
+                Arg::Panel => self.expr(a).and_then(|h| {
+                    let h = self.expect_num(h, &format!("the argument of `{}`", f.name), sig.doc)?;
+                    if h.ty.panel.is_none() {
+                        self.err(Diag::error("strat::type::expected_panel", format!("`{}` works across the assets of a panel", f.name), h.span, "not a panel")
+                            .with_help(format!("{}; pass an expression of a universe", sig.doc)));
+                        return None;
+                    }
+                    Some(h)
+                }),
+                Arg::Fraction => {
+                    if let ExprKind::Number(l) = &a.kind {
+                        if !(l.value > 0.0 && l.value <= 1.0) {
+                            self.err(Diag::error("strat::value::bad_fraction", "a fraction of the assets must be in (0, 1]", a.span, format!("this is {}", l.value))
+                                .with_help("e.g. `top(x, 20%)` for the top quintile"));
+                            return None;
+                        }
+                    }
+                    self.expr(a).and_then(|h| {
+                        let h = self.expect_num(h, "a fraction", sig.doc)?;
+                        if h.ty.qual == Qual::Series {
+                            self.err(Diag::error("strat::type::window_not_param", "a fraction must be a `const` or `param`", h.span, "this varies by bar")
+                                .with_help("write a literal such as `20%`, or a param"));
+                            return None;
+                        }
+                        Some(h)
+                    })
+                }
             };
             match h {
                 Some(h) => hs.push(h),
@@ -777,13 +1070,20 @@ impl Checker {
         if !ok {
             return None;
         }
-        let (qual, kind) = match sig.builtin {
-            Builtin::Ret | Builtin::LogRet => (Qual::Series, Kind::Return),
+        let first_panel = hs.first().and_then(|h| h.ty.panel);
+        let (qual, kind, panel, elem) = match sig.builtin {
+            Builtin::Ret | Builtin::LogRet => (Qual::Series, Kind::Return, first_panel, Elem::Num),
             Builtin::Sma | Builtin::Ema | Builtin::Std | Builtin::Zscore | Builtin::RollingMin | Builtin::RollingMax
-            | Builtin::Drawdown | Builtin::Cumsum | Builtin::Cumprod => (Qual::Series, Kind::Other),
-            _ => (max_qual(&hs.iter().map(|h| h.ty).collect::<Vec<_>>()), Kind::Other),
+            | Builtin::Drawdown | Builtin::Cumsum | Builtin::Cumprod => (Qual::Series, Kind::Other, first_panel, Elem::Num),
+            Builtin::Count | Builtin::Mean => (Qual::Series, Kind::Other, None, Elem::Num),
+            Builtin::Rank | Builtin::ZscoreCs => (Qual::Series, Kind::Other, first_panel, Elem::Num),
+            Builtin::Top | Builtin::Bottom => (Qual::Series, Kind::Other, first_panel, Elem::Bool),
+            _ => {
+                let panel = self.panel_of(&hs.iter().collect::<Vec<_>>(), span)?;
+                (max_qual(&hs.iter().map(|h| h.ty).collect::<Vec<_>>()), Kind::Other, panel, Elem::Num)
+            }
         };
-        Some(HExpr { kind: HKind::Call(sig.builtin, hs), ty: Type { elem: Elem::Num, qual, kind }, span })
+        Some(HExpr { kind: HKind::Call(sig.builtin, hs), ty: Type { elem, qual, kind, panel }, span })
     }
 }
 
@@ -807,4 +1107,76 @@ pub fn const_value(h: &HExpr) -> Option<f64> {
         }
         _ => None,
     }
+}
+
+/// A strict `YYYY-MM-DD` calendar date (leap years included).
+fn valid_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return false };
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else { return false };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&d)
+}
+
+/// A literal's value as an integer count of `10^-decimals` (its exact decimal value), e.g.
+/// `-12%` → (-12, 2), `0.1` → (1, 1), `2bps` → (2, 4).
+fn decimal_parts(text: &str) -> Option<(i128, u32)> {
+    let (body, shift) = if let Some(b) = text.strip_suffix('%') {
+        (b, 2i64)
+    } else if let Some(b) = text.strip_suffix("bps") {
+        (b, 4)
+    } else {
+        (text, 0)
+    };
+    let (mant, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i64>().ok()?),
+        None => (body, 0),
+    };
+    let (neg, mant) = match mant.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mant),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let digits: String = format!("{int}{frac}");
+    let mut v: i128 = digits.parse().ok()?;
+    let mut dec = frac.len() as i64 + shift - exp;
+    while dec < 0 {
+        v = v.checked_mul(10)?;
+        dec += 1;
+    }
+    if dec > 30 {
+        return None;
+    }
+    Some((if neg { -v } else { v }, dec as u32))
+}
+
+/// Expands `start ..= end step step` into `start + i*step`, each the double nearest its exact
+/// decimal value (SEMANTICS.md §0: 0.1, 0.2, 0.3 — never 0.30000000000000004), `end` included
+/// when reached.
+pub fn expand_range(start: &Literal, end: &Literal, step: &Literal) -> Result<Vec<f64>, String> {
+    let bad = || format!("cannot expand `{} ..= {} step {}`", start.text, end.text, step.text);
+    let (a, da) = decimal_parts(&start.text).ok_or_else(bad)?;
+    let (b, db) = decimal_parts(&end.text).ok_or_else(bad)?;
+    let (s, ds) = decimal_parts(&step.text).ok_or_else(bad)?;
+    let d = da.max(db).max(ds);
+    let scale = |v: i128, dv: u32| v.checked_mul(10i128.checked_pow(d - dv)?);
+    let (a, b, s) = (scale(a, da).ok_or_else(bad)?, scale(b, db).ok_or_else(bad)?, scale(s, ds).ok_or_else(bad)?);
+    if s <= 0 {
+        return Err(format!("the step `{}` must be positive", step.text));
+    }
+    if b < a {
+        return Err(format!("the range `{} ..= {}` is empty", start.text, end.text));
+    }
+    let n = (b - a) / s + 1;
+    if n > 100_000 {
+        return Err(format!("the range has {n} values; the limit is 100,000"));
+    }
+    Ok((0..n).map(|i| format!("{}e-{d}", a + i * s).parse::<f64>().unwrap_or(f64::NAN)).collect())
 }

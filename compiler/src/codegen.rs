@@ -17,9 +17,10 @@
 
 use crate::bind::Binding;
 use crate::ops::{self, BinaryOp, UnaryOp};
-use crate::plan::{Node, Op, Plan};
+use crate::plan::{Dims, Node, Op, Plan};
 use crate::types::Shape;
-use crate::window::{run_scan, run_window};
+use crate::window::{run_cross, run_scan_panel, run_window_panel};
+use std::borrow::Cow;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, AbiParam, BlockArg, InstBuilder, MemFlagsData, UserFuncName, Value};
 use cranelift_codegen::settings::{self, Configurable};
@@ -42,6 +43,8 @@ enum Step {
 
 #[derive(Debug)]
 struct Kernel {
+    /// Shape of the targets: a panel kernel is called once per asset.
+    shape: Shape,
     func: Option<KernelFn>,
     id: FuncId,
     columns: Vec<Node>,
@@ -108,7 +111,7 @@ pub fn plan_to_kernels(plan: &Plan, outputs: &[Node]) -> Result<Kernels, Codegen
         if !live[i] {
             continue;
         }
-        if let Op::Window(_, x, _) | Op::Scan(_, x) = nd.op {
+        if let Op::Window(_, x, _) | Op::Scan(_, x) | Op::Cross(_, x, _) = nd.op {
             materialized[x.index()] = true;
         }
     }
@@ -118,7 +121,7 @@ pub fn plan_to_kernels(plan: &Plan, outputs: &[Node]) -> Result<Kernels, Codegen
     let mut stage = vec![0usize; n];
     for (i, nd) in plan.nodes.iter().enumerate() {
         stage[i] = match nd.op {
-            Op::Window(_, x, _) | Op::Scan(_, x) => stage[x.index()] + 1,
+            Op::Window(_, x, _) | Op::Scan(_, x) | Op::Cross(_, x, _) => stage[x.index()] + 1,
             ref op => op.args().iter().map(|a| stage[a.index()]).max().unwrap_or(0),
         };
     }
@@ -130,20 +133,26 @@ pub fn plan_to_kernels(plan: &Plan, outputs: &[Node]) -> Result<Kernels, Codegen
     let mut ctx = module.make_context();
     for s in 0..=max_stage {
         for (i, nd) in plan.nodes.iter().enumerate() {
-            if live[i] && stage[i] == s && matches!(nd.op, Op::Window(..) | Op::Scan(..)) {
+            if live[i] && stage[i] == s && matches!(nd.op, Op::Window(..) | Op::Scan(..) | Op::Cross(..)) {
                 steps.push(Step::Stdlib(Node(i as u32)));
             }
         }
-        let targets: Vec<Node> = (0..n)
-            .filter(|&i| live[i] && materialized[i] && stage[i] == s && plan.nodes[i].shape == Shape::Series && plan.nodes[i].op.is_elementwise())
-            .map(|i| Node(i as u32))
-            .collect();
-        if targets.is_empty() {
-            continue;
+        let mut shapes: Vec<Shape> = vec![];
+        for i in 0..n {
+            let sh = plan.nodes[i].shape;
+            if live[i] && materialized[i] && stage[i] == s && sh != Shape::Scalar && plan.nodes[i].op.is_elementwise() && !shapes.contains(&sh) {
+                shapes.push(sh);
+            }
         }
-        let k = build_kernel(plan, &mut module, &mut ctx, &mut fctx, kernels.len(), &targets, &stage, &materialized)?;
-        steps.push(Step::Jit(kernels.len()));
-        kernels.push(k);
+        for sh in shapes {
+            let targets: Vec<Node> = (0..n)
+                .filter(|&i| live[i] && materialized[i] && stage[i] == s && plan.nodes[i].shape == sh && plan.nodes[i].op.is_elementwise())
+                .map(|i| Node(i as u32))
+                .collect();
+            let k = build_kernel(plan, &mut module, &mut ctx, &mut fctx, kernels.len(), &targets, &stage, &materialized)?;
+            steps.push(Step::Jit(kernels.len()));
+            kernels.push(k);
+        }
     }
     module.finalize_definitions().map_err(cg)?;
     for k in &mut kernels {
@@ -338,57 +347,155 @@ fn build_kernel(
     let clif = ctx.func.display().to_string();
     module.define_function(id, ctx).map_err(|e| CodegenError(format!("{e:?}")))?;
     module.clear_context(ctx);
-    Ok(Kernel { func: None, id, columns, scalars, outputs: targets.to_vec(), clif })
+    Ok(Kernel { shape: plan.node(targets[0]).shape, func: None, id, columns, scalars, outputs: targets.to_vec(), clif })
+}
+
+/// Columns of param-invariant nodes, computed once and shared by every binding of a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    cols: Vec<Option<Vec<f64>>>,
+}
+
+impl Cache {
+    /// Number of cached columns.
+    pub fn len(&self) -> usize {
+        self.cols.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Kernels {
-    /// Runs the compiled plan over `len` bars and returns the columns of the outputs given to
-    /// [`plan_to_kernels`] (a scalar output is broadcast). `inputs[i]` is the column of
-    /// `plan.inputs[i]`; `binding` must come from [`crate::bind::bind`] on the same plan.
-    pub fn run(&self, plan: &Plan, inputs: &[&[f64]], len: usize, binding: &Binding) -> Vec<Vec<f64>> {
-        let mut cols: Vec<Option<Vec<f64>>> = vec![None; self.n_nodes];
+    /// Runs the compiled plan for a run of size `dims` and returns the columns of the outputs
+    /// given to [`plan_to_kernels`] (a scalar output is broadcast to a series). `inputs[i]` is the
+    /// column or asset-major panel of `plan.inputs[i]`; `binding` must come from
+    /// [`crate::bind::bind`] on the same plan.
+    pub fn run(&self, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding) -> Vec<Vec<f64>> {
+        self.run_cached(plan, inputs, dims, binding, None)
+    }
+
+    /// As [`Kernels::run`], reusing the columns in `cache` (see [`Kernels::build_cache`]) instead
+    /// of recomputing them.
+    pub fn run_cached(&self, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, cache: Option<&Cache>) -> Vec<Vec<f64>> {
+        let mut cols = self.execute(plan, inputs, dims, binding, cache);
+        self.outputs
+            .iter()
+            .enumerate()
+            .map(|(k, &n)| {
+                // An output listed twice (a report of the weight itself) is copied, not moved.
+                let again = self.outputs[k + 1..].contains(&n);
+                match if again { cols[n.index()].clone() } else { cols[n.index()].take() } {
+                    Some(c) => c.into_owned(),
+                    None => vec![binding.scalars[n.index()]; dims.rows],
+                }
+            })
+            .collect()
+    }
+
+    /// Computes, once, every column that does not depend on the parameters marked in `varying`
+    /// (a mask over the program's params), to be shared by all bindings through
+    /// [`Kernels::run_cached`]. `binding` may be any valid binding.
+    pub fn build_cache(&self, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, varying: &[bool]) -> Cache {
+        let invariant = plan.invariant(varying);
+        // A full run: a fused kernel may mix invariant and varying targets and read both kinds.
+        let cols = self.execute(plan, inputs, dims, binding, None);
+        let cols = cols
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| match (c, &plan.nodes[i].op) {
+                (_, Op::Input(_)) => None,
+                (Some(c), _) if invariant[i] => Some(c.into_owned()),
+                _ => None,
+            })
+            .collect();
+        Cache { cols }
+    }
+
+    /// Runs every step whose columns are not already known (inputs, cached columns).
+    fn execute<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Option<Cow<'a, [f64]>>> {
+        let rows = dims.rows;
+        let mut cols: Vec<Option<Cow<'a, [f64]>>> = vec![None; self.n_nodes];
         for (i, nd) in plan.nodes.iter().enumerate() {
             if let Op::Input(c) = nd.op {
-                cols[i] = Some(inputs[c as usize].to_vec());
+                cols[i] = Some(Cow::Borrowed(inputs[c as usize]));
+            }
+        }
+        if let Some(cache) = cache {
+            for (i, c) in cache.cols.iter().enumerate() {
+                if let Some(c) = c {
+                    cols[i] = Some(Cow::Borrowed(c.as_slice()));
+                }
             }
         }
         for step in &self.steps {
             match *step {
                 Step::Stdlib(n) => {
                     let i = n.index();
-                    let mut out = vec![f64::NAN; len];
+                    if cols[i].is_some() {
+                        continue;
+                    }
+                    let shape = plan.nodes[i].shape;
+                    let mut out = vec![f64::NAN; dims.len_of(shape)];
                     match plan.nodes[i].op {
-                        Op::Window(o, x, _) => run_window(o, column(&cols, x, binding, len).as_ref(), binding.lengths[i], &mut out),
-                        Op::Scan(o, x) => run_scan(o, column(&cols, x, binding, len).as_ref(), &mut out),
+                        Op::Window(o, x, _) => {
+                            let xs = column(&cols, x, binding, dims.len_of(shape));
+                            run_window_panel(o, &xs, rows, dims.width_of(shape), binding.lengths[i], &mut out)
+                        }
+                        Op::Scan(o, x) => {
+                            let xs = column(&cols, x, binding, dims.len_of(shape));
+                            run_scan_panel(o, &xs, rows, dims.width_of(shape), &mut out)
+                        }
+                        Op::Cross(o, x, f) => {
+                            let xshape = plan.nodes[x.index()].shape;
+                            let xs = column(&cols, x, binding, dims.len_of(xshape));
+                            run_cross(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], &mut out)
+                        }
                         _ => {}
                     }
-                    cols[i] = Some(out);
+                    cols[i] = Some(Cow::Owned(out));
                 }
                 Step::Jit(k) => {
                     let k = &self.kernels[k];
-                    let col_ptrs: Vec<*const f64> = k.columns.iter().map(|c| cols[c.index()].as_ref().map(|v| v.as_ptr()).unwrap_or(std::ptr::null())).collect();
+                    if k.outputs.iter().all(|o| cols[o.index()].is_some()) {
+                        continue;
+                    }
                     let scal: Vec<f64> = k.scalars.iter().map(|s| binding.scalars[s.index()]).collect();
-                    let mut outs: Vec<Vec<f64>> = k.outputs.iter().map(|_| vec![0.0; len]).collect();
-                    let out_ptrs: Vec<*mut f64> = outs.iter_mut().map(|v| v.as_mut_ptr()).collect();
+                    let width = dims.width_of(k.shape);
+                    let mut outs: Vec<Vec<f64>> = k.outputs.iter().map(|_| vec![0.0; rows * width]).collect();
                     if let Some(f) = k.func {
-                        // SAFETY: every column pointer is non-null (the schedule computes a kernel's
-                        // columns in earlier steps) and `len` long, as is every output buffer.
-                        debug_assert!(col_ptrs.iter().all(|p| !p.is_null()));
-                        unsafe { f(col_ptrs.as_ptr(), scal.as_ptr(), out_ptrs.as_ptr(), len) };
+                        for j in 0..width {
+                            let col_ptrs: Vec<*const f64> = k
+                                .columns
+                                .iter()
+                                .map(|c| {
+                                    let base = cols[c.index()].as_ref().map(|v| v.as_ptr()).unwrap_or(std::ptr::null());
+                                    match plan.nodes[c.index()].shape {
+                                        // SAFETY (offset): a panel column holds rows * width values.
+                                        Shape::Panel(_) => unsafe { base.add(j * rows) },
+                                        _ => base,
+                                    }
+                                })
+                                .collect();
+                            let out_ptrs: Vec<*mut f64> = outs.iter_mut().map(|v| unsafe { v.as_mut_ptr().add(j * rows) }).collect();
+                            assert!(col_ptrs.iter().all(|p| !p.is_null()), "internal error: a kernel input was not computed");
+                            // SAFETY: every column pointer is non-null (the schedule computes a
+                            // kernel's columns in earlier steps) and points at `rows` values, as
+                            // does every output pointer.
+                            unsafe { f(col_ptrs.as_ptr(), scal.as_ptr(), out_ptrs.as_ptr(), rows) };
+                        }
                     }
                     for (o, v) in k.outputs.iter().zip(outs) {
-                        cols[o.index()] = Some(v);
+                        if cols[o.index()].is_none() {
+                            cols[o.index()] = Some(Cow::Owned(v));
+                        }
                     }
                 }
             }
         }
-        self.outputs
-            .iter()
-            .map(|&n| match &cols[n.index()] {
-                Some(c) => c.clone(),
-                None => vec![binding.scalars[n.index()]; len],
-            })
-            .collect()
+        cols
     }
 
     /// The Cranelift IR of every kernel, for `:clif` and snapshot tests.
@@ -402,9 +509,9 @@ impl Kernels {
     }
 }
 
-fn column<'a>(cols: &'a [Option<Vec<f64>>], n: Node, binding: &Binding, len: usize) -> std::borrow::Cow<'a, [f64]> {
+fn column<'a>(cols: &'a [Option<Cow<'_, [f64]>>], n: Node, binding: &Binding, len: usize) -> Cow<'a, [f64]> {
     match &cols[n.index()] {
-        Some(c) => std::borrow::Cow::Borrowed(c.as_slice()),
-        None => std::borrow::Cow::Owned(vec![binding.scalars[n.index()]; len]),
+        Some(c) => Cow::Borrowed(c.as_ref()),
+        None => Cow::Owned(vec![binding.scalars[n.index()]; len]),
     }
 }

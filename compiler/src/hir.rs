@@ -29,13 +29,44 @@ pub struct DataSource {
     pub columns: Vec<String>,
 }
 
-/// `param NAME = literal`.
+/// `universe NAME = csv("path"[, [assets]])`: a panel of prices, one column per asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniverseDecl {
+    /// The universe's name in the program.
+    pub name: String,
+    /// The path as written (relative to the `.strat` file).
+    pub path: String,
+    /// Where the path was written.
+    pub path_span: Span,
+    /// The assets (column names), in order: the selection, or every column of the file.
+    pub assets: Vec<String>,
+}
+
+/// The values a parameter takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamDomain {
+    /// One value (`param x = 3`).
+    Fixed,
+    /// A list to sweep (`in [..]` or `in a ..= b step s`, expanded; SEMANTICS.md §0 decimals).
+    Values(Vec<f64>),
+    /// Named choices (`in [long_only, hedge]`); the value is the choice's index.
+    Choices(Vec<String>),
+}
+
+/// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamDecl {
     /// Name.
     pub name: String,
-    /// Default value (the literal, units applied).
+    /// Default value (the literal, or the first value of the domain).
     pub default: f64,
+    /// The values a sweep takes.
+    pub domain: ParamDomain,
+    /// `when COND`: the param varies only in bindings where COND (over earlier params) holds;
+    /// elsewhere it keeps its default.
+    pub when: Option<HExpr>,
+    /// Index into [`Hir::regimes`] of the enum type of a choice param.
+    pub choice_enum: Option<usize>,
     /// The literal as written.
     pub text: String,
     /// Where the declaration is.
@@ -44,9 +75,12 @@ pub struct ParamDecl {
     pub name_span: Span,
 }
 
-/// `regime NAME { ARM when cond ... ARM otherwise }`.
+/// `regime NAME { ARM when cond ... ARM otherwise }`, or the value set of a choice param
+/// (`param mode in [a, b]`, then `param` is its index and `conds` is empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegimeDecl {
+    /// For the enum of a choice param: that param's index.
+    pub param: Option<usize>,
     /// Name.
     pub name: String,
     /// Arm names; the value of the regime on a bar is the index of the first arm that matches.
@@ -101,6 +135,8 @@ pub enum HKind {
     Param(usize),
     /// A data column.
     Column(ColumnRef),
+    /// A universe's prices (a panel).
+    Universe(usize),
     /// A `let` by index into [`Hir::lets`].
     Let(usize),
     /// A regime's value by index into [`Hir::regimes`].
@@ -119,6 +155,28 @@ pub enum HKind {
     Lag(Box<HExpr>, Box<HExpr>),
 }
 
+/// When a hold's target weights change (SEMANTICS.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebalanceRule {
+    /// Every bar (the default): weights are reset to target daily.
+    Daily,
+    /// The last row of each calendar month.
+    Monthly,
+    /// The last row of each ISO week.
+    Weekly,
+    /// Every N rows counting from the first live row.
+    Every(usize),
+}
+
+/// What a `hold` trades: one price column or a universe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Holding {
+    /// A single price series.
+    Column(ColumnRef),
+    /// Every asset of a universe.
+    Universe(usize),
+}
+
 /// The typed program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hir {
@@ -126,14 +184,24 @@ pub struct Hir {
     pub name: String,
     /// Data sources in declaration order.
     pub data: Vec<DataSource>,
+    /// Universes (panels) in declaration order.
+    pub universes: Vec<UniverseDecl>,
     /// Parameters in declaration order.
     pub params: Vec<ParamDecl>,
     /// Regimes in declaration order.
     pub regimes: Vec<RegimeDecl>,
     /// Lets in declaration order (a let only refers to earlier ones).
     pub lets: Vec<LetDecl>,
-    /// The traded price column.
-    pub hold_target: ColumnRef,
+    /// What is traded.
+    pub hold_target: Holding,
+    /// When the target weights change.
+    pub rebalance: RebalanceRule,
+    /// `where` constraints between params.
+    pub constraints: Vec<HExpr>,
+    /// `from DATE` (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// `to DATE` (`YYYY-MM-DD`).
+    pub to: Option<String>,
     /// The weight expression (a fraction of equity; 1 = fully invested).
     pub hold_weight: HExpr,
     /// The benchmark price column, if declared.

@@ -5,7 +5,7 @@
 use crate::builtins::Builtin;
 use crate::hir::*;
 use crate::ops::{BinaryOp, UnaryOp};
-use crate::plan::{Node, Plan, PlanBuilder, ScanOp, WindowOp};
+use crate::plan::{CrossOp, InputRef, Node, Plan, PlanBuilder, ScanOp, WindowOp};
 use strat_grammar::ast::{BinOp, UnOp};
 use strat_grammar::Span;
 
@@ -22,41 +22,71 @@ pub struct Lowered {
     pub lets: Vec<Node>,
     /// Every regime's value (the arm index per bar).
     pub regimes: Vec<Node>,
+    /// `where` constraints (scalar nodes: a binding is valid when all are non-zero).
+    pub constraints: Vec<Node>,
+    /// `when` condition of each param (a scalar node over earlier params), if any.
+    pub param_when: Vec<Option<Node>>,
 }
 
 /// Lowers a checked program.
 pub fn hir_to_plan(hir: &Hir) -> Lowered {
-    let mut cx = Lowerer { b: PlanBuilder::new(), lets: vec![], regimes: vec![] };
-    for r in &hir.regimes {
-        let n = cx.regime(r);
-        cx.regimes.push(n);
+    let mut cx = Lowerer { b: PlanBuilder::new(), hir, lets: vec![None; hir.lets.len()], regimes: vec![None; hir.regimes.len()] };
+    for r in 0..hir.regimes.len() {
+        cx.regime_node(r);
     }
-    for l in &hir.lets {
-        let n = cx.expr(&l.value);
-        cx.lets.push(n);
+    for l in 0..hir.lets.len() {
+        cx.let_node(l);
     }
     let weight = cx.expr(&hir.hold_weight);
     let reports = hir.reports.iter().map(|r| (r.name.clone(), cx.expr(&r.value))).collect();
-    Lowered { plan: cx.b.finish(), weight, reports, lets: cx.lets, regimes: cx.regimes }
+    let constraints = hir.constraints.iter().map(|c| cx.expr(c)).collect();
+    let param_when = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
+    let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
+    let regimes = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
+    Lowered { plan: cx.b.finish(), weight, reports, lets, regimes, constraints, param_when }
 }
 
 /// Lowers one expression of `hir` into an existing builder (used by the REPL for ad-hoc
 /// expressions); `lets` and `regimes` must be the nodes already lowered for `hir`.
-pub fn lower_expr(b: &mut PlanBuilder, lets: &[Node], regimes: &[Node], e: &HExpr) -> Node {
-    let mut cx = Lowerer { b: std::mem::take(b), lets: lets.to_vec(), regimes: regimes.to_vec() };
+pub fn lower_expr(hir: &Hir, b: &mut PlanBuilder, lets: &[Node], regimes: &[Node], e: &HExpr) -> Node {
+    let mut cx = Lowerer { b: std::mem::take(b), hir, lets: lets.iter().map(|n| Some(*n)).collect(), regimes: regimes.iter().map(|n| Some(*n)).collect() };
     let n = cx.expr(e);
     *b = cx.b;
     n
 }
 
-struct Lowerer {
+struct Lowerer<'h> {
     b: PlanBuilder,
-    lets: Vec<Node>,
-    regimes: Vec<Node>,
+    hir: &'h Hir,
+    lets: Vec<Option<Node>>,
+    regimes: Vec<Option<Node>>,
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
+    fn let_node(&mut self, i: usize) -> Node {
+        if let Some(n) = self.lets[i] {
+            return n;
+        }
+        let hir = self.hir;
+        let n = self.expr(&hir.lets[i].value);
+        self.lets[i] = Some(n);
+        n
+    }
+
+    fn regime_node(&mut self, r: usize) -> Node {
+        if let Some(n) = self.regimes[r] {
+            return n;
+        }
+        let hir = self.hir;
+        let n = self.regime(&hir.regimes[r]);
+        self.regimes[r] = Some(n);
+        n
+    }
+
     fn regime(&mut self, r: &RegimeDecl) -> Node {
+        if let Some(p) = r.param {
+            return self.b.param(p, r.span);
+        }
         let n = r.arms.len();
         let mut acc = self.b.konst(n.saturating_sub(1) as f64, r.span);
         for i in (0..n.saturating_sub(1)).rev() {
@@ -74,9 +104,10 @@ impl Lowerer {
         match &e.kind {
             HKind::Const(v) => self.b.konst(*v, s),
             HKind::Param(i) => self.b.param(*i, s),
-            HKind::Column(c) => self.b.input(c, s),
-            HKind::Let(i) => self.lets[*i],
-            HKind::Regime(r) => self.regimes[*r],
+            HKind::Column(c) => self.b.input(&InputRef::Column(c.clone()), s),
+            HKind::Universe(u) => self.b.input(&InputRef::Universe(*u), s),
+            HKind::Let(i) => self.let_node(*i),
+            HKind::Regime(r) => self.regime_node(*r),
             HKind::Unary(op, x) => {
                 let x = self.expr(x);
                 let op = match op {
@@ -148,6 +179,12 @@ impl Lowerer {
                 }
                 acc
             }
+            Builtin::Count => self.b.cross(CrossOp::Count, a[0], a[0], s),
+            Builtin::Mean => self.b.cross(CrossOp::Mean, a[0], a[0], s),
+            Builtin::Rank => self.b.cross(CrossOp::Rank, a[0], a[0], s),
+            Builtin::ZscoreCs => self.b.cross(CrossOp::ZscoreCs, a[0], a[0], s),
+            Builtin::Top => self.b.cross(CrossOp::Top, a[0], a[1], s),
+            Builtin::Bottom => self.b.cross(CrossOp::Bottom, a[0], a[1], s),
             Builtin::Clamp => {
                 let lo = self.b.binary(BinaryOp::Max, a[0], a[1], s);
                 self.b.binary(BinaryOp::Min, lo, a[2], s)

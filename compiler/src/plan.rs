@@ -57,6 +57,62 @@ impl WindowOp {
     }
 }
 
+/// Cross-sectional operations: per bar, across the assets of a panel with a defined value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CrossOp {
+    /// `count(x)` → series.
+    Count,
+    /// `mean(x)` → series.
+    Mean,
+    /// `rank(x)` → panel.
+    Rank,
+    /// `zscore_cs(x)` → panel.
+    ZscoreCs,
+    /// `top(x, f)` → bool panel.
+    Top,
+    /// `bottom(x, f)` → bool panel.
+    Bottom,
+}
+
+/// What an `Op::Input` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum InputRef {
+    /// One column of a data source.
+    Column(ColumnRef),
+    /// Every asset of a universe (a panel, asset-major).
+    Universe(usize),
+}
+
+/// The size of a run: rows (bars) and the asset count of each universe. A series column holds
+/// `rows` values; a panel over universe `u` holds `rows * assets[u]` values, asset-major (asset
+/// `j`'s series is `[j*rows .. (j+1)*rows]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Dims {
+    /// Bars.
+    pub rows: usize,
+    /// Assets per universe.
+    pub assets: Vec<usize>,
+}
+
+impl Dims {
+    /// Values in a column of `shape` (1 for a scalar).
+    pub fn len_of(&self, shape: Shape) -> usize {
+        match shape {
+            Shape::Scalar => 1,
+            Shape::Series => self.rows,
+            Shape::Panel(u) => self.rows * self.assets.get(u).copied().unwrap_or(0),
+        }
+    }
+
+    /// Assets of `shape` (1 for a series).
+    pub fn width_of(&self, shape: Shape) -> usize {
+        match shape {
+            Shape::Panel(u) => self.assets.get(u).copied().unwrap_or(0),
+            _ => 1,
+        }
+    }
+}
+
 /// Running (path-dependent) operations over one series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScanOp {
@@ -84,6 +140,8 @@ pub enum Op {
     Window(WindowOp, Node, Node),
     /// A running op over a series.
     Scan(ScanOp, Node),
+    /// A cross-sectional op: (op, panel, fraction for top/bottom — a scalar node, else the panel).
+    Cross(CrossOp, Node, Node),
 }
 
 impl Op {
@@ -92,7 +150,7 @@ impl Op {
         match *self {
             Op::Input(_) | Op::Param(_) | Op::Const(_) => vec![],
             Op::Unary(_, x) | Op::Scan(_, x) => vec![x],
-            Op::Binary(_, a, b) | Op::Window(_, a, b) => vec![a, b],
+            Op::Binary(_, a, b) | Op::Window(_, a, b) | Op::Cross(_, a, b) => vec![a, b],
             Op::Select(c, a, b) => vec![c, a, b],
         }
     }
@@ -113,6 +171,7 @@ enum Key {
     Select(Node, Node, Node),
     Window(WindowOp, Node, Node),
     Scan(ScanOp, Node),
+    Cross(CrossOp, Node, Node),
 }
 
 fn key(op: &Op) -> Key {
@@ -125,6 +184,7 @@ fn key(op: &Op) -> Key {
         Op::Select(c, a, b) => Key::Select(c, a, b),
         Op::Window(o, x, n) => Key::Window(o, x, n),
         Op::Scan(o, x) => Key::Scan(o, x),
+        Op::Cross(o, x, f) => Key::Cross(o, x, f),
     }
 }
 
@@ -144,8 +204,8 @@ pub struct NodeData {
 pub struct Plan {
     /// Nodes in topological order.
     pub nodes: Vec<NodeData>,
-    /// Columns read by `Op::Input`.
-    pub inputs: Vec<ColumnRef>,
+    /// Columns and panels read by `Op::Input`.
+    pub inputs: Vec<InputRef>,
 }
 
 impl Plan {
@@ -168,6 +228,19 @@ impl Plan {
         seen
     }
 
+    /// For each node, whether it is independent of every param marked in `varying` (by param
+    /// index): such nodes have one value for all bindings of a sweep.
+    pub fn invariant(&self, varying: &[bool]) -> Vec<bool> {
+        let mut dep = vec![false; self.nodes.len()];
+        for (i, nd) in self.nodes.iter().enumerate() {
+            dep[i] = match nd.op {
+                Op::Param(p) => varying.get(p as usize).copied().unwrap_or(false),
+                ref op => op.args().iter().any(|a| dep[a.index()]),
+            };
+        }
+        dep.into_iter().map(|d| !d).collect()
+    }
+
     /// A readable listing of the nodes reachable from `roots`, one per line (`%3 = sma(%1, %2)`),
     /// for `strat check --plan` and the REPL's `:plan`.
     pub fn display(&self, roots: &[Node], param_names: &[String]) -> String {
@@ -177,12 +250,16 @@ impl Plan {
             if !live[i] {
                 continue;
             }
-            let shape = if nd.shape == Shape::Series { "series" } else { "scalar" };
+            let shape = match nd.shape {
+                Shape::Series => "series".to_string(),
+                Shape::Scalar => "scalar".to_string(),
+                Shape::Panel(u) => format!("panel #{u}"),
+            };
             let body = match nd.op {
-                Op::Input(c) => {
-                    let c = &self.inputs[c as usize];
-                    format!("input #{}.{}", c.source, c.column)
-                }
+                Op::Input(c) => match &self.inputs[c as usize] {
+                    InputRef::Column(c) => format!("input #{}.{}", c.source, c.column),
+                    InputRef::Universe(u) => format!("universe #{u}"),
+                },
                 Op::Param(p) => format!("param {}", param_names.get(p as usize).map(|s| s.as_str()).unwrap_or("?")),
                 Op::Const(v) => format!("const {v:?}"),
                 Op::Unary(o, x) => format!("{o:?}(%{})", x.0),
@@ -190,6 +267,7 @@ impl Plan {
                 Op::Select(c, a, b) => format!("select(%{}, %{}, %{})", c.0, a.0, b.0),
                 Op::Window(o, x, n) => format!("{o:?}(%{}, %{})", x.0, n.0),
                 Op::Scan(o, x) => format!("{o:?}(%{})", x.0),
+                Op::Cross(o, x, f) => format!("{o:?}(%{}, %{})", x.0, f.0),
             };
             let _ = writeln!(s, "%{i} = {body} : {shape}");
         }
@@ -202,7 +280,7 @@ impl Plan {
 pub struct PlanBuilder {
     plan: Plan,
     memo: HashMap<Key, Node>,
-    inputs: HashMap<ColumnRef, u32>,
+    inputs: HashMap<InputRef, u32>,
 }
 
 impl PlanBuilder {
@@ -222,9 +300,14 @@ impl PlanBuilder {
             return n;
         }
         let shape = match op {
-            Op::Input(_) => Shape::Series,
+            Op::Input(i) => match &self.plan.inputs[i as usize] {
+                InputRef::Column(_) => Shape::Series,
+                InputRef::Universe(u) => Shape::Panel(*u),
+            },
             Op::Param(_) | Op::Const(_) => Shape::Scalar,
-            Op::Window(..) | Op::Scan(..) => Shape::Series,
+            Op::Window(_, x, _) | Op::Scan(_, x) => self.plan.node(x).shape,
+            Op::Cross(CrossOp::Count | CrossOp::Mean, _, _) => Shape::Series,
+            Op::Cross(_, x, _) => self.plan.node(x).shape,
             _ => op.args().iter().map(|a| self.plan.node(*a).shape).max().unwrap_or(Shape::Scalar),
         };
         let n = Node(self.plan.nodes.len() as u32);
@@ -240,8 +323,8 @@ impl PlanBuilder {
         }
     }
 
-    /// A data column.
-    pub fn input(&mut self, c: &ColumnRef, span: Span) -> Node {
+    /// A data column or a universe's panel.
+    pub fn input(&mut self, c: &InputRef, span: Span) -> Node {
         let next = self.inputs.len() as u32;
         let idx = *self.inputs.entry(c.clone()).or_insert(next);
         if idx == next {
@@ -276,10 +359,15 @@ impl PlanBuilder {
         self.push(Op::Binary(op, a, b), span)
     }
 
-    /// `if c then a else b`; a constant condition picks its branch.
+    /// `if c then a else b`; a constant condition picks its branch when that keeps the shape
+    /// (`if true then 2 else x` stays a series: its type says so, and windows over it need one).
     pub fn select(&mut self, c: Node, a: Node, b: Node, span: Span) -> Node {
         if let Some(v) = self.const_of(c) {
-            return if v != 0.0 { a } else { b };
+            let pick = if v != 0.0 { a } else { b };
+            let shape = self.plan.node(a).shape.max(self.plan.node(b).shape);
+            if self.plan.node(pick).shape == shape {
+                return pick;
+            }
         }
         if a == b {
             return a;
@@ -296,6 +384,11 @@ impl PlanBuilder {
     pub fn scan(&mut self, op: ScanOp, x: Node, span: Span) -> Node {
         self.push(Op::Scan(op, x), span)
     }
+
+    /// A cross-sectional op; `frac` is the fraction node of `top`/`bottom` (pass `x` otherwise).
+    pub fn cross(&mut self, op: CrossOp, x: Node, frac: Node, span: Span) -> Node {
+        self.push(Op::Cross(op, x, frac), span)
+    }
 }
 
 #[cfg(test)]
@@ -306,7 +399,7 @@ mod tests {
     fn cse_and_folding() {
         let mut b = PlanBuilder::new();
         let s = Span::default();
-        let c = ColumnRef { source: 0, column: "x".into() };
+        let c = InputRef::Column(ColumnRef { source: 0, column: "x".into() });
         let x1 = b.input(&c, s);
         let x2 = b.input(&c, s);
         assert_eq!(x1, x2);

@@ -1,7 +1,8 @@
 //! The type of every Strat expression: shape × element type × qualifier × series kind.
 //!
-//! - Shape: a scalar (one value for the whole run) or a series (one value per bar). Panels (a series
-//!   per asset) come with the panel language; the shape enum is where they plug in.
+//! - Shape: a scalar (one value for the whole run), a series (one value per bar) or a panel (a
+//!   series per asset of one universe). Elementwise operations broadcast scalar → series → panel;
+//!   mixing two panels needs the same universe.
 //! - Element: `num` (f64), `bool`, or the enum of a declared `regime`.
 //! - Qualifier, as in Pine Script: `const` (a literal) < `param` (fixed for one run, sweepable)
 //!   < `series` (varies by bar). Window lengths and lags must be `const` or `param`.
@@ -10,13 +11,15 @@
 
 use std::fmt;
 
-/// Scalar or series (see the module doc).
+/// Scalar, series or panel (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Shape {
     /// One value for the whole run.
     Scalar,
     /// One value per bar.
     Series,
+    /// One series per asset of universe `u` (index into the program's universes).
+    Panel(usize),
 }
 
 /// Index of a declared `regime` in [`crate::hir::Hir::regimes`].
@@ -64,35 +67,43 @@ pub struct Type {
     pub qual: Qual,
     /// Price / return / other.
     pub kind: Kind,
+    /// `Some(u)` for a panel over universe `u` (then `qual` is `Series`).
+    pub panel: Option<usize>,
 }
 
 impl Type {
     /// A numeric type with the given qualifier and kind `Other`.
     pub fn num(qual: Qual) -> Type {
-        Type { elem: Elem::Num, qual, kind: Kind::Other }
+        Type { elem: Elem::Num, qual, kind: Kind::Other, panel: None }
     }
 
     /// A boolean type with the given qualifier.
     pub fn bool(qual: Qual) -> Type {
-        Type { elem: Elem::Bool, qual, kind: Kind::Other }
+        Type { elem: Elem::Bool, qual, kind: Kind::Other, panel: None }
+    }
+
+    /// A type of `elem` with qualifier `qual`, kind `Other`, no panel.
+    pub fn of(elem: Elem, qual: Qual) -> Type {
+        Type { elem, qual, kind: Kind::Other, panel: None }
     }
 
     /// Scalar or series.
     pub fn shape(&self) -> Shape {
-        if self.qual == Qual::Series {
-            Shape::Series
-        } else {
-            Shape::Scalar
+        match (self.panel, self.qual) {
+            (Some(u), _) => Shape::Panel(u),
+            (None, Qual::Series) => Shape::Series,
+            _ => Shape::Scalar,
         }
     }
 
     /// Renders the type for diagnostics, e.g. `series num (price)`; regimes print their name via
     /// `regime_names`.
     pub fn display(&self, regime_names: &[String]) -> String {
-        let q = match self.qual {
-            Qual::Const => "const",
-            Qual::Param => "param",
-            Qual::Series => "series",
+        let q = match (self.qual, self.panel) {
+            (_, Some(_)) => "panel",
+            (Qual::Const, _) => "const",
+            (Qual::Param, _) => "param",
+            (Qual::Series, _) => "series",
         };
         let e = match self.elem {
             Elem::Num => "num".to_string(),

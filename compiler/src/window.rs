@@ -1,8 +1,8 @@
 //! Runs windowed and running plan operations through the `strat-stdlib` kernels. Both the JIT
 //! executor and the reference evaluator call these, so windows are one implementation.
 
-use crate::plan::{ScanOp, WindowOp};
-use strat_stdlib::{rolling, timeseries};
+use crate::plan::{CrossOp, ScanOp, WindowOp};
+use strat_stdlib::{cross_section, rolling, timeseries};
 
 /// Computes `op(x, n)` into `out` (same length as `x`). `n` has been validated by binding.
 pub fn run_window(op: WindowOp, x: &[f64], n: usize, out: &mut [f64]) {
@@ -25,5 +25,35 @@ pub fn run_scan(op: ScanOp, x: &[f64], out: &mut [f64]) {
         ScanOp::Drawdown => timeseries::drawdown(x, out),
         ScanOp::Cumsum => timeseries::cumsum(x, out),
         ScanOp::Cumprod => timeseries::cumprod(x, out),
+    }
+}
+
+/// Computes a cross-sectional op over the asset-major panel `x` (`rows * assets` values) into
+/// `out` (`rows` values for `count`/`mean`, else `rows * assets`). `frac` is the fraction of
+/// `top`/`bottom`.
+pub fn run_cross(op: CrossOp, x: &[f64], rows: usize, assets: usize, frac: f64, out: &mut [f64]) {
+    match op {
+        CrossOp::Count => cross_section::count(x, rows, assets, out),
+        CrossOp::Mean => cross_section::mean_cs(x, rows, assets, out),
+        CrossOp::Rank => cross_section::rank(x, rows, assets, out),
+        CrossOp::ZscoreCs => cross_section::zscore_cs(x, rows, assets, out),
+        CrossOp::Top => cross_section::top(x, frac, rows, assets, out),
+        CrossOp::Bottom => cross_section::bottom(x, frac, rows, assets, out),
+    }
+}
+
+/// Runs a window op on every asset of a column of `width` assets, `rows` values each.
+pub fn run_window_panel(op: WindowOp, x: &[f64], rows: usize, width: usize, n: usize, out: &mut [f64]) {
+    for j in 0..width {
+        let r = j * rows..(j + 1) * rows;
+        run_window(op, &x[r.clone()], n, &mut out[r]);
+    }
+}
+
+/// Runs a running op on every asset of a column of `width` assets.
+pub fn run_scan_panel(op: ScanOp, x: &[f64], rows: usize, width: usize, out: &mut [f64]) {
+    for j in 0..width {
+        let r = j * rows..(j + 1) * rows;
+        run_scan(op, &x[r.clone()], &mut out[r]);
     }
 }

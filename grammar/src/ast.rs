@@ -36,14 +36,22 @@ pub enum StmtKind {
     Strategy { name: Ident },
     /// `data NAME = csv("path")`; `format` is the source function (`csv`).
     Data { name: Ident, format: Ident, path: String, path_span: Span },
-    /// `param NAME = literal`
-    Param { name: Ident, value: Literal },
+    /// `universe NAME = csv("path")` or `csv("path", [a, b])`: a panel, one column per asset.
+    Universe { name: Ident, format: Ident, path: String, path_span: Span, columns: Option<Vec<Ident>> },
+    /// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
+    Param { name: Ident, value: ParamValue },
+    /// `where COND`: a constraint between params; bindings where it is false are skipped.
+    Where { cond: Expr },
+    /// `from DATE`: the study starts at the first row on or after DATE.
+    From { date: String, span: Span },
+    /// `to DATE`: the study ends at the last row on or before DATE.
+    To { date: String, span: Span },
     /// `let NAME = expr`
     Let { name: Ident, value: Expr },
     /// `regime NAME { ARM when cond ... ARM otherwise }`
     Regime { name: Ident, arms: Vec<RegimeArm> },
-    /// `hold SERIES weight EXPR`
-    Hold { target: Expr, weight: Expr },
+    /// `hold SERIES weight EXPR [rebalance ...]`
+    Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance> },
     /// `cost N` (normally written with `bps`)
     Cost { rate: Literal },
     /// `annualize N` (periods per year)
@@ -52,6 +60,30 @@ pub enum StmtKind {
     Benchmark { target: Expr },
     /// `report NAME = expr`
     Report { name: Ident, value: Expr },
+}
+
+/// A parameter's value: one default, or a domain to sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamValue {
+    /// `= literal`
+    Fixed(Literal),
+    /// `in [a, b, c]` (numbers).
+    List(Vec<Literal>, Option<Expr>),
+    /// `in [x, y, z]` (names: an enumerated parameter).
+    Choices(Vec<Ident>, Option<Expr>),
+    /// `in a ..= b step s`.
+    Range { start: Literal, end: Literal, step: Literal, when: Option<Expr> },
+}
+
+/// When a `hold`'s target weights change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rebalance {
+    /// On the last row of each calendar month (SEMANTICS.md §1).
+    Monthly(Span),
+    /// On the last row of each ISO week.
+    Weekly(Span),
+    /// Every N rows, counting from the first live row.
+    Every(Literal),
 }
 
 /// One arm of a `regime` declaration. `cond` is `None` for `otherwise`.

@@ -24,7 +24,7 @@ const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Statement keywords: where the parser resumes after a syntax error.
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to"];
 
 /// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
 /// list holds an error, the program holds only the statements that parsed.
@@ -227,7 +227,8 @@ fn join_or(items: &[&str]) -> String {
 fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
     let exprs: Vec<&Expr> = match &s.kind {
         StmtKind::Let { value, .. } | StmtKind::Report { value, .. } => vec![value],
-        StmtKind::Hold { target, weight } => vec![target, weight],
+        StmtKind::Hold { target, weight, .. } => vec![target, weight],
+        StmtKind::Where { cond } => vec![cond],
         StmtKind::Benchmark { target } => vec![target],
         StmtKind::Regime { arms, .. } => arms.iter().filter_map(|a| a.cond.as_ref()).collect(),
         _ => vec![],
@@ -300,7 +301,8 @@ fn is_keyword_rule(r: Rule) -> bool {
         Rule::kw_strategy | Rule::kw_data | Rule::kw_param | Rule::kw_let | Rule::kw_regime | Rule::kw_hold
             | Rule::kw_weight | Rule::kw_cost | Rule::kw_annualize | Rule::kw_benchmark | Rule::kw_report
             | Rule::kw_when | Rule::kw_otherwise | Rule::kw_if | Rule::kw_then | Rule::kw_else | Rule::kw_and
-            | Rule::kw_or | Rule::kw_tiers
+            | Rule::kw_or | Rule::kw_tiers | Rule::kw_universe | Rule::kw_in | Rule::kw_step | Rule::kw_where
+            | Rule::kw_from | Rule::kw_to | Rule::kw_rebalance
     )
 }
 
@@ -319,7 +321,65 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
                 path_span: cx.span(s),
             }
         }
-        (Rule::param_decl, [n, v]) => StmtKind::Param { name: ident(cx, n), value: literal(cx, v)? },
+        (Rule::universe_decl, [n, f, path, rest @ ..]) => {
+            let raw = path.as_str();
+            let columns = rest.first().map(|l| l.clone().into_inner().map(|c| ident(cx, &c)).collect());
+            StmtKind::Universe {
+                name: ident(cx, n),
+                format: ident(cx, f),
+                path: raw[1..raw.len() - 1].to_string(),
+                path_span: cx.span(path),
+                columns,
+            }
+        }
+        (Rule::param_decl, [n, v]) if v.as_rule() == Rule::signed_number => {
+            StmtKind::Param { name: ident(cx, n), value: ParamValue::Fixed(literal(cx, v)?) }
+        }
+        (Rule::param_decl, [n, domain, rest @ ..]) => {
+            let when = match rest.first() {
+                Some(e) => Some(expr(cx, e.clone())?),
+                None => None,
+            };
+            let value = match domain.as_rule() {
+                Rule::param_list => {
+                    let items: Vec<Pair<Rule>> = domain.clone().into_inner().collect();
+                    if items.iter().all(|i| i.as_rule() == Rule::ident) {
+                        ParamValue::Choices(items.iter().map(|i| ident(cx, i)).collect(), when)
+                    } else if items.iter().all(|i| i.as_rule() == Rule::signed_number) {
+                        let mut lits = vec![];
+                        for i in &items {
+                            lits.push(literal(cx, i)?);
+                        }
+                        ParamValue::List(lits, when)
+                    } else {
+                        let span = cx.span(domain);
+                        cx.diags.push(
+                            Diag::error("strat::syntax::mixed_param_list", "a param list mixes numbers and names", span, "numbers and names")
+                                .with_help("list either numbers (`[1, 2, 3]`) or choices (`[long_only, hedge]`)"),
+                        );
+                        return None;
+                    }
+                }
+                Rule::param_range => {
+                    let items: Vec<Pair<Rule>> = parts(domain.clone());
+                    match items.as_slice() {
+                        [a, b, st] => ParamValue::Range { start: literal(cx, a)?, end: literal(cx, b)?, step: literal(cx, st)?, when },
+                        _ => {
+                            cx.internal(domain, "range shape");
+                            return None;
+                        }
+                    }
+                }
+                _ => {
+                    cx.internal(domain, "param domain");
+                    return None;
+                }
+            };
+            StmtKind::Param { name: ident(cx, n), value }
+        }
+        (Rule::where_stmt, [e]) => StmtKind::Where { cond: expr(cx, e.clone())? },
+        (Rule::from_stmt, [d]) => StmtKind::From { date: d.as_str().to_string(), span: cx.span(d) },
+        (Rule::to_stmt, [d]) => StmtKind::To { date: d.as_str().to_string(), span: cx.span(d) },
         (Rule::let_decl, [n, e]) => StmtKind::Let { name: ident(cx, n), value: expr(cx, e.clone())? },
         (Rule::regime_decl, [n, arms @ ..]) => {
             let mut out = Vec::new();
@@ -337,7 +397,24 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
             }
             StmtKind::Regime { name: ident(cx, n), arms: out }
         }
-        (Rule::hold_stmt, [t, w]) => StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())? },
+        (Rule::hold_stmt, [t, w, rest @ ..]) => {
+            let rebalance = match rest.first() {
+                None => None,
+                Some(r) => {
+                    let rp = parts(r.clone());
+                    match rp.as_slice() {
+                        [m] if m.as_rule() == Rule::kw_monthly => Some(Rebalance::Monthly(cx.span(m))),
+                        [m] if m.as_rule() == Rule::kw_weekly => Some(Rebalance::Weekly(cx.span(m))),
+                        [_, n] => Some(Rebalance::Every(literal(cx, n)?)),
+                        _ => {
+                            cx.internal(r, "rebalance clause");
+                            return None;
+                        }
+                    }
+                }
+            };
+            StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance }
+        }
         (Rule::cost_stmt, [n]) => StmtKind::Cost { rate: literal(cx, n)? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },

@@ -9,18 +9,24 @@
 
 use strat_stdlib::metrics::{equity_curve, information_ratio, mean, metrics, Metrics};
 
-/// What the backtest needs; every slice has one value per bar of the aligned data (rows = bars).
+/// What the backtest needs. Prices and weights are asset-major panels of `assets` series of
+/// `rows` bars each (a single series is a panel of one asset): asset `j`'s row `t` is at
+/// `j * rows + t`.
 #[derive(Debug, Clone, Copy)]
 pub struct BacktestInput<'a> {
-    /// Traded price series (finite, > 0: validated by the loader).
+    /// Traded prices (`rows * assets`); NaN where an asset has no price (it then holds nothing).
     pub price: &'a [f64],
-    /// Target weight decided at each close (fraction of equity; 1 = fully invested, negative = short).
+    /// Number of assets.
+    pub assets: usize,
+    /// Target weights decided at each close (`rows * assets`, fractions of equity; negative = short).
     pub weight: &'a [f64],
     /// The weight's static warm-up: the first row at which all of its inputs are defined.
     pub weight_warmup: usize,
+    /// Rebalance rows (`rows` flags); `None` resets to target every bar.
+    pub rebalance: Option<&'a [bool]>,
     /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
     pub cost_rate: f64,
-    /// Benchmark price series, if any.
+    /// Benchmark price series (`rows`), if any.
     pub benchmark: Option<&'a [f64]>,
     /// Periods per year for annualisation.
     pub periods_per_year: f64,
@@ -29,17 +35,21 @@ pub struct BacktestInput<'a> {
 /// The result of one backtest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backtest {
-    /// First live row `t0` (the first row past warm-up with a defined weight).
+    /// First live row `t0`: the first row past warm-up with a defined weight (and, with a
+    /// rebalance schedule, the first rebalance row from there).
     pub first_live: usize,
-    /// Weights as held: 0 before `t0`, NaN → 0 after (one per bar).
+    /// Weights as held (`rows * assets`, asset-major): 0 before `t0`; a NaN target or a missing
+    /// price holds nothing; between rebalances the last rebalance row's targets.
     pub weights: Vec<f64>,
+    /// Number of assets.
+    pub assets: usize,
     /// Return rows evaluated: `t0+1 ..= T-1`.
     pub rows: std::ops::Range<usize>,
     /// Strategy returns on `rows` (net of costs).
     pub returns: Vec<f64>,
     /// Equity after each return on `rows` (`E[0] = 1` at row `t0` is implied).
     pub equity: Vec<f64>,
-    /// Turnover `|w[t] - w[t-1]|` decided at each bar (one per bar).
+    /// Turnover `sum_j |w[t,j] - w[t-1,j]|` decided at each bar (one per bar).
     pub turnover: Vec<f64>,
     /// Strategy metrics.
     pub metrics: Metrics,
@@ -51,10 +61,20 @@ pub struct Backtest {
     pub information_ratio: f64,
 }
 
+impl Backtest {
+    /// Mean turnover over the decision rows `t0 ..= T-2` (fraction of equity traded per bar).
+    pub fn avg_turnover(&self) -> f64 {
+        if self.rows.is_empty() {
+            return f64::NAN;
+        }
+        mean(&self.turnover[self.rows.start - 1..self.rows.end - 1])
+    }
+}
+
 /// Why a backtest cannot be evaluated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BacktestError {
-    /// The weight is NaN or in warm-up on every row.
+    /// The weight is NaN or in warm-up on every row (or no rebalance row follows).
     NeverLive { warmup: usize, rows: usize },
 }
 
@@ -63,7 +83,7 @@ impl std::fmt::Display for BacktestError {
         match self {
             BacktestError::NeverLive { warmup, rows } => write!(
                 f,
-                "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up)"
+                "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up, or no rebalance row follows)"
             ),
         }
     }
@@ -77,25 +97,49 @@ pub fn simple_return(p: &[f64], t: usize) -> f64 {
     p[t] / p[t - 1] - 1.0
 }
 
-/// Runs the backtest. Errors if the weight never becomes live.
+/// Runs the backtest (SEMANTICS.md §1–§3). Errors if the weight never becomes live.
 pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
-    let n = input.price.len();
-    let t0 = (input.weight_warmup..n)
-        .find(|&t| !input.weight[t].is_nan())
-        .ok_or(BacktestError::NeverLive { warmup: input.weight_warmup, rows: n })?;
-    let weights: Vec<f64> = (0..n)
-        .map(|t| if t < t0 || input.weight[t].is_nan() { 0.0 } else { input.weight[t] })
+    let a = input.assets.max(1);
+    let n = input.price.len() / a;
+    let w = |t: usize, j: usize| input.weight[j * n + t];
+    let p = |t: usize, j: usize| input.price[j * n + t];
+    let never = BacktestError::NeverLive { warmup: input.weight_warmup, rows: n };
+    let t_live = (input.weight_warmup..n).find(|&t| (0..a).any(|j| !w(t, j).is_nan())).ok_or(never.clone())?;
+    let t0 = match input.rebalance {
+        None => t_live,
+        Some(flags) => (t_live..n).find(|&t| flags[t]).ok_or(never)?,
+    };
+    let mut weights = vec![0.0; n * a];
+    let mut src = t0;
+    for t in t0..n {
+        if input.rebalance.is_none_or(|f| f[t]) {
+            src = t;
+        }
+        for j in 0..a {
+            let target = w(src, j);
+            weights[j * n + t] = if target.is_nan() || p(t, j).is_nan() { 0.0 } else { target };
+        }
+    }
+    let held = |t: usize, j: usize| weights[j * n + t];
+    let turnover: Vec<f64> = (0..n)
+        .map(|t| (0..a).map(|j| (held(t, j) - if t == 0 { 0.0 } else { held(t - 1, j) }).abs()).sum())
         .collect();
-    let turnover: Vec<f64> = (0..n).map(|t| (weights[t] - if t == 0 { 0.0 } else { weights[t - 1] }).abs()).collect();
     let rows = (t0 + 1)..n;
     let mut returns = Vec::with_capacity(rows.len());
     let mut exposure = Vec::with_capacity(rows.len());
     for t in rows.clone() {
-        let w = weights[t - 1];
-        let r = simple_return(input.price, t);
-        let gross = if w == 0.0 || r.is_nan() { 0.0 } else { w * r };
+        let mut gross = 0.0;
+        let mut expo = 0.0;
+        for j in 0..a {
+            let wj = held(t - 1, j);
+            let r = p(t, j) / p(t - 1, j) - 1.0;
+            if wj != 0.0 && !r.is_nan() {
+                gross += wj * r;
+            }
+            expo += wj.abs();
+        }
         returns.push(gross - input.cost_rate * turnover[t - 1]);
-        exposure.push(w.abs());
+        exposure.push(expo);
     }
     let m = metrics(&returns, &exposure, input.periods_per_year);
     let equity = equity_curve(&returns);
@@ -109,7 +153,7 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         }
         None => (None, None, f64::NAN),
     };
-    Ok(Backtest { first_live: t0, weights, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir })
+    Ok(Backtest { first_live: t0, weights, assets: a, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir })
 }
 
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,
@@ -128,7 +172,7 @@ mod tests {
         // Prices 100, 110, 99, 99, 108.9; weight NaN (warm-up) on row 0, then 1, 0.5, 0.5, 1.
         let price = [100.0, 110.0, 99.0, 99.0, 108.9];
         let weight = [f64::NAN, 1.0, 0.5, 0.5, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, weight: &weight, weight_warmup: 0, cost_rate: 0.001, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 1);
         assert_eq!(bt.rows, 2..5);
         // Row 2 return: w[1] = 1 earns 99/110 - 1, minus the entry cost 0.001 * |1 - 0|.
@@ -148,9 +192,29 @@ mod tests {
     fn warmup_delays_the_first_live_row_even_when_the_weight_is_defined() {
         let price = [1.0, 2.0, 3.0, 4.0];
         let weight = [1.0, 1.0, 1.0, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, weight: &weight, weight_warmup: 2, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 2);
         assert_eq!(bt.returns, vec![4.0 / 3.0 - 1.0]);
-        assert!(backtest(&BacktestInput { price: &price, weight: &[f64::NAN; 4], weight_warmup: 0, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).is_err());
+        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).is_err());
+    }
+
+    #[test]
+    fn panel_with_late_asset_and_monthly_rebalance() {
+        // Two assets, 5 rows; asset 1 has no price on rows 0-1. Rebalance on rows 1 and 3.
+        let price = [10.0, 11.0, 12.0, 12.0, 13.2, f64::NAN, f64::NAN, 20.0, 22.0, 11.0];
+        let weight = [0.5, 0.5, 0.6, 0.7, 0.8, 0.5, 0.5, 0.5, 0.4, 0.3];
+        let flags = [false, true, false, true, true];
+        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        assert_eq!(bt.first_live, 1);
+        // Held: row 1 target (0.5, 0.5) but asset 1 has no price on row 1 -> (0.5, 0); row 2
+        // keeps row 1's targets -> (0.5, 0.5); row 3 rebalances -> (0.7, 0.4); row 4 -> (0.8, 0.3).
+        assert_eq!(bt.weights, vec![0.0, 0.5, 0.5, 0.7, 0.8, 0.0, 0.0, 0.5, 0.4, 0.3]);
+        let d = |a: f64, b: f64| (a - b).abs();
+        assert_eq!(bt.turnover, vec![0.0, 0.5 + 0.0, d(0.5, 0.5) + d(0.5, 0.0), d(0.7, 0.5) + d(0.4, 0.5), d(0.8, 0.7) + d(0.3, 0.4)]);
+        let r2 = 0.5 * (12.0 / 11.0 - 1.0) - 0.01 * 0.5;
+        let r3 = (0.5 * (12.0 / 12.0 - 1.0) + 0.5 * (22.0 / 20.0 - 1.0)) - 0.01 * bt.turnover[2];
+        assert_eq!(bt.returns[0], r2);
+        assert_eq!(bt.returns[1], r3);
+        assert_eq!(bt.avg_turnover(), (0.5 + 0.5 + bt.turnover[3]) / 3.0);
     }
 }

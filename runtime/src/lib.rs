@@ -3,12 +3,14 @@
 //! one parameter binding, and the [`backtest`] engine. It knows nothing of syntax.
 
 pub mod backtest;
+pub mod calendar;
 pub mod executor;
 pub mod frame;
+pub mod sweep;
 pub mod io;
 pub mod write;
 
 pub use backtest::{Backtest, BacktestInput};
-pub use executor::{load_data, run, Backend, RunError, RunResult};
+pub use executor::{load_data, prepare, run, run_prepared, Backend, Prepared, RunError, RunResult};
 pub use frame::Frame;
 pub use io::DataError;

@@ -16,3 +16,20 @@ pub fn write_csv(path: &Path, dates: &[String], columns: &[(&str, &[f64])]) -> P
     let mut file = std::fs::File::create(path)?;
     CsvWriter::new(&mut file).include_header(true).finish(&mut df)
 }
+
+/// Writes a table of text columns then float columns (all the same length) as CSV at `path`;
+/// NaN is written as an empty field.
+pub fn write_table(path: &Path, text: &[(String, Vec<String>)], nums: &[(String, Vec<f64>)]) -> PolarsResult<()> {
+    let height = text.first().map(|c| c.1.len()).or(nums.first().map(|c| c.1.len())).unwrap_or(0);
+    let mut cols = vec![];
+    for (name, v) in text {
+        cols.push(Column::new(name.as_str().into(), v.clone()));
+    }
+    for (name, v) in nums {
+        let v: Vec<Option<f64>> = v.iter().map(|&x| if x.is_nan() { None } else { Some(x) }).collect();
+        cols.push(Column::new(name.as_str().into(), v));
+    }
+    let mut df = DataFrame::new(height, cols)?;
+    let mut file = std::fs::File::create(path)?;
+    CsvWriter::new(&mut file).include_header(true).finish(&mut df)
+}

@@ -15,6 +15,8 @@
 //! Kernels write into a caller-provided `out` slice of the input's length; the
 //! value at row `t` depends on rows `<= t` only (no look-ahead).
 
+pub mod cross_section;
+pub mod deflated_sharpe;
 pub mod metrics;
 pub mod rolling;
 pub mod timeseries;

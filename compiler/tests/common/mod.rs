@@ -17,17 +17,22 @@ pub fn gen(seed: u64) -> Gen {
 const COLS: &[&str] = &["d.a", "d.b", "d.c"];
 const CONSTS: &[&str] = &["0", "1", "2", "2.5", "0.1", "45%", "2bps", "100", "3", "0.5", "1e-3", "7"];
 
-/// Generates programs.
+/// An expression and whether it is a panel (over universe `u`).
+type E = (String, bool);
+
+/// Generates programs. In panel mode the program also declares `universe u` (assets a, b, c)
+/// and expressions mix series and panels, with cross-sectional functions.
 pub struct ProgramGen<'a> {
     rng: &'a mut Gen,
-    lets: Vec<(String, bool)>, // (name, is_bool)
+    lets: Vec<(String, bool, bool)>, // (name, is_bool, is_panel)
     regime_arms: Vec<&'static str>,
+    panels: bool,
 }
 
 impl<'a> ProgramGen<'a> {
     /// A generator drawing from `rng`.
     pub fn new(rng: &'a mut Gen) -> ProgramGen<'a> {
-        ProgramGen { rng, lets: vec![], regime_arms: vec![] }
+        ProgramGen { rng, lets: vec![], regime_arms: vec![], panels: false }
     }
 
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
@@ -49,113 +54,228 @@ impl<'a> ProgramGen<'a> {
         }
     }
 
-    /// A numeric series expression (always reads a column).
-    pub fn series(&mut self, depth: u32) -> String {
-        if depth == 0 {
-            return self.pick(COLS).to_string();
+    /// A price column or, in panel mode sometimes, the universe.
+    fn price(&mut self) -> E {
+        if self.panels && self.rng.random_bool(0.4) {
+            ("u".into(), true)
+        } else {
+            (self.pick(COLS).to_string(), false)
         }
-        match self.rng.random_range(0..9) {
-            0 | 1 => self.pick(COLS).to_string(),
-            2 => format!("({} + {})", self.pick(COLS), self.num(depth - 1)),
-            3 => format!("({} * {})", self.num(depth - 1), self.pick(COLS)),
+    }
+
+    /// A numeric series or panel expression (always reads data).
+    fn series(&mut self, depth: u32) -> E {
+        if depth == 0 {
+            return self.price();
+        }
+        match self.rng.random_range(0..10) {
+            0 | 1 => self.price(),
+            2 => {
+                let (p, pp) = self.price();
+                let (n, np) = self.num(depth - 1);
+                (format!("({p} + {n})"), pp || np)
+            }
+            3 => {
+                let (n, np) = self.num(depth - 1);
+                let (p, pp) = self.price();
+                (format!("({n} * {p})"), pp || np)
+            }
             4 => {
                 let f = self.pick(&["sma", "ema", "std", "zscore", "rolling_min", "rolling_max"]);
-                format!("{f}({}, {})", self.series(depth - 1), self.window())
+                let (x, xp) = self.series(depth - 1);
+                (format!("{f}({x}, {})", self.window()), xp)
             }
             5 => {
                 let f = self.pick(&["ret", "logret"]);
                 let k = if self.rng.random_bool(0.5) { String::new() } else { format!(", {}", self.window()) };
-                format!("{f}({}{k})", self.pick(COLS))
+                let (p, pp) = self.price();
+                (format!("{f}({p}{k})"), pp)
             }
-            6 => format!("{}[{}]", self.pick(COLS), self.lag()),
+            6 => {
+                let (p, pp) = self.price();
+                (format!("{p}[{}]", self.lag()), pp)
+            }
             7 => {
                 let f = self.pick(&["drawdown", "cumsum", "cumprod"]);
-                format!("{f}({})", self.series(depth - 1))
+                let (x, xp) = self.series(depth - 1);
+                (format!("{f}({x})"), xp)
             }
-            _ => format!("(-{})", self.series(depth - 1)),
+            8 if self.panels => self.cross(depth - 1),
+            _ => {
+                let (x, xp) = self.series(depth - 1);
+                (format!("(-{x})"), xp)
+            }
         }
     }
 
-    /// A numeric expression (scalar or series).
-    pub fn num(&mut self, depth: u32) -> String {
-        let num_lets: Vec<String> = self.lets.iter().filter(|l| !l.1).map(|l| l.0.clone()).collect();
+    /// A cross-sectional function of a panel.
+    fn cross(&mut self, depth: u32) -> E {
+        let (x, xp) = self.series(depth);
+        let x = if xp { x } else { "u".to_string() };
+        match self.rng.random_range(0..6) {
+            0 => (format!("count({x})"), false),
+            1 => (format!("mean({x})"), false),
+            2 => (format!("rank({x})"), true),
+            3 => (format!("zscore_cs({x})"), true),
+            4 => (format!("(if top({x}, {}) then 1 else 0)", self.pick(&["20%", "0.5", "34%", "1"])), true),
+            _ => (format!("(if bottom({x}, {}) then 1 else 0)", self.pick(&["20%", "0.5", "34%", "1"])), true),
+        }
+    }
+
+    /// A numeric expression (scalar, series or panel).
+    pub fn num(&mut self, depth: u32) -> E {
+        let num_lets: Vec<(String, bool)> = self.lets.iter().filter(|l| !l.1).map(|l| (l.0.clone(), l.2)).collect();
         if depth == 0 {
             return match self.rng.random_range(0..5) {
-                0 => self.pick(CONSTS).to_string(),
-                1 => self.pick(&["p0", "p1"]).to_string(),
+                0 => (self.pick(CONSTS).to_string(), false),
+                1 => (self.pick(&["p0", "p1"]).to_string(), false),
                 2 if !num_lets.is_empty() => num_lets[self.rng.random_range(0..num_lets.len())].clone(),
-                _ => self.pick(COLS).to_string(),
+                _ => self.price(),
             };
         }
         let d = depth - 1;
-        match self.rng.random_range(0..14) {
+        let bin = |me: &mut Self, f: &dyn Fn(&str, &str) -> String| {
+            let (a, ap) = me.num(d);
+            let (b, bp) = me.num(d);
+            (f(&a, &b), ap || bp)
+        };
+        match self.rng.random_range(0..15) {
             0 => self.series(d),
-            1 => format!("({} {} {})", self.num(d), self.pick(&["+", "-", "*", "/"]), self.num(d)),
-            2 => format!("({} {} {})", self.num(d), self.pick(&["+", "-", "*", "/"]), self.num(d)),
-            3 => format!("{}({})", self.pick(&["abs", "sign", "sqrt", "log", "exp"]), self.num(d)),
-            4 => format!("{}({}, {})", self.pick(&["min", "max"]), self.num(d), self.num(d)),
-            5 => format!("clamp({}, {}, {})", self.num(d), self.num(d), self.num(d)),
-            6 => format!("(if {} then {} else {})", self.boolean(d), self.num(d), self.num(d)),
+            1 | 2 => {
+                let op = self.pick(&["+", "-", "*", "/"]);
+                bin(self, &|a, b| format!("({a} {op} {b})"))
+            }
+            3 => {
+                let f = self.pick(&["abs", "sign", "sqrt", "log", "exp"]);
+                let (x, xp) = self.num(d);
+                (format!("{f}({x})"), xp)
+            }
+            4 => {
+                let f = self.pick(&["min", "max"]);
+                bin(self, &|a, b| format!("{f}({a}, {b})"))
+            }
+            5 => {
+                let (a, ap) = self.num(d);
+                let (b, bp) = self.num(d);
+                let (c, cp) = self.num(d);
+                (format!("clamp({a}, {b}, {c})"), ap || bp || cp)
+            }
+            6 => {
+                let (c, cp) = self.boolean(d);
+                let (a, ap) = self.num(d);
+                let (b, bp) = self.num(d);
+                (format!("(if {c} then {a} else {b})"), cp || ap || bp)
+            }
             7 => {
                 let t1 = self.pick(CONSTS);
                 let t2 = self.pick(CONSTS);
-                format!(
-                    "tiers({}) {{ >= {t1} => {} < {t2} => {} else => {} }}",
-                    self.num(d),
-                    self.num(d),
-                    self.num(d),
-                    self.num(d)
-                )
+                let (x, xp) = self.num(d);
+                let (a, ap) = self.num(d);
+                let (b, bp) = self.num(d);
+                let (c, cp) = self.num(d);
+                (format!("tiers({x}) {{ >= {t1} => {a} < {t2} => {b} else => {c} }}"), xp || ap || bp || cp)
             }
-            8 => format!("(-{})", self.num(d)),
-            9 => format!("min({}, {}, {})", self.num(d), self.num(d), self.num(d)),
+            8 => {
+                let (x, xp) = self.num(d);
+                (format!("(-{x})"), xp)
+            }
+            9 => {
+                let (a, ap) = self.num(d);
+                let (b, bp) = self.num(d);
+                let (c, cp) = self.num(d);
+                (format!("min({a}, {b}, {c})"), ap || bp || cp)
+            }
             10 if !num_lets.is_empty() => num_lets[self.rng.random_range(0..num_lets.len())].clone(),
+            11 if self.panels => self.cross(d),
             _ => self.num(0),
         }
     }
 
     /// A boolean expression.
-    pub fn boolean(&mut self, depth: u32) -> String {
-        let bool_lets: Vec<String> = self.lets.iter().filter(|l| l.1).map(|l| l.0.clone()).collect();
+    pub fn boolean(&mut self, depth: u32) -> E {
+        let bool_lets: Vec<(String, bool)> = self.lets.iter().filter(|l| l.1).map(|l| (l.0.clone(), l.2)).collect();
+        let cmp = |me: &mut Self, d: u32| {
+            let (a, ap) = me.num(d);
+            let (b, bp) = me.num(d);
+            let op = me.pick(&[">", ">=", "<", "<=", "==", "!="]);
+            (format!("({a} {op} {b})"), ap || bp)
+        };
         if depth == 0 {
-            return format!("({} {} {})", self.num(0), self.pick(&[">", ">=", "<", "<=", "==", "!="]), self.num(0));
+            return cmp(self, 0);
         }
         let d = depth - 1;
-        match self.rng.random_range(0..8) {
-            0 | 1 => format!("({} {} {})", self.num(d), self.pick(&[">", ">=", "<", "<=", "==", "!="]), self.num(d)),
-            2 => format!("({} {} {})", self.boolean(d), self.pick(&["and", "or"]), self.boolean(d)),
-            3 => format!("(not {})", self.boolean(d)),
+        match self.rng.random_range(0..9) {
+            0 | 1 => cmp(self, d),
+            2 => {
+                let (a, ap) = self.boolean(d);
+                let (b, bp) = self.boolean(d);
+                let op = self.pick(&["and", "or"]);
+                (format!("({a} {op} {b})"), ap || bp)
+            }
+            3 => {
+                let (a, ap) = self.boolean(d);
+                (format!("(not {a})"), ap)
+            }
             4 if !self.regime_arms.is_empty() => {
                 let arm = self.pick(&self.regime_arms.clone());
-                format!("(st {} {arm})", self.pick(&["==", "!="]))
+                (format!("(st {} {arm})", self.pick(&["==", "!="])), false)
             }
             5 if !bool_lets.is_empty() => bool_lets[self.rng.random_range(0..bool_lets.len())].clone(),
-            6 => format!("(if {} then {} else {})", self.boolean(d), self.boolean(d), self.boolean(d)),
-            _ => self.pick(&["true", "false"]).to_string(),
+            6 => {
+                let (c, cp) = self.boolean(d);
+                let (a, ap) = self.boolean(d);
+                let (b, bp) = self.boolean(d);
+                (format!("(if {c} then {a} else {b})"), cp || ap || bp)
+            }
+            7 if self.panels => {
+                let (x, _) = self.cross(d);
+                (format!("(top(u, 50%) or {x} > 0)"), true)
+            }
+            _ => (self.pick(&["true", "false"]).to_string(), false),
         }
     }
 
-    /// A whole program over one data source `d` with columns a, b, c and params p0 (integer
-    /// window), p1 (real). It holds `d.a`.
+    /// Reduces a panel expression to a series (for places that need one value per bar).
+    fn flat(e: E) -> String {
+        if e.1 { format!("mean({})", e.0) } else { e.0 }
+    }
+
+    fn flat_bool(e: E) -> String {
+        if e.1 { format!("(count(if {} then u else 0 / 0) > 1)", e.0) } else { e.0 }
+    }
+
+    /// A whole program over data source `d` (columns a, b, c) and, in panel mode, universe `u`
+    /// (assets a, b, c), with params p0 (integer window) and p1 (real). It holds `d.a` or `u`.
     pub fn program(&mut self, depth: u32) -> String {
+        self.panels = self.rng.random_bool(0.5);
         let mut s = String::from("strategy generated\ndata d = csv(\"gen.csv\")\n");
+        if self.panels {
+            s += "universe u = csv(\"u.csv\")\n";
+        }
         s += &format!("param p0 = {}\nparam p1 = {}\n", self.rng.random_range(1..6), self.pick(CONSTS));
         if self.rng.random_bool(0.4) {
-            let c1 = self.boolean(depth.min(2));
-            let c2 = self.boolean(depth.min(2));
+            let c1 = Self::flat_bool(self.boolean(depth.min(2)));
+            let c2 = Self::flat_bool(self.boolean(depth.min(2)));
             s += &format!("regime st {{\n  UP when {c1}\n  DOWN when {c2}\n  FLAT otherwise\n}}\n");
             self.regime_arms = vec!["UP", "DOWN", "FLAT"];
         }
         for i in 0..self.rng.random_range(0..4) {
             let is_bool = self.rng.random_bool(0.3);
-            let e = if is_bool { self.boolean(depth) } else { self.num(depth) };
+            let (e, p) = if is_bool { self.boolean(depth) } else { self.num(depth) };
             let name = format!("v{i}");
             s += &format!("let {name} = {e}\n");
-            self.lets.push((name, is_bool));
+            self.lets.push((name, is_bool, p));
         }
-        s += &format!("hold d.a weight {}\n", self.num(depth));
-        s += &format!("report r0 = {}\n", self.boolean(depth));
-        s += &format!("report r1 = {}\n", self.num(depth));
+        let w = self.num(depth);
+        if self.panels && (w.1 || self.rng.random_bool(0.5)) {
+            s += &format!("hold u weight {}\n", w.0);
+        } else {
+            s += &format!("hold d.a weight {}\n", Self::flat(w));
+        }
+        let b = self.boolean(depth);
+        s += &format!("report r0 = {}\n", Self::flat_bool(b));
+        let n = self.num(depth);
+        s += &format!("report r1 = {}\n", Self::flat(n));
         s
     }
 }

@@ -1,0 +1,132 @@
+//! Parameter sweeps: the grid of bindings a program's `param ... in` declarations describe, and
+//! running every binding in parallel (rayon) on one compiled program, with the columns that no
+//! swept parameter touches computed once and shared. Each binding is reduced to its metrics as
+//! soon as it finishes, so memory stays flat as the grid grows.
+
+use crate::executor::{run_prepared, Backend, Prepared};
+use rayon::prelude::*;
+use strat_compiler::bind::eval_scalars;
+use strat_compiler::hir::ParamDomain;
+use strat_compiler::{bind, Compiled};
+use strat_stdlib::metrics::Metrics;
+
+/// The bindings of a sweep, in grid order: the first declared param is the outermost loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// Param names, in declaration order.
+    pub names: Vec<String>,
+    /// One value per param for each binding.
+    pub bindings: Vec<Vec<f64>>,
+    /// Which params take more than one value somewhere in the grid.
+    pub varying: Vec<bool>,
+}
+
+/// Builds the grid of `compiled`: the cartesian product of every param's values, where a param
+/// with `when COND` varies only in bindings where COND (over earlier params) holds and keeps its
+/// default elsewhere, minus the bindings that fail a `where` constraint.
+pub fn grid(compiled: &Compiled) -> Grid {
+    let hir = &compiled.hir;
+    let plan = &compiled.lowered.plan;
+    let values: Vec<Vec<f64>> = hir
+        .params
+        .iter()
+        .map(|p| match &p.domain {
+            ParamDomain::Fixed => vec![p.default],
+            ParamDomain::Values(v) => v.clone(),
+            ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
+        })
+        .collect();
+    let mut current: Vec<f64> = hir.params.iter().map(|p| p.default).collect();
+    let mut out = vec![];
+    let mut varying = vec![false; values.len()];
+    enumerate(compiled, plan, &values, 0, &mut current, &mut out, &mut varying);
+    Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: out, varying }
+}
+
+fn enumerate(
+    compiled: &Compiled,
+    plan: &strat_compiler::Plan,
+    values: &[Vec<f64>],
+    i: usize,
+    current: &mut Vec<f64>,
+    out: &mut Vec<Vec<f64>>,
+    varying: &mut [bool],
+) {
+    if i == values.len() {
+        let scalars = eval_scalars(plan, current);
+        if compiled.lowered.constraints.iter().all(|c| scalars[c.index()] != 0.0) {
+            out.push(current.clone());
+        }
+        return;
+    }
+    let active = match compiled.lowered.param_when[i] {
+        None => true,
+        Some(node) => eval_scalars(plan, current)[node.index()] != 0.0,
+    };
+    if !active || values[i].len() == 1 {
+        current[i] = compiled.hir.params[i].default;
+        enumerate(compiled, plan, values, i + 1, current, out, varying);
+        return;
+    }
+    varying[i] = true;
+    for &v in &values[i] {
+        current[i] = v;
+        enumerate(compiled, plan, values, i + 1, current, out, varying);
+    }
+    current[i] = compiled.hir.params[i].default;
+}
+
+/// What a sweep keeps of one binding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepStats {
+    /// Evaluated returns.
+    pub bars: usize,
+    /// Strategy metrics.
+    pub metrics: Metrics,
+    /// Mean turnover per decision bar.
+    pub avg_turnover: f64,
+    /// Information ratio against the benchmark (NaN without one).
+    pub information_ratio: f64,
+    /// Report values, in declaration order.
+    pub reports: Vec<f64>,
+}
+
+/// One binding's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepRow {
+    /// Index in the grid.
+    pub index: usize,
+    /// Param values.
+    pub params: Vec<f64>,
+    /// The statistics, or why the binding could not run.
+    pub result: Result<SweepStats, String>,
+}
+
+/// Runs every binding of `grid` on `prep` in parallel; `progress` is called once per finished
+/// binding. Results come back in grid order.
+pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend, progress: &(dyn Fn() + Sync)) -> Vec<SweepRow> {
+    let cache = match (backend, grid.bindings.first()) {
+        (Backend::Jit, Some(first)) => bind(&compiled.lowered.plan, first).ok().map(|b| {
+            let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
+            compiled.kernels.build_cache(&compiled.lowered.plan, &inputs, &prep.dims, &b, &grid.varying)
+        }),
+        _ => None,
+    };
+    grid.bindings
+        .par_iter()
+        .enumerate()
+        .map(|(index, params)| {
+            let result = run_prepared(compiled, prep, params, backend, cache.as_ref())
+                .map(|r| SweepStats {
+                    bars: r.backtest.returns.len(),
+                    metrics: r.backtest.metrics,
+                    avg_turnover: r.backtest.avg_turnover(),
+                    information_ratio: r.backtest.information_ratio,
+                    reports: r.reports.iter().map(|x| x.1).collect(),
+                })
+                .map_err(|e| e.to_string());
+            progress();
+            SweepRow { index, params: params.clone(), result }
+        })
+        .collect()
+}

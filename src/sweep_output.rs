@@ -1,0 +1,232 @@
+//! Sweep results for people and machines: the top-N table, the terminal heatmap of a
+//! two-parameter grid, the JSON document and the CSV table.
+
+use crate::output::{metric_values, num, METRIC_NAMES};
+use crate::Params;
+use serde_json::{json, Map, Value};
+use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
+
+/// Names accepted by `--by` and `--heatmap`: the metrics plus `avg_turnover` and
+/// `information_ratio`.
+pub fn metric_names() -> Vec<&'static str> {
+    let mut v = METRIC_NAMES.to_vec();
+    v.push("avg_turnover");
+    v.push("information_ratio");
+    v
+}
+
+/// The value of metric `name` in `s` (None for an unknown name).
+pub fn metric_of(s: &SweepStats, name: &str) -> Option<f64> {
+    if let Some(i) = METRIC_NAMES.iter().position(|m| *m == name) {
+        return Some(metric_values(&s.metrics)[i]);
+    }
+    match name {
+        "avg_turnover" => Some(s.avg_turnover),
+        "information_ratio" => Some(s.information_ratio),
+        _ => None,
+    }
+}
+
+/// Whether a larger value of `metric` is better (false for volatility and turnover).
+pub fn higher_is_better(metric: &str) -> bool {
+    !matches!(metric, "ann_vol" | "avg_turnover")
+}
+
+/// Indices of the finished rows sorted best first by `metric` (NaN last; ties by grid order).
+pub fn ranked(rows: &[SweepRow], metric: &str) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].result.is_ok()).collect();
+    let key = |i: usize| rows[i].result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
+    let hib = higher_is_better(metric);
+    idx.sort_by(|&a, &b| {
+        let (x, y) = (key(a), key(b));
+        match (x.is_nan(), y.is_nan()) {
+            (true, true) => a.cmp(&b),
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            _ => {
+                let o = if hib { y.partial_cmp(&x) } else { x.partial_cmp(&y) };
+                o.unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
+            }
+        }
+    });
+    idx
+}
+
+fn binding_text(params: &Params, grid: &Grid, values: &[f64]) -> String {
+    (0..values.len())
+        .filter(|&i| grid.varying[i])
+        .map(|i| format!("{}={}", params.names[i], params.display_value(i, values[i])))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn f4(x: f64) -> String {
+    if x.is_nan() { "—".into() } else { format!("{x:.4}") }
+}
+
+/// The top-`n` table by `metric`.
+pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize) -> String {
+    let order = ranked(rows, metric);
+    let mut s = format!("top {} of {} bindings by {metric}\n", n.min(order.len()), rows.len());
+    s += &format!("{:>4}  {:<48} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
+    for (k, &i) in order.iter().take(n).enumerate() {
+        let Ok(st) = &rows[i].result else { continue };
+        s += &format!(
+            "{:>4}  {:<48} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            k + 1,
+            binding_text(params, grid, &rows[i].params),
+            f4(st.metrics.sharpe),
+            f4(st.metrics.calmar),
+            f4(st.metrics.max_drawdown),
+            f4(st.metrics.cagr),
+            f4(st.avg_turnover)
+        );
+    }
+    let failed: Vec<&SweepRow> = rows.iter().filter(|r| r.result.is_err()).collect();
+    if !failed.is_empty() {
+        s += &format!("{} binding(s) failed; first: {} ({})\n", failed.len(), binding_text(params, grid, &failed[0].params), failed[0].result.as_ref().err().cloned().unwrap_or_default());
+    }
+    s
+}
+
+/// The two params of the heatmap: the last two varying numeric params (rows = the earlier one).
+pub fn heatmap_axes(params: &Params, grid: &Grid) -> Option<(usize, usize)> {
+    let numeric: Vec<usize> = (0..grid.names.len()).filter(|&i| grid.varying[i] && params.choices[i].is_empty()).collect();
+    if numeric.len() < 2 {
+        return None;
+    }
+    Some((numeric[numeric.len() - 2], numeric[numeric.len() - 1]))
+}
+
+/// A terminal heatmap of `metric` over two varying params; bindings outside the largest
+/// two-dimensional slice (e.g. baselines under another choice) are listed under it.
+pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<String> {
+    let (yi, xi) = heatmap_axes(params, grid)?;
+    // Group bindings by the values of the other params; the largest group is the 2-D slice.
+    let key = |r: &SweepRow| -> Vec<u64> { r.params.iter().enumerate().filter(|(i, _)| *i != xi && *i != yi).map(|(_, v)| v.to_bits()).collect() };
+    let mut groups: Vec<(Vec<u64>, usize)> = vec![];
+    for r in rows {
+        let k = key(r);
+        match groups.iter_mut().find(|g| g.0 == k) {
+            Some(g) => g.1 += 1,
+            None => groups.push((k, 1)),
+        }
+    }
+    let best = groups.iter().max_by_key(|g| g.1)?.0.clone();
+    let slice: Vec<&SweepRow> = rows.iter().filter(|r| key(r) == best).collect();
+    let mut xs: Vec<f64> = vec![];
+    let mut ys: Vec<f64> = vec![];
+    for r in &slice {
+        if !xs.contains(&r.params[xi]) {
+            xs.push(r.params[xi]);
+        }
+        if !ys.contains(&r.params[yi]) {
+            ys.push(r.params[yi]);
+        }
+    }
+    let val = |x: f64, y: f64| -> f64 {
+        slice
+            .iter()
+            .find(|r| r.params[xi] == x && r.params[yi] == y)
+            .and_then(|r| r.result.as_ref().ok())
+            .and_then(|s| metric_of(s, metric))
+            .unwrap_or(f64::NAN)
+    };
+    let all: Vec<f64> = ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| val(x, y)).filter(|v| !v.is_nan()).collect();
+    let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    const SHADES: [&str; 5] = [" ", "░", "▒", "▓", "█"];
+    let shade = |v: f64| -> &str {
+        if v.is_nan() || hi <= lo {
+            return " ";
+        }
+        let mut f = (v - lo) / (hi - lo);
+        if !higher_is_better(metric) {
+            f = 1.0 - f;
+        }
+        SHADES[((f * 4.0).round() as usize).min(4)]
+    };
+    let mut s = format!("{metric}: rows {} x columns {} (darker = better)\n", grid.names[yi], grid.names[xi]);
+    s += &format!("{:>10} ", "");
+    for &x in &xs {
+        s += &format!("{:>9}", trim(x));
+    }
+    s += "\n";
+    for &y in &ys {
+        s += &format!("{:>10} ", trim(y));
+        for &x in &xs {
+            let v = val(x, y);
+            s += &format!("{:>8}{}", if v.is_nan() { "—".to_string() } else { format!("{v:.3}") }, shade(v));
+        }
+        s += "\n";
+    }
+    let others: Vec<&SweepRow> = rows.iter().filter(|r| key(r) != best).collect();
+    for r in others {
+        let v = r.result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
+        s += &format!("  {}: {metric} {}\n", binding_text(params, grid, &r.params), f4(v));
+    }
+    Some(s)
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x}");
+    if s.len() > 8 { format!("{x:.4}") } else { s }
+}
+
+fn stats_json(s: &SweepStats, report_names: &[String]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in METRIC_NAMES.iter().zip(metric_values(&s.metrics)) {
+        m.insert(k.to_string(), num(v));
+    }
+    let mut r = Map::new();
+    for (k, v) in report_names.iter().zip(&s.reports) {
+        r.insert(k.clone(), num(*v));
+    }
+    json!({"bars": s.bars, "metrics": Value::Object(m), "avg_turnover": num(s.avg_turnover), "information_ratio": num(s.information_ratio), "reports": Value::Object(r)})
+}
+
+/// The sweep as one JSON document: `{"strategy", "bindings", "params", "rows": [{"params": {..},
+/// "bars", "metrics", "avg_turnover", "information_ratio", "reports"} | {"params", "error"}]}`.
+pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Value {
+    let rows_json: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut p = Map::new();
+            for (i, v) in r.params.iter().enumerate() {
+                let value = if params.choices[i].is_empty() { num(*v) } else { Value::String(params.display_value(i, *v)) };
+                p.insert(grid.names[i].clone(), value);
+            }
+            match &r.result {
+                Ok(s) => {
+                    let mut o = stats_json(s, report_names);
+                    if let Value::Object(m) = &mut o {
+                        m.insert("params".into(), Value::Object(p));
+                    }
+                    o
+                }
+                Err(e) => json!({"params": Value::Object(p), "error": e}),
+            }
+        })
+        .collect();
+    json!({"strategy": name, "bindings": rows.len(), "params": grid.names, "rows": rows_json})
+}
+
+/// The sweep as CSV columns: one text column per param (choice names as written), then
+/// `bars`, the metrics, `avg_turnover`, `information_ratio`, the reports and `error`.
+pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>) {
+    let mut text = vec![];
+    for (i, name) in grid.names.iter().enumerate() {
+        text.push((name.clone(), rows.iter().map(|r| params.display_value(i, r.params[i])).collect()));
+    }
+    let get = |f: &dyn Fn(&SweepStats) -> f64| -> Vec<f64> { rows.iter().map(|r| r.result.as_ref().map(f).unwrap_or(f64::NAN)).collect() };
+    let mut nums = vec![("bars".to_string(), get(&|s| s.bars as f64))];
+    for (k, name) in METRIC_NAMES.iter().enumerate() {
+        nums.push((name.to_string(), get(&|s| metric_values(&s.metrics)[k])));
+    }
+    nums.push(("avg_turnover".into(), get(&|s| s.avg_turnover)));
+    nums.push(("information_ratio".into(), get(&|s| s.information_ratio)));
+    for (k, name) in report_names.iter().enumerate() {
+        nums.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
+    }
+    text.push(("error".into(), rows.iter().map(|r| r.result.as_ref().err().cloned().unwrap_or_default()).collect()));
+    (text, nums)
+}
