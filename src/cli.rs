@@ -78,6 +78,30 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Walk-forward validation: choose the best binding on each training window, test it on
+    /// the next years, and report the stitched out-of-sample results.
+    WalkForward {
+        /// The .strat file.
+        file: PathBuf,
+        /// Training window in calendar years, e.g. 5y.
+        #[arg(long, default_value = "5y")]
+        train: String,
+        /// Test window in calendar years, e.g. 1y.
+        #[arg(long, default_value = "1y")]
+        test: String,
+        /// Train on every year from the start (expanding window).
+        #[arg(long)]
+        anchored: bool,
+        /// Metric that chooses the binding in each training window.
+        #[arg(long, default_value = "sharpe")]
+        by: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Evaluate with the reference evaluator instead of the JIT.
+        #[arg(long)]
+        reference: bool,
+    },
     /// Time compilation, data loading and runs of a .strat file (JIT and reference evaluator).
     Bench {
         /// The .strat file.
@@ -224,6 +248,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Bench { file, iterations, json } => bench(&file, iterations.max(1), json),
+        Command::WalkForward { file, train, test, anchored, by, json, reference } => walk_forward(&file, &train, &test, anchored, &by, json, reference),
         Command::Sweep { file, out, force, top, by, heatmap, json, reference, quiet } => {
             sweep(&file, out.as_deref(), force, top, &by, &heatmap, json, reference, quiet)
         }
@@ -237,9 +262,13 @@ fn write_daily(path: &Path, frame: &strat::Frame, r: &strat::RunResult, assets: 
 }
 
 fn held_assets(strategy: &Strategy) -> Vec<String> {
-    match &strategy.compiled.hir.hold_target {
-        strat_compiler::hir::Holding::Universe(u) => strategy.compiled.hir.universes[*u].assets.clone(),
-        _ => vec![],
+    let hir = &strategy.compiled.hir;
+    match &hir.book {
+        strat_compiler::hir::Book::Hold(h) => match &h.target {
+            strat_compiler::hir::Holding::Universe(u) => hir.universes[*u].assets.clone(),
+            _ => vec![],
+        },
+        strat_compiler::hir::Book::Ensemble(_) => hir.sleeves.iter().map(|s| s.name.clone()).collect(),
     }
 }
 
@@ -382,5 +411,108 @@ fn bench(file: &Path, iterations: usize, json: bool) -> i32 {
         println!("run + backtest, JIT                    {:>10.3} ms  (mean of {iterations})", jit_s * 1e3);
         println!("run + backtest, reference evaluator    {:>10.3} ms  (mean of {iterations})", ref_s * 1e3);
     }
+    0
+}
+
+fn years(text: &str, flag: &str) -> Result<i32, String> {
+    text.strip_suffix('y')
+        .and_then(|n| n.parse::<i32>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| format!("{flag} takes a number of calendar years such as 5y, got `{text}`"))
+}
+
+fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, json: bool, reference: bool) -> i32 {
+    let (train_years, test_years) = match (years(train, "--train"), years(test, "--test")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error[strat::cli::duration]: {e}");
+            return 2;
+        }
+    };
+    let backend = if reference { Backend::Reference } else { Backend::Jit };
+    let strategy = match compile(file, backend) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let frame = match strategy.load_data() {
+        Ok(f) => f,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    let spec = strat_runtime::walk_forward::WalkForwardSpec { train_years, test_years, anchored, periods_per_year: strategy.compiled.hir.annualize };
+    let t = Instant::now();
+    let (grid, wf) = match strategy.walk_forward(&frame, by, spec, &|| {}) {
+        Ok(r) => r,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    let elapsed = t.elapsed().as_secs_f64();
+    let params = strategy.params();
+    let text = |i: usize| -> String {
+        let b = &grid.bindings[i];
+        (0..b.len()).filter(|&k| grid.varying[k]).map(|k| format!("{}={}", params.names[k], params.display_value(k, b[k]))).collect::<Vec<_>>().join(" ")
+    };
+    let (start, end) = match (wf.rows.first(), wf.rows.last()) {
+        (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
+        _ => (String::new(), String::new()),
+    };
+    if json {
+        let folds: Vec<serde_json::Value> = wf
+            .folds
+            .iter()
+            .map(|f| {
+                let mut p = serde_json::Map::new();
+                for (k, v) in grid.bindings[f.chosen].iter().enumerate() {
+                    let value = if params.choices[k].is_empty() { strat::output::num(*v) } else { serde_json::Value::String(params.display_value(k, *v)) };
+                    p.insert(grid.names[k].clone(), value);
+                }
+                serde_json::json!({"train": [f.train.0, f.train.1], "test": [f.test.0, f.test.1], "binding": f.chosen, "params": p,
+                    "in_sample": strat::output::num(f.in_sample), "out_of_sample": strat::output::num(f.out_of_sample), "bars": f.bars})
+            })
+            .collect();
+        let mut m = serde_json::Map::new();
+        for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
+            m.insert(k.to_string(), strat::output::num(v));
+        }
+        println!(
+            "{}",
+            serde_json::json!({"strategy": strategy.name(), "by": by, "train_years": train_years, "test_years": test_years, "anchored": anchored,
+                "bindings": grid.bindings.len(), "bars": wf.returns.len(), "start": start, "end": end, "folds": folds,
+                "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": strat::output::num(wf.in_sample_mean),
+                "out_of_sample_mean": strat::output::num(wf.out_of_sample_mean),
+                "degradation": strat::output::num(wf.out_of_sample_mean - wf.in_sample_mean),
+                "deflated_sharpe": strat::output::num(wf.deflated_sharpe), "trials": wf.trials})
+        );
+        return 0;
+    }
+    println!(
+        "{}: walk-forward {}, train {train_years}y, test {test_years}y, by {by}; {} bindings in {:.3} s\n",
+        strategy.name(),
+        if anchored { "anchored" } else { "rolling" },
+        grid.bindings.len(),
+        elapsed
+    );
+    println!("{:<11} {:<11} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
+    for f in &wf.folds {
+        let test = if f.test.0 == f.test.1 { format!("{}", f.test.0) } else { format!("{}-{}", f.test.0, f.test.1) };
+        println!("{:<11} {:<11} {:>10.4} {:>10.4} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, f.in_sample, f.out_of_sample, f.bars, f.chosen, text(f.chosen));
+    }
+    println!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
+    for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
+        if *k != "avg_exposure" {
+            println!("{:<18} {:>12.4}", k, v);
+        }
+    }
+    println!(
+        "\n{by}: in-sample mean {:.4}, out-of-sample mean {:.4}, degradation {:+.4}",
+        wf.in_sample_mean,
+        wf.out_of_sample_mean,
+        wf.out_of_sample_mean - wf.in_sample_mean
+    );
+    println!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {:.4}", wf.trials, wf.deflated_sharpe);
     0
 }

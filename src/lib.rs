@@ -244,6 +244,21 @@ impl Strategy {
         Ok(strat_runtime::sweep::sweep(&self.compiled, &prep, grid, self.backend, progress))
     }
 
+    /// Walk-forward validation of the program's grid (SEMANTICS.md §6).
+    pub fn walk_forward(
+        &self,
+        frame: &Frame,
+        metric: &str,
+        spec: strat_runtime::walk_forward::WalkForwardSpec,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<(strat_runtime::sweep::Grid, strat_runtime::walk_forward::WalkForward), Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        let grid = self.grid();
+        let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
+            .map_err(|e| self.run_failure(RunError::MissingColumn(e)))?;
+        Ok((grid, wf))
+    }
+
     /// Runs on a chosen backend (the differential tests run both).
     pub fn run_with(&self, frame: &Frame, params: &Params, backend: Backend) -> Result<RunResult, Failure> {
         strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| self.run_failure(e))

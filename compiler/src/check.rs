@@ -13,6 +13,7 @@ use strat_grammar::{Diag, Span};
 /// What a top-level name refers to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Decl {
+    Sleeve(usize),
     Data(usize),
     Universe(usize),
     Param(usize),
@@ -34,6 +35,7 @@ pub fn ast_to_hir(
         decls: HashMap::new(),
         decl_order: HashMap::new(),
         data: vec![],
+        sleeves: vec![],
         universes: vec![],
         broken_universes: vec![],
         choice_enum: std::collections::HashMap::new(),
@@ -49,7 +51,9 @@ pub fn ast_to_hir(
     };
     cx.collect(program);
     let mut name: Option<String> = None;
-    let mut hold: Option<(Holding, HExpr)> = None;
+    let mut hold: Option<HoldDecl> = None;
+    let mut ensemble: Option<EnsembleDecl> = None;
+    let mut ensemble_span: Option<Span> = None;
     let mut hold_span: Option<Span> = None;
     let mut hold_failed = false;
     let mut benchmark: Option<(ColumnRef, Span)> = None;
@@ -59,7 +63,6 @@ pub fn ast_to_hir(
     let mut constraints: Vec<HExpr> = vec![];
     let mut from: Option<String> = None;
     let mut to: Option<String> = None;
-    let mut rebalance = RebalanceRule::Daily;
 
     for (i, stmt) in program.stmts.iter().enumerate() {
         cx.current_stmt = i;
@@ -183,44 +186,32 @@ pub fn ast_to_hir(
                 if let Some(prev) = hold_span {
                     cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
                         .with_label(prev, "first hold")
-                        .with_help("v0 holds one series; combine weights in one expression"));
+                        .with_help("a strategy holds one series or universe; combine weights in one expression, or use sleeves and an ensemble"));
                     continue;
                 }
                 hold_span = Some(stmt.span);
-                let t = cx.holding(target);
-                let w = cx.expr(weight);
-                let w = w.and_then(|w| cx.expect_num(w, "a weight", "a weight is a number: the fraction of equity held"));
-                let w = match (&t, w) {
-                    (Some(Holding::Column(_)), Some(w)) if w.ty.panel.is_some() => {
-                        cx.err(Diag::error("strat::type::shape_mismatch", "a panel weight for a single series", w.span, "one weight per asset")
-                            .with_help("hold a universe to trade a panel of weights, or reduce the panel, e.g. mean(w)"));
-                        None
-                    }
-                    (Some(Holding::Universe(u)), Some(w)) if w.ty.panel.is_some_and(|p| p != *u) => {
-                        let (a, b) = (cx.universes[*u].name.clone(), cx.universes[w.ty.panel.unwrap_or(0)].name.clone());
-                        cx.err(Diag::error("strat::type::shape_mismatch", format!("weights over `{b}` for holdings of `{a}`"), w.span, "another universe")
-                            .with_help("the weight panel must be over the held universe"));
-                        None
-                    }
-                    (_, w) => w,
-                };
-                rebalance = match reb {
-                    None => RebalanceRule::Daily,
-                    Some(Rebalance::Monthly(_)) => RebalanceRule::Monthly,
-                    Some(Rebalance::Weekly(_)) => RebalanceRule::Weekly,
-                    Some(Rebalance::Every(n)) => {
-                        if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
-                            cx.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
-                                .with_help("e.g. `rebalance every 21`"));
-                            RebalanceRule::Daily
-                        } else {
-                            RebalanceRule::Every(n.value as usize)
-                        }
-                    }
-                };
-                match (t, w) {
-                    (Some(t), Some(w)) => hold = Some((t, w)),
-                    _ => hold_failed = true,
+                match cx.check_hold(target, weight, reb.as_ref()) {
+                    Some(h) => hold = Some(h),
+                    None => hold_failed = true,
+                }
+            }
+            StmtKind::Sleeve { name: n, hold: inner } => {
+                if let StmtKind::Hold { target, weight, rebalance: reb } = &inner.kind {
+                    let h = cx.check_hold(target, weight, reb.as_ref());
+                    let placeholder = HoldDecl { target: Holding::Universe(0), weight: HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span: stmt.span }, rebalance: RebalanceRule::Daily };
+                    cx.sleeves.push(SleeveDecl { name: n.name.clone(), hold: h.unwrap_or(placeholder), span: stmt.span });
+                }
+            }
+            StmtKind::Ensemble { regime: r, arms } => {
+                if ensemble.is_some() {
+                    cx.err(Diag::error("strat::stmt::duplicate", "a second `ensemble` statement", stmt.span, "second ensemble")
+                        .with_help("a strategy has one ensemble"));
+                    continue;
+                }
+                ensemble_span = Some(stmt.span);
+                ensemble = cx.check_ensemble(r, arms, stmt.span);
+                if ensemble.is_none() {
+                    hold_failed = true;
                 }
             }
             StmtKind::Cost { rate } => {
@@ -289,27 +280,41 @@ pub fn ast_to_hir(
         }
     }
 
-    if hold.is_none() && hold_span.is_none() && !hold_failed {
+    if let (Some(h), Some(e)) = (hold_span, ensemble_span) {
+        cx.err(Diag::error("strat::stmt::hold_and_ensemble", "a strategy holds a series or an ensemble, not both", e, "ensemble")
+            .with_label(h, "hold")
+            .with_help("put the hold into a sleeve and give it a weight in the ensemble"));
+    }
+    if hold.is_none() && ensemble.is_none() && hold_span.is_none() && ensemble_span.is_none() && !hold_failed {
         let span = program.stmts.first().map(|s| s.span).unwrap_or_default();
         cx.err(Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
             .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"));
     }
+    if ensemble.is_some() && cost.is_some() {
+        let span = cost.map(|c| c.1).unwrap_or_default();
+        cx.err(Diag::error("strat::stmt::unsupported", "costs on an ensemble are not supported yet", span, "cost")
+            .with_help("remove `cost`; ensembles of sleeves are evaluated before costs in this version"));
+    }
     cx.lint_unused();
     let has_error = cx.diags.iter().any(|d| d.is_error());
-    let hir = match (has_error, hold) {
-        (false, Some((hold_target, hold_weight))) => Some(Hir {
+    let book = match (hold, ensemble) {
+        (Some(h), None) => Some(Book::Hold(h)),
+        (None, Some(e)) => Some(Book::Ensemble(e)),
+        _ => None,
+    };
+    let hir = match (has_error, book) {
+        (false, Some(book)) => Some(Hir {
             name: name.unwrap_or_else(|| default_name.to_string()),
             data: cx.data,
             universes: cx.universes,
-            rebalance,
             constraints,
             from,
             to,
             params: cx.params,
             regimes: cx.regimes,
             lets: cx.lets,
-            hold_target,
-            hold_weight,
+            book,
+            sleeves: cx.sleeves,
             benchmark: benchmark.map(|b| b.0),
             cost_rate: cost.map(|c| c.0).unwrap_or(0.0),
             annualize: annualize.map(|a| a.0).unwrap_or(252.0),
@@ -325,6 +330,7 @@ struct Checker {
     decls: HashMap<String, (Decl, Span)>,
     decl_order: HashMap<String, usize>,
     data: Vec<DataSource>,
+    sleeves: Vec<SleeveDecl>,
     universes: Vec<UniverseDecl>,
     broken_universes: Vec<bool>,
     /// Choice param index → its enum (index into `regimes`).
@@ -351,7 +357,7 @@ impl Checker {
 
     /// First pass: every declared name, with duplicates reported.
     fn collect(&mut self, program: &Program) {
-        let mut counts = [0usize; 5];
+        let mut counts = [0usize; 6];
         let mut enums = 0usize;
         for (i, stmt) in program.stmts.iter().enumerate() {
             let (ident, kind) = match &stmt.kind {
@@ -360,6 +366,7 @@ impl Checker {
                 StmtKind::Let { name, .. } => (name, 2),
                 StmtKind::Regime { name, .. } => (name, 3),
                 StmtKind::Universe { name, .. } => (name, 4),
+                StmtKind::Sleeve { name, .. } => (name, 5),
                 _ => continue,
             };
             let idx = counts[kind];
@@ -369,7 +376,8 @@ impl Checker {
                 1 => Decl::Param(idx),
                 2 => Decl::Let(idx),
                 3 => Decl::Regime(enums),
-                _ => Decl::Universe(idx),
+                4 => Decl::Universe(idx),
+                _ => Decl::Sleeve(idx),
             };
             // Regimes and choice params share one numbering of enum types, in source order.
             let enum_idx = match &stmt.kind {
@@ -523,6 +531,155 @@ impl Checker {
         None
     }
 
+    /// Checks `hold TARGET weight W [rebalance ...]` (the program's or a sleeve's).
+    fn check_hold(&mut self, target: &Expr, weight: &Expr, reb: Option<&Rebalance>) -> Option<HoldDecl> {
+        let t = self.holding(target);
+        let w = self.expr(weight);
+        let w = w.and_then(|w| self.expect_num(w, "a weight", "a weight is a number: the fraction of equity held"));
+        let w = match (&t, w) {
+            (Some(Holding::Column(_)), Some(w)) if w.ty.panel.is_some() => {
+                self.err(Diag::error("strat::type::shape_mismatch", "a panel weight for a single series", w.span, "one weight per asset")
+                    .with_help("hold a universe to trade a panel of weights, or reduce the panel, e.g. mean(w)"));
+                None
+            }
+            (Some(Holding::Universe(u)), Some(w)) if w.ty.panel.is_some_and(|p| p != *u) => {
+                let (a, b) = (self.universes[*u].name.clone(), self.universes[w.ty.panel.unwrap_or(0)].name.clone());
+                self.err(Diag::error("strat::type::shape_mismatch", format!("weights over `{b}` for holdings of `{a}`"), w.span, "another universe")
+                    .with_help("the weight panel must be over the held universe"));
+                None
+            }
+            (_, w) => w,
+        };
+        let rebalance = match reb {
+            None => RebalanceRule::Daily,
+            Some(Rebalance::Monthly(_)) => RebalanceRule::Monthly,
+            Some(Rebalance::Weekly(_)) => RebalanceRule::Weekly,
+            Some(Rebalance::Every(n)) => {
+                if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
+                    self.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
+                        .with_help("e.g. `rebalance every 21`"));
+                    return None;
+                }
+                RebalanceRule::Every(n.value as usize)
+            }
+        };
+        Some(HoldDecl { target: t?, weight: w?, rebalance })
+    }
+
+    /// Checks `ensemble by REGIME { ARM => c * sleeve + ... }`.
+    fn check_ensemble(&mut self, r: &Ident, arms: &[(Ident, Expr)], span: Span) -> Option<EnsembleDecl> {
+        let regime = match self.decls.get(&r.name) {
+            Some((Decl::Regime(e), _)) => *e,
+            Some(_) => {
+                self.err(Diag::error("strat::type::not_a_regime", format!("`{}` is not a regime", r.name), r.span, "not a regime")
+                    .with_help("declare `regime NAME { ARM when COND ... ARM otherwise }` and name it here"));
+                return None;
+            }
+            None => {
+                self.unknown_name(r);
+                return None;
+            }
+        };
+        let arm_names: Vec<String> = self.regimes.get(regime).map(|d| d.arms.clone()).unwrap_or_default();
+        let mut out: Vec<Option<Vec<(usize, HExpr)>>> = vec![None; arm_names.len()];
+        let mut ok = true;
+        for (arm, e) in arms {
+            let Some(k) = arm_names.iter().position(|a| *a == arm.name) else {
+                let hint = match did_you_mean(&arm.name, arm_names.iter().map(|s| s.as_str())) {
+                    Some(s) => format!("did you mean `{s}`? arms of `{}`: {}", r.name, arm_names.join(", ")),
+                    None => format!("arms of `{}`: {}", r.name, arm_names.join(", ")),
+                };
+                self.err(Diag::error("strat::name::unknown", format!("`{}` is not an arm of regime `{}`", arm.name, r.name), arm.span, "unknown arm").with_help(hint));
+                ok = false;
+                continue;
+            };
+            if out[k].is_some() {
+                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name), arm.span, "again")
+                    .with_help("give each arm one allocation"));
+                ok = false;
+                continue;
+            }
+            match self.linear_sleeves(e) {
+                Some(terms) => out[k] = Some(terms),
+                None => ok = false,
+            }
+        }
+        for (k, a) in out.iter().enumerate() {
+            if a.is_none() && ok {
+                self.diags.push(Diag::warning("strat::lint::cash_arm", format!("arm `{}` has no allocation: it holds cash", arm_names[k]), span, "ensemble")
+                    .with_help(format!("add `{} => ...` if that is not meant", arm_names[k])));
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(EnsembleDecl { regime, arms: out.into_iter().map(|a| a.unwrap_or_default()).collect() })
+    }
+
+    /// An ensemble arm: a sum of `coefficient * sleeve` terms (coefficients const or param).
+    fn linear_sleeves(&mut self, e: &Expr) -> Option<Vec<(usize, HExpr)>> {
+        let mut terms: Vec<&Expr> = vec![];
+        let mut stack = vec![e];
+        while let Some(x) = stack.pop() {
+            match &x.kind {
+                ExprKind::Binary(BinOp::Add, a, b) => {
+                    stack.push(b);
+                    stack.push(a);
+                }
+                _ => terms.push(x),
+            }
+        }
+        let sleeve_of = |me: &Self, x: &Expr| -> Option<usize> {
+            match &x.kind {
+                ExprKind::Name(id) => match me.decls.get(&id.name) {
+                    Some((Decl::Sleeve(k), _)) => Some(*k),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        let mut out: Vec<(usize, HExpr)> = vec![];
+        let mut ok = true;
+        for t in terms {
+            let (k, coef) = match &t.kind {
+                _ if sleeve_of(self, t).is_some() => (sleeve_of(self, t), None),
+                ExprKind::Binary(BinOp::Mul, a, b) if sleeve_of(self, b).is_some() => (sleeve_of(self, b), Some(&**a)),
+                ExprKind::Binary(BinOp::Mul, a, b) if sleeve_of(self, a).is_some() => (sleeve_of(self, a), Some(&**b)),
+                _ => (None, None),
+            };
+            let Some(k) = k else {
+                self.err(Diag::error("strat::type::not_a_sleeve_mix", "an ensemble arm is a weighted sum of sleeves", t.span, "not `weight * sleeve`")
+                    .with_help("write e.g. `BULL => 0.7 * qm + 0.3 * lowvol` with declared sleeves"));
+                ok = false;
+                continue;
+            };
+            if self.decl_order.get(&self.sleeves.get(k).map(|s| s.name.clone()).unwrap_or_default()).is_none() && k >= self.sleeves.len() {
+                self.err(Diag::error("strat::name::use_before_declaration", "a sleeve is used before it is declared", t.span, "declared later")
+                    .with_help("declare sleeves before the ensemble"));
+                ok = false;
+                continue;
+            }
+            let c = match coef {
+                None => HExpr { kind: HKind::Const(1.0), ty: Type::num(Qual::Const), span: t.span },
+                Some(c) => match self.expr(c).and_then(|h| self.expect_num(h, "a sleeve weight", "an allocation is a number, e.g. 0.7 or 70%")) {
+                    Some(h) if h.ty.qual == Qual::Series => {
+                        self.err(Diag::error("strat::type::window_not_param", "a sleeve weight must be a `const` or `param`", h.span, "this varies by bar")
+                            .with_help("allocations change with the regime arm; each arm's weights are fixed for a run"));
+                        ok = false;
+                        continue;
+                    }
+                    Some(h) => h,
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+            };
+            out.push((k, c));
+        }
+        if ok { Some(out) } else { None }
+    }
+
     /// A `param` declaration: its default, its sweep domain and its `when` condition.
     fn param(&mut self, i: usize, n: &Ident, value: &ParamValue, span: Span) -> ParamDecl {
         let mut decl = ParamDecl { name: n.name.clone(), default: f64::NAN, domain: ParamDomain::Fixed, when: None, choice_enum: None, text: String::new(), span, name_span: n.span };
@@ -674,6 +831,11 @@ impl Checker {
                     None => Type::num(Qual::Param),
                 };
                 Some(HExpr { kind: HKind::Param(i), ty, span })
+            }
+            Decl::Sleeve(_) => {
+                self.err(Diag::error("strat::type::sleeve_as_value", format!("`{}` is a sleeve, a return series of its own", id.name), id.span, "a sleeve")
+                    .with_help("sleeves are combined in `ensemble by REGIME { ARM => 0.5 * a + 0.5 * b }`"));
+                None
             }
             Decl::Universe(u) => {
                 if self.broken_universes.get(u).copied().unwrap_or(true) {
@@ -1075,7 +1237,7 @@ impl Checker {
             Builtin::Ret | Builtin::LogRet => (Qual::Series, Kind::Return, first_panel, Elem::Num),
             Builtin::Sma | Builtin::Ema | Builtin::Std | Builtin::Zscore | Builtin::RollingMin | Builtin::RollingMax
             | Builtin::Drawdown | Builtin::Cumsum | Builtin::Cumprod => (Qual::Series, Kind::Other, first_panel, Elem::Num),
-            Builtin::Count | Builtin::Mean => (Qual::Series, Kind::Other, None, Elem::Num),
+            Builtin::Count | Builtin::Sum | Builtin::Mean => (Qual::Series, Kind::Other, None, Elem::Num),
             Builtin::Rank | Builtin::ZscoreCs => (Qual::Series, Kind::Other, first_panel, Elem::Num),
             Builtin::Top | Builtin::Bottom => (Qual::Series, Kind::Other, first_panel, Elem::Bool),
             _ => {

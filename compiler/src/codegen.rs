@@ -380,6 +380,12 @@ impl Kernels {
     /// As [`Kernels::run`], reusing the columns in `cache` (see [`Kernels::build_cache`]) instead
     /// of recomputing them.
     pub fn run_cached(&self, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, cache: Option<&Cache>) -> Vec<Vec<f64>> {
+        self.run_borrowed(plan, inputs, dims, binding, cache).into_iter().map(|c| c.into_owned()).collect()
+    }
+
+    /// As [`Kernels::run_cached`], borrowing outputs that are inputs or cached columns instead of
+    /// copying them.
+    pub fn run_borrowed<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Cow<'a, [f64]>> {
         let mut cols = self.execute(plan, inputs, dims, binding, cache);
         self.outputs
             .iter()
@@ -388,8 +394,8 @@ impl Kernels {
                 // An output listed twice (a report of the weight itself) is copied, not moved.
                 let again = self.outputs[k + 1..].contains(&n);
                 match if again { cols[n.index()].clone() } else { cols[n.index()].take() } {
-                    Some(c) => c.into_owned(),
-                    None => vec![binding.scalars[n.index()]; dims.rows],
+                    Some(c) => c,
+                    None => Cow::Owned(vec![binding.scalars[n.index()]; dims.rows]),
                 }
             })
             .collect()

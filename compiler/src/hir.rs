@@ -177,6 +177,47 @@ pub enum Holding {
     Universe(usize),
 }
 
+/// A `hold`: what is traded, the target weights, and when they change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoldDecl {
+    /// What is traded.
+    pub target: Holding,
+    /// The target weight (fraction of equity; 1 = fully invested; a panel for a universe).
+    pub weight: HExpr,
+    /// When the target weights change.
+    pub rebalance: RebalanceRule,
+}
+
+/// `sleeve NAME { hold ... }`: a sub-strategy whose return series an ensemble mixes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SleeveDecl {
+    /// Name.
+    pub name: String,
+    /// Its hold.
+    pub hold: HoldDecl,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// `ensemble by REGIME { ARM => c1 * s1 + c2 * s2 ... }`: on each bar, the arm of the regime at
+/// the previous close allocates `c_k` of equity to sleeve `k`; the remainder is cash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnsembleDecl {
+    /// The regime (index into [`Hir::regimes`]).
+    pub regime: usize,
+    /// For each arm of the regime (by arm index): (sleeve index, coefficient) pairs.
+    pub arms: Vec<Vec<(usize, HExpr)>>,
+}
+
+/// What the strategy trades.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Book {
+    /// `hold ...`
+    Hold(HoldDecl),
+    /// `ensemble by ...`
+    Ensemble(EnsembleDecl),
+}
+
 /// The typed program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hir {
@@ -192,18 +233,16 @@ pub struct Hir {
     pub regimes: Vec<RegimeDecl>,
     /// Lets in declaration order (a let only refers to earlier ones).
     pub lets: Vec<LetDecl>,
-    /// What is traded.
-    pub hold_target: Holding,
-    /// When the target weights change.
-    pub rebalance: RebalanceRule,
+    /// What the strategy trades: a hold, or an ensemble of sleeves.
+    pub book: Book,
+    /// Sleeves in declaration order.
+    pub sleeves: Vec<SleeveDecl>,
     /// `where` constraints between params.
     pub constraints: Vec<HExpr>,
     /// `from DATE` (`YYYY-MM-DD`).
     pub from: Option<String>,
     /// `to DATE` (`YYYY-MM-DD`).
     pub to: Option<String>,
-    /// The weight expression (a fraction of equity; 1 = fully invested).
-    pub hold_weight: HExpr,
     /// The benchmark price column, if declared.
     pub benchmark: Option<ColumnRef>,
     /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).

@@ -38,7 +38,8 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// The nodes the backtest reads: the hold weight, then each report in order.
+    /// The nodes the backtest reads: the hold weight (or an ensemble's regime), each sleeve's
+    /// weight, then each report in order.
     pub fn outputs(&self) -> Vec<Node> {
         outputs_of(&self.lowered)
     }
@@ -51,6 +52,7 @@ impl Compiled {
 
 fn outputs_of(l: &Lowered) -> Vec<Node> {
     let mut v = vec![l.weight];
+    v.extend(l.sleeve_weights.iter().copied());
     v.extend(l.reports.iter().map(|r| r.1));
     v
 }

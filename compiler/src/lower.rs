@@ -14,8 +14,13 @@ use strat_grammar::Span;
 pub struct Lowered {
     /// The plan.
     pub plan: Plan,
-    /// The hold weight (fraction of equity), decided at each bar's close.
+    /// The hold weight (fraction of equity) decided at each bar's close; for an ensemble, the
+    /// regime's value (arm index).
     pub weight: Node,
+    /// Each sleeve's target weight.
+    pub sleeve_weights: Vec<Node>,
+    /// For an ensemble: per regime arm, (sleeve, coefficient node) pairs (scalar nodes).
+    pub ensemble: Vec<Vec<(usize, Node)>>,
     /// The report expressions, in declaration order.
     pub reports: Vec<(String, Node)>,
     /// Every `let`, by index (for tools such as the REPL).
@@ -37,13 +42,21 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
     for l in 0..hir.lets.len() {
         cx.let_node(l);
     }
-    let weight = cx.expr(&hir.hold_weight);
+    let (weight, ensemble) = match &hir.book {
+        Book::Hold(h) => (cx.expr(&h.weight), vec![]),
+        Book::Ensemble(e) => {
+            let r = cx.regime_node(e.regime);
+            let arms = e.arms.iter().map(|terms| terms.iter().map(|(k, c)| (*k, cx.expr(c))).collect()).collect();
+            (r, arms)
+        }
+    };
+    let sleeve_weights = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
     let reports = hir.reports.iter().map(|r| (r.name.clone(), cx.expr(&r.value))).collect();
     let constraints = hir.constraints.iter().map(|c| cx.expr(c)).collect();
     let param_when = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
     let regimes = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
-    Lowered { plan: cx.b.finish(), weight, reports, lets, regimes, constraints, param_when }
+    Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when }
 }
 
 /// Lowers one expression of `hir` into an existing builder (used by the REPL for ad-hoc
@@ -180,6 +193,7 @@ impl Lowerer<'_> {
                 acc
             }
             Builtin::Count => self.b.cross(CrossOp::Count, a[0], a[0], s),
+            Builtin::Sum => self.b.cross(CrossOp::Sum, a[0], a[0], s),
             Builtin::Mean => self.b.cross(CrossOp::Mean, a[0], a[0], s),
             Builtin::Rank => self.b.cross(CrossOp::Rank, a[0], a[0], s),
             Builtin::ZscoreCs => self.b.cross(CrossOp::ZscoreCs, a[0], a[0], s),

@@ -62,6 +62,8 @@ impl WindowOp {
 pub enum CrossOp {
     /// `count(x)` → series.
     Count,
+    /// `sum(x)` → series.
+    Sum,
     /// `mean(x)` → series.
     Mean,
     /// `rank(x)` → panel.
@@ -306,7 +308,7 @@ impl PlanBuilder {
             },
             Op::Param(_) | Op::Const(_) => Shape::Scalar,
             Op::Window(_, x, _) | Op::Scan(_, x) => self.plan.node(x).shape,
-            Op::Cross(CrossOp::Count | CrossOp::Mean, _, _) => Shape::Series,
+            Op::Cross(CrossOp::Count | CrossOp::Sum | CrossOp::Mean, _, _) => Shape::Series,
             Op::Cross(_, x, _) => self.plan.node(x).shape,
             _ => op.args().iter().map(|a| self.plan.node(*a).shape).max().unwrap_or(Shape::Scalar),
         };

@@ -29,16 +29,28 @@ pub fn run_scan(op: ScanOp, x: &[f64], out: &mut [f64]) {
 }
 
 /// Computes a cross-sectional op over the asset-major panel `x` (`rows * assets` values) into
-/// `out` (`rows` values for `count`/`mean`, else `rows * assets`). `frac` is the fraction of
-/// `top`/`bottom`.
+/// `out` (`rows` values for `count`/`sum`/`mean`, else `rows * assets`). `frac` is the fraction
+/// of `top`/`bottom`, whose result is 1 (selected) or 0 (not selected, or no value).
 pub fn run_cross(op: CrossOp, x: &[f64], rows: usize, assets: usize, frac: f64, out: &mut [f64]) {
     match op {
         CrossOp::Count => cross_section::count(x, rows, assets, out),
+        CrossOp::Sum => cross_section::sum_cs(x, rows, assets, out),
         CrossOp::Mean => cross_section::mean_cs(x, rows, assets, out),
         CrossOp::Rank => cross_section::rank(x, rows, assets, out),
         CrossOp::ZscoreCs => cross_section::zscore_cs(x, rows, assets, out),
-        CrossOp::Top => cross_section::top(x, frac, rows, assets, out),
-        CrossOp::Bottom => cross_section::bottom(x, frac, rows, assets, out),
+        CrossOp::Top | CrossOp::Bottom => {
+            if op == CrossOp::Top {
+                cross_section::top(x, frac, rows, assets, out)
+            } else {
+                cross_section::bottom(x, frac, rows, assets, out)
+            }
+            // A bool panel: an asset without a value is not selected (false), never NaN.
+            for v in out.iter_mut() {
+                if v.is_nan() {
+                    *v = 0.0;
+                }
+            }
+        }
     }
 }
 

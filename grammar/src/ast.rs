@@ -40,6 +40,10 @@ pub enum StmtKind {
     Universe { name: Ident, format: Ident, path: String, path_span: Span, columns: Option<Vec<Ident>> },
     /// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
     Param { name: Ident, value: ParamValue },
+    /// `sleeve NAME { hold ... }`: a named sub-strategy whose return series an ensemble mixes.
+    Sleeve { name: Ident, hold: Box<Stmt> },
+    /// `ensemble by REGIME { ARM => 0.7 * a + 0.3 * b ... }`.
+    Ensemble { regime: Ident, arms: Vec<(Ident, Expr)> },
     /// `where COND`: a constraint between params; bindings where it is false are skipped.
     Where { cond: Expr },
     /// `from DATE`: the study starts at the first row on or after DATE.

@@ -24,7 +24,7 @@ const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Statement keywords: where the parser resumes after a syntax error.
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble"];
 
 /// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
 /// list holds an error, the program holds only the statements that parsed.
@@ -229,6 +229,11 @@ fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
         StmtKind::Let { value, .. } | StmtKind::Report { value, .. } => vec![value],
         StmtKind::Hold { target, weight, .. } => vec![target, weight],
         StmtKind::Where { cond } => vec![cond],
+        StmtKind::Ensemble { arms, .. } => arms.iter().map(|a| &a.1).collect(),
+        StmtKind::Sleeve { hold, .. } => match &hold.kind {
+            StmtKind::Hold { target, weight, .. } => vec![target, weight],
+            _ => vec![],
+        },
         StmtKind::Benchmark { target } => vec![target],
         StmtKind::Regime { arms, .. } => arms.iter().filter_map(|a| a.cond.as_ref()).collect(),
         _ => vec![],
@@ -302,7 +307,7 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_weight | Rule::kw_cost | Rule::kw_annualize | Rule::kw_benchmark | Rule::kw_report
             | Rule::kw_when | Rule::kw_otherwise | Rule::kw_if | Rule::kw_then | Rule::kw_else | Rule::kw_and
             | Rule::kw_or | Rule::kw_tiers | Rule::kw_universe | Rule::kw_in | Rule::kw_step | Rule::kw_where
-            | Rule::kw_from | Rule::kw_to | Rule::kw_rebalance
+            | Rule::kw_from | Rule::kw_to | Rule::kw_rebalance | Rule::kw_sleeve | Rule::kw_ensemble | Rule::kw_by
     )
 }
 
@@ -378,6 +383,21 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
             StmtKind::Param { name: ident(cx, n), value }
         }
         (Rule::where_stmt, [e]) => StmtKind::Where { cond: expr(cx, e.clone())? },
+        (Rule::sleeve_decl, [n, h]) => StmtKind::Sleeve { name: ident(cx, n), hold: Box::new(build_stmt(cx, h.clone())?) },
+        (Rule::ensemble_stmt, [r, arms @ ..]) => {
+            let mut out = vec![];
+            for a in arms {
+                let ap = parts(a.clone());
+                match ap.as_slice() {
+                    [n, e] => out.push((ident(cx, n), expr(cx, e.clone())?)),
+                    _ => {
+                        cx.internal(a, "ensemble arm shape");
+                        return None;
+                    }
+                }
+            }
+            StmtKind::Ensemble { regime: ident(cx, r), arms: out }
+        }
         (Rule::from_stmt, [d]) => StmtKind::From { date: d.as_str().to_string(), span: cx.span(d) },
         (Rule::to_stmt, [d]) => StmtKind::To { date: d.as_str().to_string(), span: cx.span(d) },
         (Rule::let_decl, [n, e]) => StmtKind::Let { name: ident(cx, n), value: expr(cx, e.clone())? },

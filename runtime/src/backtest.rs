@@ -124,10 +124,9 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
     let turnover: Vec<f64> = (0..n)
         .map(|t| (0..a).map(|j| (held(t, j) - if t == 0 { 0.0 } else { held(t - 1, j) }).abs()).sum())
         .collect();
-    let rows = (t0 + 1)..n;
-    let mut returns = Vec::with_capacity(rows.len());
-    let mut exposure = Vec::with_capacity(rows.len());
-    for t in rows.clone() {
+    let mut returns = Vec::with_capacity(n - t0 - 1);
+    let mut exposure = Vec::with_capacity(n - t0 - 1);
+    for t in (t0 + 1)..n {
         let mut gross = 0.0;
         let mut expo = 0.0;
         for j in 0..a {
@@ -141,19 +140,72 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         returns.push(gross - input.cost_rate * turnover[t - 1]);
         exposure.push(expo);
     }
-    let m = metrics(&returns, &exposure, input.periods_per_year);
+    Ok(finish(t0, weights, a, returns, exposure, turnover, input.benchmark, input.periods_per_year))
+}
+
+/// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
+#[allow(clippy::too_many_arguments)]
+fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64) -> Backtest {
+    let rows = (t0 + 1)..(t0 + 1 + returns.len());
+    let m = metrics(&returns, &exposure, periods_per_year);
     let equity = equity_curve(&returns);
-    let (benchmark_returns, benchmark, ir) = match input.benchmark {
+    let (benchmark_returns, benchmark, ir) = match benchmark {
         Some(b) => {
             let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
             let ones = vec![1.0; br.len()];
-            let bm = metrics(&br, &ones, input.periods_per_year);
-            let ir = information_ratio(&returns, &br, input.periods_per_year);
+            let bm = metrics(&br, &ones, periods_per_year);
+            let ir = information_ratio(&returns, &br, periods_per_year);
             (Some(br), Some(bm), ir)
         }
         None => (None, None, f64::NAN),
     };
-    Ok(Backtest { first_live: t0, weights, assets: a, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir })
+    Backtest { first_live: t0, weights, assets, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
+}
+
+/// An ensemble of sleeves (SEMANTICS.md §6, regime ensemble): on return row `t`, the arm
+/// `regime[t-1]` allocates `c_k` to sleeve `k`: `return[t] = sum_k c_k * sleeve_k[t]`, the
+/// remainder in cash. Live from `t0 = max(regime warm-up, every sleeve's first live row)`.
+///
+/// `arms[a]` lists (sleeve, coefficient) pairs for arm `a`; the held "weights" of the result are
+/// the allocations per sleeve (`rows * sleeves`, asset-major), its turnover their L1 change, and
+/// its exposure `sum_k |c_k| * exposure_k`.
+pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64) -> Result<Backtest, BacktestError> {
+    let n = regime.len();
+    let s = sleeves.len();
+    let t0 = sleeves.iter().map(|b| b.first_live).chain(std::iter::once(regime_warmup)).max().unwrap_or(0);
+    if t0 + 1 >= n {
+        return Err(BacktestError::NeverLive { warmup: t0, rows: n });
+    }
+    let sleeve_return = |k: usize, t: usize| -> f64 {
+        let b = sleeves[k];
+        if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
+    };
+    let sleeve_exposure = |k: usize, t: usize| -> f64 { (0..sleeves[k].assets).map(|j| sleeves[k].weights[j * n + t].abs()).sum::<f64>() };
+    let arm_of = |t: usize| -> usize { if regime[t].is_nan() { usize::MAX } else { regime[t] as usize } };
+    let mut alloc = vec![0.0; n * s];
+    for t in t0..n {
+        if let Some(terms) = arms.get(arm_of(t)) {
+            for &(k, c) in terms {
+                alloc[k * n + t] += c;
+            }
+        }
+    }
+    let turnover: Vec<f64> = (0..n).map(|t| (0..s).map(|k| (alloc[k * n + t] - if t == 0 { 0.0 } else { alloc[k * n + t - 1] }).abs()).sum()).collect();
+    let mut returns = Vec::with_capacity(n - t0 - 1);
+    let mut exposure = Vec::with_capacity(n - t0 - 1);
+    for t in t0 + 1..n {
+        let mut r = 0.0;
+        let mut e = 0.0;
+        if let Some(terms) = arms.get(arm_of(t - 1)) {
+            for &(k, c) in terms {
+                r += c * sleeve_return(k, t);
+                e += c.abs() * sleeve_exposure(k, t - 1);
+            }
+        }
+        returns.push(r);
+        exposure.push(e);
+    }
+    Ok(finish(t0, alloc, s, returns, exposure, turnover, benchmark, periods_per_year))
 }
 
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,

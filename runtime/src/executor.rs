@@ -3,13 +3,13 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest, report_mean, Backtest, BacktestError, BacktestInput};
+use crate::backtest::{backtest, ensemble, report_mean, Backtest, BacktestError, BacktestInput};
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
 use std::path::Path;
 use strat_compiler::codegen::Cache;
-use strat_compiler::hir::{ColumnRef, Holding, RebalanceRule};
+use strat_compiler::hir::{Book, ColumnRef, HoldDecl, Holding, RebalanceRule};
 use strat_compiler::plan::{Dims, InputRef};
 use strat_compiler::{bind, eval_plan, Compiled, Hir};
 use strat_grammar::Diag;
@@ -44,8 +44,10 @@ pub fn universe_columns(hir: &Hir, u: usize) -> Vec<String> {
 pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataError> {
     let hir = &compiled.hir;
     let mut used: Vec<&ColumnRef> = compiled.lowered.plan.inputs.iter().filter_map(|i| match i { InputRef::Column(c) => Some(c), _ => None }).collect();
-    if let Holding::Column(c) = &hir.hold_target {
-        used.push(c);
+    for h in holds(hir) {
+        if let Holding::Column(c) = &h.target {
+            used.push(c);
+        }
     }
     if let Some(b) = &hir.benchmark {
         used.push(b);
@@ -76,14 +78,16 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
         ));
     }
     let mut strict: Vec<String> = vec![];
-    match &hir.hold_target {
-        Holding::Column(c) => strict.push(frame_column_name(hir, c)),
-        Holding::Universe(u) => {
-            for name in universe_columns(hir, *u) {
-                let Some(j) = frame.column_index(&name) else { continue };
-                for (t, &v) in frame.columns[j].iter().enumerate() {
-                    if !v.is_nan() && (!v.is_finite() || v <= 0.0) {
-                        return Err(DataError::at_row(&frame, j, t, format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)")));
+    for h in holds(hir) {
+        match &h.target {
+            Holding::Column(c) => strict.push(frame_column_name(hir, c)),
+            Holding::Universe(u) => {
+                for name in universe_columns(hir, *u) {
+                    let Some(j) = frame.column_index(&name) else { continue };
+                    for (t, &v) in frame.columns[j].iter().enumerate() {
+                        if !v.is_nan() && (!v.is_finite() || v <= 0.0) {
+                            return Err(DataError::at_row(&frame, j, t, format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)")));
+                        }
                     }
                 }
             }
@@ -102,6 +106,16 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
         }
     }
     Ok(frame)
+}
+
+/// Every hold of the program: the main one (if any), then each sleeve's.
+pub fn holds(hir: &Hir) -> Vec<&HoldDecl> {
+    let mut v = vec![];
+    if let Book::Hold(h) = &hir.book {
+        v.push(h);
+    }
+    v.extend(hir.sleeves.iter().map(|s| &s.hold));
+    v
 }
 
 /// Restricts `frame` to the program's `from` / `to` dates (rows are then counted from the
@@ -156,6 +170,20 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// The prices and schedule of one hold.
+#[derive(Debug, Clone)]
+pub struct PreparedHold {
+    /// The traded prices (asset-major panel; one asset for a single column).
+    pub price: Vec<f64>,
+    /// Number of traded assets.
+    pub assets: usize,
+    /// Rebalance rows for a calendar schedule (`None`: every bar, or `every N`, which counts
+    /// from the first live row and is resolved per run).
+    pub rebalance: Option<Vec<bool>>,
+    /// The schedule.
+    pub rule: RebalanceRule,
+}
+
 /// The plan's inputs laid out once for any number of runs.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -163,14 +191,12 @@ pub struct Prepared {
     pub dims: Dims,
     /// One buffer per plan input: a series, or an asset-major panel.
     pub inputs: Vec<Vec<f64>>,
-    /// The traded prices (asset-major panel; one asset for a single column).
-    pub price: Vec<f64>,
-    /// Number of traded assets.
-    pub assets: usize,
+    /// The program's hold (`None` for an ensemble).
+    pub hold: Option<PreparedHold>,
+    /// Each sleeve's hold.
+    pub sleeves: Vec<PreparedHold>,
     /// Benchmark prices, if any.
     pub benchmark: Option<Vec<f64>>,
-    /// Rebalance rows for the program's schedule (`None`: every bar).
-    pub rebalance: Option<Vec<bool>>,
 }
 
 fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
@@ -179,6 +205,19 @@ fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
         v.extend_from_slice(frame.column(n).ok_or_else(|| RunError::MissingColumn(n.clone()))?);
     }
     Ok(v)
+}
+
+fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, RunError> {
+    let (price, assets) = match &h.target {
+        Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1),
+        Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
+    };
+    let rebalance = match h.rebalance {
+        RebalanceRule::Monthly => Some(month_ends(&frame.dates)),
+        RebalanceRule::Weekly => Some(week_ends(&frame.dates)),
+        RebalanceRule::Daily | RebalanceRule::Every(_) => None,
+    };
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
@@ -192,22 +231,40 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
             InputRef::Universe(u) => gather(frame, &universe_columns(hir, *u))?,
         });
     }
-    let (price, assets) = match &hir.hold_target {
-        Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1),
-        Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
+    let hold = match &hir.book {
+        Book::Hold(h) => Some(prepare_hold(hir, frame, h)?),
+        Book::Ensemble(_) => None,
     };
+    let sleeves = hir.sleeves.iter().map(|s| prepare_hold(hir, frame, &s.hold)).collect::<Result<Vec<_>, _>>()?;
     let benchmark = match &hir.benchmark {
         Some(b) => Some(gather(frame, &[frame_column_name(hir, b)])?),
         None => None,
     };
-    let rebalance = match hir.rebalance {
-        RebalanceRule::Daily => None,
-        RebalanceRule::Monthly => Some(month_ends(&frame.dates)),
-        RebalanceRule::Weekly => Some(week_ends(&frame.dates)),
-        // `every N` counts from the first live row, which depends on the binding: see `run`.
-        RebalanceRule::Every(_) => None,
+    Ok(Prepared { dims, inputs, hold, sleeves, benchmark })
+}
+
+/// Backtests one hold given its target weight column (a series or a panel over its assets).
+fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64) -> Result<Backtest, RunError> {
+    // Broadcast a series or scalar weight to every traded asset.
+    let broadcast;
+    let weight: &[f64] = if target.len() == rows * h.assets {
+        target
+    } else {
+        broadcast = (0..h.assets).flat_map(|_| target.iter().copied()).collect::<Vec<f64>>();
+        &broadcast
     };
-    Ok(Prepared { dims, inputs, price, assets, benchmark, rebalance })
+    let every;
+    let rebalance = match h.rule {
+        RebalanceRule::Every(n) => {
+            // Counted from the first row past warm-up with a defined weight.
+            let start = (warmup..rows).find(|&t| (0..h.assets).any(|j| !weight[j * rows + t].is_nan())).unwrap_or(rows);
+            every = every_n(rows, start, n);
+            Some(every.as_slice())
+        }
+        _ => h.rebalance.as_deref(),
+    };
+    backtest(&BacktestInput { price: &h.price, assets: h.assets, weight, weight_warmup: warmup, rebalance, cost_rate, benchmark, periods_per_year })
+        .map_err(RunError::Backtest)
 }
 
 /// One run: the backtest, the report values and the target weights.
@@ -227,49 +284,91 @@ pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend)
     run_prepared(compiled, &prepared, params, backend, None)
 }
 
-/// Runs on prepared inputs, reusing the param-invariant columns in `cache` if given (JIT only).
-pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&Cache>) -> Result<RunResult, RunError> {
+/// What a sweep computes once for all bindings: the param-invariant columns and, when a
+/// sleeve's weights do not depend on a swept param, that sleeve's backtest.
+#[derive(Debug, Default)]
+pub struct SweepCache {
+    /// Param-invariant plan columns (JIT only).
+    pub kernels: Option<Cache>,
+    /// Per sleeve: its backtest if it is the same for every binding.
+    pub sleeves: Vec<Option<Backtest>>,
+}
+
+/// Builds the [`SweepCache`] for a sweep in which the params marked in `varying` change, using
+/// `first` (any binding of the sweep) for the rest.
+pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying: &[bool], backend: Backend) -> SweepCache {
     let plan = &compiled.lowered.plan;
-    let binding = bind(plan, params).map_err(RunError::Bind)?;
+    let Ok(binding) = bind(plan, first) else { return SweepCache::default() };
+    let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
+    let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
+    let invariant = plan.invariant(varying);
+    let mut sleeves = vec![None; compiled.hir.sleeves.len()];
+    if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
+        if let Ok(r) = run_inner(compiled, prep, &binding, backend, None, true) {
+            for (k, bt) in r.1.into_iter().enumerate() {
+                if invariant[compiled.lowered.sleeve_weights[k].index()] {
+                    sleeves[k] = Some(bt);
+                }
+            }
+        }
+    }
+    SweepCache { kernels, sleeves }
+}
+
+/// Runs on prepared inputs, reusing what `cache` holds (see [`SweepCache`]).
+pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<RunResult, RunError> {
+    let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+    run_inner(compiled, prep, &binding, backend, cache, false).map(|r| r.0)
+}
+
+/// One run; with `keep_sleeves`, also returns the sleeves' backtests.
+fn run_inner(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&SweepCache>, keep_sleeves: bool) -> Result<(RunResult, Vec<Backtest>), RunError> {
+    let plan = &compiled.lowered.plan;
     let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
     let outputs = compiled.outputs();
-    let cols = match backend {
-        Backend::Jit => compiled.kernels.run_cached(plan, &inputs, &prep.dims, &binding, cache),
-        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, &binding, &outputs),
+    let cols: Vec<std::borrow::Cow<[f64]>> = match backend {
+        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
+        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &outputs).into_iter().map(std::borrow::Cow::Owned).collect(),
     };
     let hir = &compiled.hir;
     let rows = prep.dims.rows;
-    // Broadcast a series or scalar weight to every traded asset.
+    let n_sleeves = hir.sleeves.len();
     let mut cols = cols.into_iter();
     let target_weight = cols.next().unwrap_or_default();
-    let report_cols: Vec<Vec<f64>> = cols.collect();
-    let weight: Vec<f64> = if target_weight.len() == rows * prep.assets {
-        target_weight.clone()
-    } else {
-        (0..prep.assets).flat_map(|_| target_weight.iter().copied()).collect()
-    };
+    let sleeve_cols: Vec<std::borrow::Cow<[f64]>> = cols.by_ref().take(n_sleeves).collect();
+    let report_cols: Vec<std::borrow::Cow<[f64]>> = cols.collect();
+    let mut kept = vec![];
     let warmup = binding.warmup_of(compiled.lowered.weight);
-    let every;
-    let rebalance = match hir.rebalance {
-        RebalanceRule::Every(n) => {
-            // Counted from the first row past warm-up with a defined weight.
-            let start = (warmup..rows).find(|&t| (0..prep.assets).any(|j| !weight[j * rows + t].is_nan())).unwrap_or(rows);
-            every = every_n(rows, start, n);
-            Some(every.as_slice())
+    let bt = match (&hir.book, &prep.hold) {
+        (Book::Hold(_), Some(h)) => run_hold(h, &target_weight, warmup, rows, hir.cost_rate, prep.benchmark.as_deref(), hir.annualize)?,
+        _ => {
+            let mut owned: Vec<Option<Backtest>> = vec![];
+            for (k, h) in prep.sleeves.iter().enumerate() {
+                if cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some())) {
+                    owned.push(None);
+                    continue;
+                }
+                let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
+                owned.push(Some(run_hold(h, &sleeve_cols[k], w, rows, 0.0, None, hir.annualize)?));
+            }
+            let sleeve_bts: Vec<&Backtest> = owned
+                .iter()
+                .enumerate()
+                .filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref())))
+                .collect();
+            let arms: Vec<Vec<(usize, f64)>> = compiled
+                .lowered
+                .ensemble
+                .iter()
+                .map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect())
+                .collect();
+            let e = ensemble(&target_weight, warmup, &sleeve_bts, &arms, prep.benchmark.as_deref(), hir.annualize).map_err(RunError::Backtest)?;
+            if keep_sleeves {
+                kept = owned.into_iter().flatten().collect();
+            }
+            e
         }
-        _ => prep.rebalance.as_deref(),
     };
-    let bt = backtest(&BacktestInput {
-        price: &prep.price,
-        assets: prep.assets,
-        weight: &weight,
-        weight_warmup: warmup,
-        rebalance,
-        cost_rate: hir.cost_rate,
-        benchmark: prep.benchmark.as_deref(),
-        periods_per_year: hir.annualize,
-    })
-    .map_err(RunError::Backtest)?;
     let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
-    Ok(RunResult { backtest: bt, reports, target_weight })
+    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned() }, kept))
 }

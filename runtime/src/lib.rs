@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod executor;
 pub mod frame;
 pub mod sweep;
+pub mod walk_forward;
 pub mod io;
 pub mod write;
 

@@ -3,11 +3,11 @@
 //! swept parameter touches computed once and shared. Each binding is reduced to its metrics as
 //! soon as it finishes, so memory stays flat as the grid grows.
 
-use crate::executor::{run_prepared, Backend, Prepared};
+use crate::executor::{run_prepared, sweep_cache, Backend, Prepared};
 use rayon::prelude::*;
 use strat_compiler::bind::eval_scalars;
 use strat_compiler::hir::ParamDomain;
-use strat_compiler::{bind, Compiled};
+use strat_compiler::Compiled;
 use strat_stdlib::metrics::Metrics;
 
 /// The bindings of a sweep, in grid order: the first declared param is the outermost loop.
@@ -105,28 +105,36 @@ pub struct SweepRow {
 /// Runs every binding of `grid` on `prep` in parallel; `progress` is called once per finished
 /// binding. Results come back in grid order.
 pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend, progress: &(dyn Fn() + Sync)) -> Vec<SweepRow> {
-    let cache = match (backend, grid.bindings.first()) {
-        (Backend::Jit, Some(first)) => bind(&compiled.lowered.plan, first).ok().map(|b| {
-            let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
-            compiled.kernels.build_cache(&compiled.lowered.plan, &inputs, &prep.dims, &b, &grid.varying)
-        }),
-        _ => None,
-    };
+    sweep_map(compiled, prep, grid, backend, progress, |r| SweepStats {
+        bars: r.backtest.returns.len(),
+        metrics: r.backtest.metrics,
+        avg_turnover: r.backtest.avg_turnover(),
+        information_ratio: r.backtest.information_ratio,
+        reports: r.reports.iter().map(|x| x.1).collect(),
+    })
+    .into_iter()
+    .map(|(index, params, result)| SweepRow { index, params, result })
+    .collect()
+}
+
+/// Runs every binding in parallel and reduces each run with `f` as soon as it finishes (so only
+/// what `f` keeps stays in memory). Returns (grid index, params, result) in grid order.
+pub fn sweep_map<T: Send>(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    backend: Backend,
+    progress: &(dyn Fn() + Sync),
+    f: impl Fn(crate::executor::RunResult) -> T + Sync,
+) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
+    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
     grid.bindings
         .par_iter()
         .enumerate()
         .map(|(index, params)| {
-            let result = run_prepared(compiled, prep, params, backend, cache.as_ref())
-                .map(|r| SweepStats {
-                    bars: r.backtest.returns.len(),
-                    metrics: r.backtest.metrics,
-                    avg_turnover: r.backtest.avg_turnover(),
-                    information_ratio: r.backtest.information_ratio,
-                    reports: r.reports.iter().map(|x| x.1).collect(),
-                })
-                .map_err(|e| e.to_string());
+            let result = run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f).map_err(|e| e.to_string());
             progress();
-            SweepRow { index, params: params.clone(), result }
+            (index, params.clone(), result)
         })
         .collect()
 }

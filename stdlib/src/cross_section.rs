@@ -58,6 +58,24 @@ fn defined_row(x: &[f64], rows: usize, assets: usize, t: usize, buf: &mut Vec<(f
     }
 }
 
+/// Sum of the defined values on each row, added in asset order; `0.0` on a row with none
+/// (pandas `DataFrame.sum(axis=1)` with its default `skipna=True, min_count=0`).
+///
+/// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
+pub fn sum_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
+    check_rows(x, rows, assets, out);
+    for (t, o) in out.iter_mut().enumerate() {
+        let mut s = 0.0;
+        for j in 0..assets {
+            let v = x[j * rows + t];
+            if !v.is_nan() {
+                s += v;
+            }
+        }
+        *o = s;
+    }
+}
+
 /// Number of defined (non-NaN) values on each row.
 ///
 /// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
@@ -258,6 +276,18 @@ pub fn top(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64]) {
 /// first; a row with `n = 0` selects nothing.
 pub fn bottom(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64]) {
     select(x, frac, rows, assets, out, false);
+}
+
+#[cfg(test)]
+mod sum_tests {
+    #[test]
+    fn sum_skips_nan_and_is_zero_when_empty() {
+        // 2 rows x 3 assets, asset-major.
+        let x = [1.0, f64::NAN, 2.5, f64::NAN, 4.0, f64::NAN];
+        let mut out = [0.0; 2];
+        super::sum_cs(&x, 2, 3, &mut out);
+        assert_eq!(out, [1.0 + 2.5 + 4.0, 0.0]);
+    }
 }
 
 #[cfg(test)]
