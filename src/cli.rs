@@ -68,6 +68,9 @@ enum Command {
         /// Metric for the terminal heatmap of a two-parameter grid (repeatable).
         #[arg(long)]
         heatmap: Vec<String>,
+        /// Also write each --heatmap as an SVG file: PREFIX_METRIC.svg.
+        #[arg(long, value_name = "PREFIX")]
+        heatmap_svg: Option<PathBuf>,
         /// Print one JSON document with every binding instead of the tables.
         #[arg(long)]
         json: bool,
@@ -249,8 +252,8 @@ pub fn main() -> i32 {
         }
         Command::Bench { file, iterations, json } => bench(&file, iterations.max(1), json),
         Command::WalkForward { file, train, test, anchored, by, json, reference } => walk_forward(&file, &train, &test, anchored, &by, json, reference),
-        Command::Sweep { file, out, force, top, by, heatmap, json, reference, quiet } => {
-            sweep(&file, out.as_deref(), force, top, &by, &heatmap, json, reference, quiet)
+        Command::Sweep { file, out, force, top, by, heatmap, heatmap_svg, json, reference, quiet } => {
+            sweep(&file, out.as_deref(), force, top, &by, &heatmap, heatmap_svg.as_deref(), json, reference, quiet)
         }
     }
 }
@@ -273,7 +276,7 @@ fn held_assets(strategy: &Strategy) -> Vec<String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, heatmaps: &[String], json: bool, reference: bool, quiet: bool) -> i32 {
+fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, heatmaps: &[String], svg: Option<&Path>, json: bool, reference: bool, quiet: bool) -> i32 {
     use strat::sweep_output as so;
     let names = so::metric_names();
     for m in std::iter::once(&by.to_string()).chain(heatmaps.iter()) {
@@ -333,6 +336,19 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
         if let Err(e) = res {
             eprintln!("error[strat::io::write]: cannot write {}: {e}", o.display());
             return 1;
+        }
+    }
+    if let Some(prefix) = svg {
+        for m in heatmaps {
+            let path = PathBuf::from(format!("{}_{m}.svg", prefix.display()));
+            if path.exists() && !force {
+                eprintln!("error[strat::io::exists]: {} already exists; pass --force to overwrite it", path.display());
+                return 1;
+            }
+            if let Err(e) = so::heatmap_svg(&path, &rows, &params, &grid, m, strategy.name()) {
+                eprintln!("error[strat::io::write]: cannot write {}: {e}", path.display());
+                return 1;
+            }
         }
     }
     if json {

@@ -53,8 +53,9 @@ pub fn ranked(rows: &[SweepRow], metric: &str) -> Vec<usize> {
 }
 
 fn binding_text(params: &Params, grid: &Grid, values: &[f64]) -> String {
+    let active = grid.active_params(values);
     (0..values.len())
-        .filter(|&i| grid.varying[i])
+        .filter(|&i| grid.varying[i] && active[i])
         .map(|i| format!("{}={}", params.names[i], params.display_value(i, values[i])))
         .collect::<Vec<_>>()
         .join(" ")
@@ -68,11 +69,12 @@ fn f4(x: f64) -> String {
 pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize) -> String {
     let order = ranked(rows, metric);
     let mut s = format!("top {} of {} bindings by {metric}\n", n.min(order.len()), rows.len());
-    s += &format!("{:>4}  {:<48} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
+    let width = order.iter().take(n).map(|&i| binding_text(params, grid, &rows[i].params).len()).max().unwrap_or(7).max(7);
+    s += &format!("{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
     for (k, &i) in order.iter().take(n).enumerate() {
         let Ok(st) = &rows[i].result else { continue };
         s += &format!(
-            "{:>4}  {:<48} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            "{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
             k + 1,
             binding_text(params, grid, &rows[i].params),
             f4(st.metrics.sharpe),
@@ -98,9 +100,23 @@ pub fn heatmap_axes(params: &Params, grid: &Grid) -> Option<(usize, usize)> {
     Some((numeric[numeric.len() - 2], numeric[numeric.len() - 1]))
 }
 
-/// A terminal heatmap of `metric` over two varying params; bindings outside the largest
-/// two-dimensional slice (e.g. baselines under another choice) are listed under it.
-pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<String> {
+/// The cells of a two-parameter heatmap of `metric`.
+pub struct HeatmapData<'a> {
+    /// Row param (index) and column param.
+    pub axes: (usize, usize),
+    /// Column values, row values.
+    pub xs: Vec<f64>,
+    /// Row values.
+    pub ys: Vec<f64>,
+    /// `values[r][c]` for row `ys[r]` and column `xs[c]` (NaN: missing or failed).
+    pub values: Vec<Vec<f64>>,
+    /// Bindings outside the two-dimensional slice.
+    pub others: Vec<&'a SweepRow>,
+}
+
+/// Collects the largest two-dimensional slice of the grid over the two heatmap axes (the other
+/// params fixed); bindings outside it (e.g. baselines under another choice) are `others`.
+pub fn heatmap_data<'a>(rows: &'a [SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<HeatmapData<'a>> {
     let (yi, xi) = heatmap_axes(params, grid)?;
     // Group bindings by the values of the other params; the largest group is the 2-D slice.
     let key = |r: &SweepRow| -> Vec<u64> { r.params.iter().enumerate().filter(|(i, _)| *i != xi && *i != yi).map(|(_, v)| v.to_bits()).collect() };
@@ -132,7 +148,21 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
             .and_then(|s| metric_of(s, metric))
             .unwrap_or(f64::NAN)
     };
-    let all: Vec<f64> = ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| val(x, y)).filter(|v| !v.is_nan()).collect();
+    let values: Vec<Vec<f64>> = ys.iter().map(|&y| xs.iter().map(|&x| val(x, y)).collect()).collect();
+    let others: Vec<&SweepRow> = rows.iter().filter(|r| key(r) != best).collect();
+    Some(HeatmapData { axes: (yi, xi), xs, ys, values, others })
+}
+
+/// A terminal heatmap of `metric` over two varying params; bindings outside the largest
+/// two-dimensional slice (e.g. baselines under another choice) are listed under it.
+pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<String> {
+    let HeatmapData { axes: (yi, xi), xs, ys, values, others } = heatmap_data(rows, params, grid, metric)?;
+    let val = |x: f64, y: f64| -> f64 {
+        let r = ys.iter().position(|&v| v == y).unwrap_or(0);
+        let c = xs.iter().position(|&v| v == x).unwrap_or(0);
+        values[r][c]
+    };
+    let all: Vec<f64> = values.iter().flatten().copied().filter(|v| !v.is_nan()).collect();
     let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     const SHADES: [&str; 5] = [" ", "░", "▒", "▓", "█"];
     let shade = |v: f64| -> &str {
@@ -159,7 +189,6 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
         }
         s += "\n";
     }
-    let others: Vec<&SweepRow> = rows.iter().filter(|r| key(r) != best).collect();
     for r in others {
         let v = r.result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
         s += &format!("  {}: {metric} {}\n", binding_text(params, grid, &r.params), f4(v));
@@ -229,4 +258,52 @@ pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names:
     }
     text.push(("error".into(), rows.iter().map(|r| r.result.as_ref().err().cloned().unwrap_or_default()).collect()));
     (text, nums)
+}
+
+/// Writes the heatmap of `metric` as an SVG file (plotters): one coloured cell per binding of
+/// the two-dimensional slice, its value printed in the cell, brighter = better.
+pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, title: &str) -> Result<(), String> {
+    use plotters::prelude::*;
+    let d = heatmap_data(rows, params, grid, metric).ok_or("a heatmap needs two swept numeric params")?;
+    let (nr, nc) = (d.ys.len(), d.xs.len());
+    let (cell_w, cell_h, left, top) = (70i32, 32i32, 110i32, 60i32);
+    let width = (left + cell_w * nc as i32 + 30) as u32;
+    let height = (top + cell_h * nr as i32 + 60) as u32;
+    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let all: Vec<f64> = d.values.iter().flatten().copied().filter(|v| !v.is_nan()).collect();
+    let (lo, hi) = all.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let colour = |v: f64| -> RGBColor {
+        if v.is_nan() || hi <= lo {
+            return RGBColor(220, 220, 220);
+        }
+        let mut f = (v - lo) / (hi - lo);
+        if !higher_is_better(metric) {
+            f = 1.0 - f;
+        }
+        // Dark blue (worst) to yellow (best).
+        let lerp = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+        RGBColor(lerp(40.0, 250.0), lerp(30.0, 220.0), lerp(110.0, 50.0))
+    };
+    let text = |s: String, x: i32, y: i32, size: i32| Text::new(s, (x, y), ("sans-serif", size).into_font());
+    root.draw(&text(format!("{title}: {metric}"), 10, 10, 16)).map_err(|e| err(&e))?;
+    root.draw(&text(format!("rows {} / columns {}", grid.names[d.axes.0], grid.names[d.axes.1]), 10, 32, 12)).map_err(|e| err(&e))?;
+    for (c, x) in d.xs.iter().enumerate() {
+        root.draw(&text(trim(*x), left + c as i32 * cell_w + 8, top + nr as i32 * cell_h + 8, 12)).map_err(|e| err(&e))?;
+    }
+    for (r, y) in d.ys.iter().enumerate() {
+        root.draw(&text(trim(*y), 10, top + r as i32 * cell_h + 10, 12)).map_err(|e| err(&e))?;
+        for c in 0..nc {
+            let v = d.values[r][c];
+            let (x0, y0) = (left + c as i32 * cell_w, top + r as i32 * cell_h);
+            root.draw(&Rectangle::new([(x0, y0), (x0 + cell_w - 2, y0 + cell_h - 2)], colour(v).filled())).map_err(|e| err(&e))?;
+            let label = if v.is_nan() { "—".to_string() } else { format!("{v:.3}") };
+            let RGBColor(r8, g8, b8) = colour(v);
+            let light = 0.299 * r8 as f64 + 0.587 * g8 as f64 + 0.114 * b8 as f64 > 140.0;
+            let ink = if light { BLACK } else { WHITE };
+            root.draw(&Text::new(label, (x0 + 10, y0 + 9), ("sans-serif", 12).into_font().color(&ink))).map_err(|e| err(&e))?;
+        }
+    }
+    root.present().map_err(|e| err(&e))
 }

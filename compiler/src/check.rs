@@ -281,8 +281,9 @@ pub fn ast_to_hir(
     }
 
     if let (Some(h), Some(e)) = (hold_span, ensemble_span) {
-        cx.err(Diag::error("strat::stmt::hold_and_ensemble", "a strategy holds a series or an ensemble, not both", e, "ensemble")
-            .with_label(h, "hold")
+        let (first, second) = if h.start > e.start { (e, h) } else { (h, e) };
+        cx.err(Diag::error("strat::stmt::hold_and_ensemble", "a strategy holds a series or an ensemble, not both", second, "second book")
+            .with_label(first, "first book")
             .with_help("put the hold into a sleeve and give it a weight in the ensemble"));
     }
     if hold.is_none() && ensemble.is_none() && hold_span.is_none() && ensemble_span.is_none() && !hold_failed {
@@ -290,7 +291,7 @@ pub fn ast_to_hir(
         cx.err(Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
             .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"));
     }
-    if ensemble.is_some() && cost.is_some() {
+    if ensemble_span.is_some() && cost.is_some() {
         let span = cost.map(|c| c.1).unwrap_or_default();
         cx.err(Diag::error("strat::stmt::unsupported", "costs on an ensemble are not supported yet", span, "cost")
             .with_help("remove `cost`; ensembles of sleeves are evaluated before costs in this version"));

@@ -12,6 +12,7 @@ pub mod diag;
 pub mod nesting;
 pub mod parser;
 pub mod span;
+pub mod tokens;
 
 pub use ast::*;
 pub use diag::{Diag, Label, Severity, SourceDiag};

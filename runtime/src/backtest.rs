@@ -180,7 +180,8 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
         let b = sleeves[k];
         if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
     };
-    let sleeve_exposure = |k: usize, t: usize| -> f64 { (0..sleeves[k].assets).map(|j| sleeves[k].weights[j * n + t].abs()).sum::<f64>() };
+    let gross: Vec<Vec<f64>> = sleeves.iter().map(|b| (0..n).map(|t| (0..b.assets).map(|j| b.weights[j * n + t].abs()).sum::<f64>()).collect()).collect();
+    let sleeve_exposure = |k: usize, t: usize| -> f64 { gross[k][t] };
     let arm_of = |t: usize| -> usize { if regime[t].is_nan() { usize::MAX } else { regime[t] as usize } };
     let mut alloc = vec![0.0; n * s];
     for t in t0..n {

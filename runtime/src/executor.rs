@@ -274,14 +274,18 @@ pub struct RunResult {
     pub backtest: Backtest,
     /// `report` values, in declaration order.
     pub reports: Vec<(String, f64)>,
-    /// The target weights as computed (before the liveness and rebalance rules), asset-major.
+    /// The target weights as computed (before the liveness and rebalance rules), asset-major;
+    /// for an ensemble, the regime's arm index per bar.
     pub target_weight: Vec<f64>,
+    /// Each sleeve's target weights (asset-major), filled by [`run`] (not by sweeps).
+    pub sleeve_targets: Vec<Vec<f64>>,
 }
 
 /// Runs `compiled` over `frame` with `params` (one value per declared param) on `backend`.
 pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend) -> Result<RunResult, RunError> {
     let prepared = prepare(compiled, frame)?;
-    run_prepared(compiled, &prepared, params, backend, None)
+    let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+    run_inner(compiled, &prepared, &binding, backend, None, false, true).map(|r| r.0)
 }
 
 /// What a sweep computes once for all bindings: the param-invariant columns and, when a
@@ -304,7 +308,7 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     let invariant = plan.invariant(varying);
     let mut sleeves = vec![None; compiled.hir.sleeves.len()];
     if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
-        if let Ok(r) = run_inner(compiled, prep, &binding, backend, None, true) {
+        if let Ok(r) = run_inner(compiled, prep, &binding, backend, None, true, false) {
             for (k, bt) in r.1.into_iter().enumerate() {
                 if invariant[compiled.lowered.sleeve_weights[k].index()] {
                     sleeves[k] = Some(bt);
@@ -318,11 +322,20 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
 /// Runs on prepared inputs, reusing what `cache` holds (see [`SweepCache`]).
 pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<RunResult, RunError> {
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
-    run_inner(compiled, prep, &binding, backend, cache, false).map(|r| r.0)
+    run_inner(compiled, prep, &binding, backend, cache, false, false).map(|r| r.0)
 }
 
-/// One run; with `keep_sleeves`, also returns the sleeves' backtests.
-fn run_inner(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&SweepCache>, keep_sleeves: bool) -> Result<(RunResult, Vec<Backtest>), RunError> {
+/// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
+/// [`RunResult::sleeve_targets`].
+fn run_inner(
+    compiled: &Compiled,
+    prep: &Prepared,
+    binding: &strat_compiler::Binding,
+    backend: Backend,
+    cache: Option<&SweepCache>,
+    keep_sleeves: bool,
+    detail: bool,
+) -> Result<(RunResult, Vec<Backtest>), RunError> {
     let plan = &compiled.lowered.plan;
     let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
     let outputs = compiled.outputs();
@@ -370,5 +383,6 @@ fn run_inner(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Bin
         }
     };
     let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
-    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned() }, kept))
+    let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
+    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned(), sleeve_targets }, kept))
 }

@@ -19,6 +19,19 @@ pub struct Grid {
     pub bindings: Vec<Vec<f64>>,
     /// Which params take more than one value somewhere in the grid.
     pub varying: Vec<bool>,
+    /// Each param's `when` condition as a scalar node (to tell which params a binding uses).
+    pub when: Vec<Option<strat_compiler::Node>>,
+    /// The plan, for evaluating `when` conditions.
+    plan: strat_compiler::Plan,
+}
+
+impl Grid {
+    /// Which params a binding actually uses: a param whose `when` condition is false in it keeps
+    /// its default and is not shown (e.g. the hedge params of a baseline).
+    pub fn active_params(&self, values: &[f64]) -> Vec<bool> {
+        let scalars = eval_scalars(&self.plan, values);
+        self.when.iter().map(|w| w.is_none_or(|n| scalars[n.index()] != 0.0)).collect()
+    }
 }
 
 /// Builds the grid of `compiled`: the cartesian product of every param's values, where a param
@@ -40,7 +53,7 @@ pub fn grid(compiled: &Compiled) -> Grid {
     let mut out = vec![];
     let mut varying = vec![false; values.len()];
     enumerate(compiled, plan, &values, 0, &mut current, &mut out, &mut varying);
-    Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: out, varying }
+    Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: out, varying, when: compiled.lowered.param_when.clone(), plan: plan.clone() }
 }
 
 fn enumerate(

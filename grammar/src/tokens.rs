@@ -1,0 +1,253 @@
+//! A lossless-enough token stream for tools: syntax highlighting, bracket matching and word
+//! lookup in the REPL. Built with logos; it never fails (an unknown character is a
+//! [`Tag::Error`] token) and knows nothing of the grammar beyond the words and symbols.
+//!
+//! Whitespace is skipped: the bytes between two tokens are whitespace.
+//!
+//! ```
+//! use strat_grammar::tokens::{tokens, Tag};
+//! let t = tokens("let cap = 45% // max");
+//! let tags: Vec<Tag> = t.iter().map(|t| t.tag).collect();
+//! assert_eq!(tags, [Tag::Keyword, Tag::Ident, Tag::Operator, Tag::Number, Tag::Comment]);
+//! ```
+
+use crate::span::Span;
+use logos::Logos;
+
+/// What a token is, for highlighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// A reserved word (`let`, `hold`, `tiers`, `and`, ...).
+    Keyword,
+    /// A word reserved only where it appears (`step`, `rebalance`, `monthly`, `weekly`,
+    /// `every`, `by`).
+    Contextual,
+    /// `true` / `false`.
+    Bool,
+    /// A number with its unit, if any (`2.5`, `45%`, `2bps`, `1e-3`).
+    Number,
+    /// A calendar date (`2020-01-31`).
+    Date,
+    /// A string literal (also an unterminated one, up to the end of the line).
+    String,
+    /// A `//` comment.
+    Comment,
+    /// A name.
+    Ident,
+    /// An operator (`+ - * / < <= > >= == != = => ..=`).
+    Operator,
+    /// A bracket, comma or dot.
+    Punct,
+    /// A character that starts no token.
+    Error,
+}
+
+/// One token: its tag and where it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// What it is.
+    pub tag: Tag,
+    /// Where it is.
+    pub span: Span,
+}
+
+impl Token {
+    /// The token's text in `src`.
+    pub fn text(self, src: &str) -> &str {
+        &src[self.span.start as usize..self.span.end as usize]
+    }
+}
+
+#[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
+#[logos(skip r"[ \t\r\n\f]+")]
+enum Raw {
+    #[token("strategy")]
+    #[token("data")]
+    #[token("param")]
+    #[token("let")]
+    #[token("regime")]
+    #[token("hold")]
+    #[token("weight")]
+    #[token("cost")]
+    #[token("annualize")]
+    #[token("benchmark")]
+    #[token("report")]
+    #[token("when")]
+    #[token("otherwise")]
+    #[token("if")]
+    #[token("then")]
+    #[token("else")]
+    #[token("and")]
+    #[token("or")]
+    #[token("not")]
+    #[token("tiers")]
+    #[token("universe")]
+    #[token("where")]
+    #[token("from")]
+    #[token("to")]
+    #[token("in")]
+    #[token("sleeve")]
+    #[token("ensemble")]
+    Keyword,
+    #[token("step")]
+    #[token("rebalance")]
+    #[token("monthly")]
+    #[token("weekly")]
+    #[token("every")]
+    #[token("by")]
+    Contextual,
+    #[token("true")]
+    #[token("false")]
+    Bool,
+    #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?(%|bps)?")]
+    Number,
+    #[regex(r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")]
+    Date,
+    #[regex(r#""[^"\n]*""#)]
+    #[regex(r#""[^"\n]*"#)]
+    String,
+    #[regex(r"//[^\n]*", allow_greedy = true)]
+    Comment,
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    Ident,
+    #[token(">=")]
+    #[token("<=")]
+    #[token("==")]
+    #[token("!=")]
+    #[token(">")]
+    #[token("<")]
+    #[token("+")]
+    #[token("-")]
+    #[token("*")]
+    #[token("/")]
+    #[token("=")]
+    #[token("=>")]
+    #[token("..=")]
+    Operator,
+    #[token("(")]
+    #[token(")")]
+    #[token("{")]
+    #[token("}")]
+    #[token("[")]
+    #[token("]")]
+    #[token(",")]
+    #[token(".")]
+    Punct,
+}
+
+/// The tokens of `src`, in order (whitespace skipped; never fails).
+pub fn tokens(src: &str) -> Vec<Token> {
+    let mut lex = Raw::lexer(src);
+    let mut out = Vec::new();
+    while let Some(r) = lex.next() {
+        let tag = match r {
+            Ok(Raw::Keyword) => Tag::Keyword,
+            Ok(Raw::Contextual) => Tag::Contextual,
+            Ok(Raw::Bool) => Tag::Bool,
+            Ok(Raw::Number) => Tag::Number,
+            Ok(Raw::Date) => Tag::Date,
+            Ok(Raw::String) => Tag::String,
+            Ok(Raw::Comment) => Tag::Comment,
+            Ok(Raw::Ident) => Tag::Ident,
+            Ok(Raw::Operator) => Tag::Operator,
+            Ok(Raw::Punct) => Tag::Punct,
+            Err(()) => Tag::Error,
+        };
+        let s = lex.span();
+        out.push(Token { tag, span: Span::new(s.start, s.end) });
+    }
+    out
+}
+
+/// The brackets `(`, `[`, `{` of `src` that are still open at its end, outermost first
+/// (brackets in strings and comments do not count; a stray closer is ignored). Tools use it to
+/// tell an unfinished entry (`let t = tiers(x) {`) from a complete one.
+pub fn open_brackets(src: &str) -> Vec<Token> {
+    let mut stack: Vec<Token> = Vec::new();
+    for t in tokens(src) {
+        if t.tag != Tag::Punct {
+            continue;
+        }
+        match t.text(src) {
+            "(" | "[" | "{" => stack.push(t),
+            ")" | "]" | "}" => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    stack
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(src: &str) -> Vec<(Tag, &str)> {
+        tokens(src).into_iter().map(|t| (t.tag, t.text(src))).collect()
+    }
+
+    #[test]
+    fn words_numbers_and_units() {
+        assert_eq!(
+            tags("param spike_z = 2.5 cost 2bps x >= 45% if true"),
+            [
+                (Tag::Keyword, "param"),
+                (Tag::Ident, "spike_z"),
+                (Tag::Operator, "="),
+                (Tag::Number, "2.5"),
+                (Tag::Keyword, "cost"),
+                (Tag::Number, "2bps"),
+                (Tag::Ident, "x"),
+                (Tag::Operator, ">="),
+                (Tag::Number, "45%"),
+                (Tag::Keyword, "if"),
+                (Tag::Bool, "true"),
+            ]
+        );
+        // A keyword prefix is a name; contextual words have their own tag.
+        assert_eq!(tags("letter by"), [(Tag::Ident, "letter"), (Tag::Contextual, "by")]);
+        assert_eq!(tags("1e-3 0.1 ..= 1.0"), [(Tag::Number, "1e-3"), (Tag::Number, "0.1"), (Tag::Operator, "..="), (Tag::Number, "1.0")]);
+    }
+
+    #[test]
+    fn strings_comments_dates_and_errors() {
+        assert_eq!(
+            tags("data m = csv(\"a b.csv\") // note (\nfrom 2020-01-31 @"),
+            [
+                (Tag::Keyword, "data"),
+                (Tag::Ident, "m"),
+                (Tag::Operator, "="),
+                (Tag::Ident, "csv"),
+                (Tag::Punct, "("),
+                (Tag::String, "\"a b.csv\""),
+                (Tag::Punct, ")"),
+                (Tag::Comment, "// note ("),
+                (Tag::Keyword, "from"),
+                (Tag::Date, "2020-01-31"),
+                (Tag::Error, "@"),
+            ]
+        );
+        assert_eq!(tags("\"open"), [(Tag::String, "\"open")]);
+    }
+
+    #[test]
+    fn open_brackets_ignore_strings_and_comments() {
+        let src = "let t = tiers(x) {\n >= 50 => 45% // )}\n";
+        let open: Vec<&str> = open_brackets(src).iter().map(|t| t.text(src)).collect();
+        assert_eq!(open, ["{"]);
+        assert!(open_brackets("min(a, \"(\")").is_empty());
+        assert!(open_brackets("f(x))").is_empty());
+    }
+
+    #[test]
+    fn every_byte_is_a_token_or_whitespace() {
+        let src = "strategy s\nlet x = sma(m.c, 20)[1] * -2 != 3 # ¤\n";
+        let mut at = 0;
+        for t in tokens(src) {
+            assert!(src[at..t.span.start as usize].trim().is_empty());
+            at = t.span.end as usize;
+        }
+        assert!(src[at..].trim().is_empty());
+    }
+}
