@@ -3,6 +3,22 @@
 //! Exit codes: 0 success; 1 a program, data or run error (diagnostics on stderr); 2 bad usage.
 
 use clap::{Parser, Subcommand};
+
+/// `println!` that ignores a closed stdout (e.g. `strat sweep --json | head`) instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! outp {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -53,7 +69,7 @@ enum Command {
     Sweep {
         /// The .strat file.
         file: PathBuf,
-        /// Write every binding's metrics to FILE.csv or FILE.json.
+        /// Write every binding's metrics to FILE.csv, FILE.parquet or FILE.json.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Overwrite the --out file if it exists.
@@ -115,6 +131,12 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
+    /// see the metrics change (`:help` inside lists the commands).
+    Repl {
+        /// A .strat file to start from.
+        file: Option<PathBuf>,
     },
 }
 
@@ -233,13 +255,13 @@ pub fn main() -> i32 {
             };
             if plan {
                 let names: Vec<String> = strategy.compiled.hir.params.iter().map(|p| p.name.clone()).collect();
-                print!("{}", strategy.compiled.lowered.plan.display(&strategy.compiled.outputs(), &names));
+                outp!("{}", strategy.compiled.lowered.plan.display(&strategy.compiled.outputs(), &names));
             }
             if clif {
-                print!("{}", strategy.compiled.kernels.clif());
+                outp!("{}", strategy.compiled.kernels.clif());
             }
             let h = &strategy.compiled.hir;
-            println!(
+            out!(
                 "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} report(s); {} JIT kernel(s))",
                 h.name,
                 h.params.len(),
@@ -251,6 +273,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Bench { file, iterations, json } => bench(&file, iterations.max(1), json),
+        Command::Repl { file } => strat::repl::run(file),
         Command::WalkForward { file, train, test, anchored, by, json, reference } => walk_forward(&file, &train, &test, anchored, &by, json, reference),
         Command::Sweep { file, out, force, top, by, heatmap, heatmap_svg, json, reference, quiet } => {
             sweep(&file, out.as_deref(), force, top, &by, &heatmap, heatmap_svg.as_deref(), json, reference, quiet)
@@ -287,8 +310,8 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     }
     if let Some(o) = out {
         let ext = o.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if ext != "csv" && ext != "json" {
-            eprintln!("error[strat::cli::out]: --out takes a .csv or .json file, got {}", o.display());
+        if ext != "csv" && ext != "json" && ext != "parquet" {
+            eprintln!("error[strat::cli::out]: --out takes a .csv, .parquet or .json file, got {}", o.display());
             return 2;
         }
         if o.exists() && !force {
@@ -352,15 +375,15 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
         }
     }
     if json {
-        println!("{}", so::to_json(strategy.name(), &rows, &params, &grid, &report_names));
+        out!("{}", so::to_json(strategy.name(), &rows, &params, &grid, &report_names));
         return 0;
     }
     let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);
-    println!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
-    print!("{}", so::top_table(&rows, &params, &grid, by, top));
+    out!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
+    outp!("{}", so::top_table(&rows, &params, &grid, by, top));
     for m in heatmaps {
         match so::heatmap(&rows, &params, &grid, m) {
-            Some(h) => print!("\n{h}"),
+            Some(h) => outp!("\n{h}"),
             None => eprintln!("note: --heatmap needs two swept numeric params"),
         }
     }
@@ -415,17 +438,17 @@ fn bench(file: &Path, iterations: usize, json: bool) -> i32 {
         }
     };
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::json!({"file": file.display().to_string(), "bars": frame.len(), "compile_s": compile_s, "load_s": load_s,
                 "run_jit_s": jit_s, "run_reference_s": ref_s, "iterations": iterations})
         );
     } else {
-        println!("{}: {} bars", file.display(), frame.len());
-        println!("compile (parse, check, plan, Cranelift) {:>10.3} ms  (mean of {compile_reps})", compile_s * 1e3);
-        println!("load data (CSV via polars, align)      {:>10.3} ms", load_s * 1e3);
-        println!("run + backtest, JIT                    {:>10.3} ms  (mean of {iterations})", jit_s * 1e3);
-        println!("run + backtest, reference evaluator    {:>10.3} ms  (mean of {iterations})", ref_s * 1e3);
+        out!("{}: {} bars", file.display(), frame.len());
+        out!("compile (parse, check, plan, Cranelift) {:>10.3} ms  (mean of {compile_reps})", compile_s * 1e3);
+        out!("load data (CSV via polars, align)      {:>10.3} ms", load_s * 1e3);
+        out!("run + backtest, JIT                    {:>10.3} ms  (mean of {iterations})", jit_s * 1e3);
+        out!("run + backtest, reference evaluator    {:>10.3} ms  (mean of {iterations})", ref_s * 1e3);
     }
     0
 }
@@ -494,7 +517,7 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
         for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
             m.insert(k.to_string(), strat::output::num(v));
         }
-        println!(
+        out!(
             "{}",
             serde_json::json!({"strategy": strategy.name(), "by": by, "train_years": train_years, "test_years": test_years, "anchored": anchored,
                 "bindings": grid.bindings.len(), "bars": wf.returns.len(), "start": start, "end": end, "folds": folds,
@@ -505,30 +528,30 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
         );
         return 0;
     }
-    println!(
+    out!(
         "{}: walk-forward {}, train {train_years}y, test {test_years}y, by {by}; {} bindings in {:.3} s\n",
         strategy.name(),
         if anchored { "anchored" } else { "rolling" },
         grid.bindings.len(),
         elapsed
     );
-    println!("{:<11} {:<11} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
+    out!("{:<11} {:<11} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
     for f in &wf.folds {
         let test = if f.test.0 == f.test.1 { format!("{}", f.test.0) } else { format!("{}-{}", f.test.0, f.test.1) };
-        println!("{:<11} {:<11} {:>10.4} {:>10.4} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, f.in_sample, f.out_of_sample, f.bars, f.chosen, text(f.chosen));
+        out!("{:<11} {:<11} {:>10.4} {:>10.4} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, f.in_sample, f.out_of_sample, f.bars, f.chosen, text(f.chosen));
     }
-    println!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
+    out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
     for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
         if *k != "avg_exposure" {
-            println!("{:<18} {:>12.4}", k, v);
+            out!("{:<18} {:>12.4}", k, v);
         }
     }
-    println!(
+    out!(
         "\n{by}: in-sample mean {:.4}, out-of-sample mean {:.4}, degradation {:+.4}",
         wf.in_sample_mean,
         wf.out_of_sample_mean,
         wf.out_of_sample_mean - wf.in_sample_mean
     );
-    println!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {:.4}", wf.trials, wf.deflated_sharpe);
+    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {:.4}", wf.trials, wf.deflated_sharpe);
     0
 }

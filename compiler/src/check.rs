@@ -932,7 +932,9 @@ impl Checker {
                     UnOp::Neg => self.expect_num(h, "the operand of `-`", "negate a number")?,
                     UnOp::Not => self.expect_bool(h, "the operand of `not`")?,
                 };
-                let ty = Type { kind: Kind::Other, ..h.ty };
+                // `-r` of a return is still a return (so `ret(-ret(p))` is caught).
+                let kind = if h.ty.kind == Kind::Return { Kind::Return } else { Kind::Other };
+                let ty = Type { kind, ..h.ty };
                 Some(HExpr { kind: HKind::Unary(*op, Box::new(h)), ty, span })
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span),
@@ -1180,7 +1182,9 @@ impl Checker {
             let h = match spec {
                 Arg::Window => {
                     let what = if matches!(sig.builtin, Builtin::Ret | Builtin::LogRet) { "a return horizon" } else { "a window length" };
-                    self.window_arg(a, 1, what)
+                    // A sample standard deviation (ddof = 1) needs two values.
+                    let min = if matches!(sig.builtin, Builtin::Std | Builtin::Zscore) { 2 } else { 1 };
+                    self.window_arg(a, min, what)
                 }
                 Arg::Series => self.expr(a).and_then(|h| {
                     let h = self.expect_num(h, &format!("the argument of `{}`", f.name), sig.doc)?;

@@ -274,7 +274,8 @@ fn build_kernel(
                         UnaryOp::Abs => b.ins().fabs(x),
                         UnaryOp::Sqrt => b.ins().sqrt(x),
                         UnaryOp::Not => {
-                            let c = b.ins().fcmp(FloatCC::Equal, x, zero);
+                            // not truthy: x == 0 or NaN
+                            let c = b.ins().fcmp(FloatCC::UnorderedOrEqual, x, zero);
                             to_f64(&mut b, c)
                         }
                         UnaryOp::IsNan => {
@@ -316,16 +317,16 @@ fn build_kernel(
                         BinaryOp::Eq => cmp(&mut b, FloatCC::Equal),
                         BinaryOp::Ne => cmp(&mut b, FloatCC::OrderedNotEqual),
                         BinaryOp::And | BinaryOp::Or => {
-                            // `!= 0` is true for NaN, as Rust's `x != 0.0`.
-                            let cx = b.ins().fcmp(FloatCC::NotEqual, x, zero);
-                            let cy = b.ins().fcmp(FloatCC::NotEqual, y, zero);
+                            // truthy: ordered and != 0 (NaN is false)
+                            let cx = b.ins().fcmp(FloatCC::OrderedNotEqual, x, zero);
+                            let cy = b.ins().fcmp(FloatCC::OrderedNotEqual, y, zero);
                             let c = if o == BinaryOp::And { b.ins().band(cx, cy) } else { b.ins().bor(cx, cy) };
                             to_f64(&mut b, c)
                         }
                     }
                 }
                 Op::Select(c, x, y) => {
-                    let c = b.ins().fcmp(FloatCC::NotEqual, get(c), zero);
+                    let c = b.ins().fcmp(FloatCC::OrderedNotEqual, get(c), zero);
                     b.ins().select(c, get(x), get(y))
                 }
                 _ => return Err(CodegenError(format!("node %{idx} cannot be fused"))),

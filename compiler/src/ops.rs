@@ -108,7 +108,7 @@ fn b(c: bool) -> f64 {
 pub fn unary(op: UnaryOp, x: f64) -> f64 {
     match op {
         UnaryOp::Neg => -x,
-        UnaryOp::Not => b(x == 0.0),
+        UnaryOp::Not => b(!truthy(x)),
         UnaryOp::Abs => x.abs(),
         UnaryOp::Sign => sign(x),
         UnaryOp::Sqrt => x.sqrt(),
@@ -134,15 +134,22 @@ pub fn binary(op: BinaryOp, x: f64, y: f64) -> f64 {
         BinaryOp::Ge => b(x >= y),
         BinaryOp::Eq => b(x == y),
         BinaryOp::Ne => b(x < y || x > y),
-        BinaryOp::And => b(x != 0.0 && y != 0.0),
-        BinaryOp::Or => b(x != 0.0 || y != 0.0),
+        BinaryOp::And => b(truthy(x) && truthy(y)),
+        BinaryOp::Or => b(truthy(x) || truthy(y)),
     }
 }
 
-/// `if c then a else b` on one row: `a` when `c` is true (non-zero), else `b`.
+/// Whether a stored bool is true: non-zero and not NaN. A bool is NaN only while it is still in
+/// warm-up (e.g. `cond[1]` on the first row); it counts as false, as a NaN comparison does.
+#[inline]
+pub fn truthy(c: f64) -> bool {
+    c < 0.0 || c > 0.0
+}
+
+/// `if c then a else b` on one row: `a` when `c` is true ([`truthy`]), else `b`.
 #[inline]
 pub fn select(c: f64, a: f64, b: f64) -> f64 {
-    if c != 0.0 { a } else { b }
+    if truthy(c) { a } else { b }
 }
 
 #[cfg(test)]
@@ -160,5 +167,9 @@ mod tests {
         assert_eq!(binary(BinaryOp::Gt, f64::NAN, 1.0), 0.0);
         assert_eq!(binary(BinaryOp::Ne, f64::NAN, 1.0), 0.0);
         assert_eq!(select(0.0, 1.0, 2.0), 2.0);
+        // A bool still in warm-up (NaN) is false everywhere.
+        assert_eq!(select(f64::NAN, 1.0, 2.0), 2.0);
+        assert_eq!(binary(BinaryOp::Or, f64::NAN, 0.0), 0.0);
+        assert_eq!(unary(UnaryOp::Not, f64::NAN), 1.0);
     }
 }

@@ -43,7 +43,12 @@ pub enum WindowOp {
 impl WindowOp {
     /// The smallest allowed length / lag.
     pub fn min_length(self) -> usize {
-        if self == WindowOp::Lag { 0 } else { 1 }
+        match self {
+            WindowOp::Lag => 0,
+            // A sample standard deviation needs two values (ddof = 1).
+            WindowOp::Std | WindowOp::Zscore => 2,
+            _ => 1,
+        }
     }
 
     /// Rows of warm-up this op adds to its input's: `n - 1` for windows, `k` for lags/returns,
@@ -365,7 +370,7 @@ impl PlanBuilder {
     /// (`if true then 2 else x` stays a series: its type says so, and windows over it need one).
     pub fn select(&mut self, c: Node, a: Node, b: Node, span: Span) -> Node {
         if let Some(v) = self.const_of(c) {
-            let pick = if v != 0.0 { a } else { b };
+            let pick = if ops::truthy(v) { a } else { b };
             let shape = self.plan.node(a).shape.max(self.plan.node(b).shape);
             if self.plan.node(pick).shape == shape {
                 return pick;

@@ -66,7 +66,7 @@ fn jit_matches_reference_on_generated_programs() {
         };
         let len = 40 + (seed % 90) as usize;
         let cols = data(&mut rng, len);
-        for p0 in [1.0, 3.0] {
+        for p0 in [2.0, 3.0] {
             let params = vec![p0, compiled.default_params()[1]];
             match compare(&compiled, &cols, &params) {
                 Ok(None) => {}

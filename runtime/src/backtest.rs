@@ -51,6 +51,8 @@ pub struct Backtest {
     pub equity: Vec<f64>,
     /// Turnover `sum_j |w[t,j] - w[t-1,j]|` decided at each bar (one per bar).
     pub turnover: Vec<f64>,
+    /// Gross exposure `sum_j |w[t,j]|` held from each bar's close (one per bar).
+    pub gross: Vec<f64>,
     /// Strategy metrics.
     pub metrics: Metrics,
     /// Benchmark returns on `rows`, if a benchmark was given.
@@ -74,8 +76,11 @@ impl Backtest {
 /// Why a backtest cannot be evaluated.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BacktestError {
-    /// The weight is NaN or in warm-up on every row (or no rebalance row follows).
+    /// The weight is NaN or in warm-up on every row (or no rebalance row follows), or it becomes
+    /// live only on the last row, so no return is evaluated.
     NeverLive { warmup: usize, rows: usize },
+    /// A target weight is infinite (e.g. a division by zero in the weight expression).
+    InfiniteWeight { row: usize, asset: usize },
 }
 
 impl std::fmt::Display for BacktestError {
@@ -83,8 +88,9 @@ impl std::fmt::Display for BacktestError {
         match self {
             BacktestError::NeverLive { warmup, rows } => write!(
                 f,
-                "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up, or no rebalance row follows)"
+                "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up, or no rebalance row follows, or it is live only on the last row)"
             ),
+            BacktestError::InfiniteWeight { row, asset } => write!(f, "the weight of asset {asset} is infinite on row {row} (a division by zero?)"),
         }
     }
 }
@@ -109,6 +115,9 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         None => t_live,
         Some(flags) => (t_live..n).find(|&t| flags[t]).ok_or(never)?,
     };
+    if t0 + 1 >= n {
+        return Err(BacktestError::NeverLive { warmup: input.weight_warmup, rows: n });
+    }
     let mut weights = vec![0.0; n * a];
     let mut src = t0;
     for t in t0..n {
@@ -117,6 +126,9 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         }
         for j in 0..a {
             let target = w(src, j);
+            if target.is_infinite() {
+                return Err(BacktestError::InfiniteWeight { row: t, asset: j });
+            }
             weights[j * n + t] = if target.is_nan() || p(t, j).is_nan() { 0.0 } else { target };
         }
     }
@@ -140,12 +152,13 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         returns.push(gross - input.cost_rate * turnover[t - 1]);
         exposure.push(expo);
     }
-    Ok(finish(t0, weights, a, returns, exposure, turnover, input.benchmark, input.periods_per_year))
+    let gross: Vec<f64> = (0..n).map(|t| (0..a).map(|j| held(t, j).abs()).sum()).collect();
+    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year))
 }
 
 /// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
 #[allow(clippy::too_many_arguments)]
-fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64) -> Backtest {
+fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, gross: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64) -> Backtest {
     let rows = (t0 + 1)..(t0 + 1 + returns.len());
     let m = metrics(&returns, &exposure, periods_per_year);
     let equity = equity_curve(&returns);
@@ -159,7 +172,7 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
         }
         None => (None, None, f64::NAN),
     };
-    Backtest { first_live: t0, weights, assets, rows, returns, equity, turnover, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
+    Backtest { first_live: t0, weights, assets, rows, returns, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
 }
 
 /// An ensemble of sleeves (SEMANTICS.md §6, regime ensemble): on return row `t`, the arm
@@ -180,8 +193,7 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
         let b = sleeves[k];
         if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
     };
-    let gross: Vec<Vec<f64>> = sleeves.iter().map(|b| (0..n).map(|t| (0..b.assets).map(|j| b.weights[j * n + t].abs()).sum::<f64>()).collect()).collect();
-    let sleeve_exposure = |k: usize, t: usize| -> f64 { gross[k][t] };
+    let sleeve_exposure = |k: usize, t: usize| -> f64 { sleeves[k].gross[t] };
     let arm_of = |t: usize| -> usize { if regime[t].is_nan() { usize::MAX } else { regime[t] as usize } };
     let mut alloc = vec![0.0; n * s];
     for t in t0..n {
@@ -206,7 +218,8 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
         returns.push(r);
         exposure.push(e);
     }
-    Ok(finish(t0, alloc, s, returns, exposure, turnover, benchmark, periods_per_year))
+    let gross: Vec<f64> = (0..n).map(|t| (0..s).map(|k| alloc[k * n + t].abs()).sum()).collect();
+    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year))
 }
 
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,

@@ -17,8 +17,9 @@ pub fn write_csv(path: &Path, dates: &[String], columns: &[(&str, &[f64])]) -> P
     CsvWriter::new(&mut file).include_header(true).finish(&mut df)
 }
 
-/// Writes a table of text columns then float columns (all the same length) as CSV at `path`;
-/// NaN is written as an empty field.
+/// Writes a table of text columns then float columns (all the same length) at `path`: Parquet
+/// when the extension is `.parquet`, else CSV. NaN is written as a missing value (an empty CSV
+/// field, a Parquet null).
 pub fn write_table(path: &Path, text: &[(String, Vec<String>)], nums: &[(String, Vec<f64>)]) -> PolarsResult<()> {
     let height = text.first().map(|c| c.1.len()).or(nums.first().map(|c| c.1.len())).unwrap_or(0);
     let mut cols = vec![];
@@ -31,5 +32,9 @@ pub fn write_table(path: &Path, text: &[(String, Vec<String>)], nums: &[(String,
     }
     let mut df = DataFrame::new(height, cols)?;
     let mut file = std::fs::File::create(path)?;
-    CsvWriter::new(&mut file).include_header(true).finish(&mut df)
+    if path.extension().is_some_and(|e| e == "parquet") {
+        ParquetWriter::new(&mut file).finish(&mut df).map(|_| ())
+    } else {
+        CsvWriter::new(&mut file).include_header(true).finish(&mut df)
+    }
 }

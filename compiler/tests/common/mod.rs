@@ -43,7 +43,7 @@ impl<'a> ProgramGen<'a> {
         match self.rng.random_range(0..4) {
             0 => "p0".into(),
             1 => "p0 + 1".into(),
-            _ => format!("{}", self.rng.random_range(1..8)),
+            _ => format!("{}", self.rng.random_range(2..8)),
         }
     }
 
@@ -252,7 +252,7 @@ impl<'a> ProgramGen<'a> {
         if self.panels {
             s += "universe u = csv(\"u.csv\")\n";
         }
-        s += &format!("param p0 = {}\nparam p1 = {}\n", self.rng.random_range(1..6), self.pick(CONSTS));
+        s += &format!("param p0 = {}\nparam p1 = {}\n", self.rng.random_range(2..6), self.pick(CONSTS));
         if self.rng.random_bool(0.4) {
             let c1 = Self::flat_bool(self.boolean(depth.min(2)));
             let c2 = Self::flat_bool(self.boolean(depth.min(2)));
