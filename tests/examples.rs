@@ -1,0 +1,235 @@
+//! Every `examples/*.strat` compiles without errors, runs on both backends (the Cranelift JIT and
+//! the reference evaluator) with bitwise-identical results in every field of `RunResult` (NaN
+//! canonicalised), and `strat check` accepts it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use strat::{Backend, Engine, Failure, Params, RunResult, Strategy};
+use strat_runtime::Backtest;
+use strat_stdlib::metrics::Metrics;
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "strat"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no examples in {}", dir.display());
+    v
+}
+
+/// NaN-canonical bits.
+fn bits(x: f64) -> u64 {
+    if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+}
+
+/// Compares two float sequences bitwise; returns the first difference.
+fn diff_f64(what: &str, a: &[f64], b: &[f64], out: &mut Vec<String>) {
+    if a.len() != b.len() {
+        out.push(format!("{what}: lengths {} vs {}", a.len(), b.len()));
+        return;
+    }
+    if let Some(i) = (0..a.len()).find(|&i| bits(a[i]) != bits(b[i])) {
+        let n = (0..a.len()).filter(|&i| bits(a[i]) != bits(b[i])).count();
+        out.push(format!("{what}: {n} difference(s), first at {i}: {:e} vs {:e}", a[i], b[i]));
+    }
+}
+
+/// Every field of the metrics, by name (the destructuring fails to compile if a field is added
+/// without being compared here).
+fn metric_fields(m: &Metrics) -> Vec<(&'static str, f64)> {
+    let Metrics { total_return, cagr, ann_vol, sharpe, sortino, max_drawdown, calmar, var_95, cvar_95, omega, avg_exposure } = *m;
+    vec![
+        ("total_return", total_return),
+        ("cagr", cagr),
+        ("ann_vol", ann_vol),
+        ("sharpe", sharpe),
+        ("sortino", sortino),
+        ("max_drawdown", max_drawdown),
+        ("calmar", calmar),
+        ("var_95", var_95),
+        ("cvar_95", cvar_95),
+        ("omega", omega),
+        ("avg_exposure", avg_exposure),
+    ]
+}
+
+fn diff_metrics(what: &str, a: &Metrics, b: &Metrics, out: &mut Vec<String>) {
+    for ((k, x), (_, y)) in metric_fields(a).into_iter().zip(metric_fields(b)) {
+        if bits(x) != bits(y) {
+            out.push(format!("{what}.{k}: {x:e} vs {y:e}"));
+        }
+    }
+}
+
+/// Every difference between two run results, field by field. Exhaustive destructuring: a new
+/// field of `RunResult` or `Backtest` must be added here before this compiles.
+fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
+    let RunResult { backtest: ba, reports: ra, target_weight: ta, sleeve_targets: sa } = a;
+    let RunResult { backtest: bb, reports: rb, target_weight: tb, sleeve_targets: sb } = b;
+    let mut out = vec![];
+    diff_f64("target_weight", ta, tb, &mut out);
+    if sa.len() != sb.len() {
+        out.push(format!("sleeve_targets: {} vs {} sleeves", sa.len(), sb.len()));
+    }
+    for (k, (x, y)) in sa.iter().zip(sb).enumerate() {
+        diff_f64(&format!("sleeve_targets[{k}]"), x, y, &mut out);
+    }
+    if ra.len() != rb.len() || ra.iter().zip(rb).any(|(x, y)| x.0 != y.0 || bits(x.1) != bits(y.1)) {
+        out.push(format!("reports: {ra:?} vs {rb:?}"));
+    }
+    let Backtest { first_live, weights, assets, rows, returns, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio } = ba;
+    if *first_live != bb.first_live {
+        out.push(format!("first_live: {first_live} vs {}", bb.first_live));
+    }
+    if *assets != bb.assets {
+        out.push(format!("assets: {assets} vs {}", bb.assets));
+    }
+    if *rows != bb.rows {
+        out.push(format!("rows: {rows:?} vs {:?}", bb.rows));
+    }
+    diff_f64("weights", weights, &bb.weights, &mut out);
+    diff_f64("returns", returns, &bb.returns, &mut out);
+    diff_f64("equity", equity, &bb.equity, &mut out);
+    diff_f64("turnover", turnover, &bb.turnover, &mut out);
+    diff_f64("gross", gross, &bb.gross, &mut out);
+    diff_metrics("metrics", metrics, &bb.metrics, &mut out);
+    match (benchmark_returns, &bb.benchmark_returns) {
+        (Some(x), Some(y)) => diff_f64("benchmark_returns", x, y, &mut out),
+        (None, None) => {}
+        _ => out.push("benchmark_returns: present on one backend only".into()),
+    }
+    match (benchmark, &bb.benchmark) {
+        (Some(x), Some(y)) => diff_metrics("benchmark", x, y, &mut out),
+        (None, None) => {}
+        _ => out.push("benchmark: present on one backend only".into()),
+    }
+    if bits(*information_ratio) != bits(bb.information_ratio) {
+        out.push(format!("information_ratio: {information_ratio:e} vs {:e}", bb.information_ratio));
+    }
+    out
+}
+
+fn compile(path: &Path) -> Strategy {
+    match Engine::new().compile_file(path) {
+        Ok(s) => {
+            assert!(s.warnings.iter().all(|d| !d.diag.is_error()), "{}: error among the warnings", path.display());
+            s
+        }
+        Err(Failure::Program(d)) => {
+            panic!("{} does not compile: {:?}", path.display(), d.iter().map(|d| (d.diag.code, d.diag.message.clone())).collect::<Vec<_>>())
+        }
+        Err(other) => panic!("{}: {other}", path.display()),
+    }
+}
+
+/// The bindings to run: the defaults, then for a swept program bindings spread over its grid
+/// (every one of a small grid, else `max` of them), else each numeric param scaled by 0.5 and
+/// by 2 in turn (rounded if the default is whole, so window lengths stay valid).
+fn param_sets(s: &Strategy, max: usize) -> Vec<Params> {
+    let base = s.params();
+    let mut v = vec![base.clone()];
+    let grid = s.grid();
+    if grid.bindings.len() > 1 {
+        let n = grid.bindings.len();
+        let take = n.min(max);
+        for i in 0..take {
+            let mut p = base.clone();
+            p.values = grid.bindings[i * (n - 1) / (take - 1).max(1)].clone();
+            v.push(p);
+        }
+        return v;
+    }
+    for i in 0..base.values.len() {
+        if !base.choices[i].is_empty() {
+            continue;
+        }
+        for k in [0.5, 2.0] {
+            let mut p = base.clone();
+            let x = base.values[i] * k;
+            p.values[i] = if base.values[i].fract() == 0.0 { x.round().max(1.0) } else { x };
+            v.push(p);
+        }
+    }
+    v
+}
+
+#[test]
+fn every_example_compiles_and_both_backends_agree_bit_for_bit() {
+    let mut failures = vec![];
+    for path in examples() {
+        let s = compile(&path);
+        let frame = s.load_data().unwrap_or_else(|e| panic!("{}: data: {e}", path.display()));
+        for params in param_sets(&s, 12) {
+            let jit = s.run_with(&frame, &params, Backend::Jit).unwrap_or_else(|e| panic!("{} {params:?}: JIT: {e}", path.display()));
+            let reference = s.run_with(&frame, &params, Backend::Reference).unwrap_or_else(|e| panic!("{} {params:?}: reference: {e}", path.display()));
+            // Asset-major: one column of `frame.len()` rows per asset (an ensemble: its regime).
+            assert!(!jit.target_weight.is_empty() && jit.target_weight.len() % frame.len() == 0, "{}", path.display());
+            assert!(jit.backtest.returns.len() > 1, "{}: nothing evaluated", path.display());
+            let d = differences(&jit, &reference);
+            if !d.is_empty() {
+                failures.push(format!("{} with {:?} = {:?}:\n  {}", path.display(), params.names, params.values, d.join("\n  ")));
+            }
+            // The default backend is the JIT.
+            if params == s.params() {
+                let default = s.run(&frame, &params).unwrap();
+                assert!(differences(&default, &jit).is_empty(), "{}: `run` is not the JIT", path.display());
+            }
+        }
+    }
+    assert!(failures.is_empty(), "the JIT and the reference evaluator differ:\n{}", failures.join("\n"));
+}
+
+/// The comparison above detects a one-ulp difference in any field it compares (so a pass means
+/// something).
+#[test]
+fn the_comparison_detects_a_planted_difference() {
+    let path = &examples()[0];
+    let s = compile(path);
+    let frame = s.load_data().unwrap();
+    let r = s.run_with(&frame, &s.params(), Backend::Jit).unwrap();
+    assert!(differences(&r, &r.clone()).is_empty());
+    let ulp = |x: &mut f64| *x = f64::from_bits(x.to_bits() ^ 1);
+    type Plant = Box<dyn Fn(&mut RunResult)>;
+    let plants: Vec<(&str, Plant)> = vec![
+        ("target_weight", Box::new(move |r: &mut RunResult| ulp(&mut r.target_weight[100]))),
+        ("weights", Box::new(move |r: &mut RunResult| ulp(&mut r.backtest.weights[100]))),
+        ("returns", Box::new(move |r: &mut RunResult| ulp(&mut r.backtest.returns[5]))),
+        ("equity", Box::new(move |r: &mut RunResult| ulp(r.backtest.equity.last_mut().unwrap()))),
+        ("turnover", Box::new(move |r: &mut RunResult| r.backtest.turnover[100] = f64::NAN)),
+        ("metrics.sortino", Box::new(move |r: &mut RunResult| ulp(&mut r.backtest.metrics.sortino))),
+        ("information_ratio", Box::new(move |r: &mut RunResult| ulp(&mut r.backtest.information_ratio))),
+        ("first_live", Box::new(|r: &mut RunResult| r.backtest.first_live += 1)),
+        ("reports", Box::new(move |r: &mut RunResult| ulp(&mut r.reports[0].1))),
+    ];
+    for (what, plant) in plants {
+        let mut other = r.clone();
+        plant(&mut other);
+        let d = differences(&r, &other);
+        assert!(d.len() == 1 && d[0].starts_with(what), "{what}: {d:?}");
+    }
+    // A NaN with another payload is the same NaN.
+    let mut a = r.clone();
+    let mut b = r.clone();
+    a.target_weight[0] = f64::NAN;
+    b.target_weight[0] = f64::from_bits(f64::NAN.to_bits() | 1);
+    assert!(differences(&a, &b).is_empty());
+}
+
+#[test]
+fn strat_check_accepts_every_example() {
+    for path in examples() {
+        let out = Command::new(env!("CARGO_BIN_EXE_strat")).arg("check").arg(&path).env("NO_COLOR", "1").output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "strat check {}:\n{}{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok"));
+    }
+}
