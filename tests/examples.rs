@@ -166,7 +166,7 @@ fn every_example_compiles_and_both_backends_agree_bit_for_bit() {
             let jit = s.run_with(&frame, &params, Backend::Jit).unwrap_or_else(|e| panic!("{} {params:?}: JIT: {e}", path.display()));
             let reference = s.run_with(&frame, &params, Backend::Reference).unwrap_or_else(|e| panic!("{} {params:?}: reference: {e}", path.display()));
             // Asset-major: one column of `frame.len()` rows per asset (an ensemble: its regime).
-            assert!(!jit.target_weight.is_empty() && jit.target_weight.len() % frame.len() == 0, "{}", path.display());
+            assert!(!jit.target_weight.is_empty() && jit.target_weight.len().is_multiple_of(frame.len()), "{}", path.display());
             assert!(jit.backtest.returns.len() > 1, "{}: nothing evaluated", path.display());
             let d = differences(&jit, &reference);
             if !d.is_empty() {

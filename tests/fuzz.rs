@@ -7,10 +7,12 @@
 //! Besides, every diagnostic must point inside its source (a span past the end or inside a UTF-8
 //! character would break the rendering), and rendering it through miette must not panic.
 //!
-//! Inputs: every prefix of the example and of each `tests/diagnostics/*.strat` file; seeded random
+//! Inputs: every prefix of each example and of each `tests/diagnostics/*.strat` file; seeded random
 //! byte- and token-level mutations of those files; random token soups; pathological nesting and
-//! length; huge and degenerate number literals and window lengths. Everything is seeded
-//! (ChaCha8), so a failure reproduces: the report prints the offending source (shortened).
+//! length; huge and degenerate number literals, window lengths, fractions, schedules, date
+//! windows and sweeps (the hand-written ones that compile must also run on both backends without
+//! panicking). Everything is seeded (ChaCha8), so a failure reproduces: the report prints the
+//! offending source (shortened). `STRAT_FUZZ_VERBOSE=1` lists what each hand-written case gives.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -25,16 +27,24 @@ fn examples_dir() -> PathBuf {
     root().join("examples")
 }
 
-/// The seed sources: the example and every golden-diagnostics file (with its data path rewritten
-/// to resolve from `examples/`).
+/// The seed sources: every example (`vix_guard.strat` first) and every golden-diagnostics file
+/// (with its data paths rewritten to resolve from `examples/`).
 fn seeds() -> Vec<(String, String)> {
-    let mut out = vec![("vix_guard.strat".to_string(), std::fs::read_to_string(examples_dir().join("vix_guard.strat")).unwrap())];
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/diagnostics"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "strat"))
-        .collect();
-    files.sort();
+    let strat_files = |dir: PathBuf| {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "strat")).collect();
+        files.sort();
+        files
+    };
+    // vix_guard.strat first: the mutation test draws on it most.
+    let mut examples = strat_files(examples_dir());
+    examples.sort_by_key(|p| !p.ends_with("vix_guard.strat"));
+    assert!(examples[0].ends_with("vix_guard.strat"));
+    let mut out: Vec<(String, String)> = vec![];
+    for f in examples {
+        out.push((f.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&f).unwrap()));
+    }
+    let files = strat_files(root().join("tests/diagnostics"));
     assert!(!files.is_empty());
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap().replace("../../examples/data/", "data/");
@@ -74,12 +84,12 @@ fn render(diags: &[SourceDiag]) -> Result<(), String> {
     .map_err(|_| "rendering a diagnostic panicked".to_string())
 }
 
-/// The harness: compiles `src` and returns a description of every problem (empty = fine), and
-/// the strategy when it compiled.
+/// The harness: compiles sources, records every problem (the first 20 in full) and counts.
 struct Harness {
     engine: Engine,
     base: PathBuf,
     failures: Vec<String>,
+    failing: usize,
     compiled: usize,
     rejected: usize,
     render_every: usize,
@@ -90,9 +100,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        Harness { engine: Engine::new(), base: examples_dir(), failures: vec![], compiled: 0, rejected: 0, render_every: 7, count: 0, last_codes: vec![] }
+        Harness { engine: Engine::new(), base: examples_dir(), failures: vec![], failing: 0, compiled: 0, rejected: 0, render_every: 7, count: 0, last_codes: vec![] }
     }
 
+    /// Compiles `src`, records its problems, returns the strategy if it compiled.
     fn compile(&mut self, what: &str, src: &str) -> Option<Strategy> {
         self.count += 1;
         let result = self.engine.compile_source("fuzz.strat", "fuzz", src.to_string(), &self.base);
@@ -106,6 +117,7 @@ impl Harness {
                 (d, None)
             }
             Err(other) => {
+                self.failing += 1;
                 self.failures.push(format!("{what}: compile_source failed with a non-program failure: {other}\n{}", shorten(src)));
                 return None;
             }
@@ -125,6 +137,9 @@ impl Harness {
         if strategy.is_none() && !diags.iter().any(|d| d.diag.is_error()) {
             p.push("rejected without an error diagnostic".into());
         }
+        if !p.is_empty() {
+            self.failing += 1;
+        }
         if !p.is_empty() && self.failures.len() < 20 {
             self.failures.push(format!("{what}: {}\n--- source ---\n{}\n--------------", p.join("; "), shorten(src)));
         }
@@ -132,7 +147,7 @@ impl Harness {
     }
 
     fn finish(self, min_total: usize) {
-        assert!(self.failures.is_empty(), "{} failing input(s) (first 20):\n{}", self.failures.len(), self.failures.join("\n"));
+        assert!(self.failing == 0, "{} failing input(s) (the first 20):\n{}", self.failing, self.failures.join("\n"));
         assert!(self.count >= min_total, "only {} inputs were tried", self.count);
         eprintln!("{} inputs: {} compiled, {} rejected with diagnostics", self.count, self.compiled, self.rejected);
     }
@@ -174,7 +189,9 @@ fn every_prefix_of_every_seed() {
 /// do not, strings, comments, whitespace and non-ASCII text.
 const TOKENS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise",
-    "if", "then", "else", "and", "or", "not", "tiers", "true", "false", "csv", "+", "-", "*", "/", "%", "=", "==", "!=", ">=", "<=", ">",
+    "if", "then", "else", "and", "or", "not", "tiers", "true", "false", "csv", "universe", "in", "step", "..=", "where", "from", "to",
+    "2017-11-09", "1990-01-01", "2026-13-40", "rebalance", "monthly", "weekly", "every", "sleeve", "ensemble", "by", "count", "sum",
+    "mean", "rank", "zscore_cs", "top", "bottom", "px", "[btc, eth]", "\"data/crypto_close.csv\"", "\"data/etf_adj_close.csv\"", "+", "-", "*", "/", "%", "=", "==", "!=", ">=", "<=", ">",
     "<", "=>", "(", ")", "[", "]", "{", "}", ",", ".", ";", ":", "!", "&", "|", "^", "0", "1", "2.5", "60", "-1", "1e999", "1e-999", "1e",
     "0.0", "45%", "2bps", "0bps", "100%", "-10%", "99999999999999999999", "1.5e3", "007", "3.", ".5", "1_000", "0x10", "mkt", "mkt.spx",
     "mkt.vix", "spx", "vix", ".spx", ".vix", ".nosuch", "sma", "ema", "std", "zscore", "rolling_min", "rolling_max", "ret", "logret",
@@ -416,6 +433,77 @@ fn pathological() -> Vec<(String, String)> {
     add("trailing comma", "hold mkt.spx weight max(mkt.vix, 1,)".into());
     add("strategy twice", "strategy a\nstrategy b\nhold mkt.spx weight 1".into());
     add("everything twice", format!("param z = 1\nparam z = 2\nlet a = 1\nlet a = 2\ncost 1bps\ncost 2bps\nannualize 12\nannualize 52\nbenchmark mkt.spx\nbenchmark mkt.vix\nreport r = 1\nreport r = 2\n{HEAD}hold mkt.spx weight a"));
+    // Panels, sweeps, schedules, date windows, sleeves and ensembles at their limits.
+    let uni = "universe px = csv(\"data/etf_adj_close.csv\", [spy, tlt, gld])\n";
+    for (name, body) in [
+        ("top 0%", "hold px weight if top(px, 0%) then 1 else 0"),
+        ("top 100%", "hold px weight if top(px, 100%) then 1 else 0"),
+        ("top 1e999%", "hold px weight if top(px, 1e999%) then 1 else 0"),
+        ("top 1e300", "hold px weight if top(px, 1e300) then 1 else 0"),
+        ("top -50%", "hold px weight if top(px, -50%) then 1 else 0"),
+        ("bottom of a param fraction", "param f = 30%\nhold px weight if bottom(px, f) then 1 else 0"),
+        ("top of a series fraction", "hold px weight if top(px, mkt.vix) then 1 else 0"),
+        ("top of a scalar series", "hold px weight if top(mkt.spx, 50%) then 1 else 0"),
+        ("count of a scalar", "hold px weight 1 / count(mkt.spx)"),
+        ("rank of a bool panel", "hold px weight rank(px > 100)"),
+        ("divide by count", "hold px weight 1 / count(px)"),
+        ("empty column list", "universe q = csv(\"data/etf_adj_close.csv\", [])\nhold q weight 1"),
+        ("unknown column in list", "universe q = csv(\"data/etf_adj_close.csv\", [spy, nosuch])\nhold q weight 1"),
+        ("column listed twice", "universe q = csv(\"data/etf_adj_close.csv\", [spy, spy])\nhold q weight 1"),
+        ("date column in list", "universe q = csv(\"data/etf_adj_close.csv\", [date])\nhold q weight 1"),
+        ("whole crypto universe", "universe q = csv(\"data/crypto_close.csv\")\nhold q weight 1 / max(count(q), 1)"),
+        ("panel plus scalar weight", "hold px weight mkt.vix / 100"),
+        ("hold a panel expression", "hold px * 2 weight 1"),
+        ("panel lag", "hold px weight px[5] / px / 3"),
+        ("panel windows", "hold px weight (sma(px, 20) + ema(px, 5) + std(px, 3) + zscore(px, 10) + rolling_min(px, 4) + rolling_max(px, 4) + drawdown(px) + cumsum(ret(px)) + cumprod(1 + ret(px)) + logret(px)) / 1e6"),
+        ("rebalance every 0", "hold px weight 1 / 3 rebalance every 0"),
+        ("rebalance every 1e12", "hold px weight 1 / 3 rebalance every 1e12"),
+        ("rebalance every 1e999", "hold px weight 1 / 3 rebalance every 1e999"),
+        ("rebalance every 2.5", "hold px weight 1 / 3 rebalance every 2.5"),
+        ("rebalance every 9999", "hold px weight 1 / 3 rebalance every 9999"),
+        ("rebalance monthly scalar", "hold mkt.spx weight 1 rebalance monthly"),
+        ("from after the data", "from 2100-01-01\nhold mkt.spx weight 1"),
+        ("to before the data", "to 1900-01-01\nhold mkt.spx weight 1"),
+        ("from after to", "from 2020-01-01\nto 2010-01-01\nhold mkt.spx weight 1"),
+        ("one-day window", "from 2020-01-02\nto 2020-01-02\nhold mkt.spx weight 1"),
+        ("two-day window", "from 2020-01-02\nto 2020-01-03\nhold mkt.spx weight 1"),
+        ("impossible date", "from 2020-02-30\nhold mkt.spx weight 1"),
+        ("date 0000-00-00", "from 0000-00-00\nhold mkt.spx weight 1"),
+        ("date 9999-12-31", "to 9999-12-31\nhold mkt.spx weight 1"),
+        ("from twice", "from 2000-01-01\nfrom 2001-01-01\nhold mkt.spx weight 1"),
+        ("sweep step 0", "param a in 0 ..= 1 step 0\nhold mkt.spx weight a"),
+        ("sweep negative step", "param a in 0 ..= 1 step -0.1\nhold mkt.spx weight a"),
+        ("sweep reversed", "param a in 1 ..= 0 step 0.1\nhold mkt.spx weight a"),
+        ("sweep of a million", "param a in 0 ..= 1000000 step 1\nhold mkt.spx weight a / 1e6"),
+        ("sweep of 1e12", "param a in 0 ..= 1 step 1e-12\nhold mkt.spx weight a"),
+        ("sweep 1e999", "param a in 0 ..= 1e999 step 1\nhold mkt.spx weight a"),
+        ("sweep product 1e12", "param a in 0 ..= 999999 step 1\nparam b in 0 ..= 999999 step 1\nhold mkt.spx weight (a + b) / 2e6"),
+        ("sweep empty list", "param a in []\nhold mkt.spx weight 1"),
+        ("sweep duplicate values", "param a in [1, 1, 1]\nhold mkt.spx weight a"),
+        ("sweep mixed choices", "param a in [1, x, 2%]\nhold mkt.spx weight 1"),
+        ("choice arithmetic", "param m in [a, b]\nhold mkt.spx weight m + 1"),
+        ("choice compared to an unknown", "param m in [a, b]\nhold mkt.spx weight if m == c then 1 else 0"),
+        ("when on itself", "param a in [1, 2] when a == 1\nhold mkt.spx weight a"),
+        ("when on a later param", "param a in [1, 2] when b == 1\nparam b in [1, 2]\nhold mkt.spx weight a"),
+        ("when on a series", "param a in [1, 2] when mkt.vix > 20\nhold mkt.spx weight a"),
+        ("where always false", "param a in [1, 2]\nwhere a > 5\nhold mkt.spx weight a"),
+        ("where on a series", "where mkt.vix > 20\nhold mkt.spx weight 1"),
+        ("swept window", "param n in [0, 5, 2.5, 1e12]\nhold mkt.spx weight 1 + 0 * sma(mkt.spx, n)"),
+        ("sleeve without ensemble", "sleeve s { hold px weight 1 / 3 rebalance monthly }\nhold px weight 1 / 3"),
+        ("ensemble without sleeves", "regime r { A when mkt.vix > 20 B otherwise }\nensemble by r { A => 1 B => 0 }"),
+        ("ensemble missing an arm", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s }"),
+        ("ensemble unknown arm", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s B => s C => s }"),
+        ("ensemble by a let", "let r = 1\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s }"),
+        ("ensemble nonlinear", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s * s B => 1 / s }"),
+        ("ensemble with a hold", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s B => 0 }\nhold px weight 1"),
+        ("sleeve used as a value", "sleeve s { hold px weight 1 / 3 rebalance monthly }\nhold px weight s"),
+        ("two ensembles", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve s { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => s B => s }\nensemble by r { A => s B => s }"),
+        ("sleeve named like a regime arm", "regime r { A when mkt.vix > 20 B otherwise }\nsleeve A { hold px weight 1 / 3 rebalance monthly }\nensemble by r { A => A B => A }"),
+        ("infinite weight", "hold mkt.spx weight 1 / 0"),
+        ("infinite weight later", "hold mkt.spx weight 1 / (mkt.vix - mkt.vix)"),
+    ] {
+        add(name, format!("{uni}{body}"));
+    }
     add("no hold", "let a = 1".into());
     add("empty program", String::new());
     v.push(("truly empty".into(), String::new()));
@@ -428,44 +516,42 @@ fn pathological_inputs_compile_or_are_rejected_and_runs_do_not_panic() {
     let mut h = Harness::new();
     h.render_every = 1;
     let cases = pathological();
-    let example_frame = Engine::new().compile_file(&examples_dir().join("vix_guard.strat")).unwrap().load_data().unwrap();
+    let verbose = std::env::var_os("STRAT_FUZZ_VERBOSE").is_some();
     let mut run_failures = vec![];
     for (name, src) in &cases {
         let started = std::time::Instant::now();
         let compiled = h.compile(name, src);
         let took = started.elapsed();
-        if took.as_secs_f64() > 0.5 {
+        if verbose && took.as_secs_f64() > 0.5 {
             eprintln!("slow: compiling `{name}` took {took:?}");
         }
-        if std::env::var_os("STRAT_FUZZ_VERBOSE").is_some() {
+        if verbose {
             eprintln!("{name}: {} {:?}", if compiled.is_some() { "compiled" } else { "rejected" }, h.last_codes);
         }
         let Some(strategy) = compiled else { continue };
         // A program that compiles must run (or fail with an error) on its data, on both backends.
-        let loaded;
-        let frame = if strategy.compiled.hir.data.iter().all(|d| d.name == "mkt") {
-            &example_frame
-        } else {
-            match strategy.load_data() {
-                Ok(f) => {
-                    loaded = f;
-                    &loaded
+        let frame = match strategy.load_data() {
+            Ok(f) => f,
+            Err(e) => {
+                if verbose {
+                    eprintln!("    load: {e}");
                 }
-                Err(_) => continue,
+                continue;
             }
         };
+        let frame = &frame;
         for backend in [Backend::Jit, Backend::Reference] {
             let params = strategy.params();
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| strategy.run_with(frame, &params, backend).map(|_| ())));
             match r {
                 Err(_) => run_failures.push(format!("{name}: run on {backend:?} panicked")),
-                Ok(r) if std::env::var_os("STRAT_FUZZ_VERBOSE").is_some() => {
+                Ok(r) if verbose => {
                     eprintln!("    run {backend:?}: {}", r.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string()))
                 }
                 Ok(_) => {}
             }
         }
-        if started.elapsed().as_secs_f64() > 0.5 {
+        if verbose && started.elapsed().as_secs_f64() > 0.5 {
             eprintln!("slow: compiling, loading and running `{name}` took {:?}", started.elapsed());
         }
     }
@@ -498,15 +584,81 @@ fn deep_nesting_is_a_diagnostic() {
 }
 
 /// A regime whose condition uses a `let` (a natural thing to write: `let hi = ...` then
-/// `FEAR when hi`) must compile like the same condition written inline.
+/// `FEAR when hi`) compiles and decides like the same condition written inline. (This once
+/// panicked the compiler: regimes were lowered before the `let`s they use.)
 #[test]
 fn regime_condition_may_use_a_let() {
-    let src = format!("{HEAD}let hi = mkt.vix > 30\nregime r {{\n  FEAR when hi\n  CALM otherwise\n}}\nhold mkt.spx weight if r == FEAR then 0.5 else 1\n");
-    let codes: Vec<&str> = match Engine::new().compile_source("regime_let.strat", "regime_let", src, &examples_dir()) {
-        Ok(s) => s.warnings.iter().map(|d| d.diag.code).collect(),
-        Err(Failure::Program(d)) => d.iter().map(|d| d.diag.code).collect(),
-        Err(other) => panic!("{other}"),
+    let compile = |body: &str| {
+        let src = format!("{HEAD}{body}");
+        match Engine::new().compile_source("regime_let.strat", "regime_let", src, &examples_dir()) {
+            Ok(s) => {
+                assert!(s.warnings.iter().all(|d| d.diag.code != "strat::internal"));
+                s
+            }
+            Err(Failure::Program(d)) => panic!("{body}: {:?}", d.iter().map(|d| d.diag.code).collect::<Vec<_>>()),
+            Err(other) => panic!("{other}"),
+        }
     };
-    // Lets and regimes are lowered on demand, in dependency order (this used to panic).
-    assert!(codes.is_empty(), "{codes:?}");
+    let with_let = compile("let hi = mkt.vix > 30\nlet lo = sma(mkt.vix, 10) < 15\nregime r {\n  FEAR when hi\n  CALM when lo and not hi\n  MID otherwise\n}\nhold mkt.spx weight if r == FEAR then 0.5 else if r == CALM then 1.2 else 1\n");
+    let inline = compile("regime r {\n  FEAR when mkt.vix > 30\n  CALM when sma(mkt.vix, 10) < 15 and not mkt.vix > 30\n  MID otherwise\n}\nhold mkt.spx weight if r == FEAR then 0.5 else if r == CALM then 1.2 else 1\n");
+    let frame = inline.load_data().unwrap();
+    for backend in [Backend::Jit, Backend::Reference] {
+        let a = with_let.run_with(&frame, &with_let.params(), backend).unwrap();
+        let b = inline.run_with(&frame, &inline.params(), backend).unwrap();
+        assert!(a.target_weight.iter().zip(&b.target_weight).all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan())));
+        assert_eq!(a.backtest.returns, b.backtest.returns);
+    }
+}
+
+/// `top` / `bottom` take a fraction of the assets in (0, 1]; whatever form the fraction has (a
+/// literal, a negated literal, arithmetic, a param, a `--set` value), one outside that range is an
+/// error, at compile time or when the params are bound (as for window lengths).
+#[test]
+fn a_fraction_outside_0_1_is_rejected_however_it_is_written() {
+    let uni = "universe px = csv(\"data/etf_adj_close.csv\", [spy, tlt, gld])\nparam f = 50%\n";
+    let compile = |fraction: &str| {
+        let src = format!("{uni}hold px weight if top(ret(px, 20), {fraction}) then 1 / 3 else 0\nreport k = f\n");
+        Engine::new().compile_source("fraction.strat", "fraction", src, &examples_dir())
+    };
+    let codes = |r: &Result<Strategy, Failure>| -> Vec<&'static str> {
+        match r {
+            Ok(s) => s.warnings.iter().map(|d| d.diag.code).collect(),
+            Err(Failure::Program(d)) => d.iter().map(|d| d.diag.code).collect(),
+            Err(other) => panic!("{other}"),
+        }
+    };
+    // A bare literal out of range is rejected.
+    for lit in ["0%", "0", "2", "150%", "1e300"] {
+        let r = compile(lit);
+        assert!(r.is_err() && codes(&r).contains(&"strat::value::bad_fraction"), "top(x, {lit}): {:?}", codes(&r));
+    }
+    // In range: fine.
+    for ok in ["50%", "1", "100%", "f", "f / 2"] {
+        let r = compile(ok);
+        assert!(r.is_ok(), "top(x, {ok}): {:?}", codes(&r));
+    }
+    // A constant expression out of range is rejected when checked...
+    for expr in ["-50%", "0 - 50%"] {
+        let r = compile(expr);
+        assert!(r.is_err() && codes(&r).contains(&"strat::value::bad_fraction"), "top(x, {expr}): {:?}", codes(&r));
+    }
+    // ... and a param expression when the params are bound, like a window length.
+    for expr in ["f - 1", "f * 4"] {
+        let s = compile(expr).unwrap();
+        let frame = s.load_data().unwrap();
+        match s.run_with(&frame, &s.params(), Backend::Jit) {
+            Err(Failure::Run(d)) => assert_eq!(d.diag.code, "strat::value::bad_fraction", "top(x, {expr})"),
+            other => panic!("top(x, {expr}) with f = 50%: {:?}", other.map(|_| ())),
+        }
+    }
+    let s = compile("f").unwrap();
+    let frame = s.load_data().unwrap();
+    for v in ["-0.5", "0", "7"] {
+        let mut p = s.params();
+        p.set("f", v).unwrap();
+        match s.run_with(&frame, &p, Backend::Jit) {
+            Err(Failure::Run(d)) => assert_eq!(d.diag.code, "strat::value::bad_fraction", "f = {v}"),
+            other => panic!("f = {v}: {:?}", other.map(|_| ())),
+        }
+    }
 }

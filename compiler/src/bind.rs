@@ -3,7 +3,7 @@
 //! length to an integer, and computes every node's static warm-up (SEMANTICS.md §2).
 
 use crate::ops;
-use crate::plan::{Node, Op, Plan, ScanOp};
+use crate::plan::{CrossOp, Node, Op, Plan, ScanOp};
 use crate::types::Shape;
 use strat_grammar::Diag;
 
@@ -67,14 +67,23 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
             Op::Binary(_, a, b) => warmup[a.index()].max(warmup[b.index()]),
             Op::Select(c, a, b) => warmup[c.index()].max(warmup[a.index()]).max(warmup[b.index()]),
             Op::Scan(ScanOp::Drawdown | ScanOp::Cumsum | ScanOp::Cumprod, x) => warmup[x.index()],
-            Op::Cross(_, x, _) => warmup[x.index()],
+            Op::Cross(op, x, f) => {
+                if matches!(op, CrossOp::Top | CrossOp::Bottom) {
+                    let v = scalars[f.index()];
+                    if !(v > 0.0 && v <= 1.0) {
+                        return Err(Diag::error("strat::value::bad_fraction", format!("a fraction of the assets must be in (0, 1], got {v}"), nd.span, "in this call")
+                            .with_help("e.g. `top(x, 20%)` for the top quintile"));
+                    }
+                }
+                warmup[x.index()]
+            }
             Op::Window(op, x, len) => {
                 let v = scalars[len.index()];
                 let min = op.min_length();
                 if !(v.fract() == 0.0 && v >= min as f64 && v <= 1e9) {
                     return Err(Diag::error(
                         "strat::value::bad_window",
-                        format!("a window length or lag must be a whole number >= {min}, got {v}"),
+                        format!("a window length or lag must be a whole number from {min} to 1e9, got {v}"),
                         nd.span,
                         "in this call",
                     )

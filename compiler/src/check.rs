@@ -1220,6 +1220,13 @@ impl Checker {
                     }
                     self.expr(a).and_then(|h| {
                         let h = self.expect_num(h, "a fraction", sig.doc)?;
+                        if let Some(v) = const_value(&h) {
+                            if !(v > 0.0 && v <= 1.0) {
+                                self.err(Diag::error("strat::value::bad_fraction", "a fraction of the assets must be in (0, 1]", a.span, format!("this is {v}"))
+                                    .with_help("e.g. `top(x, 20%)` for the top quintile"));
+                                return None;
+                            }
+                        }
                         if h.ty.qual == Qual::Series {
                             self.err(Diag::error("strat::type::window_not_param", "a fraction must be a `const` or `param`", h.span, "this varies by bar")
                                 .with_help("write a literal such as `20%`, or a param"));

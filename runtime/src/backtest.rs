@@ -126,7 +126,7 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         }
         for j in 0..a {
             let target = w(src, j);
-            if target.is_infinite() {
+            if target.is_infinite() && !p(t, j).is_nan() {
                 return Err(BacktestError::InfiniteWeight { row: t, asset: j });
             }
             weights[j * n + t] = if target.is_nan() || p(t, j).is_nan() { 0.0 } else { target };
