@@ -21,6 +21,7 @@
 //! `strat_compiler::eval_plan` (the reference evaluator the JIT is tested against).
 
 pub mod output;
+pub mod repl;
 pub mod sweep_output;
 
 pub use strat_compiler::Compiled;
@@ -81,6 +82,8 @@ impl Engine {
     /// Reads and compiles a `.strat` file; data paths are relative to its folder.
     pub fn compile_file(&self, path: &Path) -> Result<Strategy, Failure> {
         let src = std::fs::read_to_string(path).map_err(|e| Failure::Io(path.to_path_buf(), e))?;
+        // A UTF-8 byte-order mark (some editors write one) is not part of the program.
+        let src = src.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(src);
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("strategy").to_string();
         self.compile_source(&path.display().to_string(), &name, src, &base)

@@ -58,6 +58,16 @@ impl Token {
     }
 }
 
+/// The reserved words (what [`Tag::Keyword`] marks), for completion.
+#[rustfmt::skip]
+pub const KEYWORDS: &[&str] = &[
+    "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
+    "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble",
+];
+
+/// The words reserved only where they appear (what [`Tag::Contextual`] marks).
+pub const CONTEXTUAL: &[&str] = &["step", "rebalance", "monthly", "weekly", "every", "by"];
+
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\f]+")]
 enum Raw {
@@ -238,6 +248,19 @@ mod tests {
         assert_eq!(open, ["{"]);
         assert!(open_brackets("min(a, \"(\")").is_empty());
         assert!(open_brackets("f(x))").is_empty());
+    }
+
+    #[test]
+    fn word_lists_match_the_lexer() {
+        for k in KEYWORDS {
+            assert_eq!(tags(k), [(Tag::Keyword, *k)]);
+        }
+        for k in CONTEXTUAL {
+            assert_eq!(tags(k), [(Tag::Contextual, *k)]);
+        }
+        for k in crate::parser::STATEMENT_KEYWORDS {
+            assert!(KEYWORDS.contains(k), "{k}");
+        }
     }
 
     #[test]
