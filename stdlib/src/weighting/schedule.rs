@@ -1,0 +1,149 @@
+//! The rebalance driver (SEMANTICS.md §6): at each rebalance row `t` with a
+//! full `lookback`-row window (rows `t-lookback+1 ..= t`), compute the
+//! method's target (or the fallback chain's), smooth it toward the
+//! previously held weights and cap the turnover
+//! ([`super::constraints::smooth_and_cap`]; the first rebalance takes its
+//! target as is), and hold the result on every row up to the next
+//! rebalance. Weights decided at row `t` earn row `t+1`'s return
+//! (SEMANTICS.md §1); that shift is the backtester's job.
+
+use super::constraints::{smooth_and_cap, turnover};
+use super::fallback::{fallback, FallbackRecord};
+use super::{target_weights, Method, Note, WeightError, WeightOptions};
+use ndarray::{s, Array1, Array2, ArrayView2};
+
+/// One event of a rebalance, for the user's diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogEntry {
+    /// The method succeeded with a remark.
+    Note { row: usize, note: Note },
+    /// The method failed at `row`; the fallback chain supplied the target.
+    Fallback { row: usize, record: FallbackRecord },
+}
+
+/// A rebalanced weight path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// `rows x N`: the weights held at each row (0 before the first
+    /// rebalance, which is the first live row, SEMANTICS.md §2).
+    pub weights: Array2<f64>,
+    /// The rows at which the method ran, in order.
+    pub rebalance_rows: Vec<usize>,
+    /// The targets computed at those rows (before smoothing / cap), `k x N`.
+    pub targets: Array2<f64>,
+    /// `||held_k - held_{k-1}||_1` per rebalance (the first against 0).
+    pub turnover: Vec<f64>,
+    /// Notes and fallbacks, in row order.
+    pub log: Vec<LogEntry>,
+}
+
+/// Month-end flags of a calendar (SEMANTICS.md §1): row `t` is a month-end
+/// when row `t+1` falls in a later month; the last row is one.
+/// `year_month[t] = (year, month)` of row `t`'s date.
+pub fn month_end_flags(year_month: &[(i32, u32)]) -> Vec<bool> {
+    let n = year_month.len();
+    (0..n).map(|t| t + 1 == n || year_month[t + 1] != year_month[t]).collect()
+}
+
+/// [`rebalance`] on the month-end rows (`month_end[t]`, see
+/// [`month_end_flags`]); SEMANTICS.md §6 uses `lookback = 60`.
+pub fn rebalance_monthly(
+    returns: ArrayView2<f64>,
+    month_end: &[bool],
+    lookback: usize,
+    method: &Method,
+    opts: &WeightOptions,
+) -> Result<Schedule, WeightError> {
+    rebalance(returns, month_end, lookback, method, opts)
+}
+
+/// Rebalances `method` on the rows flagged in `when` (any calendar).
+///
+/// `returns`: `rows x N` simple returns (fractions); leading rows in which
+/// every column is NaN (the undefined `r[0]` of SEMANTICS.md §0) are not
+/// history, so with prices from row 0 the first full 60-return window ends
+/// at row 60. A flagged row `t` rebalances when its window
+/// `t-lookback+1 ..= t` lies after those rows. NaN inside a full window
+/// (e.g. an asset that has not started) makes the method fail with
+/// [`WeightError::NanReturns`] and the fallback chain decide, logged.
+///
+/// Errors (malformed input only): `when.len() != rows`, `lookback < 2`, a
+/// regime spec whose arrays do not cover every row.
+pub fn rebalance(
+    returns: ArrayView2<f64>,
+    when: &[bool],
+    lookback: usize,
+    method: &Method,
+    opts: &WeightOptions,
+) -> Result<Schedule, WeightError> {
+    let (rows, n) = returns.dim();
+    if when.len() != rows {
+        return Err(WeightError::InvalidInput(format!(
+            "{} rebalance flags for {rows} rows",
+            when.len()
+        )));
+    }
+    if lookback < 2 {
+        return Err(WeightError::InvalidInput(format!("lookback {lookback} < 2")));
+    }
+    if let Method::RegimeMoe(spec) = method {
+        if spec.regimes.len() != rows || spec.probs.nrows() != rows {
+            return Err(WeightError::InvalidInput(format!(
+                "regime spec covers {} / {} rows of {rows}",
+                spec.regimes.len(),
+                spec.probs.nrows()
+            )));
+        }
+    }
+    let first = (0..rows)
+        .find(|&t| returns.row(t).iter().any(|v| !v.is_nan()))
+        .unwrap_or(rows);
+    let bounds = method.bounds(opts);
+    let mut out = Schedule {
+        weights: Array2::zeros((rows, n)),
+        rebalance_rows: Vec::new(),
+        targets: Array2::zeros((0, n)),
+        turnover: Vec::new(),
+        log: Vec::new(),
+    };
+    let mut held: Option<Array1<f64>> = None;
+    let mut targets = Vec::new();
+    for (t, &flag) in when.iter().enumerate() {
+        if flag && t + 1 >= first + lookback {
+            let start = t + 1 - lookback;
+            let window = returns.slice(s![start..=t, ..]);
+            let m = match method {
+                Method::RegimeMoe(spec) => Method::RegimeMoe(spec.rows(start, t + 1)),
+                _ => method.clone(),
+            };
+            let target = match target_weights(window, &m, opts) {
+                Ok(tw) => {
+                    out.log.extend(tw.notes.into_iter().map(|note| LogEntry::Note { row: t, note }));
+                    tw.weights
+                }
+                Err(cause) => {
+                    let (w, record) = fallback(window, held.as_ref().map(|h| h.view()), bounds, cause);
+                    out.log.push(LogEntry::Fallback { row: t, record });
+                    w
+                }
+            };
+            let new = smooth_and_cap(
+                target.view(),
+                held.as_ref().map(|h| h.view()),
+                opts.smoothing,
+                opts.turnover_cap,
+            );
+            let before = held.clone().unwrap_or_else(|| Array1::zeros(n));
+            out.turnover.push(turnover(new.view(), before.view()));
+            out.rebalance_rows.push(t);
+            targets.extend(target.iter().cloned());
+            held = Some(new);
+        }
+        if let Some(h) = &held {
+            out.weights.row_mut(t).assign(h);
+        }
+    }
+    out.targets = Array2::from_shape_vec((out.rebalance_rows.len(), n), targets)
+        .map_err(|e| WeightError::InvalidInput(format!("targets: {e}")))?;
+    Ok(out)
+}
