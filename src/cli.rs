@@ -180,6 +180,20 @@ fn compile(file: &Path, backend: Backend) -> Result<Strategy, i32> {
     }
 }
 
+/// Compiles `file` for the chosen backend and loads its data; on failure, reports it and returns
+/// the exit code.
+fn compile_and_load(file: &Path, reference: bool) -> Result<(Strategy, strat::Frame), i32> {
+    let backend = if reference { Backend::Reference } else { Backend::Jit };
+    let strategy = compile(file, backend)?;
+    match strategy.load_data() {
+        Ok(f) => Ok((strategy, f)),
+        Err(f) => {
+            report_failure(&f);
+            Err(1)
+        }
+    }
+}
+
 fn params_from(strategy: &Strategy, set: &[String]) -> Result<Params, String> {
     let mut p = strategy.params();
     for s in set {
@@ -319,17 +333,9 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
             return 1;
         }
     }
-    let backend = if reference { Backend::Reference } else { Backend::Jit };
-    let strategy = match compile(file, backend) {
-        Ok(s) => s,
+    let (strategy, frame) = match compile_and_load(file, reference) {
+        Ok(x) => x,
         Err(c) => return c,
-    };
-    let frame = match strategy.load_data() {
-        Ok(f) => f,
-        Err(f) => {
-            report_failure(&f);
-            return 1;
-        }
     };
     let grid = strategy.grid();
     let params = strategy.params();
@@ -368,15 +374,20 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
                 eprintln!("error[strat::io::exists]: {} already exists; pass --force to overwrite it", path.display());
                 return 1;
             }
+            if so::heatmap_axes(&params, &grid).is_none() {
+                eprintln!("note: --heatmap-svg needs two swept numeric params; no SVG written");
+                break;
+            }
             if let Err(e) = so::heatmap_svg(&path, &rows, &params, &grid, m, strategy.name()) {
                 eprintln!("error[strat::io::write]: cannot write {}: {e}", path.display());
                 return 1;
             }
         }
     }
+    let all_failed = !rows.is_empty() && rows.iter().all(|r| r.result.is_err());
     if json {
         out!("{}", so::to_json(strategy.name(), &rows, &params, &grid, &report_names));
-        return 0;
+        return if all_failed { 1 } else { 0 };
     }
     let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);
     out!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
@@ -386,6 +397,10 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
             Some(h) => outp!("\n{h}"),
             None => eprintln!("note: --heatmap needs two swept numeric params"),
         }
+    }
+    if all_failed {
+        eprintln!("error[strat::run::failed]: every binding failed");
+        return 1;
     }
     0
 }
@@ -468,17 +483,9 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
             return 2;
         }
     };
-    let backend = if reference { Backend::Reference } else { Backend::Jit };
-    let strategy = match compile(file, backend) {
-        Ok(s) => s,
+    let (strategy, frame) = match compile_and_load(file, reference) {
+        Ok(x) => x,
         Err(c) => return c,
-    };
-    let frame = match strategy.load_data() {
-        Ok(f) => f,
-        Err(f) => {
-            report_failure(&f);
-            return 1;
-        }
     };
     let spec = strat_runtime::walk_forward::WalkForwardSpec { train_years, test_years, anchored, periods_per_year: strategy.compiled.hir.annualize };
     let t = Instant::now();

@@ -298,6 +298,10 @@ pub fn ast_to_hir(
     }
     cx.lint_unused();
     let has_error = cx.diags.iter().any(|d| d.is_error());
+    if has_error {
+        // Lints are noise next to errors.
+        cx.diags.retain(|d| d.is_error());
+    }
     let book = match (hold, ensemble) {
         (Some(h), None) => Some(Book::Hold(h)),
         (None, Some(e)) => Some(Book::Ensemble(e)),

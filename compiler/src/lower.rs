@@ -4,6 +4,7 @@
 
 use crate::builtins::Builtin;
 use crate::hir::*;
+use crate::types::Elem;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::plan::{CrossOp, InputRef, Node, Plan, PlanBuilder, ScanOp, WindowOp};
 use strat_grammar::ast::{BinOp, UnOp};
@@ -51,7 +52,16 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
         }
     };
     let sleeve_weights = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
-    let reports = hir.reports.iter().map(|r| (r.name.clone(), cx.expr(&r.value))).collect();
+    let reports = hir
+        .reports
+        .iter()
+        .map(|r| {
+            let n = cx.expr(&r.value);
+            // A bool report counts a bool still in warm-up (NaN) as false.
+            let n = if r.value.ty.elem == Elem::Bool { cx.truth(n, r.span) } else { n };
+            (r.name.clone(), n)
+        })
+        .collect();
     let constraints = hir.constraints.iter().map(|c| cx.expr(c)).collect();
     let param_when = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
@@ -130,8 +140,14 @@ impl Lowerer<'_> {
                 self.b.unary(op, x, s)
             }
             HKind::Binary(op, a, b) => {
-                let (a, b) = (self.expr(a), self.expr(b));
-                self.b.binary(binop(*op), a, b, s)
+                let bools = a.ty.elem == Elem::Bool && b.ty.elem == Elem::Bool;
+                let (mut x, mut y) = (self.expr(a), self.expr(b));
+                if bools && matches!(op, BinOp::Eq | BinOp::Ne) {
+                    // A bool still in warm-up is NaN and counts as false (`ops::truthy`).
+                    x = self.truth(x, s);
+                    y = self.truth(y, s);
+                }
+                self.b.binary(binop(*op), x, y, s)
             }
             HKind::If(c, a, b) => {
                 let (c, a, b) = (self.expr(c), self.expr(a), self.expr(b));
@@ -156,6 +172,12 @@ impl Lowerer<'_> {
             }
             HKind::Call(f, args) => self.call(*f, args, s),
         }
+    }
+
+    /// A bool normalised to 0/1 (`not not x`): NaN, a bool still in warm-up, becomes 0.
+    fn truth(&mut self, x: Node, s: Span) -> Node {
+        let n = self.b.unary(UnaryOp::Not, x, s);
+        self.b.unary(UnaryOp::Not, n, s)
     }
 
     fn call(&mut self, f: Builtin, args: &[HExpr], s: Span) -> Node {

@@ -113,6 +113,12 @@ pub fn percentile_linear(sorted: &[f64], q: f64) -> f64 {
     if h < 0.0 {
         return sorted[0];
     }
+    interpolate(sorted, h)
+}
+
+/// Linear interpolation between the order statistics `floor(h)` and `floor(h)+1` of
+/// `sorted`, computed as numpy 2.x does (`b - (b-a)*(1-g)` when `g >= 0.5`).
+fn interpolate(sorted: &[f64], h: f64) -> f64 {
     let lo = h.floor();
     let i = lo as usize;
     let (a, b) = (sorted[i], sorted[i + 1]);
@@ -132,16 +138,7 @@ fn quantile_05(head: &[f64], n: usize) -> f64 {
     if n == 1 {
         return head[0];
     }
-    let lo = h.floor();
-    let i = lo as usize;
-    let (a, b) = (head[i], head[i + 1]);
-    let g = h - lo;
-    let d = b - a;
-    if g >= 0.5 {
-        b - d * (1.0 - g)
-    } else {
-        a + d * g
-    }
+    interpolate(head, h)
 }
 
 /// Equity curve `E[1..N]`: `E[0] = 1` (not included), `E[i] = E[i-1] * (1 +
