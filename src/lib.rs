@@ -258,7 +258,7 @@ impl Strategy {
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
         let grid = self.grid();
         let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
-            .map_err(|e| self.run_failure(RunError::MissingColumn(e)))?;
+            .map_err(|e| self.run_failure(RunError::Study(e)))?;
         Ok((grid, wf))
     }
 
@@ -272,8 +272,12 @@ impl Strategy {
             let d = match e {
                 RunError::Bind(d) => d,
                 other => {
-                    let mut d = Diag::error("strat::run::failed", other.to_string(), strat_grammar::Span::default(), "")
-                        .with_help("check the warm-up of the weight against the length of the data");
+                    let help = match &other {
+                        RunError::Backtest(strat_runtime::backtest::BacktestError::InfiniteWeight { .. }) => "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",
+                        RunError::Study(_) => "see spec/studies.md",
+                        _ => "check the warm-up of the weight against the length of the data",
+                    };
+                    let mut d = Diag::error("strat::run::failed", other.to_string(), strat_grammar::Span::default(), "").with_help(help);
                     d.labels.clear();
                     d
                 }

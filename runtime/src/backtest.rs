@@ -105,6 +105,11 @@ pub fn simple_return(p: &[f64], t: usize) -> f64 {
 
 /// Runs the backtest (SEMANTICS.md §1–§3). Errors if the weight never becomes live.
 pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
+    backtest_memo(input, None)
+}
+
+/// [`backtest`], reusing (or filling) a benchmark memo.
+pub fn backtest_memo(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
     let a = input.assets.max(1);
     let n = input.price.len() / a;
     let w = |t: usize, j: usize| input.weight[j * n + t];
@@ -133,9 +138,20 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         }
     }
     let held = |t: usize, j: usize| weights[j * n + t];
-    let turnover: Vec<f64> = (0..n)
-        .map(|t| (0..a).map(|j| (held(t, j) - if t == 0 { 0.0 } else { held(t - 1, j) }).abs()).sum())
-        .collect();
+    // Turnover and gross exposure in contiguous passes per asset: each row adds its assets in
+    // the same order (j = 0..a) to the same neutral element as a row-wise `sum()`, so the values
+    // are bit-identical, without strided reads.
+    let zero: f64 = std::iter::empty::<f64>().sum();
+    let mut turnover = vec![zero; n];
+    let mut gross = vec![zero; n];
+    for j in 0..a {
+        let mut prev = 0.0;
+        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&weights[j * n..(j + 1) * n]) {
+            *tv += (x - prev).abs();
+            *g += x.abs();
+            prev = x;
+        }
+    }
     let mut returns = Vec::with_capacity(n - t0 - 1);
     let mut exposure = Vec::with_capacity(n - t0 - 1);
     for t in (t0 + 1)..n {
@@ -152,21 +168,44 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
         returns.push(gross - input.cost_rate * turnover[t - 1]);
         exposure.push(expo);
     }
-    let gross: Vec<f64> = (0..n).map(|t| (0..a).map(|j| held(t, j).abs()).sum()).collect();
-    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year))
+    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo))
 }
+
+/// The benchmark's returns and metrics on one evaluation window: they depend only on the window
+/// (and the benchmark prices), so a sweep computes them once and shares them.
+#[derive(Debug, Clone)]
+struct BenchmarkRun {
+    rows: std::ops::Range<usize>,
+    periods_per_year: f64,
+    returns: Vec<f64>,
+    metrics: Metrics,
+}
+
+/// A memo of the benchmark of the first evaluation window seen (for one benchmark price series:
+/// never share one between runs on different benchmarks). A run on another window computes its own.
+#[derive(Debug, Default)]
+pub struct BenchmarkMemo(std::sync::OnceLock<BenchmarkRun>);
 
 /// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
 #[allow(clippy::too_many_arguments)]
-fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, gross: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64) -> Backtest {
+fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, gross: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Backtest {
     let rows = (t0 + 1)..(t0 + 1 + returns.len());
     let m = metrics(&returns, &exposure, periods_per_year);
     let equity = equity_curve(&returns);
     let (benchmark_returns, benchmark, ir) = match benchmark {
         Some(b) => {
-            let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
-            let ones = vec![1.0; br.len()];
-            let bm = metrics(&br, &ones, periods_per_year);
+            let (br, bm) = match memo.and_then(|m| m.0.get()).filter(|k| k.rows == rows && k.periods_per_year.to_bits() == periods_per_year.to_bits()) {
+                Some(k) => (k.returns.clone(), k.metrics),
+                None => {
+                    let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
+                    let ones = vec![1.0; br.len()];
+                    let bm = metrics(&br, &ones, periods_per_year);
+                    if let Some(m) = memo {
+                        let _ = m.0.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.clone(), metrics: bm });
+                    }
+                    (br, bm)
+                }
+            };
             let ir = information_ratio(&returns, &br, periods_per_year);
             (Some(br), Some(bm), ir)
         }
@@ -183,9 +222,16 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
 /// the allocations per sleeve (`rows * sleeves`, asset-major), its turnover their L1 change, and
 /// its exposure `sum_k |c_k| * exposure_k`.
 pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64) -> Result<Backtest, BacktestError> {
+    ensemble_memo(regime, regime_warmup, sleeves, arms, benchmark, periods_per_year, None)
+}
+
+/// [`ensemble`], reusing (or filling) a benchmark memo.
+pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
     let n = regime.len();
     let s = sleeves.len();
-    let t0 = sleeves.iter().map(|b| b.first_live).chain(std::iter::once(regime_warmup)).max().unwrap_or(0);
+    // Live when the regime and every sleeve an arm allocates to are live.
+    let used: Vec<bool> = (0..s).map(|k| arms.iter().any(|a| a.iter().any(|&(j, _)| j == k))).collect();
+    let t0 = sleeves.iter().enumerate().filter(|(k, _)| used[*k]).map(|(_, b)| b.first_live).chain(std::iter::once(regime_warmup)).max().unwrap_or(0);
     if t0 + 1 >= n {
         return Err(BacktestError::NeverLive { warmup: t0, rows: n });
     }
@@ -203,7 +249,20 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
             }
         }
     }
-    let turnover: Vec<f64> = (0..n).map(|t| (0..s).map(|k| (alloc[k * n + t] - if t == 0 { 0.0 } else { alloc[k * n + t - 1] }).abs()).sum()).collect();
+    // Turnover and gross in contiguous passes per sleeve: each row adds its sleeves in the same
+    // order (k = 0..s) to the same neutral element as a row-wise `sum()`, so the values are
+    // bit-identical, without strided reads.
+    let zero: f64 = std::iter::empty::<f64>().sum();
+    let mut turnover = vec![zero; n];
+    let mut gross = vec![zero; n];
+    for k in 0..s {
+        let mut prev = 0.0;
+        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&alloc[k * n..(k + 1) * n]) {
+            *tv += (x - prev).abs();
+            *g += x.abs();
+            prev = x;
+        }
+    }
     let mut returns = Vec::with_capacity(n - t0 - 1);
     let mut exposure = Vec::with_capacity(n - t0 - 1);
     for t in t0 + 1..n {
@@ -218,8 +277,7 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
         returns.push(r);
         exposure.push(e);
     }
-    let gross: Vec<f64> = (0..n).map(|t| (0..s).map(|k| alloc[k * n + t].abs()).sum()).collect();
-    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year))
+    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
 }
 
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,

@@ -3,7 +3,7 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest, ensemble, report_mean, Backtest, BacktestError, BacktestInput};
+use crate::backtest::{backtest_memo, ensemble_memo, report_mean, Backtest, BacktestError, BacktestInput, BenchmarkMemo};
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
@@ -156,6 +156,8 @@ pub enum RunError {
     Backtest(BacktestError),
     /// The frame lacks a column the program needs (a frame not made by [`load_data`]).
     MissingColumn(String),
+    /// A study (sweep, walk-forward) cannot be carried out; the message says why.
+    Study(String),
 }
 
 impl std::fmt::Display for RunError {
@@ -164,6 +166,7 @@ impl std::fmt::Display for RunError {
             RunError::Bind(d) => write!(f, "{}", d.message),
             RunError::Backtest(e) => write!(f, "{e}"),
             RunError::MissingColumn(c) => write!(f, "the data has no column `{c}`"),
+            RunError::Study(m) => write!(f, "{m}"),
         }
     }
 }
@@ -244,7 +247,8 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
 }
 
 /// Backtests one hold given its target weight column (a series or a panel over its assets).
-fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64) -> Result<Backtest, RunError> {
+#[allow(clippy::too_many_arguments)]
+fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, RunError> {
     // Broadcast a series or scalar weight to every traded asset.
     let broadcast;
     let weight: &[f64] = if target.len() == rows * h.assets {
@@ -263,7 +267,7 @@ fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_r
         }
         _ => h.rebalance.as_deref(),
     };
-    backtest(&BacktestInput { price: &h.price, assets: h.assets, weight, weight_warmup: warmup, rebalance, cost_rate, benchmark, periods_per_year })
+    backtest_memo(&BacktestInput { price: &h.price, assets: h.assets, weight, weight_warmup: warmup, rebalance, cost_rate, benchmark, periods_per_year }, memo)
         .map_err(RunError::Backtest)
 }
 
@@ -296,6 +300,8 @@ pub struct SweepCache {
     pub kernels: Option<Cache>,
     /// Per sleeve: its backtest if it is the same for every binding.
     pub sleeves: Vec<Option<Backtest>>,
+    /// The benchmark's returns and metrics on the first evaluation window a binding used.
+    pub bench: BenchmarkMemo,
 }
 
 /// Builds the [`SweepCache`] for a sweep in which the params marked in `varying` change, using
@@ -307,8 +313,10 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
     let mut sleeves = vec![None; compiled.hir.sleeves.len()];
+    // The sleeves' run reuses the columns just cached (the same values as a full run).
+    let mut partial = SweepCache { kernels, sleeves: vec![], bench: BenchmarkMemo::default() };
     if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
-        if let Ok(r) = run_inner(compiled, prep, &binding, backend, None, true, false) {
+        if let Ok(r) = run_inner(compiled, prep, &binding, backend, Some(&partial), true, false) {
             for (k, bt) in r.1.into_iter().enumerate() {
                 if invariant[compiled.lowered.sleeve_weights[k].index()] {
                     sleeves[k] = Some(bt);
@@ -316,7 +324,8 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
             }
         }
     }
-    SweepCache { kernels, sleeves }
+    partial.sleeves = sleeves;
+    partial
 }
 
 /// Runs on prepared inputs, reusing what `cache` holds (see [`SweepCache`]).
@@ -353,7 +362,7 @@ fn run_inner(
     let mut kept = vec![];
     let warmup = binding.warmup_of(compiled.lowered.weight);
     let bt = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &target_weight, warmup, rows, hir.cost_rate, prep.benchmark.as_deref(), hir.annualize)?,
+        (Book::Hold(_), Some(h)) => run_hold(h, &target_weight, warmup, rows, hir.cost_rate, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench))?,
         _ => {
             let mut owned: Vec<Option<Backtest>> = vec![];
             for (k, h) in prep.sleeves.iter().enumerate() {
@@ -362,7 +371,7 @@ fn run_inner(
                     continue;
                 }
                 let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
-                owned.push(Some(run_hold(h, &sleeve_cols[k], w, rows, 0.0, None, hir.annualize)?));
+                owned.push(Some(run_hold(h, &sleeve_cols[k], w, rows, 0.0, None, hir.annualize, None)?));
             }
             let sleeve_bts: Vec<&Backtest> = owned
                 .iter()
@@ -375,7 +384,7 @@ fn run_inner(
                 .iter()
                 .map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect())
                 .collect();
-            let e = ensemble(&target_weight, warmup, &sleeve_bts, &arms, prep.benchmark.as_deref(), hir.annualize).map_err(RunError::Backtest)?;
+            let e = ensemble_memo(&target_weight, warmup, &sleeve_bts, &arms, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench)).map_err(RunError::Backtest)?;
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
             }

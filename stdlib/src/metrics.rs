@@ -178,6 +178,9 @@ fn ratio(num: f64, den: f64, periods_per_year: f64) -> f64 {
 
 /// Maximum drawdown of an equity curve whose start `E[0] = 1` counts as a
 /// peak: `min_i (E[i] / max(1, max_{k<=i} E[k]) - 1)`; NaN if any `E` is NaN.
+/// (The definition; [`metrics`] computes it fused with its other sums, and the test below checks
+/// the two agree bit for bit.)
+#[cfg(test)]
 fn max_drawdown(equity: &[f64]) -> f64 {
     let mut peak = 1.0_f64;
     let mut worst = 0.0_f64;
@@ -222,27 +225,59 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
         };
     }
     let p = periods_per_year;
-    let equity = equity_curve(returns);
-    let end = equity[n - 1];
-    let cagr = if end <= 0.0 {
-        -1.0
-    } else {
-        end.powf(p / n as f64) - 1.0
-    };
-    let m = mean(returns);
-    let sd = std_ddof1(returns);
-
+    // One fused pass in time order for the equity curve and its drawdown, the sum behind the
+    // mean, the all-equal test of `std_ddof1`, and the downside / omega sums. Each accumulator
+    // is updated exactly as its separate loop would (same order, same operations), so the
+    // values are those of `equity_curve`, `max_drawdown`, `mean` and `std_ddof1`.
+    let first = returns[0];
+    let mut e = 1.0_f64;
+    let (mut peak, mut worst, mut equity_nan) = (1.0_f64, 0.0_f64, false);
+    let mut sum = 0.0;
+    let mut all_equal = true;
     let mut down_sq = 0.0;
     let (mut gains, mut losses) = (0.0, 0.0);
     for &r in returns {
+        e *= 1.0 + r;
+        if e.is_nan() {
+            equity_nan = true;
+        } else if !equity_nan {
+            if e > peak {
+                peak = e;
+            }
+            let dd = e / peak - 1.0;
+            if dd < worst {
+                worst = dd;
+            }
+        }
+        sum += r;
+        all_equal &= r == first;
         let lo = r.min(0.0);
         down_sq += lo * lo;
         gains += r.max(0.0);
         losses += (-r).max(0.0);
     }
+    let end = e;
+    let cagr = if end <= 0.0 {
+        -1.0
+    } else {
+        end.powf(p / n as f64) - 1.0
+    };
+    let m = sum / n as f64;
+    let sd = if n < 2 {
+        f64::NAN
+    } else if all_equal {
+        0.0
+    } else {
+        let mut ss = 0.0;
+        for &v in returns {
+            let d = v - m;
+            ss += d * d;
+        }
+        (ss / (n - 1) as f64).sqrt()
+    };
     let dd = (down_sq / n as f64).sqrt();
 
-    let mdd = max_drawdown(&equity);
+    let mdd = if equity_nan { f64::NAN } else { worst };
     let calmar = if mdd == 0.0 {
         f64::NAN
     } else {
@@ -292,3 +327,35 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fused_pass {
+    use super::*;
+
+    /// The fused pass of [`metrics`] against the separate definitions, bit for bit.
+    #[test]
+    fn metrics_equal_the_separate_definitions() {
+        let mut seed = 987654321u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut cases: Vec<Vec<f64>> = vec![vec![0.01], vec![0.0, 0.0, 0.0], vec![0.02; 50], vec![-0.0, 0.0, -0.0], vec![-1.0, 0.5, 0.2], vec![1e300, 1e300, -1.0, 0.3]];
+        for len in [2usize, 3, 20, 21, 250, 1000] {
+            cases.push((0..len).map(|_| next() * 0.1 - 0.05).collect());
+        }
+        for x in cases {
+            let ones = vec![1.0; x.len()];
+            let m = metrics(&x, &ones, 252.0);
+            let eq = equity_curve(&x);
+            let end = eq[x.len() - 1];
+            let mdd = max_drawdown(&eq);
+            let sd = std_ddof1(&x);
+            let b = |v: f64| v.to_bits();
+            assert_eq!(b(m.max_drawdown), b(mdd), "{x:?}");
+            assert_eq!(b(m.total_return), b(end - 1.0), "{x:?}");
+            assert_eq!(b(m.ann_vol), b(sd * 252f64.sqrt()), "{x:?}");
+            assert_eq!(b(m.sharpe), b(ratio(mean(&x), sd, 252.0)), "{x:?}");
+        }
+    }
+}

@@ -54,6 +54,11 @@ fn window_std(w: &[f64]) -> f64 {
     if w.iter().all(|&v| v == w[0]) {
         return 0.0;
     }
+    std_two_pass(w)
+}
+
+/// The two-pass std of a NaN-free window of at least 2 values that are not all equal.
+fn std_two_pass(w: &[f64]) -> f64 {
     let m = window_mean(w);
     let mut ss = 0.0;
     for &v in w {
@@ -87,7 +92,31 @@ pub fn sma(x: &[f64], n: usize, out: &mut [f64]) {
 /// except that a constant window is exactly 0 (pandas' online algorithm can
 /// leave residues such as 1e-9).
 pub fn std(x: &[f64], n: usize, out: &mut [f64]) {
-    apply(x, n, out, |w, _| window_std(w));
+    // `apply(x, n, out, |w, _| window_std(w))`, with the two O(n) checks per window (any NaN,
+    // all equal) answered in O(1) from the last NaN row and the length of the run of equal
+    // values ending at each row (`==` is an equivalence on non-NaN values); the std itself is
+    // the same two-pass computation, so the values are identical.
+    check(x, n, out);
+    let mut last_nan: Option<usize> = None;
+    let mut run = 0usize;
+    for t in 0..x.len() {
+        let v = x[t];
+        if v.is_nan() {
+            last_nan = Some(t);
+            run = 0;
+        } else if run > 0 && x[t - 1] == v {
+            run += 1;
+        } else {
+            run = 1;
+        }
+        out[t] = if t + 1 < n || last_nan.is_some_and(|i| i + n > t) || n < 2 {
+            f64::NAN
+        } else if run >= n {
+            0.0
+        } else {
+            std_two_pass(&x[t + 1 - n..=t])
+        };
+    }
 }
 
 /// Rolling z-score: `out[t] = (x[t] - mean(window)) / std(window)` with the
@@ -151,3 +180,39 @@ pub fn rolling_max(x: &[f64], n: usize, out: &mut [f64]) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod std_fast_path {
+    use super::*;
+
+    /// `std` (O(1) checks) against the window-by-window definition, bit for bit, on series with
+    /// NaN gaps, constant runs (including 0.0 / -0.0) and noise, for many window lengths.
+    #[test]
+    fn std_equals_the_per_window_definition() {
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut x = vec![];
+        for i in 0..600 {
+            let u = next();
+            x.push(match i % 97 {
+                10..=14 => f64::NAN,
+                20..=40 => 1.5,
+                41..=45 => if i % 2 == 0 { 0.0 } else { -0.0 },
+                50 => f64::NAN,
+                _ => if u < 0.1 { 2.0 } else { u * 3.0 - 1.0 },
+            });
+        }
+        for n in [1, 2, 3, 5, 7, 21, 63, 100, 600, 700] {
+            let mut fast = vec![0.0; x.len()];
+            let mut slow = vec![0.0; x.len()];
+            std(&x, n, &mut fast);
+            apply(&x, n, &mut slow, |w, _| window_std(w));
+            for t in 0..x.len() {
+                assert_eq!(fast[t].to_bits(), slow[t].to_bits(), "n={n} t={t}");
+            }
+        }
+    }
+}
