@@ -141,6 +141,7 @@ fn window(frame: Frame, hir: &Hir, file: &Path) -> Result<Frame, DataError> {
         .collect();
     Ok(Frame {
         dates: frame.dates[start..end].to_vec(),
+        next_date: frame.dates.get(end).copied().or(frame.next_date),
         names: frame.names,
         columns: frame.columns.iter().map(|c| c[start..end].to_vec()).collect(),
         origins,
@@ -210,16 +211,46 @@ fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
     Ok(v)
 }
 
+/// The rebalance rows of a calendar schedule (`None` for daily and `every N`). The next row of
+/// the data decides whether the frame's last row is a period end (a `to DATE` window does not
+/// make its last row one; SEMANTICS.md §1).
+pub fn schedule(rule: RebalanceRule, frame: &Frame) -> Option<Vec<bool>> {
+    let ends: fn(&[i32]) -> Vec<bool> = match rule {
+        RebalanceRule::Monthly => month_ends,
+        RebalanceRule::Weekly => week_ends,
+        RebalanceRule::Daily | RebalanceRule::Every(_) => return None,
+    };
+    let mut dates = frame.dates.clone();
+    dates.extend(frame.next_date);
+    let mut flags = ends(&dates);
+    flags.truncate(frame.len());
+    Some(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::parse_date;
+
+    #[test]
+    fn a_date_window_does_not_make_its_last_row_a_month_end() {
+        let d = |s: &str| parse_date(s).unwrap();
+        let mut f = Frame::new(vec![d("2020-01-30"), d("2020-01-31"), d("2020-02-03"), d("2020-02-04")], vec![], vec![]);
+        assert_eq!(schedule(RebalanceRule::Monthly, &f), Some(vec![false, true, false, true]));
+        f.next_date = Some(d("2020-02-05"));
+        assert_eq!(schedule(RebalanceRule::Monthly, &f), Some(vec![false, true, false, false]));
+        f.next_date = Some(d("2020-03-02"));
+        assert_eq!(schedule(RebalanceRule::Monthly, &f), Some(vec![false, true, false, true]));
+        assert_eq!(schedule(RebalanceRule::Daily, &f), None);
+    }
+}
+
 fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, RunError> {
     let (price, assets) = match &h.target {
         Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1),
         Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
     };
-    let rebalance = match h.rebalance {
-        RebalanceRule::Monthly => Some(month_ends(&frame.dates)),
-        RebalanceRule::Weekly => Some(week_ends(&frame.dates)),
-        RebalanceRule::Daily | RebalanceRule::Every(_) => None,
-    };
+    let rebalance = schedule(h.rebalance, frame);
     Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance })
 }
 

@@ -43,6 +43,10 @@ pub struct Frame {
     pub columns: Vec<Vec<f64>>,
     /// Where each column came from, `origins[j]`; `None` for columns built in memory.
     pub origins: Vec<Option<Origin>>,
+    /// The date of the data row right after this frame's last row, when the frame is a date
+    /// window cut from longer data (`None` when it ends where the data ends). Calendar schedules
+    /// need it: a row is a month-end when the *next row of the data* is in a later month.
+    pub next_date: Option<i32>,
 }
 
 impl Frame {
@@ -70,6 +74,7 @@ impl Frame {
             names,
             columns,
             origins,
+            next_date: None,
         }
     }
 

@@ -177,6 +177,7 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         names: columns.to_vec(),
         columns: values,
         origins,
+        next_date: None,
     })
 }
 
