@@ -500,7 +500,8 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     let params = strategy.params();
     let text = |i: usize| -> String {
         let b = &grid.bindings[i];
-        (0..b.len()).filter(|&k| grid.varying[k]).map(|k| format!("{}={}", params.names[k], params.display_value(k, b[k]))).collect::<Vec<_>>().join(" ")
+        let active = grid.active_params(b);
+        (0..b.len()).filter(|&k| grid.varying[k] && active[k]).map(|k| format!("{}={}", params.names[k], params.display_value(k, b[k]))).collect::<Vec<_>>().join(" ")
     };
     let (start, end) = match (wf.rows.first(), wf.rows.last()) {
         (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
@@ -531,7 +532,8 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
                 "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": strat::output::num(wf.in_sample_mean),
                 "out_of_sample_mean": strat::output::num(wf.out_of_sample_mean),
                 "degradation": strat::output::num(wf.out_of_sample_mean - wf.in_sample_mean),
-                "deflated_sharpe": strat::output::num(wf.deflated_sharpe), "trials": wf.trials})
+                "deflated_sharpe": strat::output::num(wf.deflated_sharpe), "trials": wf.trials,
+                "skipped": wf.skipped.iter().map(|(a, b)| serde_json::json!([a, b])).collect::<Vec<_>>()})
         );
         return 0;
     }
@@ -546,6 +548,9 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     for f in &wf.folds {
         let test = if f.test.0 == f.test.1 { format!("{}", f.test.0) } else { format!("{}-{}", f.test.0, f.test.1) };
         out!("{:<11} {:<11} {:>10.4} {:>10.4} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, f.in_sample, f.out_of_sample, f.bars, f.chosen, text(f.chosen));
+    }
+    for (lo, hi) in &wf.skipped {
+        out!("{lo}-{hi}: skipped (no binding has a {by} over its training years)");
     }
     out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
     for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {

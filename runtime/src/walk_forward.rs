@@ -62,6 +62,8 @@ pub struct WalkForward {
     pub deflated_sharpe: f64,
     /// Trials (bindings) behind the selection.
     pub trials: usize,
+    /// Test blocks (first and last year) left out because no binding had a training score.
+    pub skipped: Vec<(i32, i32)>,
 }
 
 /// A metric of `x` by name (SEMANTICS.md §4 names); `None` for an unknown name.
@@ -125,6 +127,7 @@ pub fn walk_forward(
         b.2.iter().enumerate().filter(|(i, _)| (lo..=hi).contains(&year(b.1 + i))).map(|(_, &x)| x).collect()
     };
     let mut folds = vec![];
+    let mut skipped = vec![];
     let mut returns = vec![];
     let mut rows = vec![];
     let mut y = y0 + spec.train_years;
@@ -160,6 +163,8 @@ pub fn walk_forward(
                 out_of_sample: sign * metric_by_name(&oos, metric, spec.periods_per_year).unwrap_or(f64::NAN),
                 bars: oos.len(),
             });
+        } else {
+            skipped.push((y, test_end));
         }
         y += spec.test_years;
     }
@@ -176,5 +181,5 @@ pub fn walk_forward(
         0.0
     };
     let dsr = deflated_sharpe(&returns, grid.bindings.len(), var);
-    Ok(WalkForward { folds, returns, rows, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len() })
+    Ok(WalkForward { folds, returns, rows, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len(), skipped })
 }
