@@ -498,11 +498,7 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     };
     let elapsed = t.elapsed().as_secs_f64();
     let params = strategy.params();
-    let text = |i: usize| -> String {
-        let b = &grid.bindings[i];
-        let active = grid.active_params(b);
-        (0..b.len()).filter(|&k| grid.varying[k] && active[k]).map(|k| format!("{}={}", params.names[k], params.display_value(k, b[k]))).collect::<Vec<_>>().join(" ")
-    };
+    let text = |i: usize| strat::sweep_output::binding_text(&params, &grid, i);
     let (start, end) = match (wf.rows.first(), wf.rows.last()) {
         (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
         _ => (String::new(), String::new()),
@@ -512,11 +508,7 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
             .folds
             .iter()
             .map(|f| {
-                let mut p = serde_json::Map::new();
-                for (k, v) in grid.bindings[f.chosen].iter().enumerate() {
-                    let value = if params.choices[k].is_empty() { strat::output::num(*v) } else { serde_json::Value::String(params.display_value(k, *v)) };
-                    p.insert(grid.names[k].clone(), value);
-                }
+                let p = strat::sweep_output::params_json(&params, &grid, &grid.bindings[f.chosen]);
                 serde_json::json!({"train": [f.train.0, f.train.1], "test": [f.test.0, f.test.1], "binding": f.chosen, "params": p,
                     "in_sample": strat::output::num(f.in_sample), "out_of_sample": strat::output::num(f.out_of_sample), "bars": f.bars})
             })

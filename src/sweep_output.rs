@@ -52,8 +52,10 @@ pub fn ranked(rows: &[SweepRow], metric: &str) -> Vec<usize> {
     idx
 }
 
-fn binding_text(params: &Params, grid: &Grid, values: &[f64]) -> String {
-    let active = grid.active_params(values);
+/// The params binding `index` uses and varies, as `name=value` pairs.
+pub fn binding_text(params: &Params, grid: &Grid, index: usize) -> String {
+    let values = &grid.bindings[index];
+    let active = &grid.active[index];
     (0..values.len())
         .filter(|&i| grid.varying[i] && active[i])
         .map(|i| format!("{}={}", params.names[i], params.display_value(i, values[i])))
@@ -69,14 +71,14 @@ fn f4(x: f64) -> String {
 pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize) -> String {
     let order = ranked(rows, metric);
     let mut s = format!("top {} of {} bindings by {metric}\n", n.min(order.len()), rows.len());
-    let width = order.iter().take(n).map(|&i| binding_text(params, grid, &rows[i].params).len()).max().unwrap_or(7).max(7);
+    let width = order.iter().take(n).map(|&i| binding_text(params, grid, rows[i].index).len()).max().unwrap_or(7).max(7);
     s += &format!("{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
     for (k, &i) in order.iter().take(n).enumerate() {
         let Ok(st) = &rows[i].result else { continue };
         s += &format!(
             "{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
             k + 1,
-            binding_text(params, grid, &rows[i].params),
+            binding_text(params, grid, rows[i].index),
             f4(st.metrics.sharpe),
             f4(st.metrics.calmar),
             f4(st.metrics.max_drawdown),
@@ -86,7 +88,7 @@ pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, 
     }
     let failed: Vec<&SweepRow> = rows.iter().filter(|r| r.result.is_err()).collect();
     if !failed.is_empty() {
-        s += &format!("{} binding(s) failed; first: {} ({})\n", failed.len(), binding_text(params, grid, &failed[0].params), failed[0].result.as_ref().err().cloned().unwrap_or_default());
+        s += &format!("{} binding(s) failed; first: {} ({})\n", failed.len(), binding_text(params, grid, failed[0].index), failed[0].result.as_ref().err().cloned().unwrap_or_default());
     }
     s
 }
@@ -191,7 +193,7 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
     }
     for r in others {
         let v = r.result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
-        s += &format!("  {}: {metric} {}\n", binding_text(params, grid, &r.params), f4(v));
+        s += &format!("  {}: {metric} {}\n", binding_text(params, grid, r.index), f4(v));
     }
     Some(s)
 }
@@ -199,6 +201,16 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
 fn trim(x: f64) -> String {
     let s = format!("{x}");
     if s.len() > 8 { format!("{x:.4}") } else { s }
+}
+
+/// A binding's param values as a JSON object: numbers, or the choice name of a choice param.
+pub fn params_json(params: &Params, grid: &Grid, values: &[f64]) -> Value {
+    let mut p = Map::new();
+    for (i, v) in values.iter().enumerate() {
+        let value = if params.choices[i].is_empty() { num(*v) } else { Value::String(params.display_value(i, *v)) };
+        p.insert(grid.names[i].clone(), value);
+    }
+    Value::Object(p)
 }
 
 fn stats_json(s: &SweepStats, report_names: &[String]) -> Value {
@@ -219,20 +231,16 @@ pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, repo
     let rows_json: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let mut p = Map::new();
-            for (i, v) in r.params.iter().enumerate() {
-                let value = if params.choices[i].is_empty() { num(*v) } else { Value::String(params.display_value(i, *v)) };
-                p.insert(grid.names[i].clone(), value);
-            }
+            let p = params_json(params, grid, &r.params);
             match &r.result {
                 Ok(s) => {
                     let mut o = stats_json(s, report_names);
                     if let Value::Object(m) = &mut o {
-                        m.insert("params".into(), Value::Object(p));
+                        m.insert("params".into(), p);
                     }
                     o
                 }
-                Err(e) => json!({"params": Value::Object(p), "error": e}),
+                Err(e) => json!({"params": p, "error": e}),
             }
         })
         .collect();

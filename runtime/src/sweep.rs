@@ -19,19 +19,9 @@ pub struct Grid {
     pub bindings: Vec<Vec<f64>>,
     /// Which params take more than one value somewhere in the grid.
     pub varying: Vec<bool>,
-    /// Each param's `when` condition as a scalar node (to tell which params a binding uses).
-    pub when: Vec<Option<strat_compiler::Node>>,
-    /// The plan, for evaluating `when` conditions.
-    plan: strat_compiler::Plan,
-}
-
-impl Grid {
-    /// Which params a binding actually uses: a param whose `when` condition is false in it keeps
-    /// its default and is not shown (e.g. the hedge params of a baseline).
-    pub fn active_params(&self, values: &[f64]) -> Vec<bool> {
-        let scalars = eval_scalars(&self.plan, values);
-        self.when.iter().map(|w| w.is_none_or(|n| scalars[n.index()] != 0.0)).collect()
-    }
+    /// For each binding, which params it uses: a param whose `when` condition is false there
+    /// keeps its default and is not shown (e.g. the hedge params of a baseline).
+    pub active: Vec<Vec<bool>>,
 }
 
 /// Builds the grid of `compiled`: the cartesian product of every param's values, where a param
@@ -50,41 +40,36 @@ pub fn grid(compiled: &Compiled) -> Grid {
         })
         .collect();
     let mut current: Vec<f64> = hir.params.iter().map(|p| p.default).collect();
-    let mut out = vec![];
-    let mut varying = vec![false; values.len()];
-    enumerate(compiled, plan, &values, 0, &mut current, &mut out, &mut varying);
-    Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: out, varying, when: compiled.lowered.param_when.clone(), plan: plan.clone() }
+    let mut g = Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: vec![], varying: vec![false; values.len()], active: vec![] };
+    let mut on = vec![true; values.len()];
+    enumerate(compiled, plan, &values, 0, &mut current, &mut on, &mut g);
+    g
 }
 
-fn enumerate(
-    compiled: &Compiled,
-    plan: &strat_compiler::Plan,
-    values: &[Vec<f64>],
-    i: usize,
-    current: &mut Vec<f64>,
-    out: &mut Vec<Vec<f64>>,
-    varying: &mut [bool],
-) {
+/// Extends the grid with every binding of params `i..` given `current[..i]`; `on[..i]` says which
+/// of the earlier params their bindings use.
+fn enumerate(compiled: &Compiled, plan: &strat_compiler::Plan, values: &[Vec<f64>], i: usize, current: &mut Vec<f64>, on: &mut Vec<bool>, g: &mut Grid) {
     if i == values.len() {
         let scalars = eval_scalars(plan, current);
         if compiled.lowered.constraints.iter().all(|c| scalars[c.index()] != 0.0) {
-            out.push(current.clone());
+            g.bindings.push(current.clone());
+            g.active.push(on.clone());
         }
         return;
     }
-    let active = match compiled.lowered.param_when[i] {
+    on[i] = match compiled.lowered.param_when[i] {
         None => true,
         Some(node) => eval_scalars(plan, current)[node.index()] != 0.0,
     };
-    if !active || values[i].len() == 1 {
+    if !on[i] || values[i].len() == 1 {
         current[i] = compiled.hir.params[i].default;
-        enumerate(compiled, plan, values, i + 1, current, out, varying);
+        enumerate(compiled, plan, values, i + 1, current, on, g);
         return;
     }
-    varying[i] = true;
+    g.varying[i] = true;
     for &v in &values[i] {
         current[i] = v;
-        enumerate(compiled, plan, values, i + 1, current, out, varying);
+        enumerate(compiled, plan, values, i + 1, current, on, g);
     }
     current[i] = compiled.hir.params[i].default;
 }
