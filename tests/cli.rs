@@ -5,7 +5,9 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod common;
+use common::{root, TempDir};
 
 /// The metric names of issue #2 item 7, in the documented order (also the JSON keys).
 const METRICS: [&str; 11] =
@@ -13,10 +15,6 @@ const METRICS: [&str; 11] =
 
 /// The top-level keys of `--json`, in order.
 const JSON_KEYS: [&str; 8] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "reports"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn example() -> PathBuf {
     root().join("examples/vix_guard.strat")
@@ -61,28 +59,6 @@ impl Run {
         assert!(self.stdout.is_empty(), "{what}: a failure printed to stdout:\n{}", self.stdout);
         assert!(!self.stderr.trim().is_empty(), "{what}: a failure without a message");
         self
-    }
-}
-
-/// A fresh folder under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let p = std::env::temp_dir().join(format!("strat-cli-{tag}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

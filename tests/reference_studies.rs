@@ -36,7 +36,9 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+mod common;
+use common::{root, python, TempDir, run_json};
 
 const REL_TOL: f64 = 1e-9;
 const ABS_TOL: f64 = 1e-12;
@@ -59,68 +61,6 @@ const METRIC_KEYS: [&str; 11] = [
 const ENSEMBLE_BINDINGS: [usize; 8] = [0, 1, 100, 243, 364, 500, 727, 728];
 /// Of those, the ones also run one by one with `strat run --set`.
 const ENSEMBLE_RUNS: [usize; 4] = [0, 100, 364, 728];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> String {
-    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
-    match Command::new(&py).arg("--version").output() {
-        Ok(o) if o.status.success() => py,
-        Ok(o) => panic!(
-            "reference_studies needs Python 3: `{py} --version` failed ({}): {}",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!(
-            "reference_studies needs Python 3 on PATH (`{py}` could not be started: {e}). \
-             Install python3 or set $PYTHON to a Python 3 interpreter."
-        ),
-    }
-}
-
-/// A unique scratch directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "strat_reference_studies_{tag}_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run_json(mut cmd: Command, what: &str) -> Value {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{what}: exit {}\nstdout:\n{stdout}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("{what}: output is not one JSON object ({e}):\n{stdout}"))
-}
 
 fn strat(args: &[&str], file: &Path, extra: &[String]) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));

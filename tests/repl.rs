@@ -11,9 +11,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::{root, TempDir};
 
 fn example(name: &str) -> PathBuf {
     root().join("examples").join(name)
@@ -24,30 +23,6 @@ fn bin() -> &'static str {
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh, empty folder for one test, removed when the test ends.
-struct TempDir(PathBuf);
-
-impl std::ops::Deref for TempDir {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_dir(tag: &str) -> TempDir {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let d = std::env::temp_dir().join(format!("strat-repl-{}-{tag}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    TempDir(d)
-}
 
 // ---- piped sessions ----
 
@@ -230,7 +205,7 @@ impl Drop for Term {
 /// error and recover, save, and the saved file runs with `strat run` to the same metrics.
 #[test]
 fn a_full_session_in_a_terminal() {
-    let dir = temp_dir("session");
+    let dir = TempDir::new("session");
     let t = Term::start(&[&example("vix_guard.strat").display().to_string()], &[("NO_COLOR", "1")], &dir);
     let start = t.screen();
     assert!(start.contains("loaded ") && start.contains("11 declarations"), "{start}");
@@ -269,7 +244,7 @@ fn a_full_session_in_a_terminal() {
 
 #[test]
 fn completion_hints_and_highlighting_in_a_terminal() {
-    let dir = temp_dir("keys");
+    let dir = TempDir::new("keys");
     let t = Term::start(&[&example("vix_guard.strat").display().to_string()], &[], &dir);
     // Builtins complete to their common prefix, data columns after `source.`.
     t.type_text("zsc");
@@ -348,7 +323,7 @@ fn errors_point_into_the_input_and_the_session_survives() {
 
 #[test]
 fn declarations_before_data_and_a_session_from_scratch() {
-    let dir = temp_dir("scratch");
+    let dir = TempDir::new("scratch");
     let csv = root().join("examples/data/spx_vix.csv");
     let input =
         format!("param cap = 70%\ncap * 2\ndata mkt = csv(\"{}\")\ncap * 2\nhold mkt.spx weight cap\n:save {}\n", csv.display(), dir.join("s.strat").display());
@@ -409,7 +384,7 @@ fn plot_draws_a_braille_chart() {
 
 #[test]
 fn save_refuses_to_overwrite_and_rewrites_data_paths() {
-    let dir = temp_dir("save");
+    let dir = TempDir::new("save");
     let f = dir.join("v.strat");
     let input = format!(":save {0}\n:save {0}\n:save! {0}\n", f.display());
     let s = piped(Some(&example("vix_guard.strat")), &input);
@@ -441,7 +416,7 @@ fn load_and_reload() {
     assert_eq!(s.stdout.matches("loaded ").count(), 4, "{}", s.stdout);
     s.has("   8 │   >= 50 => 45%").has("tsmom_hedge: ").err_has("cannot read /nonexistent.strat");
     // A file with errors leaves the session as it was.
-    let dir = temp_dir("load");
+    let dir = TempDir::new("load");
     let bad = dir.join("bad.strat");
     std::fs::write(&bad, "let x = nope\n").expect("write");
     let s = piped(Some(&example("vix_guard.strat")), &format!(":load {}\n:list\n", bad.display()));
@@ -451,7 +426,7 @@ fn load_and_reload() {
 
 #[test]
 fn help_quit_unknown_commands_and_history() {
-    let dir = temp_dir("history");
+    let dir = TempDir::new("history");
     let hist = dir.join("history");
     let s = piped_env(Some(&example("vix_guard.strat")), ":help\n:plott x\nspike_z\n:quit\n:help\n", &[("STRAT_HISTORY", &hist.display().to_string())]);
     s.ok();

@@ -20,22 +20,34 @@ fn compile_generated(src: &str) -> Result<Compiled, String> {
     compiled.ok_or_else(|| diags.iter().filter(|d| d.is_error()).map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>().join("; "))
 }
 
-/// Runs both backends on `compiled` and returns the first difference as (output, row).
-fn compare(compiled: &Compiled, cols: &[Vec<f64>], params: &[f64]) -> Result<Option<(usize, usize, f64, f64)>, String> {
-    let plan = &compiled.lowered.plan;
-    let binding = bind(plan, params).map_err(|d| d.message)?;
-    let panel: Vec<f64> = cols.iter().flatten().copied().collect();
-    let inputs: Vec<&[f64]> = plan
+/// The universe `u` of a generated program: columns a, b, c as one asset-major panel.
+fn panel_of(cols: &[Vec<f64>]) -> Vec<f64> {
+    cols.iter().flatten().copied().collect()
+}
+
+/// The plan inputs of a generated program (data columns a, b, c and the panel) and the run size.
+fn inputs_of<'a>(compiled: &Compiled, cols: &'a [Vec<f64>], panel: &'a [f64]) -> (Vec<&'a [f64]>, Dims) {
+    let inputs = compiled
+        .lowered
+        .plan
         .inputs
         .iter()
         .map(|c| match c {
             InputRef::Column(c) if c.column == "a" => cols[0].as_slice(),
             InputRef::Column(c) if c.column == "b" => cols[1].as_slice(),
             InputRef::Column(_) => cols[2].as_slice(),
-            InputRef::Universe(_) => panel.as_slice(),
+            InputRef::Universe(_) => panel,
         })
         .collect();
-    let dims = Dims { rows: cols[0].len(), assets: vec![3; compiled.hir.universes.len()] };
+    (inputs, Dims { rows: cols[0].len(), assets: vec![3; compiled.hir.universes.len()] })
+}
+
+/// Runs both backends on `compiled` and returns the first difference as (output, row).
+fn compare(compiled: &Compiled, cols: &[Vec<f64>], params: &[f64]) -> Result<Option<(usize, usize, f64, f64)>, String> {
+    let plan = &compiled.lowered.plan;
+    let binding = bind(plan, params).map_err(|d| d.message)?;
+    let panel = panel_of(cols);
+    let (inputs, dims) = inputs_of(compiled, cols, &panel);
     let outputs = compiled.outputs();
     let jit = compiled.kernels.run(plan, &inputs, &dims, &binding);
     let reference = eval_plan(plan, &inputs, &dims, &binding, &outputs);
@@ -134,19 +146,9 @@ fn cached_runs_match_full_runs() {
         let src = ProgramGen::new(&mut rng).program(3);
         let Ok(compiled) = compile_generated(&src) else { continue };
         let cols = data(&mut rng, 60);
-        let panel: Vec<f64> = cols.iter().flatten().copied().collect();
+        let panel = panel_of(&cols);
         let plan = &compiled.lowered.plan;
-        let inputs: Vec<&[f64]> = plan
-            .inputs
-            .iter()
-            .map(|c| match c {
-                InputRef::Column(c) if c.column == "a" => cols[0].as_slice(),
-                InputRef::Column(c) if c.column == "b" => cols[1].as_slice(),
-                InputRef::Column(_) => cols[2].as_slice(),
-                InputRef::Universe(_) => panel.as_slice(),
-            })
-            .collect();
-        let dims = Dims { rows: 60, assets: vec![3; compiled.hir.universes.len()] };
+        let (inputs, dims) = inputs_of(&compiled, &cols, &panel);
         let p1 = compiled.default_params()[1];
         let b_first = bind(plan, &[2.0, p1]).unwrap();
         let b_other = bind(plan, &[4.0, p1]).unwrap();

@@ -1,0 +1,68 @@
+//! Helpers shared by the end-to-end tests: the repository root, scratch folders, Python for the
+//! independent references, and running a command that prints one JSON object.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh folder under the system temp dir, removed on drop (tests never write into the tree).
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A new empty folder whose name contains `tag`, unique per process and call.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let p = std::env::temp_dir().join(format!("strat-test-{tag}-{}-{}-{nanos}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The Python 3 interpreter for the reference implementations (`$PYTHON`, else `python3`);
+/// panics with a clear message when there is none (CI has Python 3.11).
+pub fn python() -> String {
+    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    match Command::new(&py).arg("--version").output() {
+        Ok(o) if o.status.success() => py,
+        Ok(o) => panic!("this test needs Python 3: `{py} --version` failed ({}): {}", o.status, String::from_utf8_lossy(&o.stderr)),
+        Err(e) => panic!(
+            "this test needs Python 3 on PATH (`{py}` could not be started: {e}). \
+             Install python3 or set $PYTHON to a Python 3 interpreter."
+        ),
+    }
+}
+
+/// Runs `cmd`, requires success, and parses its stdout as one JSON object.
+pub fn run_json(mut cmd: Command, what: &str) -> Value {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{what}: exit {}\nstdout:\n{stdout}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{what}: output is not one JSON object ({e}):\n{stdout}"))
+}
