@@ -44,7 +44,11 @@ enum Command {
         /// Write the daily date, weight, return and equity to this CSV file.
         #[arg(long, value_name = "FILE.csv")]
         out: Option<PathBuf>,
-        /// Overwrite the --out file if it exists.
+        /// Write the weights of every `weights` declaration at each rebalance (date, weights,
+        /// asset, source, target, held, turnover) to this .csv or .parquet file.
+        #[arg(long, value_name = "FILE.csv")]
+        weights_out: Option<PathBuf>,
+        /// Overwrite the --out / --weights-out file if it exists.
         #[arg(long)]
         force: bool,
         /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).
@@ -215,15 +219,21 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run { file, json, out, force, set, reference } => {
+        Command::Run { file, json, out, weights_out, force, set, reference } => {
             let backend = if reference { Backend::Reference } else { Backend::Jit };
             let strategy = match compile(&file, backend) {
                 Ok(s) => s,
                 Err(c) => return c,
             };
-            if let Some(o) = &out {
+            for o in out.iter().chain(weights_out.iter()) {
                 if o.exists() && !force {
                     eprintln!("error[strat::io::exists]: {} already exists; pass --force to overwrite it", o.display());
+                    return 1;
+                }
+            }
+            if weights_out.is_some() {
+                if strategy.compiled.hir.weights.is_empty() {
+                    eprintln!("error[strat::cli::no_weights]: --weights-out: {} declares no `weights`", file.display());
                     return 1;
                 }
             }
@@ -253,6 +263,16 @@ pub fn main() -> i32 {
                     eprintln!("error[strat::io::write]: cannot write {}: {e}", o.display());
                     return 1;
                 }
+            }
+            if let Some(o) = &weights_out {
+                let (text, nums) = strat::output::weights_rows(&frame, &result);
+                if let Err(e) = strat_runtime::write::write_table(o, &text, &nums) {
+                    eprintln!("error[strat::io::write]: cannot write {}: {e}", o.display());
+                    return 1;
+                }
+            }
+            for w in strat::output::weights_warnings(&frame, &result) {
+                eprintln!("{w}");
             }
             let text = if json {
                 format!("{}\n", to_json(strategy.name(), &frame, &result))
@@ -309,6 +329,7 @@ fn held_assets(strategy: &Strategy) -> Vec<String> {
             _ => vec![],
         },
         strat_compiler::hir::Book::Ensemble(_) => hir.sleeves.iter().map(|s| s.name.clone()).collect(),
+        strat_compiler::hir::Book::SleeveWeights(k) => hir.weights[*k].member_names.clone(),
     }
 }
 
@@ -392,6 +413,7 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);
     out!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
     outp!("{}", so::top_table(&rows, &params, &grid, by, top));
+    outp!("{}", so::weights_table(&rows, &params, &grid, by, top, &frame.dates));
     for m in heatmaps {
         match so::heatmap(&rows, &params, &grid, m) {
             Some(h) => outp!("\n{h}"),

@@ -3,6 +3,7 @@
 //! the same double); NaN is `null`, infinities are `"inf"` / `"-inf"` (SEMANTICS.md §4).
 
 use crate::{Frame, RunResult};
+use strat_runtime::weights::WeightsRun;
 use serde_json::{json, Map, Value};
 use strat_runtime::frame::format_date;
 use strat_stdlib::metrics::Metrics;
@@ -65,7 +66,129 @@ pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
         "benchmark": r.backtest.benchmark.as_ref().map(metrics_json).unwrap_or(Value::Null),
         "information_ratio": num(r.backtest.information_ratio),
         "reports": Value::Object(reports),
+        "weights": r.weights.iter().map(|w| weights_json(frame, w)).collect::<Vec<_>>(),
     })
+}
+
+/// One `weights` run as JSON: `{"name", "method", "members", "rebalances", "first", "last",
+/// "avg_rebalance_turnover", "fallbacks", "last_weights": {member: weight}, "log": [{"date",
+/// "message"}]}`.
+pub fn weights_json(frame: &Frame, w: &WeightsRun) -> Value {
+    let rows = &w.schedule.rebalance_rows;
+    let date = |t: usize| format_date(frame.dates[t]);
+    let mut last = Map::new();
+    if let Some(&t) = rows.last() {
+        for (j, m) in w.members.iter().enumerate() {
+            last.insert(m.clone(), num(w.schedule.weights[[t, j]]));
+        }
+    }
+    json!({
+        "name": w.name,
+        "method": w.method,
+        "members": w.members,
+        "rebalances": rows.len(),
+        "first": rows.first().map(|&t| date(t)),
+        "last": rows.last().map(|&t| date(t)),
+        "avg_rebalance_turnover": num(w.avg_rebalance_turnover()),
+        "fallbacks": w.fallbacks(),
+        "last_weights": Value::Object(last),
+        "log": w.log_lines().into_iter().map(|(t, m)| json!({"date": date(t), "message": m})).collect::<Vec<_>>(),
+    })
+}
+
+/// The human summary of the `weights` runs: per declaration its method, rebalances, average
+/// turnover per rebalance, fallbacks (grouped by cause) and the weights held after the last
+/// rebalance.
+pub fn weights_table(frame: &Frame, r: &RunResult) -> String {
+    let mut s = String::new();
+    let date = |t: usize| format_date(frame.dates[t]);
+    for w in &r.weights {
+        let rows = &w.schedule.rebalance_rows;
+        let span = match (rows.first(), rows.last()) {
+            (Some(&a), Some(&b)) => format!(" ({} .. {})", date(a), date(b)),
+            _ => String::new(),
+        };
+        s += &format!(
+            "\nweights {} ({} over {} members): {} rebalances{span}, avg turnover {} per rebalance, {} fallback(s)\n",
+            w.name,
+            w.method,
+            w.members.len(),
+            rows.len(),
+            fmt_num(w.avg_rebalance_turnover()),
+            w.fallbacks()
+        );
+        for g in w.fallback_groups() {
+            let when = if g.count == 1 { date(g.first_row) } else { format!("{} .. {}", date(g.first_row), date(g.last_row)) };
+            s += &format!("  fallback x{} ({when}): {}\n", g.count, g.example);
+        }
+        if let Some(&t) = rows.last() {
+            s += &format!("  held from {}:", date(t));
+            for (j, m) in w.members.iter().enumerate() {
+                s += &format!(" {m} {}", fmt_num(w.schedule.weights[[t, j]]));
+            }
+            s += "\n";
+        }
+    }
+    s
+}
+
+/// One warning line per kind of fallback, for stderr: the user learns that a method could not
+/// run (and why) without reading the whole log.
+pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
+    let date = |t: usize| format_date(frame.dates[t]);
+    let mut out = vec![];
+    for w in &r.weights {
+        let total = w.schedule.rebalance_rows.len();
+        for g in w.fallback_groups() {
+            out.push(format!(
+                "warning[strat::weights::fallback]: weights `{}`: {} of {total} rebalance(s) fell back to {} ({}), first on {}: {}",
+                w.name,
+                g.count,
+                g.step,
+                g.cause,
+                date(g.first_row),
+                g.example
+            ));
+        }
+    }
+    out
+}
+
+/// The rows of `--weights-out`: one per rebalance and member, as text columns (`date`, `weights`,
+/// `asset`, `source`: the method or `fallback:STEP`) and number columns (`target` before
+/// smoothing and the turnover cap, `held` after them, `turnover` of that rebalance).
+pub type WeightsRows = (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>);
+
+/// Builds [`WeightsRows`] for every `weights` run of `r`.
+pub fn weights_rows(frame: &Frame, r: &RunResult) -> WeightsRows {
+    let (mut date, mut name, mut asset, mut source) = (vec![], vec![], vec![], vec![]);
+    let (mut target, mut held, mut turnover) = (vec![], vec![], vec![]);
+    for w in &r.weights {
+        let sched = &w.schedule;
+        for (k, &t) in sched.rebalance_rows.iter().enumerate() {
+            let src = sched
+                .log
+                .iter()
+                .find_map(|e| match e {
+                    strat_stdlib::weighting::LogEntry::Fallback { row, record } if *row == t => Some(format!("fallback:{}", record.step.name())),
+                    _ => None,
+                })
+                .unwrap_or_else(|| w.method.to_string());
+            for (j, m) in w.members.iter().enumerate() {
+                date.push(format_date(frame.dates[t]));
+                name.push(w.name.clone());
+                asset.push(m.clone());
+                source.push(src.clone());
+                target.push(sched.targets[[k, j]]);
+                held.push(sched.weights[[t, j]]);
+                turnover.push(sched.turnover[k]);
+            }
+        }
+    }
+    (
+        vec![("date".into(), date), ("weights".into(), name), ("asset".into(), asset), ("source".into(), source)],
+        vec![("target".into(), target), ("held".into(), held), ("turnover".into(), turnover)],
+    )
 }
 
 fn fmt_num(x: f64) -> String {
@@ -106,6 +229,7 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
             s += &format!("{:<18} {:>12}\n", k, fmt_num(*v));
         }
     }
+    s += &weights_table(frame, r);
     s
 }
 

@@ -222,7 +222,44 @@ fn stats_json(s: &SweepStats, report_names: &[String]) -> Value {
     for (k, v) in report_names.iter().zip(&s.reports) {
         r.insert(k.clone(), num(*v));
     }
-    json!({"bars": s.bars, "metrics": Value::Object(m), "avg_turnover": num(s.avg_turnover), "information_ratio": num(s.information_ratio), "reports": Value::Object(r)})
+    let w: Vec<Value> = s
+        .weights
+        .iter()
+        .map(|w| json!({"name": w.name, "method": w.method, "rebalances": w.rebalances, "fallbacks": w.fallbacks, "avg_rebalance_turnover": num(w.avg_rebalance_turnover)}))
+        .collect();
+    json!({"bars": s.bars, "metrics": Value::Object(m), "avg_turnover": num(s.avg_turnover), "information_ratio": num(s.information_ratio), "reports": Value::Object(r), "weights": w})
+}
+
+/// The weighting summary of the top-`n` bindings by `metric`, side by side: per `weights` run
+/// its method, rebalances, average turnover per rebalance and fallbacks, then the fallback log
+/// grouped by cause (dates from `dates`, the frame's day numbers). Empty without `weights`.
+pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize, dates: &[i32]) -> String {
+    use strat_runtime::frame::format_date;
+    let order = ranked(rows, metric);
+    if !order.iter().any(|&i| rows[i].result.as_ref().is_ok_and(|s| !s.weights.is_empty())) {
+        return String::new();
+    }
+    let width = order.iter().take(n).map(|&i| binding_text(params, grid, rows[i].index).len()).max().unwrap_or(7).max(7);
+    let mut s = format!("\nweighting of the top {} by {metric}\n", n.min(order.len()));
+    s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", "#", "binding", "weights", "method", "rebalances", "rb_turnover", "fallbacks");
+    let mut log = String::new();
+    let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_default();
+    for (k, &i) in order.iter().take(n).enumerate() {
+        let Ok(st) = &rows[i].result else { continue };
+        let b = binding_text(params, grid, rows[i].index);
+        for w in &st.weights {
+            s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", k + 1, b, w.name, w.method, w.rebalances, f4(w.avg_rebalance_turnover), w.fallbacks);
+            for g in &w.groups {
+                let when = if g.count == 1 { date(g.first_row) } else { format!("{} .. {}", date(g.first_row), date(g.last_row)) };
+                log += &format!("{:>4}  {b} {}: x{} ({when}) {}\n", k + 1, w.name, g.count, g.example);
+            }
+        }
+    }
+    if !log.is_empty() {
+        s += "\nfallback log (grouped by cause and step)\n";
+        s += &log;
+    }
+    s
 }
 
 /// The sweep as one JSON document: `{"strategy", "bindings", "params", "rows": [{"params": {..},
@@ -263,6 +300,16 @@ pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names:
     nums.push(("information_ratio".into(), get(&|s| s.information_ratio)));
     for (k, name) in report_names.iter().enumerate() {
         nums.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
+    }
+    let n_weights = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.len())).unwrap_or(0);
+    for k in 0..n_weights {
+        let w_name = rows.iter().find_map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(|w| w.name.clone())).unwrap_or_default();
+        let wget = |f: &dyn Fn(&strat_runtime::sweep::WeightsStats) -> f64| -> Vec<f64> {
+            rows.iter().map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(f).unwrap_or(f64::NAN)).collect()
+        };
+        nums.push((format!("{w_name}.rebalances"), wget(&|w| w.rebalances as f64)));
+        nums.push((format!("{w_name}.fallbacks"), wget(&|w| w.fallbacks as f64)));
+        nums.push((format!("{w_name}.avg_rebalance_turnover"), wget(&|w| w.avg_rebalance_turnover)));
     }
     text.push(("error".into(), rows.iter().map(|r| r.result.as_ref().err().cloned().unwrap_or_default()).collect()));
     (text, nums)

@@ -67,9 +67,19 @@ fn diff_metrics(what: &str, a: &Metrics, b: &Metrics, out: &mut Vec<String>) {
 /// Every difference between two run results, field by field. Exhaustive destructuring: a new
 /// field of `RunResult` or `Backtest` must be added here before this compiles.
 fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
-    let RunResult { backtest: ba, reports: ra, target_weight: ta, sleeve_targets: sa } = a;
-    let RunResult { backtest: bb, reports: rb, target_weight: tb, sleeve_targets: sb } = b;
+    let RunResult { backtest: ba, reports: ra, target_weight: ta, sleeve_targets: sa, weights: wa } = a;
+    let RunResult { backtest: bb, reports: rb, target_weight: tb, sleeve_targets: sb, weights: wb } = b;
     let mut out = vec![];
+    // The weighting engine runs before the plan, the same on both backends: its paths must agree.
+    if wa.len() != wb.len() {
+        out.push(format!("weights: {} vs {} runs", wa.len(), wb.len()));
+    }
+    for (x, y) in wa.iter().zip(wb) {
+        diff_f64(&format!("weights `{}`", x.name), x.schedule.weights.as_slice().unwrap_or(&[]), y.schedule.weights.as_slice().unwrap_or(&[]), &mut out);
+        if x.schedule.log != y.schedule.log || x.schedule.rebalance_rows != y.schedule.rebalance_rows {
+            out.push(format!("weights `{}`: rebalance rows or log differ", x.name));
+        }
+    }
     diff_f64("target_weight", ta, tb, &mut out);
     if sa.len() != sb.len() {
         out.push(format!("sleeve_targets: {} vs {} sleeves", sa.len(), sb.len()));

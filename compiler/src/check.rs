@@ -8,12 +8,16 @@ use crate::suggest::did_you_mean;
 use crate::types::{Elem, Kind, Qual, Type};
 use std::collections::HashMap;
 use strat_grammar::ast::*;
+
+mod weights;
+pub use weights::{method_name, METHODS};
 use strat_grammar::{Diag, Span};
 
 /// What a top-level name refers to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Decl {
     Sleeve(usize),
+    Weights(usize),
     Data(usize),
     Universe(usize),
     Param(usize),
@@ -36,6 +40,7 @@ pub fn ast_to_hir(
         decl_order: HashMap::new(),
         data: vec![],
         sleeves: vec![],
+        weights: vec![],
         universes: vec![],
         broken_universes: vec![],
         choice_enum: std::collections::HashMap::new(),
@@ -56,6 +61,8 @@ pub fn ast_to_hir(
     let mut ensemble_span: Option<Span> = None;
     let mut hold_span: Option<Span> = None;
     let mut hold_failed = false;
+    let mut sleeve_book: Option<usize> = None;
+    let mut sleeve_hold_span: Option<Span> = None;
     let mut benchmark: Option<(ColumnRef, Span)> = None;
     let mut cost: Option<(f64, Span)> = None;
     let mut annualize: Option<(f64, Span)> = None;
@@ -195,6 +202,24 @@ pub fn ast_to_hir(
                     None => hold_failed = true,
                 }
             }
+            StmtKind::Weights { name: n, members, method, clauses } => {
+                let d = cx.check_weights(n, members, method, clauses, stmt.span);
+                cx.weights.push(d);
+            }
+            StmtKind::HoldSleeves { sleeves, weight, rebalance: reb } => {
+                if let Some(prev) = hold_span {
+                    cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
+                        .with_label(prev, "first hold")
+                        .with_help("a strategy holds one series, universe or set of weighted sleeves"));
+                    continue;
+                }
+                hold_span = Some(stmt.span);
+                sleeve_hold_span = Some(stmt.span);
+                match cx.check_hold_sleeves(sleeves, weight, reb.as_ref()) {
+                    Some(k) => sleeve_book = Some(k),
+                    None => hold_failed = true,
+                }
+            }
             StmtKind::Sleeve { name: n, hold: inner } => {
                 if let StmtKind::Hold { target, weight, rebalance: reb } = &inner.kind {
                     let h = cx.check_hold(target, weight, reb.as_ref());
@@ -291,10 +316,10 @@ pub fn ast_to_hir(
         cx.err(Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
             .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"));
     }
-    if ensemble_span.is_some() && cost.is_some() {
+    if (ensemble_span.is_some() || sleeve_hold_span.is_some()) && cost.is_some() {
         let span = cost.map(|c| c.1).unwrap_or_default();
-        cx.err(Diag::error("strat::stmt::unsupported", "costs on an ensemble are not supported yet", span, "cost")
-            .with_help("remove `cost`; ensembles of sleeves are evaluated before costs in this version"));
+        cx.err(Diag::error("strat::stmt::unsupported", "costs on sleeves are not supported yet", span, "cost")
+            .with_help("remove `cost`; ensembles and weighted sleeves are evaluated before costs in this version"));
     }
     cx.lint_unused();
     let has_error = cx.diags.iter().any(|d| d.is_error());
@@ -302,13 +327,16 @@ pub fn ast_to_hir(
         // Lints are noise next to errors.
         cx.diags.retain(|d| d.is_error());
     }
-    let book = match (hold, ensemble) {
-        (Some(h), None) => Some(Book::Hold(h)),
-        (None, Some(e)) => Some(Book::Ensemble(e)),
+    let book = match (hold, ensemble, sleeve_book) {
+        (Some(h), None, None) => Some(Book::Hold(h)),
+        (None, Some(e), None) => Some(Book::Ensemble(e)),
+        (None, None, Some(k)) => Some(Book::SleeveWeights(k)),
         _ => None,
     };
-    let hir = match (has_error, book) {
-        (false, Some(book)) => Some(Hir {
+    let weights: Option<Vec<WeightsDecl>> = std::mem::take(&mut cx.weights).into_iter().collect();
+    let hir = match (has_error, book, weights) {
+        (false, Some(book), Some(weights)) => Some(Hir {
+            weights,
             name: name.unwrap_or_else(|| default_name.to_string()),
             data: cx.data,
             universes: cx.universes,
@@ -336,6 +364,8 @@ struct Checker {
     decl_order: HashMap<String, usize>,
     data: Vec<DataSource>,
     sleeves: Vec<SleeveDecl>,
+    /// `weights` declarations (`None` where one failed to check).
+    weights: Vec<Option<WeightsDecl>>,
     universes: Vec<UniverseDecl>,
     broken_universes: Vec<bool>,
     /// Choice param index → its enum (index into `regimes`).
@@ -362,7 +392,7 @@ impl Checker {
 
     /// First pass: every declared name, with duplicates reported.
     fn collect(&mut self, program: &Program) {
-        let mut counts = [0usize; 6];
+        let mut counts = [0usize; 7];
         let mut enums = 0usize;
         for (i, stmt) in program.stmts.iter().enumerate() {
             let (ident, kind) = match &stmt.kind {
@@ -372,6 +402,7 @@ impl Checker {
                 StmtKind::Regime { name, .. } => (name, 3),
                 StmtKind::Universe { name, .. } => (name, 4),
                 StmtKind::Sleeve { name, .. } => (name, 5),
+                StmtKind::Weights { name, .. } => (name, 6),
                 _ => continue,
             };
             let idx = counts[kind];
@@ -382,7 +413,8 @@ impl Checker {
                 2 => Decl::Let(idx),
                 3 => Decl::Regime(enums),
                 4 => Decl::Universe(idx),
-                _ => Decl::Sleeve(idx),
+                5 => Decl::Sleeve(idx),
+                _ => Decl::Weights(idx),
             };
             // Regimes and choice params share one numbering of enum types, in source order.
             let enum_idx = match &stmt.kind {
@@ -854,6 +886,15 @@ impl Checker {
                 Some(HExpr { kind: HKind::Let(i), ty, span })
             }
             Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type::of(Elem::Regime(r), Qual::Series), span }),
+            Decl::Weights(k) => match self.weights.get(k).cloned().flatten()?.members {
+                WeightMembersRef::Universe(u) => Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span }),
+                WeightMembersRef::Sleeves(_) => {
+                    let names = self.weights[k].as_ref().map(|d| d.member_names.join(", ")).unwrap_or_default();
+                    self.err(Diag::error("strat::type::sleeve_weights_as_value", format!("`{}` weights sleeves, not assets", id.name), id.span, "sleeve weights")
+                        .with_help(format!("hold them: `hold [{names}] weight {}`", id.name)));
+                    None
+                }
+            },
         }
     }
 

@@ -153,6 +153,8 @@ pub enum HKind {
     Call(Builtin, Vec<HExpr>),
     /// `x[k]`: the value k bars ago.
     Lag(Box<HExpr>, Box<HExpr>),
+    /// The held weights of a `weights` declaration over a universe (index into [`Hir::weights`]).
+    Weights(usize),
 }
 
 /// When a hold's target weights change (SEMANTICS.md §1).
@@ -216,6 +218,207 @@ pub enum Book {
     Hold(HoldDecl),
     /// `ensemble by ...`
     Ensemble(EnsembleDecl),
+    /// `hold [s1, s2, ...] weight W`: sleeves weighted by the sleeve weights `W` (index into
+    /// [`Hir::weights`]); the sleeves are `W`'s members, in order.
+    SleeveWeights(usize),
+}
+
+/// A number in a weighting option: a literal, or a param (fixed for one run, sweepable).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OptValue {
+    /// A literal (units applied: `40%` is 0.4).
+    Const(f64),
+    /// A param, by index into [`Hir::params`].
+    Param(usize),
+}
+
+impl OptValue {
+    /// The value under `params` (one value per declared param).
+    pub fn value(self, params: &[f64]) -> f64 {
+        match self {
+            OptValue::Const(v) => v,
+            OptValue::Param(p) => params.get(p).copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// A weighting method (SEMANTICS.md §6; spec/language.md "Weights").
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightMethod {
+    /// `inv_vol`: `w ∝ 1/sigma`.
+    InvVol,
+    /// `erc`: equal risk contribution.
+    Erc,
+    /// `hrp` / `hrp(linkage = single | ward)`.
+    Hrp {
+        /// Ward linkage instead of single.
+        ward: bool,
+    },
+    /// `min_var`, within the `max_weight` / `min_weight` bounds.
+    MinVar,
+    /// `max_sharpe`, within the bounds (min-var when no positive Sharpe is reachable).
+    MaxSharpe,
+    /// `kelly(base = METHOD, fraction = F)`: fractional Kelly scaling of a base method.
+    Kelly {
+        /// The base method.
+        base: Box<WeightMethod>,
+        /// The Kelly fraction (0.25 by default).
+        fraction: OptValue,
+    },
+    /// `regime_moe(regime = R, tau = T)`: the regime mixture of experts over regime `R` (index
+    /// into [`Hir::regimes`]).
+    RegimeMoe {
+        /// The regime.
+        regime: usize,
+        /// The softmax temperature, in annualised-Sharpe units (1 by default).
+        tau: OptValue,
+    },
+}
+
+/// The method of a `weights` declaration: one method, or a choice param over method names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MethodChoice {
+    /// `by erc`.
+    Fixed(WeightMethod),
+    /// `by m` with `param m in [inv_vol, erc, ...]`: the param's choice `i` selects `methods[i]`.
+    Param {
+        /// The choice param.
+        param: usize,
+        /// One method per choice.
+        methods: Vec<WeightMethod>,
+    },
+}
+
+/// The covariance estimator of a `weights` declaration.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CovarianceChoice {
+    /// `sample` (ddof 1; the default).
+    Sample,
+    /// `ledoit_wolf` (scikit-learn's `ledoit_wolf`).
+    LedoitWolf,
+    /// `ewma(span = N)`.
+    Ewma {
+        /// The span `N` (`alpha = 2 / (N + 1)`).
+        span: OptValue,
+    },
+}
+
+/// A step of the fallback chain (SEMANTICS.md §6 "Strategy weighting"; spec/language.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackChoice {
+    /// `sharpe_proportional`
+    SharpeProportional,
+    /// `equal`
+    Equal,
+    /// `previous`
+    Previous,
+}
+
+/// What a `weights` declaration weights.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightMembersRef {
+    /// Sleeves (indices into [`Hir::sleeves`]), weighting their return series.
+    Sleeves(Vec<usize>),
+    /// The assets of a universe, weighting their simple returns.
+    Universe(usize),
+}
+
+/// `weights NAME = MEMBERS by METHOD ...`: a weight path over sleeves or a universe's assets,
+/// recomputed on the rebalance rows from a trailing window of returns (spec/language.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsDecl {
+    /// Name.
+    pub name: String,
+    /// What is weighted.
+    pub members: WeightMembersRef,
+    /// The members' names, in order (sleeve names, or the universe's assets).
+    pub member_names: Vec<String>,
+    /// The method.
+    pub method: MethodChoice,
+    /// Returns per window (`lookback`, default 60).
+    pub lookback: OptValue,
+    /// When the method runs (default monthly).
+    pub rebalance: RebalanceRule,
+    /// Covariance estimator (default sample).
+    pub covariance: CovarianceChoice,
+    /// `constrain max_weight X` (bounds of min-var / max-Sharpe; default 1).
+    pub max_weight: Option<OptValue>,
+    /// `constrain min_weight X` (default 0).
+    pub min_weight: Option<OptValue>,
+    /// `constrain turnover X`: the cap on `||w_t - w_{t-1}||_1` per rebalance (default none).
+    pub turnover: Option<OptValue>,
+    /// `constrain max_leverage X`: the cap on gross exposure `sum |w|` (Kelly's cap, default 2).
+    pub max_leverage: Option<OptValue>,
+    /// `smooth ewma A`: `w = A target + (1 - A) previous` (default 1: no smoothing).
+    pub smoothing: Option<OptValue>,
+    /// The fallback chain, in order (default: sharpe_proportional, equal, previous).
+    pub fallback: Vec<FallbackChoice>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+impl WeightsDecl {
+    /// The params this declaration's weights depend on (method choice and option values).
+    pub fn params(&self) -> Vec<usize> {
+        let mut v = vec![];
+        let mut opt = |o: &Option<OptValue>| {
+            if let Some(OptValue::Param(p)) = o {
+                v.push(*p);
+            }
+        };
+        opt(&Some(self.lookback));
+        opt(&self.max_weight);
+        opt(&self.min_weight);
+        opt(&self.turnover);
+        opt(&self.max_leverage);
+        opt(&self.smoothing);
+        if let CovarianceChoice::Ewma { span } = self.covariance {
+            opt(&Some(span));
+        }
+        fn method_params(m: &WeightMethod, v: &mut Vec<usize>) {
+            match m {
+                WeightMethod::Kelly { base, fraction } => {
+                    if let OptValue::Param(p) = fraction {
+                        v.push(*p);
+                    }
+                    method_params(base, v);
+                }
+                WeightMethod::RegimeMoe { tau: OptValue::Param(p), .. } => v.push(*p),
+                _ => {}
+            }
+        }
+        match &self.method {
+            MethodChoice::Fixed(m) => method_params(m, &mut v),
+            MethodChoice::Param { param, methods } => {
+                v.push(*param);
+                for m in methods {
+                    method_params(m, &mut v);
+                }
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// The regimes its methods read (for `regime_moe`).
+    pub fn regimes(&self) -> Vec<usize> {
+        fn of(m: &WeightMethod, v: &mut Vec<usize>) {
+            match m {
+                WeightMethod::RegimeMoe { regime, .. } => v.push(*regime),
+                WeightMethod::Kelly { base, .. } => of(base, v),
+                _ => {}
+            }
+        }
+        let mut v = vec![];
+        match &self.method {
+            MethodChoice::Fixed(m) => of(m, &mut v),
+            MethodChoice::Param { methods, .. } => methods.iter().for_each(|m| of(m, &mut v)),
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
 }
 
 /// The typed program.
@@ -237,6 +440,8 @@ pub struct Hir {
     pub book: Book,
     /// Sleeves in declaration order.
     pub sleeves: Vec<SleeveDecl>,
+    /// `weights` declarations in declaration order.
+    pub weights: Vec<WeightsDecl>,
     /// `where` constraints between params.
     pub constraints: Vec<HExpr>,
     /// `from DATE` (`YYYY-MM-DD`).

@@ -50,6 +50,8 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
             let arms = e.arms.iter().map(|terms| terms.iter().map(|(k, c)| (*k, cx.expr(c))).collect()).collect();
             (r, arms)
         }
+        // The sleeves' weights come from the runtime's weighting engine, not the plan.
+        Book::SleeveWeights(_) => (cx.b.konst(0.0, Span::default()), vec![]),
     };
     let sleeve_weights = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
     let reports = hir
@@ -129,6 +131,14 @@ impl Lowerer<'_> {
             HKind::Param(i) => self.b.param(*i, s),
             HKind::Column(c) => self.b.input(&InputRef::Column(c.clone()), s),
             HKind::Universe(u) => self.b.input(&InputRef::Universe(*u), s),
+            HKind::Weights(k) => {
+                let d = &self.hir.weights[*k];
+                let universe = match d.members {
+                    WeightMembersRef::Universe(u) => u,
+                    WeightMembersRef::Sleeves(_) => unreachable!("the checker refuses sleeve weights as values"),
+                };
+                self.b.input(&InputRef::Weights { decl: *k, universe, params: d.params() }, s)
+            }
             HKind::Let(i) => self.let_node(*i),
             HKind::Regime(r) => self.regime_node(*r),
             HKind::Unary(op, x) => {

@@ -88,6 +88,11 @@ pub enum InputRef {
     Column(ColumnRef),
     /// Every asset of a universe (a panel, asset-major).
     Universe(usize),
+    /// The held weights of `weights` declaration `decl` (index into [`crate::hir::Hir::weights`])
+    /// over universe `universe`: a panel, NaN before the first rebalance. The runtime computes it
+    /// before the plan runs; it changes with the params listed in `params` (its method choice and
+    /// option values), so it is param-invariant only when none of them varies.
+    Weights { decl: usize, universe: usize, params: Vec<usize> },
 }
 
 /// The size of a run: rows (bars) and the asset count of each universe. A series column holds
@@ -242,6 +247,10 @@ impl Plan {
         for (i, nd) in self.nodes.iter().enumerate() {
             dep[i] = match nd.op {
                 Op::Param(p) => varying.get(p as usize).copied().unwrap_or(false),
+                Op::Input(c) => match &self.inputs[c as usize] {
+                    InputRef::Weights { params, .. } => params.iter().any(|p| varying.get(*p).copied().unwrap_or(false)),
+                    _ => false,
+                },
                 ref op => op.args().iter().any(|a| dep[a.index()]),
             };
         }
@@ -266,6 +275,7 @@ impl Plan {
                 Op::Input(c) => match &self.inputs[c as usize] {
                     InputRef::Column(c) => format!("input #{}.{}", c.source, c.column),
                     InputRef::Universe(u) => format!("universe #{u}"),
+                    InputRef::Weights { decl, .. } => format!("weights #{decl}"),
                 },
                 Op::Param(p) => format!("param {}", param_names.get(p as usize).map(|s| s.as_str()).unwrap_or("?")),
                 Op::Const(v) => format!("const {v:?}"),
@@ -309,7 +319,7 @@ impl PlanBuilder {
         let shape = match op {
             Op::Input(i) => match &self.plan.inputs[i as usize] {
                 InputRef::Column(_) => Shape::Series,
-                InputRef::Universe(u) => Shape::Panel(*u),
+                InputRef::Universe(u) | InputRef::Weights { universe: u, .. } => Shape::Panel(*u),
             },
             Op::Param(_) | Op::Const(_) => Shape::Scalar,
             Op::Window(_, x, _) | Op::Scan(_, x) => self.plan.node(x).shape,

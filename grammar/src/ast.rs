@@ -56,6 +56,10 @@ pub enum StmtKind {
     Regime { name: Ident, arms: Vec<RegimeArm> },
     /// `hold SERIES weight EXPR [rebalance ...]`
     Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance> },
+    /// `hold [s1, s2, ...] weight W`: a book of sleeves weighted by the sleeve weights `W`.
+    HoldSleeves { sleeves: Vec<Ident>, weight: Expr, rebalance: Option<Rebalance> },
+    /// `weights NAME = MEMBERS by METHOD CLAUSES...`: a portfolio weighting (spec/language.md).
+    Weights { name: Ident, members: WeightMembers, method: MethodSpec, clauses: Vec<WeightClause> },
     /// `cost N` (normally written with `bps`)
     Cost { rate: Literal },
     /// `annualize N` (periods per year)
@@ -88,6 +92,95 @@ pub enum Rebalance {
     Weekly(Span),
     /// Every N rows, counting from the first live row.
     Every(Literal),
+}
+
+/// What a `weights` declaration weights: a list of sleeves, or a universe's assets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightMembers {
+    /// `[a, b, c]` (sleeves), with the list's span.
+    List(Vec<Ident>, Span),
+    /// `NAME` (a universe).
+    Name(Ident),
+}
+
+/// `name` or `name(arg, key = value, ...)`: a weighting method or a covariance estimator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodSpec {
+    /// The method's name.
+    pub name: Ident,
+    /// Its options, in order.
+    pub args: Vec<MethodArg>,
+    /// The whole spec.
+    pub span: Span,
+}
+
+/// One option of a [`MethodSpec`]: positional (`ward`) or named (`linkage = ward`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodArg {
+    /// The option's name, if written.
+    pub key: Option<Ident>,
+    /// Its value.
+    pub value: OptionValue,
+    /// The whole option.
+    pub span: Span,
+}
+
+/// The value of a weighting option: a number or a name (a param, a regime, a choice).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// A number literal (`60`, `40%`).
+    Number(Literal),
+    /// A name.
+    Name(Ident),
+}
+
+impl OptionValue {
+    /// Where the value was written.
+    pub fn span(&self) -> Span {
+        match self {
+            OptionValue::Number(l) => l.span,
+            OptionValue::Name(i) => i.span,
+        }
+    }
+}
+
+/// A clause of a `weights` declaration; each carries the clause's span.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WeightClause {
+    /// `lookback N`
+    Lookback(OptionValue, Span),
+    /// `rebalance monthly | weekly | every N`
+    Rebalance(Rebalance, Span),
+    /// `covariance sample | ledoit_wolf | ewma(span = N)`
+    Covariance(MethodSpec, Span),
+    /// `constrain NAME VALUE, ...`
+    Constrain(Vec<(Ident, OptionValue)>, Span),
+    /// `smooth ewma A`
+    Smooth(OptionValue, Span),
+    /// `fallback STEP, ...`
+    Fallback(Vec<Ident>, Span),
+}
+
+impl WeightClause {
+    /// The clause's keyword, for diagnostics.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            WeightClause::Lookback(..) => "lookback",
+            WeightClause::Rebalance(..) => "rebalance",
+            WeightClause::Covariance(..) => "covariance",
+            WeightClause::Constrain(..) => "constrain",
+            WeightClause::Smooth(..) => "smooth",
+            WeightClause::Fallback(..) => "fallback",
+        }
+    }
+
+    /// Where the clause was written.
+    pub fn span(&self) -> Span {
+        match self {
+            WeightClause::Lookback(_, s) | WeightClause::Rebalance(_, s) | WeightClause::Covariance(_, s)
+            | WeightClause::Constrain(_, s) | WeightClause::Smooth(_, s) | WeightClause::Fallback(_, s) => *s,
+        }
+    }
 }
 
 /// One arm of a `regime` declaration. `cond` is `None` for `otherwise`.

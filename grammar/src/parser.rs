@@ -24,7 +24,7 @@ const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Statement keywords: where the parser resumes after a syntax error.
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights"];
 
 /// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
 /// list holds an error, the program holds only the statements that parsed.
@@ -228,6 +228,7 @@ fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
     let exprs: Vec<&Expr> = match &s.kind {
         StmtKind::Let { value, .. } | StmtKind::Report { value, .. } => vec![value],
         StmtKind::Hold { target, weight, .. } => vec![target, weight],
+        StmtKind::HoldSleeves { weight, .. } => vec![weight],
         StmtKind::Where { cond } => vec![cond],
         StmtKind::Ensemble { arms, .. } => arms.iter().map(|a| &a.1).collect(),
         StmtKind::Sleeve { hold, .. } => match &hold.kind {
@@ -308,6 +309,8 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_when | Rule::kw_otherwise | Rule::kw_if | Rule::kw_then | Rule::kw_else | Rule::kw_and
             | Rule::kw_or | Rule::kw_tiers | Rule::kw_universe | Rule::kw_in | Rule::kw_step | Rule::kw_where
             | Rule::kw_from | Rule::kw_to | Rule::kw_rebalance | Rule::kw_sleeve | Rule::kw_ensemble | Rule::kw_by
+            | Rule::kw_weights | Rule::kw_lookback | Rule::kw_covariance | Rule::kw_constrain | Rule::kw_smooth
+            | Rule::kw_ewma | Rule::kw_fallback
     )
 }
 
@@ -420,20 +423,33 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::hold_stmt, [t, w, rest @ ..]) => {
             let rebalance = match rest.first() {
                 None => None,
-                Some(r) => {
-                    let rp = parts(r.clone());
-                    match rp.as_slice() {
-                        [m] if m.as_rule() == Rule::kw_monthly => Some(Rebalance::Monthly(cx.span(m))),
-                        [m] if m.as_rule() == Rule::kw_weekly => Some(Rebalance::Weekly(cx.span(m))),
-                        [_, n] => Some(Rebalance::Every(literal(cx, n)?)),
-                        _ => {
-                            cx.internal(r, "rebalance clause");
-                            return None;
-                        }
-                    }
-                }
+                Some(r) => Some(rebalance(cx, r)?),
             };
             StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance }
+        }
+        (Rule::hold_sleeves, [l, w, rest @ ..]) => {
+            let rebalance = match rest.first() {
+                None => None,
+                Some(r) => Some(rebalance(cx, r)?),
+            };
+            let sleeves = l.clone().into_inner().map(|c| ident(cx, &c)).collect();
+            StmtKind::HoldSleeves { sleeves, weight: expr(cx, w.clone())?, rebalance }
+        }
+        (Rule::weights_decl, [n, members, method, clauses @ ..]) => {
+            let members = match parts(members.clone()).as_slice() {
+                [l] if l.as_rule() == Rule::name_list => WeightMembers::List(l.clone().into_inner().map(|c| ident(cx, &c)).collect(), cx.span(l)),
+                [i] => WeightMembers::Name(ident(cx, i)),
+                _ => {
+                    cx.internal(members, "weights members");
+                    return None;
+                }
+            };
+            let method = method_spec(cx, method)?;
+            let mut out = vec![];
+            for c in clauses {
+                out.push(weight_clause(cx, c)?);
+            }
+            StmtKind::Weights { name: ident(cx, n), members, method, clauses: out }
         }
         (Rule::cost_stmt, [n]) => StmtKind::Cost { rate: literal(cx, n)? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
@@ -445,6 +461,76 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         }
     };
     Some(Stmt { kind, span })
+}
+
+fn rebalance(cx: &mut Ctx, r: &Pair<Rule>) -> Option<Rebalance> {
+    let rp = parts(r.clone());
+    match rp.as_slice() {
+        [m] if m.as_rule() == Rule::kw_monthly => Some(Rebalance::Monthly(cx.span(m))),
+        [m] if m.as_rule() == Rule::kw_weekly => Some(Rebalance::Weekly(cx.span(m))),
+        [_, n] => Some(Rebalance::Every(literal(cx, n)?)),
+        _ => {
+            cx.internal(r, "rebalance clause");
+            None
+        }
+    }
+}
+
+fn option_value(cx: &mut Ctx, p: &Pair<Rule>) -> Option<OptionValue> {
+    Some(match p.as_rule() {
+        Rule::ident => OptionValue::Name(ident(cx, p)),
+        _ => OptionValue::Number(literal(cx, p)?),
+    })
+}
+
+fn method_spec(cx: &mut Ctx, p: &Pair<Rule>) -> Option<MethodSpec> {
+    let span = cx.span(p);
+    let ps = parts(p.clone());
+    let (name, args) = ps.split_first()?;
+    let mut out = vec![];
+    for a in args {
+        let aspan = cx.span(a);
+        let ap = parts(a.clone());
+        let (key, value) = match ap.as_slice() {
+            [k, v] => (Some(ident(cx, k)), v),
+            [v] => (None, v),
+            _ => {
+                cx.internal(a, "method option");
+                return None;
+            }
+        };
+        out.push(MethodArg { key, value: option_value(cx, value)?, span: aspan });
+    }
+    Some(MethodSpec { name: ident(cx, name), args: out, span })
+}
+
+fn weight_clause(cx: &mut Ctx, c: &Pair<Rule>) -> Option<WeightClause> {
+    let span = cx.span(c);
+    let ps = parts(c.clone());
+    Some(match (c.as_rule(), ps.as_slice()) {
+        (Rule::lookback_clause, [v]) => WeightClause::Lookback(option_value(cx, v)?, span),
+        (Rule::rebalance, _) => WeightClause::Rebalance(rebalance(cx, c)?, span),
+        (Rule::covariance_clause, [m]) => WeightClause::Covariance(method_spec(cx, m)?, span),
+        (Rule::constrain_clause, items) => {
+            let mut out = vec![];
+            for it in items {
+                match parts(it.clone()).as_slice() {
+                    [k, v] => out.push((ident(cx, k), option_value(cx, v)?)),
+                    _ => {
+                        cx.internal(it, "constraint");
+                        return None;
+                    }
+                }
+            }
+            WeightClause::Constrain(out, span)
+        }
+        (Rule::smooth_clause, [v]) => WeightClause::Smooth(option_value(cx, v)?, span),
+        (Rule::fallback_clause, steps) => WeightClause::Fallback(steps.iter().map(|s| ident(cx, s)).collect(), span),
+        _ => {
+            cx.internal(c, "weights clause");
+            return None;
+        }
+    })
 }
 
 fn ident(cx: &Ctx, p: &Pair<Rule>) -> Ident {

@@ -280,6 +280,54 @@ pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest]
     Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
 }
 
+/// A book of sleeves held with per-bar allocations (`hold [s1, s2] weight W`; SEMANTICS.md §6
+/// "Strategy weighting" applied to sleeves): on return row `t`, `return[t] = sum_k a_k[t-1] *
+/// sleeve_k[t]`, the remainder in cash, where `alloc` (`rows * sleeves`, asset-major) holds the
+/// allocations decided at each close, NaN before the first rebalance. Live from the first row
+/// with a defined allocation; a sleeve earns 0 on rows it is not live.
+///
+/// As for [`ensemble`], the held "weights" of the result are the allocations, its turnover
+/// their L1 change and its exposure `sum_k |a_k| * exposure_k`.
+pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
+    let s = sleeves.len();
+    let n = if s == 0 { 0 } else { alloc.len() / s };
+    let t0 = (0..n).find(|&t| (0..s).any(|k| !alloc[k * n + t].is_nan())).unwrap_or(n);
+    if t0 + 1 >= n {
+        return Err(BacktestError::NeverLive { warmup: t0, rows: n });
+    }
+    let a = |k: usize, t: usize| -> f64 {
+        let v = alloc[k * n + t];
+        if v.is_nan() { 0.0 } else { v }
+    };
+    let sleeve_return = |k: usize, t: usize| -> f64 {
+        let b = sleeves[k];
+        if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
+    };
+    let held: Vec<f64> = (0..s).flat_map(|k| (0..n).map(move |t| (k, t))).map(|(k, t)| if t < t0 { 0.0 } else { a(k, t) }).collect();
+    let mut turnover = vec![0.0; n];
+    let mut gross = vec![0.0; n];
+    for (t, (tv, g)) in turnover.iter_mut().zip(gross.iter_mut()).enumerate() {
+        for k in 0..s {
+            let prev = if t == 0 { 0.0 } else { held[k * n + t - 1] };
+            *tv += (held[k * n + t] - prev).abs();
+            *g += held[k * n + t].abs();
+        }
+    }
+    let mut returns = Vec::with_capacity(n - t0 - 1);
+    let mut exposure = Vec::with_capacity(n - t0 - 1);
+    for t in t0 + 1..n {
+        let mut r = 0.0;
+        let mut e = 0.0;
+        for k in 0..s {
+            r += held[k * n + t - 1] * sleeve_return(k, t);
+            e += held[k * n + t - 1].abs() * sleeves[k].gross[t - 1];
+        }
+        returns.push(r);
+        exposure.push(e);
+    }
+    Ok(finish(t0, held, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+}
+
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,
 /// rows `t0 ..= T-2` (SEMANTICS.md §4); a bool column (0/1) gives the fraction of those rows.
 pub fn report_mean(e: &[f64], bt: &Backtest) -> f64 {

@@ -3,13 +3,16 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest_memo, ensemble_memo, report_mean, Backtest, BacktestError, BacktestInput, BenchmarkMemo};
+use crate::backtest::{backtest_memo, ensemble_memo, report_mean, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo};
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
 use std::path::Path;
 use strat_compiler::codegen::Cache;
-use strat_compiler::hir::{Book, ColumnRef, HoldDecl, Holding, RebalanceRule};
+use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use strat_compiler::hir::{Book, ColumnRef, HoldDecl, Holding, RebalanceRule, WeightMembersRef};
 use strat_compiler::plan::{Dims, InputRef};
 use strat_compiler::{bind, eval_plan, Compiled, Hir};
 use strat_grammar::Diag;
@@ -78,8 +81,13 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
         ));
     }
     let mut strict: Vec<String> = vec![];
-    for h in holds(hir) {
-        match &h.target {
+    let weighted = hir.weights.iter().filter_map(|w| match w.members {
+        WeightMembersRef::Universe(u) => Some(Holding::Universe(u)),
+        WeightMembersRef::Sleeves(_) => None,
+    });
+    let targets: Vec<Holding> = holds(hir).iter().map(|h| h.target.clone()).chain(weighted).collect();
+    for target in &targets {
+        match target {
             Holding::Column(c) => strict.push(frame_column_name(hir, c)),
             Holding::Universe(u) => {
                 for name in universe_columns(hir, *u) {
@@ -201,6 +209,14 @@ pub struct Prepared {
     pub sleeves: Vec<PreparedHold>,
     /// Benchmark prices, if any.
     pub benchmark: Option<Vec<f64>>,
+    /// Per `weights` declaration: the members' returns (`rows x N`) for a universe's assets
+    /// (`None` for sleeves, whose returns come from each run).
+    pub weight_returns: Vec<Option<ndarray::Array2<f64>>>,
+    /// Per `weights` declaration: its calendar rebalance flags (`None` for `every N`).
+    pub weight_calendars: Vec<Option<Vec<bool>>>,
+    /// Universe weights already computed, by declaration and the values of the params they
+    /// depend on (a sweep computes each distinct weight path once).
+    pub weights_memo: Arc<Mutex<HashMap<(usize, Vec<u64>), Arc<WeightsRun>>>>,
 }
 
 fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
@@ -263,18 +279,28 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
         inputs.push(match i {
             InputRef::Column(c) => gather(frame, &[frame_column_name(hir, c)])?,
             InputRef::Universe(u) => gather(frame, &universe_columns(hir, *u))?,
+            // Filled per binding by `run_inner`.
+            InputRef::Weights { .. } => vec![],
         });
     }
     let hold = match &hir.book {
         Book::Hold(h) => Some(prepare_hold(hir, frame, h)?),
-        Book::Ensemble(_) => None,
+        Book::Ensemble(_) | Book::SleeveWeights(_) => None,
     };
+    let mut weight_returns = vec![];
+    for w in &hir.weights {
+        weight_returns.push(match w.members {
+            WeightMembersRef::Universe(u) => Some(universe_returns(&gather(frame, &universe_columns(hir, u))?, frame.len(), w.member_names.len())),
+            WeightMembersRef::Sleeves(_) => None,
+        });
+    }
+    let weight_calendars = hir.weights.iter().map(|w| schedule(w.rebalance, frame)).collect();
     let sleeves = hir.sleeves.iter().map(|s| prepare_hold(hir, frame, &s.hold)).collect::<Result<Vec<_>, _>>()?;
     let benchmark = match &hir.benchmark {
         Some(b) => Some(gather(frame, &[frame_column_name(hir, b)])?),
         None => None,
     };
-    Ok(Prepared { dims, inputs, hold, sleeves, benchmark })
+    Ok(Prepared { dims, inputs, hold, sleeves, benchmark, weight_returns, weight_calendars, weights_memo: Arc::default() })
 }
 
 /// Backtests one hold given its target weight column (a series or a panel over its assets).
@@ -314,13 +340,15 @@ pub struct RunResult {
     pub target_weight: Vec<f64>,
     /// Each sleeve's target weights (asset-major), filled by [`run`] (not by sweeps).
     pub sleeve_targets: Vec<Vec<f64>>,
+    /// The `weights` declarations this run computed (those the book uses), in declaration order.
+    pub weights: Vec<Arc<WeightsRun>>,
 }
 
 /// Runs `compiled` over `frame` with `params` (one value per declared param) on `backend`.
 pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend) -> Result<RunResult, RunError> {
     let prepared = prepare(compiled, frame)?;
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
-    run_inner(compiled, &prepared, &binding, backend, None, false, true).map(|r| r.0)
+    run_inner(compiled, &prepared, params, &binding, backend, None, false, true).map(|r| r.0)
 }
 
 /// What a sweep computes once for all bindings: the param-invariant columns and, when a
@@ -347,7 +375,7 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     // The sleeves' run reuses the columns just cached (the same values as a full run).
     let mut partial = SweepCache { kernels, sleeves: vec![], bench: BenchmarkMemo::default() };
     if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
-        if let Ok(r) = run_inner(compiled, prep, &binding, backend, Some(&partial), true, false) {
+        if let Ok(r) = run_inner(compiled, prep, first, &binding, backend, Some(&partial), true, false) {
             for (k, bt) in r.1.into_iter().enumerate() {
                 if invariant[compiled.lowered.sleeve_weights[k].index()] {
                     sleeves[k] = Some(bt);
@@ -362,14 +390,61 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
 /// Runs on prepared inputs, reusing what `cache` holds (see [`SweepCache`]).
 pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<RunResult, RunError> {
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
-    run_inner(compiled, prep, &binding, backend, cache, false, false).map(|r| r.0)
+    run_inner(compiled, prep, params, &binding, backend, cache, false, false).map(|r| r.0)
+}
+
+/// The regime values (arm index per row) that `regime_moe` weights read, by regime index,
+/// evaluated on the reference evaluator before the plan runs (a regime is declared above the
+/// weights that read it, so it never depends on them).
+fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, decls: &[usize]) -> Vec<Option<Vec<f64>>> {
+    let hir = &compiled.hir;
+    let mut wanted: Vec<usize> = decls.iter().flat_map(|&k| hir.weights[k].regimes()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = vec![None; hir.regimes.len()];
+    if wanted.is_empty() {
+        return out;
+    }
+    let nodes: Vec<_> = wanted.iter().map(|&r| compiled.lowered.regimes[r]).collect();
+    let placeholder: Vec<Vec<f64>> = prep.inputs.iter().map(|v| if v.is_empty() { vec![f64::NAN; prep.dims.rows * prep.dims.assets.iter().copied().max().unwrap_or(1)] } else { vec![] }).collect();
+    let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&placeholder).map(|(v, p)| if v.is_empty() { p.as_slice() } else { v.as_slice() }).collect();
+    let cols = eval_plan(&compiled.lowered.plan, &inputs, &prep.dims, binding, &nodes);
+    for (r, c) in wanted.into_iter().zip(cols) {
+        out[r] = Some(c);
+    }
+    out
+}
+
+/// Runs `weights` declaration `k` for `params`; `returns` are its members' returns.
+fn weights_for(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, returns: ndarray::ArrayView2<f64>) -> Result<WeightsRun, RunError> {
+    let hir = &compiled.hir;
+    let regimes = regime_values(compiled, prep, binding, &[k]);
+    let arms: Vec<usize> = hir.regimes.iter().map(|r| r.arms.len()).collect();
+    let input = WeightsInput { returns, calendar: prep.weight_calendars[k].as_deref(), params, regimes: &regimes, regime_arms: &arms, annualize: hir.annualize };
+    run_weights(&hir.weights[k], &input)
+}
+
+/// The universe weights `k` for `params`, from the memo or computed (and memoised).
+fn universe_weights(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize) -> Result<Arc<WeightsRun>, RunError> {
+    let key = (k, compiled.hir.weights[k].params().iter().map(|&p| params.get(p).copied().unwrap_or(f64::NAN).to_bits()).collect::<Vec<u64>>());
+    if let Some(w) = prep.weights_memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(w);
+    }
+    let returns = prep.weight_returns[k].as_ref().ok_or_else(|| RunError::Study(format!("weights `{}` has no return matrix", compiled.hir.weights[k].name)))?;
+    let w = Arc::new(weights_for(compiled, prep, params, binding, k, returns.view())?);
+    if let Ok(mut m) = prep.weights_memo.lock() {
+        m.insert(key, w.clone());
+    }
+    Ok(w)
 }
 
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
 /// [`RunResult::sleeve_targets`].
+#[allow(clippy::too_many_arguments)]
 fn run_inner(
     compiled: &Compiled,
     prep: &Prepared,
+    params: &[f64],
     binding: &strat_compiler::Binding,
     backend: Backend,
     cache: Option<&SweepCache>,
@@ -377,7 +452,17 @@ fn run_inner(
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
     let plan = &compiled.lowered.plan;
-    let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
+    // Universe weights the plan reads are computed first and passed as inputs.
+    let mut weights_runs: Vec<Arc<WeightsRun>> = vec![];
+    let mut weight_panels: Vec<Option<Vec<f64>>> = vec![None; plan.inputs.len()];
+    for (i, input) in plan.inputs.iter().enumerate() {
+        if let InputRef::Weights { decl, .. } = input {
+            let w = universe_weights(compiled, prep, params, binding, *decl)?;
+            weight_panels[i] = Some(w.panel());
+            weights_runs.push(w);
+        }
+    }
+    let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&weight_panels).map(|(v, w)| w.as_deref().unwrap_or(v.as_slice())).collect();
     let outputs = compiled.outputs();
     let cols: Vec<std::borrow::Cow<[f64]>> = match backend {
         Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
@@ -409,6 +494,21 @@ fn run_inner(
                 .enumerate()
                 .filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref())))
                 .collect();
+            if let Book::SleeveWeights(k) = &hir.book {
+                let WeightMembersRef::Sleeves(members) = &hir.weights[*k].members else {
+                    return Err(RunError::Study("sleeve weights over a universe".into()));
+                };
+                let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeve_bts.get(s).copied()).collect();
+                let w = weights_for(compiled, prep, params, binding, *k, sleeve_returns(&held, rows).view())?;
+                let b = sleeve_book(&w.panel(), &held, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench)).map_err(RunError::Backtest)?;
+                weights_runs.push(Arc::new(w));
+                if keep_sleeves {
+                    kept = owned.into_iter().flatten().collect();
+                }
+                let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &b))).collect();
+                let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
+                return Ok((RunResult { backtest: b, reports, target_weight: target_weight.into_owned(), sleeve_targets, weights: weights_runs }, kept));
+            }
             let arms: Vec<Vec<(usize, f64)>> = compiled
                 .lowered
                 .ensemble
@@ -424,5 +524,5 @@ fn run_inner(
     };
     let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
     let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned(), sleeve_targets }, kept))
+    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned(), sleeve_targets, weights: weights_runs }, kept))
 }

@@ -8,6 +8,7 @@ pub mod executor;
 pub mod frame;
 pub mod sweep;
 pub mod walk_forward;
+pub mod weights;
 pub mod io;
 pub mod write;
 

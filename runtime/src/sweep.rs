@@ -87,6 +87,25 @@ pub struct SweepStats {
     pub information_ratio: f64,
     /// Report values, in declaration order.
     pub reports: Vec<f64>,
+    /// Per `weights` run: its summary (method, rebalances, turnover, fallbacks).
+    pub weights: Vec<WeightsStats>,
+}
+
+/// What a sweep keeps of one `weights` run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsStats {
+    /// The declaration's name.
+    pub name: String,
+    /// The method that ran.
+    pub method: &'static str,
+    /// Number of rebalances.
+    pub rebalances: usize,
+    /// Rebalances decided by the fallback chain.
+    pub fallbacks: usize,
+    /// Mean turnover per rebalance after the first (fraction of equity).
+    pub avg_rebalance_turnover: f64,
+    /// The fallbacks grouped by cause and step.
+    pub groups: Vec<crate::weights::FallbackGroup>,
 }
 
 /// One binding's outcome.
@@ -109,6 +128,18 @@ pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend
         avg_turnover: r.backtest.avg_turnover(),
         information_ratio: r.backtest.information_ratio,
         reports: r.reports.iter().map(|x| x.1).collect(),
+        weights: r
+            .weights
+            .iter()
+            .map(|w| WeightsStats {
+                name: w.name.clone(),
+                method: w.method,
+                rebalances: w.schedule.rebalance_rows.len(),
+                fallbacks: w.fallbacks(),
+                avg_rebalance_turnover: w.avg_rebalance_turnover(),
+                groups: w.fallback_groups(),
+            })
+            .collect(),
     })
     .into_iter()
     .map(|(index, params, result)| SweepRow { index, params, result })

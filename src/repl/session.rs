@@ -33,8 +33,9 @@ impl Key {
             | StmtKind::Param { name, .. }
             | StmtKind::Let { name, .. }
             | StmtKind::Regime { name, .. }
-            | StmtKind::Sleeve { name, .. } => Key::Name(name.name.clone()),
-            StmtKind::Hold { .. } | StmtKind::Ensemble { .. } => Key::Single("book"),
+            | StmtKind::Sleeve { name, .. }
+            | StmtKind::Weights { name, .. } => Key::Name(name.name.clone()),
+            StmtKind::Hold { .. } | StmtKind::HoldSleeves { .. } | StmtKind::Ensemble { .. } => Key::Single("book"),
             StmtKind::Cost { .. } => Key::Single("cost"),
             StmtKind::Annualize { .. } => Key::Single("annualize"),
             StmtKind::Benchmark { .. } => Key::Single("benchmark"),

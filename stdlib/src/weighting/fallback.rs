@@ -27,6 +27,9 @@ pub enum FallbackStep {
 }
 
 impl FallbackStep {
+    /// The default chain: Sharpe-proportional, equal, previous (then cash).
+    pub const CHAIN: [FallbackStep; 3] = [FallbackStep::SharpeProportional, FallbackStep::Equal, FallbackStep::Previous];
+
     /// `sharpe_proportional`, `equal`, `previous`, `cash`.
     pub fn name(self) -> &'static str {
         match self {
@@ -158,14 +161,29 @@ pub fn fallback(
     bounds: Option<Bounds>,
     cause: WeightError,
 ) -> (Array1<f64>, FallbackRecord) {
+    fallback_chain(window, prev, bounds, cause, &FallbackStep::CHAIN)
+}
+
+/// [`fallback`] with the steps to try, in order (a user's `fallback equal, previous`); cash is
+/// the last resort after them. A [`FallbackStep::Cash`] in `steps` is ignored.
+pub fn fallback_chain(
+    window: ArrayView2<f64>,
+    prev: Option<ArrayView1<f64>>,
+    bounds: Option<Bounds>,
+    cause: WeightError,
+    steps: &[FallbackStep],
+) -> (Array1<f64>, FallbackRecord) {
     let mut skipped = Vec::new();
-    type Attempt<'a> = (FallbackStep, &'a dyn Fn() -> Result<Array1<f64>, WeightError>);
-    let attempts: [Attempt; 3] = [
-        (FallbackStep::SharpeProportional, &|| sharpe_proportional(window, bounds)),
-        (FallbackStep::Equal, &|| equal(window, bounds)),
-        (FallbackStep::Previous, &|| prev.map(|p| p.to_owned()).ok_or(WeightError::NoPrevious)),
-    ];
-    for (step, run) in attempts {
+    let attempt = |step: FallbackStep| -> Result<Array1<f64>, WeightError> {
+        match step {
+            FallbackStep::SharpeProportional => sharpe_proportional(window, bounds),
+            FallbackStep::Equal => equal(window, bounds),
+            FallbackStep::Previous => prev.map(|p| p.to_owned()).ok_or(WeightError::NoPrevious),
+            FallbackStep::Cash => Err(WeightError::InvalidInput("cash is the last resort".into())),
+        }
+    };
+    for &step in steps.iter().filter(|s| **s != FallbackStep::Cash) {
+        let run = || attempt(step);
         match run() {
             Ok(w) if w.iter().all(|v| v.is_finite()) => {
                 return (w, FallbackRecord { cause, step, skipped });

@@ -45,7 +45,7 @@ mod tests;
 pub use constraints::Bounds;
 pub use covariance::CovEstimator;
 pub use error::{Infeasibility, WeightError};
-pub use fallback::{FallbackRecord, FallbackStep};
+pub use fallback::{fallback_chain, FallbackRecord, FallbackStep};
 pub use hrp::Linkage;
 pub use kelly::KellyOptions;
 pub use regime_moe::RegimeMoe;
@@ -115,6 +115,11 @@ pub struct WeightOptions {
     pub smoothing: f64,
     /// Turnover cap on `||v - prev||_1` (default `Some(0.2)`).
     pub turnover_cap: Option<f64>,
+    /// Cap on a target's gross exposure `sum |w|` (fraction of equity); a target above it is
+    /// scaled down to it before smoothing (default `None`; Kelly has its own cap).
+    pub max_leverage: Option<f64>,
+    /// The fallback steps, in order, before cash (default [`FallbackStep::CHAIN`]).
+    pub fallback: Vec<FallbackStep>,
 }
 
 impl Default for WeightOptions {
@@ -124,6 +129,8 @@ impl Default for WeightOptions {
             bounds: Bounds::SEMANTICS,
             smoothing: 0.5,
             turnover_cap: Some(0.2),
+            max_leverage: None,
+            fallback: FallbackStep::CHAIN.to_vec(),
         }
     }
 }
@@ -138,6 +145,8 @@ pub enum Note {
     MaxSharpeToMinVar,
     /// Fractional Kelly applied leverage `L` (weights sum to `L`).
     KellyLeverage(f64),
+    /// The target's gross exposure `gross` exceeded `max_leverage` = `cap` and was scaled down.
+    LeverageCapped { gross: f64, cap: f64 },
     /// Regime-MoE Sharpe ratios that were undefined (fewer than 2 rows in the
     /// regime, or zero std) and counted as 0: `(regime, expert)` pairs.
     UndefinedRegimeSharpe(Vec<(usize, usize)>),

@@ -8,7 +8,7 @@
 //! (SEMANTICS.md §1); that shift is the backtester's job.
 
 use super::constraints::{smooth_and_cap, turnover};
-use super::fallback::{fallback, FallbackRecord};
+use super::fallback::{fallback_chain, FallbackRecord};
 use super::{target_weights, Method, Note, WeightError, WeightOptions};
 use ndarray::{s, Array1, Array2, ArrayView2};
 
@@ -122,10 +122,22 @@ pub fn rebalance(
                     tw.weights
                 }
                 Err(cause) => {
-                    let (w, record) = fallback(window, held.as_ref().map(|h| h.view()), bounds, cause);
+                    let (w, record) = fallback_chain(window, held.as_ref().map(|h| h.view()), bounds, cause, &opts.fallback);
                     out.log.push(LogEntry::Fallback { row: t, record });
                     w
                 }
+            };
+            let target = match opts.max_leverage {
+                Some(cap) => {
+                    let gross: f64 = target.iter().map(|w| w.abs()).sum();
+                    if gross > cap {
+                        out.log.push(LogEntry::Note { row: t, note: Note::LeverageCapped { gross, cap } });
+                        target.mapv(|w| w * (cap / gross))
+                    } else {
+                        target
+                    }
+                }
+                None => target,
             };
             let new = smooth_and_cap(
                 target.view(),

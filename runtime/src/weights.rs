@@ -1,0 +1,339 @@
+//! Runs the `weights` declarations of a program (spec/language.md "Weights"; SEMANTICS.md §6
+//! "Strategy weighting") on the stdlib weighting engine ([`strat_stdlib::weighting`]).
+//!
+//! Shapes: a return matrix is `rows x N` (rows = bars of the frame, columns = the members:
+//! a universe's assets or sleeves), simple returns as fractions; row `t` holds the return
+//! earned from the close of `t-1` to the close of `t`, so it is known at the close of `t`.
+//! NaN where a member has no return yet (row 0, an asset before its first price, a sleeve
+//! before it is live). Weights decided at row `t` use rows `t-lookback+1 ..= t` only and are
+//! held from the close of `t` (they earn row `t+1`'s return: the backtest's job).
+
+use crate::backtest::Backtest;
+use crate::calendar::every_n;
+use crate::executor::RunError;
+use ndarray::{Array2, ArrayView2};
+use strat_compiler::hir::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, WeightMethod, WeightsDecl};
+use strat_stdlib::weighting::{
+    rebalance, Bounds, CovEstimator, FallbackStep, KellyOptions, Linkage, LogEntry, Method, Note, RegimeMoe, Schedule, WeightError, WeightOptions,
+};
+
+/// One `weights` declaration, run for one binding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightsRun {
+    /// The declaration's name.
+    pub name: String,
+    /// The members (assets or sleeves), in column order.
+    pub members: Vec<String>,
+    /// The method that ran (`erc`, `hrp_ward`, `kelly`, ...).
+    pub method: &'static str,
+    /// The schedule: held weights (`rows x N`, 0 before the first rebalance), rebalance rows,
+    /// targets, turnover per rebalance and the log of notes and fallbacks.
+    pub schedule: Schedule,
+}
+
+impl WeightsRun {
+    /// The held weights as an asset-major panel (`rows * N`), NaN before the first rebalance
+    /// (so a `hold` of them is live from the first rebalance row, SEMANTICS.md §2).
+    pub fn panel(&self) -> Vec<f64> {
+        let w = &self.schedule.weights;
+        let (rows, n) = w.dim();
+        let first = self.schedule.rebalance_rows.first().copied().unwrap_or(rows);
+        let mut out = vec![f64::NAN; rows * n];
+        for j in 0..n {
+            for t in first..rows {
+                out[j * rows + t] = w[[t, j]];
+            }
+        }
+        out
+    }
+
+    /// The number of rebalances at which the fallback chain supplied the target.
+    pub fn fallbacks(&self) -> usize {
+        self.schedule.log.iter().filter(|e| matches!(e, LogEntry::Fallback { .. })).count()
+    }
+
+    /// Mean turnover `||w_k - w_{k-1}||_1` over the rebalances after the first (the first
+    /// one's is the initial investment), as a fraction of equity; NaN with fewer than two.
+    pub fn avg_rebalance_turnover(&self) -> f64 {
+        let t = &self.schedule.turnover;
+        if t.len() < 2 {
+            return f64::NAN;
+        }
+        t[1..].iter().sum::<f64>() / (t.len() - 1) as f64
+    }
+
+    /// The log as readable lines, each with its row: member indices are replaced by names.
+    pub fn log_lines(&self) -> Vec<(usize, String)> {
+        self.schedule
+            .log
+            .iter()
+            .map(|e| match e {
+                LogEntry::Note { row, note } => (*row, self.note_text(note)),
+                LogEntry::Fallback { row, record } => {
+                    let mut s = format!("{} failed: {}; used {}", self.method, self.error_text(&record.cause), record.step.name());
+                    for (step, err) in &record.skipped {
+                        s.push_str(&format!(" ({} failed: {})", step.name(), self.error_text(err)));
+                    }
+                    (*row, s)
+                }
+            })
+            .collect()
+    }
+
+    /// The fallbacks grouped by (cause, step taken), in order of first occurrence: what a user
+    /// reads instead of one line per rebalance.
+    pub fn fallback_groups(&self) -> Vec<FallbackGroup> {
+        let mut out: Vec<FallbackGroup> = vec![];
+        for e in &self.schedule.log {
+            let LogEntry::Fallback { row, record } = e else { continue };
+            let cause = cause_kind(&record.cause);
+            let step = record.step.name();
+            match out.iter_mut().find(|g| g.cause == cause && g.step == step) {
+                Some(g) => {
+                    g.count += 1;
+                    g.last_row = *row;
+                }
+                None => out.push(FallbackGroup { cause, step, count: 1, first_row: *row, last_row: *row, example: self.log_lines().into_iter().find(|(r, _)| r == row).map(|x| x.1).unwrap_or_default() }),
+            }
+        }
+        out
+    }
+
+    fn names(&self, idx: &[usize]) -> String {
+        idx.iter().map(|&j| self.members.get(j).cloned().unwrap_or_else(|| format!("#{j}"))).collect::<Vec<_>>().join(", ")
+    }
+
+    fn error_text(&self, e: &WeightError) -> String {
+        match e {
+            WeightError::NanReturns { assets } => format!("insufficient history for {} (no return on some rows of the window)", self.names(assets)),
+            other => other.to_string(),
+        }
+    }
+
+    fn note_text(&self, n: &Note) -> String {
+        match n {
+            Note::DiagonalCovariance { rows, assets } => format!("{rows} returns for {assets} members: the covariance was reduced to its diagonal"),
+            Note::MaxSharpeToMinVar => "no positive Sharpe ratio reachable: max_sharpe used min_var".into(),
+            Note::KellyLeverage(l) => format!("Kelly leverage {l:.4}"),
+            Note::LeverageCapped { gross, cap } => format!("gross exposure {gross:.4} capped at max_leverage {cap}"),
+            Note::UndefinedRegimeSharpe(pairs) => {
+                let experts: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+                format!("undefined Sharpe ratio in the current regime for {} (counted as 0)", self.names(&experts))
+            }
+        }
+    }
+}
+
+/// Fallbacks of one kind: `count` rebalances from `first_row` to `last_row` whose method
+/// failed with `cause` and took fallback `step`; `example` is the first one's log line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FallbackGroup {
+    /// The kind of failure (`insufficient history`, `singular covariance`, ...).
+    pub cause: &'static str,
+    /// The step taken (`sharpe_proportional`, `equal`, `previous`, `cash`).
+    pub step: &'static str,
+    /// How many rebalances.
+    pub count: usize,
+    /// Row of the first.
+    pub first_row: usize,
+    /// Row of the last.
+    pub last_row: usize,
+    /// The first one's full log line.
+    pub example: String,
+}
+
+/// A short name for the kind of a method's failure.
+fn cause_kind(e: &WeightError) -> &'static str {
+    match e {
+        WeightError::InsufficientHistory { .. } | WeightError::NanReturns { .. } => "insufficient history",
+        WeightError::SingularCovariance { .. } => "singular covariance",
+        WeightError::Infeasible(_) => "infeasible constraint set",
+        WeightError::NoPositiveSharpe => "no positive Sharpe ratio",
+        WeightError::SolverFailed { .. } => "solver failure",
+        WeightError::NotConverged { .. } => "no convergence",
+        WeightError::NoPrevious => "no previous weights",
+        WeightError::NonFiniteWeights { .. } => "non-finite weights",
+        WeightError::InvalidInput(_) => "invalid input",
+    }
+}
+
+/// Simple returns of an asset-major price panel (`n` assets of `rows` bars): `rows x n`, row 0
+/// NaN, NaN where either price is missing.
+pub fn universe_returns(price: &[f64], rows: usize, n: usize) -> Array2<f64> {
+    let mut r = Array2::from_elem((rows, n), f64::NAN);
+    for j in 0..n {
+        let p = &price[j * rows..(j + 1) * rows];
+        for t in 1..rows {
+            r[[t, j]] = p[t] / p[t - 1] - 1.0;
+        }
+    }
+    r
+}
+
+/// The sleeves' return series as a `rows x N` matrix: each sleeve's (cost-free) returns on the
+/// rows it is evaluated, NaN before it is live.
+pub fn sleeve_returns(sleeves: &[&Backtest], rows: usize) -> Array2<f64> {
+    let mut r = Array2::from_elem((rows, sleeves.len()), f64::NAN);
+    for (k, b) in sleeves.iter().enumerate() {
+        for (i, t) in b.rows.clone().enumerate() {
+            r[[t, k]] = b.returns[i];
+        }
+    }
+    r
+}
+
+/// Everything [`run_weights`] needs besides the declaration.
+pub struct WeightsInput<'a> {
+    /// The members' returns (`rows x N`).
+    pub returns: ArrayView2<'a, f64>,
+    /// Calendar rebalance flags (`rows`) for monthly / weekly; `None` for `every N`.
+    pub calendar: Option<&'a [bool]>,
+    /// One value per declared param.
+    pub params: &'a [f64],
+    /// The value (arm index, NaN in warm-up) of each regime per row, for `regime_moe`: indexed
+    /// by regime; `None` for regimes the method does not read.
+    pub regimes: &'a [Option<Vec<f64>>],
+    /// The arm count of each regime.
+    pub regime_arms: &'a [usize],
+    /// Periods per year (the regime MoE annualises its Sharpe ratios with it).
+    pub annualize: f64,
+}
+
+/// Runs `decl` for one binding.
+///
+/// Errors: [`RunError::Study`] for an option value out of range under this binding (a param
+/// such as `max_weight 0` or a fractional lookback), naming the declaration and the option.
+/// A method that fails at a rebalance is not an error: the fallback chain decides, logged.
+pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRun, RunError> {
+    let p = input.params;
+    let bad = |what: &str, v: f64| RunError::Study(format!("weights `{}`: {what} = {v} is out of range", decl.name));
+    let lookback = decl.lookback.value(p);
+    if !(lookback >= 2.0 && lookback.fract() == 0.0 && lookback <= 1e9) {
+        return Err(bad("lookback", lookback));
+    }
+    let lookback = lookback as usize;
+    let hir_method = match &decl.method {
+        MethodChoice::Fixed(m) => m.clone(),
+        MethodChoice::Param { param, methods } => {
+            let i = p.get(*param).copied().unwrap_or(f64::NAN);
+            match methods.get(i as usize) {
+                Some(m) if i >= 0.0 && i.fract() == 0.0 => m.clone(),
+                _ => return Err(bad("the method choice", i)),
+            }
+        }
+    };
+    let method = stdlib_method(&hir_method, decl, input)?;
+    let opt = |o: Option<OptValue>| o.map(|v| v.value(p));
+    let max_weight = opt(decl.max_weight).unwrap_or(1.0);
+    let min_weight = opt(decl.min_weight).unwrap_or(0.0);
+    if !(max_weight > 0.0 && max_weight <= 1.0) {
+        return Err(bad("max_weight", max_weight));
+    }
+    if !(0.0..1.0).contains(&min_weight) {
+        return Err(bad("min_weight", min_weight));
+    }
+    let smoothing = opt(decl.smoothing).unwrap_or(1.0);
+    if !(smoothing > 0.0 && smoothing <= 1.0) {
+        return Err(bad("smooth ewma", smoothing));
+    }
+    let turnover_cap = opt(decl.turnover);
+    if let Some(c) = turnover_cap.filter(|c| !(*c > 0.0)) {
+        return Err(bad("turnover", c));
+    }
+    let max_leverage = opt(decl.max_leverage);
+    if let Some(c) = max_leverage.filter(|c| !(*c > 0.0)) {
+        return Err(bad("max_leverage", c));
+    }
+    let covariance = match decl.covariance {
+        CovarianceChoice::Sample => CovEstimator::Sample,
+        CovarianceChoice::LedoitWolf => CovEstimator::LedoitWolf,
+        CovarianceChoice::Ewma { span } => {
+            let s = span.value(p);
+            if !(s >= 1.0) {
+                return Err(bad("the EWMA span", s));
+            }
+            CovEstimator::Ewma { span: s }
+        }
+    };
+    let opts = WeightOptions {
+        covariance,
+        bounds: Bounds { min_weight, max_weight },
+        smoothing,
+        turnover_cap,
+        // Kelly caps its own leverage (at max_leverage, default 2).
+        max_leverage: if matches!(method, Method::Kelly { .. }) { None } else { max_leverage },
+        fallback: decl
+            .fallback
+            .iter()
+            .map(|f| match f {
+                FallbackChoice::SharpeProportional => FallbackStep::SharpeProportional,
+                FallbackChoice::Equal => FallbackStep::Equal,
+                FallbackChoice::Previous => FallbackStep::Previous,
+            })
+            .collect(),
+    };
+    let rows = input.returns.nrows();
+    let flags = match input.calendar {
+        Some(c) => c.to_vec(),
+        None => {
+            let n = match decl.rebalance {
+                strat_compiler::hir::RebalanceRule::Every(n) => n,
+                _ => 1,
+            };
+            let first = (0..rows).find(|&t| input.returns.row(t).iter().any(|v| !v.is_nan())).unwrap_or(rows);
+            every_n(rows, (first + lookback - 1).min(rows), n)
+        }
+    };
+    let schedule = rebalance(input.returns, &flags, lookback, &method, &opts)
+        .map_err(|e| RunError::Study(format!("weights `{}`: {e}", decl.name)))?;
+    Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: strat_compiler::check::method_name(&hir_method), schedule })
+}
+
+/// The stdlib method for a checked one, with this binding's option values.
+fn stdlib_method(m: &WeightMethod, decl: &WeightsDecl, input: &WeightsInput) -> Result<Method, RunError> {
+    let p = input.params;
+    let bad = |what: &str, v: f64| RunError::Study(format!("weights `{}`: {what} = {v} is out of range", decl.name));
+    Ok(match m {
+        WeightMethod::InvVol => Method::InvVol,
+        WeightMethod::Erc => Method::Erc,
+        WeightMethod::Hrp { ward } => Method::Hrp(if *ward { Linkage::Ward } else { Linkage::Single }),
+        WeightMethod::MinVar => Method::MinVar,
+        WeightMethod::MaxSharpe => Method::MaxSharpe,
+        WeightMethod::Kelly { base, fraction } => {
+            let f = fraction.value(p);
+            if !(f > 0.0 && f <= 1.0) {
+                return Err(bad("the Kelly fraction", f));
+            }
+            let cap = decl.max_leverage.map(|v| v.value(p)).unwrap_or(2.0);
+            Method::Kelly { base: Box::new(stdlib_method(base, decl, input)?), kelly: KellyOptions { fraction: f, max_leverage: cap } }
+        }
+        WeightMethod::RegimeMoe { regime, tau } => {
+            let tau = tau.value(p);
+            if !(tau > 0.0) {
+                return Err(bad("tau", tau));
+            }
+            let values = input.regimes.get(*regime).and_then(|v| v.as_ref()).ok_or_else(|| RunError::Study(format!("weights `{}`: the regime was not evaluated", decl.name)))?;
+            Method::RegimeMoe(regime_spec(values, input.regime_arms.get(*regime).copied().unwrap_or(0), tau, input.annualize))
+        }
+    })
+}
+
+/// The mixture-of-experts spec of a regime series (arm index per row, NaN in warm-up).
+///
+/// The return of row `t` was earned under the regime decided at the close of `t-1`, so it is
+/// labelled with that regime; rows whose regime is undefined get an extra label `arms` that no
+/// blend uses. The blend at a decision row `t` puts probability 1 on the regime at `t`; when
+/// that regime is undefined the probabilities are all 0 and the method fails to the fallback.
+pub fn regime_spec(values: &[f64], arms: usize, tau: f64, annualize: f64) -> RegimeMoe {
+    let rows = values.len();
+    let label = |v: f64| if v.is_nan() || v < 0.0 || v as usize >= arms { arms } else { v as usize };
+    let regimes = (0..rows).map(|t| if t == 0 { arms } else { label(values[t - 1]) }).collect();
+    let mut probs = Array2::zeros((rows, arms + 1));
+    for (t, &v) in values.iter().enumerate() {
+        let r = label(v);
+        if r < arms {
+            probs[[t, r]] = 1.0;
+        }
+    }
+    RegimeMoe { regimes, probs, tau, annualize }
+}
