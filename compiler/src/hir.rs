@@ -265,7 +265,7 @@ pub enum WeightMethod {
         /// The Kelly fraction (0.25 by default).
         fraction: OptValue,
     },
-    /// `regime_moe(regime = R, tau = T)`: the regime mixture of experts over regime `R` (index
+    /// `regime_moe(R, tau = T)`: the regime mixture of experts over regime `R` (index
     /// into [`Hir::regimes`]).
     RegimeMoe {
         /// The regime.

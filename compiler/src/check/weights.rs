@@ -163,8 +163,9 @@ impl Checker {
                 match default_method(c) {
                     Some(m) => methods.push(m),
                     None => {
-                        let span = self.params[i].span;
-                        self.err(Diag::error("strat::weights::unknown_method", format!("choice `{c}` of param `{}` is not a weighting method", spec.name.name), span, "in this param")
+                        let pspan = self.params[i].span;
+                        self.err(Diag::error("strat::weights::unknown_method", format!("choice `{c}` of param `{}` is not a weighting method", spec.name.name), spec.name.span, "chooses the method")
+                            .with_label(pspan, format!("`{c}` is declared here"))
                             .with_help(format!("methods: {}", METHODS.join(", "))));
                         return None;
                     }
@@ -241,7 +242,7 @@ impl Checker {
                     },
                     _ => {
                         self.err(Diag::error("strat::weights::bad_option", "the regime mixture of experts needs a regime", spec.span, "which regime?")
-                            .with_help("e.g. `regime_moe(regime = state, tau = 1)`"));
+                            .with_help("e.g. `regime_moe(state, tau = 1)` (the regime comes first)"));
                         return None;
                     }
                 };
