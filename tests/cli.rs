@@ -14,7 +14,7 @@ const METRICS: [&str; 11] =
     ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
-const JSON_KEYS: [&str; 8] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "reports"];
+const JSON_KEYS: [&str; 9] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "reports", "weights"];
 
 fn example() -> PathBuf {
     root().join("examples/vix_guard.strat")

@@ -292,3 +292,33 @@ fn regime_mixture_of_experts_follows_its_formula() {
     }
     assert!(checked >= 15, "only {checked} rebalances checked");
 }
+
+#[test]
+fn shared_constraints_reach_the_engine_from_the_language() {
+    let dir = TempDir::new("weights-shared");
+    let src = "universe etfs = csv(\"DATA/etf_adj_close.csv\", [spy, tlt, gld, ief, efa, eem, vnq, dbc])\n\
+               from 2007-01-03\nto 2009-12-31\n\
+               weights w = etfs by inv_vol lookback 60 rebalance monthly\n\
+               constrain max_drawdown 15%, vol_target 5%, max_leverage 1.5, min_active 2\n\
+               hold etfs weight w\n";
+    let file = write_strat(&dir, "shared", src);
+    let wfile = dir.join("w.csv");
+    let j = json_of(&run(&["--json", "--weights-out", wfile.to_str().unwrap()], &file));
+    let log: Vec<String> = j["weights"][0]["log"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap().to_string()).collect();
+    assert!(log.iter().any(|m| m.contains("excluded by the max_drawdown filter")), "{log:?}");
+    assert!(log.iter().any(|m| m.contains("to the vol target")), "{log:?}");
+    let rows = read_weights(&wfile);
+    let mut gross: BTreeMap<String, f64> = BTreeMap::new();
+    for r in &rows {
+        *gross.entry(r.date.clone()).or_default() += r.target.abs();
+    }
+    // Scaled to 5 % volatility: well below 1 for these ETFs in calm markets, never above 1.5.
+    assert!(gross.values().all(|g| *g <= 1.5 + 1e-12), "{gross:?}");
+    assert!(gross.values().any(|g| (g - 1.0).abs() > 0.05), "{gross:?}");
+    // In late 2008 every equity ETF fell more than 15 % within its window: weight 0.
+    let crash: Vec<&Row> = rows.iter().filter(|r| r.date == "2008-11-28").collect();
+    assert_eq!(crash.len(), 8);
+    for r in crash.iter().filter(|r| ["spy", "efa", "eem", "vnq"].contains(&r.asset.as_str())) {
+        assert_eq!(r.target, 0.0, "{r:?}");
+    }
+}

@@ -349,6 +349,13 @@ pub struct WeightsDecl {
     pub turnover: Option<OptValue>,
     /// `constrain max_leverage X`: the cap on gross exposure `sum |w|` (Kelly's cap, default 2).
     pub max_leverage: Option<OptValue>,
+    /// `constrain min_active K`: a target with fewer than K positive weights falls back.
+    pub min_active: Option<OptValue>,
+    /// `constrain max_drawdown X`: members whose drawdown within the window is worse than -X
+    /// are excluded (weight 0) at that rebalance.
+    pub max_drawdown: Option<OptValue>,
+    /// `constrain vol_target X`: the target is scaled to an annualised portfolio volatility X.
+    pub vol_target: Option<OptValue>,
     /// `smooth ewma A`: `w = A target + (1 - A) previous` (default 1: no smoothing).
     pub smoothing: Option<OptValue>,
     /// The fallback chain, in order (default: sharpe_proportional, equal, previous).
@@ -371,6 +378,9 @@ impl WeightsDecl {
         opt(&self.min_weight);
         opt(&self.turnover);
         opt(&self.max_leverage);
+        opt(&self.min_active);
+        opt(&self.max_drawdown);
+        opt(&self.vol_target);
         opt(&self.smoothing);
         if let CovarianceChoice::Ewma { span } = self.covariance {
             opt(&Some(span));

@@ -62,11 +62,11 @@ impl Token {
 #[rustfmt::skip]
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
-    "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble",
+    "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble", "weights",
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
-pub const CONTEXTUAL: &[&str] = &["step", "rebalance", "monthly", "weekly", "every", "by"];
+pub const CONTEXTUAL: &[&str] = &["step", "rebalance", "monthly", "weekly", "every", "by", "lookback", "covariance", "constrain", "smooth", "ewma", "fallback"];
 
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\f]+")]
@@ -98,6 +98,7 @@ enum Raw {
     #[token("in")]
     #[token("sleeve")]
     #[token("ensemble")]
+    #[token("weights")]
     Keyword,
     #[token("step")]
     #[token("rebalance")]
@@ -105,6 +106,12 @@ enum Raw {
     #[token("weekly")]
     #[token("every")]
     #[token("by")]
+    #[token("lookback")]
+    #[token("covariance")]
+    #[token("constrain")]
+    #[token("smooth")]
+    #[token("ewma")]
+    #[token("fallback")]
     Contextual,
     #[token("true")]
     #[token("false")]

@@ -14,7 +14,7 @@ use crate::executor::RunError;
 use ndarray::{Array2, ArrayView2};
 use strat_compiler::hir::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, WeightMethod, WeightsDecl};
 use strat_stdlib::weighting::{
-    rebalance, Bounds, CovEstimator, FallbackStep, KellyOptions, Linkage, LogEntry, Method, Note, RegimeMoe, Schedule, WeightError, WeightOptions,
+    rebalance, Bounds, CovEstimator, FallbackStep, KellyOptions, Linkage, LogEntry, Method, Note, RegimeMoe, Schedule, VolTarget, WeightError, WeightOptions,
 };
 
 /// One `weights` declaration, run for one binding.
@@ -116,6 +116,8 @@ impl WeightsRun {
             Note::MaxSharpeToMinVar => "no positive Sharpe ratio reachable: max_sharpe used min_var".into(),
             Note::KellyLeverage(l) => format!("Kelly leverage {l:.4}"),
             Note::LeverageCapped { gross, cap } => format!("gross exposure {gross:.4} capped at max_leverage {cap}"),
+            Note::DrawdownFiltered(out) => format!("{} excluded by the max_drawdown filter", self.names(out)),
+            Note::VolTargeted { vol, scale } => format!("portfolio vol {vol:.4} scaled by {scale:.4} to the vol target"),
             Note::UndefinedRegimeSharpe(pairs) => {
                 let experts: Vec<usize> = pairs.iter().map(|p| p.1).collect();
                 format!("undefined Sharpe ratio in the current regime for {} (counted as 0)", self.names(&experts))
@@ -244,6 +246,18 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
     if let Some(c) = max_leverage.filter(|c| !(*c > 0.0)) {
         return Err(bad("max_leverage", c));
     }
+    let min_active = opt(decl.min_active);
+    if let Some(k) = min_active.filter(|k| !(*k >= 1.0 && k.fract() == 0.0)) {
+        return Err(bad("min_active", k));
+    }
+    let max_drawdown = opt(decl.max_drawdown);
+    if let Some(x) = max_drawdown.filter(|x| !(*x > 0.0 && *x <= 1.0)) {
+        return Err(bad("max_drawdown", x));
+    }
+    let vol_target = opt(decl.vol_target);
+    if let Some(x) = vol_target.filter(|x| !(*x > 0.0 && x.is_finite())) {
+        return Err(bad("vol_target", x));
+    }
     let covariance = match decl.covariance {
         CovarianceChoice::Sample => CovEstimator::Sample,
         CovarianceChoice::LedoitWolf => CovEstimator::LedoitWolf,
@@ -271,6 +285,9 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
                 FallbackChoice::Previous => FallbackStep::Previous,
             })
             .collect(),
+        min_active: min_active.map(|k| k as usize),
+        max_drawdown,
+        vol_target: vol_target.map(|vol| VolTarget { vol, annualize: input.annualize }),
     };
     let rows = input.returns.nrows();
     let flags = match input.calendar {

@@ -13,7 +13,7 @@ use strat_grammar::{Diag, Span};
 pub const METHODS: &[&str] = &["inv_vol", "erc", "hrp", "hrp_single", "hrp_ward", "min_var", "max_sharpe", "kelly", "regime_moe"];
 
 /// The constraint names of `constrain`.
-const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leverage"];
+const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leverage", "min_active", "max_drawdown", "vol_target"];
 
 /// The fallback steps of `fallback`.
 const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
@@ -38,6 +38,9 @@ impl Checker {
             min_weight: None,
             turnover: None,
             max_leverage: None,
+            min_active: None,
+            max_drawdown: None,
+            vol_target: None,
             smoothing: None,
             fallback: vec![FallbackChoice::SharpeProportional, FallbackChoice::Equal, FallbackChoice::Previous],
             span,
@@ -56,6 +59,13 @@ impl Checker {
             ok &= self.weight_clause(c, &mut decl);
         }
         let n = decl.member_names.len();
+        if let Some(OptValue::Const(k)) = decl.min_active {
+            if k > n as f64 {
+                let span = clauses.iter().find(|c| matches!(c, WeightClause::Constrain(..))).map(|c| c.span()).unwrap_or(span);
+                self.diags.push(Diag::warning("strat::weights::infeasible", format!("infeasible constraint set: min_active {k} > {n} members"), span, "never met")
+                    .with_help("every rebalance will use the fallback chain; lower min_active"));
+            }
+        }
         if let Some(m) = &method {
             self.warn_unused_bounds(m, &decl, clauses);
             self.warn_infeasible(m, &decl, n, clauses);
@@ -381,6 +391,9 @@ impl Checker {
                         "min_weight" => ("min_weight", (0.0, true, 1.0, false, false)),
                         "turnover" => ("the turnover cap", (0.0, false, f64::INFINITY, false, false)),
                         "max_leverage" => ("max_leverage", (0.0, false, f64::INFINITY, false, false)),
+                        "min_active" => ("min_active", (1.0, true, 1e9, true, true)),
+                        "max_drawdown" => ("max_drawdown", (0.0, false, 1.0, true, false)),
+                        "vol_target" => ("the vol target", (0.0, false, f64::INFINITY, false, false)),
                         other => {
                             let hint = did_you_mean(other, CONSTRAINTS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
                             self.err(Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
@@ -394,6 +407,9 @@ impl Checker {
                             "max_weight" => d.max_weight = Some(x),
                             "min_weight" => d.min_weight = Some(x),
                             "turnover" => d.turnover = Some(x),
+                            "min_active" => d.min_active = Some(x),
+                            "max_drawdown" => d.max_drawdown = Some(x),
+                            "vol_target" => d.vol_target = Some(x),
                             _ => d.max_leverage = Some(x),
                         },
                         None => ok = false,

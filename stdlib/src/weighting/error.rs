@@ -19,6 +19,12 @@ pub enum Infeasibility {
     /// The QP solver proved the problem infeasible (a certificate), although
     /// the bound checks above passed; `status` is the solver's status.
     Solver { status: String },
+    /// The target holds `active` members with a positive weight, fewer than
+    /// `min_active`.
+    MinActive { min_active: usize, active: usize },
+    /// Every member's drawdown within the window is worse than `-max_drawdown`:
+    /// the max-drawdown filter leaves nothing to weight.
+    MaxDrawdown { max_drawdown: f64 },
 }
 
 impl fmt::Display for Infeasibility {
@@ -39,6 +45,13 @@ impl fmt::Display for Infeasibility {
                 "bounds min {min_weight} / max {max_weight} are not 0 <= min <= max"
             ),
             Infeasibility::Solver { status } => write!(f, "solver reports {status}"),
+            Infeasibility::MinActive { min_active, active } => {
+                write!(f, "min_active {min_active}: the target holds {active} member(s)")
+            }
+            Infeasibility::MaxDrawdown { max_drawdown } => write!(
+                f,
+                "max_drawdown {max_drawdown}: every member fell further within the window"
+            ),
         }
     }
 }

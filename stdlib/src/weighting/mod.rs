@@ -120,6 +120,24 @@ pub struct WeightOptions {
     pub max_leverage: Option<f64>,
     /// The fallback steps, in order, before cash (default [`FallbackStep::CHAIN`]).
     pub fallback: Vec<FallbackStep>,
+    /// At least this many members with a positive target weight; a target with fewer fails
+    /// with [`Infeasibility::MinActive`] and goes to the fallback chain (default `None`).
+    pub min_active: Option<usize>,
+    /// The max-drawdown filter: a member whose drawdown within the window (compounding its
+    /// returns from the window's start) is worse than `-max_drawdown` gets weight 0 and the
+    /// method runs on the others (default `None`; a fraction, `0.2` = 20 %).
+    pub max_drawdown: Option<f64>,
+    /// Portfolio volatility target: the target is scaled by `vol / sqrt(w'Sw * annualize)`
+    /// (S: the window's covariance) before the leverage cap (default `None`).
+    pub vol_target: Option<VolTarget>,
+}
+
+/// An annualised volatility target (fraction, `0.1` = 10 % a year) and the periods per year
+/// that annualise the per-bar covariance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolTarget {
+    pub vol: f64,
+    pub annualize: f64,
 }
 
 impl Default for WeightOptions {
@@ -131,6 +149,9 @@ impl Default for WeightOptions {
             turnover_cap: Some(0.2),
             max_leverage: None,
             fallback: FallbackStep::CHAIN.to_vec(),
+            min_active: None,
+            max_drawdown: None,
+            vol_target: None,
         }
     }
 }
@@ -147,6 +168,11 @@ pub enum Note {
     KellyLeverage(f64),
     /// The target's gross exposure `gross` exceeded `max_leverage` = `cap` and was scaled down.
     LeverageCapped { gross: f64, cap: f64 },
+    /// The max-drawdown filter excluded these members (column indices) from the window.
+    DrawdownFiltered(Vec<usize>),
+    /// The vol target scaled the target by `scale` (portfolio vol `vol` before scaling,
+    /// annualised).
+    VolTargeted { vol: f64, scale: f64 },
     /// Regime-MoE Sharpe ratios that were undefined (fewer than 2 rows in the
     /// regime, or zero std) and counted as 0: `(regime, expert)` pairs.
     UndefinedRegimeSharpe(Vec<(usize, usize)>),

@@ -8,9 +8,10 @@
 //! (SEMANTICS.md §1); that shift is the backtester's job.
 
 use super::constraints::{smooth_and_cap, turnover};
-use super::fallback::{fallback_chain, FallbackRecord};
+use super::fallback::{fallback_chain, FallbackRecord, FallbackStep};
+use super::{covariance, Bounds, Infeasibility};
 use super::{target_weights, Method, Note, WeightError, WeightOptions};
-use ndarray::{s, Array1, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// One event of a rebalance, for the user's diagnostics.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,29 +117,8 @@ pub fn rebalance(
                 Method::RegimeMoe(spec) => Method::RegimeMoe(spec.rows(start, t + 1)),
                 _ => method.clone(),
             };
-            let target = match target_weights(window, &m, opts) {
-                Ok(tw) => {
-                    out.log.extend(tw.notes.into_iter().map(|note| LogEntry::Note { row: t, note }));
-                    tw.weights
-                }
-                Err(cause) => {
-                    let (w, record) = fallback_chain(window, held.as_ref().map(|h| h.view()), bounds, cause, &opts.fallback);
-                    out.log.push(LogEntry::Fallback { row: t, record });
-                    w
-                }
-            };
-            let target = match opts.max_leverage {
-                Some(cap) => {
-                    let gross: f64 = target.iter().map(|w| w.abs()).sum();
-                    if gross > cap {
-                        out.log.push(LogEntry::Note { row: t, note: Note::LeverageCapped { gross, cap } });
-                        target.mapv(|w| w * (cap / gross))
-                    } else {
-                        target
-                    }
-                }
-                None => target,
-            };
+            let (target, entries) = rebalance_target(window, held.as_ref().map(|h| h.view()), &m, opts, bounds, t);
+            out.log.extend(entries);
             let new = smooth_and_cap(
                 target.view(),
                 held.as_ref().map(|h| h.view()),
@@ -158,4 +138,104 @@ pub fn rebalance(
     out.targets = Array2::from_shape_vec((out.rebalance_rows.len(), n), targets)
         .map_err(|e| WeightError::InvalidInput(format!("targets: {e}")))?;
     Ok(out)
+}
+
+/// Whether a member's drawdown within the window, compounding its returns from the window's
+/// start (equity 1), is worse than `-limit`. A NaN return never breaches (the method or the
+/// fallback chain deals with it).
+fn breaches_drawdown(r: ArrayView1<f64>, limit: f64) -> bool {
+    let (mut equity, mut peak) = (1.0f64, 1.0f64);
+    for &x in r {
+        equity *= 1.0 + x;
+        peak = peak.max(equity);
+        if equity / peak - 1.0 < -limit {
+            return true;
+        }
+    }
+    false
+}
+
+/// The target of one rebalance row and its log entries: the max-drawdown filter, the method
+/// (failing to the fallback chain, also when the target has fewer than `min_active` members),
+/// the vol target, then the leverage cap. Excluded members get weight 0.
+fn rebalance_target(
+    window: ArrayView2<f64>,
+    prev: Option<ArrayView1<f64>>,
+    method: &Method,
+    opts: &WeightOptions,
+    bounds: Option<Bounds>,
+    row: usize,
+) -> (Array1<f64>, Vec<LogEntry>) {
+    let n = window.ncols();
+    let mut log = vec![];
+    let keep: Vec<usize> = match opts.max_drawdown {
+        None => (0..n).collect(),
+        Some(limit) => {
+            let (keep, out): (Vec<usize>, Vec<usize>) = (0..n).partition(|&j| !breaches_drawdown(window.column(j), limit));
+            if !out.is_empty() {
+                log.push(LogEntry::Note { row, note: Note::DrawdownFiltered(out) });
+            }
+            keep
+        }
+    };
+    if keep.is_empty() {
+        let cause = WeightError::Infeasible(Infeasibility::MaxDrawdown { max_drawdown: opts.max_drawdown.unwrap_or(f64::NAN) });
+        log.push(LogEntry::Fallback { row, record: FallbackRecord { cause, step: FallbackStep::Cash, skipped: vec![] } });
+        return (Array1::zeros(n), log);
+    }
+    let filtered = keep.len() < n;
+    let sub_owned = filtered.then(|| window.select(Axis(1), &keep));
+    let sub = sub_owned.as_ref().map(|w| w.view()).unwrap_or(window);
+    let sub_prev: Option<Array1<f64>> = prev.map(|p| Array1::from_iter(keep.iter().map(|&j| p[j])));
+    let result = target_weights(sub, method, opts).and_then(|tw| match opts.min_active {
+        Some(k) => {
+            let active = tw.weights.iter().filter(|w| **w > 1e-9).count();
+            if active < k {
+                Err(WeightError::Infeasible(Infeasibility::MinActive { min_active: k, active }))
+            } else {
+                Ok(tw)
+            }
+        }
+        None => Ok(tw),
+    });
+    let target_sub = match result {
+        Ok(tw) => {
+            log.extend(tw.notes.into_iter().map(|note| LogEntry::Note { row, note }));
+            tw.weights
+        }
+        Err(cause) => {
+            let (w, record) = fallback_chain(sub, sub_prev.as_ref().map(|p| p.view()), bounds, cause, &opts.fallback);
+            log.push(LogEntry::Fallback { row, record });
+            w
+        }
+    };
+    let mut target = if filtered {
+        let mut t = Array1::zeros(n);
+        for (i, &j) in keep.iter().enumerate() {
+            t[j] = target_sub[i];
+        }
+        t
+    } else {
+        target_sub
+    };
+    if let Some(vt) = opts.vol_target {
+        if let Ok(cov) = covariance::estimate(window, opts.covariance) {
+            let w = target.view();
+            let var: f64 = (0..n).map(|i| (0..n).map(|j| w[i] * cov.matrix[[i, j]] * w[j]).sum::<f64>()).sum();
+            let vol = (var * vt.annualize).sqrt();
+            if vol > 0.0 && vol.is_finite() {
+                let scale = vt.vol / vol;
+                log.push(LogEntry::Note { row, note: Note::VolTargeted { vol, scale } });
+                target.mapv_inplace(|x| x * scale);
+            }
+        }
+    }
+    if let Some(cap) = opts.max_leverage {
+        let gross: f64 = target.iter().map(|w| w.abs()).sum();
+        if gross > cap {
+            log.push(LogEntry::Note { row, note: Note::LeverageCapped { gross, cap } });
+            target.mapv_inplace(|w| w * (cap / gross));
+        }
+    }
+    (target, log)
 }
