@@ -231,11 +231,9 @@ pub fn main() -> i32 {
                     return 1;
                 }
             }
-            if weights_out.is_some() {
-                if strategy.compiled.hir.weights.is_empty() {
-                    eprintln!("error[strat::cli::no_weights]: --weights-out: {} declares no `weights`", file.display());
-                    return 1;
-                }
+            if weights_out.is_some() && strategy.compiled.hir.weights.is_empty() {
+                eprintln!("error[strat::cli::no_weights]: --weights-out: {} declares no `weights`", file.display());
+                return 1;
             }
             let params = match params_from(&strategy, &set) {
                 Ok(p) => p,

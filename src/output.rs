@@ -154,13 +154,13 @@ pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
     out
 }
 
+/// A table to write: named text columns, then named number columns (all the same length).
+pub type Table = (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>);
+
 /// The rows of `--weights-out`: one per rebalance and member, as text columns (`date`, `weights`,
 /// `asset`, `source`: the method or `fallback:STEP`) and number columns (`target` before
 /// smoothing and the turnover cap, `held` after them, `turnover` of that rebalance).
-pub type WeightsRows = (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>);
-
-/// Builds [`WeightsRows`] for every `weights` run of `r`.
-pub fn weights_rows(frame: &Frame, r: &RunResult) -> WeightsRows {
+pub fn weights_rows(frame: &Frame, r: &RunResult) -> Table {
     let (mut date, mut name, mut asset, mut source) = (vec![], vec![], vec![], vec![]);
     let (mut target, mut held, mut turnover) = (vec![], vec![], vec![]);
     for w in &r.weights {

@@ -286,7 +286,7 @@ pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, repo
 
 /// The sweep as CSV columns: one text column per param (choice names as written), then
 /// `bars`, the metrics, `avg_turnover`, `information_ratio`, the reports and `error`.
-pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>) {
+pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> crate::output::Table {
     let mut text = vec![];
     for (i, name) in grid.names.iter().enumerate() {
         text.push((name.clone(), rows.iter().map(|r| params.display_value(i, r.params[i])).collect()));

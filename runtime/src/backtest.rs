@@ -290,7 +290,7 @@ pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest]
 /// their L1 change and its exposure `sum_k |a_k| * exposure_k`.
 pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
     let s = sleeves.len();
-    let n = if s == 0 { 0 } else { alloc.len() / s };
+    let n = alloc.len().checked_div(s).unwrap_or(0);
     let t0 = (0..n).find(|&t| (0..s).any(|k| !alloc[k * n + t].is_nan())).unwrap_or(n);
     if t0 + 1 >= n {
         return Err(BacktestError::NeverLive { warmup: t0, rows: n });

@@ -196,6 +196,10 @@ pub struct PreparedHold {
     pub rule: RebalanceRule,
 }
 
+/// Universe weight paths by (declaration, bits of the param values they depend on), shared by
+/// the bindings of a sweep.
+pub type WeightsMemo = Arc<Mutex<HashMap<(usize, Vec<u64>), Arc<WeightsRun>>>>;
+
 /// The plan's inputs laid out once for any number of runs.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -216,7 +220,7 @@ pub struct Prepared {
     pub weight_calendars: Vec<Option<Vec<bool>>>,
     /// Universe weights already computed, by declaration and the values of the params they
     /// depend on (a sweep computes each distinct weight path once).
-    pub weights_memo: Arc<Mutex<HashMap<(usize, Vec<u64>), Arc<WeightsRun>>>>,
+    pub weights_memo: WeightsMemo,
 }
 
 fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {

@@ -8,6 +8,9 @@
 //! before it is live). Weights decided at row `t` use rows `t-lookback+1 ..= t` only and are
 //! held from the close of `t` (they earn row `t+1`'s return: the backtest's job).
 
+// `!(x > 0.0)` is deliberate: it rejects NaN as well.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use crate::backtest::Backtest;
 use crate::calendar::every_n;
 use crate::executor::RunError;
