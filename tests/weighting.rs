@@ -322,3 +322,21 @@ fn shared_constraints_reach_the_engine_from_the_language() {
         assert_eq!(r.target, 0.0, "{r:?}");
     }
 }
+
+#[test]
+fn min_history_weights_the_members_that_have_it_instead_of_falling_back() {
+    let dir = TempDir::new("weights-min-history");
+    let wfile = dir.join("w.csv");
+    let src = std::fs::read_to_string(root().join("examples/weighting.strat")).unwrap().replace("turnover 20%", "turnover 20%, min_history 60");
+    let file = write_strat(&dir, "mh", &src.replace("data/", "DATA/"));
+    let j = json_of(&run(&["--set", "method=erc", "--json", "--weights-out", wfile.to_str().unwrap()], &file));
+    assert_eq!(j["weights"][0]["fallbacks"].as_u64().unwrap(), 0, "{}", j["weights"][0]["log"]);
+    let rows = read_weights(&wfile);
+    let first: Vec<&Row> = rows.iter().filter(|r| r.date == "2006-03-31").collect();
+    assert!(first.iter().all(|r| r.source == "erc"));
+    assert_eq!(first.iter().find(|r| r.asset == "dbc").unwrap().held, 0.0);
+    let sum: f64 = first.iter().map(|r| r.held).sum();
+    assert!((sum - 1.0).abs() <= 1e-12, "{sum}");
+    let log = j["weights"][0]["log"].to_string();
+    assert!(log.contains("dbc left out: fewer than min_history returns"), "{log}");
+}

@@ -349,6 +349,9 @@ pub struct WeightsDecl {
     pub turnover: Option<OptValue>,
     /// `constrain max_leverage X`: the cap on gross exposure `sum |w|` (Kelly's cap, default 2).
     pub max_leverage: Option<OptValue>,
+    /// `constrain min_history K`: members with fewer than K trailing returns in the window are
+    /// left out of a rebalance instead of failing it (default: any NaN fails the method).
+    pub min_history: Option<OptValue>,
     /// `constrain min_active K`: a target with fewer than K positive weights falls back.
     pub min_active: Option<OptValue>,
     /// `constrain max_drawdown X`: members whose drawdown within the window is worse than -X
@@ -378,6 +381,7 @@ impl WeightsDecl {
         opt(&self.min_weight);
         opt(&self.turnover);
         opt(&self.max_leverage);
+        opt(&self.min_history);
         opt(&self.min_active);
         opt(&self.max_drawdown);
         opt(&self.vol_target);

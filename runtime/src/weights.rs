@@ -119,6 +119,7 @@ impl WeightsRun {
             Note::MaxSharpeToMinVar => "no positive Sharpe ratio reachable: max_sharpe used min_var".into(),
             Note::KellyLeverage(l) => format!("Kelly leverage {l:.4}"),
             Note::LeverageCapped { gross, cap } => format!("gross exposure {gross:.4} capped at max_leverage {cap}"),
+            Note::ShortHistoryExcluded(out) => format!("{} left out: fewer than min_history returns", self.names(out)),
             Note::DrawdownFiltered(out) => format!("{} excluded by the max_drawdown filter", self.names(out)),
             Note::VolTargeted { vol, scale } => format!("portfolio vol {vol:.4} scaled by {scale:.4} to the vol target"),
             Note::UndefinedRegimeSharpe(pairs) => {
@@ -249,6 +250,10 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
     if let Some(c) = max_leverage.filter(|c| !(*c > 0.0)) {
         return Err(bad("max_leverage", c));
     }
+    let min_history = opt(decl.min_history);
+    if let Some(k) = min_history.filter(|k| !(*k >= 2.0 && k.fract() == 0.0)) {
+        return Err(bad("min_history", k));
+    }
     let min_active = opt(decl.min_active);
     if let Some(k) = min_active.filter(|k| !(*k >= 1.0 && k.fract() == 0.0)) {
         return Err(bad("min_active", k));
@@ -288,6 +293,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
                 FallbackChoice::Previous => FallbackStep::Previous,
             })
             .collect(),
+        min_history: min_history.map(|k| k as usize),
         min_active: min_active.map(|k| k as usize),
         max_drawdown,
         vol_target: vol_target.map(|vol| VolTarget { vol, annualize: input.annualize }),

@@ -91,3 +91,32 @@ fn the_vol_target_scales_the_portfolio_to_its_volatility() {
     }
     assert!(sched.log.iter().any(|e| matches!(e, LogEntry::Note { note: Note::VolTargeted { .. }, .. })));
 }
+
+#[test]
+fn min_history_keeps_members_with_enough_returns_on_the_rows_they_share() {
+    let mut r = synthetic(30, 3);
+    for t in 0..15 {
+        r[[t, 2]] = f64::NAN; // member 2 starts at row 15
+    }
+    let when: Vec<bool> = (0..30).map(|t| t == 19).collect();
+    // Without min_history the NaN fails the method (SEMANTICS.md §6): a fallback.
+    let strict = rebalance(r.view(), &when, 10, &Method::InvVol, &plain()).unwrap();
+    assert!(matches!(strict.log.as_slice(), [LogEntry::Fallback { .. }]), "{:?}", strict.log);
+    // min_history 5: member 2 has rows 15..=19; inverse vol of all three on those rows.
+    let five = rebalance(r.view(), &when, 10, &Method::InvVol, &WeightOptions { min_history: Some(5), ..plain() }).unwrap();
+    assert!(five.log.is_empty(), "{:?}", five.log);
+    let w5 = r.slice(ndarray::s![15..20, ..]);
+    let inv: Vec<f64> = (0..3).map(|j| 1.0 / sd(w5, j)).collect();
+    let total: f64 = inv.iter().sum();
+    for j in 0..3 {
+        assert!((five.weights[[19, j]] - inv[j] / total).abs() <= 1e-15);
+    }
+    // min_history 6: member 2 is left out; the others use the whole window.
+    let six = rebalance(r.view(), &when, 10, &Method::InvVol, &WeightOptions { min_history: Some(6), ..plain() }).unwrap();
+    assert_eq!(six.log, vec![LogEntry::Note { row: 19, note: Note::ShortHistoryExcluded(vec![2]) }]);
+    let w10 = r.slice(ndarray::s![10..20, ..]);
+    let inv: Vec<f64> = (0..2).map(|j| 1.0 / sd(w10, j)).collect();
+    let total: f64 = inv.iter().sum();
+    assert!((six.weights[[19, 0]] - inv[0] / total).abs() <= 1e-15 && (six.weights[[19, 1]] - inv[1] / total).abs() <= 1e-15);
+    assert_eq!(six.weights[[19, 2]], 0.0);
+}

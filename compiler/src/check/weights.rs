@@ -13,7 +13,7 @@ use strat_grammar::{Diag, Span};
 pub const METHODS: &[&str] = &["inv_vol", "erc", "hrp", "hrp_single", "hrp_ward", "min_var", "max_sharpe", "kelly", "regime_moe"];
 
 /// The constraint names of `constrain`.
-const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leverage", "min_active", "max_drawdown", "vol_target"];
+const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leverage", "min_history", "min_active", "max_drawdown", "vol_target"];
 
 /// The fallback steps of `fallback`.
 const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
@@ -38,6 +38,7 @@ impl Checker {
             min_weight: None,
             turnover: None,
             max_leverage: None,
+            min_history: None,
             min_active: None,
             max_drawdown: None,
             vol_target: None,
@@ -392,6 +393,7 @@ impl Checker {
                         "turnover" => ("the turnover cap", (0.0, false, f64::INFINITY, false, false)),
                         "max_leverage" => ("max_leverage", (0.0, false, f64::INFINITY, false, false)),
                         "min_active" => ("min_active", (1.0, true, 1e9, true, true)),
+                        "min_history" => ("min_history", (2.0, true, 1e9, true, true)),
                         "max_drawdown" => ("max_drawdown", (0.0, false, 1.0, true, false)),
                         "vol_target" => ("the vol target", (0.0, false, f64::INFINITY, false, false)),
                         other => {
@@ -408,6 +410,7 @@ impl Checker {
                             "min_weight" => d.min_weight = Some(x),
                             "turnover" => d.turnover = Some(x),
                             "min_active" => d.min_active = Some(x),
+                            "min_history" => d.min_history = Some(x),
                             "max_drawdown" => d.max_drawdown = Some(x),
                             "vol_target" => d.vol_target = Some(x),
                             _ => d.max_leverage = Some(x),

@@ -120,6 +120,12 @@ pub struct WeightOptions {
     pub max_leverage: Option<f64>,
     /// The fallback steps, in order, before cash (default [`FallbackStep::CHAIN`]).
     pub fallback: Vec<FallbackStep>,
+    /// Minimum history: with `Some(k)`, a member whose last `k` returns in the window are not
+    /// all finite is left out of the rebalance (weight 0) instead of failing the method, and
+    /// the method runs on the longest run of trailing rows where every remaining member has a
+    /// return (at least `k` rows). `None` (the default, SEMANTICS.md §6): any NaN in the window
+    /// fails the method and the fallback chain decides.
+    pub min_history: Option<usize>,
     /// At least this many members with a positive target weight; a target with fewer fails
     /// with [`Infeasibility::MinActive`] and goes to the fallback chain (default `None`).
     pub min_active: Option<usize>,
@@ -149,6 +155,7 @@ impl Default for WeightOptions {
             turnover_cap: Some(0.2),
             max_leverage: None,
             fallback: FallbackStep::CHAIN.to_vec(),
+            min_history: None,
             min_active: None,
             max_drawdown: None,
             vol_target: None,
@@ -168,6 +175,8 @@ pub enum Note {
     KellyLeverage(f64),
     /// The target's gross exposure `gross` exceeded `max_leverage` = `cap` and was scaled down.
     LeverageCapped { gross: f64, cap: f64 },
+    /// These members (column indices) lacked `min_history` returns and were left out.
+    ShortHistoryExcluded(Vec<usize>),
     /// The max-drawdown filter excluded these members (column indices) from the window.
     DrawdownFiltered(Vec<usize>),
     /// The vol target scaled the target by `scale` (portfolio vol `vol` before scaling,

@@ -155,9 +155,10 @@ fn breaches_drawdown(r: ArrayView1<f64>, limit: f64) -> bool {
     false
 }
 
-/// The target of one rebalance row and its log entries: the max-drawdown filter, the method
-/// (failing to the fallback chain, also when the target has fewer than `min_active` members),
-/// the vol target, then the leverage cap. Excluded members get weight 0.
+/// The target of one rebalance row and its log entries, in this order: the minimum-history
+/// filter (members and trailing rows), the max-drawdown filter, the method (failing to the
+/// fallback chain, also when the target has fewer than `min_active` members), the vol target,
+/// then the leverage cap. Excluded members get weight 0.
 fn rebalance_target(
     window: ArrayView2<f64>,
     prev: Option<ArrayView1<f64>>,
@@ -166,20 +167,34 @@ fn rebalance_target(
     bounds: Option<Bounds>,
     row: usize,
 ) -> (Array1<f64>, Vec<LogEntry>) {
-    let n = window.ncols();
+    let (rows, n) = window.dim();
     let mut log = vec![];
-    let keep: Vec<usize> = match opts.max_drawdown {
-        None => (0..n).collect(),
-        Some(limit) => {
-            let (keep, out): (Vec<usize>, Vec<usize>) = (0..n).partition(|&j| !breaches_drawdown(window.column(j), limit));
+    // Minimum history: members with a full trailing `k` rows, on the rows they all have.
+    let (mut keep, first_row): (Vec<usize>, usize) = match opts.min_history {
+        None => ((0..n).collect(), 0),
+        Some(k) => {
+            let k = k.clamp(1, rows);
+            let (keep, out): (Vec<usize>, Vec<usize>) = (0..n).partition(|&j| window.column(j).iter().skip(rows - k).all(|v| v.is_finite()));
             if !out.is_empty() {
-                log.push(LogEntry::Note { row, note: Note::DrawdownFiltered(out) });
+                log.push(LogEntry::Note { row, note: Note::ShortHistoryExcluded(out) });
             }
-            keep
+            let first = (0..rows).rev().find(|&t| keep.iter().any(|&j| !window[[t, j]].is_finite())).map(|t| t + 1).unwrap_or(0);
+            (keep, first)
         }
     };
+    let window = window.slice(s![first_row.., ..]);
+    if let Some(limit) = opts.max_drawdown {
+        let (kept, out): (Vec<usize>, Vec<usize>) = keep.iter().partition(|&&j| !breaches_drawdown(window.column(j), limit));
+        if !out.is_empty() {
+            log.push(LogEntry::Note { row, note: Note::DrawdownFiltered(out) });
+        }
+        keep = kept;
+    }
     if keep.is_empty() {
-        let cause = WeightError::Infeasible(Infeasibility::MaxDrawdown { max_drawdown: opts.max_drawdown.unwrap_or(f64::NAN) });
+        let cause = match opts.max_drawdown {
+            Some(max_drawdown) => WeightError::Infeasible(Infeasibility::MaxDrawdown { max_drawdown }),
+            None => WeightError::InsufficientHistory { rows: 0, needed: opts.min_history.unwrap_or(0) },
+        };
         log.push(LogEntry::Fallback { row, record: FallbackRecord { cause, step: FallbackStep::Cash, skipped: vec![] } });
         return (Array1::zeros(n), log);
     }
@@ -219,9 +234,11 @@ fn rebalance_target(
         target_sub
     };
     if let Some(vt) = opts.vol_target {
-        if let Ok(cov) = covariance::estimate(window, opts.covariance) {
-            let w = target.view();
-            let var: f64 = (0..n).map(|i| (0..n).map(|j| w[i] * cov.matrix[[i, j]] * w[j]).sum::<f64>()).sum();
+        // The kept members' covariance on the rows they were weighted on (the others hold 0).
+        if let Ok(cov) = covariance::estimate(sub, opts.covariance) {
+            let w: Vec<f64> = keep.iter().map(|&j| target[j]).collect();
+            let m = w.len();
+            let var: f64 = (0..m).map(|i| (0..m).map(|j| w[i] * cov.matrix[[i, j]] * w[j]).sum::<f64>()).sum();
             let vol = (var * vt.annualize).sqrt();
             if vol > 0.0 && vol.is_finite() {
                 let scale = vt.vol / vol;
