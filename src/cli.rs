@@ -233,7 +233,7 @@ pub fn main() -> i32 {
             }
             if weights_out.is_some() && strategy.compiled.hir.weights.is_empty() {
                 eprintln!("error[strat::cli::no_weights]: --weights-out: {} declares no `weights`", file.display());
-                return 1;
+                return 2;
             }
             let params = match params_from(&strategy, &set) {
                 Ok(p) => p,

@@ -41,6 +41,7 @@ pub fn ast_to_hir(
         data: vec![],
         sleeves: vec![],
         weights: vec![],
+        weights_used: vec![],
         universes: vec![],
         broken_universes: vec![],
         choice_enum: std::collections::HashMap::new(),
@@ -205,6 +206,7 @@ pub fn ast_to_hir(
             StmtKind::Weights { name: n, members, method, clauses } => {
                 let d = cx.check_weights(n, members, method, clauses, stmt.span);
                 cx.weights.push(d);
+                cx.weights_used.push((false, n.span));
             }
             StmtKind::HoldSleeves { sleeves, weight, rebalance: reb } => {
                 if let Some(prev) = hold_span {
@@ -366,6 +368,8 @@ struct Checker {
     sleeves: Vec<SleeveDecl>,
     /// `weights` declarations (`None` where one failed to check).
     weights: Vec<Option<WeightsDecl>>,
+    /// Whether each `weights` declaration is used, with its name's span.
+    weights_used: Vec<(bool, Span)>,
     universes: Vec<UniverseDecl>,
     broken_universes: Vec<bool>,
     /// Choice param index → its enum (index into `regimes`).
@@ -805,6 +809,13 @@ impl Checker {
                     .with_help("use it in `hold`, a `report`, or another `let`, or remove it"));
             }
         }
+        for (k, &(used, span)) in self.weights_used.iter().enumerate() {
+            if !used {
+                let name = self.weights.get(k).and_then(|w| w.as_ref()).map(|w| w.name.clone()).unwrap_or_default();
+                self.diags.push(Diag::warning("strat::lint::unused", format!("weights `{name}` are never used"), span, "unused weights")
+                    .with_help("hold them (`hold UNIVERSE weight NAME` or `hold [sleeves] weight NAME`), use them in an expression, or remove them"));
+            }
+        }
         for (i, p) in self.params.iter().enumerate() {
             if !self.param_used[i] {
                 self.diags.push(Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.name_span, "unused param")
@@ -886,7 +897,12 @@ impl Checker {
                 Some(HExpr { kind: HKind::Let(i), ty, span })
             }
             Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type::of(Elem::Regime(r), Qual::Series), span }),
-            Decl::Weights(k) => match self.weights.get(k).cloned().flatten()?.members {
+            Decl::Weights(k) => match {
+                if let Some(u) = self.weights_used.get_mut(k) {
+                    u.0 = true;
+                }
+                self.weights.get(k).cloned().flatten()?.members
+            } {
                 WeightMembersRef::Universe(u) => Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span }),
                 WeightMembersRef::Sleeves(_) => {
                     let names = self.weights[k].as_ref().map(|d| d.member_names.join(", ")).unwrap_or_default();

@@ -72,13 +72,7 @@ impl WeightsRun {
             .iter()
             .map(|e| match e {
                 LogEntry::Note { row, note } => (*row, self.note_text(note)),
-                LogEntry::Fallback { row, record } => {
-                    let mut s = format!("{} failed: {}; used {}", self.method, self.error_text(&record.cause), record.step.name());
-                    for (step, err) in &record.skipped {
-                        s.push_str(&format!(" ({} failed: {})", step.name(), self.error_text(err)));
-                    }
-                    (*row, s)
-                }
+                LogEntry::Fallback { row, record } => (*row, self.fallback_text(record)),
             })
             .collect()
     }
@@ -96,10 +90,19 @@ impl WeightsRun {
                     g.count += 1;
                     g.last_row = *row;
                 }
-                None => out.push(FallbackGroup { cause, step, count: 1, first_row: *row, last_row: *row, example: self.log_lines().into_iter().find(|(r, _)| r == row).map(|x| x.1).unwrap_or_default() }),
+                None => out.push(FallbackGroup { cause, step, count: 1, first_row: *row, last_row: *row, example: self.fallback_text(record) }),
             }
         }
         out
+    }
+
+    /// One fallback as text: the method's error, the step taken, and the steps that failed.
+    fn fallback_text(&self, record: &strat_stdlib::weighting::FallbackRecord) -> String {
+        let mut s = format!("{} failed: {}; used {}", self.method, self.error_text(&record.cause), record.step.name());
+        for (step, err) in &record.skipped {
+            s.push_str(&format!(" ({} failed: {})", step.name(), self.error_text(err)));
+        }
+        s
     }
 
     fn names(&self, idx: &[usize]) -> String {
@@ -196,7 +199,7 @@ pub struct WeightsInput<'a> {
     pub calendar: Option<&'a [bool]>,
     /// One value per declared param.
     pub params: &'a [f64],
-    /// The value (arm index, NaN in warm-up) of each regime per row, for `regime_moe`: indexed
+    /// The value (arm index; NaN would mean undefined) of each regime per row, for `regime_moe`: indexed
     /// by regime; `None` for regimes the method does not read.
     pub regimes: &'a [Option<Vec<f64>>],
     /// The arm count of each regime.
@@ -344,7 +347,8 @@ fn stdlib_method(m: &WeightMethod, decl: &WeightsDecl, input: &WeightsInput) -> 
     })
 }
 
-/// The mixture-of-experts spec of a regime series (arm index per row, NaN in warm-up).
+/// The mixture-of-experts spec of a regime series (arm index per row; a NaN or out-of-range
+/// value, which checked programs do not produce, counts as undefined).
 ///
 /// The return of row `t` was earned under the regime decided at the close of `t-1`, so it is
 /// labelled with that regime; rows whose regime is undefined get an extra label `arms` that no

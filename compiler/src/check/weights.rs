@@ -12,6 +12,9 @@ use strat_grammar::{Diag, Span};
 /// The method names a `weights` declaration (or a choice param's values) may use.
 pub const METHODS: &[&str] = &["inv_vol", "erc", "hrp", "hrp_single", "hrp_ward", "min_var", "max_sharpe", "kelly", "regime_moe"];
 
+/// The methods a choice param may name (each with its default options).
+const CHOICE_METHODS: &[&str] = &["inv_vol", "erc", "hrp", "hrp_single", "hrp_ward", "min_var", "max_sharpe", "kelly"];
+
 /// The constraint names of `constrain`.
 const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leverage", "min_history", "min_active", "max_drawdown", "vol_target"];
 
@@ -177,7 +180,7 @@ impl Checker {
                         let pspan = self.params[i].span;
                         self.err(Diag::error("strat::weights::unknown_method", format!("choice `{c}` of param `{}` is not a weighting method", spec.name.name), spec.name.span, "chooses the method")
                             .with_label(pspan, format!("`{c}` is declared here"))
-                            .with_help(format!("methods: {}", METHODS.join(", "))));
+                            .with_help(format!("a method param chooses among methods with their defaults: {} (regime_moe needs its regime: write it directly)", CHOICE_METHODS.join(", "))));
                         return None;
                     }
                 }
@@ -301,6 +304,11 @@ impl Checker {
         match v {
             OptionValue::Number(l) => {
                 let (lo, lo_in, hi, hi_in, whole) = range;
+                if whole && l.unit != Unit::None {
+                    self.err(Diag::error("strat::unit::unexpected", format!("{what} is a count, without a unit"), l.span, "no unit here")
+                        .with_help(format!("write a whole number, e.g. `{}`", l.text.trim_end_matches(['%', 'b', 'p', 's']))));
+                    return None;
+                }
                 let x = l.value;
                 let in_range = (x > lo || (lo_in && x == lo)) && (x < hi || (hi_in && x == hi)) && (!whole || x.fract() == 0.0);
                 if !in_range {
@@ -506,6 +514,9 @@ impl Checker {
                 return None;
             }
         };
+        if let Some(u) = self.weights_used.get_mut(k) {
+            u.0 = true;
+        }
         let decl = self.weights.get(k).cloned().flatten()?;
         let listed: Vec<&str> = sleeves.iter().map(|s| s.name.as_str()).collect();
         let same = matches!(decl.members, WeightMembersRef::Sleeves(_)) && decl.member_names.iter().map(|s| s.as_str()).eq(listed.iter().copied());
