@@ -135,6 +135,9 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Override a param for the timed runs: --set NAME=VALUE.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
     },
     /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
     /// see the metrics change (`:help` inside lists the commands).
@@ -304,7 +307,7 @@ pub fn main() -> i32 {
             );
             0
         }
-        Command::Bench { file, iterations, json } => bench(&file, iterations.max(1), json),
+        Command::Bench { file, iterations, json, set } => bench(&file, iterations.max(1), json, &set),
         Command::Repl { file } => strat::repl::run(file),
         Command::WalkForward { file, train, test, anchored, by, json, reference } => walk_forward(&file, &train, &test, anchored, &by, json, reference),
         Command::Sweep { file, out, force, top, by, heatmap, heatmap_svg, json, reference, quiet } => {
@@ -425,7 +428,7 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     0
 }
 
-fn bench(file: &Path, iterations: usize, json: bool) -> i32 {
+fn bench(file: &Path, iterations: usize, json: bool, set: &[String]) -> i32 {
     let src = match std::fs::read_to_string(file) {
         Ok(s) => s,
         Err(e) => {
@@ -457,7 +460,13 @@ fn bench(file: &Path, iterations: usize, json: bool) -> i32 {
         }
     };
     let load_s = t.elapsed().as_secs_f64();
-    let params = strategy.params();
+    let params = match params_from(&strategy, set) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error[strat::param::set]: {e}");
+            return 1;
+        }
+    };
     let time = |backend: Backend| -> Result<f64, Failure> {
         let t = Instant::now();
         for _ in 0..iterations {
