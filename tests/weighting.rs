@@ -340,3 +340,58 @@ fn min_history_weights_the_members_that_have_it_instead_of_falling_back() {
     let log = j["weights"][0]["log"].to_string();
     assert!(log.contains("dbc left out: fewer than min_history returns"), "{log}");
 }
+
+/// scikit-learn's `ledoit_wolf` (assume_centered=False), written out from its source: the
+/// shrunk covariance `(1 - d) * S + d * mu * I` of `x` (rows x p), `S` with ddof 0.
+fn ledoit_wolf(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    let p = x[0].len();
+    let means: Vec<f64> = (0..p).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n as f64).collect();
+    let c: Vec<Vec<f64>> = x.iter().map(|r| (0..p).map(|j| r[j] - means[j]).collect()).collect();
+    let emp = |i: usize, j: usize| c.iter().map(|r| r[i] * r[j]).sum::<f64>() / n as f64;
+    let trace: Vec<f64> = (0..p).map(|j| emp(j, j)).collect();
+    let mu = trace.iter().sum::<f64>() / p as f64;
+    let mut beta_ = 0.0;
+    let mut delta_ = 0.0;
+    for i in 0..p {
+        for j in 0..p {
+            beta_ += c.iter().map(|r| r[i] * r[i] * r[j] * r[j]).sum::<f64>();
+            let xtx = c.iter().map(|r| r[i] * r[j]).sum::<f64>();
+            delta_ += xtx * xtx;
+        }
+    }
+    delta_ /= (n * n) as f64;
+    let beta = (beta_ / n as f64 - delta_) / (p * n) as f64;
+    let delta = (delta_ - 2.0 * mu * trace.iter().sum::<f64>() + p as f64 * mu * mu) / p as f64;
+    let shrink = if beta == 0.0 { 0.0 } else { beta.min(delta) / delta };
+    (0..p).map(|i| (0..p).map(|j| (1.0 - shrink) * emp(i, j) + if i == j { shrink * mu } else { 0.0 }).collect()).collect()
+}
+
+#[test]
+fn the_ledoit_wolf_covariance_reaches_the_method() {
+    let dir = TempDir::new("weights-lw");
+    let src = STUDY_2015.replace("ETFS", ETFS).replace("param method in [inv_vol, erc, hrp, min_var, max_sharpe, kelly]\n", "").replace(
+        "by method lookback 60 rebalance monthly constrain max_weight 40%, turnover 20% smooth ewma 0.5",
+        "by inv_vol lookback 60 rebalance monthly covariance ledoit_wolf",
+    );
+    let file = write_strat(&dir, "lw", &src);
+    let wfile = dir.join("w.csv");
+    run(&["--weights-out", wfile.to_str().unwrap()], &file);
+    let rows = read_weights(&wfile);
+    let names: Vec<&str> = ETFS.split(", ").collect();
+    let (dates, p) = etf_prices("2014-12-31", "2015-12-31", &names);
+    let mut checked = 0;
+    for &t in expected::REBALANCE_ROWS {
+        let x: Vec<Vec<f64>> = (t - 59..=t).map(|u| (0..names.len()).map(|j| p[j][u] / p[j][u - 1] - 1.0).collect()).collect();
+        let s = ledoit_wolf(&x);
+        let inv: Vec<f64> = (0..names.len()).map(|j| 1.0 / s[j][j].sqrt()).collect();
+        let total: f64 = inv.iter().sum();
+        let got: Vec<&Row> = rows.iter().filter(|r| r.date == dates[t]).collect();
+        for j in 0..names.len() {
+            let want = inv[j] / total;
+            assert!((got[j].held - want).abs() <= 1e-12, "{} {}: {} want {want}", dates[t], names[j], got[j].held);
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 10);
+}
