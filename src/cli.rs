@@ -297,11 +297,12 @@ pub fn main() -> i32 {
             }
             let h = &strategy.compiled.hir;
             out!(
-                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} report(s); {} JIT kernel(s))",
+                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s))",
                 h.name,
                 h.params.len(),
                 h.lets.len(),
                 h.regimes.len(),
+                h.weights.len(),
                 h.reports.len(),
                 strategy.compiled.kernels.kernel_count()
             );
