@@ -395,3 +395,25 @@ fn the_ledoit_wolf_covariance_reaches_the_method() {
     }
     assert_eq!(checked, 10);
 }
+
+#[test]
+fn sweep_rows_equal_single_runs_of_each_method() {
+    for (file, methods) in [
+        ("examples/weighting.strat", &["inv_vol", "erc", "hrp", "hrp_ward", "min_var", "max_sharpe", "kelly"][..]),
+        ("examples/sleeve_weighting.strat", &["inv_vol", "erc", "hrp", "min_var", "max_sharpe"][..]),
+    ] {
+        let out = strat().args(["sweep", file, "--json", "--quiet"]).current_dir(root()).output().unwrap();
+        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        let sweep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = sweep["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), methods.len(), "{file}");
+        for (row, m) in rows.iter().zip(methods) {
+            assert_eq!(row["params"]["method"].as_str(), Some(*m), "{file}: {row}");
+            let single = strat().args(["run", file, "--json", "--set", &format!("method={m}")]).current_dir(root()).output().unwrap();
+            let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+            assert_eq!(row["metrics"], single["metrics"], "{file} {m}: sweep row vs strat run");
+            assert_eq!(row["weights"][0]["fallbacks"], single["weights"][0]["fallbacks"], "{file} {m}");
+            assert_eq!(row["weights"][0]["avg_rebalance_turnover"], single["weights"][0]["avg_rebalance_turnover"], "{file} {m}");
+        }
+    }
+}
