@@ -3,7 +3,8 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest_memo, ensemble_memo, report_mean, Backtest, BacktestError, BacktestInput, BenchmarkMemo};
+use crate::backtest::{backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
+use std::borrow::Cow;
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
@@ -280,26 +281,38 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
 /// Backtests one hold given its target weight column (a series or a panel over its assets).
 #[allow(clippy::too_many_arguments)]
 fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, RunError> {
-    // Broadcast a series or scalar weight to every traded asset.
-    let broadcast;
-    let weight: &[f64] = if target.len() == rows * h.assets {
-        target
-    } else {
-        broadcast = (0..h.assets).flat_map(|_| target.iter().copied()).collect::<Vec<f64>>();
-        &broadcast
-    };
-    let every;
-    let rebalance = match h.rule {
+    backtest_memo(&hold_input(h, target, warmup, rows, cost_rate, benchmark, periods_per_year).input(), memo).map_err(RunError::Backtest)
+}
+
+/// A hold's backtest input, owning the rebalance rows of an `every N` schedule.
+struct HoldInput<'a> {
+    /// The input, with `rebalance: None` for an `every N` schedule (see `every`).
+    base: BacktestInput<'a>,
+    /// The rebalance rows of an `every N` schedule, counted from the first row past warm-up
+    /// with a defined weight.
+    every: Option<Vec<bool>>,
+}
+
+impl HoldInput<'_> {
+    /// The backtest input, with the schedule's rebalance rows.
+    fn input(&self) -> BacktestInput<'_> {
+        BacktestInput { rebalance: self.every.as_deref().or(self.base.rebalance), ..self.base }
+    }
+}
+
+/// The backtest input of one hold given its target weight column: a series (every traded
+/// asset takes it) or a panel over its assets.
+fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&'a [f64]>, periods_per_year: f64) -> HoldInput<'a> {
+    let weight_of = |t: usize, j: usize| if target.len() == rows { target[t] } else { target[j * rows + t] };
+    let every = match h.rule {
         RebalanceRule::Every(n) => {
-            // Counted from the first row past warm-up with a defined weight.
-            let start = (warmup..rows).find(|&t| (0..h.assets).any(|j| !weight[j * rows + t].is_nan())).unwrap_or(rows);
-            every = every_n(rows, start, n);
-            Some(every.as_slice())
+            let start = (warmup..rows).find(|&t| (0..h.assets).any(|j| !weight_of(t, j).is_nan())).unwrap_or(rows);
+            Some(every_n(rows, start, n))
         }
-        _ => h.rebalance.as_deref(),
+        _ => None,
     };
-    backtest_memo(&BacktestInput { price: &h.price, assets: h.assets, weight, weight_warmup: warmup, rebalance, cost_rate, benchmark, periods_per_year }, memo)
-        .map_err(RunError::Backtest)
+    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, benchmark, periods_per_year };
+    HoldInput { base, every }
 }
 
 /// One run: the backtest, the report values and the target weights.
@@ -365,6 +378,79 @@ pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backen
     run_inner(compiled, prep, &binding, backend, cache, false, false).map(|r| r.0)
 }
 
+/// One binding of a sweep reduced to its [`Summary`] and report values (in declaration order),
+/// without the per-row vectors of [`run_prepared`]'s backtest: the same figures, bit for bit.
+pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<(Summary, Vec<f64>), RunError> {
+    let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+    let cols = eval_columns(compiled, prep, &binding, backend, cache);
+    let hir = &compiled.hir;
+    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let bench = prep.benchmark.as_deref();
+    let memo = cache.map(|c| &c.bench);
+    let summary = match (&hir.book, &prep.hold) {
+        (Book::Hold(_), Some(h)) => backtest_summary(&hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize).input(), memo),
+        _ => {
+            let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
+            let sleeves = sleeve_refs(&owned, cache);
+            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, hir.annualize, memo)
+        }
+    }
+    .map_err(RunError::Backtest)?;
+    let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
+    Ok((summary, reports))
+}
+
+/// The plan's output columns for one binding.
+struct Columns<'a> {
+    /// The target weight (a series or a panel), or the regime's arm index for an ensemble.
+    target: Cow<'a, [f64]>,
+    /// Each sleeve's target weights.
+    sleeves: Vec<Cow<'a, [f64]>>,
+    /// The report columns, in declaration order.
+    reports: Vec<Cow<'a, [f64]>>,
+}
+
+/// Evaluates the plan for `binding` on `backend`, reusing the param-invariant columns `cache`
+/// holds (JIT only).
+fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&'a SweepCache>) -> Columns<'a> {
+    let plan = &compiled.lowered.plan;
+    let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
+    let cols: Vec<Cow<[f64]>> = match backend {
+        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
+        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &compiled.outputs()).into_iter().map(Cow::Owned).collect(),
+    };
+    let mut cols = cols.into_iter();
+    let target = cols.next().unwrap_or_default();
+    let sleeves = cols.by_ref().take(compiled.hir.sleeves.len()).collect();
+    Columns { target, sleeves, reports: cols.collect() }
+}
+
+/// The backtest of each sleeve that `cache` does not hold (`None` where it does).
+fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns, cache: Option<&SweepCache>) -> Result<Vec<Option<Backtest>>, RunError> {
+    let hir = &compiled.hir;
+    let cached = |k: usize| cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some()));
+    let mut owned = vec![];
+    for (k, h) in prep.sleeves.iter().enumerate() {
+        if cached(k) {
+            owned.push(None);
+            continue;
+        }
+        let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
+        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, hir.annualize, None)?));
+    }
+    Ok(owned)
+}
+
+/// Every sleeve's backtest: the run's own, else the cached one.
+fn sleeve_refs<'a>(owned: &'a [Option<Backtest>], cache: Option<&'a SweepCache>) -> Vec<&'a Backtest> {
+    owned.iter().enumerate().filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref()))).collect()
+}
+
+/// The ensemble's arms with this binding's coefficients: (sleeve, coefficient) per term.
+fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usize, f64)>> {
+    compiled.lowered.ensemble.iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
+}
+
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
 /// [`RunResult::sleeve_targets`].
 fn run_inner(
@@ -376,53 +462,25 @@ fn run_inner(
     keep_sleeves: bool,
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
-    let plan = &compiled.lowered.plan;
-    let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
-    let outputs = compiled.outputs();
-    let cols: Vec<std::borrow::Cow<[f64]>> = match backend {
-        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
-        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &outputs).into_iter().map(std::borrow::Cow::Owned).collect(),
-    };
+    let cols = eval_columns(compiled, prep, binding, backend, cache);
     let hir = &compiled.hir;
     let rows = prep.dims.rows;
-    let n_sleeves = hir.sleeves.len();
-    let mut cols = cols.into_iter();
-    let target_weight = cols.next().unwrap_or_default();
-    let sleeve_cols: Vec<std::borrow::Cow<[f64]>> = cols.by_ref().take(n_sleeves).collect();
-    let report_cols: Vec<std::borrow::Cow<[f64]>> = cols.collect();
     let mut kept = vec![];
     let warmup = binding.warmup_of(compiled.lowered.weight);
+    let bench = prep.benchmark.as_deref();
+    let memo = cache.map(|c| &c.bench);
     let bt = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &target_weight, warmup, rows, hir.cost_rate, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench))?,
+        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, hir.cost_rate, bench, hir.annualize, memo)?,
         _ => {
-            let mut owned: Vec<Option<Backtest>> = vec![];
-            for (k, h) in prep.sleeves.iter().enumerate() {
-                if cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some())) {
-                    owned.push(None);
-                    continue;
-                }
-                let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
-                owned.push(Some(run_hold(h, &sleeve_cols[k], w, rows, 0.0, None, hir.annualize, None)?));
-            }
-            let sleeve_bts: Vec<&Backtest> = owned
-                .iter()
-                .enumerate()
-                .filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref())))
-                .collect();
-            let arms: Vec<Vec<(usize, f64)>> = compiled
-                .lowered
-                .ensemble
-                .iter()
-                .map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect())
-                .collect();
-            let e = ensemble_memo(&target_weight, warmup, &sleeve_bts, &arms, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench)).map_err(RunError::Backtest)?;
+            let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
+            let e = ensemble_memo(&cols.target, warmup, &sleeve_refs(&owned, cache), &arms(compiled, binding), bench, hir.annualize, memo).map_err(RunError::Backtest)?;
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
             }
             e
         }
     };
-    let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
-    let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned(), sleeve_targets }, kept))
+    let reports = compiled.lowered.reports.iter().zip(&cols.reports).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
+    let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
+    Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets }, kept))
 }
