@@ -27,6 +27,9 @@ pub struct BacktestInput<'a> {
     pub rebalance: Option<&'a [bool]>,
     /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
     pub cost_rate: f64,
+    /// The prices' simple returns `price[t] / price[t-1] - 1` (`rows * assets`, asset-major; row
+    /// 0 of each asset unused), computed once for many runs; `None` computes them as needed.
+    pub asset_returns: Option<&'a [f64]>,
     /// Benchmark price series (`rows`), if any.
     pub benchmark: Option<&'a [f64]>,
     /// Periods per year for annualisation.
@@ -226,7 +229,8 @@ fn accumulate(input: &BacktestInput, t0: usize, mut held: Option<&mut [f64]>) ->
             }
             continue;
         }
-        add_asset(&input.price[j * n..(j + 1) * n], held_j, t0, &mut sums);
+        let p = &input.price[j * n..(j + 1) * n];
+        add_asset(p, input.asset_returns.map(|r| &r[j * n..(j + 1) * n]), held_j, t0, &mut sums);
     }
     match error {
         Some((row, asset)) => Err(BacktestError::InfiniteWeight { row, asset }),
@@ -238,21 +242,18 @@ fn accumulate(input: &BacktestInput, t0: usize, mut held: Option<&mut [f64]>) ->
 /// at its first infinite target on a row with a price.
 fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) -> Result<(), usize> {
     let n = shape(input).1;
-    let w = weight_column(input, j, n);
+    let w = &weight_column(input, j, n)[..n];
     let p = &input.price[j * n..(j + 1) * n];
-    let pick = |target: f64, price: f64| -> Option<f64> {
-        if target.is_nan() || price.is_nan() {
-            Some(0.0)
-        } else if target.is_infinite() {
-            None
-        } else {
-            Some(target)
-        }
-    };
+    let held = &mut held[..n];
+    // A NaN target or a missing price holds nothing.
+    let pick = |target: f64, price: f64| if target.is_nan() || price.is_nan() { 0.0 } else { target };
     match input.rebalance {
         None => {
+            if let Some(t) = (t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()) {
+                return Err(t);
+            }
             for t in t0..n {
-                held[t] = pick(w[t], p[t]).ok_or(t)?;
+                held[t] = pick(w[t], p[t]);
             }
         }
         Some(flags) => {
@@ -261,31 +262,66 @@ fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) ->
                 if flags[t] {
                     src = t;
                 }
-                held[t] = pick(w[src], p[t]).ok_or(t)?;
+                if w[src].is_infinite() && !p[t].is_nan() {
+                    return Err(t);
+                }
+                held[t] = pick(w[src], p[t]);
             }
         }
     }
     Ok(())
 }
 
-/// Adds one asset's terms to `sums` from its prices `p` and held weights `held` (from `t0`;
-/// the weight before `t0` is 0): its turnover and gross from row `t0`, and from row `t0+1` what
-/// the weight held from the row before earned (when it is not 0 and the return is defined).
-fn add_asset(p: &[f64], held: &[f64], t0: usize, sums: &mut RowSums) {
+/// Adds one asset's terms to `sums` from its prices `p` (and their returns `r`, if given) and
+/// held weights `held` (from `t0`; the weight before `t0` is 0): its turnover and gross from row
+/// `t0`, and from row `t0+1` what the weight held from the row before earned (when it is not 0
+/// and the return is defined).
+fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut RowSums) {
     let n = p.len();
+    let m = n - t0 - 1;
     let h = &held[t0..n];
     sums.turnover[t0] += h[0].abs();
     sums.gross[t0] += h[0].abs();
-    for ((tv, g), (&x, &prev)) in sums.turnover[t0 + 1..n].iter_mut().zip(&mut sums.gross[t0 + 1..n]).zip(h[1..].iter().zip(h)) {
-        *tv += (x - prev).abs();
-        *g += x.abs();
+    // Equal-length slices, so the loops run without bounds checks (and vectorise).
+    let (cur, prev) = (&h[1..=m], &h[..m]);
+    let (tv, g) = (&mut sums.turnover[t0 + 1..n], &mut sums.gross[t0 + 1..n]);
+    for i in 0..m {
+        tv[i] += (cur[i] - prev[i]).abs();
+        g[i] += cur[i].abs();
     }
-    for (((e, &w), &p1), &p0) in sums.earned[t0 + 1..n].iter_mut().zip(h).zip(&p[t0 + 1..n]).zip(&p[t0..n - 1]) {
-        let r = p1 / p0 - 1.0;
-        if w != 0.0 && !r.is_nan() {
-            *e += w * r;
+    let earned = &mut sums.earned[t0 + 1..n];
+    let mut earn = |i: usize, r: f64| {
+        if prev[i] != 0.0 && !r.is_nan() {
+            earned[i] += prev[i] * r;
+        }
+    };
+    match r {
+        Some(r) => {
+            let r = &r[t0 + 1..n];
+            for i in 0..m {
+                earn(i, r[i]);
+            }
+        }
+        None => {
+            let (p1, p0) = (&p[t0 + 1..n], &p[t0..n - 1]);
+            for i in 0..m {
+                earn(i, p1[i] / p0[i] - 1.0);
+            }
         }
     }
+}
+
+/// The simple returns `p[t] / p[t-1] - 1` of an asset-major price panel of `assets` assets
+/// (row 0 of each asset, which has none, is NaN): [`BacktestInput::asset_returns`].
+pub fn asset_returns(price: &[f64], assets: usize) -> Vec<f64> {
+    let n = price.len() / assets.max(1);
+    let mut r = vec![f64::NAN; price.len()];
+    for (rj, pj) in r.chunks_exact_mut(n.max(1)).zip(price.chunks_exact(n.max(1))) {
+        for t in 1..n {
+            rj[t] = pj[t] / pj[t - 1] - 1.0;
+        }
+    }
+    r
 }
 
 /// The benchmark's returns and metrics on one evaluation window: they depend only on the window
@@ -561,7 +597,7 @@ mod tests {
         // Prices 100, 110, 99, 99, 108.9; weight NaN (warm-up) on row 0, then 1, 0.5, 0.5, 1.
         let price = [100.0, 110.0, 99.0, 99.0, 108.9];
         let weight = [f64::NAN, 1.0, 0.5, 0.5, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, asset_returns: None, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 1);
         assert_eq!(bt.rows, 2..5);
         // Row 2 return: w[1] = 1 earns 99/110 - 1, minus the entry cost 0.001 * |1 - 0|.
@@ -581,10 +617,10 @@ mod tests {
     fn warmup_delays_the_first_live_row_even_when_the_weight_is_defined() {
         let price = [1.0, 2.0, 3.0, 4.0];
         let weight = [1.0, 1.0, 1.0, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 2);
         assert_eq!(bt.returns, vec![4.0 / 3.0 - 1.0]);
-        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).is_err());
+        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).is_err());
     }
 
     #[test]
@@ -593,7 +629,7 @@ mod tests {
         let price = [10.0, 11.0, 12.0, 12.0, 13.2, f64::NAN, f64::NAN, 20.0, 22.0, 11.0];
         let weight = [0.5, 0.5, 0.6, 0.7, 0.8, 0.5, 0.5, 0.5, 0.4, 0.3];
         let flags = [false, true, false, true, true];
-        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 1);
         // Held: row 1 target (0.5, 0.5) but asset 1 has no price on row 1 -> (0.5, 0); row 2
         // keeps row 1's targets -> (0.5, 0.5); row 3 rebalances -> (0.7, 0.4); row 4 -> (0.8, 0.3).
@@ -645,16 +681,19 @@ mod tests {
         let flags: Vec<bool> = (0..n).map(|t| t % 5 == 4).collect();
         let series: Vec<f64> = (0..n).map(|t| (t % 3) as f64 * 0.4 - 0.2).collect();
         for (w, rebalance) in [(&weight, None), (&weight, Some(&flags[..])), (&series, None)] {
-            let input = BacktestInput { price: &price, assets: a, weight: w, weight_warmup: 2, rebalance, cost_rate: 0.001, benchmark: Some(&bench), periods_per_year: 252.0 };
+            let input = BacktestInput { price: &price, assets: a, weight: w, weight_warmup: 2, rebalance, cost_rate: 0.001, asset_returns: None, benchmark: Some(&bench), periods_per_year: 252.0 };
             let full = backtest(&input).unwrap();
             let lean = backtest_summary(&input, None).unwrap();
+            let returns = asset_returns(&price, a);
+            let given = backtest_summary(&BacktestInput { asset_returns: Some(&returns), ..input }, None).unwrap();
+            assert_eq!(summary_bits(&given), summary_bits(&lean));
             assert_eq!((lean.first_live, &lean.rows), (full.first_live, &full.rows));
             assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
         }
         let mut inf = weight.clone();
         inf[n + 30] = f64::INFINITY;
         inf[2 * n + 20] = f64::NEG_INFINITY;
-        let input = BacktestInput { price: &price, assets: a, weight: &inf, weight_warmup: 2, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 };
+        let input = BacktestInput { price: &price, assets: a, weight: &inf, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
         assert_eq!(backtest_summary(&input, None), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
         assert_eq!(backtest(&input).map(|b| b.first_live), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
     }
@@ -665,7 +704,7 @@ mod tests {
         let price = panel(a, n, 11);
         let sleeve = |w: f64, warmup: usize| {
             let weight = vec![w; a * n];
-            backtest(&BacktestInput { price: &price, assets: a, weight: &weight, weight_warmup: warmup, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap()
+            backtest(&BacktestInput { price: &price, assets: a, weight: &weight, weight_warmup: warmup, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap()
         };
         let (s0, s1, s2) = (sleeve(0.5, 3), sleeve(-0.25, 9), sleeve(1.0, 0));
         let sleeves = [&s0, &s1, &s2];

@@ -3,7 +3,7 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
+use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
 use std::borrow::Cow;
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
@@ -187,6 +187,8 @@ pub struct PreparedHold {
     pub rebalance: Option<Vec<bool>>,
     /// The schedule.
     pub rule: RebalanceRule,
+    /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed once.
+    pub returns: Vec<f64>,
 }
 
 /// The plan's inputs laid out once for any number of runs.
@@ -252,7 +254,8 @@ fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, 
         Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
     };
     let rebalance = schedule(h.rebalance, frame);
-    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance })
+    let returns = asset_returns(&price, assets);
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
@@ -311,7 +314,7 @@ fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: u
         }
         _ => None,
     };
-    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, benchmark, periods_per_year };
+    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, asset_returns: Some(&h.returns), benchmark, periods_per_year };
     HoldInput { base, every }
 }
 
