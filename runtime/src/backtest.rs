@@ -249,11 +249,13 @@ fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) ->
     let pick = |target: f64, price: f64| if target.is_nan() || price.is_nan() { 0.0 } else { target };
     match input.rebalance {
         None => {
-            if let Some(t) = (t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()) {
-                return Err(t);
+            let mut infinite = false;
+            for ((h, &target), &price) in held[t0..].iter_mut().zip(&w[t0..]).zip(&p[t0..]) {
+                infinite |= target.is_infinite() && !price.is_nan();
+                *h = pick(target, price);
             }
-            for t in t0..n {
-                held[t] = pick(w[t], p[t]);
+            if infinite {
+                return Err((t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()).unwrap_or(n));
             }
         }
         Some(flags) => {
@@ -289,11 +291,11 @@ fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut R
         tv[i] += (cur[i] - prev[i]).abs();
         g[i] += cur[i].abs();
     }
+    // Adding +0.0 (no weight, or no return) leaves a sum that is never -0.0 (it starts at +0.0)
+    // unchanged, so the branch-free form gives the values of skipping those terms.
     let earned = &mut sums.earned[t0 + 1..n];
     let mut earn = |i: usize, r: f64| {
-        if prev[i] != 0.0 && !r.is_nan() {
-            earned[i] += prev[i] * r;
-        }
+        earned[i] += if prev[i] != 0.0 && !r.is_nan() { prev[i] * r } else { 0.0 };
     };
     match r {
         Some(r) => {

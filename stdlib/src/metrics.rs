@@ -316,23 +316,21 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
     // values are those of `equity_curve`, `max_drawdown`, `mean` and `std_ddof1`.
     let first = returns[0];
     let mut e = 1.0_f64;
-    let (mut peak, mut worst, mut equity_nan) = (1.0_f64, 0.0_f64, false);
+    let (mut peak, mut worst) = (1.0_f64, 0.0_f64);
     let mut sum = 0.0;
     let mut all_equal = true;
     let mut down_sq = 0.0;
     let (mut gains, mut losses) = (0.0, 0.0);
     for &r in returns {
         e *= 1.0 + r;
-        if e.is_nan() {
-            equity_nan = true;
-        } else if !equity_nan {
-            if e > peak {
-                peak = e;
-            }
-            let dd = e / peak - 1.0;
-            if dd < worst {
-                worst = dd;
-            }
+        // Once NaN the equity stays NaN, and a NaN equity leaves `peak` and `worst` as they
+        // are (its comparisons are false): the drawdown is NaN iff the final equity is.
+        if e > peak {
+            peak = e;
+        }
+        let dd = e / peak - 1.0;
+        if dd < worst {
+            worst = dd;
         }
         sum += r;
         all_equal &= r == first;
@@ -370,7 +368,7 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
     };
     let dd = (down_sq / n as f64).sqrt();
 
-    let mdd = if equity_nan { f64::NAN } else { worst };
+    let mdd = if end.is_nan() { f64::NAN } else { worst };
     let calmar = if mdd == 0.0 {
         f64::NAN
     } else {
