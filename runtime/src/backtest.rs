@@ -299,9 +299,8 @@ fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut R
     };
     match r {
         Some(r) => {
-            let r = &r[t0 + 1..n];
-            for i in 0..m {
-                earn(i, r[i]);
+            for (i, &ri) in r[t0 + 1..n].iter().enumerate() {
+                earn(i, ri);
             }
         }
         None => {
@@ -465,7 +464,7 @@ fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSp
     let len = spans.last().map_or(0, |s| s.end);
     let mut returns = vec![0.0; len];
     let mut exposure = vec![0.0; len];
-    let mut columns: Vec<Option<(std::borrow::Cow<[f64]>, &[f64])>> = vec![None; sleeves.len()];
+    let mut columns: Vec<Option<SleeveColumns>> = vec![None; sleeves.len()];
     for span in spans {
         let Some(terms) = arms.get(span.arm) else { continue };
         for &(k, c) in terms {
@@ -489,6 +488,10 @@ struct ArmSpan {
     end: usize,
     arm: usize,
 }
+
+/// A sleeve's returns on the ensemble's return rows and its gross exposure on the decision rows
+/// before them (same length).
+type SleeveColumns<'a> = (std::borrow::Cow<'a, [f64]>, &'a [f64]);
 
 /// A sleeve's returns on rows `start .. start + len`, 0 outside its evaluated rows (borrowed
 /// when its rows cover them).

@@ -187,8 +187,16 @@ pub struct PreparedHold {
     pub rebalance: Option<Vec<bool>>,
     /// The schedule.
     pub rule: RebalanceRule,
-    /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed once.
-    pub returns: Vec<f64>,
+    /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed on first use
+    /// by [`PreparedHold::asset_returns`] (a sweep's bindings share them).
+    pub returns: std::sync::OnceLock<Vec<f64>>,
+}
+
+impl PreparedHold {
+    /// The prices' simple returns (`rows * assets`, asset-major), computed once.
+    pub fn asset_returns(&self) -> &[f64] {
+        self.returns.get_or_init(|| asset_returns(&self.price, self.assets))
+    }
 }
 
 /// The plan's inputs laid out once for any number of runs.
@@ -254,8 +262,7 @@ fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, 
         Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
     };
     let rebalance = schedule(h.rebalance, frame);
-    let returns = asset_returns(&price, assets);
-    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns })
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new() })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
@@ -314,7 +321,7 @@ fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: u
         }
         _ => None,
     };
-    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, asset_returns: Some(&h.returns), benchmark, periods_per_year };
+    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, asset_returns: None, benchmark, periods_per_year };
     HoldInput { base, every }
 }
 
@@ -391,7 +398,11 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let summary = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => backtest_summary(&hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize).input(), memo),
+        (Book::Hold(_), Some(h)) => {
+            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize);
+            // Every binding reads the same prices: their returns are computed once.
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
+        }
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
