@@ -4,10 +4,10 @@
 //! backtests the result.
 
 use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
-use std::borrow::Cow;
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
+use std::borrow::Cow;
 use std::path::Path;
 use strat_compiler::codegen::Cache;
 use strat_compiler::hir::{Book, ColumnRef, HoldDecl, Holding, RebalanceRule};
