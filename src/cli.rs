@@ -380,7 +380,7 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     let report_names: Vec<String> = strategy.compiled.hir.reports.iter().map(|r| r.name.clone()).collect();
     if let Some(o) = out {
         let res = if o.extension().is_some_and(|e| e == "json") {
-            std::fs::write(o, format!("{}\n", so::to_json(strategy.name(), &rows, &params, &grid, &report_names))).map_err(|e| e.to_string())
+            std::fs::write(o, format!("{}\n", so::to_json_string(strategy.name(), &rows, &params, &grid, &report_names))).map_err(|e| e.to_string())
         } else {
             let (text, nums) = so::to_columns(&rows, &params, &grid, &report_names);
             strat_runtime::write::write_table(o, &text, &nums).map_err(|e| e.to_string())
@@ -409,7 +409,7 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     }
     let all_failed = !rows.is_empty() && rows.iter().all(|r| r.result.is_err());
     if json {
-        out!("{}", so::to_json(strategy.name(), &rows, &params, &grid, &report_names));
+        out!("{}", so::to_json_string(strategy.name(), &rows, &params, &grid, &report_names));
         return if all_failed { 1 } else { 0 };
     }
     let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);

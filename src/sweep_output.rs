@@ -3,7 +3,8 @@
 
 use crate::output::{metric_values, num, METRIC_NAMES};
 use crate::Params;
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
 use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
 
 /// Names accepted by `--by` and `--heatmap`: the metrics plus `avg_turnover` and
@@ -213,23 +214,6 @@ pub fn params_json(params: &Params, grid: &Grid, values: &[f64]) -> Value {
     Value::Object(p)
 }
 
-fn stats_json(s: &SweepStats, report_names: &[String]) -> Value {
-    let mut m = Map::new();
-    for (k, v) in METRIC_NAMES.iter().zip(metric_values(&s.metrics)) {
-        m.insert(k.to_string(), num(v));
-    }
-    let mut r = Map::new();
-    for (k, v) in report_names.iter().zip(&s.reports) {
-        r.insert(k.clone(), num(*v));
-    }
-    let w: Vec<Value> = s
-        .weights
-        .iter()
-        .map(|w| json!({"name": w.name, "method": w.method, "rebalances": w.rebalances, "fallbacks": w.fallbacks, "avg_rebalance_turnover": num(w.avg_rebalance_turnover)}))
-        .collect();
-    json!({"bars": s.bars, "metrics": Value::Object(m), "avg_turnover": num(s.avg_turnover), "information_ratio": num(s.information_ratio), "reports": Value::Object(r), "weights": w})
-}
-
 /// The weighting summary of the top-`n` bindings by `metric`, side by side: per `weights` run
 /// its method, rebalances, average turnover per rebalance and fallbacks, then the fallback log
 /// grouped by cause (dates from `dates`, the frame's day numbers). Empty without `weights`.
@@ -262,26 +246,86 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
     s
 }
 
-/// The sweep as one JSON document: `{"strategy", "bindings", "params", "rows": [{"params": {..},
-/// "bars", "metrics", "avg_turnover", "information_ratio", "reports"} | {"params", "error"}]}`.
+/// The sweep as one JSON document: `{"strategy", "bindings", "params", "rows": [{"bars",
+/// "metrics", "avg_turnover", "information_ratio", "reports", "weights": [{"name", "method",
+/// "rebalances", "fallbacks", "avg_rebalance_turnover"}], "params": {..}} | {"params",
+/// "error"}]}`. Numbers as [`num`] writes them (NaN as null, infinities as "inf" / "-inf").
 pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Value {
-    let rows_json: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let p = params_json(params, grid, &r.params);
-            match &r.result {
-                Ok(s) => {
-                    let mut o = stats_json(s, report_names);
-                    if let Value::Object(m) = &mut o {
-                        m.insert("params".into(), p);
-                    }
-                    o
-                }
-                Err(e) => json!({"params": p, "error": e}),
+    serde_json::to_value(SweepJson { name, rows, params, grid, report_names }).unwrap_or(Value::Null)
+}
+
+/// [`to_json`] as compact text, serialised straight from the rows (no [`Value`] tree): the
+/// same bytes as `to_json(..).to_string()`.
+pub fn to_json_string(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> String {
+    serde_json::to_string(&SweepJson { name, rows, params, grid, report_names }).unwrap_or_default()
+}
+
+/// The JSON document of a sweep (see [`to_json`]).
+struct SweepJson<'a> {
+    name: &'a str,
+    rows: &'a [SweepRow],
+    params: &'a Params,
+    grid: &'a Grid,
+    report_names: &'a [String],
+}
+
+impl Serialize for SweepJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("strategy", self.name)?;
+        m.serialize_entry("bindings", &self.rows.len())?;
+        m.serialize_entry("params", &self.grid.names)?;
+        let rows: Vec<RowJson> = self.rows.iter().map(|row| RowJson { row, doc: self }).collect();
+        m.serialize_entry("rows", &rows)?;
+        m.end()
+    }
+}
+
+/// One row of [`SweepJson`].
+struct RowJson<'a> {
+    row: &'a SweepRow,
+    doc: &'a SweepJson<'a>,
+}
+
+impl Serialize for RowJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let params = params_json(self.doc.params, self.doc.grid, &self.row.params);
+        let mut m = s.serialize_map(None)?;
+        match &self.row.result {
+            Ok(st) => {
+                m.serialize_entry("bars", &st.bars)?;
+                m.serialize_entry("metrics", &Pairs(METRIC_NAMES.iter().copied().zip(metric_values(&st.metrics))))?;
+                m.serialize_entry("avg_turnover", &num(st.avg_turnover))?;
+                m.serialize_entry("information_ratio", &num(st.information_ratio))?;
+                m.serialize_entry("reports", &Pairs(self.doc.report_names.iter().map(String::as_str).zip(st.reports.iter().copied())))?;
+                let weights: Vec<Value> = st
+                    .weights
+                    .iter()
+                    .map(|w| serde_json::json!({"name": w.name, "method": w.method, "rebalances": w.rebalances, "fallbacks": w.fallbacks, "avg_rebalance_turnover": num(w.avg_rebalance_turnover)}))
+                    .collect();
+                m.serialize_entry("weights", &weights)?;
+                m.serialize_entry("params", &params)?;
             }
-        })
-        .collect();
-    json!({"strategy": name, "bindings": rows.len(), "params": grid.names, "rows": rows_json})
+            Err(e) => {
+                m.serialize_entry("params", &params)?;
+                m.serialize_entry("error", e)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// A JSON object of (name, number) pairs, in order; numbers as [`num`] writes them.
+struct Pairs<I>(I);
+
+impl<'a, I: Iterator<Item = (&'a str, f64)> + Clone> Serialize for Pairs<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.0.clone() {
+            m.serialize_entry(k, &num(v))?;
+        }
+        m.end()
+    }
 }
 
 /// The sweep as CSV columns: one text column per param (choice names as written), then

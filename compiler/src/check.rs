@@ -897,20 +897,26 @@ impl Checker {
                 Some(HExpr { kind: HKind::Let(i), ty, span })
             }
             Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type::of(Elem::Regime(r), Qual::Series), span }),
-            Decl::Weights(k) => match {
+            Decl::Weights(k) => {
                 if let Some(u) = self.weights_used.get_mut(k) {
                     u.0 = true;
                 }
-                self.weights.get(k).cloned().flatten()?.members
-            } {
-                WeightMembersRef::Universe(u) => Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span }),
-                WeightMembersRef::Sleeves(_) => {
-                    let names = self.weights[k].as_ref().map(|d| d.member_names.join(", ")).unwrap_or_default();
-                    self.err(Diag::error("strat::type::sleeve_weights_as_value", format!("`{}` weights sleeves, not assets", id.name), id.span, "sleeve weights")
-                        .with_help(format!("hold them: `hold [{names}] weight {}`", id.name)));
-                    None
-                }
-            },
+                self.weights_value(k, id, span)
+            }
+        }
+    }
+
+    /// A `weights` name as a value: the held-weight panel of universe weights (sleeve weights
+    /// are held with `hold [..] weight NAME`, never used as a value).
+    fn weights_value(&mut self, k: usize, id: &Ident, span: Span) -> Option<HExpr> {
+        let decl = self.weights.get(k).cloned().flatten()?;
+        match decl.members {
+            WeightMembersRef::Universe(u) => Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span }),
+            WeightMembersRef::Sleeves(_) => {
+                self.err(Diag::error("strat::type::sleeve_weights_as_value", format!("`{}` weights sleeves, not assets", id.name), id.span, "sleeve weights")
+                    .with_help(format!("hold them: `hold [{}] weight {}`", decl.member_names.join(", "), id.name)));
+                None
+            }
         }
     }
 

@@ -7,7 +7,7 @@
 //! evaluation window is the return rows `t0+1 ..= T-1`; the benchmark (price held at weight 1,
 //! no costs) is evaluated on the same rows.
 
-use strat_stdlib::metrics::{equity_curve, information_ratio, mean, metrics, Metrics};
+use strat_stdlib::metrics::{equity_curve, information_ratio, mean, metrics, metrics_given_exposure, Metrics};
 
 /// What the backtest needs. Prices and weights are asset-major panels of `assets` series of
 /// `rows` bars each (a single series is a panel of one asset): asset `j`'s row `t` is at
@@ -18,7 +18,8 @@ pub struct BacktestInput<'a> {
     pub price: &'a [f64],
     /// Number of assets.
     pub assets: usize,
-    /// Target weights decided at each close (`rows * assets`, fractions of equity; negative = short).
+    /// Target weights decided at each close (`rows * assets`, fractions of equity; negative =
+    /// short), or one series (`rows`) that every asset takes.
     pub weight: &'a [f64],
     /// The weight's static warm-up: the first row at which all of its inputs are defined.
     pub weight_warmup: usize,
@@ -26,6 +27,9 @@ pub struct BacktestInput<'a> {
     pub rebalance: Option<&'a [bool]>,
     /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
     pub cost_rate: f64,
+    /// The prices' simple returns `price[t] / price[t-1] - 1` (`rows * assets`, asset-major; row
+    /// 0 of each asset unused), computed once for many runs; `None` computes them as needed.
+    pub asset_returns: Option<&'a [f64]>,
     /// Benchmark price series (`rows`), if any.
     pub benchmark: Option<&'a [f64]>,
     /// Periods per year for annualisation.
@@ -110,65 +114,215 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
 
 /// [`backtest`], reusing (or filling) a benchmark memo.
 pub fn backtest_memo(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
+    let (a, n) = shape(input);
+    let t0 = first_live(input)?;
+    let mut weights = vec![0.0; n * a];
+    let sums = accumulate(input, t0, Some(&mut weights))?;
+    let returns = sums.net_returns(t0, input.cost_rate);
+    // The exposure behind the return of row t is the gross held from row t-1 (see `RowSums`).
+    let exposure = sums.gross[t0..n - 1].to_vec();
+    let RowSums { turnover, gross, .. } = sums;
+    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo))
+}
+
+/// What a sweep keeps of one backtest: the figures of [`Backtest`] without its per-row vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// First live row `t0` (as [`Backtest::first_live`]).
+    pub first_live: usize,
+    /// Return rows evaluated: `t0+1 ..= T-1`.
+    pub rows: std::ops::Range<usize>,
+    /// Strategy metrics (as [`Backtest::metrics`]).
+    pub metrics: Metrics,
+    /// Mean turnover over the decision rows (as [`Backtest::avg_turnover`]).
+    pub avg_turnover: f64,
+    /// Information ratio against the benchmark (NaN without one).
+    pub information_ratio: f64,
+}
+
+/// [`backtest_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
+/// figures are bit-identical, but without the held-weight, equity and benchmark vectors.
+pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
+    let n = shape(input).1;
+    let t0 = first_live(input)?;
+    let sums = accumulate(input, t0, None)?;
+    let returns = sums.net_returns(t0, input.cost_rate);
+    let avg_exposure = mean(&sums.gross[t0..n - 1]);
+    let avg_turnover = mean(&sums.turnover[t0..n - 1]);
+    Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
+}
+
+/// (assets, rows) of a backtest input; a panel of at least one asset.
+fn shape(input: &BacktestInput) -> (usize, usize) {
     let a = input.assets.max(1);
-    let n = input.price.len() / a;
-    let w = |t: usize, j: usize| input.weight[j * n + t];
-    let p = |t: usize, j: usize| input.price[j * n + t];
+    (a, input.price.len() / a)
+}
+
+/// Asset `j`'s target weights (`rows`): its column of the panel, or the single series that
+/// [`BacktestInput::weight`] may give for every asset.
+fn weight_column<'a>(input: &BacktestInput<'a>, j: usize, n: usize) -> &'a [f64] {
+    if input.weight.len() == n { input.weight } else { &input.weight[j * n..(j + 1) * n] }
+}
+
+/// The first live row `t0`: the first row past warm-up where some asset has a defined weight
+/// (then the first rebalance row from there); errors if there is none or it is the last row.
+fn first_live(input: &BacktestInput) -> Result<usize, BacktestError> {
+    let (a, n) = shape(input);
     let never = BacktestError::NeverLive { warmup: input.weight_warmup, rows: n };
-    let t_live = (input.weight_warmup..n).find(|&t| (0..a).any(|j| !w(t, j).is_nan())).ok_or(never.clone())?;
+    let defined = |t: usize| (0..a).any(|j| !weight_column(input, j, n)[t].is_nan());
+    let t_live = (input.weight_warmup..n).find(|&t| defined(t)).ok_or(never.clone())?;
     let t0 = match input.rebalance {
         None => t_live,
-        Some(flags) => (t_live..n).find(|&t| flags[t]).ok_or(never)?,
+        Some(flags) => (t_live..n).find(|&t| flags[t]).ok_or(never.clone())?,
     };
     if t0 + 1 >= n {
-        return Err(BacktestError::NeverLive { warmup: input.weight_warmup, rows: n });
+        return Err(never);
     }
-    let mut weights = vec![0.0; n * a];
-    let mut src = t0;
-    for t in t0..n {
-        if input.rebalance.is_none_or(|f| f[t]) {
-            src = t;
-        }
-        for j in 0..a {
-            let target = w(src, j);
-            if target.is_infinite() && !p(t, j).is_nan() {
-                return Err(BacktestError::InfiniteWeight { row: t, asset: j });
-            }
-            weights[j * n + t] = if target.is_nan() || p(t, j).is_nan() { 0.0 } else { target };
-        }
+    Ok(t0)
+}
+
+/// Per-row sums of a book over its assets (`rows` values each). Every row adds its assets in
+/// order `j = 0..a`, as a row-wise loop would, so the values are bit-identical to it.
+struct RowSums {
+    /// `sum_j held[t-1, j] * r[t, j]` over the assets with a weight and a return (0 up to `t0`).
+    earned: Vec<f64>,
+    /// Turnover `sum_j |held[t, j] - held[t-1, j]|` decided at each row.
+    turnover: Vec<f64>,
+    /// Gross exposure `sum_j |held[t, j]|` from each row's close. Its value equals a sum of the
+    /// same terms from `0.0` (the terms are `>= 0`, so the neutral element's sign never shows):
+    /// it is also the exposure behind the return of row `t+1`.
+    gross: Vec<f64>,
+}
+
+impl RowSums {
+    /// Strategy returns on rows `t0+1 ..= T-1`: what the held weights earned, minus the cost of
+    /// the turnover decided on the row before.
+    fn net_returns(&self, t0: usize, cost_rate: f64) -> Vec<f64> {
+        let n = self.earned.len();
+        (t0 + 1..n).map(|t| self.earned[t] - cost_rate * self.turnover[t - 1]).collect()
     }
-    let held = |t: usize, j: usize| weights[j * n + t];
-    // Turnover and gross exposure in contiguous passes per asset: each row adds its assets in
-    // the same order (j = 0..a) to the same neutral element as a row-wise `sum()`, so the values
-    // are bit-identical, without strided reads.
+}
+
+/// Runs the held weights of every asset from `t0`, one contiguous pass per asset: a NaN target
+/// or a missing price holds nothing; between rebalances the last rebalance row's targets. Writes
+/// the held weights (`rows * assets`, asset-major, 0 before `t0`) to `held` if given.
+///
+/// Errors on the first (row, then asset) infinite target of an asset with a price.
+fn accumulate(input: &BacktestInput, t0: usize, mut held: Option<&mut [f64]>) -> Result<RowSums, BacktestError> {
+    let (a, n) = shape(input);
+    // The neutral element of a float `sum()`; rows before t0 add only zeros to it.
     let zero: f64 = std::iter::empty::<f64>().sum();
-    let mut turnover = vec![zero; n];
-    let mut gross = vec![zero; n];
+    let before = zero + 0.0;
+    let mut sums = RowSums { earned: vec![0.0; n], turnover: vec![zero; n], gross: vec![zero; n] };
+    sums.turnover[..t0].fill(before);
+    sums.gross[..t0].fill(before);
+    let mut scratch = if held.is_some() { vec![] } else { vec![0.0; n] };
+    let mut error: Option<(usize, usize)> = None;
     for j in 0..a {
-        let mut prev = 0.0;
-        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&weights[j * n..(j + 1) * n]) {
-            *tv += (x - prev).abs();
-            *g += x.abs();
-            prev = x;
-        }
-    }
-    let mut returns = Vec::with_capacity(n - t0 - 1);
-    let mut exposure = Vec::with_capacity(n - t0 - 1);
-    for t in (t0 + 1)..n {
-        let mut gross = 0.0;
-        let mut expo = 0.0;
-        for j in 0..a {
-            let wj = held(t - 1, j);
-            let r = p(t, j) / p(t - 1, j) - 1.0;
-            if wj != 0.0 && !r.is_nan() {
-                gross += wj * r;
+        let held_j = match held.as_deref_mut() {
+            Some(h) => &mut h[j * n..(j + 1) * n],
+            None => &mut scratch[..],
+        };
+        if let Err(t) = hold_targets(input, j, t0, held_j) {
+            if error.is_none_or(|(row, _)| t < row) {
+                error = Some((t, j));
             }
-            expo += wj.abs();
+            continue;
         }
-        returns.push(gross - input.cost_rate * turnover[t - 1]);
-        exposure.push(expo);
+        let p = &input.price[j * n..(j + 1) * n];
+        add_asset(p, input.asset_returns.map(|r| &r[j * n..(j + 1) * n]), held_j, t0, &mut sums);
     }
-    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo))
+    match error {
+        Some((row, asset)) => Err(BacktestError::InfiniteWeight { row, asset }),
+        None => Ok(sums),
+    }
+}
+
+/// Asset `j`'s held weights on rows `t0 ..` into `held[t0..]` (see [`accumulate`]); `Err(row)`
+/// at its first infinite target on a row with a price.
+fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) -> Result<(), usize> {
+    let n = shape(input).1;
+    let w = &weight_column(input, j, n)[..n];
+    let p = &input.price[j * n..(j + 1) * n];
+    let held = &mut held[..n];
+    // A NaN target or a missing price holds nothing.
+    let pick = |target: f64, price: f64| if target.is_nan() || price.is_nan() { 0.0 } else { target };
+    match input.rebalance {
+        None => {
+            let mut infinite = false;
+            for ((h, &target), &price) in held[t0..].iter_mut().zip(&w[t0..]).zip(&p[t0..]) {
+                infinite |= target.is_infinite() && !price.is_nan();
+                *h = pick(target, price);
+            }
+            if infinite {
+                return Err((t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()).unwrap_or(n));
+            }
+        }
+        Some(flags) => {
+            let mut src = t0;
+            for t in t0..n {
+                if flags[t] {
+                    src = t;
+                }
+                if w[src].is_infinite() && !p[t].is_nan() {
+                    return Err(t);
+                }
+                held[t] = pick(w[src], p[t]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds one asset's terms to `sums` from its prices `p` (and their returns `r`, if given) and
+/// held weights `held` (from `t0`; the weight before `t0` is 0): its turnover and gross from row
+/// `t0`, and from row `t0+1` what the weight held from the row before earned (when it is not 0
+/// and the return is defined).
+fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut RowSums) {
+    let n = p.len();
+    let m = n - t0 - 1;
+    let h = &held[t0..n];
+    sums.turnover[t0] += h[0].abs();
+    sums.gross[t0] += h[0].abs();
+    // Equal-length slices, so the loops run without bounds checks (and vectorise).
+    let (cur, prev) = (&h[1..=m], &h[..m]);
+    let (tv, g) = (&mut sums.turnover[t0 + 1..n], &mut sums.gross[t0 + 1..n]);
+    for i in 0..m {
+        tv[i] += (cur[i] - prev[i]).abs();
+        g[i] += cur[i].abs();
+    }
+    // Adding +0.0 (no weight, or no return) leaves a sum that is never -0.0 (it starts at +0.0)
+    // unchanged, so the branch-free form gives the values of skipping those terms.
+    let earned = &mut sums.earned[t0 + 1..n];
+    let mut earn = |i: usize, r: f64| {
+        earned[i] += if prev[i] != 0.0 && !r.is_nan() { prev[i] * r } else { 0.0 };
+    };
+    match r {
+        Some(r) => {
+            for (i, &ri) in r[t0 + 1..n].iter().enumerate() {
+                earn(i, ri);
+            }
+        }
+        None => {
+            let (p1, p0) = (&p[t0 + 1..n], &p[t0..n - 1]);
+            for i in 0..m {
+                earn(i, p1[i] / p0[i] - 1.0);
+            }
+        }
+    }
+}
+
+/// The simple returns `p[t] / p[t-1] - 1` of an asset-major price panel of `assets` assets
+/// (row 0 of each asset, which has none, is NaN): [`BacktestInput::asset_returns`].
+pub fn asset_returns(price: &[f64], assets: usize) -> Vec<f64> {
+    let n = price.len() / assets.max(1);
+    let mut r = vec![f64::NAN; price.len()];
+    for (rj, pj) in r.chunks_exact_mut(n.max(1)).zip(price.chunks_exact(n.max(1))) {
+        for t in 1..n {
+            rj[t] = pj[t] / pj[t - 1] - 1.0;
+        }
+    }
+    r
 }
 
 /// The benchmark's returns and metrics on one evaluation window: they depend only on the window
@@ -194,24 +348,47 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
     let equity = equity_curve(&returns);
     let (benchmark_returns, benchmark, ir) = match benchmark {
         Some(b) => {
-            let (br, bm) = match memo.and_then(|m| m.0.get()).filter(|k| k.rows == rows && k.periods_per_year.to_bits() == periods_per_year.to_bits()) {
-                Some(k) => (k.returns.clone(), k.metrics),
-                None => {
-                    let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
-                    let ones = vec![1.0; br.len()];
-                    let bm = metrics(&br, &ones, periods_per_year);
-                    if let Some(m) = memo {
-                        let _ = m.0.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.clone(), metrics: bm });
-                    }
-                    (br, bm)
-                }
-            };
-            let ir = information_ratio(&returns, &br, periods_per_year);
-            (Some(br), Some(bm), ir)
+            let bench = benchmark_run(b, &rows, periods_per_year, memo);
+            let ir = information_ratio(&returns, &bench.returns, periods_per_year);
+            (Some(bench.returns.into_owned()), Some(bench.metrics), ir)
         }
         None => (None, None, f64::NAN),
     };
     Backtest { first_live: t0, weights, assets, rows, returns, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
+}
+
+/// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its
+/// exposure and of its turnover.
+fn summarize(t0: usize, returns: &[f64], avg_exposure: f64, avg_turnover: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Summary {
+    let rows = (t0 + 1)..(t0 + 1 + returns.len());
+    let metrics = metrics_given_exposure(returns, avg_exposure, periods_per_year);
+    let information_ratio = match benchmark {
+        Some(b) => information_ratio(returns, &benchmark_run(b, &rows, periods_per_year, memo).returns, periods_per_year),
+        None => f64::NAN,
+    };
+    Summary { first_live: t0, rows, metrics, avg_turnover, information_ratio }
+}
+
+/// The benchmark's returns and metrics on `rows`: borrowed from `memo` when it holds this
+/// window, else computed (and stored in `memo` if it is still empty).
+fn benchmark_run<'m>(b: &[f64], rows: &std::ops::Range<usize>, periods_per_year: f64, memo: Option<&'m BenchmarkMemo>) -> BenchmarkView<'m> {
+    let held = memo.and_then(|m| m.0.get()).filter(|k| k.rows == *rows && k.periods_per_year.to_bits() == periods_per_year.to_bits());
+    if let Some(k) = held {
+        return BenchmarkView { returns: std::borrow::Cow::Borrowed(&k.returns), metrics: k.metrics };
+    }
+    let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
+    let ones = vec![1.0; br.len()];
+    let bm = metrics(&br, &ones, periods_per_year);
+    if let Some(m) = memo {
+        let _ = m.0.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.clone(), metrics: bm });
+    }
+    BenchmarkView { returns: std::borrow::Cow::Owned(br), metrics: bm }
+}
+
+/// The benchmark of one window, borrowed from a memo or owned.
+struct BenchmarkView<'m> {
+    returns: std::borrow::Cow<'m, [f64]>,
+    metrics: Metrics,
 }
 
 /// An ensemble of sleeves (SEMANTICS.md §6, regime ensemble): on return row `t`, the arm
@@ -229,24 +406,12 @@ pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arm
 pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
     let n = regime.len();
     let s = sleeves.len();
-    // Live when the regime and every sleeve an arm allocates to are live.
-    let used: Vec<bool> = (0..s).map(|k| arms.iter().any(|a| a.iter().any(|&(j, _)| j == k))).collect();
-    let t0 = sleeves.iter().enumerate().filter(|(k, _)| used[*k]).map(|(_, b)| b.first_live).chain(std::iter::once(regime_warmup)).max().unwrap_or(0);
-    if t0 + 1 >= n {
-        return Err(BacktestError::NeverLive { warmup: t0, rows: n });
-    }
-    let sleeve_return = |k: usize, t: usize| -> f64 {
-        let b = sleeves[k];
-        if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
-    };
-    let sleeve_exposure = |k: usize, t: usize| -> f64 { sleeves[k].gross[t] };
-    let arm_of = |t: usize| -> usize { if regime[t].is_nan() { usize::MAX } else { regime[t] as usize } };
+    let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
+    let allocs = ArmAllocations::new(arms, s);
     let mut alloc = vec![0.0; n * s];
     for t in t0..n {
-        if let Some(terms) = arms.get(arm_of(t)) {
-            for &(k, c) in terms {
-                alloc[k * n + t] += c;
-            }
+        for (k, &c) in allocs.rows[allocs.index(regime, t)].iter().enumerate() {
+            alloc[k * n + t] = c;
         }
     }
     // Turnover and gross in contiguous passes per sleeve: each row adds its sleeves in the same
@@ -263,21 +428,158 @@ pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest]
             prev = x;
         }
     }
-    let mut returns = Vec::with_capacity(n - t0 - 1);
-    let mut exposure = Vec::with_capacity(n - t0 - 1);
-    for t in t0 + 1..n {
-        let mut r = 0.0;
-        let mut e = 0.0;
-        if let Some(terms) = arms.get(arm_of(t - 1)) {
-            for &(k, c) in terms {
-                r += c * sleeve_return(k, t);
-                e += c.abs() * sleeve_exposure(k, t - 1);
+    let spans = allocs.spans(regime, t0);
+    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
+    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+}
+
+/// [`ensemble_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
+/// figures are bit-identical, without the allocation, gross, equity and benchmark vectors.
+pub fn ensemble_summary(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
+    let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
+    let allocs = ArmAllocations::new(arms, sleeves.len());
+    let spans = allocs.spans(regime, t0);
+    let avg_turnover = allocs.mean_turnover(&spans);
+    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
+    Ok(summarize(t0, &returns, mean(&exposure), avg_turnover, benchmark, periods_per_year, memo))
+}
+
+/// The first live row of an ensemble: the regime and every sleeve an arm allocates to are live.
+fn ensemble_first_live(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>]) -> Result<usize, BacktestError> {
+    let n = regime.len();
+    let used = |k: usize| arms.iter().any(|a| a.iter().any(|&(j, _)| j == k));
+    let t0 = sleeves.iter().enumerate().filter(|(k, _)| used(*k)).map(|(_, b)| b.first_live).chain(std::iter::once(regime_warmup)).max().unwrap_or(0);
+    if t0 + 1 >= n {
+        return Err(BacktestError::NeverLive { warmup: t0, rows: n });
+    }
+    Ok(t0)
+}
+
+/// The returns of rows `t0+1 ..= T-1` and the exposure behind each. Return row `t0+1+i` takes
+/// the arm of decision row `t0+i` (see [`ArmSpan`]; no arm = cash), which gives
+/// `sum_k c_k * sleeve_k[t]` and `sum_k |c_k| * gross_k[t-1]`, summed from 0 in the arm's term
+/// order. Each span runs term by term over its rows: every row still adds its terms in order,
+/// so the values are those of a row-by-row loop.
+fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSpan], t0: usize) -> (Vec<f64>, Vec<f64>) {
+    let len = spans.last().map_or(0, |s| s.end);
+    let mut returns = vec![0.0; len];
+    let mut exposure = vec![0.0; len];
+    let mut columns: Vec<Option<SleeveColumns>> = vec![None; sleeves.len()];
+    for span in spans {
+        let Some(terms) = arms.get(span.arm) else { continue };
+        for &(k, c) in terms {
+            let (x, g) = columns[k].get_or_insert_with(|| (sleeve_returns_on(sleeves[k], t0 + 1, len), &sleeves[k].gross[t0..t0 + len]));
+            let abs_c = c.abs();
+            let rows = span.start..span.end;
+            for ((r, &xi), (e, &gi)) in returns[rows.clone()].iter_mut().zip(&x[rows.clone()]).zip(exposure[rows.clone()].iter_mut().zip(&g[rows])) {
+                *r += c * xi;
+                *e += abs_c * gi;
             }
         }
-        returns.push(r);
-        exposure.push(e);
     }
-    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+    (returns, exposure)
+}
+
+/// A run of consecutive decision rows with the same regime value: rows `t0 + start ..
+/// t0 + end` decide `arm` (an index into [`ArmAllocations::rows`]; the last one = no arm).
+#[derive(Debug, Clone, Copy)]
+struct ArmSpan {
+    start: usize,
+    end: usize,
+    arm: usize,
+}
+
+/// A sleeve's returns on the ensemble's return rows and its gross exposure on the decision rows
+/// before them (same length).
+type SleeveColumns<'a> = (std::borrow::Cow<'a, [f64]>, &'a [f64]);
+
+/// A sleeve's returns on rows `start .. start + len`, 0 outside its evaluated rows (borrowed
+/// when its rows cover them).
+fn sleeve_returns_on(b: &Backtest, start: usize, len: usize) -> std::borrow::Cow<'_, [f64]> {
+    if b.rows.start <= start && start + len <= b.rows.end {
+        return std::borrow::Cow::Borrowed(&b.returns[start - b.rows.start..start + len - b.rows.start]);
+    }
+    let at = |t: usize| if b.rows.contains(&t) { b.returns[t - b.rows.start] } else { 0.0 };
+    std::borrow::Cow::Owned((start..start + len).map(at).collect())
+}
+
+/// Each arm's allocation per sleeve (the sum of its coefficients on that sleeve, in term
+/// order), then the all-zero allocation of a row without an arm.
+struct ArmAllocations {
+    /// One row of `sleeves` values per arm, then the zero row.
+    rows: Vec<Vec<f64>>,
+}
+
+impl ArmAllocations {
+    fn new(arms: &[Vec<(usize, f64)>], sleeves: usize) -> Self {
+        let mut rows: Vec<Vec<f64>> = arms
+            .iter()
+            .map(|terms| {
+                let mut v = vec![0.0; sleeves];
+                for &(k, c) in terms {
+                    v[k] += c;
+                }
+                v
+            })
+            .collect();
+        rows.push(vec![0.0; sleeves]);
+        ArmAllocations { rows }
+    }
+
+    /// The index in `rows` of the allocation decided on row `t`: the regime's value as an arm
+    /// index, or the zero row when it is NaN or names no arm.
+    fn index(&self, regime: &[f64], t: usize) -> usize {
+        let none = self.rows.len() - 1;
+        if regime[t].is_nan() { none } else { (regime[t] as usize).min(none) }
+    }
+
+    /// The decision rows `t0 ..= T-2` as spans of equal regime value (bit for bit), with
+    /// their arms ([`Self::index`]).
+    fn spans(&self, regime: &[f64], t0: usize) -> Vec<ArmSpan> {
+        let rows = &regime[t0..regime.len() - 1];
+        let mut spans: Vec<ArmSpan> = vec![];
+        let mut start = 0;
+        let mut value = rows[0].to_bits();
+        for (i, v) in rows.iter().enumerate().skip(1) {
+            if v.to_bits() != value {
+                spans.push(ArmSpan { start, end: i, arm: self.index(regime, t0 + start) });
+                (start, value) = (i, v.to_bits());
+            }
+        }
+        spans.push(ArmSpan { start, end: rows.len(), arm: self.index(regime, t0 + start) });
+        spans
+    }
+
+    /// The mean turnover over the decision rows of `spans` (the row before the first holds
+    /// nothing), summed in time order as [`mean`] does. Inside a span the allocation repeats:
+    /// its turnover `sum_k |c_k - c_k|` is `+0.0` unless a coefficient is not finite, and adding
+    /// `+0.0` leaves the sum (never `-0.0`: it starts at `+0.0` and adds values `>= 0`) unchanged,
+    /// so those rows are added only when they are not `+0.0`.
+    fn mean_turnover(&self, spans: &[ArmSpan]) -> f64 {
+        let mut prev = self.rows.len() - 1;
+        let mut sum = 0.0;
+        for span in spans {
+            let cur = &self.rows[span.arm];
+            sum += Self::turnover(&self.rows[prev], cur);
+            let repeat = Self::turnover(cur, cur);
+            if repeat.to_bits() != 0 {
+                for _ in span.start + 1..span.end {
+                    sum += repeat;
+                }
+            }
+            prev = span.arm;
+        }
+        sum / spans.last().map_or(0, |s| s.end) as f64
+    }
+
+    /// `sum_k |cur[k] - prev[k]|` from the neutral element of a float `sum()`, in sleeve order.
+    fn turnover(prev: &[f64], cur: &[f64]) -> f64 {
+        let mut tv: f64 = std::iter::empty::<f64>().sum();
+        for (&x, &p) in cur.iter().zip(prev) {
+            tv += (x - p).abs();
+        }
+        tv
+    }
 }
 
 /// A book of sleeves held with per-bar allocations (`hold [s1, s2] weight W`; SEMANTICS.md §6
@@ -331,8 +633,12 @@ pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,
 /// rows `t0 ..= T-2` (SEMANTICS.md §4); a bool column (0/1) gives the fraction of those rows.
 pub fn report_mean(e: &[f64], bt: &Backtest) -> f64 {
-    let (start, end) = (bt.rows.start - 1, bt.rows.end - 1);
-    mean(&e[start..end])
+    report_mean_on(e, &bt.rows)
+}
+
+/// [`report_mean`] given the evaluated return rows (`rows.start >= 1`) instead of a backtest.
+pub fn report_mean_on(e: &[f64], rows: &std::ops::Range<usize>) -> f64 {
+    mean(&e[rows.start - 1..rows.end - 1])
 }
 
 #[cfg(test)]
@@ -344,7 +650,7 @@ mod tests {
         // Prices 100, 110, 99, 99, 108.9; weight NaN (warm-up) on row 0, then 1, 0.5, 0.5, 1.
         let price = [100.0, 110.0, 99.0, 99.0, 108.9];
         let weight = [f64::NAN, 1.0, 0.5, 0.5, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, asset_returns: None, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 1);
         assert_eq!(bt.rows, 2..5);
         // Row 2 return: w[1] = 1 earns 99/110 - 1, minus the entry cost 0.001 * |1 - 0|.
@@ -364,10 +670,10 @@ mod tests {
     fn warmup_delays_the_first_live_row_even_when_the_weight_is_defined() {
         let price = [1.0, 2.0, 3.0, 4.0];
         let weight = [1.0, 1.0, 1.0, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 2);
         assert_eq!(bt.returns, vec![4.0 / 3.0 - 1.0]);
-        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, benchmark: None, periods_per_year: 252.0 }).is_err());
+        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).is_err());
     }
 
     #[test]
@@ -376,7 +682,7 @@ mod tests {
         let price = [10.0, 11.0, 12.0, 12.0, 13.2, f64::NAN, f64::NAN, 20.0, 22.0, 11.0];
         let weight = [0.5, 0.5, 0.6, 0.7, 0.8, 0.5, 0.5, 0.5, 0.4, 0.3];
         let flags = [false, true, false, true, true];
-        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
         assert_eq!(bt.first_live, 1);
         // Held: row 1 target (0.5, 0.5) but asset 1 has no price on row 1 -> (0.5, 0); row 2
         // keeps row 1's targets -> (0.5, 0.5); row 3 rebalances -> (0.7, 0.4); row 4 -> (0.8, 0.3).
@@ -388,5 +694,80 @@ mod tests {
         assert_eq!(bt.returns[0], r2);
         assert_eq!(bt.returns[1], r3);
         assert_eq!(bt.avg_turnover(), (0.5 + 0.5 + bt.turnover[3]) / 3.0);
+    }
+    /// The figures of a summary, bit for bit.
+    fn summary_bits(s: &Summary) -> Vec<u64> {
+        let m = s.metrics;
+        let v = [m.total_return, m.cagr, m.ann_vol, m.sharpe, m.sortino, m.max_drawdown, m.calmar, m.var_95, m.cvar_95, m.omega, m.avg_exposure, s.avg_turnover, s.information_ratio];
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// The summary of a full backtest, for comparison with the lean paths.
+    fn summary_of(bt: &Backtest) -> Summary {
+        Summary { first_live: bt.first_live, rows: bt.rows.clone(), metrics: bt.metrics, avg_turnover: bt.avg_turnover(), information_ratio: bt.information_ratio }
+    }
+
+    /// A deterministic pseudo-random price panel (`assets` x `rows`, asset-major) with gaps.
+    fn panel(assets: usize, rows: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        let mut next = move || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let mut p = vec![];
+        for j in 0..assets {
+            let mut x = 100.0;
+            for t in 0..rows {
+                x *= 1.0 + (next() - 0.5) * 0.04;
+                p.push(if j == 1 && t < 7 { f64::NAN } else { x });
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn lean_backtest_matches_the_full_one() {
+        let (a, n) = (3, 60);
+        let price = panel(a, n, 7);
+        let bench: Vec<f64> = price[..n].to_vec();
+        let weight: Vec<f64> = (0..a * n).map(|i| if i % n < 4 || i % 11 == 0 { f64::NAN } else { ((i * 7 % 13) as f64 - 6.0) / 10.0 }).collect();
+        let flags: Vec<bool> = (0..n).map(|t| t % 5 == 4).collect();
+        let series: Vec<f64> = (0..n).map(|t| (t % 3) as f64 * 0.4 - 0.2).collect();
+        for (w, rebalance) in [(&weight, None), (&weight, Some(&flags[..])), (&series, None)] {
+            let input = BacktestInput { price: &price, assets: a, weight: w, weight_warmup: 2, rebalance, cost_rate: 0.001, asset_returns: None, benchmark: Some(&bench), periods_per_year: 252.0 };
+            let full = backtest(&input).unwrap();
+            let lean = backtest_summary(&input, None).unwrap();
+            let returns = asset_returns(&price, a);
+            let given = backtest_summary(&BacktestInput { asset_returns: Some(&returns), ..input }, None).unwrap();
+            assert_eq!(summary_bits(&given), summary_bits(&lean));
+            assert_eq!((lean.first_live, &lean.rows), (full.first_live, &full.rows));
+            assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
+        }
+        let mut inf = weight.clone();
+        inf[n + 30] = f64::INFINITY;
+        inf[2 * n + 20] = f64::NEG_INFINITY;
+        let input = BacktestInput { price: &price, assets: a, weight: &inf, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        assert_eq!(backtest_summary(&input, None), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
+        assert_eq!(backtest(&input).map(|b| b.first_live), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
+    }
+
+    #[test]
+    fn lean_ensemble_matches_the_full_one() {
+        let (a, n) = (2, 80);
+        let price = panel(a, n, 11);
+        let sleeve = |w: f64, warmup: usize| {
+            let weight = vec![w; a * n];
+            backtest(&BacktestInput { price: &price, assets: a, weight: &weight, weight_warmup: warmup, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap()
+        };
+        let (s0, s1, s2) = (sleeve(0.5, 3), sleeve(-0.25, 9), sleeve(1.0, 0));
+        let sleeves = [&s0, &s1, &s2];
+        // Runs of arms, a NaN row, an arm index past the arms (cash), and a sleeve listed twice.
+        let regime: Vec<f64> = (0..n).map(|t| if t == 30 { f64::NAN } else if t == 50 { 7.0 } else { ((t / 6) % 3) as f64 }).collect();
+        let arms = vec![vec![(0, 0.6), (1, 0.4)], vec![(2, 0.9), (2, 0.05), (0, 0.1)], vec![]];
+        let bench: Vec<f64> = price[n..].to_vec();
+        let full = ensemble(&regime, 12, &sleeves, &arms, Some(&bench), 252.0).unwrap();
+        let lean = ensemble_summary(&regime, 12, &sleeves, &arms, Some(&bench), 252.0, None).unwrap();
+        assert_eq!((lean.first_live, &lean.rows), (full.first_live, &full.rows));
+        assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
     }
 }

@@ -3,10 +3,11 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{backtest_memo, ensemble_memo, report_mean, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo};
+use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv, DataError};
+use std::borrow::Cow;
 use std::path::Path;
 use strat_compiler::codegen::Cache;
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
@@ -194,6 +195,16 @@ pub struct PreparedHold {
     pub rebalance: Option<Vec<bool>>,
     /// The schedule.
     pub rule: RebalanceRule,
+    /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed on first use
+    /// by [`PreparedHold::asset_returns`] (a sweep's bindings share them).
+    pub returns: std::sync::OnceLock<Vec<f64>>,
+}
+
+impl PreparedHold {
+    /// The prices' simple returns (`rows * assets`, asset-major), computed once.
+    pub fn asset_returns(&self) -> &[f64] {
+        self.returns.get_or_init(|| asset_returns(&self.price, self.assets))
+    }
 }
 
 /// Universe weight paths by (declaration, bits of the param values they depend on), shared by
@@ -271,7 +282,7 @@ fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, 
         Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
     };
     let rebalance = schedule(h.rebalance, frame);
-    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance })
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new() })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
@@ -310,26 +321,38 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
 /// Backtests one hold given its target weight column (a series or a panel over its assets).
 #[allow(clippy::too_many_arguments)]
 fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, RunError> {
-    // Broadcast a series or scalar weight to every traded asset.
-    let broadcast;
-    let weight: &[f64] = if target.len() == rows * h.assets {
-        target
-    } else {
-        broadcast = (0..h.assets).flat_map(|_| target.iter().copied()).collect::<Vec<f64>>();
-        &broadcast
-    };
-    let every;
-    let rebalance = match h.rule {
+    backtest_memo(&hold_input(h, target, warmup, rows, cost_rate, benchmark, periods_per_year).input(), memo).map_err(RunError::Backtest)
+}
+
+/// A hold's backtest input, owning the rebalance rows of an `every N` schedule.
+struct HoldInput<'a> {
+    /// The input, with `rebalance: None` for an `every N` schedule (see `every`).
+    base: BacktestInput<'a>,
+    /// The rebalance rows of an `every N` schedule, counted from the first row past warm-up
+    /// with a defined weight.
+    every: Option<Vec<bool>>,
+}
+
+impl HoldInput<'_> {
+    /// The backtest input, with the schedule's rebalance rows.
+    fn input(&self) -> BacktestInput<'_> {
+        BacktestInput { rebalance: self.every.as_deref().or(self.base.rebalance), ..self.base }
+    }
+}
+
+/// The backtest input of one hold given its target weight column: a series (every traded
+/// asset takes it) or a panel over its assets.
+fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&'a [f64]>, periods_per_year: f64) -> HoldInput<'a> {
+    let weight_of = |t: usize, j: usize| if target.len() == rows { target[t] } else { target[j * rows + t] };
+    let every = match h.rule {
         RebalanceRule::Every(n) => {
-            // Counted from the first row past warm-up with a defined weight.
-            let start = (warmup..rows).find(|&t| (0..h.assets).any(|j| !weight[j * rows + t].is_nan())).unwrap_or(rows);
-            every = every_n(rows, start, n);
-            Some(every.as_slice())
+            let start = (warmup..rows).find(|&t| (0..h.assets).any(|j| !weight_of(t, j).is_nan())).unwrap_or(rows);
+            Some(every_n(rows, start, n))
         }
-        _ => h.rebalance.as_deref(),
+        _ => None,
     };
-    backtest_memo(&BacktestInput { price: &h.price, assets: h.assets, weight, weight_warmup: warmup, rebalance, cost_rate, benchmark, periods_per_year }, memo)
-        .map_err(RunError::Backtest)
+    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, asset_returns: None, benchmark, periods_per_year };
+    HoldInput { base, every }
 }
 
 /// One run: the backtest, the report values and the target weights.
@@ -372,7 +395,9 @@ pub struct SweepCache {
 pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying: &[bool], backend: Backend) -> SweepCache {
     let plan = &compiled.lowered.plan;
     let Ok(binding) = bind(plan, first) else { return SweepCache::default() };
-    let inputs: Vec<&[f64]> = prep.inputs.iter().map(|v| v.as_slice()).collect();
+    // A `weights` input that no varying param touches is the same for every binding.
+    let Ok((panels, _)) = weight_inputs(compiled, prep, first, &binding) else { return SweepCache::default() };
+    let inputs = plan_inputs(prep, &panels);
     let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
     let mut sleeves = vec![None; compiled.hir.sleeves.len()];
@@ -442,6 +467,133 @@ fn universe_weights(compiled: &Compiled, prep: &Prepared, params: &[f64], bindin
     Ok(w)
 }
 
+/// One binding of a sweep reduced to its [`Summary`] and report values (in declaration order),
+/// without the per-row vectors of [`run_prepared`]'s backtest: the same figures, bit for bit.
+/// Also returns the `weights` runs the binding computed.
+pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<BindingSummary, RunError> {
+    let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+    let (panels, mut weights_runs) = weight_inputs(compiled, prep, params, &binding)?;
+    let cols = eval_columns(compiled, prep, &binding, backend, cache, &panels);
+    let hir = &compiled.hir;
+    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let bench = prep.benchmark.as_deref();
+    let memo = cache.map(|c| &c.bench);
+    let summary = match (&hir.book, &prep.hold) {
+        (Book::Hold(_), Some(h)) => {
+            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize);
+            // Every binding reads the same prices: their returns are computed once.
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
+        }
+        (Book::SleeveWeights(k), _) => {
+            let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
+            let (b, w) = sleeve_weights_book(compiled, prep, params, &binding, *k, &sleeve_refs(&owned, cache), memo)?;
+            weights_runs.push(Arc::new(w));
+            Ok(Summary { first_live: b.first_live, rows: b.rows.clone(), metrics: b.metrics, avg_turnover: b.avg_turnover(), information_ratio: b.information_ratio })
+        }
+        _ => {
+            let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
+            let sleeves = sleeve_refs(&owned, cache);
+            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, hir.annualize, memo)
+        }
+    }
+    .map_err(RunError::Backtest)?;
+    let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
+    Ok((summary, reports, weights_runs))
+}
+
+/// The plan's output columns for one binding.
+struct Columns<'a> {
+    /// The target weight (a series or a panel), or the regime's arm index for an ensemble.
+    target: Cow<'a, [f64]>,
+    /// Each sleeve's target weights.
+    sleeves: Vec<Cow<'a, [f64]>>,
+    /// The report columns, in declaration order.
+    reports: Vec<Cow<'a, [f64]>>,
+}
+
+/// The plan's inputs: the prepared columns, with the weight panels of `panels` (one slot per
+/// plan input, see [`weight_inputs`]) in place of the `weights` inputs.
+fn plan_inputs<'a>(prep: &'a Prepared, panels: &'a [Option<Vec<f64>>]) -> Vec<&'a [f64]> {
+    prep.inputs.iter().enumerate().map(|(i, v)| panels.get(i).and_then(|p| p.as_deref()).unwrap_or(v.as_slice())).collect()
+}
+
+/// One binding of a sweep: its [`Summary`], its report values (declaration order) and the
+/// `weights` runs it computed.
+pub type BindingSummary = (Summary, Vec<f64>, Vec<Arc<WeightsRun>>);
+
+/// Per plan input, the held-weight panel of a `weights` input (else `None`), and the runs.
+type WeightInputs = (Vec<Option<Vec<f64>>>, Vec<Arc<WeightsRun>>);
+
+/// The universe weights the plan reads, computed (or taken from the memo) for `params`: one
+/// slot per plan input (the held-weight panel of a `weights` input, else `None`), and the runs.
+fn weight_inputs(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding) -> Result<WeightInputs, RunError> {
+    let plan = &compiled.lowered.plan;
+    let mut runs = vec![];
+    let mut panels = vec![None; plan.inputs.len()];
+    for (i, input) in plan.inputs.iter().enumerate() {
+        if let InputRef::Weights { decl, .. } = input {
+            let w = universe_weights(compiled, prep, params, binding, *decl)?;
+            panels[i] = Some(w.panel());
+            runs.push(w);
+        }
+    }
+    Ok((panels, runs))
+}
+
+/// The book of `hold [sleeves] weight W` (`W` = weights declaration `k`): the weights from the
+/// sleeves' returns, then the sleeves held with them.
+fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, sleeves: &[&Backtest], memo: Option<&BenchmarkMemo>) -> Result<(Backtest, WeightsRun), RunError> {
+    let hir = &compiled.hir;
+    let WeightMembersRef::Sleeves(members) = &hir.weights[k].members else {
+        return Err(RunError::Study(format!("weights `{}` are over a universe, not sleeves", hir.weights[k].name)));
+    };
+    let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeves.get(s).copied()).collect();
+    let w = weights_for(compiled, prep, params, binding, k, sleeve_returns(&held, prep.dims.rows).view())?;
+    let b = sleeve_book(&w.panel(), &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(RunError::Backtest)?;
+    Ok((b, w))
+}
+
+/// Evaluates the plan for `binding` on `backend`, reusing the param-invariant columns `cache`
+/// holds (JIT only); `panels` as [`plan_inputs`].
+fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&'a SweepCache>, panels: &'a [Option<Vec<f64>>]) -> Columns<'a> {
+    let plan = &compiled.lowered.plan;
+    let inputs = plan_inputs(prep, panels);
+    let cols: Vec<Cow<[f64]>> = match backend {
+        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
+        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &compiled.outputs()).into_iter().map(Cow::Owned).collect(),
+    };
+    let mut cols = cols.into_iter();
+    let target = cols.next().unwrap_or_default();
+    let sleeves = cols.by_ref().take(compiled.hir.sleeves.len()).collect();
+    Columns { target, sleeves, reports: cols.collect() }
+}
+
+/// The backtest of each sleeve that `cache` does not hold (`None` where it does).
+fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns, cache: Option<&SweepCache>) -> Result<Vec<Option<Backtest>>, RunError> {
+    let hir = &compiled.hir;
+    let cached = |k: usize| cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some()));
+    let mut owned = vec![];
+    for (k, h) in prep.sleeves.iter().enumerate() {
+        if cached(k) {
+            owned.push(None);
+            continue;
+        }
+        let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
+        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, hir.annualize, None)?));
+    }
+    Ok(owned)
+}
+
+/// Every sleeve's backtest: the run's own, else the cached one.
+fn sleeve_refs<'a>(owned: &'a [Option<Backtest>], cache: Option<&'a SweepCache>) -> Vec<&'a Backtest> {
+    owned.iter().enumerate().filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref()))).collect()
+}
+
+/// The ensemble's arms with this binding's coefficients: (sleeve, coefficient) per term.
+fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usize, f64)>> {
+    compiled.lowered.ensemble.iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
+}
+
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
 /// [`RunResult::sleeve_targets`].
 #[allow(clippy::too_many_arguments)]
@@ -455,78 +607,34 @@ fn run_inner(
     keep_sleeves: bool,
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
-    let plan = &compiled.lowered.plan;
-    // Universe weights the plan reads are computed first and passed as inputs.
-    let mut weights_runs: Vec<Arc<WeightsRun>> = vec![];
-    let mut weight_panels: Vec<Option<Vec<f64>>> = vec![None; plan.inputs.len()];
-    for (i, input) in plan.inputs.iter().enumerate() {
-        if let InputRef::Weights { decl, .. } = input {
-            let w = universe_weights(compiled, prep, params, binding, *decl)?;
-            weight_panels[i] = Some(w.panel());
-            weights_runs.push(w);
-        }
-    }
-    let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&weight_panels).map(|(v, w)| w.as_deref().unwrap_or(v.as_slice())).collect();
-    let outputs = compiled.outputs();
-    let cols: Vec<std::borrow::Cow<[f64]>> = match backend {
-        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
-        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &outputs).into_iter().map(std::borrow::Cow::Owned).collect(),
-    };
+    let (panels, mut weights_runs) = weight_inputs(compiled, prep, params, binding)?;
+    let cols = eval_columns(compiled, prep, binding, backend, cache, &panels);
     let hir = &compiled.hir;
     let rows = prep.dims.rows;
-    let n_sleeves = hir.sleeves.len();
-    let mut cols = cols.into_iter();
-    let target_weight = cols.next().unwrap_or_default();
-    let sleeve_cols: Vec<std::borrow::Cow<[f64]>> = cols.by_ref().take(n_sleeves).collect();
-    let report_cols: Vec<std::borrow::Cow<[f64]>> = cols.collect();
     let mut kept = vec![];
     let warmup = binding.warmup_of(compiled.lowered.weight);
+    let bench = prep.benchmark.as_deref();
+    let memo = cache.map(|c| &c.bench);
     let bt = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &target_weight, warmup, rows, hir.cost_rate, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench))?,
+        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, hir.cost_rate, bench, hir.annualize, memo)?,
         _ => {
-            let mut owned: Vec<Option<Backtest>> = vec![];
-            for (k, h) in prep.sleeves.iter().enumerate() {
-                if cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some())) {
-                    owned.push(None);
-                    continue;
+            let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
+            let sleeves = sleeve_refs(&owned, cache);
+            let e = match &hir.book {
+                Book::SleeveWeights(k) => {
+                    let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, &sleeves, memo)?;
+                    weights_runs.push(Arc::new(w));
+                    b
                 }
-                let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
-                owned.push(Some(run_hold(h, &sleeve_cols[k], w, rows, 0.0, None, hir.annualize, None)?));
-            }
-            let sleeve_bts: Vec<&Backtest> = owned
-                .iter()
-                .enumerate()
-                .filter_map(|(k, o)| o.as_ref().or_else(|| cache.and_then(|c| c.sleeves.get(k)).and_then(|s| s.as_ref())))
-                .collect();
-            if let Book::SleeveWeights(k) = &hir.book {
-                let WeightMembersRef::Sleeves(members) = &hir.weights[*k].members else {
-                    return Err(RunError::Study("sleeve weights over a universe".into()));
-                };
-                let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeve_bts.get(s).copied()).collect();
-                let w = weights_for(compiled, prep, params, binding, *k, sleeve_returns(&held, rows).view())?;
-                let b = sleeve_book(&w.panel(), &held, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench)).map_err(RunError::Backtest)?;
-                weights_runs.push(Arc::new(w));
-                if keep_sleeves {
-                    kept = owned.into_iter().flatten().collect();
-                }
-                let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &b))).collect();
-                let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
-                return Ok((RunResult { backtest: b, reports, target_weight: target_weight.into_owned(), sleeve_targets, weights: weights_runs }, kept));
-            }
-            let arms: Vec<Vec<(usize, f64)>> = compiled
-                .lowered
-                .ensemble
-                .iter()
-                .map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect())
-                .collect();
-            let e = ensemble_memo(&target_weight, warmup, &sleeve_bts, &arms, prep.benchmark.as_deref(), hir.annualize, cache.map(|c| &c.bench)).map_err(RunError::Backtest)?;
+                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, hir.annualize, memo).map_err(RunError::Backtest)?,
+            };
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
             }
             e
         }
     };
-    let reports = compiled.lowered.reports.iter().zip(&report_cols).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
-    let sleeve_targets = if detail { sleeve_cols.iter().map(|c| c.to_vec()).collect() } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, target_weight: target_weight.into_owned(), sleeve_targets, weights: weights_runs }, kept))
+    let reports = compiled.lowered.reports.iter().zip(&cols.reports).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
+    let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
+    Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs }, kept))
 }

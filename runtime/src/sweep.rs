@@ -3,7 +3,7 @@
 //! swept parameter touches computed once and shared. Each binding is reduced to its metrics as
 //! soon as it finishes, so memory stays flat as the grid grows.
 
-use crate::executor::{run_prepared, sweep_cache, Backend, Prepared};
+use crate::executor::{run_prepared, run_summary, sweep_cache, Backend, Prepared, RunError};
 use rayon::prelude::*;
 use strat_compiler::bind::eval_scalars;
 use strat_compiler::hir::ParamDomain;
@@ -108,6 +108,20 @@ pub struct WeightsStats {
     pub groups: Vec<crate::weights::FallbackGroup>,
 }
 
+impl WeightsStats {
+    /// The summary of one run.
+    pub fn of(w: &crate::weights::WeightsRun) -> WeightsStats {
+        WeightsStats {
+            name: w.name.clone(),
+            method: w.method,
+            rebalances: w.schedule.rebalance_rows.len(),
+            fallbacks: w.fallbacks(),
+            avg_rebalance_turnover: w.avg_rebalance_turnover(),
+            groups: w.fallback_groups(),
+        }
+    }
+}
+
 /// One binding's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
@@ -120,30 +134,22 @@ pub struct SweepRow {
 }
 
 /// Runs every binding of `grid` on `prep` in parallel; `progress` is called once per finished
-/// binding. Results come back in grid order.
+/// binding. Results come back in grid order. Each binding runs the lean path
+/// ([`run_summary`]): only the returns and the sums behind the metrics, no per-row vectors.
 pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend, progress: &(dyn Fn() + Sync)) -> Vec<SweepRow> {
-    sweep_map(compiled, prep, grid, backend, progress, |r| SweepStats {
-        bars: r.backtest.returns.len(),
-        metrics: r.backtest.metrics,
-        avg_turnover: r.backtest.avg_turnover(),
-        information_ratio: r.backtest.information_ratio,
-        reports: r.reports.iter().map(|x| x.1).collect(),
-        weights: r
-            .weights
-            .iter()
-            .map(|w| WeightsStats {
-                name: w.name.clone(),
-                method: w.method,
-                rebalances: w.schedule.rebalance_rows.len(),
-                fallbacks: w.fallbacks(),
-                avg_rebalance_turnover: w.avg_rebalance_turnover(),
-                groups: w.fallback_groups(),
-            })
-            .collect(),
-    })
-    .into_iter()
-    .map(|(index, params, result)| SweepRow { index, params, result })
-    .collect()
+    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    let stats = |params: &[f64]| {
+        let (s, reports, weights) = run_summary(compiled, prep, params, backend, cache.as_ref())?;
+        Ok(SweepStats {
+            bars: s.rows.len(),
+            metrics: s.metrics,
+            avg_turnover: s.avg_turnover,
+            information_ratio: s.information_ratio,
+            reports,
+            weights: weights.iter().map(|w| WeightsStats::of(w)).collect(),
+        })
+    };
+    for_each_binding(grid, progress, stats).into_iter().map(|(index, params, result)| SweepRow { index, params, result }).collect()
 }
 
 /// Runs every binding in parallel and reduces each run with `f` as soon as it finishes (so only
@@ -157,11 +163,17 @@ pub fn sweep_map<T: Send>(
     f: impl Fn(crate::executor::RunResult) -> T + Sync,
 ) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    for_each_binding(grid, progress, |params| run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f))
+}
+
+/// Runs `run` on every binding of `grid` in parallel (rayon), calling `progress` after each.
+/// Returns (grid index, params, result, errors as text) in grid order.
+fn for_each_binding<T: Send>(grid: &Grid, progress: &(dyn Fn() + Sync), run: impl Fn(&[f64]) -> Result<T, RunError> + Sync) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
     grid.bindings
         .par_iter()
         .enumerate()
         .map(|(index, params)| {
-            let result = run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f).map_err(|e| e.to_string());
+            let result = run(params).map_err(|e| e.to_string());
             progress();
             (index, params.clone(), result)
         })

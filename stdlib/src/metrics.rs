@@ -141,6 +141,61 @@ fn quantile_05(head: &[f64], n: usize) -> f64 {
     interpolate(head, h)
 }
 
+/// The `m` smallest values of `x` (`1 <= m <= x.len()`) in ascending
+/// [`f64::total_cmp`] order: the first `m` values of `x` sorted by it.
+///
+/// A strided sample of `x` gives a threshold a little above the `m`-th
+/// smallest; the values at or below it are selected from. When at least `m`
+/// values pass, they include all `m` smallest, so the result is that of a
+/// selection over all of `x`; otherwise (an unlucky sample) it is one.
+fn smallest(x: &[f64], m: usize) -> Vec<f64> {
+    if let Some(threshold) = sample_threshold(x, m) {
+        // Branch-free: every value is written, and kept by advancing past it when it passes.
+        let mut passed = vec![0.0; x.len()];
+        let mut kept = 0;
+        for &v in x {
+            passed[kept] = v;
+            kept += v.total_cmp(&threshold).is_le() as usize;
+        }
+        if kept >= m {
+            passed.truncate(kept);
+            return sorted_head(passed, m);
+        }
+    }
+    sorted_head(x.to_vec(), m)
+}
+
+/// A value of `x` that clearly more than `m` of its values are at or below,
+/// judged on a strided sample of about 256 values: the sample's order statistic
+/// at `m`'s share of it plus a margin of two standard deviations and 4
+/// (sample-rank units). `None` when that is not clearly fewer than all values.
+fn sample_threshold(x: &[f64], m: usize) -> Option<f64> {
+    const SAMPLE: usize = 256;
+    let n = x.len();
+    let stride = n / SAMPLE;
+    if stride < 2 {
+        return None;
+    }
+    let mut sample: Vec<f64> = x.iter().copied().step_by(stride).collect();
+    let s = sample.len();
+    let share = (m * s) as f64 / n as f64;
+    let rank = (share + 2.0 * share.sqrt() + 4.0).ceil() as usize;
+    if rank >= s / 2 {
+        return None;
+    }
+    Some(*sample.select_nth_unstable_by(rank, f64::total_cmp).1)
+}
+
+/// The `m` smallest of `v` (`m <= v.len()`) sorted by [`f64::total_cmp`].
+fn sorted_head(mut v: Vec<f64>, m: usize) -> Vec<f64> {
+    if m < v.len() {
+        v.select_nth_unstable_by(m - 1, f64::total_cmp);
+        v.truncate(m);
+    }
+    v.sort_by(f64::total_cmp);
+    v
+}
+
 /// Equity curve `E[1..N]`: `E[0] = 1` (not included), `E[i] = E[i-1] * (1 +
 /// x[i])`, a running product in time order (SEMANTICS.md §4).
 ///
@@ -161,10 +216,37 @@ pub fn equity_curve(returns: &[f64]) -> Vec<f64> {
 ///
 /// Shapes: `x.len() == b.len()` (panics otherwise). NaN if fewer than 2 rows,
 /// if the active-return std is 0 (exactly-equal differences), or on NaN input.
+/// The differences are recomputed in each pass rather than stored; the sums are
+/// those of [`mean`] and [`std_ddof1`] over them, in the same order.
 pub fn information_ratio(x: &[f64], b: &[f64], periods_per_year: f64) -> f64 {
     assert_eq!(x.len(), b.len(), "returns and benchmark must align");
-    let d: Vec<f64> = x.iter().zip(b).map(|(&xi, &bi)| xi - bi).collect();
-    ratio(mean(&d), std_ddof1(&d), periods_per_year)
+    let n = x.len();
+    if n == 0 {
+        return ratio(f64::NAN, f64::NAN, periods_per_year);
+    }
+    let d = |i: usize| x[i] - b[i];
+    let first = d(0);
+    let (mut sum, mut any_nan, mut all_equal) = (0.0, false, true);
+    for i in 0..n {
+        let v = d(i);
+        sum += v;
+        any_nan |= v.is_nan();
+        all_equal &= v == first;
+    }
+    let m = sum / n as f64;
+    let sd = if n < 2 || any_nan {
+        f64::NAN
+    } else if all_equal {
+        0.0
+    } else {
+        let mut ss = 0.0;
+        for i in 0..n {
+            let e = d(i) - m;
+            ss += e * e;
+        }
+        (ss / (n - 1) as f64).sqrt()
+    };
+    ratio(m, sd, periods_per_year)
 }
 
 /// `num / den * sqrt(P)`, NaN if `den` is 0 or NaN.
@@ -213,16 +295,19 @@ fn max_drawdown(equity: &[f64]) -> f64 {
 ///   NaN there).
 pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metrics {
     assert_eq!(returns.len(), exposure.len(), "one exposure per return");
+    if returns.is_empty() {
+        return Metrics::NAN;
+    }
+    metrics_given_exposure(returns, mean(exposure), periods_per_year)
+}
+
+/// [`metrics`] given the mean exposure (`avg_exposure`, the [`mean`] of the
+/// per-return gross exposures) instead of the exposures themselves, for callers
+/// that sum them as they go. Every field NaN if `returns` is empty.
+pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_year: f64) -> Metrics {
     let n = returns.len();
     if n == 0 {
         return Metrics::NAN;
-    }
-    let avg_exposure = mean(exposure);
-    if returns.iter().any(|v| v.is_nan()) {
-        return Metrics {
-            avg_exposure,
-            ..Metrics::NAN
-        };
     }
     let p = periods_per_year;
     // One fused pass in time order for the equity curve and its drawdown, the sum behind the
@@ -231,23 +316,21 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
     // values are those of `equity_curve`, `max_drawdown`, `mean` and `std_ddof1`.
     let first = returns[0];
     let mut e = 1.0_f64;
-    let (mut peak, mut worst, mut equity_nan) = (1.0_f64, 0.0_f64, false);
+    let (mut peak, mut worst) = (1.0_f64, 0.0_f64);
     let mut sum = 0.0;
     let mut all_equal = true;
     let mut down_sq = 0.0;
     let (mut gains, mut losses) = (0.0, 0.0);
     for &r in returns {
         e *= 1.0 + r;
-        if e.is_nan() {
-            equity_nan = true;
-        } else if !equity_nan {
-            if e > peak {
-                peak = e;
-            }
-            let dd = e / peak - 1.0;
-            if dd < worst {
-                worst = dd;
-            }
+        // Once NaN the equity stays NaN, and a NaN equity leaves `peak` and `worst` as they
+        // are (its comparisons are false): the drawdown is NaN iff the final equity is.
+        if e > peak {
+            peak = e;
+        }
+        let dd = e / peak - 1.0;
+        if dd < worst {
+            worst = dd;
         }
         sum += r;
         all_equal &= r == first;
@@ -255,6 +338,14 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
         down_sq += lo * lo;
         gains += r.max(0.0);
         losses += (-r).max(0.0);
+    }
+    // A NaN return makes `sum` NaN; only then look for one (`sum` can also be NaN from
+    // infinite returns of both signs).
+    if sum.is_nan() && returns.iter().any(|v| v.is_nan()) {
+        return Metrics {
+            avg_exposure,
+            ..Metrics::NAN
+        };
     }
     let end = e;
     let cagr = if end <= 0.0 {
@@ -277,7 +368,7 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
     };
     let dd = (down_sq / n as f64).sqrt();
 
-    let mdd = if equity_nan { f64::NAN } else { worst };
+    let mdd = if end.is_nan() { f64::NAN } else { worst };
     let calmar = if mdd == 0.0 {
         f64::NAN
     } else {
@@ -285,18 +376,12 @@ pub fn metrics(returns: &[f64], exposure: &[f64], periods_per_year: f64) -> Metr
     };
 
     // Only the k+1 smallest returns are needed (the 5% quantile reads order
-    // statistics floor(h) and floor(h)+1 <= k): partition, then sort that
-    // head. The same values as a full sort, in O(N) + O(k log k).
-    let mut sorted = returns.to_vec();
+    // statistics floor(h) and floor(h)+1 <= k).
     // k = floor((N-1) * 0.05) + 1, in exact integer arithmetic (the double
     // product never crosses an integer, so this equals the float formula).
     let k = (n - 1) / 20 + 1;
-    let head = (k + 1).min(n);
-    if head < n {
-        sorted.select_nth_unstable_by(head - 1, f64::total_cmp);
-    }
-    sorted[..head].sort_by(f64::total_cmp);
-    let sorted = &sorted[..head];
+    let head = smallest(returns, (k + 1).min(n));
+    let sorted = &head[..];
     let mut tail = 0.0;
     for &v in &sorted[..k] {
         tail += v;
@@ -357,5 +442,46 @@ mod fused_pass {
             assert_eq!(b(m.ann_vol), b(sd * 252f64.sqrt()), "{x:?}");
             assert_eq!(b(m.sharpe), b(ratio(mean(&x), sd, 252.0)), "{x:?}");
         }
+    }
+
+    /// The sampled selection of [`smallest`] against a full sort, including inputs on which the
+    /// sample misleads (sorted descending, constant with outliers) and signed zeros.
+    #[test]
+    fn smallest_equals_a_full_sort() {
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64 - 0.5
+        };
+        let mut cases: Vec<Vec<f64>> = vec![(0..5000).map(|_| next()).collect(), (0..5000).map(|i| -(i as f64)).collect(), (0..5000).map(|i| i as f64).collect()];
+        let mut outliers = vec![0.0; 5000];
+        for i in (0..5000).step_by(97) {
+            outliers[i] = -1.0 - i as f64;
+        }
+        cases.push(outliers);
+        cases.push((0..3000).map(|i| if i % 3 == 0 { -0.0 } else { 0.0 }).collect());
+        cases.push((0..600).map(|_| (next() * 8.0).round()).collect());
+        for x in cases {
+            let mut all = x.clone();
+            all.sort_by(f64::total_cmp);
+            for m in [1, 2, (x.len() - 1) / 20 + 2, x.len() / 2, x.len()] {
+                let got: Vec<u64> = smallest(&x, m).iter().map(|v| v.to_bits()).collect();
+                let want: Vec<u64> = all[..m].iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "m = {m}");
+            }
+        }
+    }
+
+    /// The streaming information ratio against its definition on stored differences.
+    #[test]
+    fn information_ratio_equals_the_definition() {
+        let x: Vec<f64> = (0..300).map(|i| ((i * 37 % 101) as f64 - 50.0) * 1e-4).collect();
+        let b: Vec<f64> = (0..300).map(|i| ((i * 53 % 89) as f64 - 44.0) * 1e-4).collect();
+        for len in [0, 1, 2, 300] {
+            let d: Vec<f64> = x[..len].iter().zip(&b[..len]).map(|(p, q)| p - q).collect();
+            let want = ratio(mean(&d), std_ddof1(&d), 252.0);
+            assert_eq!(information_ratio(&x[..len], &b[..len], 252.0).to_bits(), want.to_bits(), "len {len}");
+        }
+        assert!(information_ratio(&x[..5], &x[..5], 252.0).is_nan());
     }
 }

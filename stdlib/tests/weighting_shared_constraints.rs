@@ -108,8 +108,8 @@ fn min_history_keeps_members_with_enough_returns_on_the_rows_they_share() {
     let w5 = r.slice(ndarray::s![15..20, ..]);
     let inv: Vec<f64> = (0..3).map(|j| 1.0 / sd(w5, j)).collect();
     let total: f64 = inv.iter().sum();
-    for j in 0..3 {
-        assert!((five.weights[[19, j]] - inv[j] / total).abs() <= 1e-15);
+    for (j, v) in inv.iter().enumerate() {
+        assert!((five.weights[[19, j]] - v / total).abs() <= 1e-15);
     }
     // min_history 6: member 2 is left out; the others use the whole window.
     let six = rebalance(r.view(), &when, 10, &Method::InvVol, &WeightOptions { min_history: Some(6), ..plain() }).unwrap();
