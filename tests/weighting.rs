@@ -417,3 +417,26 @@ fn sweep_rows_equal_single_runs_of_each_method() {
         }
     }
 }
+
+#[test]
+fn weights_that_no_swept_param_touches_are_shared_by_the_sweep() {
+    let dir = TempDir::new("weights-invariant");
+    let src = "universe etfs = csv(\"DATA/etf_adj_close.csv\", [spy, tlt, gld, ief])\nfrom 2010-01-04\nto 2015-12-31\n\
+               param lev in [0.5, 1.0, 1.5]\n\
+               weights w = etfs by erc lookback 40 rebalance monthly\n\
+               hold etfs weight lev * w\n";
+    let file = write_strat(&dir, "inv", src);
+    let out = strat().arg("sweep").arg(&file).args(["--json", "--quiet"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sweep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = sweep["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let lev = row["params"]["lev"].as_f64().unwrap();
+        let single = json_of(&run(&["--json", "--set", &format!("lev={lev}")], &file));
+        assert_eq!(row["metrics"], single["metrics"], "lev={lev}");
+    }
+    // Leverage scales the exposure: the weights themselves are the same in every binding.
+    let exposure: Vec<f64> = rows.iter().map(|r| r["metrics"]["avg_exposure"].as_f64().unwrap()).collect();
+    assert!((exposure[0] * 3.0 - exposure[2]).abs() <= 1e-12, "{exposure:?}");
+}
