@@ -321,7 +321,6 @@ pub fn count_of_fraction(n: usize, frac: f64) -> usize {
 /// directions. Marked values are 1, the other defined ones 0, the rest NaN.
 fn select(x: &[f64], frac: f64, rows: usize, assets: usize, block: &mut RowBlock<'_>, highest: bool) {
     check_block(x, rows, assets, block);
-    let order = if highest { by_value_desc_then_asset } else { by_value_then_asset };
     let mut buf = Vec::with_capacity(assets);
     for t in block.rows() {
         block.fill_row(t, f64::NAN);
@@ -332,7 +331,12 @@ fn select(x: &[f64], frac: f64, rows: usize, assets: usize, block: &mut RowBlock
         }
         let k = count_of_fraction(n, frac).max(1).min(n);
         // A total order, so the k first after partitioning are exactly the k first of a sort.
-        buf.select_nth_unstable_by(k - 1, order);
+        // (The comparators are passed as items, not as one fn pointer, so that they inline.)
+        if highest {
+            buf.select_nth_unstable_by(k - 1, by_value_desc_then_asset);
+        } else {
+            buf.select_nth_unstable_by(k - 1, by_value_then_asset);
+        }
         for (rank, &(_, j)) in buf.iter().enumerate() {
             block.set(j, t, if rank < k { 1.0 } else { 0.0 });
         }
