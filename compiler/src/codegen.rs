@@ -59,6 +59,8 @@ pub struct Kernels {
     kernels: Vec<Kernel>,
     outputs: Vec<Node>,
     n_nodes: usize,
+    /// Per node, the index of the last step that reads its column (`None`: no step reads it).
+    last_read: Vec<Option<usize>>,
     // Owns the machine code the kernels point into; must outlive every call.
     _module: JITModule,
 }
@@ -160,7 +162,37 @@ pub fn plan_to_kernels(plan: &Plan, outputs: &[Node]) -> Result<Kernels, Codegen
         // SAFETY: the function was declared with exactly the KernelFn signature.
         k.func = Some(unsafe { std::mem::transmute::<*const u8, KernelFn>(ptr) });
     }
-    Ok(Kernels { steps, kernels, outputs: outputs.to_vec(), n_nodes: n, _module: module })
+    let mut last_read = vec![None; n];
+    for (k, step) in steps.iter().enumerate() {
+        for r in step_reads(plan, &kernels, step).iter() {
+            last_read[r.index()] = Some(k);
+        }
+    }
+    Ok(Kernels { steps, kernels, outputs: outputs.to_vec(), n_nodes: n, last_read, _module: module })
+}
+
+/// The columns `step` reads: a stdlib node's operand, or a kernel's input columns.
+fn step_reads<'a>(plan: &Plan, kernels: &'a [Kernel], step: &Step) -> Cow<'a, [Node]> {
+    match *step {
+        Step::Stdlib(n) => match plan.nodes[n.index()].op {
+            Op::Window(_, x, _) | Op::Scan(_, x) | Op::Cross(_, x, _) => Cow::Owned(vec![x]),
+            _ => Cow::Owned(vec![]),
+        },
+        Step::Jit(k) => Cow::Borrowed(&kernels[k].columns),
+    }
+}
+
+/// A buffer of `len` values all equal to `fill`: one of `pool` of that length if there is one
+/// (already touched memory, no page faults), else a new one.
+fn buffer(pool: &mut Vec<Vec<f64>>, len: usize, fill: f64) -> Vec<f64> {
+    match pool.iter().position(|b| b.len() == len) {
+        Some(i) => {
+            let mut b = pool.swap_remove(i);
+            b.fill(fill);
+            b
+        }
+        None => vec![fill; len],
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -355,6 +387,9 @@ fn build_kernel(
 #[derive(Debug, Clone, Default)]
 pub struct Cache {
     cols: Vec<Option<Vec<f64>>>,
+    /// Per step: it computes only param-invariant columns, so a cached run skips it (what later
+    /// steps read of it is in `cols`).
+    skip: Vec<bool>,
 }
 
 impl Cache {
@@ -387,7 +422,7 @@ impl Kernels {
     /// As [`Kernels::run_cached`], borrowing outputs that are inputs or cached columns instead of
     /// copying them.
     pub fn run_borrowed<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Cow<'a, [f64]>> {
-        let mut cols = self.execute(plan, inputs, dims, binding, cache);
+        let mut cols = self.execute(plan, inputs, dims, binding, cache, &[]);
         self.outputs
             .iter()
             .enumerate()
@@ -407,23 +442,51 @@ impl Kernels {
     /// [`Kernels::run_cached`]. `binding` may be any valid binding.
     pub fn build_cache(&self, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, varying: &[bool]) -> Cache {
         let invariant = plan.invariant(varying);
+        let skip: Vec<bool> = self.steps.iter().map(|step| !self.reruns(step, &invariant)).collect();
+        let keep = self.cache_needs(plan, &skip);
         // A full run: a fused kernel may mix invariant and varying targets and read both kinds.
-        let cols = self.execute(plan, inputs, dims, binding, None);
+        let cols = self.execute(plan, inputs, dims, binding, None, &keep);
         let cols = cols
             .into_iter()
             .enumerate()
             .map(|(i, c)| match (c, &plan.nodes[i].op) {
                 (_, Op::Input(_)) => None,
-                (Some(c), _) if invariant[i] => Some(c.into_owned()),
+                (Some(c), _) if invariant[i] && (keep[i] || self.outputs.contains(&Node(i as u32))) => Some(c.into_owned()),
                 _ => None,
             })
             .collect();
-        Cache { cols }
+        Cache { cols, skip }
     }
 
-    /// Runs every step whose columns are not already known (inputs, cached columns).
-    fn execute<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Option<Cow<'a, [f64]>>> {
-        let rows = dims.rows;
+    /// Whether `step` computes a param-dependent column, and so runs for every binding.
+    fn reruns(&self, step: &Step, invariant: &[bool]) -> bool {
+        match *step {
+            Step::Stdlib(n) => !invariant[n.index()],
+            Step::Jit(k) => self.kernels[k].outputs.iter().any(|o| !invariant[o.index()]),
+        }
+    }
+
+    /// The columns a binding's run can take from the cache: those read by a step that runs again
+    /// for every binding (one that computes a param-dependent node). An invariant column only
+    /// ever read by steps that are themselves cached is not needed once the cache is built.
+    /// `skip` marks the steps a cached run skips.
+    fn cache_needs(&self, plan: &Plan, skip: &[bool]) -> Vec<bool> {
+        let mut needs = vec![false; self.n_nodes];
+        for (step, &skipped) in self.steps.iter().zip(skip) {
+            if !skipped {
+                for r in step_reads(plan, &self.kernels, step).iter() {
+                    needs[r.index()] = true;
+                }
+            }
+        }
+        needs
+    }
+
+    /// Runs every step whose columns are not already known (inputs, cached columns). A computed
+    /// column that is neither an output nor marked in `keep` is dropped after the last step that
+    /// reads it, and its buffer reused for a later column of the same length (fewer fresh pages).
+    fn execute<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>, keep: &[bool]) -> Vec<Option<Cow<'a, [f64]>>> {
+        let mut pool: Vec<Vec<f64>> = vec![];
         let mut cols: Vec<Option<Cow<'a, [f64]>>> = vec![None; self.n_nodes];
         for (i, nd) in plan.nodes.iter().enumerate() {
             if let Op::Input(c) = nd.op {
@@ -437,27 +500,46 @@ impl Kernels {
                 }
             }
         }
-        for step in &self.steps {
+        for (k, step) in self.steps.iter().enumerate() {
+            if !cache.is_some_and(|c| c.skip.get(k).copied().unwrap_or(false)) {
+                self.run_step(plan, step, &mut cols, dims, binding, &mut pool);
+            }
+            for r in step_reads(plan, &self.kernels, step).iter() {
+                let i = r.index();
+                if self.last_read[i] == Some(k) && !keep.get(i).copied().unwrap_or(false) && !self.outputs.contains(r) {
+                    if let Some(Cow::Owned(b)) = cols[i].take() {
+                        pool.push(b);
+                    }
+                }
+            }
+        }
+        cols
+    }
+
+    /// Runs one step unless its columns are already known, taking new columns from `pool`.
+    fn run_step<'a>(&self, plan: &Plan, step: &Step, cols: &mut [Option<Cow<'a, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+        let rows = dims.rows;
+        {
             match *step {
                 Step::Stdlib(n) => {
                     let i = n.index();
                     if cols[i].is_some() {
-                        continue;
+                        return;
                     }
                     let shape = plan.nodes[i].shape;
-                    let mut out = vec![f64::NAN; dims.len_of(shape)];
+                    let mut out = buffer(pool, dims.len_of(shape), f64::NAN);
                     match plan.nodes[i].op {
                         Op::Window(o, x, _) => {
-                            let xs = column(&cols, x, binding, dims.len_of(shape));
+                            let xs = column(cols, x, binding, dims.len_of(shape));
                             run_window_panel(o, &xs, rows, dims.width_of(shape), binding.lengths[i], &mut out)
                         }
                         Op::Scan(o, x) => {
-                            let xs = column(&cols, x, binding, dims.len_of(shape));
+                            let xs = column(cols, x, binding, dims.len_of(shape));
                             run_scan_panel(o, &xs, rows, dims.width_of(shape), &mut out)
                         }
                         Op::Cross(o, x, f) => {
                             let xshape = plan.nodes[x.index()].shape;
-                            let xs = column(&cols, x, binding, dims.len_of(xshape));
+                            let xs = column(cols, x, binding, dims.len_of(xshape));
                             run_cross(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], &mut out)
                         }
                         _ => {}
@@ -467,11 +549,11 @@ impl Kernels {
                 Step::Jit(k) => {
                     let k = &self.kernels[k];
                     if k.outputs.iter().all(|o| cols[o.index()].is_some()) {
-                        continue;
+                        return;
                     }
                     let scal: Vec<f64> = k.scalars.iter().map(|s| binding.scalars[s.index()]).collect();
                     let width = dims.width_of(k.shape);
-                    let mut outs: Vec<Vec<f64>> = k.outputs.iter().map(|_| vec![0.0; rows * width]).collect();
+                    let mut outs: Vec<Vec<f64>> = k.outputs.iter().map(|_| buffer(pool, rows * width, 0.0)).collect();
                     if let Some(f) = k.func {
                         for j in 0..width {
                             let col_ptrs: Vec<*const f64> = k
@@ -497,12 +579,13 @@ impl Kernels {
                     for (o, v) in k.outputs.iter().zip(outs) {
                         if cols[o.index()].is_none() {
                             cols[o.index()] = Some(Cow::Owned(v));
+                        } else {
+                            pool.push(v);
                         }
                     }
                 }
             }
         }
-        cols
     }
 
     /// The Cranelift IR of every kernel, for `:clif` and snapshot tests.

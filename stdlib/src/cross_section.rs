@@ -47,6 +47,72 @@ fn check_rows(x: &[f64], rows: usize, assets: usize, out: &[f64]) {
     );
 }
 
+/// Rows `first .. first + len` of every asset of an asset-major output panel: one mutable slice
+/// per asset, all of the same length. Row-wise kernels (`*_block`) write one block each, so the
+/// blocks of a panel can be computed in parallel (they never overlap).
+#[derive(Debug)]
+pub struct RowBlock<'a> {
+    /// The panel row of the blocks' first row.
+    pub first: usize,
+    /// `assets[j][i]` is row `first + i` of asset `j`.
+    pub assets: Vec<&'a mut [f64]>,
+}
+
+impl RowBlock<'_> {
+    /// The panel rows the block covers.
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        let len = self.assets.first().map_or(0, |a| a.len());
+        self.first..self.first + len
+    }
+
+    /// Writes `v` at panel row `t` of asset `j`.
+    fn set(&mut self, j: usize, t: usize, v: f64) {
+        self.assets[j][t - self.first] = v;
+    }
+
+    /// Writes `v` at panel row `t` of every asset.
+    fn fill_row(&mut self, t: usize, v: f64) {
+        let i = t - self.first;
+        for a in &mut self.assets {
+            a[i] = v;
+        }
+    }
+}
+
+/// Splits the asset-major panel `out` (`rows * assets` values, `rows > 0`) into consecutive row
+/// blocks of at most `block_rows` rows (`>= 1`), in row order.
+pub fn row_blocks(out: &mut [f64], rows: usize, block_rows: usize) -> Vec<RowBlock<'_>> {
+    assert!(rows > 0 && block_rows > 0, "row blocks need rows and a block length");
+    assert_eq!(out.len() % rows, 0, "out must hold whole assets");
+    let n_blocks = rows.div_ceil(block_rows);
+    let mut blocks: Vec<RowBlock<'_>> =
+        (0..n_blocks).map(|b| RowBlock { first: b * block_rows, assets: vec![] }).collect();
+    for mut asset in out.chunks_mut(rows) {
+        for b in &mut blocks {
+            let (head, tail) = asset.split_at_mut(block_rows.min(asset.len()));
+            b.assets.push(head);
+            asset = tail;
+        }
+    }
+    blocks
+}
+
+/// The whole of `out` (`rows * assets` values) as one [`RowBlock`].
+fn one_block(out: &mut [f64], rows: usize) -> RowBlock<'_> {
+    let assets = if rows == 0 { vec![] } else { out.chunks_mut(rows).collect() };
+    RowBlock { first: 0, assets }
+}
+
+/// Checks a row-block kernel's shapes: `x` holds `rows * assets` values and `block` one slice per
+/// asset, within the panel's rows.
+fn check_block(x: &[f64], rows: usize, assets: usize, block: &RowBlock<'_>) {
+    let cells = rows.checked_mul(assets).expect("rows * assets overflows usize");
+    assert_eq!(x.len(), cells, "x must have rows * assets values");
+    assert!(rows == 0 || block.assets.len() == assets, "the block must have one slice per asset");
+    assert!(block.rows().end <= rows, "the block must lie within the panel's rows");
+    assert!(block.assets.iter().all(|a| a.len() == block.rows().len()), "the block's slices must have one length");
+}
+
 /// Collects row `t`'s defined values, in asset order, as `(value, asset)`.
 fn defined_row(x: &[f64], rows: usize, assets: usize, t: usize, buf: &mut Vec<(f64, usize)>) {
     buf.clear();
@@ -121,15 +187,23 @@ pub fn mean_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
 /// (`na_option='keep'`), SEMANTICS.md §5.
 pub fn rank(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
     check_panel(x, rows, assets, out);
+    rank_block(x, rows, assets, &mut one_block(out, rows));
+}
+
+/// [`rank`] on the rows of one [`RowBlock`] of the output (the other rows are not touched).
+///
+/// Shapes: `x` a `rows x assets` panel (asset-major); `block` from [`row_blocks`] on an output of
+/// the same shape.
+pub fn rank_block(x: &[f64], rows: usize, assets: usize, block: &mut RowBlock<'_>) {
+    check_block(x, rows, assets, block);
     let mut buf = Vec::with_capacity(assets);
-    for t in 0..rows {
-        for j in 0..assets {
-            out[j * rows + t] = f64::NAN;
-        }
+    for t in block.rows() {
+        block.fill_row(t, f64::NAN);
         defined_row(x, rows, assets, t, &mut buf);
         let n = buf.len();
-        // Defined values are never NaN, so `partial_cmp` is total here.
-        buf.sort_by(|a, b| a.0.partial_cmp(&b.0).expect("defined values are not NaN"));
+        // Ties share one value whatever their order, so an unstable sort by (value, asset) gives
+        // the same ranks as a stable one.
+        buf.sort_unstable_by(by_value_then_asset);
         let mut i = 0;
         while i < n {
             let mut k = i;
@@ -139,11 +213,22 @@ pub fn rank(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
             // 1-based ranks i+1 ..= k+1 share their mean; exact in doubles.
             let avg = (i + k + 2) as f64 / 2.0;
             for &(_, j) in &buf[i..=k] {
-                out[j * rows + t] = avg / n as f64;
+                block.set(j, t, avg / n as f64);
             }
             i = k + 1;
         }
     }
+}
+
+/// Ascending by value, then by asset index: a total order on defined `(value, asset)` pairs (the
+/// values are never NaN). `-0.0` and `0.0` are equal values, so they are ordered by asset.
+fn by_value_then_asset(a: &(f64, usize), b: &(f64, usize)) -> std::cmp::Ordering {
+    a.0.partial_cmp(&b.0).expect("defined values are not NaN").then(a.1.cmp(&b.1))
+}
+
+/// Descending by value, then ascending by asset index (see [`by_value_then_asset`]).
+fn by_value_desc_then_asset(a: &(f64, usize), b: &(f64, usize)) -> std::cmp::Ordering {
+    b.0.partial_cmp(&a.0).expect("defined values are not NaN").then(a.1.cmp(&b.1))
 }
 
 /// Cross-sectional z-score: `(x - mean) / std` over the row's defined values.
@@ -161,11 +246,17 @@ pub fn rank(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
 /// rounding residue in its std).
 pub fn zscore_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
     check_panel(x, rows, assets, out);
+    zscore_cs_block(x, rows, assets, &mut one_block(out, rows));
+}
+
+/// [`zscore_cs`] on the rows of one [`RowBlock`] of the output (the other rows are not touched).
+///
+/// Shapes: as [`rank_block`].
+pub fn zscore_cs_block(x: &[f64], rows: usize, assets: usize, block: &mut RowBlock<'_>) {
+    check_block(x, rows, assets, block);
     let mut buf = Vec::with_capacity(assets);
-    for t in 0..rows {
-        for j in 0..assets {
-            out[j * rows + t] = f64::NAN;
-        }
+    for t in block.rows() {
+        block.fill_row(t, f64::NAN);
         defined_row(x, rows, assets, t, &mut buf);
         let n = buf.len();
         if n < 2 || buf.iter().all(|&(v, _)| v == buf[0].0) {
@@ -187,7 +278,7 @@ pub fn zscore_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
             continue;
         }
         for &(v, j) in &buf {
-            out[j * rows + t] = (v - mean) / sd;
+            block.set(j, t, (v - mean) / sd);
         }
     }
 }
@@ -224,31 +315,30 @@ pub fn count_of_fraction(n: usize, frac: f64) -> usize {
     }
 }
 
-/// Shared body of [`top`] and [`bottom`]: marks the first `k` defined values
-/// of each row sorted by value (descending when `highest`); the stable sort
-/// keeps the asset order among ties.
-fn select(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64], highest: bool) {
-    check_panel(x, rows, assets, out);
+/// Shared body of [`top_block`] and [`bottom_block`]: marks the first `k` defined values of each
+/// row of `block` in the order of a stable sort by value (descending when `highest`), i.e. the
+/// `k` smallest under (value, then asset index): ties go to the lower asset index in both
+/// directions. Marked values are 1, the other defined ones 0, the rest NaN.
+fn select(x: &[f64], frac: f64, rows: usize, assets: usize, block: &mut RowBlock<'_>, highest: bool) {
+    check_block(x, rows, assets, block);
     let mut buf = Vec::with_capacity(assets);
-    for t in 0..rows {
-        for j in 0..assets {
-            out[j * rows + t] = f64::NAN;
-        }
+    for t in block.rows() {
+        block.fill_row(t, f64::NAN);
         defined_row(x, rows, assets, t, &mut buf);
         let n = buf.len();
         if n == 0 {
             continue;
         }
         let k = count_of_fraction(n, frac).max(1).min(n);
-        // Stable sort: equal values keep the asset order, so ties go to the
-        // lower asset index in both directions.
+        // A total order, so the k first after partitioning are exactly the k first of a sort.
+        // (The comparators are passed as items, not as one fn pointer, so that they inline.)
         if highest {
-            buf.sort_by(|a, b| b.0.partial_cmp(&a.0).expect("defined values are not NaN"));
+            buf.select_nth_unstable_by(k - 1, by_value_desc_then_asset);
         } else {
-            buf.sort_by(|a, b| a.0.partial_cmp(&b.0).expect("defined values are not NaN"));
+            buf.select_nth_unstable_by(k - 1, by_value_then_asset);
         }
         for (rank, &(_, j)) in buf.iter().enumerate() {
-            out[j * rows + t] = if rank < k { 1.0 } else { 0.0 };
+            block.set(j, t, if rank < k { 1.0 } else { 0.0 });
         }
     }
 }
@@ -265,7 +355,15 @@ fn select(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64], hig
 /// selection), SEMANTICS.md §5. A `frac` of 0 (or negative, or NaN) still
 /// selects one asset per non-empty row.
 pub fn top(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64]) {
-    select(x, frac, rows, assets, out, true);
+    check_panel(x, rows, assets, out);
+    top_block(x, frac, rows, assets, &mut one_block(out, rows));
+}
+
+/// [`top`] on the rows of one [`RowBlock`] of the output (the other rows are not touched).
+///
+/// Shapes: as [`rank_block`].
+pub fn top_block(x: &[f64], frac: f64, rows: usize, assets: usize, block: &mut RowBlock<'_>) {
+    select(x, frac, rows, assets, block, true);
 }
 
 /// Selects the `k` lowest defined values of each row.
@@ -275,7 +373,15 @@ pub fn top(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64]) {
 /// where `x` is NaN; among equal values the lower asset index is selected
 /// first; a row with `n = 0` selects nothing.
 pub fn bottom(x: &[f64], frac: f64, rows: usize, assets: usize, out: &mut [f64]) {
-    select(x, frac, rows, assets, out, false);
+    check_panel(x, rows, assets, out);
+    bottom_block(x, frac, rows, assets, &mut one_block(out, rows));
+}
+
+/// [`bottom`] on the rows of one [`RowBlock`] of the output (the other rows are not touched).
+///
+/// Shapes: as [`rank_block`].
+pub fn bottom_block(x: &[f64], frac: f64, rows: usize, assets: usize, block: &mut RowBlock<'_>) {
+    select(x, frac, rows, assets, block, false);
 }
 
 #[cfg(test)]
@@ -292,3 +398,93 @@ mod sum_tests {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod block_tests {
+    use super::*;
+
+    /// A `rows x assets` panel with NaN gaps, many ties (including 0.0 / -0.0) and noise.
+    fn panel(rows: usize, assets: usize) -> Vec<f64> {
+        let mut seed = 99u64;
+        (0..rows * assets)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let u = (seed >> 33) as f64 / (1u64 << 31) as f64;
+                match (u * 10.0) as u32 {
+                    0 => f64::NAN,
+                    1 => 0.0,
+                    2 => -0.0,
+                    3 => 1.5,
+                    _ => u,
+                }
+            })
+            .collect()
+    }
+
+    /// `top` / `bottom` as first written: a stable sort of each row by value, the first `k` marked.
+    fn select_by_stable_sort(x: &[f64], frac: f64, rows: usize, assets: usize, highest: bool) -> Vec<f64> {
+        let mut out = vec![f64::NAN; x.len()];
+        let mut buf = vec![];
+        for t in 0..rows {
+            defined_row(x, rows, assets, t, &mut buf);
+            let n = buf.len();
+            if n == 0 {
+                continue;
+            }
+            let k = count_of_fraction(n, frac).max(1).min(n);
+            if highest {
+                buf.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+            } else {
+                buf.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+            }
+            for (r, &(_, j)) in buf.iter().enumerate() {
+                out[j * rows + t] = if r < k { 1.0 } else { 0.0 };
+            }
+        }
+        out
+    }
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Selection by partitioning on (value, asset) marks exactly the assets a stable sort marks.
+    #[test]
+    fn select_equals_the_stable_sort_definition() {
+        let (rows, assets) = (300, 23);
+        let x = panel(rows, assets);
+        for frac in [0.0, 0.1, 0.2, 0.29, 0.5, 0.57, 1.0, 2.0] {
+            let mut out = vec![0.0; x.len()];
+            top(&x, frac, rows, assets, &mut out);
+            assert_eq!(bits(&out), bits(&select_by_stable_sort(&x, frac, rows, assets, true)), "top {frac}");
+            bottom(&x, frac, rows, assets, &mut out);
+            assert_eq!(bits(&out), bits(&select_by_stable_sort(&x, frac, rows, assets, false)), "bottom {frac}");
+        }
+    }
+
+    /// Every row-block kernel, run block by block, writes exactly the whole-panel result.
+    #[test]
+    fn blocks_equal_the_whole_panel() {
+        let (rows, assets) = (301, 17);
+        let x = panel(rows, assets);
+        type Whole = fn(&[f64], usize, usize, &mut [f64]);
+        type Block = fn(&[f64], usize, usize, &mut RowBlock<'_>);
+        let kernels: [(&str, Whole, Block); 4] = [
+            ("rank", rank, rank_block),
+            ("zscore_cs", zscore_cs, zscore_cs_block),
+            ("top", |x, r, a, o| top(x, 0.3, r, a, o), |x, r, a, b| top_block(x, 0.3, r, a, b)),
+            ("bottom", |x, r, a, o| bottom(x, 0.3, r, a, o), |x, r, a, b| bottom_block(x, 0.3, r, a, b)),
+        ];
+        for (name, whole, block) in kernels {
+            let mut want = vec![0.0; x.len()];
+            whole(&x, rows, assets, &mut want);
+            for block_rows in [1, 7, 100, 301, 1000] {
+                let mut got = vec![0.0; x.len()];
+                for mut b in row_blocks(&mut got, rows, block_rows) {
+                    block(&x, rows, assets, &mut b);
+                }
+                assert_eq!(bits(&got), bits(&want), "{name}, blocks of {block_rows}");
+            }
+        }
+    }
+}

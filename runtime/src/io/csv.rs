@@ -8,11 +8,22 @@
 //!    line is one record with exactly as many fields as the header (RFC 4180 quoting is understood,
 //!    a record may span lines inside quotes); no empty lines; at least one record. This also yields
 //!    the 1-based file line on which each record starts, which polars does not report.
-//! 2. **Parsing** (polars' CSV reader) of the same bytes with an explicit schema that reads every
-//!    column as `String`, projected to `date` plus the requested columns. No type inference: no
-//!    cell is ever silently turned into a null.
+//! 2. **Parsing** (polars' CSV reader) of the same bytes with an explicit schema, projected to
+//!    `date` plus the requested columns. No type inference: no cell is ever silently turned into
+//!    a null. The `date` column is read as `String`. The numeric columns are read as `Float64`
+//!    when the scan found the data lines *plain* (see [`Scan::plain`]); otherwise, or when that
+//!    read fails or yields a NaN or an infinity, every column is read again as `String`.
 //! 3. **Validation** (ours) of each kept cell: dates with [`parse_date`], strictly increasing;
-//!    numbers with [`parse_number`].
+//!    numbers with [`parse_number`] (the `String` read), or taken from the `Float64` read.
+//!
+//! The `Float64` read gives exactly [`parse_number`]'s values and accepts exactly its cells: on
+//! plain data lines (no quote, space, tab or carriage return, every line shorter than
+//! [`PLAIN_MAX_LINE`]) polars hands each cell's bytes unchanged to `fast_float2::parse`, whose
+//! finite results are correctly rounded (as Rust's `f64::from_str`) for the grammar
+//! `[+-]digits[.digits][(e|E)[+-]digits]` that [`parse_number`] accepts; everything else it
+//! accepts (`nan`, `inf`, `infinity` in any case, overflow) is NaN or infinite, and sends the file
+//! to the `String` read, which reports the error with its line and column. The line bound keeps
+//! cells far below the 65,536-digit exponents at which fast_float2 clamps an exponent.
 
 use std::io::{BufRead, BufReader, Cursor};
 use std::path::Path;
@@ -64,6 +75,12 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
 /// is neither empty (NaN) nor a finite decimal number (see [`parse_number`]). Columns not
 /// requested are not validated beyond their field count.
 pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
+    read_csv_via(path, columns, true).map(|(frame, _)| frame)
+}
+
+/// [`read_csv`], reading the numbers as `Float64` only if `floats` (and the file is plain), and
+/// telling whether it did (the tests compare both reads).
+fn read_csv_via(path: &Path, columns: &[String], floats: bool) -> Result<(Frame, bool), DataError> {
     let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
     let scan = scan(path, &bytes)?;
 
@@ -94,7 +111,15 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         }
     }
 
-    let df = read_with_polars(path, bytes, &scan.header, columns)?;
+    let fast = if floats && scan.plain {
+        read_with_polars(path, &bytes, &scan.header, columns, DataType::Float64).ok()
+    } else {
+        None
+    };
+    let (df, floats_read) = match fast.and_then(|df| float_columns(&df, columns).map(|v| (df, v))) {
+        Some((df, v)) => (df, Some(v)),
+        None => (read_with_polars(path, &bytes, &scan.header, columns, DataType::String)?, None),
+    };
     if df.height() != scan.records.len() {
         return Err(DataError::new(
             path,
@@ -106,15 +131,46 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         ));
     }
     let lines = scan.records;
-    let strings = |name: &str| -> Result<Vec<Option<&str>>, DataError> {
-        let col = df.column(name).map_err(|e| polars_error(path, e))?;
-        let ca = col.str().map_err(|e| polars_error(path, e))?;
-        Ok(ca.into_iter().collect())
+    let dates = parse_dates(path, &df, &lines)?;
+    let used_floats = floats_read.is_some();
+    let values = match floats_read {
+        Some(v) => v,
+        None => parse_columns(path, &df, columns, &lines)?,
     };
+    let lines = Arc::new(lines);
+    let origins = columns
+        .iter()
+        .map(|name| {
+            Some(Origin {
+                file: path.to_path_buf(),
+                column: name.clone(),
+                lines: Arc::clone(&lines),
+            })
+        })
+        .collect();
 
-    // Dates: valid and strictly increasing.
+    let frame = Frame {
+        dates,
+        names: columns.to_vec(),
+        columns: values,
+        origins,
+        next_date: None,
+    };
+    Ok((frame, used_floats))
+}
+
+/// The cells of `name` in `df`, read as `String` (a null, i.e. an empty field, is `None`).
+fn strings<'a>(path: &Path, df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>, DataError> {
+    let col = df.column(name).map_err(|e| polars_error(path, e))?;
+    let ca = col.str().map_err(|e| polars_error(path, e))?;
+    Ok(ca.into_iter().collect())
+}
+
+/// The `date` column of `df` (read as `String`), validated: every date `YYYY-MM-DD`, a real day,
+/// strictly increasing. `lines[row]` is the file line of each row, for the errors.
+fn parse_dates(path: &Path, df: &DataFrame, lines: &[u32]) -> Result<Vec<i32>, DataError> {
     let mut dates = Vec::with_capacity(lines.len());
-    for (row, cell) in strings(DATE)?.into_iter().enumerate() {
+    for (row, cell) in strings(path, df, DATE)?.into_iter().enumerate() {
         let line = lines[row] as usize;
         let err = |msg: String| DataError::new(path, msg).with_line(line).with_column(DATE);
         let text = cell.unwrap_or("");
@@ -146,16 +202,17 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
         }
         dates.push(d);
     }
+    Ok(dates)
+}
 
-    // Numbers.
-    let lines = Arc::new(lines);
+/// The requested `columns` of `df` (read as `String`), each cell parsed with [`parse_number`];
+/// the first bad cell, in column then row order, is the error.
+fn parse_columns(path: &Path, df: &DataFrame, columns: &[String], lines: &[u32]) -> Result<Vec<Vec<f64>>, DataError> {
     let mut values = Vec::with_capacity(columns.len());
-    let mut origins = Vec::with_capacity(columns.len());
     for name in columns {
         let mut v = Vec::with_capacity(lines.len());
-        for (row, cell) in strings(name)?.into_iter().enumerate() {
-            let text = cell.unwrap_or("");
-            match parse_number(text) {
+        for (row, cell) in strings(path, df, name)?.into_iter().enumerate() {
+            match parse_number(cell.unwrap_or("")) {
                 Ok(x) => v.push(x),
                 Err(why) => {
                     return Err(DataError::new(path, why)
@@ -165,20 +222,28 @@ pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
             }
         }
         values.push(v);
-        origins.push(Some(Origin {
-            file: path.to_path_buf(),
-            column: name.clone(),
-            lines: Arc::clone(&lines),
-        }));
     }
+    Ok(values)
+}
 
-    Ok(Frame {
-        dates,
-        names: columns.to_vec(),
-        columns: values,
-        origins,
-        next_date: None,
-    })
+/// The requested `columns` of `df` read as `Float64`, a null (empty field) as NaN; `None` if a
+/// column is not `Float64` or holds a NaN or an infinity (a cell [`parse_number`] rejects: the
+/// caller then reads the file as text to report it).
+fn float_columns(df: &DataFrame, columns: &[String]) -> Option<Vec<Vec<f64>>> {
+    let mut values = Vec::with_capacity(columns.len());
+    for name in columns {
+        let ca = df.column(name).ok()?.f64().ok()?;
+        let mut v = Vec::with_capacity(ca.len());
+        for cell in ca {
+            match cell {
+                None => v.push(f64::NAN),
+                Some(x) if x.is_finite() => v.push(x),
+                Some(_) => return None,
+            }
+        }
+        values.push(v);
+    }
+    Some(values)
 }
 
 /// Parses one numeric cell: empty is NaN; otherwise a finite decimal number
@@ -269,7 +334,14 @@ struct Scan {
     header: Vec<String>,
     /// The 1-based file line on which each data record starts.
     records: Vec<u32>,
+    /// The file has no `"` and its data lines no space, tab or carriage return, and each line is
+    /// shorter than [`PLAIN_MAX_LINE`] bytes: polars then parses every numeric cell exactly as
+    /// [`parse_number`] (see the module documentation).
+    plain: bool,
 }
+
+/// The longest line (in bytes, without its `\n`) of a [`Scan::plain`] file.
+const PLAIN_MAX_LINE: usize = 65_535;
 
 /// Splits one record (without its line terminator) into fields, RFC 4180 style: a field that
 /// starts with `"` is quoted, `""` inside it is a literal quote, and the closing quote must end the
@@ -409,8 +481,68 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
         ));
     }
 
-    // Split into records: a record ends at a '\n' outside quotes (the quoting rules are those of
-    // `split_record`, which reports malformed quoting).
+    let quoted = text.as_bytes().contains(&b'"');
+    let records = if quoted { quoted_records(text) } else { plain_records(text) };
+    let mut recs = records.into_iter();
+    let Some((_, header_line)) = recs.next() else {
+        return Err(DataError::new(
+            path,
+            "the file is empty (expected a header `date,...`)",
+        ));
+    };
+    let header = parse_header(path, header_line)?;
+
+    let mut plain = !quoted;
+    let mut lines = Vec::new();
+    for (line, rec) in recs {
+        plain = plain && rec.len() <= PLAIN_MAX_LINE && count_bytes(rec, |b| matches!(b, b' ' | b'\t' | b'\r')) == 0;
+        let rec_text = rec.strip_suffix('\r').unwrap_or(rec);
+        let at = |msg: String| DataError::new(path, msg).with_line(line);
+        if rec_text.is_empty() {
+            return Err(at("empty line".to_string()));
+        }
+        let fields = if quoted {
+            count_fields(rec_text).map_err(|m| at(m.to_string()))?
+        } else {
+            // Without quotes, `count_fields` finds exactly one field more than commas.
+            count_bytes(rec_text, |b| b == b',') + 1
+        };
+        if fields != header.len() {
+            return Err(at(format!(
+                "{} fields, but the header has {} columns",
+                fields,
+                header.len()
+            )));
+        }
+        let line = u32::try_from(line).map_err(|_| at("the file has too many lines".into()))?;
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        return Err(DataError::new(path, "no data rows (only a header)").with_line(1));
+    }
+    Ok(Scan {
+        header,
+        records: lines,
+        plain,
+    })
+}
+
+/// The number of bytes of `text` for which `hit` holds (a branch-free loop the compiler
+/// vectorises).
+fn count_bytes(text: &str, hit: impl Fn(u8) -> bool) -> usize {
+    text.bytes().map(|b| usize::from(hit(b))).sum()
+}
+
+/// Splits a text without any `"` into records: one per line, `(1-based line, text without its
+/// '\n')`, a final '\n' ending the last record (as [`quoted_records`] on such a text).
+fn plain_records(text: &str) -> Vec<(usize, &str)> {
+    text.split_terminator('\n').enumerate().map(|(i, r)| (i + 1, r)).collect()
+}
+
+/// Splits a text into records: a record ends at a '\n' outside quotes (the quoting rules are
+/// those of `split_record`, which reports malformed quoting). Returns `(1-based line on which the
+/// record starts, text without its '\n')`.
+fn quoted_records(text: &str) -> Vec<(usize, &str)> {
     #[derive(Clone, Copy, PartialEq)]
     enum St {
         FieldStart,
@@ -418,7 +550,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
         Quoted,
         QuoteInQuoted,
     }
-    let mut records: Vec<(usize, &str)> = Vec::new(); // (start line, text without terminator)
+    let mut records: Vec<(usize, &str)> = Vec::new();
     let mut line = 1usize;
     let mut start = 0usize;
     let mut start_line = 1usize;
@@ -447,54 +579,25 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     if start < text.len() {
         records.push((start_line, &text[start..]));
     }
-
-    let mut recs = records.into_iter();
-    let Some((_, header_line)) = recs.next() else {
-        return Err(DataError::new(
-            path,
-            "the file is empty (expected a header `date,...`)",
-        ));
-    };
-    let header = parse_header(path, header_line)?;
-
-    let mut lines = Vec::new();
-    for (line, rec) in recs {
-        let rec_text = rec.strip_suffix('\r').unwrap_or(rec);
-        let at = |msg: String| DataError::new(path, msg).with_line(line);
-        if rec_text.is_empty() {
-            return Err(at("empty line".to_string()));
-        }
-        let fields = count_fields(rec_text).map_err(|m| at(m.to_string()))?;
-        if fields != header.len() {
-            return Err(at(format!(
-                "{} fields, but the header has {} columns",
-                fields,
-                header.len()
-            )));
-        }
-        let line = u32::try_from(line).map_err(|_| at("the file has too many lines".into()))?;
-        lines.push(line);
-    }
-    if lines.is_empty() {
-        return Err(DataError::new(path, "no data rows (only a header)").with_line(1));
-    }
-    Ok(Scan {
-        header,
-        records: lines,
-    })
+    records
 }
 
-/// Step 2: polars' CSV reader on the scanned bytes, every column `String`, projected to `date`
-/// plus `columns`.
+/// Step 2: polars' CSV reader on the scanned bytes, projected to `date` (read as `String`) plus
+/// `columns` (read as `numbers`: `String` or `Float64`); the other columns are typed `String`.
 fn read_with_polars(
     path: &Path,
-    bytes: Vec<u8>,
+    bytes: &[u8],
     header: &[String],
     columns: &[String],
+    numbers: DataType,
 ) -> Result<DataFrame, DataError> {
+    let wanted: std::collections::HashSet<&str> = columns.iter().map(String::as_str).collect();
     let schema: Schema = header
         .iter()
-        .map(|n| (PlSmallStr::from_str(n), DataType::String))
+        .map(|n| {
+            let dtype = if wanted.contains(n.as_str()) { numbers.clone() } else { DataType::String };
+            (PlSmallStr::from_str(n), dtype)
+        })
         .collect();
     let projected: Arc<[PlSmallStr]> = std::iter::once(DATE)
         .chain(columns.iter().map(String::as_str))
@@ -553,6 +656,115 @@ mod tests {
             parse_number("1e400").unwrap_err(),
             "number \"1e400\" is out of range"
         );
+    }
+
+    /// A temporary CSV file `date,x` with one row per cell, removed on drop.
+    struct TempCsv(std::path::PathBuf);
+
+    impl TempCsv {
+        fn new(tag: &str, cells: &[&str]) -> TempCsv {
+            let path = std::env::temp_dir().join(format!("strat-csv-{}-{tag}.csv", std::process::id()));
+            let mut text = String::from("date,x\n");
+            for (i, c) in cells.iter().enumerate() {
+                text.push_str(&format!("{},{c}\n", format_date(parse_date("2000-01-01").unwrap() + i as i32)));
+            }
+            std::fs::write(&path, text).unwrap();
+            TempCsv(path)
+        }
+    }
+
+    impl Drop for TempCsv {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn bits(f: &Frame) -> Vec<Vec<u64>> {
+        f.columns.iter().map(|c| c.iter().map(|x| x.to_bits()).collect()).collect()
+    }
+
+    /// Both reads of a file: the same frame to the bit, or the same error.
+    fn same_both_ways(path: &Path, columns: &[String]) -> Option<bool> {
+        match (read_csv_via(path, columns, true), read_csv_via(path, columns, false)) {
+            (Ok((a, used)), Ok((b, false))) => {
+                assert_eq!(a.dates, b.dates, "{}", path.display());
+                assert_eq!(bits(&a), bits(&b), "{}", path.display());
+                Some(used)
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string(), "{}", path.display());
+                None
+            }
+            (a, b) => panic!("{}: {:?} against {:?}", path.display(), a.map(|f| f.1), b.map(|f| f.1)),
+        }
+    }
+
+    /// Every bundled data file reads to the same bits through polars' `Float64` parser as through
+    /// `parse_number`, and takes the `Float64` read.
+    #[test]
+    fn float_read_is_bit_identical_on_the_bundled_data() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let columns = read_header(&path).unwrap();
+                assert_eq!(same_both_ways(&path, &columns), Some(true), "{}", path.display());
+                n += 1;
+            }
+        }
+        assert!(n >= 4, "the bundled data files were not found in {}", dir.display());
+    }
+
+    /// Cells that `parse_number` accepts read to the same bits through `Float64` (correct rounding
+    /// on hard cases), and every cell it rejects is rejected with the same error: the `Float64`
+    /// read accepts no more than `parse_number`.
+    #[test]
+    fn float_read_accepts_exactly_parse_number() {
+        let good = [
+            "0", "-0", "+0", "1", "-2.5", "+.5", "5.", ".5", "1e3", "1E+3", "1e-3", "1.e5", "007",
+            "0.1", "0.2", "0.3", "9007199254740993", "1.7976931348623157e308", "2.2250738585072011e-308",
+            "4.9e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400", "0e999999",
+            "1.00000000000000011102230246251565404236316680908203125",
+            "1.00000000000000011102230246251565404236316680908203124",
+            "0.000000000000000000000000000000000000000000000000000000001234567890123456789012345",
+            "123456789012345678901234567890123456789012345678901234567890e-30", "",
+        ];
+        let file = TempCsv::new("good", &good);
+        assert_eq!(same_both_ways(&file.0, &["x".to_string()]), Some(true));
+        let mut bad: Vec<String> = [
+            "nan", "NaN", "+nan", "-nan", "inf", "-inf", "+inf", "Infinity", "-INFINITY", "infin",
+            "1e400", "-1e400", "1e99999999999", "abc", "1e", "e5", ".", "-", "+", "1.2.3", "0x10",
+            "1_000", "--1", "+-1", "1e+", "1e-", ".e5", "1,5", "1d5", "1f", "0b1", "١",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Short strings over the number alphabet, from a fixed pseudo-random sequence.
+        let mut seed = 7u64;
+        let alphabet = b"0123456789.+-eE";
+        for _ in 0..300 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = 1 + (seed >> 60) as usize % 6;
+            let cell: String = (0..len).map(|i| alphabet[((seed >> (8 * i)) % alphabet.len() as u64) as usize] as char).collect();
+            if parse_number(&cell).is_err() {
+                bad.push(cell);
+            } else {
+                let file = TempCsv::new("fuzz", &[&cell]);
+                assert_eq!(same_both_ways(&file.0, &["x".to_string()]), Some(true), "{cell:?}");
+            }
+        }
+        for (i, cell) in bad.iter().enumerate() {
+            let file = TempCsv::new(&format!("bad{i}"), &["1", cell]);
+            assert_eq!(same_both_ways(&file.0, &["x".to_string()]), None, "{cell:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn plain_records_split_as_quoted_records() {
+        for text in ["a\nb\n", "a\nb", "a\n\nb", "\n", "a", "a,b\n\n", "x\r\ny\r\n"] {
+            assert_eq!(plain_records(text), quoted_records(text), "{text:?}");
+        }
     }
 
     #[test]
