@@ -576,9 +576,7 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     }
     out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
     for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
-        if *k != "avg_exposure" {
-            out!("{:<18} {:>12.4}", k, v);
-        }
+        out!("{:<18} {:>12.4}", k, v);
     }
     out!(
         "\n{by}: in-sample mean {:.4}, out-of-sample mean {:.4}, degradation {:+.4}",

@@ -90,7 +90,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     if ra.len() != rb.len() || ra.iter().zip(rb).any(|(x, y)| x.0 != y.0 || bits(x.1) != bits(y.1)) {
         out.push(format!("reports: {ra:?} vs {rb:?}"));
     }
-    let Backtest { first_live, weights, assets, rows, returns, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio } = ba;
+    let Backtest { first_live, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio } = ba;
     if *first_live != bb.first_live {
         out.push(format!("first_live: {first_live} vs {}", bb.first_live));
     }
@@ -102,6 +102,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     }
     diff_f64("weights", weights, &bb.weights, &mut out);
     diff_f64("returns", returns, &bb.returns, &mut out);
+    diff_f64("exposure", exposure, &bb.exposure, &mut out);
     diff_f64("equity", equity, &bb.equity, &mut out);
     diff_f64("turnover", turnover, &bb.turnover, &mut out);
     diff_f64("gross", gross, &bb.gross, &mut out);

@@ -51,6 +51,9 @@ pub struct Backtest {
     pub rows: std::ops::Range<usize>,
     /// Strategy returns on `rows` (net of costs).
     pub returns: Vec<f64>,
+    /// Gross exposure behind each return on `rows` (held from the previous close; for an
+    /// ensemble or weighted sleeves, `sum_k |a_k| * exposure_k`): what `avg_exposure` averages.
+    pub exposure: Vec<f64>,
     /// Equity after each return on `rows` (`E[0] = 1` at row `t0` is implied).
     pub equity: Vec<f64>,
     /// Turnover `sum_j |w[t,j] - w[t-1,j]|` decided at each bar (one per bar).
@@ -354,7 +357,7 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
         }
         None => (None, None, f64::NAN),
     };
-    Backtest { first_live: t0, weights, assets, rows, returns, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
+    Backtest { first_live: t0, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
 }
 
 /// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its

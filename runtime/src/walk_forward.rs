@@ -51,7 +51,7 @@ pub struct WalkForward {
     pub returns: Vec<f64>,
     /// Row of each out-of-sample return.
     pub rows: Vec<usize>,
-    /// Metrics of the stitched out-of-sample returns (`avg_exposure` is NaN: not tracked).
+    /// Metrics of the stitched out-of-sample returns (and their exposures, for `avg_exposure`).
     pub metrics: Metrics,
     /// Mean of the folds' in-sample metric.
     pub in_sample_mean: f64,
@@ -103,9 +103,16 @@ pub fn walk_forward(
     if spec.train_years < 1 || spec.test_years < 1 {
         return Err("--train and --test must be at least 1y".into());
     }
-    // Each binding's net returns and their first row; nothing else is kept.
-    let runs = sweep_map(compiled, prep, grid, backend, progress, |r| (r.backtest.rows.start, r.backtest.returns));
-    let ok: Vec<(usize, usize, Vec<f64>)> = runs.into_iter().filter_map(|(i, _, r)| r.ok().map(|(s, v)| (i, s, v))).collect();
+    // Each binding's net returns, their exposures and their first row; nothing else is kept.
+    let runs = sweep_map(compiled, prep, grid, backend, progress, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure));
+    let mut exposures: Vec<Vec<f64>> = vec![];
+    let mut ok: Vec<(usize, usize, Vec<f64>)> = vec![];
+    for (i, _, r) in runs {
+        if let Ok((start, returns, exposure)) = r {
+            ok.push((i, start, returns));
+            exposures.push(exposure);
+        }
+    }
     if ok.is_empty() {
         return Err("no binding of the grid runs".into());
     }
@@ -129,6 +136,7 @@ pub fn walk_forward(
     let mut folds = vec![];
     let mut skipped = vec![];
     let mut returns = vec![];
+    let mut exposure = vec![];
     let mut rows = vec![];
     let mut y = y0 + spec.train_years;
     while y <= yn {
@@ -151,6 +159,7 @@ pub fn walk_forward(
             for (i, &x) in b.2.iter().enumerate() {
                 if (y..=test_end).contains(&year(b.1 + i)) {
                     returns.push(x);
+                    exposure.push(exposures[k][i]);
                     rows.push(b.1 + i);
                 }
             }
@@ -168,7 +177,7 @@ pub fn walk_forward(
         }
         y += spec.test_years;
     }
-    let m = metrics(&returns, &vec![f64::NAN; returns.len()], spec.periods_per_year);
+    let m = metrics(&returns, &exposure, spec.periods_per_year);
     let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
     let in_sample_mean = mean(folds.iter().map(|f| f.in_sample).collect());
     let out_of_sample_mean = mean(folds.iter().map(|f| f.out_of_sample).collect());
