@@ -245,6 +245,9 @@ pub fn main() -> i32 {
                     return 1;
                 }
             };
+            for w in strategy.binding_warnings(&params) {
+                eprintln!("warning[strat::param::binding]: {w}");
+            }
             let frame = match strategy.load_data() {
                 Ok(f) => f,
                 Err(f) => {

@@ -208,6 +208,30 @@ impl Strategy {
         &self.compiled.hir.name
     }
 
+    /// What a single run of `params` should be told about its binding: each `where` constraint
+    /// it fails (a sweep skips such a binding), and each param set away from its default while
+    /// its `when` condition is false (the grid keeps it at its default there). One message each.
+    pub fn binding_warnings(&self, params: &Params) -> Vec<String> {
+        let lowered = &self.compiled.lowered;
+        let hir = &self.compiled.hir;
+        let scalars = strat_compiler::bind::eval_scalars(&lowered.plan, &params.values);
+        let text = |sp: strat_grammar::Span| self.source.get(sp.start as usize..sp.end as usize).unwrap_or("?").trim().to_string();
+        let mut out = vec![];
+        for (node, c) in lowered.constraints.iter().zip(&hir.constraints) {
+            if scalars[node.index()] == 0.0 {
+                out.push(format!("this binding fails `where {}`: a sweep skips it", text(c.span)));
+            }
+        }
+        for (i, p) in hir.params.iter().enumerate() {
+            let (Some(node), Some(cond)) = (lowered.param_when[i], &p.when) else { continue };
+            let set_away = params.values.get(i).is_some_and(|v| v.to_bits() != p.default.to_bits());
+            if set_away && scalars[node.index()] == 0.0 {
+                out.push(format!("param `{}` is set, but its `when {}` is false for this binding: a sweep keeps it at its default here", p.name, text(cond.span)));
+            }
+        }
+        out
+    }
+
     /// The default parameter values.
     pub fn params(&self) -> Params {
         Params {

@@ -406,3 +406,29 @@ fn bench_reports_figures() {
     }
     assert_eq!(j["bars"], 9192);
 }
+
+#[test]
+fn run_warns_about_a_binding_a_sweep_would_skip_or_ignore() {
+    let dir = TempDir::new("binding-warnings");
+    let file = dir.join("cross.strat");
+    let data = root().join("examples/data/spx_vix.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "data mkt = csv(\"{}\")\nparam fast in [10, 20]\nparam slow in [50, 100]\nwhere fast < slow\n\
+             param mode in [plain, scaled]\nparam scale in [0.5, 0.8] when mode == scaled\n\
+             let w = if sma(mkt.spx, fast) > sma(mkt.spx, slow) then 1 else 0\n\
+             hold mkt.spx weight if mode == scaled then scale * w else w\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let clean = strat(["run", f]).ok("defaults");
+    assert!(!clean.stderr.contains("warning"), "{}", clean.stderr);
+    let r = strat(["run", f, "--set", "fast=100", "--set", "slow=50", "--set", "scale=0.8"]).ok("a binding outside the grid still runs");
+    assert!(r.stderr.contains("warning[strat::param::binding]: this binding fails `where fast < slow`: a sweep skips it"), "{}", r.stderr);
+    assert!(r.stderr.contains("param `scale` is set, but its `when mode == scaled` is false"), "{}", r.stderr);
+    let ok = strat(["run", f, "--set", "mode=scaled", "--set", "scale=0.8"]).ok("scaled");
+    assert!(!ok.stderr.contains("warning"), "{}", ok.stderr);
+}
