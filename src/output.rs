@@ -118,7 +118,7 @@ pub fn weights_table(frame: &Frame, r: &RunResult) -> String {
             w.fallbacks()
         );
         for g in w.fallback_groups() {
-            let when = if g.count == 1 { date(g.first_row) } else { format!("{} .. {}", date(g.first_row), date(g.last_row)) };
+            let when = g.when(date);
             s += &format!("  fallback x{} ({when}): {}\n", g.count, g.example);
         }
         if let Some(&t) = rows.last() {

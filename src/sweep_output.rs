@@ -234,7 +234,7 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
         for w in &st.weights {
             s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", k + 1, b, w.name, w.method, w.rebalances, f4(w.avg_rebalance_turnover), w.fallbacks);
             for g in &w.groups {
-                let when = if g.count == 1 { date(g.first_row) } else { format!("{} .. {}", date(g.first_row), date(g.last_row)) };
+                let when = g.when(date);
                 log += &format!("{:>4}  {b} {}: x{} ({when}) {}\n", k + 1, w.name, g.count, g.example);
             }
         }

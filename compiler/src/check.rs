@@ -191,13 +191,9 @@ pub fn ast_to_hir(
                 cx.regimes.push(decl);
             }
             StmtKind::Hold { target, weight, rebalance: reb } => {
-                if let Some(prev) = hold_span {
-                    cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
-                        .with_label(prev, "first hold")
-                        .with_help("a strategy holds one series or universe; combine weights in one expression, or use sleeves and an ensemble"));
+                if !cx.claim_hold(&mut hold_span, stmt.span) {
                     continue;
                 }
-                hold_span = Some(stmt.span);
                 match cx.check_hold(target, weight, reb.as_ref()) {
                     Some(h) => hold = Some(h),
                     None => hold_failed = true,
@@ -209,13 +205,9 @@ pub fn ast_to_hir(
                 cx.weights_used.push((false, n.span));
             }
             StmtKind::HoldSleeves { sleeves, weight, rebalance: reb } => {
-                if let Some(prev) = hold_span {
-                    cx.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", stmt.span, "second hold")
-                        .with_label(prev, "first hold")
-                        .with_help("a strategy holds one series, universe or set of weighted sleeves"));
+                if !cx.claim_hold(&mut hold_span, stmt.span) {
                     continue;
                 }
-                hold_span = Some(stmt.span);
                 sleeve_hold_span = Some(stmt.span);
                 match cx.check_hold_sleeves(sleeves, weight, reb.as_ref()) {
                     Some(k) => sleeve_book = Some(k),
@@ -839,6 +831,37 @@ impl Checker {
         self.err(d);
     }
 
+    /// Whether `id` (declared at `dspan`) is declared above the current statement; reports
+    /// `strat::name::use_before_declaration` when it is not.
+    fn declared_above(&mut self, id: &Ident, dspan: Span) -> bool {
+        let order = self.decl_order.get(&id.name).copied().unwrap_or(0);
+        if order < self.current_stmt {
+            return true;
+        }
+        let msg = if order == self.current_stmt {
+            format!("`{}` is used in its own definition", id.name)
+        } else {
+            format!("`{}` is used before it is declared", id.name)
+        };
+        self.err(Diag::error("strat::name::use_before_declaration", msg, id.span, "used here")
+            .with_label(dspan, "declared here")
+            .with_help("a name refers only to declarations above it; move the declaration up (there are no recursive definitions: use `x[1]` for the previous bar)"));
+        false
+    }
+
+    /// Claims the program's single book for the `hold` at `span`; reports
+    /// `strat::stmt::duplicate_hold` (false) when a `hold` came before.
+    fn claim_hold(&mut self, first: &mut Option<Span>, span: Span) -> bool {
+        if let Some(prev) = *first {
+            self.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", span, "second hold")
+                .with_label(prev, "first hold")
+                .with_help("a strategy holds one series, universe or set of weighted sleeves; combine weights in one expression, or use sleeves and an ensemble"));
+            return false;
+        }
+        *first = Some(span);
+        true
+    }
+
     fn name(&mut self, id: &Ident, span: Span) -> Option<HExpr> {
         let Some(&(decl, dspan)) = self.decls.get(&id.name) else {
             if let Some(arms) = self.arm_names.get(&id.name).cloned() {
@@ -853,16 +876,7 @@ impl Checker {
             self.unknown_name(id);
             return None;
         };
-        let order = self.decl_order.get(&id.name).copied().unwrap_or(0);
-        if order >= self.current_stmt {
-            let msg = if order == self.current_stmt {
-                format!("`{}` is used in its own definition", id.name)
-            } else {
-                format!("`{}` is used before it is declared", id.name)
-            };
-            self.err(Diag::error("strat::name::use_before_declaration", msg, id.span, "used here")
-                .with_label(dspan, "declared here")
-                .with_help("a name refers only to declarations above it; move the declaration up (there are no recursive definitions: use `x[1]` for the previous bar)"));
+        if !self.declared_above(id, dspan) {
             return None;
         }
         match decl {

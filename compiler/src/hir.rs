@@ -242,6 +242,61 @@ impl OptValue {
     }
 }
 
+/// The values a numeric weighting option accepts: one definition for the checker (literals, at
+/// `strat check`) and the runtime (params, when a run binds them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptionRange {
+    /// Lower bound.
+    pub lo: f64,
+    /// Whether `lo` itself is accepted.
+    pub lo_inclusive: bool,
+    /// Upper bound (infinite: none).
+    pub hi: f64,
+    /// Whether `hi` itself is accepted.
+    pub hi_inclusive: bool,
+    /// Whether the value must be a whole number (a count: no unit either).
+    pub whole: bool,
+}
+
+impl OptionRange {
+    const fn new(lo: f64, lo_inclusive: bool, hi: f64, hi_inclusive: bool, whole: bool) -> OptionRange {
+        OptionRange { lo, lo_inclusive, hi, hi_inclusive, whole }
+    }
+    /// A fraction in (0, 1]: `max_weight`, `max_drawdown`, `smooth ewma`, the Kelly fraction.
+    pub const UNIT: OptionRange = OptionRange::new(0.0, false, 1.0, true, false);
+    /// `min_weight`: [0, 1).
+    pub const MIN_WEIGHT: OptionRange = OptionRange::new(0.0, true, 1.0, false, false);
+    /// A positive finite number: `turnover`, `max_leverage`, `vol_target`, `tau`.
+    pub const POSITIVE: OptionRange = OptionRange::new(0.0, false, f64::INFINITY, false, false);
+    /// `lookback`, `min_history`: a whole number of returns >= 2.
+    pub const WINDOW: OptionRange = OptionRange::new(2.0, true, 1e9, true, true);
+    /// `min_active`: a whole number >= 1.
+    pub const COUNT: OptionRange = OptionRange::new(1.0, true, 1e9, true, true);
+    /// The EWMA covariance span: >= 1.
+    pub const SPAN: OptionRange = OptionRange::new(1.0, true, f64::INFINITY, false, false);
+
+    /// Whether `x` is accepted (NaN never is).
+    pub fn contains(&self, x: f64) -> bool {
+        let above = x > self.lo || (self.lo_inclusive && x == self.lo);
+        let below = x < self.hi || (self.hi_inclusive && x == self.hi);
+        above && below && (!self.whole || x.fract() == 0.0)
+    }
+
+    /// The range in words: `a whole number >= 2 and <= 1000000000`, `> 0 and <= 1`.
+    pub fn describe(&self) -> String {
+        let lo = if self.lo_inclusive { format!(">= {}", self.lo) } else { format!("> {}", self.lo) };
+        let hi = if self.hi.is_infinite() {
+            String::new()
+        } else if self.hi_inclusive {
+            format!(" and <= {}", self.hi)
+        } else {
+            format!(" and < {}", self.hi)
+        };
+        let whole = if self.whole { "a whole number " } else { "" };
+        format!("{whole}{lo}{hi}")
+    }
+}
+
 /// A weighting method (SEMANTICS.md §6; spec/language.md "Weights").
 #[derive(Debug, Clone, PartialEq)]
 pub enum WeightMethod {

@@ -417,23 +417,29 @@ pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest]
             alloc[k * n + t] = c;
         }
     }
-    // Turnover and gross in contiguous passes per sleeve: each row adds its sleeves in the same
-    // order (k = 0..s) to the same neutral element as a row-wise `sum()`, so the values are
-    // bit-identical, without strided reads.
+    let (turnover, gross) = allocation_turnover_and_gross(&alloc, n, s);
+    let spans = allocs.spans(regime, t0);
+    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
+    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+}
+
+/// Turnover `sum_k |a[t,k] - a[t-1,k]|` (with `a[-1] = 0`) and gross `sum_k |a[t,k]|` per row of
+/// an allocation matrix (`rows * sleeves`, asset-major, no NaN), in contiguous passes per
+/// sleeve: each row adds its sleeves in the same order (k = 0..s) to the same neutral element as
+/// a row-wise `sum()`, so the values are bit-identical, without strided reads.
+fn allocation_turnover_and_gross(alloc: &[f64], rows: usize, sleeves: usize) -> (Vec<f64>, Vec<f64>) {
     let zero: f64 = std::iter::empty::<f64>().sum();
-    let mut turnover = vec![zero; n];
-    let mut gross = vec![zero; n];
-    for k in 0..s {
+    let mut turnover = vec![zero; rows];
+    let mut gross = vec![zero; rows];
+    for k in 0..sleeves {
         let mut prev = 0.0;
-        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&alloc[k * n..(k + 1) * n]) {
+        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&alloc[k * rows..(k + 1) * rows]) {
             *tv += (x - prev).abs();
             *g += x.abs();
             prev = x;
         }
     }
-    let spans = allocs.spans(regime, t0);
-    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
-    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+    (turnover, gross)
 }
 
 /// [`ensemble_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
@@ -600,31 +606,17 @@ pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64
     if t0 + 1 >= n {
         return Err(BacktestError::NeverLive { warmup: t0, rows: n });
     }
-    let a = |k: usize, t: usize| -> f64 {
-        let v = alloc[k * n + t];
-        if v.is_nan() { 0.0 } else { v }
-    };
-    let sleeve_return = |k: usize, t: usize| -> f64 {
-        let b = sleeves[k];
-        if t < b.rows.start || t >= b.rows.end { 0.0 } else { b.returns[t - b.rows.start] }
-    };
-    let held: Vec<f64> = (0..s).flat_map(|k| (0..n).map(move |t| (k, t))).map(|(k, t)| if t < t0 { 0.0 } else { a(k, t) }).collect();
-    let mut turnover = vec![0.0; n];
-    let mut gross = vec![0.0; n];
-    for (t, (tv, g)) in turnover.iter_mut().zip(gross.iter_mut()).enumerate() {
-        for k in 0..s {
-            let prev = if t == 0 { 0.0 } else { held[k * n + t - 1] };
-            *tv += (held[k * n + t] - prev).abs();
-            *g += held[k * n + t].abs();
-        }
-    }
+    // Held allocations: 0 before t0, and 0 for a sleeve without one (NaN) after it.
+    let held: Vec<f64> = alloc.iter().enumerate().map(|(i, &v)| if i % n < t0 || v.is_nan() { 0.0 } else { v }).collect();
+    let (turnover, gross) = allocation_turnover_and_gross(&held, n, s);
+    let rets: Vec<_> = sleeves.iter().map(|b| sleeve_returns_on(b, t0 + 1, n - t0 - 1)).collect();
     let mut returns = Vec::with_capacity(n - t0 - 1);
     let mut exposure = Vec::with_capacity(n - t0 - 1);
     for t in t0 + 1..n {
         let mut r = 0.0;
         let mut e = 0.0;
         for k in 0..s {
-            r += held[k * n + t - 1] * sleeve_return(k, t);
+            r += held[k * n + t - 1] * rets[k][t - t0 - 1];
             e += held[k * n + t - 1].abs() * sleeves[k].gross[t - 1];
         }
         returns.push(r);

@@ -396,8 +396,8 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     let plan = &compiled.lowered.plan;
     let Ok(binding) = bind(plan, first) else { return SweepCache::default() };
     // A `weights` input that no varying param touches is the same for every binding.
-    let Ok((panels, _)) = weight_inputs(compiled, prep, first, &binding) else { return SweepCache::default() };
-    let inputs = plan_inputs(prep, &panels);
+    let Ok(weights) = weight_inputs(compiled, prep, first, &binding) else { return SweepCache::default() };
+    let inputs = plan_inputs(prep, &weights);
     let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
     let mut sleeves = vec![None; compiled.hir.sleeves.len()];
@@ -467,13 +467,18 @@ fn universe_weights(compiled: &Compiled, prep: &Prepared, params: &[f64], bindin
     Ok(w)
 }
 
+/// One binding of a sweep: its [`Summary`], its report values (declaration order) and the
+/// `weights` runs it computed.
+pub type BindingSummary = (Summary, Vec<f64>, Vec<Arc<WeightsRun>>);
+
 /// One binding of a sweep reduced to its [`Summary`] and report values (in declaration order),
 /// without the per-row vectors of [`run_prepared`]'s backtest: the same figures, bit for bit.
 /// Also returns the `weights` runs the binding computed.
 pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<BindingSummary, RunError> {
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
-    let (panels, mut weights_runs) = weight_inputs(compiled, prep, params, &binding)?;
-    let cols = eval_columns(compiled, prep, &binding, backend, cache, &panels);
+    let weights = weight_inputs(compiled, prep, params, &binding)?;
+    let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+    let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let hir = &compiled.hir;
     let warmup = binding.warmup_of(compiled.lowered.weight);
     let bench = prep.benchmark.as_deref();
@@ -511,33 +516,26 @@ struct Columns<'a> {
     reports: Vec<Cow<'a, [f64]>>,
 }
 
-/// The plan's inputs: the prepared columns, with the weight panels of `panels` (one slot per
-/// plan input, see [`weight_inputs`]) in place of the `weights` inputs.
-fn plan_inputs<'a>(prep: &'a Prepared, panels: &'a [Option<Vec<f64>>]) -> Vec<&'a [f64]> {
-    prep.inputs.iter().enumerate().map(|(i, v)| panels.get(i).and_then(|p| p.as_deref()).unwrap_or(v.as_slice())).collect()
+/// The plan's inputs: the prepared columns, with the held-weight panels of `weights` (one slot
+/// per plan input, see [`weight_inputs`]) in place of the `weights` inputs.
+fn plan_inputs<'a>(prep: &'a Prepared, weights: &'a [Option<Arc<WeightsRun>>]) -> Vec<&'a [f64]> {
+    prep.inputs.iter().enumerate().map(|(i, v)| weights.get(i).and_then(|w| w.as_deref()).map_or(v.as_slice(), |w| w.panel.as_slice())).collect()
 }
 
-/// One binding of a sweep: its [`Summary`], its report values (declaration order) and the
-/// `weights` runs it computed.
-pub type BindingSummary = (Summary, Vec<f64>, Vec<Arc<WeightsRun>>);
-
-/// Per plan input, the held-weight panel of a `weights` input (else `None`), and the runs.
-type WeightInputs = (Vec<Option<Vec<f64>>>, Vec<Arc<WeightsRun>>);
+/// Per plan input, the `weights` run a `weights` input reads (else `None`).
+type WeightInputs = Vec<Option<Arc<WeightsRun>>>;
 
 /// The universe weights the plan reads, computed (or taken from the memo) for `params`: one
-/// slot per plan input (the held-weight panel of a `weights` input, else `None`), and the runs.
+/// slot per plan input.
 fn weight_inputs(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding) -> Result<WeightInputs, RunError> {
     let plan = &compiled.lowered.plan;
-    let mut runs = vec![];
-    let mut panels = vec![None; plan.inputs.len()];
+    let mut slots = vec![None; plan.inputs.len()];
     for (i, input) in plan.inputs.iter().enumerate() {
         if let InputRef::Weights { decl, .. } = input {
-            let w = universe_weights(compiled, prep, params, binding, *decl)?;
-            panels[i] = Some(w.panel());
-            runs.push(w);
+            slots[i] = Some(universe_weights(compiled, prep, params, binding, *decl)?);
         }
     }
-    Ok((panels, runs))
+    Ok(slots)
 }
 
 /// The book of `hold [sleeves] weight W` (`W` = weights declaration `k`): the weights from the
@@ -549,15 +547,15 @@ fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], bin
     };
     let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeves.get(s).copied()).collect();
     let w = weights_for(compiled, prep, params, binding, k, sleeve_returns(&held, prep.dims.rows).view())?;
-    let b = sleeve_book(&w.panel(), &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(RunError::Backtest)?;
+    let b = sleeve_book(&w.panel, &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(RunError::Backtest)?;
     Ok((b, w))
 }
 
 /// Evaluates the plan for `binding` on `backend`, reusing the param-invariant columns `cache`
-/// holds (JIT only); `panels` as [`plan_inputs`].
-fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&'a SweepCache>, panels: &'a [Option<Vec<f64>>]) -> Columns<'a> {
+/// holds (JIT only); `weights` as [`plan_inputs`].
+fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&'a SweepCache>, weights: &'a [Option<Arc<WeightsRun>>]) -> Columns<'a> {
     let plan = &compiled.lowered.plan;
-    let inputs = plan_inputs(prep, panels);
+    let inputs = plan_inputs(prep, weights);
     let cols: Vec<Cow<[f64]>> = match backend {
         Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
         Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &compiled.outputs()).into_iter().map(Cow::Owned).collect(),
@@ -607,8 +605,9 @@ fn run_inner(
     keep_sleeves: bool,
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
-    let (panels, mut weights_runs) = weight_inputs(compiled, prep, params, binding)?;
-    let cols = eval_columns(compiled, prep, binding, backend, cache, &panels);
+    let weights = weight_inputs(compiled, prep, params, binding)?;
+    let cols = eval_columns(compiled, prep, binding, backend, cache, &weights);
+    let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let hir = &compiled.hir;
     let rows = prep.dims.rows;
     let mut kept = vec![];

@@ -8,14 +8,11 @@
 //! before it is live). Weights decided at row `t` use rows `t-lookback+1 ..= t` only and are
 //! held from the close of `t` (they earn row `t+1`'s return: the backtest's job).
 
-// `!(x > 0.0)` is deliberate: it rejects NaN as well.
-#![allow(clippy::neg_cmp_op_on_partial_ord)]
-
 use crate::backtest::Backtest;
 use crate::calendar::every_n;
 use crate::executor::RunError;
 use ndarray::{Array2, ArrayView2};
-use strat_compiler::hir::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, WeightMethod, WeightsDecl};
+use strat_compiler::hir::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMethod, WeightsDecl};
 use strat_stdlib::weighting::{
     rebalance, Bounds, CovEstimator, FallbackStep, KellyOptions, Linkage, LogEntry, Method, Note, RegimeMoe, Schedule, VolTarget, WeightError, WeightOptions,
 };
@@ -32,24 +29,27 @@ pub struct WeightsRun {
     /// The schedule: held weights (`rows x N`, 0 before the first rebalance), rebalance rows,
     /// targets, turnover per rebalance and the log of notes and fallbacks.
     pub schedule: Schedule,
+    /// The held weights as an asset-major panel (`rows * N`), NaN before the first rebalance
+    /// (so a `hold` of them is live from the first rebalance row, SEMANTICS.md §2): what the
+    /// plan and the sleeve book read, built once per run.
+    pub panel: Vec<f64>,
+}
+
+/// [`WeightsRun::panel`] of a schedule.
+fn held_panel(schedule: &Schedule) -> Vec<f64> {
+    let w = &schedule.weights;
+    let (rows, n) = w.dim();
+    let first = schedule.rebalance_rows.first().copied().unwrap_or(rows);
+    let mut out = vec![f64::NAN; rows * n];
+    for j in 0..n {
+        for t in first..rows {
+            out[j * rows + t] = w[[t, j]];
+        }
+    }
+    out
 }
 
 impl WeightsRun {
-    /// The held weights as an asset-major panel (`rows * N`), NaN before the first rebalance
-    /// (so a `hold` of them is live from the first rebalance row, SEMANTICS.md §2).
-    pub fn panel(&self) -> Vec<f64> {
-        let w = &self.schedule.weights;
-        let (rows, n) = w.dim();
-        let first = self.schedule.rebalance_rows.first().copied().unwrap_or(rows);
-        let mut out = vec![f64::NAN; rows * n];
-        for j in 0..n {
-            for t in first..rows {
-                out[j * rows + t] = w[[t, j]];
-            }
-        }
-        out
-    }
-
     /// The number of rebalances at which the fallback chain supplied the target.
     pub fn fallbacks(&self) -> usize {
         self.schedule.log.iter().filter(|e| matches!(e, LogEntry::Fallback { .. })).count()
@@ -151,6 +151,17 @@ pub struct FallbackGroup {
     pub example: String,
 }
 
+impl FallbackGroup {
+    /// When it happened, with `date` naming a row: `2006-03-31`, or `2006-03-31 .. 2006-04-28`.
+    pub fn when(&self, date: impl Fn(usize) -> String) -> String {
+        if self.count == 1 {
+            date(self.first_row)
+        } else {
+            format!("{} .. {}", date(self.first_row), date(self.last_row))
+        }
+    }
+}
+
 /// A short name for the kind of a method's failure.
 fn cause_kind(e: &WeightError) -> &'static str {
     match e {
@@ -215,12 +226,8 @@ pub struct WeightsInput<'a> {
 /// A method that fails at a rebalance is not an error: the fallback chain decides, logged.
 pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRun, RunError> {
     let p = input.params;
-    let bad = |what: &str, v: f64| RunError::Study(format!("weights `{}`: {what} = {v} is out of range", decl.name));
-    let lookback = decl.lookback.value(p);
-    if !(lookback >= 2.0 && lookback.fract() == 0.0 && lookback <= 1e9) {
-        return Err(bad("lookback", lookback));
-    }
-    let lookback = lookback as usize;
+    let bad = |what: &str, v: f64| out_of_range(decl, what, v);
+    let lookback = checked(decl, "lookback", decl.lookback.value(p), OptionRange::WINDOW)? as usize;
     let hir_method = match &decl.method {
         MethodChoice::Fixed(m) => m.clone(),
         MethodChoice::Param { param, methods } => {
@@ -232,53 +239,21 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
         }
     };
     let method = stdlib_method(&hir_method, decl, input)?;
-    let opt = |o: Option<OptValue>| o.map(|v| v.value(p));
-    let max_weight = opt(decl.max_weight).unwrap_or(1.0);
-    let min_weight = opt(decl.min_weight).unwrap_or(0.0);
-    if !(max_weight > 0.0 && max_weight <= 1.0) {
-        return Err(bad("max_weight", max_weight));
-    }
-    if !(0.0..1.0).contains(&min_weight) {
-        return Err(bad("min_weight", min_weight));
-    }
-    let smoothing = opt(decl.smoothing).unwrap_or(1.0);
-    if !(smoothing > 0.0 && smoothing <= 1.0) {
-        return Err(bad("smooth ewma", smoothing));
-    }
-    let turnover_cap = opt(decl.turnover);
-    if let Some(c) = turnover_cap.filter(|c| !(*c > 0.0)) {
-        return Err(bad("turnover", c));
-    }
-    let max_leverage = opt(decl.max_leverage);
-    if let Some(c) = max_leverage.filter(|c| !(*c > 0.0)) {
-        return Err(bad("max_leverage", c));
-    }
-    let min_history = opt(decl.min_history);
-    if let Some(k) = min_history.filter(|k| !(*k >= 2.0 && k.fract() == 0.0)) {
-        return Err(bad("min_history", k));
-    }
-    let min_active = opt(decl.min_active);
-    if let Some(k) = min_active.filter(|k| !(*k >= 1.0 && k.fract() == 0.0)) {
-        return Err(bad("min_active", k));
-    }
-    let max_drawdown = opt(decl.max_drawdown);
-    if let Some(x) = max_drawdown.filter(|x| !(*x > 0.0 && *x <= 1.0)) {
-        return Err(bad("max_drawdown", x));
-    }
-    let vol_target = opt(decl.vol_target);
-    if let Some(x) = vol_target.filter(|x| !(*x > 0.0 && x.is_finite())) {
-        return Err(bad("vol_target", x));
-    }
+    // An option left out takes its default; one given is checked under this binding.
+    let opt = |what: &str, o: Option<OptValue>, range: OptionRange| o.map(|v| checked(decl, what, v.value(p), range)).transpose();
+    let max_weight = opt("max_weight", decl.max_weight, OptionRange::UNIT)?.unwrap_or(1.0);
+    let min_weight = opt("min_weight", decl.min_weight, OptionRange::MIN_WEIGHT)?.unwrap_or(0.0);
+    let smoothing = opt("smooth ewma", decl.smoothing, OptionRange::UNIT)?.unwrap_or(1.0);
+    let turnover_cap = opt("turnover", decl.turnover, OptionRange::POSITIVE)?;
+    let max_leverage = opt("max_leverage", decl.max_leverage, OptionRange::POSITIVE)?;
+    let min_history = opt("min_history", decl.min_history, OptionRange::WINDOW)?;
+    let min_active = opt("min_active", decl.min_active, OptionRange::COUNT)?;
+    let max_drawdown = opt("max_drawdown", decl.max_drawdown, OptionRange::UNIT)?;
+    let vol_target = opt("vol_target", decl.vol_target, OptionRange::POSITIVE)?;
     let covariance = match decl.covariance {
         CovarianceChoice::Sample => CovEstimator::Sample,
         CovarianceChoice::LedoitWolf => CovEstimator::LedoitWolf,
-        CovarianceChoice::Ewma { span } => {
-            let s = span.value(p);
-            if !(s >= 1.0) {
-                return Err(bad("the EWMA span", s));
-            }
-            CovEstimator::Ewma { span: s }
-        }
+        CovarianceChoice::Ewma { span } => CovEstimator::Ewma { span: checked(decl, "the EWMA span", span.value(p), OptionRange::SPAN)? },
     };
     let opts = WeightOptions {
         covariance,
@@ -315,13 +290,27 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
     };
     let schedule = rebalance(input.returns, &flags, lookback, &method, &opts)
         .map_err(|e| RunError::Study(format!("weights `{}`: {e}", decl.name)))?;
-    Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: strat_compiler::check::method_name(&hir_method), schedule })
+    let panel = held_panel(&schedule);
+    Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: strat_compiler::check::method_name(&hir_method), schedule, panel })
+}
+
+/// The error of option `what` of `decl` taking `v` under this binding.
+fn out_of_range(decl: &WeightsDecl, what: &str, v: f64) -> RunError {
+    RunError::Study(format!("weights `{}`: {what} = {v} is out of range", decl.name))
+}
+
+/// `v` if `range` accepts it (the checker's range for the option), else [`out_of_range`].
+fn checked(decl: &WeightsDecl, what: &str, v: f64, range: OptionRange) -> Result<f64, RunError> {
+    if range.contains(v) {
+        Ok(v)
+    } else {
+        Err(out_of_range(decl, what, v))
+    }
 }
 
 /// The stdlib method for a checked one, with this binding's option values.
 fn stdlib_method(m: &WeightMethod, decl: &WeightsDecl, input: &WeightsInput) -> Result<Method, RunError> {
     let p = input.params;
-    let bad = |what: &str, v: f64| RunError::Study(format!("weights `{}`: {what} = {v} is out of range", decl.name));
     Ok(match m {
         WeightMethod::InvVol => Method::InvVol,
         WeightMethod::Erc => Method::Erc,
@@ -329,18 +318,12 @@ fn stdlib_method(m: &WeightMethod, decl: &WeightsDecl, input: &WeightsInput) -> 
         WeightMethod::MinVar => Method::MinVar,
         WeightMethod::MaxSharpe => Method::MaxSharpe,
         WeightMethod::Kelly { base, fraction } => {
-            let f = fraction.value(p);
-            if !(f > 0.0 && f <= 1.0) {
-                return Err(bad("the Kelly fraction", f));
-            }
+            let f = checked(decl, "the Kelly fraction", fraction.value(p), OptionRange::UNIT)?;
             let cap = decl.max_leverage.map(|v| v.value(p)).unwrap_or(2.0);
             Method::Kelly { base: Box::new(stdlib_method(base, decl, input)?), kelly: KellyOptions { fraction: f, max_leverage: cap } }
         }
         WeightMethod::RegimeMoe { regime, tau } => {
-            let tau = tau.value(p);
-            if !(tau > 0.0) {
-                return Err(bad("tau", tau));
-            }
+            let tau = checked(decl, "tau", tau.value(p), OptionRange::POSITIVE)?;
             let values = input.regimes.get(*regime).and_then(|v| v.as_ref()).ok_or_else(|| RunError::Study(format!("weights `{}`: the regime was not evaluated", decl.name)))?;
             Method::RegimeMoe(regime_spec(values, input.regime_arms.get(*regime).copied().unwrap_or(0), tau, input.annualize))
         }

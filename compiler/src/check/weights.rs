@@ -21,8 +21,6 @@ const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leve
 /// The fallback steps of `fallback`.
 const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
 
-/// Accepted range of a numeric option: `(lo, lo_inclusive, hi, hi_inclusive, whole number)`.
-type Range = (f64, bool, f64, bool, bool);
 
 impl Checker {
     /// Checks a `weights` declaration. `None` after reporting at least one error.
@@ -144,13 +142,7 @@ impl Checker {
             self.unknown_name(id);
             return None;
         };
-        if self.decl_order.get(&id.name).copied().unwrap_or(0) >= self.current_stmt {
-            self.err(Diag::error("strat::name::use_before_declaration", format!("`{}` is used before it is declared", id.name), id.span, "used here")
-                .with_label(dspan, "declared here")
-                .with_help("declare universes and sleeves above the `weights` that uses them"));
-            return None;
-        }
-        Some(decl)
+        self.declared_above(id, dspan).then_some(decl)
     }
 
     /// `by METHOD(options)` or `by PARAM` (a choice param over method names).
@@ -240,7 +232,7 @@ impl Checker {
                 };
                 let fraction = match get("fraction") {
                     None => OptValue::Const(0.25),
-                    Some(v) => self.opt_num(v, "the Kelly fraction", (0.0, false, 1.0, true, false))?,
+                    Some(v) => self.opt_num(v, "the Kelly fraction", OptionRange::UNIT)?,
                 };
                 WeightMethod::Kelly { base: Box::new(base), fraction }
             }
@@ -262,7 +254,7 @@ impl Checker {
                 };
                 let tau = match get("tau") {
                     None => OptValue::Const(1.0),
-                    Some(v) => self.opt_num(v, "the softmax temperature tau", (0.0, false, f64::INFINITY, false, false))?,
+                    Some(v) => self.opt_num(v, "the softmax temperature tau", OptionRange::POSITIVE)?,
                 };
                 WeightMethod::RegimeMoe { regime, tau }
             }
@@ -300,23 +292,18 @@ impl Checker {
     }
 
     /// A numeric option: a literal in `range`, or a numeric param (checked when bound).
-    fn opt_num(&mut self, v: &OptionValue, what: &str, range: Range) -> Option<OptValue> {
+    fn opt_num(&mut self, v: &OptionValue, what: &str, range: OptionRange) -> Option<OptValue> {
         match v {
             OptionValue::Number(l) => {
-                let (lo, lo_in, hi, hi_in, whole) = range;
-                if whole && l.unit != Unit::None {
+                if range.whole && l.unit != Unit::None {
                     self.err(Diag::error("strat::unit::unexpected", format!("{what} is a count, without a unit"), l.span, "no unit here")
                         .with_help(format!("write a whole number, e.g. `{}`", l.text.trim_end_matches(['%', 'b', 'p', 's']))));
                     return None;
                 }
                 let x = l.value;
-                let in_range = (x > lo || (lo_in && x == lo)) && (x < hi || (hi_in && x == hi)) && (!whole || x.fract() == 0.0);
-                if !in_range {
-                    let lo_s = if lo_in { format!(">= {lo}") } else { format!("> {lo}") };
-                    let hi_s = if hi.is_infinite() { String::new() } else if hi_in { format!(" and <= {hi}") } else { format!(" and < {hi}") };
-                    let whole_s = if whole { "a whole number " } else { "" };
+                if !range.contains(x) {
                     self.err(Diag::error("strat::value::bad_weight_option", format!("{what} is `{}`", l.text), l.span, "out of range")
-                        .with_help(format!("{what} is {whole_s}{lo_s}{hi_s}")));
+                        .with_help(format!("{what} is {}", range.describe())));
                     return None;
                 }
                 Some(OptValue::Const(x))
@@ -337,9 +324,8 @@ impl Checker {
 
     /// One clause; false after reporting an error.
     fn weight_clause(&mut self, c: &WeightClause, d: &mut WeightsDecl) -> bool {
-        let unit = (0.0, false, 1.0, true, false);
         match c {
-            WeightClause::Lookback(v, _) => match self.opt_num(v, "the lookback", (2.0, true, 1e9, true, true)) {
+            WeightClause::Lookback(v, _) => match self.opt_num(v, "the lookback", OptionRange::WINDOW) {
                 Some(x) => d.lookback = x,
                 None => return false,
             },
@@ -373,7 +359,7 @@ impl Checker {
                     "sample" => CovarianceChoice::Sample,
                     "ledoit_wolf" => CovarianceChoice::LedoitWolf,
                     _ => match args.first() {
-                        Some((_, v)) => match self.opt_num(v, "the EWMA span", (1.0, true, f64::INFINITY, false, false)) {
+                        Some((_, v)) => match self.opt_num(v, "the EWMA span", OptionRange::SPAN) {
                             Some(span) => CovarianceChoice::Ewma { span },
                             None => return false,
                         },
@@ -396,14 +382,14 @@ impl Checker {
                     }
                     seen.push(&k.name);
                     let (what, range) = match k.name.as_str() {
-                        "max_weight" => ("max_weight", unit),
-                        "min_weight" => ("min_weight", (0.0, true, 1.0, false, false)),
-                        "turnover" => ("the turnover cap", (0.0, false, f64::INFINITY, false, false)),
-                        "max_leverage" => ("max_leverage", (0.0, false, f64::INFINITY, false, false)),
-                        "min_active" => ("min_active", (1.0, true, 1e9, true, true)),
-                        "min_history" => ("min_history", (2.0, true, 1e9, true, true)),
-                        "max_drawdown" => ("max_drawdown", (0.0, false, 1.0, true, false)),
-                        "vol_target" => ("the vol target", (0.0, false, f64::INFINITY, false, false)),
+                        "max_weight" => ("max_weight", OptionRange::UNIT),
+                        "min_weight" => ("min_weight", OptionRange::MIN_WEIGHT),
+                        "turnover" => ("the turnover cap", OptionRange::POSITIVE),
+                        "max_leverage" => ("max_leverage", OptionRange::POSITIVE),
+                        "min_active" => ("min_active", OptionRange::COUNT),
+                        "min_history" => ("min_history", OptionRange::WINDOW),
+                        "max_drawdown" => ("max_drawdown", OptionRange::UNIT),
+                        "vol_target" => ("the vol target", OptionRange::POSITIVE),
                         other => {
                             let hint = did_you_mean(other, CONSTRAINTS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
                             self.err(Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
@@ -428,7 +414,7 @@ impl Checker {
                 }
                 return ok;
             }
-            WeightClause::Smooth(v, _) => match self.opt_num(v, "the EWMA smoothing weight", unit) {
+            WeightClause::Smooth(v, _) => match self.opt_num(v, "the EWMA smoothing weight", OptionRange::UNIT) {
                 Some(x) => d.smoothing = Some(x),
                 None => return false,
             },
