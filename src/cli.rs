@@ -30,6 +30,54 @@ use strat::{Backend, Engine, Failure, Params, SourceDiag, Strategy};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Resource limits (spec/limits.md); every command takes them, before or after its name.
+#[derive(clap::Args, Debug)]
+struct LimitArgs {
+    /// Largest .strat source accepted (e.g. 8MiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    max_source_bytes: Option<u64>,
+    /// Deepest expression nesting accepted.
+    #[arg(long, global = true, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Largest estimated memory of a run or sweep (e.g. 8GiB); larger runs are refused before they start.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    max_memory: Option<u64>,
+    /// Largest data file read (e.g. 4GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    max_data_bytes: Option<u64>,
+    /// Largest file one output may write (e.g. 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    max_output_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> strat::Limits {
+        let d = strat::Limits::default();
+        strat::Limits {
+            max_source_bytes: self.max_source_bytes.unwrap_or(d.max_source_bytes),
+            max_depth: self.max_depth.unwrap_or(d.max_depth),
+            max_memory_bytes: self.max_memory.unwrap_or(d.max_memory_bytes),
+            max_data_bytes: self.max_data_bytes.unwrap_or(d.max_data_bytes),
+            max_output_bytes: self.max_output_bytes.unwrap_or(d.max_output_bytes),
+        }
+    }
+}
+
+/// The limits of this process, set once from the command line before any command runs.
+static LIMITS: std::sync::OnceLock<strat::Limits> = std::sync::OnceLock::new();
+
+/// The limits given on the command line (defaults where a flag is absent).
+fn limits() -> strat::Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
+
+/// An engine with the command line's limits.
+fn engine() -> Engine {
+    Engine::new().with_limits(limits())
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,7 +223,7 @@ fn report_failure(f: &Failure) {
 }
 
 fn compile(file: &Path, backend: Backend) -> Result<Strategy, i32> {
-    match Engine::new().with_backend(backend).compile_file(file) {
+    match engine().with_backend(backend).compile_file(file) {
         Ok(s) => {
             print_diags(&s.warnings);
             Ok(s)
@@ -221,6 +269,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let _ = LIMITS.set(cli.limits.limits());
     match cli.command {
         Command::Run { file, json, out, weights_out, force, set, reference } => {
             let backend = if reference { Backend::Reference } else { Backend::Jit };
@@ -445,7 +494,7 @@ fn bench(file: &Path, iterations: usize, json: bool, set: &[String]) -> i32 {
     let mut compiled = None;
     let compile_reps = 20;
     for _ in 0..compile_reps {
-        match Engine::new().compile_source(&file.display().to_string(), "bench", src.clone(), &base) {
+        match engine().compile_source(&file.display().to_string(), "bench", src.clone(), &base) {
             Ok(s) => compiled = Some(s),
             Err(f) => {
                 report_failure(&f);

@@ -20,10 +20,12 @@
 //! → `strat_compiler::hir_to_plan` → `strat_compiler::plan_to_kernels`, and
 //! `strat_compiler::eval_plan` (the reference evaluator the JIT is tested against).
 
+pub mod limits;
 pub mod output;
 pub mod repl;
 pub mod sweep_output;
 
+pub use limits::Limits;
 pub use strat_compiler::Compiled;
 pub use strat_grammar::{Diag, SourceDiag};
 pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
@@ -39,6 +41,7 @@ const COMPILE_STACK: usize = 64 << 20;
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
     backend: Backend,
+    limits: Limits,
 }
 
 /// Why a program could not be compiled or run.
@@ -79,6 +82,18 @@ impl Engine {
         self
     }
 
+    /// Uses `limits` for every compilation, data load and run of this engine
+    /// (default: [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> Engine {
+        self.limits = limits;
+        self
+    }
+
+    /// The engine's resource limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Reads and compiles a `.strat` file; data paths are relative to its folder.
     pub fn compile_file(&self, path: &Path) -> Result<Strategy, Failure> {
         let src = std::fs::read_to_string(path).map_err(|e| Failure::Io(path.to_path_buf(), e))?;
@@ -103,6 +118,7 @@ impl Engine {
                 base_dir: base_dir.to_path_buf(),
                 warnings: render(diags),
                 backend: self.backend,
+                limits: self.limits,
             }),
             None => Err(Failure::Program(render(diags))),
         }
@@ -140,6 +156,7 @@ pub struct Strategy {
     /// Warnings found while compiling.
     pub warnings: Vec<SourceDiag>,
     backend: Backend,
+    limits: Limits,
 }
 
 /// Parameter values for one run, in declaration order, with their names.
@@ -206,6 +223,11 @@ impl Strategy {
     /// The strategy's name.
     pub fn name(&self) -> &str {
         &self.compiled.hir.name
+    }
+
+    /// The resource limits this strategy was compiled with (its engine's).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// What a single run of `params` should be told about its binding: each `where` constraint
