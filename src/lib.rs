@@ -108,7 +108,7 @@ impl Engine {
     /// strategy if it has no `strategy` statement, data paths are relative to `base_dir`.
     pub fn compile_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Result<Strategy, Failure> {
         let src = Arc::new(src);
-        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir);
+        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -125,10 +125,15 @@ impl Engine {
     }
 }
 
-fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path) -> (Option<Compiled>, Vec<Diag>) {
+fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, max_data_bytes: u64) -> (Option<Compiled>, Vec<Diag>) {
     let run = || {
+        let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
         let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
-            strat_runtime::io::read_header(&base_dir.join(path)).map_err(|e| e.to_string())
+            strat_runtime::io::read_header_with(&base_dir.join(path), &opts).map_err(|e| match &e.help {
+                // The label of the diagnostic is one line.
+                Some(help) => format!("{} ({help})", e.located()),
+                None => e.located(),
+            })
         };
         strat_compiler::compile(src, default_name, &mut columns_of)
     };
@@ -274,7 +279,8 @@ impl Strategy {
 
     /// Loads and aligns the strategy's data sources.
     pub fn load_data(&self) -> Result<Frame, Failure> {
-        strat_runtime::load_data(&self.compiled, &self.base_dir).map_err(Failure::Data)
+        let opts = strat_runtime::io::ReadOptions { max_bytes: self.limits.max_data_bytes };
+        strat_runtime::executor::load_data_with(&self.compiled, &self.base_dir, &opts).map_err(Failure::Data)
     }
 
     /// Runs the strategy on `frame` with `params`.

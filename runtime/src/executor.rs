@@ -6,7 +6,7 @@
 use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
 use crate::calendar::{every_n, month_ends, week_ends};
 use crate::frame::{parse_date, Frame, Origin};
-use crate::io::{inner_join, read_csv, DataError};
+use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
 use std::borrow::Cow;
 use std::path::Path;
 use strat_compiler::codegen::Cache;
@@ -44,8 +44,14 @@ pub fn universe_columns(hir: &Hir, u: usize) -> Vec<String> {
 /// window, and validates traded prices: a held or benchmark column must be finite and > 0 on
 /// every row; a universe's prices may be missing (empty) but not zero, negative or infinite.
 ///
-/// Errors name the file, the line and the column (see [`DataError`]).
+/// Errors name the file, the line and the column (see [`DataError`]). Reads with the default
+/// [`ReadOptions`]; see [`load_data_with`].
 pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataError> {
+    load_data_with(compiled, base_dir, &ReadOptions::default())
+}
+
+/// [`load_data`], reading every file with `opts` (the data-file size limit).
+pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
     let hir = &compiled.hir;
     let mut used: Vec<&ColumnRef> = compiled.lowered.plan.inputs.iter().filter_map(|i| match i { InputRef::Column(c) => Some(c), _ => None }).collect();
     for h in holds(hir) {
@@ -64,10 +70,10 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
                 cols.push(c.column.clone());
             }
         }
-        frames.push((ds.name.clone(), read_csv(&base_dir.join(&ds.path), &cols)?));
+        frames.push((ds.name.clone(), read_csv_with(&base_dir.join(&ds.path), &cols, opts)?));
     }
     for un in &hir.universes {
-        frames.push((un.name.clone(), read_csv(&base_dir.join(&un.path), &un.assets)?));
+        frames.push((un.name.clone(), read_csv_with(&base_dir.join(&un.path), &un.assets, opts)?));
     }
     let first_file = match (hir.data.first(), hir.universes.first()) {
         (Some(d), _) => base_dir.join(&d.path),

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use strat_runtime::frame::{format_date, parse_date};
-use strat_runtime::io::{inner_join, read_csv, read_header, DataError};
+use strat_runtime::io::csv::{MAX_ABS_VALUE, MAX_HEADER_BYTES, MIN_ABS_VALUE};
+use strat_runtime::io::{
+    inner_join, read_csv, read_csv_with, read_header, read_header_with, DataError, ReadOptions,
+};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -458,4 +461,157 @@ fn large_file_with_multiline_quotes_keeps_line_numbers() {
         (Some(expect[59_998]), Some("x")),
         "{e}"
     );
+}
+
+/// Runs `f` on another thread and fails the test if it takes longer than `secs` (a read that
+/// blocks on a FIFO or loops on a device must not hang the suite).
+fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what}: no answer within {secs} s"))
+}
+
+/// Both the header read and the full read of `path` fail with `code`, naming the file, and the
+/// message contains `needle`.
+fn both_fail(path: &Path, code: &str, needle: &str) {
+    let p = path.to_path_buf();
+    let (h, c) = within(5, &path.display().to_string(), move || {
+        (read_header(&p), read_csv(&p, &cols(&["spx"])))
+    });
+    for e in [h.unwrap_err(), c.unwrap_err()] {
+        assert_eq!(e.file, path, "{e}");
+        assert_eq!(e.code, code, "{e}");
+        assert!(e.message.contains(needle), "{e}: lacks {needle:?}");
+        assert!(e.help.is_some(), "{e}: no help");
+        assert!(e.to_string().starts_with(&path.display().to_string()), "{e}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn devices_fifos_and_directories_are_not_read() {
+    both_fail(Path::new("/dev/zero"), "strat::data::not_a_file", "not a regular file (a character device)");
+    both_fail(Path::new("/dev/null"), "strat::data::not_a_file", "character device");
+    both_fail(&data(""), "strat::data::not_a_file", "a directory");
+    let fifo = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fifo-{}.csv", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    both_fail(&fifo, "strat::data::not_a_file", "FIFO");
+    let _ = std::fs::remove_file(&fifo);
+    // a symbolic link to a regular file is read
+    let link = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("link-{}.csv", std::process::id()));
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(data("good.csv"), &link).unwrap();
+    assert_eq!(read_csv(&link, &cols(&["spx"])).unwrap().len(), 4);
+    let _ = std::fs::remove_file(&link);
+}
+
+#[test]
+fn the_size_limit_is_checked_before_reading() {
+    let path = data("good.csv");
+    let size = std::fs::metadata(&path).unwrap().len();
+    let small = ReadOptions { max_bytes: 100 };
+    for e in [read_header_with(&path, &small).unwrap_err(), read_csv_with(&path, &cols(&["spx"]), &small).unwrap_err()] {
+        assert_eq!(e.code, "strat::data::too_large");
+        assert_eq!(e.file, path);
+        assert_eq!(e.message, format!("the file is {size} bytes, larger than the data-file limit of 100 bytes"));
+        assert!(e.help.as_deref().unwrap().contains("--max-data-bytes"), "{e}");
+    }
+    // exactly the limit is fine
+    let exact = ReadOptions { max_bytes: size };
+    assert_eq!(read_csv_with(&path, &cols(&["spx"]), &exact).unwrap().len(), 4);
+    assert_eq!(ReadOptions::default().max_bytes, 4 << 30);
+}
+
+#[test]
+fn a_first_line_over_1_mib_is_not_a_header() {
+    // No newline at all (a binary blob), and a long line that ends eventually.
+    let blob = vec![b'a'; MAX_HEADER_BYTES + 10];
+    let mut long = b"date,".to_vec();
+    long.extend(std::iter::repeat_n(b'x', 2 * MAX_HEADER_BYTES));
+    long.extend_from_slice(b"\n2024-01-02,1\n");
+    for (name, bytes) in [("blob.csv", blob), ("long_header.csv", long)] {
+        let path = tmp_file(name, &bytes);
+        for e in [read_header(&path).unwrap_err(), read_csv(&path, &[]).unwrap_err()] {
+            assert_eq!(e.code, "strat::data::header_too_long", "{e}");
+            assert_eq!((e.file.as_path(), e.line), (path.as_path(), Some(1)));
+            assert_eq!(e.message, "header line longer than 1 MiB — is this a CSV file?");
+        }
+    }
+    // exactly 1 MiB is a header (a long one)
+    let mut ok = b"date,".to_vec();
+    ok.extend(std::iter::repeat_n(b'x', MAX_HEADER_BYTES - 5));
+    ok.extend_from_slice(b"\r\n2024-01-02,1\n");
+    let path = tmp_file("header_1mib.csv", &ok);
+    assert_eq!(read_header(&path).unwrap()[0].len(), MAX_HEADER_BYTES - 5);
+    assert_eq!(read_csv(&path, &[]).unwrap().len(), 1);
+}
+
+#[test]
+fn cr_line_endings_are_named() {
+    let e = expect_err("cr_only.csv", &["spx"], Some(1), None, "the file uses CR line endings");
+    assert_eq!(e.code, "strat::data::line_endings");
+    assert_eq!(e.help.as_deref(), Some("save it with LF or CRLF line endings"));
+    let e = read_header(&data("cr_only.csv")).unwrap_err();
+    assert_eq!(e.code, "strat::data::line_endings");
+    let e = expect_err("mixed_cr.csv", &["spx"], Some(3), None, "carriage return (CR) inside the line");
+    assert_eq!(e.code, "strat::data::line_endings");
+    // a big CR-only file is CR line endings, not a long header
+    let mut big = b"date,x\r".to_vec();
+    for i in 0..200_000 {
+        big.extend_from_slice(format!("{},{i}\r", format_date(parse_date("1500-01-01").unwrap() + i)).as_bytes());
+    }
+    let path = tmp_file("cr_big.csv", &big);
+    assert_eq!(read_header(&path).unwrap_err().code, "strat::data::line_endings");
+    assert_eq!(read_csv(&path, &[]).unwrap_err().code, "strat::data::line_endings");
+}
+
+#[test]
+fn other_separators_are_named() {
+    let e = expect_err("semicolon.csv", &["spx"], Some(1), None, "the header looks `;`-separated; Strat reads comma-separated files");
+    assert_eq!(e.code, "strat::data::delimiter");
+    assert!(e.help.as_deref().unwrap().contains("`.` as the decimal point"), "{e}");
+    assert_eq!(read_header(&data("semicolon.csv")).unwrap_err().code, "strat::data::delimiter");
+    let e = expect_err("tab_separated.csv", &["spx"], Some(1), None, "the header looks tab-separated");
+    assert_eq!(e.code, "strat::data::delimiter");
+    let e = expect_err("semicolon_row.csv", &["spx"], Some(3), None, "1 fields, but the header has 3 columns");
+    assert_eq!(e.code, "strat::data::delimiter");
+    assert!(e.help.as_deref().unwrap().contains("`;`-separated"), "{e}");
+    let e = expect_err("utf16.csv", &["x"], Some(1), None, "UTF-16");
+    assert_eq!(e.code, "strat::data::encoding");
+}
+
+#[test]
+fn control_characters_are_shown_escaped() {
+    let e = expect_err("nul_byte.csv", &["spx"], Some(3), Some("spx"), "cannot parse \"47\\x0004.81\" as a number");
+    assert!(!e.to_string().contains('\0'), "{e:?}");
+    let e = expect_err("control_header.csv", &["spx"], Some(1), None, "holds a control character: \"v\\x07x\"");
+    assert!(!e.to_string().contains('\x07'), "{e:?}");
+    assert!(read_header(&data("control_header.csv")).is_err());
+    // a column name can never carry a control character into a message
+    let e = DataError::new("f.csv", "m").with_column("a\u{0}\u{1b}");
+    assert_eq!(e.to_string(), "f.csv: column 'a\\0\\x1b': m");
+}
+
+#[test]
+fn numbers_out_of_range_are_data_errors() {
+    let e = expect_err("subnormal.csv", &["spx", "vix"], Some(3), Some("spx"), "number 1e-320 is subnormal");
+    assert_eq!(e.code, "strat::data::out_of_range");
+    assert!(e.help.as_deref().unwrap().contains("1e-100 to 1e100"), "{e}");
+    let e = expect_err("inf_value.csv", &["spx"], Some(3), Some("spx"), "number \"1e309\" is out of range");
+    assert_eq!(e.code, "strat::data::out_of_range");
+    assert!(e.help.is_some());
+    // the first bad cell in the column, whichever kind it is
+    let e = expect_err("huge_value.csv", &["vix"], Some(3), Some("vix"), "number 1e150 is out of range (larger than 1e100 in magnitude)");
+    assert_eq!(e.code, "strat::data::out_of_range");
+    // an unrequested column is not checked
+    assert_eq!(read_csv(&data("huge_value.csv"), &cols(&["spx"])).unwrap().len(), 3);
+    // the bounds themselves, and zero, are accepted
+    let f = read_csv(&data("range_edges.csv"), &cols(&["spx", "vix"])).unwrap();
+    assert_eq!(f.column("spx").unwrap(), [0.0, -MAX_ABS_VALUE, MAX_ABS_VALUE]);
+    assert_eq!(f.column("vix").unwrap(), [13.2, MIN_ABS_VALUE, -MIN_ABS_VALUE]);
 }

@@ -25,7 +25,7 @@
 //! to the `String` read, which reports the error with its line and column. The line bound keeps
 //! cells far below the 65,536-digit exponents at which fast_float2 clamps an exponent.
 
-use std::io::{BufRead, BufReader, Cursor};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,24 +33,168 @@ use polars::prelude::{
     CsvParseOptions, CsvReadOptions, DataFrame, DataType, PlSmallStr, Schema, SerReader,
 };
 
-use super::error::DataError;
+use super::error::{self, escape, DataError};
 use crate::frame::{format_date, parse_date, Frame, Origin};
 
 const DATE: &str = "date";
 const UTF8_BOM: &[u8] = b"\xef\xbb\xbf";
 
+/// Default largest data file read, in bytes: 4 GiB (the default of `--max-data-bytes`).
+pub const DEFAULT_MAX_BYTES: u64 = 4 << 30;
+
+/// Longest header line (line 1, without its terminator) accepted, in bytes: 1 MiB. A longer first
+/// line is not a CSV header (a binary file, a file without line breaks); reading stops there.
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
+
+/// Largest magnitude of a number in a data file: `1e100`. The ratio or product of two accepted
+/// nonzero values is then at most `1e200` in magnitude, far from overflow (`f64::MAX` ≈ `1.8e308`).
+pub const MAX_ABS_VALUE: f64 = 1e100;
+
+/// Smallest magnitude of a nonzero number in a data file: `1e-100` (0 itself is accepted). Every
+/// subnormal value (below `f64::MIN_POSITIVE` ≈ `2.2e-308`) is below it.
+pub const MIN_ABS_VALUE: f64 = 1e-100;
+
+/// The help line of an out-of-range number.
+const RANGE_HELP: &str = "Strat reads numbers of magnitude 1e-100 to 1e100, or 0: returns and \
+products of values outside that range overflow or lose all precision; rescale the column (e.g. \
+prices in thousands)";
+
+/// How one data file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Largest file read, in bytes (the `--max-data-bytes` limit); a larger file is a
+    /// `strat::data::too_large` error before anything is read. Default [`DEFAULT_MAX_BYTES`].
+    pub max_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions { max_bytes: DEFAULT_MAX_BYTES }
+    }
+}
+
+/// `n` bytes for messages: `123 bytes`, or with a binary unit, `5368709120 bytes (5.0 GiB)`.
+fn format_size(n: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (u, m) in UNITS {
+        if n >= m {
+            return if n % m == 0 {
+                format!("{n} bytes ({} {u})", n / m)
+            } else {
+                format!("{n} bytes ({:.1} {u})", n as f64 / m as f64)
+            };
+        }
+    }
+    format!("{n} bytes")
+}
+
+/// Opens `path` for reading after checking, from its metadata, that it is a regular file (not a
+/// directory, device, FIFO or socket: reading those never ends, blocks or fails) of at most
+/// `opts.max_bytes` bytes. Returns the file and its size.
+fn open_regular(path: &Path, opts: &ReadOptions) -> Result<(std::fs::File, u64), DataError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        let ft = meta.file_type();
+        let what = if ft.is_dir() { "a directory" } else { special_file_kind(&ft) };
+        return Err(DataError::new(path, format!("not a regular file ({what})"))
+            .with_code(error::NOT_A_FILE)
+            .with_help("a data source must be a CSV file on disk; devices, pipes and directories are not read"));
+    }
+    let size = meta.len();
+    if size > opts.max_bytes {
+        return Err(too_large(path, size, opts));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    Ok((file, size))
+}
+
+#[cfg(unix)]
+fn special_file_kind(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &std::fs::FileType) -> &'static str {
+    "a device or other special file"
+}
+
+/// The data-file size limit error: names the size, the limit and the flag that raises it.
+fn too_large(path: &Path, size: u64, opts: &ReadOptions) -> DataError {
+    DataError::new(
+        path,
+        format!(
+            "the file is {}, larger than the data-file limit of {}",
+            format_size(size),
+            format_size(opts.max_bytes)
+        ),
+    )
+    .with_code(error::TOO_LARGE)
+    .with_help("raise the limit with --max-data-bytes, e.g. --max-data-bytes 16GiB, or keep only the rows and columns the strategy uses")
+}
+
+/// Checks the first line of a file (`first`, after any UTF-8 byte-order mark, with its `\n` if it
+/// has one): not UTF-16, no CR-only line endings, not longer than [`MAX_HEADER_BYTES`].
+fn check_first_line(path: &Path, first: &[u8]) -> Result<(), DataError> {
+    if first.starts_with(b"\xff\xfe") || first.starts_with(b"\xfe\xff") {
+        return Err(DataError::new(path, "the file is UTF-16 text, not UTF-8")
+            .with_line(1)
+            .with_code(error::ENCODING)
+            .with_help("save it as UTF-8 (in Excel: \"CSV UTF-8 (comma delimited)\")"));
+    }
+    let terminated = first.last() == Some(&b'\n');
+    let line = if terminated { &first[..first.len() - 1] } else { first };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.contains(&b'\r') {
+        return Err(DataError::new(path, "the file uses CR line endings (old Mac style): the whole file reads as one line")
+            .with_line(1)
+            .with_code(error::LINE_ENDINGS)
+            .with_help("save it with LF or CRLF line endings"));
+    }
+    if line.len() > MAX_HEADER_BYTES {
+        return Err(DataError::new(path, "header line longer than 1 MiB — is this a CSV file?")
+            .with_line(1)
+            .with_code(error::HEADER_TOO_LONG)
+            .with_help("line 1 must be the header `date,...`; the file has no line break in its first 1 MiB"));
+    }
+    Ok(())
+}
+
+/// The column names of a CSV file after its leading `date` column, in file order, with the
+/// default [`ReadOptions`]. See [`read_header_with`].
+pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
+    read_header_with(path, &ReadOptions::default())
+}
+
 /// The column names of a CSV file after its leading `date` column, in file order.
 ///
-/// Reads only the first line. Errors: the file cannot be opened or read, is empty, is not UTF-8,
-/// its header is malformed (unterminated quote), its first column is not named `date`, a column
-/// name is empty or appears twice.
-pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
-    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+/// Reads only the first line, and at most [`MAX_HEADER_BYTES`] + 1 bytes of it. Errors: the path
+/// is not a regular file (`strat::data::not_a_file`) or is larger than `opts.max_bytes`
+/// (`strat::data::too_large`), both checked from its metadata before it is opened; the file cannot
+/// be opened or read, is empty, is UTF-16 (`strat::data::encoding`) or otherwise not UTF-8; its
+/// first line is longer than [`MAX_HEADER_BYTES`] (`strat::data::header_too_long`) or holds a
+/// carriage return not followed by a line feed (CR line endings, `strat::data::line_endings`);
+/// the header is malformed (unterminated quote), `;`-, tab- or `|`-separated
+/// (`strat::data::delimiter`), its first column is not named `date`, a column name is empty,
+/// holds a control character or appears twice.
+pub fn read_header_with(path: &Path, opts: &ReadOptions) -> Result<Vec<String>, DataError> {
+    let (file, _) = open_regular(path, opts)?;
     let mut first = Vec::new();
-    BufReader::new(file)
+    BufReader::new(file.take(MAX_HEADER_BYTES as u64 + UTF8_BOM.len() as u64 + 2))
         .read_until(b'\n', &mut first)
         .map_err(|e| io_error(path, &e))?;
     let bytes = first.strip_prefix(UTF8_BOM).unwrap_or(&first);
+    check_first_line(path, bytes)?;
     if bytes.is_empty() {
         return Err(DataError::new(
             path,
@@ -63,25 +207,42 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
     Ok(header[1..].to_vec())
 }
 
+/// [`read_csv_with`] with the default [`ReadOptions`].
+pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
+    read_csv_with(path, columns, &ReadOptions::default())
+}
+
 /// Reads `date` and the requested `columns` (in the order requested) of a CSV file into a
 /// [`Frame`] whose column names are the file's names and whose [`Origin`]s record, for every row,
 /// its 1-based file line.
 ///
 /// Errors ([`DataError`], always naming the file, and the line and column where there is one):
-/// everything [`read_header`] rejects; a line with more or fewer fields than the header; an empty
-/// line; no data rows; a requested column the file lacks (the message lists those it has) or
-/// requested twice, or `date` requested as a data column; a date that is not `YYYY-MM-DD` or not a
-/// real day; a date equal to or earlier than the previous row's; a cell of a requested column that
-/// is neither empty (NaN) nor a finite decimal number (see [`parse_number`]). Columns not
-/// requested are not validated beyond their field count.
-pub fn read_csv(path: &Path, columns: &[String]) -> Result<Frame, DataError> {
-    read_csv_via(path, columns, true).map(|(frame, _)| frame)
+/// everything [`read_header_with`] rejects (the size limit `opts.max_bytes` is checked before
+/// reading and again while reading, should the file grow); a line with more or fewer fields than
+/// the header (with a hint when the line holds `;`); an empty line; a carriage return inside a
+/// line of a file without quotes (mixed CR line endings); no data rows; a requested column the file
+/// lacks (the message lists those it has) or requested twice, or `date` requested as a data column;
+/// a date that is not `YYYY-MM-DD` or not a real day; a date equal to or earlier than the previous
+/// row's; a cell of a requested column that is neither empty (NaN) nor a finite decimal number
+/// (see [`parse_number`]); then a number of a requested column outside the accepted range:
+/// nonzero and smaller than [`MIN_ABS_VALUE`] (every subnormal is) or larger than
+/// [`MAX_ABS_VALUE`] in magnitude (`strat::data::out_of_range`). Columns not requested are not
+/// validated beyond their field count.
+pub fn read_csv_with(path: &Path, columns: &[String], opts: &ReadOptions) -> Result<Frame, DataError> {
+    read_csv_via(path, columns, true, opts).map(|(frame, _)| frame)
 }
 
-/// [`read_csv`], reading the numbers as `Float64` only if `floats` (and the file is plain), and
-/// telling whether it did (the tests compare both reads).
-fn read_csv_via(path: &Path, columns: &[String], floats: bool) -> Result<(Frame, bool), DataError> {
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+/// [`read_csv_with`], reading the numbers as `Float64` only if `floats` (and the file is plain),
+/// and telling whether it did (the tests compare both reads).
+fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOptions) -> Result<(Frame, bool), DataError> {
+    let (file, size) = open_regular(path, opts)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size.saturating_add(1)).unwrap_or(usize::MAX).min(1 << 30));
+    file.take(opts.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, &e))?;
+    if bytes.len() as u64 > opts.max_bytes {
+        return Err(too_large(path, bytes.len() as u64, opts));
+    }
     let scan = scan(path, &bytes)?;
 
     // The requested columns must exist, once each.
@@ -137,6 +298,7 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool) -> Result<(Frame,
         Some(v) => v,
         None => parse_columns(path, &df, columns, &lines)?,
     };
+    check_ranges(path, &values, columns, &lines)?;
     let lines = Arc::new(lines);
     let origins = columns
         .iter()
@@ -212,12 +374,22 @@ fn parse_columns(path: &Path, df: &DataFrame, columns: &[String], lines: &[u32])
     for name in columns {
         let mut v = Vec::with_capacity(lines.len());
         for (row, cell) in strings(path, df, name)?.into_iter().enumerate() {
-            match parse_number(cell.unwrap_or("")) {
-                Ok(x) => v.push(x),
+            let text = cell.unwrap_or("");
+            match parse_number(text) {
+                Ok(x) => match out_of_range(x) {
+                    None => v.push(x),
+                    Some(why) => return Err(range_error(path, why, lines[row], name)),
+                },
                 Err(why) => {
-                    return Err(DataError::new(path, why)
+                    let e = DataError::new(path, why)
                         .with_line(lines[row] as usize)
-                        .with_column(name.as_str()))
+                        .with_column(name.as_str());
+                    // Decimal syntax that fails to parse has overflowed to ±inf.
+                    return Err(if is_decimal(text.as_bytes()) {
+                        e.with_code(error::OUT_OF_RANGE).with_help(RANGE_HELP)
+                    } else {
+                        e
+                    });
                 }
             }
         }
@@ -244,6 +416,55 @@ fn float_columns(df: &DataFrame, columns: &[String]) -> Option<Vec<Vec<f64>>> {
         values.push(v);
     }
     Some(values)
+}
+
+/// Why `x` (a finite number or NaN read from a file) is outside the accepted range, or `None`:
+/// NaN, 0 and magnitudes from [`MIN_ABS_VALUE`] to [`MAX_ABS_VALUE`] are in range.
+pub fn out_of_range(x: f64) -> Option<String> {
+    let a = x.abs();
+    if x.is_nan() || x == 0.0 || (MIN_ABS_VALUE..=MAX_ABS_VALUE).contains(&a) {
+        None
+    } else if a > MAX_ABS_VALUE {
+        Some(format!("number {x:e} is out of range (larger than 1e100 in magnitude)"))
+    } else if x.is_subnormal() {
+        Some(format!("number {x:e} is subnormal (too close to zero; nonzero numbers must be at least 1e-100 in magnitude)"))
+    } else {
+        Some(format!("number {x:e} is out of range (nonzero but smaller than 1e-100 in magnitude)"))
+    }
+}
+
+/// The first value out of range (see [`out_of_range`]), in column then row order, as an error
+/// naming its line and column (the `String` read checks each cell as it parses it, in the same
+/// order, so both reads report the same cell). `values[k]` is column `columns[k]`; `lines[row]` the row's line.
+fn check_ranges(path: &Path, values: &[Vec<f64>], columns: &[String], lines: &[u32]) -> Result<(), DataError> {
+    for (name, col) in columns.iter().zip(values) {
+        // A cheap pass first: nearly every file is entirely in range.
+        if col.iter().all(|&x| in_range_fast(x)) {
+            continue;
+        }
+        for (row, &x) in col.iter().enumerate() {
+            if let Some(why) = out_of_range(x) {
+                return Err(range_error(path, why, lines[row], name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `strat::data::out_of_range` error of the cell on `line` of `column`.
+fn range_error(path: &Path, why: String, line: u32, column: &str) -> DataError {
+    DataError::new(path, why)
+        .with_line(line as usize)
+        .with_column(column)
+        .with_code(error::OUT_OF_RANGE)
+        .with_help(RANGE_HELP)
+}
+
+/// `true` if `x` is certainly in range (NaN, 0 or an accepted magnitude): the branch-free test of
+/// [`check_ranges`]' first pass.
+fn in_range_fast(x: f64) -> bool {
+    let a = x.abs();
+    (a >= MIN_ABS_VALUE) & (a <= MAX_ABS_VALUE) | (a == 0.0) | x.is_nan()
 }
 
 /// Parses one numeric cell: empty is NaN; otherwise a finite decimal number
@@ -306,13 +527,14 @@ fn is_decimal(b: &[u8]) -> bool {
     i == b.len()
 }
 
-/// `"text"`, shortened to at most 40 characters.
+/// `"text"`, shortened to at most 40 characters, with `"` and `\\` escaped as `\"` and `\\\\`
+/// and control characters as [`escape`] shows them (`\0`, `\x07`).
 fn quoted(text: &str) -> String {
     let mut s: String = text.chars().take(40).collect();
     if s.len() < text.len() {
         s.push('…');
     }
-    format!("{s:?}")
+    format!("\"{}\"", escape(&s.replace('\\', "\\\\").replace('"', "\\\"")))
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> DataError {
@@ -439,7 +661,23 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
     if line.is_empty() {
         return Err(at1("the header line is empty (expected `date,...`)".into()));
     }
+    // A `;`-, tab- or `|`-separated header (European Excel exports, TSV) reads as one field.
+    for (sep, name) in [(';', "`;`"), ('\t', "tab"), ('|', "`|`")] {
+        let first = line.split(sep).next().unwrap_or("").trim_matches('"');
+        if !line.starts_with("date,") && line.contains(sep) && first == DATE {
+            return Err(at1(format!("the header looks {name}-separated; Strat reads comma-separated files"))
+                .with_code(error::DELIMITER)
+                .with_help("save the file as CSV with `,` between fields and `.` as the decimal point"));
+        }
+    }
     let names = split_record(line).map_err(|m| at1(format!("header: {m}")))?;
+    if let Some((k, n)) = names.iter().enumerate().find(|(_, n)| n.chars().any(char::is_control)) {
+        return Err(at1(format!(
+            "the name of column {} holds a control character: {}",
+            k + 1,
+            quoted(n)
+        )));
+    }
     if names[0] != DATE {
         return Err(at1(format!(
             "the first column must be named 'date', found {}",
@@ -466,6 +704,8 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
 /// The structure scan (step 1).
 fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     let body = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let first_end = body.iter().position(|&b| b == b'\n').map_or(body.len(), |i| i + 1);
+    check_first_line(path, &body[..first_end])?;
     let text = std::str::from_utf8(body).map_err(|e| {
         let line = body[..e.valid_up_to()]
             .iter()
@@ -501,6 +741,11 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
         if rec_text.is_empty() {
             return Err(at("empty line".to_string()));
         }
+        if !quoted && rec_text.contains('\r') {
+            return Err(at("a carriage return (CR) inside the line: the file mixes CR line endings with LF".into())
+                .with_code(error::LINE_ENDINGS)
+                .with_help("save it with LF or CRLF line endings"));
+        }
         let fields = if quoted {
             count_fields(rec_text).map_err(|m| at(m.to_string()))?
         } else {
@@ -508,11 +753,17 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
             count_bytes(rec_text, |b| b == b',') + 1
         };
         if fields != header.len() {
-            return Err(at(format!(
+            let e = at(format!(
                 "{} fields, but the header has {} columns",
                 fields,
                 header.len()
-            )));
+            ));
+            return Err(if rec_text.contains(';') {
+                e.with_code(error::DELIMITER)
+                    .with_help("the line looks `;`-separated; Strat reads comma-separated files with `.` as the decimal point")
+            } else {
+                e
+            });
         }
         let line = u32::try_from(line).map_err(|_| at("the file has too many lines".into()))?;
         lines.push(line);
@@ -685,7 +936,8 @@ mod tests {
 
     /// Both reads of a file: the same frame to the bit, or the same error.
     fn same_both_ways(path: &Path, columns: &[String]) -> Option<bool> {
-        match (read_csv_via(path, columns, true), read_csv_via(path, columns, false)) {
+        let opts = ReadOptions::default();
+        match (read_csv_via(path, columns, true, &opts), read_csv_via(path, columns, false, &opts)) {
             (Ok((a, used)), Ok((b, false))) => {
                 assert_eq!(a.dates, b.dates, "{}", path.display());
                 assert_eq!(bits(&a), bits(&b), "{}", path.display());
@@ -723,8 +975,8 @@ mod tests {
     fn float_read_accepts_exactly_parse_number() {
         let good = [
             "0", "-0", "+0", "1", "-2.5", "+.5", "5.", ".5", "1e3", "1E+3", "1e-3", "1.e5", "007",
-            "0.1", "0.2", "0.3", "9007199254740993", "1.7976931348623157e308", "2.2250738585072011e-308",
-            "4.9e-324", "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400", "0e999999",
+            "0.1", "0.2", "0.3", "9007199254740993", "1e100", "-1e100", "1e-100", "-1e-100",
+            "9.99999999999999999999999e99", "1.00000000000000000000001e-100", "1e-400", "0e999999",
             "1.00000000000000011102230246251565404236316680908203125",
             "1.00000000000000011102230246251565404236316680908203124",
             "0.000000000000000000000000000000000000000000000000000000001234567890123456789012345",
@@ -734,7 +986,9 @@ mod tests {
         assert_eq!(same_both_ways(&file.0, &["x".to_string()]), Some(true));
         let mut bad: Vec<String> = [
             "nan", "NaN", "+nan", "-nan", "inf", "-inf", "+inf", "Infinity", "-INFINITY", "infin",
-            "1e400", "-1e400", "1e99999999999", "abc", "1e", "e5", ".", "-", "+", "1.2.3", "0x10",
+            "1e400", "-1e400", "1e99999999999", "1.7976931348623157e308", "2.2250738585072011e-308",
+            "4.9e-324", "2.4703282292062328e-324", "1e-320", "-1e-320", "1e101", "-1.0000001e100",
+            "1e309", "9.9e-101", "abc", "1e", "e5", ".", "-", "+", "1.2.3", "0x10",
             "1_000", "--1", "+-1", "1e+", "1e-", ".e5", "1,5", "1d5", "1f", "0b1", "١",
         ]
         .iter()
@@ -747,7 +1001,7 @@ mod tests {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let len = 1 + (seed >> 60) as usize % 6;
             let cell: String = (0..len).map(|i| alphabet[((seed >> (8 * i)) % alphabet.len() as u64) as usize] as char).collect();
-            if parse_number(&cell).is_err() {
+            if parse_number(&cell).map_or(true, |x| out_of_range(x).is_some()) {
                 bad.push(cell);
             } else {
                 let file = TempCsv::new("fuzz", &[&cell]);
@@ -758,6 +1012,38 @@ mod tests {
             let file = TempCsv::new(&format!("bad{i}"), &["1", cell]);
             assert_eq!(same_both_ways(&file.0, &["x".to_string()]), None, "{cell:?} was accepted");
         }
+    }
+
+    /// The new test files (range, line endings, separators) give the same error both ways.
+    #[test]
+    fn both_reads_agree_on_the_bad_test_files() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let cols = ["spx".to_string(), "vix".to_string()];
+        for name in ["huge_value.csv", "inf_value.csv", "subnormal.csv", "semicolon_row.csv", "mixed_cr.csv", "nul_byte.csv"] {
+            assert_eq!(same_both_ways(&dir.join(name), &cols), None, "{name} was accepted");
+        }
+        assert_eq!(same_both_ways(&dir.join("range_edges.csv"), &cols), Some(true));
+    }
+
+    #[test]
+    fn range() {
+        for x in [0.0, -0.0, f64::NAN, 1e100, -1e100, 1e-100, -1e-100, 4742.83, 1.0] {
+            assert_eq!(out_of_range(x), None, "{x}");
+            assert!(in_range_fast(x), "{x}");
+        }
+        for x in [1e101, -1e300, f64::MAX, 1e-101, -1e-200, 1e-320, f64::MIN_POSITIVE, 5e-324, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(out_of_range(x).is_some(), "{x}");
+            assert!(!in_range_fast(x), "{x}");
+        }
+        assert_eq!(out_of_range(1e-320).unwrap(), "number 1e-320 is subnormal (too close to zero; nonzero numbers must be at least 1e-100 in magnitude)");
+        assert_eq!(out_of_range(-1.5e150).unwrap(), "number -1.5e150 is out of range (larger than 1e100 in magnitude)");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(format_size(12), "12 bytes");
+        assert_eq!(format_size(4 << 30), "4294967296 bytes (4 GiB)");
+        assert_eq!(format_size(1536), "1536 bytes (1.5 KiB)");
     }
 
     #[test]
