@@ -615,3 +615,170 @@ fn numbers_out_of_range_are_data_errors() {
     assert_eq!(f.column("spx").unwrap(), [0.0, -MAX_ABS_VALUE, MAX_ABS_VALUE]);
     assert_eq!(f.column("vix").unwrap(), [13.2, MIN_ABS_VALUE, -MIN_ABS_VALUE]);
 }
+
+/// One byte-wise mutation of `bytes`, chosen by `rng`: insert, delete, duplicate or replace bytes;
+/// swap line endings; turn commas into `;`; insert a NUL, a control character, a very long field, a
+/// huge, tiny or subnormal number; duplicate or swap lines (duplicate and unsorted dates).
+fn mutate(rng: &mut Lcg, bytes: &mut Vec<u8>) {
+    const INTERESTING: &[u8] = b",\n\r\";\0\x07\t 0123456789e.-+\xff\xc3\xa9|";
+    const NUMBERS: &[&str] = &[
+        "1e309", "-1e309", "1e-320", "4.9e-324", "1e150", "1e100", "-1e-100", "1e-101", "0", "1e-400",
+        "1.7976931348623157e308", "nan", "inf", "", "\"\"", "\"1\"", "1e99999",
+    ];
+    let n = bytes.len();
+    let at = |rng: &mut Lcg| if n == 0 { 0 } else { rng.next() as usize % (n + 1) };
+    match rng.next() % 14 {
+        0 => {
+            let i = at(rng);
+            let b = INTERESTING[rng.next() as usize % INTERESTING.len()];
+            bytes.insert(i, b);
+        }
+        1 if n > 0 => {
+            bytes.remove(rng.next() as usize % n);
+        }
+        2 if n > 0 => {
+            let i = rng.next() as usize % n;
+            bytes[i] = INTERESTING[rng.next() as usize % INTERESTING.len()];
+        }
+        3 if n > 0 => {
+            // duplicate a range
+            let i = rng.next() as usize % n;
+            let len = 1 + rng.next() as usize % 40.min(n - i);
+            let chunk = bytes[i..i + len].to_vec();
+            let j = at(rng);
+            bytes.splice(j..j, chunk);
+        }
+        4 => {
+            // every LF becomes CR (an old Mac file), or one of them does
+            if rng.next().is_multiple_of(2) {
+                bytes.iter_mut().filter(|b| **b == b'\n').for_each(|b| *b = b'\r');
+            } else if let Some(i) = bytes.iter().position(|&b| b == b'\n') {
+                bytes[i] = b'\r';
+            }
+        }
+        5 => {
+            // LF to CRLF, or CRLF to LF
+            if bytes.contains(&b'\r') {
+                bytes.retain(|&b| b != b'\r');
+            } else {
+                *bytes = bytes.iter().flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] }).collect();
+            }
+        }
+        6 => bytes.iter_mut().filter(|b| **b == b',').for_each(|b| *b = b';'),
+        7 => {
+            // a very long field: past the plain-line bound, sometimes past the header bound
+            let len = if rng.next().is_multiple_of(16) { (1 << 20) + 5 } else { 70_000 };
+            let fill = if rng.next().is_multiple_of(2) { b'7' } else { b'x' };
+            let i = at(rng);
+            bytes.splice(i..i, std::iter::repeat_n(fill, len));
+        }
+        8 | 9 => {
+            // replace one field (between separators) with an extreme number
+            let seps: Vec<usize> = bytes.iter().enumerate().filter(|(_, &b)| matches!(b, b',' | b'\n')).map(|(i, _)| i).collect();
+            if seps.len() >= 2 {
+                let k = rng.next() as usize % (seps.len() - 1);
+                let (a, b) = (seps[k] + 1, seps[k + 1]);
+                let num = NUMBERS[rng.next() as usize % NUMBERS.len()];
+                bytes.splice(a..b, num.bytes());
+            }
+        }
+        10 | 11 => {
+            // duplicate a line (a duplicate date) or swap two (unsorted dates)
+            let text = bytes.clone();
+            let mut lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
+            if lines.len() > 2 {
+                let i = 1 + rng.next() as usize % (lines.len() - 1);
+                let j = 1 + rng.next() as usize % (lines.len() - 1);
+                if rng.next().is_multiple_of(2) {
+                    lines.insert(j, lines[i]);
+                } else {
+                    lines.swap(i, j);
+                }
+                *bytes = lines.concat();
+            }
+        }
+        12 => {
+            // a NUL or another control character inside the header or a cell
+            let i = at(rng);
+            let c = [b'\0', b'\x1b', b'\x07', b'\x7f', b'\x0b'][rng.next() as usize % 5];
+            bytes.insert(i, c);
+        }
+        _ => {
+            // truncate
+            let i = at(rng);
+            bytes.truncate(i);
+        }
+    }
+}
+
+/// Text of a message with no control character except the line break before `help:`.
+fn printable(e: &DataError) -> bool {
+    let clean = |s: &str| !s.chars().any(char::is_control);
+    clean(&e.located()) && e.help.as_deref().is_none_or(clean)
+}
+
+#[test]
+fn mutated_good_files_never_panic_and_always_locate() {
+    let seeds: Vec<Vec<u8>> = ["good.csv", "good_bom_crlf.csv", "join_a.csv", "join_b.csv", "multiline_quoted.csv", "range_edges.csv"]
+        .iter()
+        .map(|f| std::fs::read(data(f)).unwrap())
+        .chain(std::iter::once({
+            // a longer plain file, read through the Float64 path
+            let mut t = String::from("date,spx,vix\n");
+            for i in 0..60 {
+                t.push_str(&format!("{},{}.{i},{}\n", format_date(parse_date("2020-01-01").unwrap() + i), 3000 + i * 7, 10 + i % 9));
+            }
+            t.into_bytes()
+        }))
+        .collect();
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fuzz_mutated_{}.csv", std::process::id()));
+    let mut rng = Lcg(0x5eed_0009);
+    let (mut accepted, mut refused) = (0, 0);
+    let mut codes = std::collections::BTreeSet::new();
+    for case in 0..3000 {
+        let mut bytes = seeds[case % seeds.len()].clone();
+        for _ in 0..1 + rng.next() % 3 {
+            mutate(&mut rng, &mut bytes);
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let shown = || String::from_utf8_lossy(&bytes[..bytes.len().min(400)]).escape_debug().to_string();
+        let header = read_header(&path);
+        let columns = match &header {
+            Ok(h) => h.iter().filter(|c| *c != "note").cloned().collect(),
+            Err(_) => cols(&["spx"]),
+        };
+        match read_csv(&path, &columns) {
+            Ok(f) => {
+                accepted += 1;
+                assert_eq!(header.as_ref().ok().map(|h| h.len() >= f.width()), Some(true), "case {case}: the header read failed: {header:?}\n{}", shown());
+                assert!(f.dates.windows(2).all(|w| w[0] < w[1]), "case {case}: dates not strictly increasing\n{}", shown());
+                for (j, c) in f.columns.iter().enumerate() {
+                    for &x in c {
+                        assert!(x.is_nan() || strat_runtime::io::csv::out_of_range(x).is_none(), "case {case}: column {j} holds {x:e}\n{}", shown());
+                    }
+                    let lines = &f.origin(j).unwrap().lines;
+                    assert!(lines.len() == f.len() && lines.windows(2).all(|w| w[0] < w[1]), "case {case}\n{}", shown());
+                }
+            }
+            Err(e) => {
+                refused += 1;
+                codes.insert(e.code);
+                assert_eq!(e.file, path, "case {case}: {e}");
+                assert!(e.to_string().starts_with(&path.display().to_string()), "case {case}: {e}");
+                assert!(printable(&e), "case {case}: raw control character in {e:?}\n{}", shown());
+                assert!(!e.message.contains("internal error") && !e.message.contains("CSV parser"), "case {case}: {e}\n{}", shown());
+                assert!(e.code.starts_with("strat::data::"), "case {case}: {e}");
+            }
+        }
+        if let Err(e) = header {
+            assert_eq!(e.file, path, "case {case}: {e}");
+            assert!(printable(&e), "case {case}: raw control character in {e:?}");
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    // The mutations reach both outcomes and the new checks.
+    assert!(accepted > 200 && refused > 1000, "accepted {accepted}, refused {refused}");
+    for code in ["strat::data::invalid", "strat::data::out_of_range", "strat::data::line_endings", "strat::data::delimiter", "strat::data::header_too_long"] {
+        assert!(codes.contains(code), "no case gave {code}: {codes:?}");
+    }
+}
