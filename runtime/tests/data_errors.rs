@@ -581,6 +581,13 @@ fn other_separators_are_named() {
     let e = expect_err("semicolon_row.csv", &["spx"], Some(3), None, "1 fields, but the header has 3 columns");
     assert_eq!(e.code, "strat::data::delimiter");
     assert!(e.help.as_deref().unwrap().contains("`;`-separated"), "{e}");
+    for header in ["Date;Close;Volume", "\"Date\";\"Close\"", "date|spx"] {
+        let path = tmp_file("sep_header.csv", format!("{header}\n2024-01-02;1;2\n").as_bytes());
+        assert_eq!(read_header(&path).unwrap_err().code, "strat::data::delimiter", "{header}");
+    }
+    // a comma-separated header whose names hold `;` is read as it is
+    let path = tmp_file("semicolon_in_name.csv", b"date,a;b\n2024-01-02,1\n");
+    assert_eq!(read_header(&path).unwrap(), ["a;b"]);
     let e = expect_err("utf16.csv", &["x"], Some(1), None, "UTF-16");
     assert_eq!(e.code, "strat::data::encoding");
 }

@@ -661,10 +661,11 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
     if line.is_empty() {
         return Err(at1("the header line is empty (expected `date,...`)".into()));
     }
-    // A `;`-, tab- or `|`-separated header (European Excel exports, TSV) reads as one field.
+    // A `;`-, tab- or `|`-separated header (European Excel exports, TSV) reads as one field: the
+    // header has the separator and either no comma or `date` (in any case) before the separator.
     for (sep, name) in [(';', "`;`"), ('\t', "tab"), ('|', "`|`")] {
         let first = line.split(sep).next().unwrap_or("").trim_matches('"');
-        if !line.starts_with("date,") && line.contains(sep) && first == DATE {
+        if !line.starts_with("date,") && line.contains(sep) && (!line.contains(',') || first.eq_ignore_ascii_case(DATE)) {
             return Err(at1(format!("the header looks {name}-separated; Strat reads comma-separated files"))
                 .with_code(error::DELIMITER)
                 .with_help("save the file as CSV with `,` between fields and `.` as the decimal point"));
