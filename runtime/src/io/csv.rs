@@ -2,19 +2,25 @@
 //! numeric columns; an empty field is NaN.
 //!
 //! Reading happens in three steps, so that every problem is reported with its file, line and
-//! column and nothing panics on bad input:
+//! column and nothing panics on bad input. Before them, the path must be a regular file of at
+//! most [`ReadOptions::max_bytes`] (checked from its metadata, so that `/dev/zero`, a FIFO or a
+//! huge file is refused before any read), and the read itself is capped at that size.
 //!
-//! 1. **Structure scan** (ours): the bytes must be UTF-8; line 1 is the header; every following
-//!    line is one record with exactly as many fields as the header (RFC 4180 quoting is understood,
-//!    a record may span lines inside quotes); no empty lines; at least one record. This also yields
-//!    the 1-based file line on which each record starts, which polars does not report.
+//! 1. **Structure scan** (ours): line 1 is at most [`MAX_HEADER_BYTES`] long and has no carriage
+//!    return inside it (CR-only line endings); the bytes must be UTF-8; line 1 is the header;
+//!    every following line is one record with exactly as many fields as the header (RFC 4180
+//!    quoting is understood, a record may span lines inside quotes); no empty lines; at least one
+//!    record. This also yields the 1-based file line on which each record starts, which polars
+//!    does not report.
 //! 2. **Parsing** (polars' CSV reader) of the same bytes with an explicit schema, projected to
 //!    `date` plus the requested columns. No type inference: no cell is ever silently turned into
 //!    a null. The `date` column is read as `String`. The numeric columns are read as `Float64`
 //!    when the scan found the data lines *plain* (see [`Scan::plain`]); otherwise, or when that
 //!    read fails or yields a NaN or an infinity, every column is read again as `String`.
 //! 3. **Validation** (ours) of each kept cell: dates with [`parse_date`], strictly increasing;
-//!    numbers with [`parse_number`] (the `String` read), or taken from the `Float64` read.
+//!    numbers with [`parse_number`] (the `String` read), or taken from the `Float64` read; then
+//!    every number must be in range (see [`out_of_range`]), checked in the same cell order on
+//!    both reads.
 //!
 //! The `Float64` read gives exactly [`parse_number`]'s values and accepts exactly its cells: on
 //! plain data lines (no quote, space, tab or carriage return, every line shorter than
