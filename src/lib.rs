@@ -317,6 +317,13 @@ impl Strategy {
         {
             let d = match e {
                 RunError::Bind(d) => d,
+                // Located faults (a non-finite weight, return or equity; a weight NaN on every
+                // row) carry their own code and help line.
+                RunError::Failed { code, message, help } => {
+                    let mut d = Diag::error(code, message, strat_grammar::Span::default(), "").with_help(help);
+                    d.labels.clear();
+                    d
+                }
                 other => {
                     let help = match &other {
                         RunError::Backtest(strat_runtime::backtest::BacktestError::InfiniteWeight { .. }) => "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",
