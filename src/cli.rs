@@ -327,6 +327,7 @@ pub fn main() -> i32 {
             for w in strat::output::weights_warnings(&frame, &result) {
                 eprintln!("{w}");
             }
+            print_diags(&strategy.nan_condition_warnings(&frame, &params));
             let text = if json {
                 format!("{}\n", to_json(strategy.name(), &frame, &result))
             } else {

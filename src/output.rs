@@ -281,3 +281,29 @@ pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<St
     cols.push(("equity".to_string(), eq));
     (dates, cols)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{fmt_num, fmt_signed};
+
+    #[test]
+    fn table_numbers_never_print_more_than_twelve_significant_digits() {
+        assert_eq!(fmt_num(0.123456), "0.1235");
+        assert_eq!(fmt_num(-12.5), "-12.5000");
+        assert_eq!(fmt_num(0.0), "0.0000");
+        assert_eq!(fmt_num(999_999_999.0), "999999999.0000");
+        assert_eq!(fmt_num(1e9), "1.0000e9");
+        assert_eq!(fmt_num(-2.5855597875948933e297), "-2.5856e297");
+        assert_eq!(fmt_num(5e-7), "5.0000e-7");
+        assert_eq!(fmt_num(1e-4), "0.0001");
+        assert_eq!(fmt_num(f64::NAN), "—");
+        assert_eq!(fmt_num(f64::NEG_INFINITY), "-inf");
+        assert_eq!(fmt_signed(0.5), "+0.5000");
+        assert_eq!(fmt_signed(-0.5), "-0.5000");
+        assert_eq!(fmt_signed(2e10), "+2.0000e10");
+        for x in [1e300, -1e-300, 123456789.123, f64::MAX, f64::MIN_POSITIVE] {
+            let digits = fmt_num(x).chars().take_while(|c| *c != 'e').filter(|c| c.is_ascii_digit()).count();
+            assert!(digits <= 14, "{x}: {}", fmt_num(x));
+        }
+    }
+}

@@ -89,3 +89,20 @@ fn a_sweep_keeps_a_non_finite_binding_as_its_error() {
     assert!(rows[0]["error"].as_str().unwrap().contains("the weight of `px.a` is infinite on 2021-01-04"), "{v}");
     assert!(rows[1]["metrics"].is_object(), "{v}");
 }
+
+#[test]
+fn a_nan_condition_is_warned_once_with_its_count_and_first_date() {
+    let dir = TempDir::new("run-nan-condition");
+    // b is empty on 2021-01-05 and 2021-01-07: `px.b > 30` is false there (the else branch).
+    let csv = "date,a,b\n2021-01-04,100,20\n2021-01-05,101,\n2021-01-06,102,35\n2021-01-07,103,\n2021-01-08,104,10\n";
+    let file = program(&dir, csv, "let w = if px.b > 30 then 0.5 else 1\nlet t = tiers(px.b) {\n  >= 50 => 45%\n  else => 100%\n}\nhold px.a weight min(w, t)");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert_eq!(e.matches("strat::run::nan_condition").count(), 1, "{e}");
+    assert!(e.contains("`px.b` is NaN on 2 row(s) after its warm-up (first on 2021-01-05): the condition `px.b > 30` is false there"), "{e}");
+    // The same data without gaps: no warning.
+    let clean = program(&TempDir::new("run-nan-condition-clean"), CSV, "hold px.a weight if px.b > 30 then 0.5 else 1");
+    let e = stderr(&run(&clean, &[]));
+    assert!(!e.contains("nan_condition"), "{e}");
+}

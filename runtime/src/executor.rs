@@ -446,6 +446,21 @@ pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend)
     run_inner(compiled, &prepared, params, &binding, backend, None, false, true).map(|r| r.0)
 }
 
+/// The values of the plan nodes `nodes` for `params` (a series is `rows` values, a panel
+/// `rows * assets`, asset-major), on the reference evaluator with the `weights` inputs a run
+/// would read, and the binding (for the nodes' warm-ups). One evaluation of the nodes' inputs,
+/// for diagnostics after a run (e.g. conditions that are NaN past their warm-up).
+///
+/// Errors: a bad param value ([`RunError::Bind`]) or a `weights` run that fails.
+pub fn node_values(compiled: &Compiled, prep: &Prepared, params: &[f64], nodes: &[strat_compiler::plan::Node]) -> Result<(Vec<Vec<f64>>, strat_compiler::Binding), RunError> {
+    let plan = &compiled.lowered.plan;
+    let binding = bind(plan, params).map_err(RunError::Bind)?;
+    let weights = weight_inputs(compiled, prep, params, &binding)?;
+    let inputs = plan_inputs(prep, &weights);
+    let cols = eval_plan(plan, &inputs, &prep.dims, &binding, nodes);
+    Ok((cols, binding))
+}
+
 /// What a sweep computes once for all bindings: the param-invariant columns and, when a
 /// sleeve's weights do not depend on a swept param, that sleeve's backtest.
 #[derive(Debug, Default)]
