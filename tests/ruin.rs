@@ -156,3 +156,38 @@ fn a_sweep_row_with_ruin_equals_strat_run_bit_for_bit() {
         assert_eq!(run["ruin_date"].is_null(), lev == 1.0, "lev={lev}");
     }
 }
+
+#[test]
+fn a_sleeve_weighted_book_is_ruined_and_its_sweep_row_equals_its_run() {
+    let dir = TempDir::new("ruin-sleeves");
+    let csv = "date,a,b\n2021-01-04,100,50\n2021-01-05,101,51\n2021-01-06,103,50\n2021-01-07,102,52\n2021-01-08,104,51\n2021-01-11,50,25\n2021-01-12,52,26\n2021-01-13,53,27\n";
+    std::fs::write(dir.path().join("prices.csv"), csv).unwrap();
+    let file = dir.path().join("t.strat");
+    std::fs::write(&file, "strategy t\ndata px = csv(\"prices.csv\")\nsleeve s1 { hold px.a weight 3 }\nsleeve s2 { hold px.b weight 3 }\nparam method in [inv_vol, erc]\nweights alloc = [s1, s2] by method lookback 3 rebalance every 1\nhold [s1, s2] weight alloc\n").unwrap();
+    let run = json(&["run", "--json"], &file);
+    assert_eq!(run["ruin_date"], "2021-01-11");
+    let out = dir.path().join("daily.csv");
+    assert!(Command::new(env!("CARGO_BIN_EXE_strat")).arg("run").arg(&file).arg("--out").arg(&out).status().unwrap().success());
+    let daily = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<f64>> = daily.lines().skip(1).map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap_or(f64::NAN)).collect()).collect();
+    // Rows: 01-07 (t0), 01-08, 01-11 (ruin), 01-12, 01-13; columns weight_s1, weight_s2, return, equity.
+    let (a1, a2) = (rows[1][0], rows[1][1]);
+    // By hand: the sleeves hold 3x their asset, so the return of 01-11 is
+    // a1 * 3 * (50/104 - 1) + a2 * 3 * (25/51 - 1), below -100 % of the equity.
+    let r = a1 * (3.0 * (50.0 / 104.0 - 1.0)) + a2 * (3.0 * (25.0 / 51.0 - 1.0));
+    assert!((rows[2][2] - r).abs() < 1e-12, "{daily}");
+    assert!(rows[2][3] <= 0.0 && rows[1][3] > 0.0, "{daily}");
+    for row in &rows[2..] {
+        assert_eq!((row[0], row[1]), (0.0, 0.0), "closed from the ruin row on: {daily}");
+        assert_eq!(row[3], rows[2][3], "the equity stays at its ruined level: {daily}");
+    }
+    for row in &rows[3..] {
+        assert_eq!(row[2], 0.0, "{daily}");
+    }
+    let sweep = json(&["sweep", "--json", "--quiet"], &file);
+    for row in sweep["rows"].as_array().unwrap() {
+        let method = row["params"]["method"].as_str().unwrap();
+        let run = json(&["run", "--json", "--set", &format!("method={method}")], &file);
+        assert_eq!(bits(&row["metrics"]), bits(&run["metrics"]), "{method}");
+    }
+}
