@@ -327,6 +327,7 @@ pub fn main() -> i32 {
             for w in strat::output::weights_warnings(&frame, &result) {
                 eprintln!("{w}");
             }
+            print_diags(&strategy.nan_condition_warnings(&frame, &params));
             let text = if json {
                 format!("{}\n", to_json(strategy.name(), &frame, &result))
             } else {
@@ -621,21 +622,21 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     out!("{:<11} {:<11} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
     for f in &wf.folds {
         let test = if f.test.0 == f.test.1 { format!("{}", f.test.0) } else { format!("{}-{}", f.test.0, f.test.1) };
-        out!("{:<11} {:<11} {:>10.4} {:>10.4} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, f.in_sample, f.out_of_sample, f.bars, f.chosen, text(f.chosen));
+        out!("{:<11} {:<11} {:>10} {:>10} {:>6}  #{} {}", format!("{}-{}", f.train.0, f.train.1), test, strat::output::fmt_num(f.in_sample), strat::output::fmt_num(f.out_of_sample), f.bars, f.chosen, text(f.chosen));
     }
     for (lo, hi) in &wf.skipped {
         out!("{lo}-{hi}: skipped (no binding has a {by} over its training years)");
     }
     out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
     for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
-        out!("{:<18} {:>12.4}", k, v);
+        out!("{:<18} {:>12}", k, strat::output::fmt_num(v));
     }
     out!(
-        "\n{by}: in-sample mean {:.4}, out-of-sample mean {:.4}, degradation {:+.4}",
-        wf.in_sample_mean,
-        wf.out_of_sample_mean,
-        wf.out_of_sample_mean - wf.in_sample_mean
+        "\n{by}: in-sample mean {}, out-of-sample mean {}, degradation {}",
+        strat::output::fmt_num(wf.in_sample_mean),
+        strat::output::fmt_num(wf.out_of_sample_mean),
+        strat::output::fmt_signed(wf.out_of_sample_mean - wf.in_sample_mean)
     );
-    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {:.4}", wf.trials, wf.deflated_sharpe);
+    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {}", wf.trials, strat::output::fmt_num(wf.deflated_sharpe));
     0
 }

@@ -259,6 +259,63 @@ impl Strategy {
         out
     }
 
+    /// One `strat::run::nan_condition` warning per series that an `if`, `tiers` or regime
+    /// condition compares and that is NaN on some row past its static warm-up: a comparison
+    /// with NaN is false, so on those rows the condition silently takes its `else` branch
+    /// (spec/semantics.md §10). Each names the series' source text (its span), the number of
+    /// such rows and the first date. Panels are not checked (a universe's asset without a
+    /// price is NaN by design). One evaluation of the conditions' operands for `params`;
+    /// none if the run cannot be evaluated.
+    pub fn nan_condition_warnings(&self, frame: &Frame, params: &Params) -> Vec<SourceDiag> {
+        use strat_compiler::ops::BinaryOp;
+        use strat_compiler::plan::Op;
+        let plan = &self.compiled.lowered.plan;
+        let live = plan.reachable(&self.compiled.outputs());
+        let series = |n: strat_compiler::plan::Node| matches!(plan.node(n).shape, strat_compiler::types::Shape::Series) && !matches!(plan.node(n).op, Op::Const(_) | Op::Param(_));
+        // (operand, the condition that reads it), each operand once.
+        let mut checks: Vec<(strat_compiler::plan::Node, strat_compiler::plan::Node)> = vec![];
+        for (i, nd) in plan.nodes.iter().enumerate() {
+            let Op::Select(c, _, _) = nd.op else { continue };
+            if !live[i] {
+                continue;
+            }
+            let operands = match plan.node(c).op {
+                Op::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne, a, b) => vec![a, b],
+                _ => vec![c],
+            };
+            for x in operands {
+                if series(x) && !checks.iter().any(|(y, _)| *y == x) {
+                    checks.push((x, c));
+                }
+            }
+        }
+        if checks.is_empty() {
+            return vec![];
+        }
+        let Ok(prep) = strat_runtime::prepare(&self.compiled, frame) else { return vec![] };
+        let nodes: Vec<_> = checks.iter().map(|(x, _)| *x).collect();
+        let Ok((cols, binding)) = strat_runtime::executor::node_values(&self.compiled, &prep, &params.values, &nodes) else { return vec![] };
+        let text = |sp: strat_grammar::Span| self.source.get(sp.start as usize..sp.end as usize).unwrap_or("?").trim().to_string();
+        let mut out = vec![];
+        for ((x, c), col) in checks.iter().zip(&cols) {
+            let from = binding.warmup_of(*x).min(col.len());
+            let nan: Vec<usize> = (from..col.len()).filter(|&t| col[t].is_nan()).collect();
+            let Some(&first) = nan.first() else { continue };
+            let date = frame.dates.get(first).map(|&d| strat_runtime::frame::format_date(d)).unwrap_or_default();
+            let (xs, cs) = (plan.node(*x).span, plan.node(*c).span);
+            let span = if xs.end > xs.start { xs } else { cs };
+            let d = Diag::warning(
+                "strat::run::nan_condition",
+                format!("`{}` is NaN on {} row(s) after its warm-up (first on {date}): the condition `{}` is false there and takes its `else` branch", text(span), nan.len(), text(cs)),
+                span,
+                format!("NaN on {} row(s)", nan.len()),
+            )
+            .with_help("an empty (or, for a price, non-positive) cell makes a series NaN; fill the data, or make the NaN case explicit (e.g. `if x > 30 then a else if x <= 30 then b else c`)");
+            out.push(d.with_source(&self.file_name, self.source.clone()));
+        }
+        out
+    }
+
     /// The default parameter values.
     pub fn params(&self) -> Params {
         Params {
@@ -323,6 +380,13 @@ impl Strategy {
         {
             let d = match e {
                 RunError::Bind(d) => d,
+                // Located faults (a non-finite weight, return or equity; a weight NaN on every
+                // row) carry their own code and help line.
+                RunError::Failed { code, message, help } => {
+                    let mut d = Diag::error(code, message, strat_grammar::Span::default(), "").with_help(help);
+                    d.labels.clear();
+                    d
+                }
                 other => {
                     let help = match &other {
                         RunError::Backtest(strat_runtime::backtest::BacktestError::InfiniteWeight { .. }) => "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",

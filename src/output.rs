@@ -48,9 +48,15 @@ fn window_dates(frame: &Frame, r: &RunResult) -> (String, String) {
     (format_date(frame.dates[rows.start]), format_date(frame.dates[rows.end - 1]))
 }
 
+/// The date of the run's ruin row (its own equity reached 0, SEMANTICS.md §3b), if any.
+pub fn ruin_date(frame: &Frame, r: &RunResult) -> Option<String> {
+    r.backtest.ruin.and_then(|t| frame.dates.get(t)).map(|&d| format_date(d))
+}
+
 /// The `--json` object: `{"strategy", "bars", "start", "end", "metrics", "benchmark",
-/// "information_ratio", "reports"}`; `bars` counts the evaluated returns, `start`/`end` are their
-/// first and last dates; `benchmark` is `null` without a `benchmark` statement.
+/// "information_ratio", "ruin_date", "reports", "weights"}`; `bars` counts the evaluated returns,
+/// `start`/`end` are their first and last dates; `benchmark` is `null` without a `benchmark`
+/// statement; `ruin_date` is the `YYYY-MM-DD` date of the ruin row, `null` without ruin.
 pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
     let (start, end) = window_dates(frame, r);
     let mut reports = Map::new();
@@ -65,6 +71,7 @@ pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
         "metrics": metrics_json(&r.backtest.metrics),
         "benchmark": r.backtest.benchmark.as_ref().map(metrics_json).unwrap_or(Value::Null),
         "information_ratio": num(r.backtest.information_ratio),
+        "ruin_date": ruin_date(frame, r),
         "reports": Value::Object(reports),
         "weights": r.weights.iter().map(|w| weights_json(frame, w)).collect::<Vec<_>>(),
     })
@@ -191,14 +198,27 @@ pub fn weights_rows(frame: &Frame, r: &RunResult) -> Table {
     )
 }
 
-fn fmt_num(x: f64) -> String {
+/// A float for the terminal tables (run, sweep, walk-forward), never more than 12 significant
+/// digits: 4 decimals (`0.1235`, `-12.5000`) for ordinary magnitudes, scientific notation with
+/// 4 decimals of mantissa (`1.2346e300`, `-5.0000e-7`) when `|x| >= 1e9` or `0 < |x| < 1e-4`,
+/// `—` for NaN, `inf` / `-inf`. JSON and files keep the exact value ([`num`]).
+pub fn fmt_num(x: f64) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
         if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-4) {
+        format!("{x:.4e}")
     } else {
         format!("{x:.4}")
     }
+}
+
+/// [`fmt_num`] with a sign on every number (`+0.0123`, `-1.0000`, `+1.2346e300`), for
+/// differences.
+pub fn fmt_signed(x: f64) -> String {
+    let s = fmt_num(x);
+    if x >= 0.0 && !s.starts_with('-') { format!("+{s}") } else { s }
 }
 
 /// The human table: metrics of the strategy and its benchmark side by side, then the reports.
@@ -222,6 +242,9 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
     }
     if has_bench {
         s += &format!("{:<18} {:>12}\n", "information_ratio", fmt_num(r.backtest.information_ratio));
+    }
+    if let Some(d) = ruin_date(frame, r) {
+        s += &format!("\nruin: equity reached 0 on {d}; the book was closed\n");
     }
     if !r.reports.is_empty() {
         s += "\nreports (mean over the evaluated decision bars)\n";
@@ -257,4 +280,30 @@ pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<St
     cols.push(("return".to_string(), ret));
     cols.push(("equity".to_string(), eq));
     (dates, cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fmt_num, fmt_signed};
+
+    #[test]
+    fn table_numbers_never_print_more_than_twelve_significant_digits() {
+        assert_eq!(fmt_num(0.123456), "0.1235");
+        assert_eq!(fmt_num(-12.5), "-12.5000");
+        assert_eq!(fmt_num(0.0), "0.0000");
+        assert_eq!(fmt_num(999_999_999.0), "999999999.0000");
+        assert_eq!(fmt_num(1e9), "1.0000e9");
+        assert_eq!(fmt_num(-2.5855597875948933e297), "-2.5856e297");
+        assert_eq!(fmt_num(5e-7), "5.0000e-7");
+        assert_eq!(fmt_num(1e-4), "0.0001");
+        assert_eq!(fmt_num(f64::NAN), "—");
+        assert_eq!(fmt_num(f64::NEG_INFINITY), "-inf");
+        assert_eq!(fmt_signed(0.5), "+0.5000");
+        assert_eq!(fmt_signed(-0.5), "-0.5000");
+        assert_eq!(fmt_signed(2e10), "+2.0000e10");
+        for x in [1e300, -1e-300, 123456789.123, f64::MAX, f64::MIN_POSITIVE] {
+            let digits = fmt_num(x).chars().take_while(|c| *c != 'e').filter(|c| c.is_ascii_digit()).count();
+            assert!(digits <= 14, "{x}: {}", fmt_num(x));
+        }
+    }
 }

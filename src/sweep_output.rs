@@ -64,8 +64,9 @@ pub fn binding_text(params: &Params, grid: &Grid, index: usize) -> String {
         .join(" ")
 }
 
+/// A table cell: [`crate::output::fmt_num`] (4 decimals, scientific beyond 1e9 or below 1e-4).
 fn f4(x: f64) -> String {
-    if x.is_nan() { "—".into() } else { format!("{x:.4}") }
+    crate::output::fmt_num(x)
 }
 
 /// The top-`n` table by `metric`.
@@ -188,7 +189,7 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
         s += &format!("{:>10} ", trim(y));
         for &x in &xs {
             let v = val(x, y);
-            s += &format!("{:>8}{}", if v.is_nan() { "—".to_string() } else { format!("{v:.3}") }, shade(v));
+            s += &format!("{:>8}{}", heat_cell(v), shade(v));
         }
         s += "\n";
     }
@@ -201,7 +202,19 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
 
 fn trim(x: f64) -> String {
     let s = format!("{x}");
-    if s.len() > 8 { format!("{x:.4}") } else { s }
+    if s.len() > 8 { crate::output::fmt_num(x) } else { s }
+}
+
+/// A heatmap cell: 3 decimals, or scientific notation (`1.23e300`) when `|v| >= 1e6` or
+/// `0 < |v| < 1e-3`, so a cell never prints hundreds of digits; `—` for NaN.
+fn heat_cell(v: f64) -> String {
+    if v.is_nan() {
+        "—".to_string()
+    } else if v.is_finite() && (v.abs() >= 1e6 || (v != 0.0 && v.abs() < 1e-3)) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 /// A binding's param values as a JSON object: numbers, or the choice name of a choice param.

@@ -14,7 +14,7 @@ const METRICS: [&str; 11] =
     ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
-const JSON_KEYS: [&str; 9] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "reports", "weights"];
+const JSON_KEYS: [&str; 10] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "ruin_date", "reports", "weights"];
 
 fn example() -> PathBuf {
     root().join("examples/vix_guard.strat")
@@ -83,12 +83,15 @@ fn f(v: &Value) -> f64 {
     }
 }
 
-/// How the table prints a float (4 decimals; NaN as an em dash).
+/// How the table prints a float (4 decimals, scientific from 1e9 or below 1e-4; NaN as an em
+/// dash).
 fn table_fmt(x: f64) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
         if x > 0.0 { "inf".into() } else { "-inf".into() }
+    } else if x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-4) {
+        format!("{x:.4e}")
     } else {
         format!("{x:.4}")
     }

@@ -90,7 +90,10 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     if ra.len() != rb.len() || ra.iter().zip(rb).any(|(x, y)| x.0 != y.0 || bits(x.1) != bits(y.1)) {
         out.push(format!("reports: {ra:?} vs {rb:?}"));
     }
-    let Backtest { first_live, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio } = ba;
+    let Backtest { first_live, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio, ruin } = ba;
+    if *ruin != bb.ruin {
+        out.push(format!("ruin: {ruin:?} vs {:?}", bb.ruin));
+    }
     if *first_live != bb.first_live {
         out.push(format!("first_live: {first_live} vs {}", bb.first_live));
     }

@@ -68,6 +68,11 @@ pub struct Backtest {
     pub benchmark: Option<Metrics>,
     /// Information ratio of the strategy against the benchmark (NaN without one).
     pub information_ratio: f64,
+    /// The ruin row: the first row `t` whose own equity `E[t] <= 0` (SEMANTICS.md §3b). The book
+    /// is closed from there: the weights held from its close on are 0, so every later return is
+    /// 0 and the equity stays at `E[t]`. `None` when the equity stays above 0 (and always for a
+    /// sleeve's own backtest: ruin is a property of the book).
+    pub ruin: Option<usize>,
 }
 
 impl Backtest {
@@ -86,8 +91,19 @@ pub enum BacktestError {
     /// The weight is NaN or in warm-up on every row (or no rebalance row follows), or it becomes
     /// live only on the last row, so no return is evaluated.
     NeverLive { warmup: usize, rows: usize },
-    /// A target weight is infinite (e.g. a division by zero in the weight expression).
+    /// The weight is past its static warm-up (row `warmup`) but NaN on every row from there, so
+    /// it never becomes live (e.g. `weight 0/0`, or a signal that is NaN on every row).
+    AllNaN { warmup: usize },
+    /// A target weight is infinite (e.g. a division by zero in the weight expression) on `row`
+    /// for `asset` (an index into the book's assets, or its sleeves for a combined book).
     InfiniteWeight { row: usize, asset: usize },
+    /// The strategy return of `row` (net of costs) is not finite (an infinite or NaN return
+    /// times a held weight, or a finite weight times a return that overflows). `asset` is the
+    /// first asset (or sleeve) whose term `weight * return` is not finite, `None` when every
+    /// term is finite and only their sum, or the cost, is not.
+    NonFiniteReturn { row: usize, asset: Option<usize>, value: f64 },
+    /// The equity `E[t]` of `row` overflows (is not finite) while every return is finite.
+    NonFiniteEquity { row: usize },
 }
 
 impl std::fmt::Display for BacktestError {
@@ -97,7 +113,11 @@ impl std::fmt::Display for BacktestError {
                 f,
                 "the weight is never live: its warm-up is {warmup} rows and the data has {rows} rows (or the weight is NaN after the warm-up, or no rebalance row follows, or it is live only on the last row)"
             ),
+            BacktestError::AllNaN { warmup } => write!(f, "the weight is NaN on every row after its warm-up (first at row {warmup})"),
             BacktestError::InfiniteWeight { row, asset } => write!(f, "the weight of asset {asset} is infinite on row {row} (a division by zero?)"),
+            BacktestError::NonFiniteReturn { row, asset: Some(asset), value } => write!(f, "the strategy return on row {row} is {value}: the held weight of asset {asset} times its return is not finite"),
+            BacktestError::NonFiniteReturn { row, asset: None, value } => write!(f, "the strategy return on row {row} is {value} (not finite)"),
+            BacktestError::NonFiniteEquity { row } => write!(f, "the equity overflows on row {row} (it is not finite)"),
         }
     }
 }
@@ -115,17 +135,91 @@ pub fn backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
     backtest_memo(input, None)
 }
 
-/// [`backtest`], reusing (or filling) a benchmark memo.
+/// [`backtest`], reusing (or filling) a benchmark memo. The result is a book: it is closed on
+/// ruin (see [`Backtest::ruin`]).
+///
+/// Errors: [`BacktestError::NeverLive`] / [`BacktestError::AllNaN`] when no row is live,
+/// [`BacktestError::InfiniteWeight`] for an infinite target of an asset with a price,
+/// [`BacktestError::NonFiniteReturn`] / [`BacktestError::NonFiniteEquity`] for a return or an
+/// equity that is not finite before any ruin.
 pub fn backtest_memo(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
+    backtest_path(input, memo, true)
+}
+
+/// A sleeve's own backtest: [`backtest`] without the ruin rule (ruin is a property of the book
+/// that holds the sleeve, SEMANTICS.md §3b), still an error on a non-finite return.
+pub fn sleeve_backtest(input: &BacktestInput) -> Result<Backtest, BacktestError> {
+    backtest_path(input, None, false)
+}
+
+/// The full backtest; `book` applies the ruin rule and the equity check.
+fn backtest_path(input: &BacktestInput, memo: Option<&BenchmarkMemo>, book: bool) -> Result<Backtest, BacktestError> {
     let (a, n) = shape(input);
     let t0 = first_live(input)?;
     let mut weights = vec![0.0; n * a];
-    let sums = accumulate(input, t0, Some(&mut weights))?;
-    let returns = sums.net_returns(t0, input.cost_rate);
+    let mut sums = accumulate(input, t0, Some(&mut weights))?;
+    let mut returns = sums.net_returns(t0, input.cost_rate);
+    let ruin = match scan_path(&returns, t0, book) {
+        Ok(ruin) => ruin,
+        Err(BacktestError::NonFiniteReturn { row, value, .. }) => return Err(BacktestError::NonFiniteReturn { row, asset: culprit(input, &weights, row), value }),
+        Err(e) => return Err(e),
+    };
+    if let Some(i) = ruin {
+        // The book is closed at the close of the ruin row t: nothing is held from there, the
+        // closing trade (the gross held from t-1) is turnover that costs nothing (no later
+        // return is charged), and every later return is 0.
+        let t = t0 + 1 + i;
+        returns[i + 1..].fill(0.0);
+        for j in 0..a {
+            weights[j * n + t..(j + 1) * n].fill(0.0);
+        }
+        sums.turnover[t] = sums.gross[t - 1];
+        sums.turnover[t + 1..].fill(0.0);
+        sums.gross[t..].fill(0.0);
+    }
     // The exposure behind the return of row t is the gross held from row t-1 (see `RowSums`).
     let exposure = sums.gross[t0..n - 1].to_vec();
     let RowSums { turnover, gross, .. } = sums;
-    Ok(finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo))
+    let mut bt = finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo);
+    bt.ruin = ruin.map(|i| t0 + 1 + i);
+    Ok(bt)
+}
+
+/// Scans a book's returns (rows `t0+1 ..`, time order) with the equity `E *= 1 + r` that the
+/// metrics compute: `Ok(Some(i))` for the first return `i` after which `E <= 0` (the ruin, when
+/// `book`), `Ok(None)` without one. Errors at the first non-finite return (`asset: None`; the
+/// caller names it) or, when `book`, at the first non-finite equity, whichever comes first
+/// and before the ruin (a closed book earns nothing more).
+fn scan_path(returns: &[f64], t0: usize, book: bool) -> Result<Option<usize>, BacktestError> {
+    let mut e = 1.0_f64;
+    for (i, &r) in returns.iter().enumerate() {
+        let row = t0 + 1 + i;
+        if !r.is_finite() {
+            return Err(BacktestError::NonFiniteReturn { row, asset: None, value: r });
+        }
+        if !book {
+            continue;
+        }
+        e *= 1.0 + r;
+        if !e.is_finite() {
+            return Err(BacktestError::NonFiniteEquity { row });
+        }
+        if e <= 0.0 {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// The first asset whose term `held[t-1, j] * r[t, j]` of the return of row `t` is not finite
+/// (`held`: the held weights, asset-major), if any.
+fn culprit(input: &BacktestInput, held: &[f64], t: usize) -> Option<usize> {
+    let (a, n) = shape(input);
+    (0..a).find(|&j| {
+        let w = held[j * n + t - 1];
+        let r = simple_return(&input.price[j * n..(j + 1) * n], t);
+        w != 0.0 && !r.is_nan() && !(w * r).is_finite()
+    })
 }
 
 /// What a sweep keeps of one backtest: the figures of [`Backtest`] without its per-row vectors.
@@ -141,15 +235,28 @@ pub struct Summary {
     pub avg_turnover: f64,
     /// Information ratio against the benchmark (NaN without one).
     pub information_ratio: f64,
+    /// The ruin row (as [`Backtest::ruin`]).
+    pub ruin: Option<usize>,
+}
+
+impl Summary {
+    /// The summary of a full backtest: the same figures.
+    pub fn of(b: &Backtest) -> Summary {
+        Summary { first_live: b.first_live, rows: b.rows.clone(), metrics: b.metrics, avg_turnover: b.avg_turnover(), information_ratio: b.information_ratio, ruin: b.ruin }
+    }
 }
 
 /// [`backtest_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
-/// figures are bit-identical, but without the held-weight, equity and benchmark vectors.
+/// figures are bit-identical, but without the held-weight, equity and benchmark vectors. A run
+/// that ends in ruin or fails on a non-finite value (rare) takes the full path.
 pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
     let n = shape(input).1;
     let t0 = first_live(input)?;
     let sums = accumulate(input, t0, None)?;
     let returns = sums.net_returns(t0, input.cost_rate);
+    if scan_path(&returns, t0, true) != Ok(None) {
+        return backtest_memo(input, memo).map(|b| Summary::of(&b));
+    }
     let avg_exposure = mean(&sums.gross[t0..n - 1]);
     let avg_turnover = mean(&sums.turnover[t0..n - 1]);
     Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
@@ -173,7 +280,11 @@ fn first_live(input: &BacktestInput) -> Result<usize, BacktestError> {
     let (a, n) = shape(input);
     let never = BacktestError::NeverLive { warmup: input.weight_warmup, rows: n };
     let defined = |t: usize| (0..a).any(|j| !weight_column(input, j, n)[t].is_nan());
-    let t_live = (input.weight_warmup..n).find(|&t| defined(t)).ok_or(never.clone())?;
+    let t_live = match (input.weight_warmup..n).find(|&t| defined(t)) {
+        Some(t) => t,
+        None if input.weight_warmup < n => return Err(BacktestError::AllNaN { warmup: input.weight_warmup }),
+        None => return Err(never),
+    };
     let t0 = match input.rebalance {
         None => t_live,
         Some(flags) => (t_live..n).find(|&t| flags[t]).ok_or(never.clone())?,
@@ -357,7 +468,7 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
         }
         None => (None, None, f64::NAN),
     };
-    Backtest { first_live: t0, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir }
+    Backtest { first_live: t0, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir, ruin: None }
 }
 
 /// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its
@@ -369,7 +480,7 @@ fn summarize(t0: usize, returns: &[f64], avg_exposure: f64, avg_turnover: f64, b
         Some(b) => information_ratio(returns, &benchmark_run(b, &rows, periods_per_year, memo).returns, periods_per_year),
         None => f64::NAN,
     };
-    Summary { first_live: t0, rows, metrics, avg_turnover, information_ratio }
+    Summary { first_live: t0, rows, metrics, avg_turnover, information_ratio, ruin: None }
 }
 
 /// The benchmark's returns and metrics on `rows`: borrowed from `memo` when it holds this
@@ -417,10 +528,26 @@ pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest]
             alloc[k * n + t] = c;
         }
     }
-    let (turnover, gross) = allocation_turnover_and_gross(&alloc, n, s);
     let spans = allocs.spans(regime, t0);
-    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
-    Ok(finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+    let (mut returns, mut exposure) = arm_returns(sleeves, arms, &spans, t0);
+    let ruin = scan_path(&returns, t0, true)?;
+    if let Some(i) = ruin {
+        close_allocations(&mut alloc, n, s, t0 + 1 + i, &mut returns[i + 1..], &mut exposure[i + 1..]);
+    }
+    let (turnover, gross) = allocation_turnover_and_gross(&alloc, n, s);
+    let mut bt = finish(t0, alloc, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo);
+    bt.ruin = ruin.map(|i| t0 + 1 + i);
+    Ok(bt)
+}
+
+/// Closes a combined book on its ruin row `t`: the allocations (`rows * sleeves`, asset-major)
+/// are 0 from `t` on, and the returns and exposures after it (`later_*`) are 0.
+fn close_allocations(alloc: &mut [f64], rows: usize, sleeves: usize, t: usize, later_returns: &mut [f64], later_exposure: &mut [f64]) {
+    for k in 0..sleeves {
+        alloc[k * rows + t..(k + 1) * rows].fill(0.0);
+    }
+    later_returns.fill(0.0);
+    later_exposure.fill(0.0);
 }
 
 /// Turnover `sum_k |a[t,k] - a[t-1,k]|` (with `a[-1] = 0`) and gross `sum_k |a[t,k]|` per row of
@@ -448,8 +575,12 @@ pub fn ensemble_summary(regime: &[f64], regime_warmup: usize, sleeves: &[&Backte
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
     let allocs = ArmAllocations::new(arms, sleeves.len());
     let spans = allocs.spans(regime, t0);
-    let avg_turnover = allocs.mean_turnover(&spans);
     let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
+    if scan_path(&returns, t0, true) != Ok(None) {
+        // Ruin or a non-finite value (rare): the full path closes the book or reports it.
+        return ensemble_memo(regime, regime_warmup, sleeves, arms, benchmark, periods_per_year, memo).map(|b| Summary::of(&b));
+    }
+    let avg_turnover = allocs.mean_turnover(&spans);
     Ok(summarize(t0, &returns, mean(&exposure), avg_turnover, benchmark, periods_per_year, memo))
 }
 
@@ -607,8 +738,7 @@ pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64
         return Err(BacktestError::NeverLive { warmup: t0, rows: n });
     }
     // Held allocations: 0 before t0, and 0 for a sleeve without one (NaN) after it.
-    let held: Vec<f64> = alloc.iter().enumerate().map(|(i, &v)| if i % n < t0 || v.is_nan() { 0.0 } else { v }).collect();
-    let (turnover, gross) = allocation_turnover_and_gross(&held, n, s);
+    let mut held: Vec<f64> = alloc.iter().enumerate().map(|(i, &v)| if i % n < t0 || v.is_nan() { 0.0 } else { v }).collect();
     let rets: Vec<_> = sleeves.iter().map(|b| sleeve_returns_on(b, t0 + 1, n - t0 - 1)).collect();
     let mut returns = Vec::with_capacity(n - t0 - 1);
     let mut exposure = Vec::with_capacity(n - t0 - 1);
@@ -622,7 +752,14 @@ pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64
         returns.push(r);
         exposure.push(e);
     }
-    Ok(finish(t0, held, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo))
+    let ruin = scan_path(&returns, t0, true)?;
+    if let Some(i) = ruin {
+        close_allocations(&mut held, n, s, t0 + 1 + i, &mut returns[i + 1..], &mut exposure[i + 1..]);
+    }
+    let (turnover, gross) = allocation_turnover_and_gross(&held, n, s);
+    let mut bt = finish(t0, held, s, returns, exposure, turnover, gross, benchmark, periods_per_year, memo);
+    bt.ruin = ruin.map(|i| t0 + 1 + i);
+    Ok(bt)
 }
 
 /// `report NAME = e`: the mean of `e` over the decision rows whose returns are evaluated,
@@ -699,7 +836,7 @@ mod tests {
 
     /// The summary of a full backtest, for comparison with the lean paths.
     fn summary_of(bt: &Backtest) -> Summary {
-        Summary { first_live: bt.first_live, rows: bt.rows.clone(), metrics: bt.metrics, avg_turnover: bt.avg_turnover(), information_ratio: bt.information_ratio }
+        Summary::of(bt)
     }
 
     /// A deterministic pseudo-random price panel (`assets` x `rows`, asset-major) with gaps.
@@ -744,6 +881,86 @@ mod tests {
         let input = BacktestInput { price: &price, assets: a, weight: &inf, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
         assert_eq!(backtest_summary(&input, None), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
         assert_eq!(backtest(&input).map(|b| b.first_live), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
+    }
+
+    #[test]
+    fn ruin_closes_the_book_and_the_lean_path_agrees() {
+        // Prices 100, 110, 44, 66, 66 held at weight 2, no cost: E = 1.2 after row 1, then
+        // 1.2 * (1 + 2 * (44/110 - 1)) < 0 on row 2: the book is closed there.
+        let price = [100.0, 110.0, 44.0, 66.0, 66.0];
+        let weight = [2.0; 5];
+        let input = BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: Some(&price), periods_per_year: 252.0 };
+        let bt = backtest(&input).unwrap();
+        let (r1, r2) = (2.0 * (110.0 / 100.0 - 1.0), 2.0 * (44.0 / 110.0 - 1.0));
+        assert_eq!(bt.ruin, Some(2));
+        assert_eq!(bt.returns, vec![r1, r2, 0.0, 0.0]);
+        let e2 = (1.0 + r1) * (1.0 + r2);
+        assert!(e2 < 0.0);
+        assert_eq!(bt.equity, vec![1.0 + r1, e2, e2, e2]);
+        assert_eq!(bt.weights, vec![2.0, 2.0, 0.0, 0.0, 0.0]);
+        // The closing trade on row 2 is turnover; nothing after it.
+        assert_eq!(bt.turnover, vec![2.0, 0.0, 2.0, 0.0, 0.0]);
+        assert_eq!(bt.exposure, vec![2.0, 2.0, 0.0, 0.0]);
+        assert_eq!(bt.metrics.cagr, -1.0);
+        assert_eq!(bt.metrics.total_return, e2 - 1.0);
+        assert_eq!(bt.metrics.avg_exposure, 1.0);
+        let lean = backtest_summary(&input, None).unwrap();
+        assert_eq!(lean.ruin, Some(2));
+        assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&bt)));
+        // A sleeve's own path is not closed.
+        let sleeve = sleeve_backtest(&input).unwrap();
+        assert_eq!(sleeve.ruin, None);
+        assert_eq!(sleeve.returns[2], 2.0 * (66.0 / 44.0 - 1.0));
+        // A cost that takes a return below -100 % is ruin too, with finite metrics.
+        let cost = BacktestInput { cost_rate: 1e296, ..input };
+        let bt = backtest(&cost).unwrap();
+        assert_eq!(bt.ruin, Some(1));
+        assert!(bt.returns[1..].iter().all(|&r| r == 0.0));
+        assert_eq!(bt.metrics.cagr, -1.0);
+    }
+
+    #[test]
+    fn non_finite_values_are_errors_naming_row_and_asset() {
+        // A weight of 1e300 on a price that doubles twice: the equity overflows on row 2.
+        let price = [1.0, 2.0, 4.0, 8.0];
+        let big = [1e300; 4];
+        let input = BacktestInput { price: &price, assets: 1, weight: &big, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::NonFiniteEquity { row: 2 }));
+        assert_eq!(backtest_summary(&input, None).map(|s| s.ruin), Err(BacktestError::NonFiniteEquity { row: 2 }));
+        // A return that overflows: asset 1's price jumps from 1e-300 to 1e300, held at 1.
+        let panel = [1.0, 1.0, 1.0, 1e-300, 1e300, 1e300];
+        let w = [0.5; 6];
+        let input = BacktestInput { price: &panel, assets: 2, weight: &w, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::NonFiniteReturn { row: 1, asset: Some(1), value: f64::INFINITY }));
+        assert_eq!(backtest_summary(&input, None).map(|s| s.ruin), Err(BacktestError::NonFiniteReturn { row: 1, asset: Some(1), value: f64::INFINITY }));
+        // NaN on every row after the warm-up.
+        let nan = [f64::NAN; 4];
+        let input = BacktestInput { price: &price, assets: 1, weight: &nan, weight_warmup: 1, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::AllNaN { warmup: 1 }));
+        let late = BacktestInput { weight_warmup: 9, ..input };
+        assert_eq!(backtest(&late).map(|b| b.ruin), Err(BacktestError::NeverLive { warmup: 9, rows: 4 }));
+    }
+
+    #[test]
+    fn ruin_of_an_ensemble_and_of_a_sleeve_book() {
+        let price = [100.0, 110.0, 44.0, 66.0, 66.0];
+        let one = [1.0; 5];
+        let s = backtest(&BacktestInput { price: &price, assets: 1, weight: &one, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        // One arm allocating 2 to the sleeve: the ensemble is the hold at weight 2.
+        let regime = [0.0; 5];
+        let arms = vec![vec![(0, 2.0)]];
+        let full = ensemble(&regime, 0, &[&s], &arms, Some(&price), 252.0).unwrap();
+        assert_eq!(full.ruin, Some(2));
+        assert_eq!(&full.returns[2..], &[0.0, 0.0]);
+        assert_eq!(full.weights, vec![2.0, 2.0, 0.0, 0.0, 0.0]);
+        let lean = ensemble_summary(&regime, 0, &[&s], &arms, Some(&price), 252.0, None).unwrap();
+        assert_eq!(lean.ruin, Some(2));
+        assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
+        let alloc = [2.0; 5];
+        let book = sleeve_book(&alloc, &[&s], None, 252.0, None).unwrap();
+        assert_eq!(book.ruin, Some(2));
+        assert_eq!(book.equity[1..], [book.equity[1]; 3]);
+        assert_eq!(book.turnover, vec![2.0, 0.0, 2.0, 0.0, 0.0]);
     }
 
     #[test]

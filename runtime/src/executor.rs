@@ -3,9 +3,9 @@
 //! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
 //! backtests the result.
 
-use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
+use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
 use crate::calendar::{every_n, month_ends, week_ends};
-use crate::frame::{parse_date, Frame, Origin};
+use crate::frame::{format_date, parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
 use std::borrow::Cow;
 use std::path::Path;
@@ -174,6 +174,17 @@ pub enum RunError {
     MissingColumn(String),
     /// A study (sweep, walk-forward) cannot be carried out; the message says why.
     Study(String),
+    /// The backtest met a value it cannot evaluate, located at a date and an asset (see
+    /// [`locate`]): a stable diagnostic `code` (`strat::run::non_finite_weight`,
+    /// `strat::run::non_finite_return`, `strat::run::failed`), the message and a help line.
+    Failed {
+        /// The diagnostic code.
+        code: &'static str,
+        /// What happened, with the date and the asset.
+        message: String,
+        /// What to do about it.
+        help: &'static str,
+    },
 }
 
 impl std::fmt::Display for RunError {
@@ -183,11 +194,52 @@ impl std::fmt::Display for RunError {
             RunError::Backtest(e) => write!(f, "{e}"),
             RunError::MissingColumn(c) => write!(f, "the data has no column `{c}`"),
             RunError::Study(m) => write!(f, "{m}"),
+            RunError::Failed { message, .. } => write!(f, "{message}"),
         }
     }
 }
 
 impl std::error::Error for RunError {}
+
+/// Names the date and the asset of a backtest error (SEMANTICS.md: a non-finite weight or return
+/// is a run error naming both): `dates` are the frame's dates (one per row), `assets` the book's
+/// asset names (or its sleeves' names for a combined book), `what` a prefix naming the book
+/// (`""` for the program's own, ``"sleeve `s`: "`` for a sleeve). [`BacktestError::NeverLive`]
+/// stays [`RunError::Backtest`].
+pub fn locate(e: BacktestError, dates: &[i32], assets: &[String], what: &str) -> RunError {
+    let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_else(|| format!("row {t}"));
+    let asset = |j: usize| assets.get(j).map(|a| format!("`{a}`")).unwrap_or_else(|| format!("asset {j}"));
+    const BOUND: &str = "a weight, return or cost of this size cannot be evaluated in double precision: bound the weight (e.g. `min(max(w, -10), 10)`), guard its divisions, and check the prices around this date";
+    let (code, message, help) = match e {
+        BacktestError::NeverLive { .. } => return RunError::Backtest(e),
+        BacktestError::AllNaN { warmup } => (
+            "strat::run::failed",
+            format!("{what}the weight is NaN on every row after its warm-up (first at {}): it is never live", date(warmup)),
+            "a NaN weight holds nothing: look for 0/0, the log or square root of a value <= 0, or an input that is empty on every row after the warm-up",
+        ),
+        BacktestError::InfiniteWeight { row, asset: j } => (
+            "strat::run::non_finite_weight",
+            format!("{what}the weight of {} is infinite on {} (a division by zero?)", asset(j), date(row)),
+            "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",
+        ),
+        BacktestError::NonFiniteReturn { row, asset: Some(j), value } => (
+            "strat::run::non_finite_return",
+            format!("{what}the return on {} is {value}: the weight of {} held from the previous close times its return is not finite", date(row), asset(j)),
+            BOUND,
+        ),
+        BacktestError::NonFiniteReturn { row, asset: None, value } => (
+            "strat::run::non_finite_return",
+            format!("{what}the return on {} is {value}: the held weights times their returns, net of costs, are not finite", date(row)),
+            BOUND,
+        ),
+        BacktestError::NonFiniteEquity { row } => (
+            "strat::run::non_finite_return",
+            format!("{what}the equity is no longer finite on {}: the returns compound past the largest double", date(row)),
+            BOUND,
+        ),
+    };
+    RunError::Failed { code, message, help }
+}
 
 /// The prices and schedule of one hold.
 #[derive(Debug, Clone)]
@@ -204,6 +256,9 @@ pub struct PreparedHold {
     /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed on first use
     /// by [`PreparedHold::asset_returns`] (a sweep's bindings share them).
     pub returns: std::sync::OnceLock<Vec<f64>>,
+    /// The traded assets' names, as errors name them: `source.column` for a single column, the
+    /// universe's asset names for a universe.
+    pub names: Vec<String>,
 }
 
 impl PreparedHold {
@@ -238,6 +293,8 @@ pub struct Prepared {
     /// Universe weights already computed, by declaration and the values of the params they
     /// depend on (a sweep computes each distinct weight path once).
     pub weights_memo: WeightsMemo,
+    /// The frame's dates (days since 1970-01-01, one per row), to name the date of a run error.
+    pub dates: Vec<i32>,
 }
 
 fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
@@ -283,12 +340,12 @@ mod tests {
 }
 
 fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, RunError> {
-    let (price, assets) = match &h.target {
-        Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1),
-        Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len()),
+    let (price, assets, names) = match &h.target {
+        Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1, vec![frame_column_name(hir, c)]),
+        Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len(), hir.universes[*u].assets.clone()),
     };
     let rebalance = schedule(h.rebalance, frame);
-    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new() })
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new(), names })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
@@ -321,13 +378,24 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
         Some(b) => Some(gather(frame, &[frame_column_name(hir, b)])?),
         None => None,
     };
-    Ok(Prepared { dims, inputs, hold, sleeves, benchmark, weight_returns, weight_calendars, weights_memo: Arc::default() })
+    Ok(Prepared { dims, inputs, hold, sleeves, benchmark, weight_returns, weight_calendars, weights_memo: Arc::default(), dates: frame.dates.clone() })
 }
 
-/// Backtests one hold given its target weight column (a series or a panel over its assets).
+/// Backtests one hold given its target weight column (a series or a panel over its assets):
+/// the program's book (closed on ruin), or with `sleeve` set, that sleeve's own path (not
+/// closed on ruin; its errors name it). Errors name the date and the asset ([`locate`]).
 #[allow(clippy::too_many_arguments)]
-fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, RunError> {
-    backtest_memo(&hold_input(h, target, warmup, rows, cost_rate, benchmark, periods_per_year).input(), memo).map_err(RunError::Backtest)
+fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>, dates: &[i32], sleeve: Option<&str>) -> Result<Backtest, RunError> {
+    let input = hold_input(h, target, warmup, rows, cost_rate, benchmark, periods_per_year);
+    match sleeve {
+        None => backtest_memo(&input.input(), memo).map_err(|e| locate(e, dates, &h.names, "")),
+        Some(name) => sleeve_backtest(&input.input()).map_err(|e| locate(e, dates, &h.names, &format!("sleeve `{name}`: "))),
+    }
+}
+
+/// The sleeves' names, which the errors of a combined book name.
+fn sleeve_names(compiled: &Compiled) -> Vec<String> {
+    compiled.hir.sleeves.iter().map(|s| format!("sleeve {}", s.name)).collect()
 }
 
 /// A hold's backtest input, owning the rebalance rows of an `every N` schedule.
@@ -382,6 +450,21 @@ pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend)
     let prepared = prepare(compiled, frame)?;
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
     run_inner(compiled, &prepared, params, &binding, backend, None, false, true).map(|r| r.0)
+}
+
+/// The values of the plan nodes `nodes` for `params` (a series is `rows` values, a panel
+/// `rows * assets`, asset-major), on the reference evaluator with the `weights` inputs a run
+/// would read, and the binding (for the nodes' warm-ups). One evaluation of the nodes' inputs,
+/// for diagnostics after a run (e.g. conditions that are NaN past their warm-up).
+///
+/// Errors: a bad param value ([`RunError::Bind`]) or a `weights` run that fails.
+pub fn node_values(compiled: &Compiled, prep: &Prepared, params: &[f64], nodes: &[strat_compiler::plan::Node]) -> Result<(Vec<Vec<f64>>, strat_compiler::Binding), RunError> {
+    let plan = &compiled.lowered.plan;
+    let binding = bind(plan, params).map_err(RunError::Bind)?;
+    let weights = weight_inputs(compiled, prep, params, &binding)?;
+    let inputs = plan_inputs(prep, &weights);
+    let cols = eval_plan(plan, &inputs, &prep.dims, &binding, nodes);
+    Ok((cols, binding))
 }
 
 /// What a sweep computes once for all bindings: the param-invariant columns and, when a
@@ -493,21 +576,20 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         (Book::Hold(_), Some(h)) => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize);
             // Every binding reads the same prices: their returns are computed once.
-            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))
         }
         (Book::SleeveWeights(k), _) => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let (b, w) = sleeve_weights_book(compiled, prep, params, &binding, *k, &sleeve_refs(&owned, cache), memo)?;
             weights_runs.push(Arc::new(w));
-            Ok(Summary { first_live: b.first_live, rows: b.rows.clone(), metrics: b.metrics, avg_turnover: b.avg_turnover(), information_ratio: b.information_ratio })
+            Ok(Summary::of(&b))
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, hir.annualize, memo)
+            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
         }
-    }
-    .map_err(RunError::Backtest)?;
+    }?;
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
     Ok((summary, reports, weights_runs))
 }
@@ -553,7 +635,8 @@ fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], bin
     };
     let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeves.get(s).copied()).collect();
     let w = weights_for(compiled, prep, params, binding, k, sleeve_returns(&held, prep.dims.rows).view())?;
-    let b = sleeve_book(&w.panel, &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(RunError::Backtest)?;
+    let names: Vec<String> = members.iter().map(|&s| format!("sleeve {}", hir.sleeves[s].name)).collect();
+    let b = sleeve_book(&w.panel, &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &names, ""))?;
     Ok((b, w))
 }
 
@@ -583,7 +666,7 @@ fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compil
             continue;
         }
         let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
-        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, hir.annualize, None)?));
+        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, hir.annualize, None, &prep.dates, Some(&hir.sleeves[k].name))?));
     }
     Ok(owned)
 }
@@ -621,7 +704,7 @@ fn run_inner(
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let bt = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, hir.cost_rate, bench, hir.annualize, memo)?,
+        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, hir.cost_rate, bench, hir.annualize, memo, &prep.dates, None)?,
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
@@ -631,7 +714,7 @@ fn run_inner(
                     weights_runs.push(Arc::new(w));
                     b
                 }
-                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, hir.annualize, memo).map_err(RunError::Backtest)?,
+                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
             };
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();

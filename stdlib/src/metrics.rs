@@ -88,6 +88,9 @@ pub fn std_ddof1(x: &[f64]) -> f64 {
         let d = v - m;
         ss += d * d;
     }
+    if ss.is_infinite() {
+        return root_mean_square_scaled(x.iter().map(|&v| v - m), (x.len() - 1) as f64);
+    }
     (ss / (x.len() - 1) as f64).sqrt()
 }
 
@@ -244,9 +247,25 @@ pub fn information_ratio(x: &[f64], b: &[f64], periods_per_year: f64) -> f64 {
             let e = d(i) - m;
             ss += e * e;
         }
-        (ss / (n - 1) as f64).sqrt()
+        if ss.is_infinite() {
+            root_mean_square_scaled((0..n).map(|i| d(i) - m), (n - 1) as f64)
+        } else {
+            (ss / (n - 1) as f64).sqrt()
+        }
     };
     ratio(m, sd, periods_per_year)
+}
+
+/// `sqrt(sum v^2 / div)` of finite values whose squares overflow (the plain sum is infinite),
+/// computed as `s * sqrt(sum (v/s)^2 / div)` with `s = max |v|`: finite whenever the result
+/// is. Only called when the plain sum is infinite, so every other result is unchanged.
+fn root_mean_square_scaled(values: impl Iterator<Item = f64> + Clone, div: f64) -> f64 {
+    let s = values.clone().fold(0.0_f64, |a, v| a.max(v.abs()));
+    if s == 0.0 || !s.is_finite() {
+        return f64::INFINITY;
+    }
+    let ss: f64 = values.map(|v| (v / s) * (v / s)).sum();
+    s * (ss / div).sqrt()
 }
 
 /// `num / den * sqrt(P)`, NaN if `den` is 0 or NaN.
@@ -364,9 +383,17 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
             let d = v - m;
             ss += d * d;
         }
-        (ss / (n - 1) as f64).sqrt()
+        if ss.is_infinite() {
+            root_mean_square_scaled(returns.iter().map(|&v| v - m), (n - 1) as f64)
+        } else {
+            (ss / (n - 1) as f64).sqrt()
+        }
     };
-    let dd = (down_sq / n as f64).sqrt();
+    let dd = if down_sq.is_infinite() {
+        root_mean_square_scaled(returns.iter().map(|&v| v.min(0.0)), n as f64)
+    } else {
+        (down_sq / n as f64).sqrt()
+    };
 
     let mdd = if end.is_nan() { f64::NAN } else { worst };
     let calmar = if mdd == 0.0 {

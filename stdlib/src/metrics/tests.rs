@@ -214,3 +214,18 @@ fn cvar_tail_size() {
         assert_close(m.cvar_95, want, &format!("cvar N={n}"));
     }
 }
+
+#[test]
+fn a_standard_deviation_whose_squares_overflow_is_still_finite() {
+    // [-1e296, 0, 0, 0]: mean -0.25e296, deviations -0.75e296 and 3 x 0.25e296, whose squares
+    // overflow; the scaled sum gives sqrt((0.5625 + 3 * 0.0625) / 3) * 1e296.
+    let x = [-1e296, 0.0, 0.0, 0.0];
+    let expected = ((0.5625f64 + 3.0 * 0.0625) / 3.0).sqrt() * 1e296;
+    assert!((std_ddof1(&x) / expected - 1.0).abs() < 1e-12, "{}", std_ddof1(&x));
+    let m = metrics(&x, &[1.0; 4], 252.0);
+    assert!((m.ann_vol / (expected * 252f64.sqrt()) - 1.0).abs() < 1e-12, "{m:?}");
+    // Downside deviation sqrt(1e592 / 4) = 0.5e296: sortino = -0.25e296 / 0.5e296 * sqrt(252).
+    assert!((m.sortino / (-0.5 * 252f64.sqrt()) - 1.0).abs() < 1e-12, "{m:?}");
+    // An ordinary series takes the plain formula, unchanged.
+    assert_eq!(std_ddof1(&[1.0, 2.0, 4.0]), (((1.0f64 - 7.0 / 3.0).powi(2) + (2.0f64 - 7.0 / 3.0).powi(2) + (4.0f64 - 7.0 / 3.0).powi(2)) / 2.0).sqrt());
+}

@@ -1,0 +1,108 @@
+//! Run-time errors through the real CLI: a non-finite weight, return or equity is an error that
+//! names the date and the asset (spec/diagnostics.md, "Run-time errors"), and a weight that is
+//! NaN on every row after its warm-up says so.
+
+mod common;
+
+use common::TempDir;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Writes `prices.csv` (columns date, a, b) and `t.strat` with `body` under a fresh folder.
+fn program(dir: &TempDir, csv: &str, body: &str) -> PathBuf {
+    std::fs::write(dir.path().join("prices.csv"), csv).unwrap();
+    let file = dir.path().join("t.strat");
+    std::fs::write(&file, format!("strategy t\ndata px = csv(\"prices.csv\")\n{body}\n")).unwrap();
+    file
+}
+
+fn run(file: &PathBuf, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strat")).arg("run").arg(file).args(extra).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+const CSV: &str = "date,a,b\n2021-01-04,100,50\n2021-01-05,101,51\n2021-01-06,102,52\n2021-01-07,103,53\n";
+
+#[test]
+fn an_infinite_weight_names_the_asset_and_the_date() {
+    let dir = TempDir::new("run-inf-weight");
+    let file = program(&dir, CSV, "hold px.a weight 1/0");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::non_finite_weight"), "{e}");
+    assert!(e.contains("the weight of `px.a` is infinite on 2021-01-04"), "{e}");
+    assert!(e.contains("help:"), "{e}");
+    assert!(!e.contains("asset 0") && !e.contains("row "), "{e}");
+}
+
+#[test]
+fn a_weight_nan_after_its_warm_up_says_so() {
+    let dir = TempDir::new("run-nan-weight");
+    // `sma(px.a, 2)` is defined from row 1 (2021-01-05); 0/0 is NaN on every row.
+    let file = program(&dir, CSV, "hold px.a weight 0 / 0 * sma(px.a, 2)");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::failed"), "{e}");
+    assert!(e.contains("the weight is NaN on every row after its warm-up (first at 2021-01-05): it is never live"), "{e}");
+    assert!(e.contains("help: a NaN weight holds nothing"), "{e}");
+}
+
+#[test]
+fn an_overflowing_equity_is_an_error_with_its_date() {
+    let dir = TempDir::new("run-inf-equity");
+    // Weight 1e300 on a price up 1 %: E = 1 + 1e298 on 2021-01-05, then 1e298 * 1e298 overflows.
+    let file = program(&dir, CSV, "hold px.a weight 1e300");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::non_finite_return"), "{e}");
+    assert!(e.contains("the equity is no longer finite on 2021-01-06"), "{e}");
+}
+
+#[test]
+fn an_overflowing_return_names_the_asset_and_the_date() {
+    let dir = TempDir::new("run-inf-return");
+    // Asset b jumps from 1e-300 to 1e300 on 2021-01-06: its return overflows to inf.
+    let csv = "date,a,b\n2021-01-04,100,1\n2021-01-05,101,1e-300\n2021-01-06,102,1e300\n2021-01-07,103,1e300\n";
+    std::fs::write(dir.path().join("prices.csv"), csv).unwrap();
+    let file = dir.path().join("t.strat");
+    std::fs::write(&file, "strategy t\nuniverse px = csv(\"prices.csv\")\nhold px weight 0.5\n").unwrap();
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::non_finite_return"), "{e}");
+    assert!(e.contains("the return on 2021-01-06 is inf: the weight of `b` held from the previous close times its return is not finite"), "{e}");
+}
+
+#[test]
+fn a_sweep_keeps_a_non_finite_binding_as_its_error() {
+    let dir = TempDir::new("run-sweep-inf");
+    let file = program(&dir, CSV, "param d in [0, 1]\nhold px.a weight 1 / d");
+    let o = Command::new(env!("CARGO_BIN_EXE_strat")).args(["sweep", "--json", "--quiet"]).arg(&file).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", stderr(&o)));
+    let rows = v["rows"].as_array().unwrap();
+    assert!(rows[0]["error"].as_str().unwrap().contains("the weight of `px.a` is infinite on 2021-01-04"), "{v}");
+    assert!(rows[1]["metrics"].is_object(), "{v}");
+}
+
+#[test]
+fn a_nan_condition_is_warned_once_with_its_count_and_first_date() {
+    let dir = TempDir::new("run-nan-condition");
+    // b is empty on 2021-01-05 and 2021-01-07: `px.b > 30` is false there (the else branch).
+    let csv = "date,a,b\n2021-01-04,100,20\n2021-01-05,101,\n2021-01-06,102,35\n2021-01-07,103,\n2021-01-08,104,10\n";
+    let file = program(&dir, csv, "let w = if px.b > 30 then 0.5 else 1\nlet t = tiers(px.b) {\n  >= 50 => 45%\n  else => 100%\n}\nhold px.a weight min(w, t)");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{e}");
+    assert_eq!(e.matches("strat::run::nan_condition").count(), 1, "{e}");
+    assert!(e.contains("`px.b` is NaN on 2 row(s) after its warm-up (first on 2021-01-05): the condition `px.b > 30` is false there"), "{e}");
+    // The same data without gaps: no warning.
+    let clean = program(&TempDir::new("run-nan-condition-clean"), CSV, "hold px.a weight if px.b > 30 then 0.5 else 1");
+    let e = stderr(&run(&clean, &[]));
+    assert!(!e.contains("nan_condition"), "{e}");
+}
