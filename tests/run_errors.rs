@@ -67,11 +67,13 @@ fn an_overflowing_equity_is_an_error_with_its_date() {
 #[test]
 fn an_overflowing_return_names_the_asset_and_the_date() {
     let dir = TempDir::new("run-inf-return");
-    // Asset b jumps from 1e-300 to 1e300 on 2021-01-06: its return overflows to inf.
-    let csv = "date,a,b\n2021-01-04,100,1\n2021-01-05,101,1e-300\n2021-01-06,102,1e300\n2021-01-07,103,1e300\n";
+    // Prices stay within the readable range (1e-100 ..= 1e100), so a return is at most ~1e100;
+    // asset b jumps from 1 to 1e100 on 2021-01-06 and a weight of 1e250 times that return
+    // overflows to inf (a's return is 0, so nothing is ruined before).
+    let csv = "date,a,b\n2021-01-04,100,1\n2021-01-05,100,1\n2021-01-06,100,1e100\n2021-01-07,100,1e100\n";
     std::fs::write(dir.path().join("prices.csv"), csv).unwrap();
     let file = dir.path().join("t.strat");
-    std::fs::write(&file, "strategy t\nuniverse px = csv(\"prices.csv\")\nhold px weight 0.5\n").unwrap();
+    std::fs::write(&file, "strategy t\nuniverse px = csv(\"prices.csv\")\nhold px weight 1e250\n").unwrap();
     let o = run(&file, &[]);
     let e = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{e}");
