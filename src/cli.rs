@@ -202,11 +202,46 @@ fn print_diags(diags: &[SourceDiag]) {
         miette::GraphicalTheme::unicode()
     });
     let mut out = String::new();
+    // Render at most MAX_SAME_CODE diagnostics of one code; the rest become one summary line each.
+    let mut seen: Vec<(&str, usize)> = vec![];
     for d in diags {
-        let _ = handler.render_report(&mut out, d);
-        out.push('\n');
+        let n = match seen.iter_mut().find(|(c, _)| *c == d.diag.code) {
+            Some((_, n)) => n,
+            None => {
+                seen.push((d.diag.code, 0));
+                &mut seen.last_mut().expect("just pushed").1
+            }
+        };
+        *n += 1;
+        if *n <= MAX_SAME_CODE {
+            let _ = handler.render_report(&mut out, d);
+            out.push('\n');
+        }
+    }
+    for (code, n) in seen {
+        if n > MAX_SAME_CODE {
+            let d = diags.iter().find(|d| d.diag.code == code).expect("seen");
+            let kind = if d.diag.is_error() { "error" } else { "warning" };
+            out.push_str(&format!("{kind}[{code}]: … and {} more like these ({MAX_SAME_CODE} shown)\n", thousands((n - MAX_SAME_CODE) as u64)));
+        }
     }
     eprint!("{out}");
+}
+
+/// How many diagnostics of one code `print_diags` renders before it summarises the rest.
+const MAX_SAME_CODE: usize = 20;
+
+/// `n` with thousands separators: `26,627`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn report_failure(f: &Failure) {

@@ -80,8 +80,13 @@ impl Diag {
     }
 
     /// Pairs the diagnostic with its source file for rendering.
+    ///
+    /// The source's line index is built once per source text and shared by every diagnostic
+    /// paired with the same `Arc` (on this thread), so rendering a diagnostic costs the lines
+    /// around its spans, not the whole file.
     pub fn with_source(self, name: &str, src: Arc<String>) -> SourceDiag {
-        SourceDiag { diag: self, name: name.to_string(), src: miette::NamedSource::new(name, src) }
+        let lines = line_index(&src);
+        SourceDiag { diag: self, name: name.to_string(), src: miette::NamedSource::new(name, LocalSource { text: src, lines }) }
     }
 }
 
@@ -99,7 +104,85 @@ pub struct SourceDiag {
     pub diag: Diag,
     /// The file name shown in the rendering.
     pub name: String,
-    src: miette::NamedSource<Arc<String>>,
+    src: miette::NamedSource<LocalSource>,
+}
+
+/// Byte offsets of the start of every line of a source text (`0` first; a line ends at `\n`).
+type LineIndex = Arc<Vec<usize>>;
+
+thread_local! {
+    /// The last source indexed on this thread, so that a batch of diagnostics of one file
+    /// shares one index.
+    static LAST_INDEX: std::cell::RefCell<Option<(std::sync::Weak<String>, LineIndex)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The line index of `src`, reused when the same text was indexed last on this thread.
+fn line_index(src: &Arc<String>) -> LineIndex {
+    LAST_INDEX.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((weak, idx)) = last.as_ref() {
+            if weak.upgrade().is_some_and(|s| Arc::ptr_eq(&s, src)) {
+                return idx.clone();
+            }
+        }
+        let idx: LineIndex = Arc::new(std::iter::once(0).chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect());
+        *last = Some((Arc::downgrade(src), idx.clone()));
+        idx
+    })
+}
+
+/// A source text with its line index: miette reads a span's surrounding lines from it in time
+/// proportional to those lines (miette's own `str` source scans from the start of the file for
+/// every span). Lines and columns are 0-based; a column counts characters, not bytes.
+#[derive(Debug, Clone)]
+struct LocalSource {
+    text: Arc<String>,
+    lines: LineIndex,
+}
+
+impl LocalSource {
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.lines.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+
+    /// Byte offset of the start of line `line`, or the text's length past the last line.
+    fn line_start(&self, line: usize) -> usize {
+        self.lines.get(line).copied().unwrap_or(self.text.len())
+    }
+}
+
+impl miette::SourceCode for LocalSource {
+    fn read_span<'a>(&'a self, span: &miette::SourceSpan, before: usize, after: usize) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let text = self.text.as_str();
+        let (start, len) = (span.offset(), span.len());
+        let end = start.checked_add(len).ok_or(miette::MietteError::OutOfBounds)?;
+        if end > text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let first = self.line_of(start);
+        // The last byte of the span decides its last line (an empty span: its start).
+        let last = self.line_of(end.saturating_sub(1).max(start));
+        let from_line = first.saturating_sub(before);
+        let to_line = (last + after + 1).min(self.lines.len());
+        let mut data_start = if before == 0 { start } else { self.line_start(from_line) };
+        let mut data_end = self.line_start(to_line).max(end);
+        // Stay on character boundaries (a span from a bad input could split a character).
+        while !text.is_char_boundary(data_start) {
+            data_start -= 1;
+        }
+        while !text.is_char_boundary(data_end) {
+            data_end += 1;
+        }
+        let line_start = self.line_start(first);
+        let column = if before == 0 { text.get(line_start..data_start).map_or(0, |s| s.chars().count()) } else { 0 };
+        let line = if before == 0 { first } else { from_line };
+        let data = &text.as_bytes()[data_start..data_end];
+        // As miette's own sources do, count the lines from the start of the text to the end of
+        // the data (its renderer merges two labels' snippets when they reach each other).
+        let line_count = self.lines.partition_point(|&s| s <= data_end).saturating_sub(1);
+        Ok(Box::new(miette::MietteSpanContents::new(data, (data_start, data_end - data_start).into(), line, column, line_count)))
+    }
 }
 
 impl fmt::Display for SourceDiag {
