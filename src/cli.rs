@@ -40,8 +40,8 @@ struct LimitArgs {
     /// Largest .strat source accepted (e.g. 8MiB).
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
     max_source_bytes: Option<u64>,
-    /// Deepest expression nesting accepted.
-    #[arg(long, global = true, value_name = "N")]
+    /// Deepest expression nesting accepted (default 256, at most 4096).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_depth)]
     max_depth: Option<usize>,
     /// Largest estimated memory of a run or sweep (e.g. 8GiB); larger runs are refused before they start.
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
@@ -52,6 +52,14 @@ struct LimitArgs {
     /// Largest file one output may write (e.g. 1GiB).
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
     max_output_bytes: Option<u64>,
+}
+
+/// Parses `--max-depth`: a whole number of levels from 1 to [`strat::limits::MAX_DEPTH_CEILING`].
+fn parse_depth(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=strat::limits::MAX_DEPTH_CEILING).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a depth; write a whole number from 1 to {}", strat::limits::MAX_DEPTH_CEILING)),
+    }
 }
 
 impl LimitArgs {

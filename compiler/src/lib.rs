@@ -24,7 +24,7 @@ pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
 pub use plan::{Node, Plan};
 
-use strat_grammar::{source_to_ast, Diag, Span};
+use strat_grammar::{source_to_ast_with_depth, Diag, Span, DEFAULT_MAX_DEPTH};
 
 /// A compiled program: its typed form, its plan and its native kernels.
 #[derive(Debug)]
@@ -65,7 +65,18 @@ pub fn compile(
     default_name: &str,
     columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
 ) -> (Option<Compiled>, Vec<Diag>) {
-    let (ast, mut diags) = source_to_ast(src);
+    compile_with_depth(src, default_name, columns_of, DEFAULT_MAX_DEPTH)
+}
+
+/// [`compile`] accepting expressions up to `max_depth` levels deep (`--max-depth`; see
+/// `strat_grammar::source_to_ast_with_depth`). The caller's stack must fit that depth.
+pub fn compile_with_depth(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    max_depth: usize,
+) -> (Option<Compiled>, Vec<Diag>) {
+    let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
     if diags.iter().any(|d| d.is_error()) {
         return (None, diags);
     }

@@ -125,7 +125,7 @@ enum Raw {
     String,
     #[regex(r"//[^\n]*", allow_greedy = true)]
     Comment,
-    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    #[regex(r"[\p{XID_Start}_]\p{XID_Continue}*")]
     Ident,
     #[token(">=")]
     #[token("<=")]
