@@ -384,22 +384,22 @@ pub fn main() -> i32 {
                 Err(c) => return c,
             };
             if plan {
-                let names: Vec<String> = strategy.compiled.hir.params.iter().map(|p| p.name.clone()).collect();
-                outp!("{}", strategy.compiled.lowered.plan.display(&strategy.compiled.outputs(), &names));
+                outp!("{}", strategy.compiled.plan_text());
             }
             if clif {
                 outp!("{}", strategy.compiled.kernels.clif());
             }
             let h = &strategy.compiled.hir;
             out!(
-                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s))",
+                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s); grid of {} binding(s))",
                 h.name,
                 h.params.len(),
                 h.lets.len(),
                 h.regimes.len(),
                 h.weights.len(),
                 h.reports.len(),
-                strategy.compiled.kernels.kernel_count()
+                strategy.compiled.kernels.kernel_count(),
+                strategy.grid_size().describe()
             );
             0
         }
@@ -455,6 +455,10 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::Sweep) {
+        report_failure(&f);
+        return 1;
+    }
     let grid = strategy.grid();
     let params = strategy.params();
     let t = Instant::now();

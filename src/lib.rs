@@ -327,7 +327,29 @@ impl Strategy {
         self.run_with(frame, params, self.backend)
     }
 
-    /// The sweep grid of the program's swept params.
+    /// The number of bindings of the program's grid, from the params' domains alone (exact
+    /// without `when` / `where`, else an upper bound); the grid is not built.
+    pub fn grid_size(&self) -> strat_compiler::grid::GridSize {
+        strat_compiler::grid::grid_size(&self.compiled.hir)
+    }
+
+    /// Estimates the memory `study` would hold on `frame` (spec/limits.md "Memory") and refuses
+    /// it when over [`Limits::max_memory_bytes`]: a [`Failure::Run`] with code
+    /// `strat::limit::memory`, labelled at the swept params. Call it before building the grid.
+    pub fn check_memory(&self, frame: &Frame, study: strat_compiler::grid::Study) -> Result<(), Failure> {
+        let hir = &self.compiled.hir;
+        let assets = hir.universes.iter().map(|u| u.assets.len()).chain([hir.sleeves.len(), 1]).max().unwrap_or(1);
+        let threads = match study {
+            strat_compiler::grid::Study::Run => 1,
+            _ => rayon::current_num_threads(),
+        };
+        let e = strat_compiler::grid::estimate_memory(&self.compiled, study, frame.dates.len() as u64, assets as u64, threads as u64);
+        strat_compiler::grid::check_memory(&self.compiled, study, &e, self.limits.max_memory_bytes)
+            .map_err(|d| Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone()))))
+    }
+
+    /// The sweep grid of the program's swept params. It is built in memory: check its size
+    /// first ([`Strategy::check_memory`]).
     pub fn grid(&self) -> strat_runtime::sweep::Grid {
         strat_runtime::sweep::grid(&self.compiled)
     }
@@ -346,6 +368,7 @@ impl Strategy {
         spec: strat_runtime::walk_forward::WalkForwardSpec,
         progress: &(dyn Fn() + Sync),
     ) -> Result<(strat_runtime::sweep::Grid, strat_runtime::walk_forward::WalkForward), Failure> {
+        self.check_memory(frame, strat_compiler::grid::Study::WalkForward)?;
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
         let grid = self.grid();
         let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
@@ -355,6 +378,7 @@ impl Strategy {
 
     /// Runs on a chosen backend (the differential tests run both).
     pub fn run_with(&self, frame: &Frame, params: &Params, backend: Backend) -> Result<RunResult, Failure> {
+        self.check_memory(frame, strat_compiler::grid::Study::Run)?;
         strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| self.run_failure(e))
     }
 

@@ -8,6 +8,7 @@ pub mod builtins;
 pub mod check;
 pub mod codegen;
 pub mod eval;
+pub mod grid;
 pub mod hir;
 pub mod lower;
 pub mod ops;
@@ -42,6 +43,22 @@ impl Compiled {
     /// weight, then each report in order.
     pub fn outputs(&self) -> Vec<Node> {
         outputs_of(&self.lowered)
+    }
+
+    /// The optimised plan as text (what `strat check --plan` prints): the nodes the backtest
+    /// reads, each output labelled — `weight` (an ensemble's `regime`), `sleeve NAME weight`,
+    /// `report NAME`.
+    pub fn plan_text(&self) -> String {
+        let l = &self.lowered;
+        let mut labels = vec![(l.weight, if matches!(self.hir.book, hir::Book::Ensemble(_)) { "regime".to_string() } else { "weight".to_string() })];
+        for (k, n) in l.sleeve_weights.iter().enumerate() {
+            labels.push((*n, format!("sleeve {} weight", self.hir.sleeves.get(k).map_or("?", |s| s.name.as_str()))));
+        }
+        for (name, n) in &l.reports {
+            labels.push((*n, format!("report {name}")));
+        }
+        let names: Vec<String> = self.hir.params.iter().map(|p| p.name.clone()).collect();
+        l.plan.display_labelled(&self.outputs(), &labels, &names)
     }
 
     /// Default parameter values, in declaration order.
