@@ -224,3 +224,22 @@ impl miette::Diagnostic for SourceDiag {
         })))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use miette::SourceCode;
+
+    #[test]
+    fn a_span_reads_its_lines_with_char_columns() {
+        let src = Arc::new("let a = 1\nlet é = 2\nlet ñ = é\nhold x weight 1\n".to_string());
+        let s = LocalSource { lines: line_index(&src), text: src.clone() };
+        let at = src.find("é = 2").unwrap() + "é = ".len();
+        let c = s.read_span(&(at, 1).into(), 0, 0).unwrap();
+        assert_eq!((c.line(), c.column()), (1, 8), "0-based, in characters (9 in bytes)");
+        let c = s.read_span(&(at, 1).into(), 1, 1).unwrap();
+        assert_eq!(c.line(), 0);
+        assert_eq!(std::str::from_utf8(c.data()).unwrap(), "let a = 1\nlet é = 2\nlet ñ = é\n");
+        assert!(s.read_span(&(src.len(), 5).into(), 0, 0).is_err());
+    }
+}

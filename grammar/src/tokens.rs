@@ -205,6 +205,11 @@ mod tests {
     }
 
     #[test]
+    fn unicode_names_are_one_identifier() {
+        assert_eq!(tags("let exposición = größe_2"), [(Tag::Keyword, "let"), (Tag::Ident, "exposición"), (Tag::Operator, "="), (Tag::Ident, "größe_2")]);
+    }
+
+    #[test]
     fn words_numbers_and_units() {
         assert_eq!(
             tags("param spike_z = 2.5 cost 2bps x >= 45% if true"),
