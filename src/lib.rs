@@ -148,7 +148,11 @@ fn read_source(path: &Path, max: u64) -> Result<String, Failure> {
     let mut bytes = vec![];
     file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max {
-        return Err(source_too_large(&path.display().to_string(), bytes.len() as u64, max));
+        // A stream (pipe, device) was read only up to the limit: its size is unknown.
+        let mut d = Diag::error("strat::limit::source_size", format!("{} holds more than the source limit of {} ({max} bytes)", path.display(), limits::format_bytes(max)), strat_grammar::Span::default(), "")
+            .with_help("a .strat program is a few kilobytes; raise the limit with --max-source-bytes SIZE if this file really is one");
+        d.labels.clear();
+        return Err(Failure::Program(vec![d.with_source(&path.display().to_string(), Arc::new(String::new()))]));
     }
     String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("stream did not contain valid UTF-8 ({e})"))))
 }

@@ -145,6 +145,14 @@ fn a_source_over_the_limit_is_refused_with_its_size() {
     assert!(r.stderr.contains("exceeds the source limit of 1 KiB (1024 bytes)"), "{}", r.stderr);
     assert!(r.stderr.contains("--max-source-bytes"), "{}", r.stderr);
     assert_eq!(strat(&["check", &f]).code, 0);
+    // A device without a size is read only up to the limit, then refused (no abort, no hang).
+    #[cfg(unix)]
+    {
+        let r = strat(&["check", "/dev/zero", "--max-source-bytes", "1MiB"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        assert!(r.stderr.contains("strat::limit::source_size") && r.stderr.contains("holds more than the source limit of 1 MiB"), "{}", r.stderr);
+        assert!(r.took < Duration::from_secs(5));
+    }
 }
 
 #[test]
