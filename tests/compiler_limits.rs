@@ -199,3 +199,16 @@ fn the_plan_labels_the_weight_and_folds_not_not() {
     // The lag keeps both nots; the comparisons of `==` lose theirs.
     assert_eq!(r.stdout.matches("Not(").count(), 2, "{}", r.stdout);
 }
+
+/// On one very long line, a diagnostic shows a window around its span, not the whole line.
+#[test]
+fn a_diagnostic_on_a_long_line_prints_a_window_of_it() {
+    let dir = TempDir::new("oneline");
+    let lets: Vec<String> = (0..4000).map(|i| format!("let unused_{i} = {i}")).collect();
+    let src = format!("data mkt = csv({}) {} hold mkt.spx weight 1\n", data(), lets.join(" "));
+    let f = write(&dir, "one.strat", &src);
+    let r = strat(&["check", &f]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("… and 3,980 more like these"), "{}", &r.stderr[..r.stderr.len().min(3000)]);
+    assert!(r.stderr.len() < 40_000, "{} bytes for 20 warnings", r.stderr.len());
+}

@@ -152,6 +152,11 @@ impl LocalSource {
     }
 }
 
+/// The most bytes of a long line shown on each side of a span (a 1 MB line is not printed whole).
+const CONTEXT_BYTES: usize = 160;
+/// Context longer than this on one side of a span is cut to [`CONTEXT_BYTES`].
+const LONG_CONTEXT: usize = 1024;
+
 impl miette::SourceCode for LocalSource {
     fn read_span<'a>(&'a self, span: &miette::SourceSpan, before: usize, after: usize) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
         let text = self.text.as_str();
@@ -165,8 +170,16 @@ impl miette::SourceCode for LocalSource {
         let last = self.line_of(end.saturating_sub(1).max(start));
         let from_line = first.saturating_sub(before);
         let to_line = (last + after + 1).min(self.lines.len());
+        // When the context lines are very long (over LONG_CONTEXT bytes on a side), drop the
+        // other lines and show at most CONTEXT_BYTES of the span's own line on that side.
         let mut data_start = if before == 0 { start } else { self.line_start(from_line) };
+        if start - data_start > LONG_CONTEXT {
+            data_start = self.line_start(first).max(start.saturating_sub(CONTEXT_BYTES));
+        }
         let mut data_end = self.line_start(to_line).max(end);
+        if data_end - end > LONG_CONTEXT {
+            data_end = self.line_start(last + 1).min(end.saturating_add(CONTEXT_BYTES)).max(end);
+        }
         // Stay on character boundaries (a span from a bad input could split a character).
         while !text.is_char_boundary(data_start) {
             data_start -= 1;
@@ -176,7 +189,7 @@ impl miette::SourceCode for LocalSource {
         }
         let line_start = self.line_start(first);
         let column = if before == 0 { text.get(line_start..data_start).map_or(0, |s| s.chars().count()) } else { 0 };
-        let line = if before == 0 { first } else { from_line };
+        let line = if before == 0 { first } else { self.line_of(data_start) };
         let data = &text.as_bytes()[data_start..data_end];
         // As miette's own sources do, count the lines from the start of the text to the end of
         // the data (its renderer merges two labels' snippets when they reach each other).
@@ -241,5 +254,18 @@ mod tests {
         assert_eq!(c.line(), 0);
         assert_eq!(std::str::from_utf8(c.data()).unwrap(), "let a = 1\nlet é = 2\nlet ñ = é\n");
         assert!(s.read_span(&(src.len(), 5).into(), 0, 0).is_err());
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_span() {
+        let text = format!("{}let é = 1{}\n", "x ".repeat(50_000), " y".repeat(50_000));
+        let src = Arc::new(text);
+        let s = LocalSource { lines: line_index(&src), text: src.clone() };
+        let at = src.find('é').unwrap();
+        let c = s.read_span(&(at, 2).into(), 1, 1).unwrap();
+        assert!(c.data().len() <= 2 * CONTEXT_BYTES + 2, "{} bytes", c.data().len());
+        assert_eq!(c.line(), 0);
+        let h = s.read_span(&(at, 2).into(), 0, 0).unwrap();
+        assert_eq!((h.line(), h.column()), (0, 100_004));
     }
 }
