@@ -40,8 +40,8 @@ struct LimitArgs {
     /// Largest .strat source accepted (e.g. 8MiB).
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
     max_source_bytes: Option<u64>,
-    /// Deepest expression nesting accepted.
-    #[arg(long, global = true, value_name = "N")]
+    /// Deepest expression nesting accepted (default 256, at most 4096).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_depth)]
     max_depth: Option<usize>,
     /// Largest estimated memory of a run or sweep (e.g. 8GiB); larger runs are refused before they start.
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
@@ -52,6 +52,14 @@ struct LimitArgs {
     /// Largest file one output may write (e.g. 1GiB).
     #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
     max_output_bytes: Option<u64>,
+}
+
+/// Parses `--max-depth`: a whole number of levels from 1 to [`strat::limits::MAX_DEPTH_CEILING`].
+fn parse_depth(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=strat::limits::MAX_DEPTH_CEILING).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a depth; write a whole number from 1 to {}", strat::limits::MAX_DEPTH_CEILING)),
+    }
 }
 
 impl LimitArgs {
@@ -202,11 +210,46 @@ fn print_diags(diags: &[SourceDiag]) {
         miette::GraphicalTheme::unicode()
     });
     let mut out = String::new();
+    // Render at most MAX_SAME_CODE diagnostics of one code; the rest become one summary line each.
+    let mut seen: Vec<(&str, usize)> = vec![];
     for d in diags {
-        let _ = handler.render_report(&mut out, d);
-        out.push('\n');
+        let n = match seen.iter_mut().find(|(c, _)| *c == d.diag.code) {
+            Some((_, n)) => n,
+            None => {
+                seen.push((d.diag.code, 0));
+                &mut seen.last_mut().expect("just pushed").1
+            }
+        };
+        *n += 1;
+        if *n <= MAX_SAME_CODE {
+            let _ = handler.render_report(&mut out, d);
+            out.push('\n');
+        }
+    }
+    for (code, n) in seen {
+        if n > MAX_SAME_CODE {
+            let d = diags.iter().find(|d| d.diag.code == code).expect("seen");
+            let kind = if d.diag.is_error() { "error" } else { "warning" };
+            out.push_str(&format!("{kind}[{code}]: … and {} more like these ({MAX_SAME_CODE} shown)\n", thousands((n - MAX_SAME_CODE) as u64)));
+        }
     }
     eprint!("{out}");
+}
+
+/// How many diagnostics of one code `print_diags` renders before it summarises the rest.
+const MAX_SAME_CODE: usize = 20;
+
+/// `n` with thousands separators: `26,627`.
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn report_failure(f: &Failure) {
@@ -342,22 +385,22 @@ pub fn main() -> i32 {
                 Err(c) => return c,
             };
             if plan {
-                let names: Vec<String> = strategy.compiled.hir.params.iter().map(|p| p.name.clone()).collect();
-                outp!("{}", strategy.compiled.lowered.plan.display(&strategy.compiled.outputs(), &names));
+                outp!("{}", strategy.compiled.plan_text());
             }
             if clif {
                 outp!("{}", strategy.compiled.kernels.clif());
             }
             let h = &strategy.compiled.hir;
             out!(
-                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s))",
+                "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s); grid of {} binding(s))",
                 h.name,
                 h.params.len(),
                 h.lets.len(),
                 h.regimes.len(),
                 h.weights.len(),
                 h.reports.len(),
-                strategy.compiled.kernels.kernel_count()
+                strategy.compiled.kernels.kernel_count(),
+                strategy.grid_size().describe()
             );
             0
         }
@@ -413,6 +456,10 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::Sweep) {
+        report_failure(&f);
+        return 1;
+    }
     let grid = strategy.grid();
     let params = strategy.params();
     let t = Instant::now();

@@ -95,8 +95,12 @@ impl Engine {
     }
 
     /// Reads and compiles a `.strat` file; data paths are relative to its folder.
+    ///
+    /// Errors: a file larger than [`Limits::max_source_bytes`] is refused before it is read
+    /// whole (`strat::limit::source_size`, a [`Failure::Program`] without a span); a file that
+    /// cannot be read or is not UTF-8 is a [`Failure::Io`].
     pub fn compile_file(&self, path: &Path) -> Result<Strategy, Failure> {
-        let src = std::fs::read_to_string(path).map_err(|e| Failure::Io(path.to_path_buf(), e))?;
+        let src = read_source(path, self.limits.max_source_bytes)?;
         // A UTF-8 byte-order mark (some editors write one) is not part of the program.
         let src = src.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(src);
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -108,7 +112,10 @@ impl Engine {
     /// strategy if it has no `strategy` statement, data paths are relative to `base_dir`.
     pub fn compile_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Result<Strategy, Failure> {
         let src = Arc::new(src);
-        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes);
+        if src.len() as u64 > self.limits.max_source_bytes {
+            return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
+        }
+        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -125,7 +132,47 @@ impl Engine {
     }
 }
 
-fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, max_data_bytes: u64) -> (Option<Compiled>, Vec<Diag>) {
+/// Reads a `.strat` file of at most `max` bytes: the size is checked before the text is read,
+/// and the read itself stops after `max + 1` bytes (a pipe or device reports no size).
+fn read_source(path: &Path, max: u64) -> Result<String, Failure> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Failure::Io(path.to_path_buf(), e);
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(io(std::io::Error::other("it is a directory, not a .strat file")));
+    }
+    if meta.is_file() && meta.len() > max {
+        return Err(source_too_large(&path.display().to_string(), meta.len(), max));
+    }
+    let mut bytes = vec![];
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > max {
+        // A stream (pipe, device) was read only up to the limit: its size is unknown.
+        let mut d = Diag::error("strat::limit::source_size", format!("{} holds more than the source limit of {} ({max} bytes)", path.display(), limits::format_bytes(max)), strat_grammar::Span::default(), "")
+            .with_help("a .strat program is a few kilobytes; raise the limit with --max-source-bytes SIZE if this file really is one");
+        d.labels.clear();
+        return Err(Failure::Program(vec![d.with_source(&path.display().to_string(), Arc::new(String::new()))]));
+    }
+    String::from_utf8(bytes).map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("stream did not contain valid UTF-8 ({e})"))))
+}
+
+/// The `strat::limit::source_size` failure: `size` bytes (at least; a stream stops being read
+/// at the limit) against the limit `max`.
+fn source_too_large(name: &str, size: u64, max: u64) -> Failure {
+    let mut d = Diag::error(
+        "strat::limit::source_size",
+        format!("{name} is too large: {} ({size} bytes) exceeds the source limit of {} ({max} bytes)", limits::format_bytes(size), limits::format_bytes(max)),
+        strat_grammar::Span::default(),
+        "",
+    )
+    .with_help("a .strat program is a few kilobytes; raise the limit with --max-source-bytes SIZE if this file really is one");
+    d.labels.clear();
+    Failure::Program(vec![d.with_source(name, Arc::new(String::new()))])
+}
+
+fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, max_data_bytes: u64, max_depth: usize) -> (Option<Compiled>, Vec<Diag>) {
+    let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
         let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
         let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
@@ -135,10 +182,12 @@ fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, 
                 None => e.located(),
             })
         };
-        strat_compiler::compile(src, default_name, &mut columns_of)
+        strat_compiler::compile_with_depth(src, default_name, &mut columns_of, max_depth)
     };
+    // The stack grows with the nesting allowed: COMPILE_STACK per DEFAULT_MAX_DEPTH levels.
+    let stack = COMPILE_STACK * max_depth.div_ceil(strat_grammar::DEFAULT_MAX_DEPTH).max(1);
     std::thread::scope(|s| {
-        match std::thread::Builder::new().stack_size(COMPILE_STACK).spawn_scoped(s, run) {
+        match std::thread::Builder::new().stack_size(stack).spawn_scoped(s, run) {
             Ok(h) => h.join().unwrap_or_else(|_| {
                 (None, vec![Diag::error("strat::internal", "the compiler crashed", strat_grammar::Span::default(), "while compiling this file")
                     .with_help("this is a bug in Strat; please report it with this file")])
@@ -345,7 +394,29 @@ impl Strategy {
         self.run_with(frame, params, self.backend)
     }
 
-    /// The sweep grid of the program's swept params.
+    /// The number of bindings of the program's grid, from the params' domains alone (exact
+    /// without `when` / `where`, else an upper bound); the grid is not built.
+    pub fn grid_size(&self) -> strat_compiler::grid::GridSize {
+        strat_compiler::grid::grid_size(&self.compiled.hir)
+    }
+
+    /// Estimates the memory `study` would hold on `frame` (spec/limits.md "Memory") and refuses
+    /// it when over [`Limits::max_memory_bytes`]: a [`Failure::Run`] with code
+    /// `strat::limit::memory`, labelled at the swept params. Call it before building the grid.
+    pub fn check_memory(&self, frame: &Frame, study: strat_compiler::grid::Study) -> Result<(), Failure> {
+        let hir = &self.compiled.hir;
+        let assets = hir.universes.iter().map(|u| u.assets.len()).chain([hir.sleeves.len(), 1]).max().unwrap_or(1);
+        let threads = match study {
+            strat_compiler::grid::Study::Run => 1,
+            _ => rayon::current_num_threads(),
+        };
+        let e = strat_compiler::grid::estimate_memory(&self.compiled, study, frame.dates.len() as u64, assets as u64, threads as u64);
+        strat_compiler::grid::check_memory(&self.compiled, study, &e, self.limits.max_memory_bytes)
+            .map_err(|d| Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone()))))
+    }
+
+    /// The sweep grid of the program's swept params. It is built in memory: check its size
+    /// first ([`Strategy::check_memory`]).
     pub fn grid(&self) -> strat_runtime::sweep::Grid {
         strat_runtime::sweep::grid(&self.compiled)
     }
@@ -364,6 +435,7 @@ impl Strategy {
         spec: strat_runtime::walk_forward::WalkForwardSpec,
         progress: &(dyn Fn() + Sync),
     ) -> Result<(strat_runtime::sweep::Grid, strat_runtime::walk_forward::WalkForward), Failure> {
+        self.check_memory(frame, strat_compiler::grid::Study::WalkForward)?;
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
         let grid = self.grid();
         let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
@@ -373,6 +445,7 @@ impl Strategy {
 
     /// Runs on a chosen backend (the differential tests run both).
     pub fn run_with(&self, frame: &Frame, params: &Params, backend: Backend) -> Result<RunResult, Failure> {
+        self.check_memory(frame, strat_compiler::grid::Study::Run)?;
         strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| self.run_failure(e))
     }
 

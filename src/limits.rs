@@ -10,6 +10,10 @@ pub const MIB: u64 = 1 << 20;
 /// One gibibyte (2^30 bytes).
 pub const GIB: u64 = 1 << 30;
 
+/// The largest `max_depth` accepted: the compiler's stack grows with the depth (64 MiB per 256
+/// levels), so the depth is bounded to keep that stack reservable.
+pub const MAX_DEPTH_CEILING: usize = 4096;
+
 /// The resource limits of one engine. Sizes are in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -71,6 +71,7 @@ pub fn ast_to_hir(
     let mut constraints: Vec<HExpr> = vec![];
     let mut from: Option<String> = None;
     let mut to: Option<String> = None;
+    let mut window_spans: [Option<Span>; 2] = [None, None];
 
     for (i, stmt) in program.stmts.iter().enumerate() {
         cx.current_stmt = i;
@@ -175,6 +176,7 @@ pub fn ast_to_hir(
                             .with_help("declare the date window once"));
                     } else {
                         *slot = Some(date.clone());
+                        window_spans[usize::from(!is_from)] = Some(stmt.span);
                     }
                 }
             }
@@ -314,6 +316,14 @@ pub fn ast_to_hir(
         let span = cost.map(|c| c.1).unwrap_or_default();
         cx.err(Diag::error("strat::stmt::unsupported", "costs on sleeves are not supported yet", span, "cost")
             .with_help("remove `cost`; ensembles and weighted sleeves are evaluated before costs in this version"));
+    }
+    if let (Some(f), Some(t), [Some(fs), Some(ts)]) = (&from, &to, window_spans) {
+        // Both are valid YYYY-MM-DD dates, so text order is date order.
+        if f > t {
+            cx.err(Diag::error("strat::window::empty", format!("the date window is empty: `from {f}` is after `to {t}`"), fs, "the window starts here")
+                .with_label(ts, "after it ends here")
+                .with_help("swap the two dates, or move `from` before `to`"));
+        }
     }
     cx.lint_unused();
     let has_error = cx.diags.iter().any(|d| d.is_error());

@@ -8,6 +8,7 @@ pub mod builtins;
 pub mod check;
 pub mod codegen;
 pub mod eval;
+pub mod grid;
 pub mod hir;
 pub mod lower;
 pub mod ops;
@@ -24,7 +25,7 @@ pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
 pub use plan::{Node, Plan};
 
-use strat_grammar::{source_to_ast, Diag, Span};
+use strat_grammar::{source_to_ast_with_depth, Diag, Span, DEFAULT_MAX_DEPTH};
 
 /// A compiled program: its typed form, its plan and its native kernels.
 #[derive(Debug)]
@@ -42,6 +43,22 @@ impl Compiled {
     /// weight, then each report in order.
     pub fn outputs(&self) -> Vec<Node> {
         outputs_of(&self.lowered)
+    }
+
+    /// The optimised plan as text (what `strat check --plan` prints): the nodes the backtest
+    /// reads, each output labelled — `weight` (an ensemble's `regime`), `sleeve NAME weight`,
+    /// `report NAME`.
+    pub fn plan_text(&self) -> String {
+        let l = &self.lowered;
+        let mut labels = vec![(l.weight, if matches!(self.hir.book, hir::Book::Ensemble(_)) { "regime".to_string() } else { "weight".to_string() })];
+        for (k, n) in l.sleeve_weights.iter().enumerate() {
+            labels.push((*n, format!("sleeve {} weight", self.hir.sleeves.get(k).map_or("?", |s| s.name.as_str()))));
+        }
+        for (name, n) in &l.reports {
+            labels.push((*n, format!("report {name}")));
+        }
+        let names: Vec<String> = self.hir.params.iter().map(|p| p.name.clone()).collect();
+        l.plan.display_labelled(&self.outputs(), &labels, &names)
     }
 
     /// Default parameter values, in declaration order.
@@ -65,7 +82,18 @@ pub fn compile(
     default_name: &str,
     columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
 ) -> (Option<Compiled>, Vec<Diag>) {
-    let (ast, mut diags) = source_to_ast(src);
+    compile_with_depth(src, default_name, columns_of, DEFAULT_MAX_DEPTH)
+}
+
+/// [`compile`] accepting expressions up to `max_depth` levels deep (`--max-depth`; see
+/// `strat_grammar::source_to_ast_with_depth`). The caller's stack must fit that depth.
+pub fn compile_with_depth(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    max_depth: usize,
+) -> (Option<Compiled>, Vec<Diag>) {
+    let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
     if diags.iter().any(|d| d.is_error()) {
         return (None, diags);
     }

@@ -260,6 +260,12 @@ impl Plan {
     /// A readable listing of the nodes reachable from `roots`, one per line (`%3 = sma(%1, %2)`),
     /// for `strat check --plan` and the REPL's `:plan`.
     pub fn display(&self, roots: &[Node], param_names: &[String]) -> String {
+        self.display_labelled(roots, &[], param_names)
+    }
+
+    /// [`Plan::display`], with `// LABEL` after each node listed in `labels` (e.g. the hold's
+    /// `weight`, `report NAME`); a node with several labels gets them all, comma-separated.
+    pub fn display_labelled(&self, roots: &[Node], labels: &[(Node, String)], param_names: &[String]) -> String {
         let live = self.reachable(roots);
         let mut s = String::new();
         for (i, nd) in self.nodes.iter().enumerate() {
@@ -286,7 +292,12 @@ impl Plan {
                 Op::Scan(o, x) => format!("{o:?}(%{})", x.0),
                 Op::Cross(o, x, f) => format!("{o:?}(%{}, %{})", x.0, f.0),
             };
-            let _ = writeln!(s, "%{i} = {body} : {shape}");
+            let names: Vec<&str> = labels.iter().filter(|(n, _)| n.index() == i).map(|(_, l)| l.as_str()).collect();
+            if names.is_empty() {
+                let _ = writeln!(s, "%{i} = {body} : {shape}");
+            } else {
+                let _ = writeln!(s, "%{i} = {body} : {shape}  // {}", names.join(", "));
+            }
         }
         s
     }
@@ -333,6 +344,19 @@ impl PlanBuilder {
         n
     }
 
+    /// Whether every value of `n` is exactly 0 or 1 (never NaN): what `not not` would make of it.
+    fn is_normalised_bool(&self, n: Node) -> bool {
+        match self.plan.node(n).op {
+            Op::Unary(UnaryOp::Not | UnaryOp::IsNan, _) => true,
+            Op::Binary(op, _, _) => matches!(
+                op,
+                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or
+            ),
+            Op::Const(v) => v == 0.0 || v == 1.0,
+            _ => false,
+        }
+    }
+
     fn const_of(&self, n: Node) -> Option<f64> {
         match self.plan.node(n).op {
             Op::Const(v) => Some(v),
@@ -361,9 +385,20 @@ impl PlanBuilder {
     }
 
     /// An elementwise unary op, folded when `x` is constant.
+    ///
+    /// `not not y` folds to `y` when `y` is already a bool normalised to 0/1 (a comparison, `and`,
+    /// `or`, `not` or `is_nan`), where it is exact; a bool that can be NaN in warm-up (a lag
+    /// `b[1]`, a param, a data column) keeps both `not`s, which turn NaN into false.
     pub fn unary(&mut self, op: UnaryOp, x: Node, span: Span) -> Node {
         if let Some(v) = self.const_of(x) {
             return self.konst(ops::unary(op, v), span);
+        }
+        if matches!(op, UnaryOp::Not) {
+            if let Op::Unary(UnaryOp::Not, y) = self.plan.node(x).op {
+                if self.is_normalised_bool(y) {
+                    return y;
+                }
+            }
         }
         self.push(Op::Unary(op, x), span)
     }

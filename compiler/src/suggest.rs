@@ -7,7 +7,7 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
         let d = strsim::levenshtein(name, c);
-        let d = if d > 0 && name.eq_ignore_ascii_case(c) { 0 } else { d };
+        let d = if d > 0 && name.to_lowercase() == c.to_lowercase() { 0 } else { d };
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
@@ -25,5 +25,8 @@ mod tests {
         assert_eq!(did_you_mean("vixx", ["spx", "vix"]), Some("vix"));
         assert_eq!(did_you_mean("VIX", ["spx", "vix"]), Some("vix"));
         assert_eq!(did_you_mean("momentum", ["spx", "vix"]), None);
+        // Distances count characters, so an accent is one edit; case folds beyond ASCII.
+        assert_eq!(did_you_mean("exposicion", ["exposición"]), Some("exposición"));
+        assert_eq!(did_you_mean("ÉTAT", ["x", "état"]), Some("état"));
     }
 }

@@ -16,5 +16,5 @@ pub mod tokens;
 
 pub use ast::*;
 pub use diag::{Diag, Label, Severity, SourceDiag};
-pub use parser::{literal_value, source_to_ast};
+pub use parser::{literal_value, source_to_ast, source_to_ast_with_depth, DEFAULT_MAX_DEPTH};
 pub use span::{line_col, Span, Spanned};

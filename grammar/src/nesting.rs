@@ -9,11 +9,16 @@ use crate::diag::Diag;
 use crate::parser::STATEMENT_KEYWORDS;
 use crate::span::Span;
 
-/// Maximum nesting estimate accepted.
-pub const MAX_NESTING: usize = 200;
+/// The largest nesting estimate accepted when expressions may be `max_depth` levels deep:
+/// 25/32 of it (200 at the default depth of 256), since the estimate over-counts a little.
+pub fn prescan_limit(max_depth: usize) -> usize {
+    (max_depth.saturating_mul(25) / 32).max(1)
+}
 
-/// Returns a `strat::syntax::too_deep` diagnostic if `src` nests deeper than [`MAX_NESTING`].
-pub fn check(src: &str) -> Option<Diag> {
+/// Returns a `strat::syntax::too_deep` diagnostic if `src` nests deeper than
+/// [`prescan_limit`]`(max_depth)`.
+pub fn check(src: &str, max_depth: usize) -> Option<Diag> {
+    let limit = prescan_limit(max_depth);
     let bytes = src.as_bytes();
     let mut i = 0;
     let mut brackets: usize = 0;
@@ -42,8 +47,9 @@ pub fn check(src: &str) -> Option<Diag> {
             continue;
         }
         let start = i;
-        if c.is_ascii_alphabetic() || c == b'_' {
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+        // A name may hold non-ASCII letters (identifiers are Unicode): any byte >= 0x80 is part of a word.
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80) {
                 i += 1;
             }
             let word = &src[start..i];
@@ -78,15 +84,15 @@ pub fn check(src: &str) -> Option<Diag> {
                 _ => after_operand = false,
             }
         }
-        if brackets + prefix > MAX_NESTING {
+        if brackets + prefix > limit {
             return Some(
                 Diag::error(
                     "strat::syntax::too_deep",
-                    format!("the program nests more than {MAX_NESTING} levels deep"),
+                    format!("the program nests more than {limit} levels deep"),
                     Span::new(start, i.max(start + 1).min(src.len())),
                     "nesting limit reached here",
                 )
-                .with_help("split the expression into several `let` bindings"),
+                .with_help("split the expression into several `let` bindings (or raise the limit with --max-depth)"),
             );
         }
     }

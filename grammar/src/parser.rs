@@ -16,8 +16,9 @@ use pest::Parser as _;
 #[grammar = "strat.pest"]
 struct StratParser;
 
-/// Maximum expression tree depth accepted (checked without recursion after parsing).
-pub const MAX_EXPR_DEPTH: usize = 256;
+/// Default maximum expression tree depth (checked without recursion after parsing); the
+/// `--max-depth` flag overrides it ([`source_to_ast_with_depth`]).
+pub const DEFAULT_MAX_DEPTH: usize = 256;
 
 /// Maximum number of syntax errors reported before giving up.
 const MAX_SYNTAX_ERRORS: usize = 20;
@@ -29,7 +30,15 @@ pub const STATEMENT_KEYWORDS: &[&str] =
 /// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
 /// list holds an error, the program holds only the statements that parsed.
 pub fn source_to_ast(src: &str) -> (Program, Vec<Diag>) {
-    if let Some(d) = nesting::check(src) {
+    source_to_ast_with_depth(src, DEFAULT_MAX_DEPTH)
+}
+
+/// [`source_to_ast`] with a maximum expression depth of `max_depth` levels instead of
+/// [`DEFAULT_MAX_DEPTH`]: an expression tree deeper than `max_depth`, or a nesting estimate of
+/// the pre-scan above [`nesting::prescan_limit`]`(max_depth)`, is a `strat::syntax::too_deep`
+/// error. The caller must give the parser a stack that fits `max_depth` levels.
+pub fn source_to_ast_with_depth(src: &str, max_depth: usize) -> (Program, Vec<Diag>) {
+    if let Some(d) = nesting::check(src, max_depth) {
         return (Program { stmts: vec![] }, vec![d]);
     }
     let mut stmts = Vec::new();
@@ -67,7 +76,7 @@ pub fn source_to_ast(src: &str) -> (Program, Vec<Diag>) {
         stmts.clear();
     }
     for s in &stmts {
-        check_depth(s, &mut diags);
+        check_depth(s, max_depth, &mut diags);
     }
     (Program { stmts }, diags)
 }
@@ -88,7 +97,7 @@ fn line_starts(src: &str) -> impl Iterator<Item = (usize, &str)> {
 
 fn starts_with_keyword(s: &str) -> bool {
     STATEMENT_KEYWORDS.iter().any(|k| {
-        s.starts_with(k) && !s[k.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        s.starts_with(k) && !s[k.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
     })
 }
 
@@ -158,7 +167,7 @@ fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize, at_keywor
         let prev = &src[..end];
         let start = prev.char_indices().last().map(|(i, _)| i).unwrap_or(0);
         let span = Span::new(start + offset, end + offset);
-        let word = found.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or(found);
+        let word = found.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(found);
         return Diag::error("strat::syntax::unexpected", format!("this statement is incomplete: found `{word}` on the next line"), span, format!("{label} after this"))
             .with_help("finish the expression here; a statement ends where the next keyword (let, param, hold, ...) starts");
     }
@@ -224,7 +233,7 @@ fn join_or(items: &[&str]) -> String {
     }
 }
 
-fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
+fn check_depth(s: &Stmt, max_depth: usize, diags: &mut Vec<Diag>) {
     let exprs: Vec<&Expr> = match &s.kind {
         StmtKind::Let { value, .. } | StmtKind::Report { value, .. } => vec![value],
         StmtKind::Hold { target, weight, .. } => vec![target, weight],
@@ -240,15 +249,15 @@ fn check_depth(s: &Stmt, diags: &mut Vec<Diag>) {
         _ => vec![],
     };
     for e in exprs {
-        if e.depth() > MAX_EXPR_DEPTH {
+        if e.depth() > max_depth {
             diags.push(
                 Diag::error(
                     "strat::syntax::too_deep",
-                    format!("expression nests more than {MAX_EXPR_DEPTH} levels deep"),
+                    format!("expression nests more than {max_depth} levels deep"),
                     e.span,
                     "this expression",
                 )
-                .with_help("split it into several `let` bindings"),
+                .with_help("split it into several `let` bindings (or raise the limit with --max-depth)"),
             );
         }
     }

@@ -125,7 +125,7 @@ enum Raw {
     String,
     #[regex(r"//[^\n]*", allow_greedy = true)]
     Comment,
-    #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
+    #[regex(r"[\p{XID_Start}_]\p{XID_Continue}*")]
     Ident,
     #[token(">=")]
     #[token("<=")]
@@ -202,6 +202,11 @@ mod tests {
 
     fn tags(src: &str) -> Vec<(Tag, &str)> {
         tokens(src).into_iter().map(|t| (t.tag, t.text(src))).collect()
+    }
+
+    #[test]
+    fn unicode_names_are_one_identifier() {
+        assert_eq!(tags("let exposición = größe_2"), [(Tag::Keyword, "let"), (Tag::Ident, "exposición"), (Tag::Operator, "="), (Tag::Ident, "größe_2")]);
     }
 
     #[test]

@@ -183,14 +183,14 @@ impl Validator for StratHelper {
 }
 
 fn is_word(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    c.is_alphanumeric() || c == '_'
 }
 
 impl StratHelper {
     /// Completions of the word before `pos` in `line`: (start of the word, candidates).
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<Pair>) {
         let before = &line[..pos];
-        let start = before.rfind(|c: char| !is_word(c)).map(|i| i + 1).unwrap_or(0);
+        let start = before.char_indices().rev().find(|&(_, c)| !is_word(c)).map(|(i, c)| i + c.len_utf8()).unwrap_or(0);
         let prefix = &before[start..];
         let pair = |s: &str, repl: String| Pair { display: s.to_string(), replacement: repl };
         let mut out: Vec<Pair> = vec![];
@@ -206,7 +206,7 @@ impl StratHelper {
         }
         if start > 0 && before[..start].ends_with('.') {
             let base_end = start - 1;
-            let base_start = before[..base_end].rfind(|c: char| !is_word(c)).map(|i| i + 1).unwrap_or(0);
+            let base_start = before[..base_end].char_indices().rev().find(|&(_, c)| !is_word(c)).map(|(i, c)| i + c.len_utf8()).unwrap_or(0);
             let base = &before[base_start..base_end];
             if let Some((_, cols)) = self.names.columns.iter().find(|(s, _)| s == base) {
                 out.extend(cols.iter().filter(|c| c.starts_with(prefix)).map(|c| pair(c, c.clone())));
