@@ -452,10 +452,11 @@ fn params_from(strategy: &Strategy, set: &[String]) -> Result<Params, i32> {
                 let on_grid = values.iter().any(|&d| (d - x).abs() <= 1e-9 * d.abs().max(1.0));
                 if !on_grid {
                     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &d| (a.min(d), b.max(d)));
-                    let place = if x < lo || x > hi { format!("outside {lo} ..= {hi}") } else { "between its values".to_string() };
+                    let short = |x: f64| if format!("{x}").len() > 12 { format!("{x:e}") } else { format!("{x}") };
+                    let place = if x < lo || x > hi { format!("outside {} ..= {}", short(lo), short(hi)) } else { "between its values".to_string() };
                     warn(
                         "strat::param::domain",
-                        format!("--set {k}={}: {x} is not in the declared domain of `{k}` ({domain}: {} value(s), {place})", v.trim(), values.len()),
+                        format!("--set {k}={}: the value is not in the declared domain of `{k}` ({domain}: {} value(s), {place})", v.trim(), values.len()),
                         "the run goes ahead; a sweep never takes this value",
                     );
                 }
