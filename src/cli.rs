@@ -1003,3 +1003,35 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {:.4}", wf.trials, wf.deflated_sharpe);
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_spellings_of_one_path_are_one_file() {
+        let dir = std::env::temp_dir().join(format!("strat-cli-paths-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        let a = dir.join("x.csv");
+        assert!(same_file(&a, &dir.join(".").join("x.csv")));
+        assert!(same_file(&a, &dir.join("sub").join("..").join("x.csv")));
+        assert!(!same_file(&a, &dir.join("sub").join("x.csv")));
+        // A folder that does not exist is resolved in the text.
+        assert!(same_file(&dir.join("no/../y.csv"), &dir.join("y.csv")));
+        #[cfg(unix)]
+        {
+            let _ = std::os::unix::fs::symlink(dir.join("sub"), dir.join("link"));
+            assert!(same_file(&dir.join("link/z.csv"), &dir.join("sub/z.csv")));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn durations_are_years_or_months() {
+        assert_eq!(duration("5y", "--train"), Ok((5, PeriodUnit::Years)));
+        assert_eq!(duration("60m", "--train"), Ok((60, PeriodUnit::Months)));
+        for bad in ["5", "0y", "0m", "-1y", "5w", "y", "1.5y", "100001m"] {
+            assert_eq!(duration(bad, "--train"), Err(2), "{bad}");
+        }
+    }
+}

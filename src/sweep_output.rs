@@ -492,3 +492,20 @@ pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, g
     }
     root.present().map_err(|e| err(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_column_names_denote_their_metrics() {
+        assert_eq!(canonical_metric("sharpe"), Some("sharpe"));
+        assert_eq!(canonical_metric("turnover"), Some("avg_turnover"));
+        assert_eq!(canonical_metric("max_dd"), Some("max_drawdown"));
+        assert_eq!(canonical_metric("avg_turnover"), Some("avg_turnover"));
+        assert_eq!(canonical_metric("sharp"), None);
+        assert_eq!(suggest_metric("sharp"), Some("sharpe"));
+        assert_eq!(suggest_metric("turnovr"), Some("turnover"));
+        assert_eq!(suggest_metric("zzzzzzzz"), None);
+    }
+}

@@ -248,3 +248,23 @@ pub fn walk_forward(
     let dsr = deflated_sharpe(&returns, grid.bindings.len(), var);
     Ok(WalkForward { folds, returns, rows, bindings, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len(), skipped })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::parse_date;
+
+    #[test]
+    fn periods_are_calendar_years_or_months() {
+        let d = |s: &str| parse_date(s).unwrap();
+        assert_eq!(PeriodUnit::Years.period_of(d("2001-02-01")), 2001);
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-02-01")), 2001 * 12 + 1);
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-02-28")), PeriodUnit::Months.period_of(d("2001-02-01")));
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-03-01")), PeriodUnit::Months.period_of(d("2001-02-28")) + 1);
+        assert_eq!(PeriodUnit::Months.period_of(d("2002-01-01")), PeriodUnit::Months.period_of(d("2001-12-31")) + 1);
+        assert_eq!(PeriodUnit::Months.label(2001 * 12 + 1), "2001-02");
+        assert_eq!(PeriodUnit::Months.label(2001 * 12 + 11), "2001-12");
+        assert_eq!(PeriodUnit::Years.label(2001), "2001");
+        assert_eq!((PeriodUnit::Years.suffix(), PeriodUnit::Months.suffix()), ("y", "m"));
+    }
+}
