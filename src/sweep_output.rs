@@ -16,6 +16,21 @@ pub fn metric_names() -> Vec<&'static str> {
     v
 }
 
+/// The column names the top table prints that are not metric names, with the metric each shows.
+pub const COLUMN_ALIASES: [(&str, &str); 2] = [("max_dd", "max_drawdown"), ("turnover", "avg_turnover")];
+
+/// The metric `name` denotes: a name of [`metric_names`], or a column name of the top table
+/// ([`COLUMN_ALIASES`]: `max_dd`, `turnover`). `None` for any other name.
+pub fn canonical_metric(name: &str) -> Option<&'static str> {
+    metric_names().into_iter().find(|m| *m == name).or_else(|| COLUMN_ALIASES.iter().find(|a| a.0 == name).map(|a| a.1))
+}
+
+/// The closest accepted name to an unknown metric `name` (metric or table column), if any.
+pub fn suggest_metric(name: &str) -> Option<&'static str> {
+    let all: Vec<&'static str> = metric_names().into_iter().chain(COLUMN_ALIASES.iter().map(|a| a.0)).collect();
+    strat_compiler::suggest::did_you_mean(name, all.iter().copied())
+}
+
 /// The value of metric `name` in `s` (None for an unknown name).
 pub fn metric_of(s: &SweepStats, name: &str) -> Option<f64> {
     if let Some(i) = METRIC_NAMES.iter().position(|m| *m == name) {
@@ -114,25 +129,71 @@ pub struct HeatmapData<'a> {
     pub ys: Vec<f64>,
     /// `values[r][c]` for row `ys[r]` and column `xs[c]` (NaN: missing or failed).
     pub values: Vec<Vec<f64>>,
-    /// Bindings outside the two-dimensional slice.
+    /// Bindings outside the two-dimensional slice, listed under the map (empty when `slice` is
+    /// set).
     pub others: Vec<&'a SweepRow>,
+    /// When the slice was chosen through the best binding: which one and what it fixed.
+    pub slice: Option<SliceNote>,
 }
 
-/// Collects the largest two-dimensional slice of the grid over the two heatmap axes (the other
-/// params fixed); bindings outside it (e.g. baselines under another choice) are `others`.
-pub fn heatmap_data<'a>(rows: &'a [SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<HeatmapData<'a>> {
+/// How a heatmap's slice was chosen among several two-dimensional slices ([`heatmap_data`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceNote {
+    /// Grid index of the best binding by `--by`, whose slice is drawn.
+    pub binding: usize,
+    /// The values of the other varying params in that binding, as `name=value` pairs.
+    pub fixed: String,
+    /// Bindings outside the slice (not drawn, not listed).
+    pub outside: usize,
+}
+
+/// Collects a two-dimensional slice of the grid over the two heatmap axes (the other params
+/// fixed). The bindings are grouped by the values of the other params; a group is
+/// *two-dimensional* when it has at least two values on each axis. With one such group (or
+/// none), the slice is the largest group and every binding outside it (e.g. baselines under
+/// another choice) is in `others`. With several (a grid of more than two numeric params), the
+/// slice is the group of the best binding by `by` ([`ranked`]) among the two-dimensional groups,
+/// `others` is empty and `fixed` names that binding and the group's size; `by` is a name of
+/// [`metric_names`].
+pub fn heatmap_data<'a>(rows: &'a [SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str) -> Option<HeatmapData<'a>> {
     let (yi, xi) = heatmap_axes(params, grid)?;
-    // Group bindings by the values of the other params; the largest group is the 2-D slice.
     let key = |r: &SweepRow| -> Vec<u64> { r.params.iter().enumerate().filter(|(i, _)| *i != xi && *i != yi).map(|(_, v)| v.to_bits()).collect() };
-    let mut groups: Vec<(Vec<u64>, usize)> = vec![];
+    // (key, bindings, distinct column values, distinct row values)
+    let mut groups: Vec<(Vec<u64>, usize, Vec<u64>, Vec<u64>)> = vec![];
     for r in rows {
         let k = key(r);
-        match groups.iter_mut().find(|g| g.0 == k) {
-            Some(g) => g.1 += 1,
-            None => groups.push((k, 1)),
+        let g = match groups.iter_mut().position(|g| g.0 == k) {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push((k, 0, vec![], vec![]));
+                groups.last_mut()?
+            }
+        };
+        g.1 += 1;
+        let (x, y) = (r.params[xi].to_bits(), r.params[yi].to_bits());
+        if !g.2.contains(&x) {
+            g.2.push(x);
+        }
+        if !g.3.contains(&y) {
+            g.3.push(y);
         }
     }
-    let best = groups.iter().max_by_key(|g| g.1)?.0.clone();
+    let two_d: Vec<&Vec<u64>> = groups.iter().filter(|g| g.2.len() >= 2 && g.3.len() >= 2).map(|g| &g.0).collect();
+    let mut fixed = None;
+    let best = if two_d.len() >= 2 {
+        let top = ranked(rows, by).into_iter().find(|&i| two_d.contains(&&key(&rows[i])));
+        let i = top.unwrap_or_else(|| rows.iter().position(|r| key(r) == *two_d[0]).unwrap_or(0));
+        let k = key(&rows[i]);
+        let text = (0..grid.names.len())
+            .filter(|&p| p != xi && p != yi && grid.varying[p] && grid.active[rows[i].index][p])
+            .map(|p| format!("{}={}", params.names[p], params.display_value(p, rows[i].params[p])))
+            .collect::<Vec<_>>()
+            .join(" ");
+        fixed = Some(SliceNote { binding: rows[i].index, fixed: text, outside: rows.iter().filter(|r| key(r) != k).count() });
+        k
+    } else {
+        groups.iter().max_by_key(|g| g.1)?.0.clone()
+    };
     let slice: Vec<&SweepRow> = rows.iter().filter(|r| key(r) == best).collect();
     let mut xs: Vec<f64> = vec![];
     let mut ys: Vec<f64> = vec![];
@@ -153,14 +214,16 @@ pub fn heatmap_data<'a>(rows: &'a [SweepRow], params: &Params, grid: &Grid, metr
             .unwrap_or(f64::NAN)
     };
     let values: Vec<Vec<f64>> = ys.iter().map(|&y| xs.iter().map(|&x| val(x, y)).collect()).collect();
-    let others: Vec<&SweepRow> = rows.iter().filter(|r| key(r) != best).collect();
-    Some(HeatmapData { axes: (yi, xi), xs, ys, values, others })
+    let others: Vec<&SweepRow> = if fixed.is_some() { vec![] } else { rows.iter().filter(|r| key(r) != best).collect() };
+    Some(HeatmapData { axes: (yi, xi), xs, ys, values, others, slice: fixed })
 }
 
-/// A terminal heatmap of `metric` over two varying params; bindings outside the largest
-/// two-dimensional slice (e.g. baselines under another choice) are listed under it.
-pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) -> Option<String> {
-    let HeatmapData { axes: (yi, xi), xs, ys, values, others } = heatmap_data(rows, params, grid, metric)?;
+/// A terminal heatmap of `metric` over two varying params, on the slice [`heatmap_data`]
+/// chooses (`by` ranks the bindings when several slices exist); bindings outside a single
+/// two-dimensional slice (e.g. baselines under another choice) are listed under it, and a slice
+/// chosen through the best binding says which values it fixed.
+pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str) -> Option<String> {
+    let HeatmapData { axes: (yi, xi), xs, ys, values, others, slice } = heatmap_data(rows, params, grid, metric, by)?;
     let val = |x: f64, y: f64| -> f64 {
         let r = ys.iter().position(|&v| v == y).unwrap_or(0);
         let c = xs.iter().position(|&v| v == x).unwrap_or(0);
@@ -196,6 +259,9 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str) ->
     for r in others {
         let v = r.result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
         s += &format!("  {}: {metric} {}\n", binding_text(params, grid, r.index), f4(v));
+    }
+    if let Some(n) = slice {
+        s += &format!("  slice through the best binding by {by} (#{}): fixed {}; {} other binding(s) not shown\n", n.binding, n.fixed, n.outside);
     }
     Some(s)
 }
@@ -341,42 +407,57 @@ impl<'a, I: Iterator<Item = (&'a str, f64)> + Clone> Serialize for Pairs<I> {
     }
 }
 
-/// The sweep as CSV columns: one text column per param (choice names as written), then
-/// `bars`, the metrics, `avg_turnover`, `information_ratio`, the reports and `error`.
-pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> crate::output::Table {
-    let mut text = vec![];
+/// The sweep as typed columns for CSV and Parquet: one column per param in declaration order
+/// (`Float64` for a numeric param, text with the choice name for a choice param), `error`
+/// (text, empty when the binding ran), `bars` (`Int64`), the metrics, `avg_turnover`,
+/// `information_ratio`, the reports, and per `weights` run `NAME.rebalances` and
+/// `NAME.fallbacks` (`Int64`) and `NAME.avg_rebalance_turnover` (`Float64`). A failed binding
+/// has missing values in every column after `error`.
+pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Vec<(String, strat_runtime::write::Col)> {
+    use strat_runtime::write::Col;
+    let mut cols = vec![];
     for (i, name) in grid.names.iter().enumerate() {
-        text.push((name.clone(), rows.iter().map(|r| params.display_value(i, r.params[i])).collect()));
+        let col = if params.choices[i].is_empty() {
+            Col::Float(rows.iter().map(|r| r.params[i]).collect())
+        } else {
+            Col::Text(rows.iter().map(|r| params.display_value(i, r.params[i])).collect())
+        };
+        cols.push((name.clone(), col));
     }
-    let get = |f: &dyn Fn(&SweepStats) -> f64| -> Vec<f64> { rows.iter().map(|r| r.result.as_ref().map(f).unwrap_or(f64::NAN)).collect() };
-    let mut nums = vec![("bars".to_string(), get(&|s| s.bars as f64))];
+    cols.push(("error".into(), Col::Text(rows.iter().map(|r| r.result.as_ref().err().cloned().unwrap_or_default()).collect())));
+    let get = |f: &dyn Fn(&SweepStats) -> f64| -> Col { Col::Float(rows.iter().map(|r| r.result.as_ref().map(f).unwrap_or(f64::NAN)).collect()) };
+    cols.push(("bars".to_string(), Col::Int(rows.iter().map(|r| r.result.as_ref().ok().map(|s| s.bars as i64)).collect())));
     for (k, name) in METRIC_NAMES.iter().enumerate() {
-        nums.push((name.to_string(), get(&|s| metric_values(&s.metrics)[k])));
+        cols.push((name.to_string(), get(&|s| metric_values(&s.metrics)[k])));
     }
-    nums.push(("avg_turnover".into(), get(&|s| s.avg_turnover)));
-    nums.push(("information_ratio".into(), get(&|s| s.information_ratio)));
+    cols.push(("avg_turnover".into(), get(&|s| s.avg_turnover)));
+    cols.push(("information_ratio".into(), get(&|s| s.information_ratio)));
     for (k, name) in report_names.iter().enumerate() {
-        nums.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
+        cols.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
     }
     let n_weights = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.len())).unwrap_or(0);
     for k in 0..n_weights {
         let w_name = rows.iter().find_map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(|w| w.name.clone())).unwrap_or_default();
-        let wget = |f: &dyn Fn(&strat_runtime::sweep::WeightsStats) -> f64| -> Vec<f64> {
-            rows.iter().map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(f).unwrap_or(f64::NAN)).collect()
-        };
-        nums.push((format!("{w_name}.rebalances"), wget(&|w| w.rebalances as f64)));
-        nums.push((format!("{w_name}.fallbacks"), wget(&|w| w.fallbacks as f64)));
-        nums.push((format!("{w_name}.avg_rebalance_turnover"), wget(&|w| w.avg_rebalance_turnover)));
+        let weights = |r: &SweepRow| weights_of(r, k).map(|w| (w.rebalances, w.fallbacks, w.avg_rebalance_turnover));
+        cols.push((format!("{w_name}.rebalances"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.0 as i64)).collect())));
+        cols.push((format!("{w_name}.fallbacks"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.1 as i64)).collect())));
+        cols.push((format!("{w_name}.avg_rebalance_turnover"), Col::Float(rows.iter().map(|r| weights(r).map(|w| w.2).unwrap_or(f64::NAN)).collect())));
     }
-    text.push(("error".into(), rows.iter().map(|r| r.result.as_ref().err().cloned().unwrap_or_default()).collect()));
-    (text, nums)
+    cols
+}
+
+/// The `k`-th `weights` summary of a binding that ran.
+fn weights_of(r: &SweepRow, k: usize) -> Option<&strat_runtime::sweep::WeightsStats> {
+    r.result.as_ref().ok().and_then(|s| s.weights.get(k))
 }
 
 /// Writes the heatmap of `metric` as an SVG file (plotters): one coloured cell per binding of
 /// the two-dimensional slice, its value printed in the cell, brighter = better.
-pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, title: &str) -> Result<(), String> {
+/// `by` chooses the slice as in [`heatmap_data`]; a slice through the best binding is named under
+/// the title.
+pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str, title: &str) -> Result<(), String> {
     use plotters::prelude::*;
-    let d = heatmap_data(rows, params, grid, metric).ok_or("a heatmap needs two swept numeric params")?;
+    let d = heatmap_data(rows, params, grid, metric, by).ok_or("a heatmap needs two swept numeric params")?;
     let (nr, nc) = (d.ys.len(), d.xs.len());
     let (cell_w, cell_h, left, top) = (70i32, 32i32, 110i32, 60i32);
     let width = (left + cell_w * nc as i32 + 30) as u32;
@@ -400,7 +481,12 @@ pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, g
     };
     let text = |s: String, x: i32, y: i32, size: i32| Text::new(s, (x, y), ("sans-serif", size).into_font());
     root.draw(&text(format!("{title}: {metric}"), 10, 10, 16)).map_err(|e| err(&e))?;
-    root.draw(&text(format!("rows {} / columns {}", grid.names[d.axes.0], grid.names[d.axes.1]), 10, 32, 12)).map_err(|e| err(&e))?;
+    let axes = format!("rows {} / columns {}", grid.names[d.axes.0], grid.names[d.axes.1]);
+    let axes = match &d.slice {
+        Some(n) => format!("{axes}; slice through #{} (best by {by}): {}", n.binding, n.fixed),
+        None => axes,
+    };
+    root.draw(&text(axes, 10, 32, 12)).map_err(|e| err(&e))?;
     for (c, x) in d.xs.iter().enumerate() {
         root.draw(&text(trim(*x), left + c as i32 * cell_w + 8, top + nr as i32 * cell_h + 8, 12)).map_err(|e| err(&e))?;
     }
@@ -418,4 +504,21 @@ pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, g
         }
     }
     root.present().map_err(|e| err(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_column_names_denote_their_metrics() {
+        assert_eq!(canonical_metric("sharpe"), Some("sharpe"));
+        assert_eq!(canonical_metric("turnover"), Some("avg_turnover"));
+        assert_eq!(canonical_metric("max_dd"), Some("max_drawdown"));
+        assert_eq!(canonical_metric("avg_turnover"), Some("avg_turnover"));
+        assert_eq!(canonical_metric("sharp"), None);
+        assert_eq!(suggest_metric("sharp"), Some("sharpe"));
+        assert_eq!(suggest_metric("turnovr"), Some("turnover"));
+        assert_eq!(suggest_metric("zzzzzzzz"), None);
+    }
 }

@@ -1,25 +1,72 @@
-//! Walk-forward validation (SEMANTICS.md §6): for each test block of calendar years, choose the
-//! binding with the best metric over the preceding training years, apply it to the test block,
-//! and stitch the out-of-sample returns. Training uses only returns of rows before the test
+//! Walk-forward validation (SEMANTICS.md §6): for each test block of calendar years (or months),
+//! choose the binding with the best metric over the preceding training periods, apply it to the
+//! test block, and stitch the out-of-sample returns. Training uses only returns of rows before the test
 //! block, and every decision inside a run uses data up to its own bar, so nothing leaks from the
 //! future.
 
-use crate::calendar::year_of;
+use crate::frame::year_month_day;
 use crate::executor::{Backend, Prepared};
 use crate::sweep::{sweep_map, Grid};
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
 use strat_stdlib::metrics::{metrics, Metrics};
 
+/// The calendar period a walk-forward counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PeriodUnit {
+    /// Calendar years: a period is numbered by its year (`2001`).
+    #[default]
+    Years,
+    /// Calendar months: a period is numbered `year * 12 + month - 1` (2001-02 is `24013`).
+    Months,
+}
+
+impl PeriodUnit {
+    /// The period (see the variants) of a day count since 1970-01-01.
+    pub fn period_of(self, days: i32) -> i32 {
+        let (y, m, _) = year_month_day(days);
+        match self {
+            PeriodUnit::Years => y,
+            PeriodUnit::Months => y * 12 + m as i32 - 1,
+        }
+    }
+
+    /// A period as text: `2001` for a year, `2001-02` for a month.
+    pub fn label(self, period: i32) -> String {
+        match self {
+            PeriodUnit::Years => format!("{period}"),
+            PeriodUnit::Months => format!("{}-{:02}", period.div_euclid(12), period.rem_euclid(12) + 1),
+        }
+    }
+
+    /// The suffix of a length in this unit: `y` or `m` (`5y`, `60m`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            PeriodUnit::Years => "y",
+            PeriodUnit::Months => "m",
+        }
+    }
+
+    /// The unit's name in messages: `year` or `month`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PeriodUnit::Years => "year",
+            PeriodUnit::Months => "month",
+        }
+    }
+}
+
 /// Walk-forward settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WalkForwardSpec {
-    /// Training years (calendar years).
-    pub train_years: i32,
-    /// Test years per fold.
-    pub test_years: i32,
-    /// Anchored: train on every year from the first (expanding window) instead of the last
-    /// `train_years`.
+    /// Training periods (calendar years or months, per `unit`).
+    pub train: i32,
+    /// Test periods per fold.
+    pub test: i32,
+    /// The unit of `train` and `test`.
+    pub unit: PeriodUnit,
+    /// Anchored: train on every period from the first (expanding window) instead of the last
+    /// `train`.
     pub anchored: bool,
     /// Periods per year for annualised metrics.
     pub periods_per_year: f64,
@@ -28,9 +75,9 @@ pub struct WalkForwardSpec {
 /// One fold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fold {
-    /// First and last training year.
+    /// First and last training period ([`PeriodUnit::period_of`]: a year, or a month number).
     pub train: (i32, i32),
-    /// First and last test year.
+    /// First and last test period.
     pub test: (i32, i32),
     /// The chosen binding (grid index).
     pub chosen: usize,
@@ -51,6 +98,8 @@ pub struct WalkForward {
     pub returns: Vec<f64>,
     /// Row of each out-of-sample return.
     pub rows: Vec<usize>,
+    /// The binding (grid index) chosen for the fold of each out-of-sample return.
+    pub bindings: Vec<usize>,
     /// Metrics of the stitched out-of-sample returns (and their exposures, for `avg_exposure`).
     pub metrics: Metrics,
     /// Mean of the folds' in-sample metric.
@@ -62,7 +111,7 @@ pub struct WalkForward {
     pub deflated_sharpe: f64,
     /// Trials (bindings) behind the selection.
     pub trials: usize,
-    /// Test blocks (first and last year) left out because no binding had a training score.
+    /// Test blocks (first and last period) left out because no binding had a training score.
     pub skipped: Vec<(i32, i32)>,
 }
 
@@ -85,7 +134,7 @@ pub fn metric_by_name(x: &[f64], name: &str, periods_per_year: f64) -> Option<f6
 }
 
 /// Runs the walk-forward of `grid` choosing by `metric` (higher is better; `ann_vol` is ranked
-/// lower-is-better). Errors: an unknown metric, no binding that runs, or fewer calendar years
+/// lower-is-better). Errors: an unknown metric, no binding that runs, or fewer calendar periods
 /// than training + one test block.
 pub fn walk_forward(
     compiled: &Compiled,
@@ -100,8 +149,8 @@ pub fn walk_forward(
     if metric_by_name(&[0.0, 0.0], metric, 1.0).is_none() {
         return Err(format!("`{metric}` cannot rank a walk-forward; use sharpe, sortino, calmar, cagr, total_return, max_drawdown, ann_vol, var_95, cvar_95 or omega"));
     }
-    if spec.train_years < 1 || spec.test_years < 1 {
-        return Err("--train and --test must be at least 1y".into());
+    if spec.train < 1 || spec.test < 1 {
+        return Err(format!("--train and --test must be at least 1{}", spec.unit.suffix()));
     }
     // Each binding's net returns, their exposures and their first row; nothing else is kept.
     let runs = sweep_map(compiled, prep, grid, backend, progress, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure));
@@ -116,17 +165,22 @@ pub fn walk_forward(
     if ok.is_empty() {
         return Err("no binding of the grid runs".into());
     }
-    let year = |t: usize| year_of(dates[t]);
+    let unit = spec.unit;
+    let year = |t: usize| unit.period_of(dates[t]);
     let first_row = ok.iter().map(|r| r.1).min().unwrap_or(0);
     let last_row = dates.len() - 1;
     let (y0, yn) = (year(first_row), year(last_row));
-    if yn - y0 + 1 < spec.train_years + spec.test_years {
+    if yn - y0 + 1 < spec.train + spec.test {
         return Err(format!(
-            "the evaluation window covers {} calendar year(s) ({y0}..{yn}); a walk-forward of {}y + {}y needs at least {}",
+            "the evaluation window covers {} calendar {}(s) ({}..{}); a walk-forward of {}{u} + {}{u} needs at least {}",
             yn - y0 + 1,
-            spec.train_years,
-            spec.test_years,
-            spec.train_years + spec.test_years
+            unit.name(),
+            unit.label(y0),
+            unit.label(yn),
+            spec.train,
+            spec.test,
+            spec.train + spec.test,
+            u = unit.suffix()
         ));
     }
     // Returns of binding b over the years lo..=hi.
@@ -138,10 +192,11 @@ pub fn walk_forward(
     let mut returns = vec![];
     let mut exposure = vec![];
     let mut rows = vec![];
-    let mut y = y0 + spec.train_years;
+    let mut bindings = vec![];
+    let mut y = y0 + spec.train;
     while y <= yn {
-        let test_end = (y + spec.test_years - 1).min(yn);
-        let train = (if spec.anchored { y0 } else { y - spec.train_years }, y - 1);
+        let test_end = (y + spec.test - 1).min(yn);
+        let train = (if spec.anchored { y0 } else { y - spec.train }, y - 1);
         let scores: Vec<f64> = ok
             .iter()
             .map(|b| {
@@ -161,6 +216,7 @@ pub fn walk_forward(
                     returns.push(x);
                     exposure.push(exposures[k][i]);
                     rows.push(b.1 + i);
+                    bindings.push(b.0);
                 }
             }
             let sign = if metric == "ann_vol" { -1.0 } else { 1.0 };
@@ -175,7 +231,7 @@ pub fn walk_forward(
         } else {
             skipped.push((y, test_end));
         }
-        y += spec.test_years;
+        y += spec.test;
     }
     let m = metrics(&returns, &exposure, spec.periods_per_year);
     let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
@@ -190,5 +246,25 @@ pub fn walk_forward(
         0.0
     };
     let dsr = deflated_sharpe(&returns, grid.bindings.len(), var);
-    Ok(WalkForward { folds, returns, rows, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len(), skipped })
+    Ok(WalkForward { folds, returns, rows, bindings, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len(), skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::parse_date;
+
+    #[test]
+    fn periods_are_calendar_years_or_months() {
+        let d = |s: &str| parse_date(s).unwrap();
+        assert_eq!(PeriodUnit::Years.period_of(d("2001-02-01")), 2001);
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-02-01")), 2001 * 12 + 1);
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-02-28")), PeriodUnit::Months.period_of(d("2001-02-01")));
+        assert_eq!(PeriodUnit::Months.period_of(d("2001-03-01")), PeriodUnit::Months.period_of(d("2001-02-28")) + 1);
+        assert_eq!(PeriodUnit::Months.period_of(d("2002-01-01")), PeriodUnit::Months.period_of(d("2001-12-31")) + 1);
+        assert_eq!(PeriodUnit::Months.label(2001 * 12 + 1), "2001-02");
+        assert_eq!(PeriodUnit::Months.label(2001 * 12 + 11), "2001-12");
+        assert_eq!(PeriodUnit::Years.label(2001), "2001");
+        assert_eq!((PeriodUnit::Years.suffix(), PeriodUnit::Months.suffix()), ("y", "m"));
+    }
 }

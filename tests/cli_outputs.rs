@@ -1,0 +1,295 @@
+//! End-to-end tests of the CLI's output files and study commands (issue 9): two outputs naming
+//! one file and an output naming an input are refused before anything is written; the output
+//! size limit; `run --out` in CSV, Parquet and JSON; typed sweep columns; `--by` and `--heatmap`
+//! taking the table's column names; `--heatmap-svg` without two numeric params; a heatmap slice
+//! through the best binding; walk-forward in months and its `--out`; `--set` twice and values
+//! outside a param's domain. Everything is written under a fresh temp folder.
+
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod common;
+use common::{root, TempDir};
+
+/// The result of one invocation.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `strat ARGS` in `dir` without colour.
+fn strat_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_strat")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("the strat binary starts");
+    Run {
+        code: out.status.code().expect("exited normally"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+impl Run {
+    fn code(self, want: i32, what: &str) -> Run {
+        assert_eq!(self.code, want, "{what}: exit {} (wanted {want})\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
+        self
+    }
+    fn says(self, text: &str, what: &str) -> Run {
+        assert!(self.stderr.contains(text), "{what}: stderr lacks `{text}`:\n{}", self.stderr);
+        self
+    }
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn spx() -> String {
+    s(&root().join("examples/data/spx_vix.csv"))
+}
+
+/// A program in `dir` named `name.strat` reading the S&P 500 / VIX data from the repository.
+fn program(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(format!("{name}.strat"));
+    std::fs::write(&p, format!("data mkt = csv(\"{}\")\nfrom 2015-01-01\n{body}\n", spx())).unwrap();
+    p
+}
+
+/// A sweep over a choice and two numeric params (2 x 3 x 2 = 12 bindings).
+const SWEEP: &str = "param mode in [fast_exit, slow_exit]\n\
+param window in [10, 20, 40]\n\
+param cut in [20, 30]\n\
+let calm = mkt.vix < cut and mkt.spx > sma(mkt.spx, window)\n\
+hold mkt.spx weight if calm then 100% else (if mode == fast_exit then 0% else 50%)\n\
+benchmark mkt.spx";
+
+fn read_parquet(p: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(p).unwrap()).finish().unwrap()
+}
+
+#[test]
+fn two_outputs_naming_one_file_are_refused_before_anything_is_written() {
+    let w = root().join("examples/weighting.strat");
+    let dir = TempDir::new("same-out");
+    let a = dir.join("s.csv");
+    // The issue's reproduction: both flags on one path.
+    strat_in(dir.path(), &["run", &s(&w), "--out", &s(&a), "--weights-out", &s(&a)])
+        .code(2, "--out and --weights-out on one file")
+        .says("strat::cli::same_output", "code")
+        .says("--weights-out", "names the flag");
+    assert!(!a.exists(), "nothing may be written");
+    // Two spellings of one file: `./s.csv` and `s.csv`, `sub/../s.csv`.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    strat_in(dir.path(), &["run", &s(&w), "--out", "./s.csv", "--weights-out", "sub/../s.csv", "--force"]).code(2, "./ and ..").says("strat::cli::same_output", "code");
+    assert!(!a.exists());
+    // A symlinked folder, and a hard link to an existing file (same device and inode).
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.join("sub"), dir.join("link")).unwrap();
+        strat_in(dir.path(), &["run", &s(&w), "--out", "sub/x.csv", "--weights-out", "link/x.csv"]).code(2, "symlinked folder").says("strat::cli::same_output", "code");
+        std::fs::write(dir.join("h1.csv"), "keep\n").unwrap();
+        std::fs::hard_link(dir.join("h1.csv"), dir.join("h2.csv")).unwrap();
+        strat_in(dir.path(), &["run", &s(&w), "--out", "h1.csv", "--weights-out", "h2.csv", "--force"]).code(2, "hard link").says("strat::cli::same_output", "code");
+        assert_eq!(std::fs::read_to_string(dir.join("h1.csv")).unwrap(), "keep\n");
+    }
+    // Sweep: one SVG per --heatmap, so a metric given twice names one file twice.
+    let p = program(dir.path(), "grid", SWEEP);
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--heatmap", "sharpe", "--heatmap", "sharpe", "--heatmap-svg", "map"])
+        .code(2, "one SVG twice")
+        .says("strat::cli::same_output", "code");
+    assert!(!dir.join("map_sharpe.svg").exists());
+    // Distinct files still work.
+    strat_in(dir.path(), &["run", &s(&w), "--set", "method=erc", "--out", "d.csv", "--weights-out", "w.csv"]).code(0, "distinct outputs");
+    assert!(dir.join("d.csv").exists() && dir.join("w.csv").exists());
+}
+
+#[test]
+fn an_output_naming_an_input_is_refused_even_with_force() {
+    let dir = TempDir::new("out-in");
+    let data = dir.join("mkt.csv");
+    std::fs::copy(root().join("examples/data/spx_vix.csv"), &data).unwrap();
+    let p = dir.join("p.strat");
+    std::fs::write(&p, "data mkt = csv(\"mkt.csv\")\nparam w in [50%, 100%]\nhold mkt.spx weight w\n").unwrap();
+    let before = std::fs::read(&data).unwrap();
+    for args in [
+        vec!["run", "p.strat", "--out", "mkt.csv", "--force"],
+        vec!["run", "p.strat", "--out", "./mkt.csv", "--force"],
+        vec!["sweep", "p.strat", "--quiet", "--out", "mkt.csv", "--force"],
+        vec!["walk-forward", "p.strat", "--quiet", "--out", "mkt.csv", "--force"],
+    ] {
+        strat_in(dir.path(), &args).code(2, &args.join(" ")).says("strat::cli::output_is_input", "code").says("mkt.csv", "names the file");
+        assert_eq!(std::fs::read(&data).unwrap(), before, "{}: the data file changed", args.join(" "));
+    }
+    // The program itself (a .json name for it is still the program).
+    let pj = dir.join("p.json");
+    std::fs::copy(&p, &pj).unwrap();
+    strat_in(dir.path(), &["run", "p.json", "--out", "p.json", "--force"]).code(2, "--out the program").says("strat::cli::output_is_input", "code");
+    assert_eq!(std::fs::read(&pj).unwrap(), std::fs::read(&p).unwrap());
+}
+
+#[test]
+fn an_output_over_the_size_limit_is_refused_with_the_flag_named() {
+    let dir = TempDir::new("out-size");
+    let vg = s(&root().join("examples/vix_guard.strat"));
+    let out = dir.join("d.csv");
+    strat_in(dir.path(), &["run", &vg, "--out", &s(&out), "--max-output-bytes", "10KiB"])
+        .code(1, "run --out over the limit")
+        .says("strat::limits::output", "code")
+        .says("--max-output-bytes", "names the flag");
+    assert!(!out.exists());
+    let p = program(dir.path(), "grid", SWEEP);
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--out", "g.json", "--max-output-bytes", "1KiB"]).code(1, "sweep --out over the limit").says("strat::limits::output", "code");
+    assert!(!dir.join("g.json").exists());
+    strat_in(dir.path(), &["run", &vg, "--out", &s(&out), "--max-output-bytes", "10MiB"]).code(0, "under the limit");
+}
+
+#[test]
+fn run_out_writes_csv_parquet_or_json_by_extension_and_refuses_others() {
+    let dir = TempDir::new("run-out");
+    let vg = s(&root().join("examples/vix_guard.strat"));
+    for ext in ["csv", "parquet", "json"] {
+        strat_in(dir.path(), &["run", &vg, "--out", &format!("d.{ext}")]).code(0, ext);
+    }
+    let csv = std::fs::read_to_string(dir.join("d.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "date,weight,return,equity");
+    let pq = read_parquet(&dir.join("d.parquet"));
+    assert_eq!(pq.height(), lines.len() - 1, "one Parquet row per CSV row");
+    assert_eq!(pq.column("date").unwrap().dtype(), &DataType::Date, "dates are a Date column");
+    for c in ["weight", "return", "equity"] {
+        assert_eq!(pq.column(c).unwrap().dtype(), &DataType::Float64, "{c}");
+    }
+    let eq = pq.column("equity").unwrap().f64().unwrap();
+    let last_csv: f64 = lines.last().unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    assert_eq!(eq.get(pq.height() - 1), Some(last_csv), "the same numbers as the CSV");
+    assert_eq!(pq.column("return").unwrap().f64().unwrap().get(0), None, "the first return is missing");
+    let first_date = pq.column("date").unwrap().cast(&DataType::String).unwrap();
+    assert_eq!(first_date.str().unwrap().get(0), Some(lines[1].split(',').next().unwrap()));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("d.json")).unwrap()).unwrap();
+    let rows = json.as_array().expect("an array of rows");
+    assert_eq!(rows.len(), lines.len() - 1);
+    assert!(rows[0]["return"].is_null());
+    assert_eq!(rows.last().unwrap()["equity"].as_f64(), Some(last_csv));
+    assert_eq!(rows[0]["date"].as_str(), Some(lines[1].split(',').next().unwrap()));
+    strat_in(dir.path(), &["run", &vg, "--out", "d.txt"]).code(2, "d.txt").says("strat::cli::out", "code");
+    strat_in(dir.path(), &["run", &vg, "--out", "noext"]).code(2, "no extension").says("strat::cli::out", "code");
+    assert!(!dir.join("d.txt").exists() && !dir.join("noext").exists());
+}
+
+#[test]
+fn sweep_files_have_typed_columns() {
+    let dir = TempDir::new("sweep-types");
+    let p = program(dir.path(), "grid", SWEEP);
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--out", "g.parquet"]).code(0, "sweep --out parquet");
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--out", "g.csv"]).code(0, "sweep --out csv");
+    let df = read_parquet(&dir.join("g.parquet"));
+    assert_eq!(df.height(), 12);
+    assert_eq!(df.column("mode").unwrap().dtype(), &DataType::String, "a choice param is text");
+    assert_eq!(df.column("window").unwrap().dtype(), &DataType::Float64, "a numeric param is Float64");
+    assert_eq!(df.column("cut").unwrap().dtype(), &DataType::Float64);
+    assert_eq!(df.column("bars").unwrap().dtype(), &DataType::Int64, "bars is an integer");
+    assert_eq!(df.column("sharpe").unwrap().dtype(), &DataType::Float64);
+    assert_eq!(df.column("window").unwrap().f64().unwrap().get(2), Some(20.0), "grid order: cut varies fastest");
+    let csv = std::fs::read_to_string(dir.join("g.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(&header[..5], ["mode", "window", "cut", "error", "bars"]);
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first[0], "fast_exit");
+    assert_eq!(first[1].parse::<f64>().unwrap(), 10.0);
+    assert!(first[4].parse::<u64>().is_ok(), "bars is written as a whole number: {}", first[4]);
+}
+
+#[test]
+fn by_and_heatmap_take_the_table_column_names_with_a_did_you_mean() {
+    let dir = TempDir::new("by");
+    let p = program(dir.path(), "grid", SWEEP);
+    let r = strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--by", "turnover", "--heatmap", "max_dd"]).code(0, "--by turnover");
+    assert!(r.stdout.contains("by avg_turnover"), "{}", r.stdout);
+    assert!(r.stdout.contains("max_drawdown: rows window x columns cut"), "{}", r.stdout);
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--by", "sharp"]).code(2, "typo").says("strat::cli::metric", "code").says("did you mean `sharpe`?", "suggestion");
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--heatmap", "turnovr"]).code(2, "typo").says("did you mean `turnover`?", "suggestion");
+}
+
+#[test]
+fn heatmap_svg_without_two_numeric_params_is_an_error() {
+    let dir = TempDir::new("svg");
+    let p = program(dir.path(), "one", "param mode in [a, b]\nparam w in [50%, 100%]\nhold mkt.spx weight if mode == a then w else 30%");
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--heatmap", "sharpe", "--heatmap-svg", "map"])
+        .code(1, "--heatmap-svg with one numeric param")
+        .says("a heatmap needs two swept numeric params", "message");
+    assert!(!dir.join("map_sharpe.svg").exists());
+    let p = program(dir.path(), "grid", SWEEP);
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--heatmap", "sharpe", "--heatmap-svg", "map"]).code(0, "two numeric params");
+    assert!(std::fs::read_to_string(dir.join("map_sharpe.svg")).unwrap().contains("<svg"));
+}
+
+#[test]
+fn heatmap_of_more_than_two_numeric_params_slices_through_the_best_binding() {
+    let dir = TempDir::new("slice");
+    let p = program(
+        dir.path(),
+        "three",
+        "param lo in [15, 25]\nparam window in [10, 40]\nparam cut in [20, 30, 40]\n\
+         hold mkt.spx weight if mkt.vix < cut and mkt.vix > lo / 2 and mkt.spx > sma(mkt.spx, window) then 100% else 20%",
+    );
+    let r = strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--top", "1", "--heatmap", "sharpe"]).code(0, "sweep");
+    // The best binding of the table fixes `lo` in the slice.
+    let best = r.stdout.lines().find(|l| l.trim_start().starts_with("1  ")).expect("a top row");
+    let lo = best.split_whitespace().find(|w| w.starts_with("lo=")).expect("lo in the best binding");
+    let note = r.stdout.lines().find(|l| l.contains("slice through the best binding by sharpe")).unwrap_or_else(|| panic!("no slice note:\n{}", r.stdout));
+    assert!(note.contains(&format!("fixed {lo};")), "{note} vs best {best}");
+    assert!(note.contains("6 other binding(s) not shown"), "{note}");
+}
+
+#[test]
+fn walk_forward_takes_months_and_writes_the_stitched_days() {
+    let dir = TempDir::new("wf");
+    let p = program(dir.path(), "grid", SWEEP);
+    let j: serde_json::Value =
+        serde_json::from_str(&strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "24m", "--test", "6m", "--json", "--out", "oos.csv"]).code(0, "months").stdout).unwrap();
+    assert_eq!(j["train_months"], 24);
+    assert_eq!(j["test_months"], 6);
+    let folds = j["folds"].as_array().unwrap();
+    assert_eq!(folds[0]["train"], serde_json::json!(["2015-01", "2016-12"]));
+    assert_eq!(folds[0]["test"], serde_json::json!(["2017-01", "2017-06"]));
+    assert_eq!(folds[1]["test"][0], "2017-07", "test blocks step by 6 months");
+    let csv = std::fs::read_to_string(dir.join("oos.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(csv.lines().next(), Some("date,binding,return,equity"));
+    assert_eq!(rows.len() as u64, j["bars"].as_u64().unwrap(), "one row per stitched return");
+    assert_eq!(rows[0][0], j["start"].as_str().unwrap());
+    assert_eq!(rows[0][1], folds[0]["binding"].to_string(), "the first fold's binding");
+    let mut eq = 1.0;
+    for r in &rows {
+        eq *= 1.0 + r[2].parse::<f64>().unwrap();
+        assert!((eq - r[3].parse::<f64>().unwrap()).abs() <= 1e-12 * eq, "equity compounds the returns");
+    }
+    assert!((eq - 1.0 - j["out_of_sample"]["total_return"].as_f64().unwrap()).abs() < 1e-9);
+    // Years and months may be mixed (both count in months); text output names months.
+    let r = strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "2y", "--test", "6m", "--quiet"]).code(0, "2y + 6m");
+    assert!(r.stdout.contains("train 24m, test 6m") && r.stdout.contains("2015-01..2016-12  2017-01..2017-06"), "{}", r.stdout);
+    // A bad duration.
+    strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "0m"]).code(2, "0m").says("strat::cli::duration", "code");
+    strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "5w"]).code(2, "5w").says("strat::cli::duration", "code");
+}
+
+#[test]
+fn set_twice_is_an_error_and_a_value_off_the_domain_warns() {
+    let dir = TempDir::new("set");
+    let p = program(dir.path(), "grid", &format!("{SWEEP}\nparam fixed_n = 3"));
+    strat_in(dir.path(), &["run", &s(&p), "--set", "window=20", "--set", "window=40"])
+        .code(2, "--set twice")
+        .says("strat::cli::set_twice", "code")
+        .says("window=20", "first value")
+        .says("window=40", "second value");
+    let r = strat_in(dir.path(), &["run", &s(&p), "--set", "window=-1e300"]);
+    assert!(r.stderr.contains("strat::param::domain") && r.stderr.contains("`[10, 20, 40]`"), "{}", r.stderr);
+    let r = strat_in(dir.path(), &["run", &s(&p), "--set", "window=15"]);
+    assert!(r.stderr.contains("strat::param::domain"), "a value between a list's values: {}", r.stderr);
+    let r = strat_in(dir.path(), &["run", &s(&p), "--set", "window=40", "--set", "fixed_n=7"]).code(0, "on the grid");
+    assert!(!r.stderr.contains("strat::param::domain"), "no warning on the grid or for a fixed param: {}", r.stderr);
+    let ts = s(&root().join("examples/tsmom_hedge.strat"));
+    let r = strat_in(dir.path(), &["run", &ts, "--set", "mode=hedge", "--set", "hedge_strength=5"]);
+    assert!(r.stderr.contains("`0.1 ..= 1.0 step 0.1`"), "names the declared range: {}", r.stderr);
+}
