@@ -448,7 +448,7 @@ fn report_failure(f: &Failure) {
             eprintln!("error: {n} error(s) found");
         }
         Failure::Run(d) => print_diags(std::slice::from_ref(d)),
-        Failure::Data(e) => eprintln!("error[strat::data::invalid]: {e}"),
+        Failure::Data(e) => eprintln!("error[{}]: {e}", e.code),
         Failure::Io(p, e) => eprintln!("error[strat::io]: cannot read {}: {e}", p.display()),
     }
 }

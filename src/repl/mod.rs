@@ -145,7 +145,7 @@ fn report(p: Problem) {
         Problem::Diags(ds) => print_diags(&ds),
         Problem::Failure(Failure::Program(ds)) => print_diags(&ds),
         Problem::Failure(Failure::Run(d)) => print_diags(std::slice::from_ref(&d)),
-        Problem::Failure(Failure::Data(e)) => eprintln!("error[strat::data::invalid]: {e}"),
+        Problem::Failure(Failure::Data(e)) => eprintln!("error[{}]: {e}", e.code),
         Problem::Failure(Failure::Io(p, e)) => eprintln!("error[strat::io]: cannot read {}: {e}", p.display()),
         Problem::Message(code, m) => eprintln!("error[{code}]: {m}"),
     }
