@@ -830,11 +830,13 @@ fn random_flag(rng: &mut ChaCha8Rng, sub: &str, out_dir: &std::path::Path) -> Ve
         };
     }
     match sub {
-        "run" => match rng.random_range(0..6) {
+        "run" => match rng.random_range(0..7) {
             0 => flag("--json"),
             1 | 2 => with("--set", pick(rng, SET_VALUES)),
             3 => with("--out", out_name(rng, &["csv", "parquet"])),
-            4 => flag("--force"),
+            // The same shared names as --out, so both outputs sometimes name one file.
+            4 => with("--weights-out", out_name(rng, &["csv", "parquet"])),
+            5 => flag("--force"),
             _ => flag("--reference"),
         },
         "check" => pick_flag(rng, &["--plan", "--clif", "--plan", "--clif", "--json"]),
@@ -900,6 +902,8 @@ fn cli_argument_combinations() {
         (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone()], Some(1)),
         (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone(), "--force".into()], Some(0)),
         (vec!["run".into(), "small.strat".into(), "--out".into(), outs.to_string_lossy().into_owned()], None),
+        // Two outputs naming one file (issue #9, bug 1; pinned by the CLI's own tests).
+        (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone(), "--weights-out".into(), out_csv.clone(), "--force".into()], None),
         (s(&["sweep", "grid.strat", "--top", "0", "--quiet"]), None),
         (s(&["sweep", "grid.strat", "--by", "nosuch", "--quiet"]), None),
         (s(&["sweep", "grid.strat", "--heatmap", "sharpe", "--quiet"]), Some(0)),
