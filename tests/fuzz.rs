@@ -975,3 +975,35 @@ fn cli_checks_catch_bad_outcomes() {
     assert!(!cli_problems(&args, &run(Some(1), "", 0), limit).is_empty(), "a silent failure");
     assert!(!cli_problems(&args, &run(Some(134), "memory allocation of 16 bytes failed", 0), limit).is_empty(), "an abort");
 }
+
+/// Inputs the cargo-fuzz targets (`fuzz/`) found crashing, minimised, kept here so CI replays
+/// them on every `cargo test`.
+///
+/// - `check` and `lower`, 2026-12-04: a column of a data source used above the source's `data`
+///   statement (`let c = mkt.vix > 1` then `data mkt = ...`) indexed the checker's table of
+///   sources before the source was in it (index out of bounds in `Checker::field`), so the
+///   compiler crashed instead of saying the name is used before it is declared.
+#[test]
+fn fuzz_regressions() {
+    let engine = Engine::new();
+    let spx = "data mkt = csv(\"data/spx_vix.csv\")\n";
+    let etf = "data etf = csv(\"data/etf_adj_close.csv\")\n";
+    for (what, src, line) in [
+        ("column before its data statement", format!("let c = mkt.vix > 1\n{spx}hold mkt.spx weight 1\n"), 1),
+        ("column before its data statement, another source above", format!("{etf}let c = mkt.vix > 1\n{spx}hold mkt.spx weight 1\n"), 2),
+        ("hold on a later source", format!("hold mkt.spx weight 1\n{spx}"), 1),
+        ("regime on a later source", format!("regime r {{\n  HI when mkt.vix > 30\n  LO otherwise\n}}\n{spx}hold mkt.spx weight 1\n"), 2),
+        ("report on a later source", format!("{etf}hold etf.spy weight 1\nreport v = mkt.vix\n{spx}"), 3),
+    ] {
+        match engine.compile_source("regression.strat", "regression", src.clone(), &examples_dir()) {
+            Ok(_) => panic!("{what}: compiled\n{src}"),
+            Err(Failure::Program(d)) => {
+                assert!(problems(&src, &d).is_empty(), "{what}: {:?}\n{src}", problems(&src, &d));
+                let first = d.iter().find(|d| d.diag.is_error()).unwrap_or_else(|| panic!("{what}: no error\n{src}"));
+                let at = first.diag.labels.first().map(|l| src[..l.span.start as usize].matches('\n').count() + 1);
+                assert_eq!(at, Some(line), "{what}: first error {} on line {at:?}\n{src}", first.diag.code);
+            }
+            Err(other) => panic!("{what}: {other}"),
+        }
+    }
+}
