@@ -983,6 +983,7 @@ fn cli_checks_catch_bad_outcomes() {
 ///   statement (`let c = mkt.vix > 1` then `data mkt = ...`) indexed the checker's table of
 ///   sources before the source was in it (index out of bounds in `Checker::field`), so the
 ///   compiler crashed instead of saying the name is used before it is declared.
+/// - `jit_vs_reference`, 2026-12-04: see `equal_branches_over_a_panel_condition_stay_a_panel`.
 #[test]
 fn fuzz_regressions() {
     let engine = Engine::new();
@@ -1005,5 +1006,32 @@ fn fuzz_regressions() {
             }
             Err(other) => panic!("{what}: {other}"),
         }
+    }
+}
+
+/// Found by the `jit_vs_reference` fuzz target: `if c then x else x` was folded to `x` even when
+/// the condition is a panel and `x` a scalar, so `mean(if px > 0 then 1 else 1)` handed a scalar
+/// to the cross-sectional mean, which panicked (an assertion in strat-stdlib) on both backends.
+/// The fold now keeps the select when the condition is wider than the branch.
+#[test]
+fn equal_branches_over_a_panel_condition_stay_a_panel() {
+    let uni = "universe px = csv(\"data/etf_adj_close.csv\", [spy, tlt, gld])\nparam k = 2\n";
+    for report in ["mean(if px > 0 then 1 else 1)", "count(if ret(px) > 0 then k else k)", "sum(if px > 0 then 1 else 1)", "mean(rank(if px > 0 then 1 else 1))"] {
+        let src = format!("{uni}hold px weight 1 / 3\nreport r = {report}\n");
+        let s = match Engine::new().compile_source("select.strat", "select", src.clone(), &examples_dir()) {
+            Ok(s) => s,
+            Err(e) => panic!("{report}: {e}"),
+        };
+        let frame = s.load_data().unwrap();
+        let mut outs = vec![];
+        for backend in [Backend::Jit, Backend::Reference] {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.run_with(&frame, &s.params(), backend).map(|r| format!("{:?}", r.reports))));
+            match r {
+                Ok(Ok(v)) => outs.push(v),
+                Ok(Err(e)) => panic!("{report} on {backend:?}: {e}"),
+                Err(_) => panic!("{report} on {backend:?}: panicked"),
+            }
+        }
+        assert_eq!(outs[0], outs[1], "{report}: the backends disagree");
     }
 }
