@@ -13,11 +13,20 @@
 //! windows and sweeps (the hand-written ones that compile must also run on both backends without
 //! panicking). Everything is seeded (ChaCha8), so a failure reproduces: the report prints the
 //! offending source (shortened). `STRAT_FUZZ_VERBOSE=1` lists what each hand-written case gives.
+//!
+//! The command line is fuzzed too (`cli_argument_combinations`): the real binary, with seeded
+//! random combinations of subcommands, flags and values (good, malformed, huge, negative) on
+//! small programs and data, a missing file and a folder; every run must exit 0, 1 or 2, never
+//! abort or print a panic, say why on stderr when it fails, and finish within seconds.
+//!
+//! The coverage-guided fuzz targets (cargo-fuzz, `fuzz/`) are described in tests/README.md.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
 use strat::{Backend, Engine, Failure, SourceDiag, Strategy};
+
+mod common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -660,5 +669,369 @@ fn a_fraction_outside_0_1_is_rejected_however_it_is_written() {
             Err(Failure::Run(d)) => assert_eq!(d.diag.code, "strat::value::bad_fraction", "f = {v}"),
             other => panic!("f = {v}: {:?}", other.map(|_| ())),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI's argument combinations (issue #9, "Fuzzing"): the real binary, driven with seeded
+// random combinations of subcommands, flags and values on small programs and data.
+// ---------------------------------------------------------------------------------------------
+
+/// A small `date,spx,vix` CSV: `rows` business days from Monday 2016-01-04, seeded random walks.
+fn small_market_csv(rows: usize) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (mut y, mut m, mut d, mut weekday) = (2016u32, 1u32, 4u32, 0u32); // weekday 0 = Monday
+    let days_in = |y: u32, m: u32| match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let (mut spx, mut vix) = (2000.0f64, 15.0f64);
+    let mut out = String::from("date,spx,vix\n");
+    while out.lines().count() <= rows {
+        if weekday < 5 {
+            spx *= 1.0 + rng.random_range(-0.02..0.021);
+            vix = (vix * (1.0 + rng.random_range(-0.1..0.1))).clamp(9.0, 80.0);
+            out += &format!("{y:04}-{m:02}-{d:02},{spx:.2},{vix:.2}\n");
+        }
+        weekday = (weekday + 1) % 7;
+        d += 1;
+        if d > days_in(y, m) {
+            d = 1;
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The outcome of one CLI run.
+struct CliRun {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: std::time::Duration,
+}
+
+/// Runs `strat args...` in `dir` (NO_COLOR, no backtrace), killing it after `limit`.
+fn run_cli(dir: &std::path::Path, args: &[String], limit: std::time::Duration) -> CliRun {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_strat"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start strat");
+    // Drain both pipes on threads so a chatty run cannot block on a full pipe.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = so.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = se.read_to_end(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for strat") {
+            break Some(st);
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&t_out.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&t_err.join().unwrap()).into_owned();
+    CliRun { code: status.and_then(|s| s.code()), stdout, stderr, took }
+}
+
+/// The scratch folder of the CLI cases: small data, small programs, a folder named like a file.
+fn cli_fixture() -> common::TempDir {
+    let dir = common::TempDir::new("fuzz-cli");
+    let w = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    w("mkt.csv", &small_market_csv(1100));
+    w(
+        "small.strat",
+        "strategy small\ndata mkt = csv(\"mkt.csv\")\nparam n = 20\nparam z = 1.5\nlet s = zscore(mkt.vix, n) > z\nhold mkt.spx weight if s then 50% else 100%\ncost 2bps\nbenchmark mkt.spx\nreport calm = not s\n",
+    );
+    w(
+        "grid.strat",
+        "strategy grid\ndata mkt = csv(\"mkt.csv\")\nparam n in [5, 10, 20]\nparam z in [1, 2]\nlet s = zscore(mkt.vix, n) > z\nhold mkt.spx weight if s then 50% else 100%\nbenchmark mkt.spx\n",
+    );
+    w("bad.strat", "data mkt = csv(\"mkt.csv\")\nhold mkt.spx weight zscor(mkt.vix, 5)\n");
+    w("nodata.strat", "data mkt = csv(\"nosuch.csv\")\nhold mkt.spx weight 1\n");
+    w("empty.strat", "");
+    std::fs::create_dir_all(dir.join("folder.strat")).unwrap();
+    dir
+}
+
+/// Checks one CLI outcome against the rules every invocation obeys; returns what is wrong.
+fn cli_problems(args: &[String], r: &CliRun, limit: std::time::Duration) -> Vec<String> {
+    let mut p = vec![];
+    match r.code {
+        None if r.took >= limit => p.push(format!("did not finish within {limit:?}")),
+        None => p.push("killed by a signal (abort or crash)".into()),
+        Some(c) if !(0..=2).contains(&c) => p.push(format!("exit code {c} (allowed: 0, 1, 2)")),
+        Some(c) if c != 0 && r.stderr.trim().is_empty() => p.push(format!("exit {c} with nothing on stderr")),
+        Some(_) => {}
+    }
+    for needle in ["panicked at", "RUST_BACKTRACE", "memory allocation of"] {
+        if r.stderr.contains(needle) || r.stdout.contains(needle) {
+            p.push(format!("output contains `{needle}`"));
+        }
+    }
+    p.into_iter().map(|m| format!("strat {}: {m}\n  stderr: {}", args.join(" "), r.stderr.lines().take(6).collect::<Vec<_>>().join("\n          "))).collect()
+}
+
+/// `--set` values: good, malformed, huge, negative, non-finite, unknown names, domain edges.
+const SET_VALUES: &[&str] = &[
+    "n=10", "n=0", "n=-5", "n=2.5", "n=1e308", "n=99999999999999999999", "n=NaN", "z=-1e300", "z=inf", "z=abc", "z=50%",
+    "z=1e-320", "nosuch=1", "n", "=1", "n=", "n=10=11", "z=2bps", "spike_z=3", "spike_window=0", "spike_window=-1",
+    "hedge_strength=-1e300",
+];
+
+/// Flags a subcommand knows (with a value drawn at random where it takes one).
+fn random_flag(rng: &mut ChaCha8Rng, sub: &str, out_dir: &std::path::Path) -> Vec<String> {
+    let pick = |rng: &mut ChaCha8Rng, xs: &[&str]| xs[rng.random_range(0..xs.len())].to_string();
+    let out_name = |rng: &mut ChaCha8Rng, exts: &[&str]| {
+        // Shared names, so that later runs meet an existing file (refused without --force).
+        out_dir.join(format!("out{}.{}", rng.random_range(0..3), pick(rng, exts))).to_string_lossy().into_owned()
+    };
+    let metrics = ["sharpe", "cagr", "max_drawdown", "turnover", "nosuch", "", "SHARPE", "avg_exposure"];
+    let flag = |f: &str| vec![f.to_string()];
+    let with = |f: &str, v: String| vec![f.to_string(), v];
+    // Flags any subcommand might get wrong: unknown, misspelt, another command's, global limits.
+    if rng.random_bool(0.12) {
+        return match rng.random_range(0..8) {
+            0 => flag("--nosuch"),
+            1 => flag("--jsn"),
+            2 => flag("-x"),
+            3 => with("--top", "3".into()),
+            4 => with("--max-memory", pick(rng, &["1KiB", "0", "8GiB", "-1", "lots", "99999999999999999999"])),
+            5 => with("--max-source-bytes", pick(rng, &["10", "1MiB", "x"])),
+            6 => with("--max-depth", pick(rng, &["0", "3", "100000", "-2"])),
+            _ => with("--max-data-bytes", pick(rng, &["100", "1GiB", "1.5KiB"])),
+        };
+    }
+    match sub {
+        "run" => match rng.random_range(0..7) {
+            0 => flag("--json"),
+            1 | 2 => with("--set", pick(rng, SET_VALUES)),
+            3 => with("--out", out_name(rng, &["csv", "parquet"])),
+            // The same shared names as --out, so both outputs sometimes name one file.
+            4 => with("--weights-out", out_name(rng, &["csv", "parquet"])),
+            5 => flag("--force"),
+            _ => flag("--reference"),
+        },
+        "check" => pick_flag(rng, &["--plan", "--clif", "--plan", "--clif", "--json"]),
+        "sweep" => match rng.random_range(0..8) {
+            0 => flag("--json"),
+            1 => with("--top", pick(rng, &["0", "1", "3", "-1", "99999999999999999999", "x"])),
+            2 => with("--by", pick(rng, &metrics)),
+            3 => with("--heatmap", pick(rng, &metrics)),
+            4 => with("--out", out_name(rng, &["csv", "parquet", "json", "txt"])),
+            5 => flag("--force"),
+            6 => with("--heatmap-svg", out_dir.join("hm").to_string_lossy().into_owned()),
+            _ => flag("--quiet"),
+        },
+        "walk-forward" => match rng.random_range(0..6) {
+            0 => with("--train", pick(rng, &["0y", "1y", "2y", "60m", "-1y", "1000y", "y", "1.5y"])),
+            1 => with("--test", pick(rng, &["0y", "1y", "x"])),
+            2 => flag("--anchored"),
+            3 => with("--by", pick(rng, &metrics)),
+            4 => flag("--json"),
+            _ => flag("--reference"),
+        },
+        _ => match rng.random_range(0..3) {
+            // bench (the caller always passes one --iterations; a second is a usage error)
+            0 | 1 => flag("--json"),
+            _ => with("--set", pick(rng, SET_VALUES)),
+        },
+    }
+}
+
+fn pick_flag(rng: &mut ChaCha8Rng, xs: &[&str]) -> Vec<String> {
+    vec![xs[rng.random_range(0..xs.len())].to_string()]
+}
+
+/// Seeded random command lines, plus the ones the issue names, on small programs: every run
+/// exits 0, 1 or 2 (never a signal or a panic), says why on stderr when it fails, and finishes
+/// within a few seconds. A few outcomes are pinned exactly (usage errors are 2, I/O errors 1).
+#[test]
+fn cli_argument_combinations() {
+    let dir = cli_fixture();
+    let outs = common::TempDir::new("fuzz-cli-out");
+    let limit = std::time::Duration::from_secs(15);
+    let s = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let vix = examples_dir().join("vix_guard.strat").to_string_lossy().into_owned();
+    let out_csv = outs.join("fixed.csv").to_string_lossy().into_owned();
+    // (args, the exit code it must give, if pinned)
+    let mut cases: Vec<(Vec<String>, Option<i32>)> = vec![
+        (s(&["check", "small.strat"]), Some(0)),
+        (s(&["check", "bad.strat"]), Some(1)),
+        (s(&["check", "nodata.strat"]), Some(1)),
+        (s(&["check", "missing.strat"]), Some(1)),
+        (s(&["run", "folder.strat"]), Some(1)),
+        (s(&["check", "empty.strat"]), Some(1)),
+        (s(&["run", "small.strat", "--nosuch"]), Some(2)),
+        (s(&["frobnicate", "small.strat"]), Some(2)),
+        (s(&[]), Some(2)),
+        (s(&["run"]), Some(2)),
+        (s(&["run", "small.strat", "--json", "--set", "z=-1e300"]), None),
+        (s(&["run", "small.strat", "--set", "n=99999999999999999999"]), None),
+        (s(&["run", "small.strat", "--set", "n=-5"]), None),
+        (s(&["run", "small.strat", "--set", "z=abc"]), None),
+        (s(&["run", "small.strat", "--set", "nosuch=1"]), None),
+        (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone()], Some(0)),
+        (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone()], Some(1)),
+        (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone(), "--force".into()], Some(0)),
+        (vec!["run".into(), "small.strat".into(), "--out".into(), outs.to_string_lossy().into_owned()], None),
+        // Two outputs naming one file (issue #9, bug 1; pinned by the CLI's own tests).
+        (vec!["run".into(), "small.strat".into(), "--out".into(), out_csv.clone(), "--weights-out".into(), out_csv.clone(), "--force".into()], None),
+        (s(&["sweep", "grid.strat", "--top", "0", "--quiet"]), None),
+        (s(&["sweep", "grid.strat", "--by", "nosuch", "--quiet"]), None),
+        (s(&["sweep", "grid.strat", "--heatmap", "sharpe", "--quiet"]), Some(0)),
+        (s(&["sweep", "grid.strat", "--heatmap", "nosuch", "--quiet"]), None),
+        (s(&["walk-forward", "grid.strat", "--train", "0y"]), None),
+        (s(&["walk-forward", "grid.strat", "--train", "1y", "--test", "1y", "--json"]), None),
+        (vec!["run".into(), vix.clone(), "--json".into()], Some(0)),
+        (vec!["check".into(), vix, "--plan".into()], Some(0)),
+        (s(&["bench", "small.strat", "--iterations", "1", "--json"]), Some(0)),
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(0x0c11_f022);
+    // The good programs twice as often: most runs should get past loading.
+    let files = ["small.strat", "small.strat", "grid.strat", "grid.strat", "bad.strat", "nodata.strat", "empty.strat", "missing.strat", "folder.strat"];
+    let subs = ["run", "check", "sweep", "walk-forward", "bench"];
+    for _ in 0..32 {
+        let sub = subs[rng.random_range(0..subs.len())];
+        let file = files[rng.random_range(0..files.len())];
+        let mut args = vec![sub.to_string(), file.to_string()];
+        if sub == "bench" {
+            let n = ["1", "1", "2", "0", "-1"][rng.random_range(0..5)];
+            args.extend(["--iterations".to_string(), n.to_string()]);
+        }
+        if sub == "sweep" && rng.random_bool(0.7) {
+            args.push("--quiet".into());
+        }
+        for _ in 0..rng.random_range(0..4) {
+            let f = random_flag(&mut rng, sub, outs.path());
+            // A repeated switch is a usage error; draw those rarely, not by accident.
+            if f.len() == 1 && args.contains(&f[0]) && rng.random_bool(0.8) {
+                continue;
+            }
+            // Flags before the file half the time (clap accepts both orders).
+            let at = if rng.random_bool(0.5) { args.len() } else { 1 };
+            args.splice(at..at, f);
+        }
+        cases.push((args, None));
+    }
+    let verbose = std::env::var_os("STRAT_FUZZ_VERBOSE").is_some();
+    let mut failures = vec![];
+    for (args, expect) in &cases {
+        let r = run_cli(dir.path(), args, limit);
+        if verbose {
+            eprintln!("{:?} {:>6.0?} strat {}", r.code, r.took, args.join(" "));
+        }
+        let mut p = cli_problems(args, &r, limit);
+        if let (Some(want), Some(got)) = (expect, r.code) {
+            if *want != got {
+                p.push(format!("strat {}: exit {got}, expected {want}\n  stderr: {}", args.join(" "), r.stderr.lines().take(6).collect::<Vec<_>>().join("\n          ")));
+            }
+        }
+        failures.extend(p);
+    }
+    assert!(failures.is_empty(), "{} of {} command lines misbehaved:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+/// The checks of `cli_argument_combinations` can fail: a killed process, a panic message, a
+/// silent failure and an exit code outside {0, 1, 2} are each reported.
+#[test]
+fn cli_checks_catch_bad_outcomes() {
+    let limit = std::time::Duration::from_secs(5);
+    let args = vec!["run".to_string()];
+    let run = |code: Option<i32>, stderr: &str, secs: u64| CliRun { code, stdout: String::new(), stderr: stderr.into(), took: std::time::Duration::from_secs(secs) };
+    assert!(cli_problems(&args, &run(Some(0), "", 0), limit).is_empty());
+    assert!(cli_problems(&args, &run(Some(1), "error: x", 0), limit).is_empty());
+    assert!(!cli_problems(&args, &run(None, "", 0), limit).is_empty(), "a signal");
+    assert!(!cli_problems(&args, &run(None, "", 6), limit).is_empty(), "a hang");
+    assert!(!cli_problems(&args, &run(Some(101), "thread 'main' panicked at src/x.rs", 0), limit).is_empty(), "a panic");
+    assert!(!cli_problems(&args, &run(Some(1), "thread 'main' panicked at src/x.rs", 0), limit).is_empty(), "a panic message");
+    assert!(!cli_problems(&args, &run(Some(1), "", 0), limit).is_empty(), "a silent failure");
+    assert!(!cli_problems(&args, &run(Some(134), "memory allocation of 16 bytes failed", 0), limit).is_empty(), "an abort");
+}
+
+/// Inputs the cargo-fuzz targets (`fuzz/`) found crashing, minimised, kept here so CI replays
+/// them on every `cargo test`.
+///
+/// - `check` and `lower`, 2026-12-04: a column of a data source used above the source's `data`
+///   statement (`let c = mkt.vix > 1` then `data mkt = ...`) indexed the checker's table of
+///   sources before the source was in it (index out of bounds in `Checker::field`), so the
+///   compiler crashed instead of saying the name is used before it is declared.
+/// - `jit_vs_reference`, 2026-12-04: see `equal_branches_over_a_panel_condition_stay_a_panel`.
+#[test]
+fn fuzz_regressions() {
+    let engine = Engine::new();
+    let spx = "data mkt = csv(\"data/spx_vix.csv\")\n";
+    let etf = "data etf = csv(\"data/etf_adj_close.csv\")\n";
+    for (what, src, line) in [
+        ("column before its data statement", format!("let c = mkt.vix > 1\n{spx}hold mkt.spx weight 1\n"), 1),
+        ("column before its data statement, another source above", format!("{etf}let c = mkt.vix > 1\n{spx}hold mkt.spx weight 1\n"), 2),
+        ("hold on a later source", format!("hold mkt.spx weight 1\n{spx}"), 1),
+        ("regime on a later source", format!("regime r {{\n  HI when mkt.vix > 30\n  LO otherwise\n}}\n{spx}hold mkt.spx weight 1\n"), 2),
+        ("report on a later source", format!("{etf}hold etf.spy weight 1\nreport v = mkt.vix\n{spx}"), 3),
+    ] {
+        match engine.compile_source("regression.strat", "regression", src.clone(), &examples_dir()) {
+            Ok(_) => panic!("{what}: compiled\n{src}"),
+            Err(Failure::Program(d)) => {
+                assert!(problems(&src, &d).is_empty(), "{what}: {:?}\n{src}", problems(&src, &d));
+                let first = d.iter().find(|d| d.diag.is_error()).unwrap_or_else(|| panic!("{what}: no error\n{src}"));
+                let at = first.diag.labels.first().map(|l| src[..l.span.start as usize].matches('\n').count() + 1);
+                assert_eq!(at, Some(line), "{what}: first error {} on line {at:?}\n{src}", first.diag.code);
+            }
+            Err(other) => panic!("{what}: {other}"),
+        }
+    }
+}
+
+/// Found by the `jit_vs_reference` fuzz target: `if c then x else x` was folded to `x` even when
+/// the condition is a panel and `x` a scalar, so `mean(if px > 0 then 1 else 1)` handed a scalar
+/// to the cross-sectional mean, which panicked (an assertion in strat-stdlib) on both backends.
+/// The fold now keeps the select when the condition is wider than the branch.
+#[test]
+fn equal_branches_over_a_panel_condition_stay_a_panel() {
+    let uni = "universe px = csv(\"data/etf_adj_close.csv\", [spy, tlt, gld])\nparam k = 2\n";
+    for report in ["mean(if px > 0 then 1 else 1)", "count(if ret(px) > 0 then k else k)", "sum(if px > 0 then 1 else 1)", "mean(rank(if px > 0 then 1 else 1))"] {
+        let src = format!("{uni}hold px weight 1 / 3\nreport r = {report}\n");
+        let s = match Engine::new().compile_source("select.strat", "select", src.clone(), &examples_dir()) {
+            Ok(s) => s,
+            Err(e) => panic!("{report}: {e}"),
+        };
+        let frame = s.load_data().unwrap();
+        let mut outs = vec![];
+        for backend in [Backend::Jit, Backend::Reference] {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.run_with(&frame, &s.params(), backend).map(|r| format!("{:?}", r.reports))));
+            match r {
+                Ok(Ok(v)) => outs.push(v),
+                Ok(Err(e)) => panic!("{report} on {backend:?}: {e}"),
+                Err(_) => panic!("{report} on {backend:?}: panicked"),
+            }
+        }
+        assert_eq!(outs[0], outs[1], "{report}: the backends disagree");
     }
 }

@@ -964,8 +964,11 @@ impl Checker {
                 return None;
             }
         };
-        if self.decl_order.get(&self.data[source].name).copied().unwrap_or(0) >= self.current_stmt {
-            return self.name(&Ident { name: self.data[source].name.clone(), span: base.span }, base.span);
+        // Used above its `data` statement: `self.data` has no entry for it yet, so ask by name.
+        if let ExprKind::Name(id) = &base.kind {
+            if self.decl_order.get(&id.name).copied().unwrap_or(0) >= self.current_stmt {
+                return self.name(id, base.span);
+            }
         }
         if self.broken_sources.get(source).copied().unwrap_or(true) {
             return None;

@@ -421,7 +421,9 @@ impl PlanBuilder {
                 return pick;
             }
         }
-        if a == b {
+        // Equal branches fold to the branch, unless the condition is wider (`if panel then 1
+        // else 1` is a panel: a cross-sectional op over it needs one).
+        if a == b && self.plan.node(a).shape >= self.plan.node(c).shape {
             return a;
         }
         self.push(Op::Select(c, a, b), span)
