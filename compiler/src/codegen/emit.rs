@@ -163,6 +163,7 @@ impl<'a> KernelTranslator<'a> {
         self.builder.ins().select(c, self.one, self.zero)
     }
 
+    /// A unary op on `x`; `log` and `exp` call the Rust functions of [`crate::ops`].
     fn translate_unary(&mut self, o: UnaryOp, x: Value) -> Value {
         let zero = self.zero;
         match o {
@@ -199,6 +200,7 @@ impl<'a> KernelTranslator<'a> {
         b.ins().select(gt, one, r)
     }
 
+    /// A binary op on `x` and `y`; a comparison gives 1.0 or 0.0 (0.0 when either is NaN).
     fn translate_binary(&mut self, o: BinaryOp, x: Value, y: Value) -> Value {
         let b = &mut self.builder;
         let cc = match o {
