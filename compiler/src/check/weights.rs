@@ -23,6 +23,14 @@ const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
 
 
 impl Checker {
+    /// `weights NAME = MEMBERS by METHOD CLAUSES...`: recorded even when it fails to check
+    /// (as `None`), so that the numbering of `weights` declarations stays in source order.
+    pub(super) fn weights_stmt(&mut self, n: &Ident, members: &WeightMembers, method: &MethodSpec, clauses: &[WeightClause], span: Span) {
+        let d = self.check_weights(n, members, method, clauses, span);
+        self.weights.push(d);
+        self.weights_used.push((false, n.span));
+    }
+
     /// Checks a `weights` declaration. `None` after reporting at least one error.
     pub(super) fn check_weights(&mut self, name: &Ident, members: &WeightMembers, method: &MethodSpec, clauses: &[WeightClause], span: Span) -> Option<WeightsDecl> {
         let (members, member_names) = self.weight_members(members)?;
