@@ -183,9 +183,17 @@ impl Checker {
         };
         let rebalance = match reb {
             None => RebalanceRule::Daily,
-            Some(Rebalance::Monthly(_)) => RebalanceRule::Monthly,
-            Some(Rebalance::Weekly(_)) => RebalanceRule::Weekly,
-            Some(Rebalance::Every(n)) => {
+            Some(r) => self.rebalance_rule(r)?,
+        };
+        Some(HoldDecl { target: t?, weight: w?, rebalance })
+    }
+
+    /// `rebalance monthly | weekly | every N` (N a whole number of bars >= 1).
+    pub(super) fn rebalance_rule(&mut self, r: &Rebalance) -> Option<RebalanceRule> {
+        Some(match r {
+            Rebalance::Monthly(_) => RebalanceRule::Monthly,
+            Rebalance::Weekly(_) => RebalanceRule::Weekly,
+            Rebalance::Every(n) => {
                 if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
                     self.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
                         .with_help("e.g. `rebalance every 21`"));
@@ -193,8 +201,7 @@ impl Checker {
                 }
                 RebalanceRule::Every(n.value as usize)
             }
-        };
-        Some(HoldDecl { target: t?, weight: w?, rebalance })
+        })
     }
 
     /// Checks `ensemble by REGIME { ARM => c * sleeve + ... }`.
