@@ -194,9 +194,9 @@ impl Checker {
 
     /// `SOURCE.column`: a price column of a `data` source.
     pub(super) fn field(&mut self, base: &Expr, col: &Ident, span: Span) -> Option<HExpr> {
-        let source = match &base.kind {
+        let (source, id) = match &base.kind {
             ExprKind::Name(id) => match self.decls.get(&id.name) {
-                Some((Decl::Data(i), _)) => *i,
+                Some((Decl::Data(i), _)) => (*i, id),
                 Some(_) => {
                     self.err(Diag::error("strat::type::no_columns", format!("`{}` has no columns", id.name), base.span, "not a data source")
                         .with_help("only a `data` source has columns: `mkt.spx`"));
@@ -213,8 +213,9 @@ impl Checker {
                 return None;
             }
         };
-        if self.decl_order.get(&self.data[source].name).copied().unwrap_or(0) >= self.current_stmt {
-            return self.name(&Ident { name: self.data[source].name.clone(), span: base.span }, base.span);
+        // A source declared below is not in `self.data` yet: report the use before its declaration.
+        if self.decl_order.get(&id.name).copied().unwrap_or(0) >= self.current_stmt {
+            return self.name(&Ident { name: id.name.clone(), span: base.span }, base.span);
         }
         if self.broken_sources.get(source).copied().unwrap_or(true) {
             return None;
@@ -279,5 +280,23 @@ impl Checker {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast_to_hir;
+
+    /// `SOURCE.column` before `data SOURCE = ...` is a use before declaration, not a panic
+    /// (the source is not in the checker's list of data yet).
+    #[test]
+    fn a_column_of_a_source_declared_below_is_a_use_before_declaration() {
+        let src = "hold mkt.spx weight 100%\ndata mkt = csv(\"a.csv\")\n";
+        let (ast, parse_diags) = strat_grammar::source_to_ast(src);
+        assert!(parse_diags.is_empty(), "{parse_diags:?}");
+        let (hir, diags) = ast_to_hir(&ast, "t", &mut |_| Ok(vec!["spx".to_string()]));
+        assert!(hir.is_none());
+        let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["strat::name::use_before_declaration"], "{diags:?}");
     }
 }
