@@ -23,6 +23,14 @@ const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
 
 
 impl Checker {
+    /// `weights NAME = MEMBERS by METHOD CLAUSES...`: recorded even when it fails to check
+    /// (as `None`), so that the numbering of `weights` declarations stays in source order.
+    pub(super) fn weights_stmt(&mut self, n: &Ident, members: &WeightMembers, method: &MethodSpec, clauses: &[WeightClause], span: Span) {
+        let d = self.check_weights(n, members, method, clauses, span);
+        self.weights.push(d);
+        self.weights_used.push((false, n.span));
+    }
+
     /// Checks a `weights` declaration. `None` after reporting at least one error.
     pub(super) fn check_weights(&mut self, name: &Ident, members: &WeightMembers, method: &MethodSpec, clauses: &[WeightClause], span: Span) -> Option<WeightsDecl> {
         let (members, member_names) = self.weight_members(members)?;
@@ -329,118 +337,122 @@ impl Checker {
                 Some(x) => d.lookback = x,
                 None => return false,
             },
-            WeightClause::Rebalance(r, _) => {
-                d.rebalance = match r {
-                    Rebalance::Monthly(_) => RebalanceRule::Monthly,
-                    Rebalance::Weekly(_) => RebalanceRule::Weekly,
-                    Rebalance::Every(n) => {
-                        if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
-                            self.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
-                                .with_help("e.g. `rebalance every 21`"));
-                            return false;
-                        }
-                        RebalanceRule::Every(n.value as usize)
-                    }
-                }
-            }
-            WeightClause::Covariance(m, _) => {
-                let est = match m.name.name.as_str() {
-                    "sample" | "ledoit_wolf" | "ewma" => m.name.name.as_str(),
-                    other => {
-                        let hint = did_you_mean(other, ["sample", "ledoit_wolf", "ewma"]).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                        self.err(Diag::error("strat::weights::unknown_covariance", format!("unknown covariance estimator `{other}`"), m.name.span, "not an estimator")
-                            .with_help(format!("{hint}estimators: sample, ledoit_wolf, ewma(span = N)")));
-                        return false;
-                    }
-                };
-                let known: &[&'static str] = if est == "ewma" { &["span"] } else { &[] };
-                let Some(args) = self.named_args(m, known) else { return false };
-                d.covariance = match est {
-                    "sample" => CovarianceChoice::Sample,
-                    "ledoit_wolf" => CovarianceChoice::LedoitWolf,
-                    _ => match args.first() {
-                        Some((_, v)) => match self.opt_num(v, "the EWMA span", OptionRange::SPAN) {
-                            Some(span) => CovarianceChoice::Ewma { span },
-                            None => return false,
-                        },
-                        None => {
-                            self.err(Diag::error("strat::weights::bad_option", "the EWMA covariance needs a span", m.span, "which span?")
-                                .with_help("e.g. `covariance ewma(span = 30)`"));
-                            return false;
-                        }
-                    },
-                };
-            }
-            WeightClause::Constrain(items, _) => {
-                let mut ok = true;
-                let mut seen: Vec<&str> = vec![];
-                for (k, v) in items {
-                    if seen.contains(&k.name.as_str()) {
-                        self.err(Diag::error("strat::stmt::duplicate", format!("constraint `{}` is given twice", k.name), k.span, "again").with_help("give each constraint once"));
-                        ok = false;
-                        continue;
-                    }
-                    seen.push(&k.name);
-                    let (what, range) = match k.name.as_str() {
-                        "max_weight" => ("max_weight", OptionRange::UNIT),
-                        "min_weight" => ("min_weight", OptionRange::MIN_WEIGHT),
-                        "turnover" => ("the turnover cap", OptionRange::POSITIVE),
-                        "max_leverage" => ("max_leverage", OptionRange::POSITIVE),
-                        "min_active" => ("min_active", OptionRange::COUNT),
-                        "min_history" => ("min_history", OptionRange::WINDOW),
-                        "max_drawdown" => ("max_drawdown", OptionRange::UNIT),
-                        "vol_target" => ("the vol target", OptionRange::POSITIVE),
-                        other => {
-                            let hint = did_you_mean(other, CONSTRAINTS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                            self.err(Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
-                                .with_help(format!("{hint}constraints: {}", CONSTRAINTS.join(", "))));
-                            ok = false;
-                            continue;
-                        }
-                    };
-                    match self.opt_num(v, what, range) {
-                        Some(x) => match k.name.as_str() {
-                            "max_weight" => d.max_weight = Some(x),
-                            "min_weight" => d.min_weight = Some(x),
-                            "turnover" => d.turnover = Some(x),
-                            "min_active" => d.min_active = Some(x),
-                            "min_history" => d.min_history = Some(x),
-                            "max_drawdown" => d.max_drawdown = Some(x),
-                            "vol_target" => d.vol_target = Some(x),
-                            _ => d.max_leverage = Some(x),
-                        },
-                        None => ok = false,
-                    }
-                }
-                return ok;
-            }
+            WeightClause::Rebalance(r, _) => match self.rebalance_rule(r) {
+                Some(rule) => d.rebalance = rule,
+                None => return false,
+            },
+            WeightClause::Covariance(m, _) => match self.covariance_clause(m) {
+                Some(c) => d.covariance = c,
+                None => return false,
+            },
+            WeightClause::Constrain(items, _) => return self.constrain_clause(items, d),
             WeightClause::Smooth(v, _) => match self.opt_num(v, "the EWMA smoothing weight", OptionRange::UNIT) {
                 Some(x) => d.smoothing = Some(x),
                 None => return false,
             },
-            WeightClause::Fallback(steps, _) => {
-                let mut out = vec![];
-                for s in steps {
-                    let step = match s.name.as_str() {
-                        "sharpe_proportional" => FallbackChoice::SharpeProportional,
-                        "equal" => FallbackChoice::Equal,
-                        "previous" => FallbackChoice::Previous,
-                        other => {
-                            let hint = did_you_mean(other, FALLBACKS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                            self.err(Diag::error("strat::weights::unknown_fallback", format!("unknown fallback step `{other}`"), s.span, "not a step")
-                                .with_help(format!("{hint}steps: {} (cash is always the last resort)", FALLBACKS.join(", "))));
-                            return false;
-                        }
-                    };
-                    if out.contains(&step) {
-                        self.err(Diag::error("strat::stmt::duplicate", format!("fallback step `{}` is listed twice", s.name), s.span, "again").with_help("list each step once"));
-                        return false;
-                    }
-                    out.push(step);
+            WeightClause::Fallback(steps, _) => return self.fallback_clause(steps, d),
+        }
+        true
+    }
+
+    /// `covariance sample | ledoit_wolf | ewma(span = N)`.
+    fn covariance_clause(&mut self, m: &MethodSpec) -> Option<CovarianceChoice> {
+        let est = match m.name.name.as_str() {
+            "sample" | "ledoit_wolf" | "ewma" => m.name.name.as_str(),
+            other => {
+                let hint = did_you_mean(other, ["sample", "ledoit_wolf", "ewma"]).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+                self.err(Diag::error("strat::weights::unknown_covariance", format!("unknown covariance estimator `{other}`"), m.name.span, "not an estimator")
+                    .with_help(format!("{hint}estimators: sample, ledoit_wolf, ewma(span = N)")));
+                return None;
+            }
+        };
+        let known: &[&'static str] = if est == "ewma" { &["span"] } else { &[] };
+        let args = self.named_args(m, known)?;
+        let covariance = match est {
+            "sample" => CovarianceChoice::Sample,
+            "ledoit_wolf" => CovarianceChoice::LedoitWolf,
+            _ => match args.first() {
+                Some((_, v)) => match self.opt_num(v, "the EWMA span", OptionRange::SPAN) {
+                    Some(span) => CovarianceChoice::Ewma { span },
+                    None => return None,
+                },
+                None => {
+                    self.err(Diag::error("strat::weights::bad_option", "the EWMA covariance needs a span", m.span, "which span?")
+                        .with_help("e.g. `covariance ewma(span = 30)`"));
+                    return None;
                 }
-                d.fallback = out;
+            },
+        };
+        Some(covariance)
+    }
+
+    /// `constrain NAME = VALUE, ...`: each known constraint once; false after an error.
+    fn constrain_clause(&mut self, items: &[(Ident, OptionValue)], d: &mut WeightsDecl) -> bool {
+        let mut ok = true;
+        let mut seen: Vec<&str> = vec![];
+        for (k, v) in items {
+            if seen.contains(&k.name.as_str()) {
+                self.err(Diag::error("strat::stmt::duplicate", format!("constraint `{}` is given twice", k.name), k.span, "again").with_help("give each constraint once"));
+                ok = false;
+                continue;
+            }
+            seen.push(&k.name);
+            let (what, range) = match k.name.as_str() {
+                "max_weight" => ("max_weight", OptionRange::UNIT),
+                "min_weight" => ("min_weight", OptionRange::MIN_WEIGHT),
+                "turnover" => ("the turnover cap", OptionRange::POSITIVE),
+                "max_leverage" => ("max_leverage", OptionRange::POSITIVE),
+                "min_active" => ("min_active", OptionRange::COUNT),
+                "min_history" => ("min_history", OptionRange::WINDOW),
+                "max_drawdown" => ("max_drawdown", OptionRange::UNIT),
+                "vol_target" => ("the vol target", OptionRange::POSITIVE),
+                other => {
+                    let hint = did_you_mean(other, CONSTRAINTS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+                    self.err(Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
+                        .with_help(format!("{hint}constraints: {}", CONSTRAINTS.join(", "))));
+                    ok = false;
+                    continue;
+                }
+            };
+            match self.opt_num(v, what, range) {
+                Some(x) => match k.name.as_str() {
+                    "max_weight" => d.max_weight = Some(x),
+                    "min_weight" => d.min_weight = Some(x),
+                    "turnover" => d.turnover = Some(x),
+                    "min_active" => d.min_active = Some(x),
+                    "min_history" => d.min_history = Some(x),
+                    "max_drawdown" => d.max_drawdown = Some(x),
+                    "vol_target" => d.vol_target = Some(x),
+                    _ => d.max_leverage = Some(x),
+                },
+                None => ok = false,
             }
         }
+        ok
+    }
+
+    /// `fallback STEP, ...`: known steps, each once; false after an error.
+    fn fallback_clause(&mut self, steps: &[Ident], d: &mut WeightsDecl) -> bool {
+        let mut out = vec![];
+        for s in steps {
+            let step = match s.name.as_str() {
+                "sharpe_proportional" => FallbackChoice::SharpeProportional,
+                "equal" => FallbackChoice::Equal,
+                "previous" => FallbackChoice::Previous,
+                other => {
+                    let hint = did_you_mean(other, FALLBACKS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
+                    self.err(Diag::error("strat::weights::unknown_fallback", format!("unknown fallback step `{other}`"), s.span, "not a step")
+                        .with_help(format!("{hint}steps: {} (cash is always the last resort)", FALLBACKS.join(", "))));
+                    return false;
+                }
+            };
+            if out.contains(&step) {
+                self.err(Diag::error("strat::stmt::duplicate", format!("fallback step `{}` is listed twice", s.name), s.span, "again").with_help("list each step once"));
+                return false;
+            }
+            out.push(step);
+        }
+        d.fallback = out;
         true
     }
 
