@@ -8,10 +8,9 @@ use serde_json::{json, Map, Value};
 use strat_runtime::frame::format_date;
 use strat_stdlib::metrics::Metrics;
 
-/// The metric names, in display order (also the JSON keys).
-pub const METRIC_NAMES: &[&str] = &[
-    "total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure",
-];
+/// The metric names, in display order (also the JSON keys): the names of
+/// [`strat_stdlib::metrics::METRICS`].
+pub const METRIC_NAMES: &[&str] = &strat_stdlib::metrics::METRIC_NAMES;
 
 /// A float as JSON: a number (round-trip exact), `null` for NaN, `"inf"` / `"-inf"`.
 pub fn num(x: f64) -> Value {
@@ -28,7 +27,7 @@ pub fn num(x: f64) -> Value {
 
 /// The metric values in [`METRIC_NAMES`] order.
 pub fn metric_values(m: &Metrics) -> [f64; 11] {
-    [m.total_return, m.cagr, m.ann_vol, m.sharpe, m.sortino, m.max_drawdown, m.calmar, m.var_95, m.cvar_95, m.omega, m.avg_exposure]
+    m.values()
 }
 
 fn metrics_json(m: &Metrics) -> Value {

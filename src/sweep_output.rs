@@ -6,14 +6,12 @@ use crate::Params;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
+use strat_stdlib::metrics::{metric_def, RUN_MEASURES};
 
-/// Names accepted by `--by` and `--heatmap`: the metrics plus `avg_turnover` and
-/// `information_ratio`.
+/// Names accepted by `--by` and `--heatmap`: the metrics plus the run measures
+/// (`avg_turnover`, `information_ratio`; [`strat_stdlib::metrics::RUN_MEASURES`]).
 pub fn metric_names() -> Vec<&'static str> {
-    let mut v = METRIC_NAMES.to_vec();
-    v.push("avg_turnover");
-    v.push("information_ratio");
-    v
+    METRIC_NAMES.iter().copied().chain(RUN_MEASURES.iter().map(|r| r.0)).collect()
 }
 
 /// The column names the top table prints that are not metric names, with the metric each shows.
@@ -33,8 +31,8 @@ pub fn suggest_metric(name: &str) -> Option<&'static str> {
 
 /// The value of metric `name` in `s` (None for an unknown name).
 pub fn metric_of(s: &SweepStats, name: &str) -> Option<f64> {
-    if let Some(i) = METRIC_NAMES.iter().position(|m| *m == name) {
-        return Some(metric_values(&s.metrics)[i]);
+    if let Some(d) = metric_def(name) {
+        return Some((d.get)(&s.metrics));
     }
     match name {
         "avg_turnover" => Some(s.avg_turnover),
@@ -43,9 +41,10 @@ pub fn metric_of(s: &SweepStats, name: &str) -> Option<f64> {
     }
 }
 
-/// Whether a larger value of `metric` is better (false for volatility and turnover).
+/// Whether a larger value of `metric` is better (false for volatility and turnover): the
+/// direction of the metrics table.
 pub fn higher_is_better(metric: &str) -> bool {
-    !matches!(metric, "ann_vol" | "avg_turnover")
+    strat_stdlib::metrics::higher_is_better(metric)
 }
 
 /// Indices of the finished rows sorted best first by `metric` (NaN last; ties by grid order).

@@ -13,6 +13,7 @@ pub mod hir;
 pub mod lower;
 pub mod ops;
 pub mod plan;
+pub mod print;
 pub mod suggest;
 pub mod types;
 pub mod window;

@@ -11,6 +11,7 @@ pub mod ast;
 pub mod diag;
 pub mod nesting;
 pub mod parser;
+pub mod print;
 pub mod span;
 pub mod tokens;
 

@@ -23,9 +23,9 @@ pub const DEFAULT_MAX_DEPTH: usize = 256;
 /// Maximum number of syntax errors reported before giving up.
 const MAX_SYNTAX_ERRORS: usize = 20;
 
-/// Statement keywords: where the parser resumes after a syntax error.
-pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights"];
+/// Statement keywords: where the parser resumes after a syntax error (the list lives with the
+/// other keywords in [`crate::tokens`]).
+pub use crate::tokens::STATEMENT_KEYWORDS;
 
 /// Parses a whole `.strat` source. Returns the program and every syntax diagnostic found; if the
 /// list holds an error, the program holds only the statements that parsed.

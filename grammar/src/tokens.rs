@@ -58,7 +58,9 @@ impl Token {
     }
 }
 
-/// The reserved words (what [`Tag::Keyword`] marks), for completion.
+/// The keywords (what [`Tag::Keyword`] marks; completion offers them): the one list the lexer,
+/// the parser's statement keywords, the nesting pre-scan and the REPL read. `strat.pest` spells
+/// its own rules; a test checks that it names exactly these words ([`CONTEXTUAL`], [`BOOLS`]).
 #[rustfmt::skip]
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
@@ -68,54 +70,37 @@ pub const KEYWORDS: &[&str] = &[
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
 pub const CONTEXTUAL: &[&str] = &["step", "rebalance", "monthly", "weekly", "every", "by", "lookback", "covariance", "constrain", "smooth", "ewma", "fallback"];
 
+/// The boolean literals (what [`Tag::Bool`] marks).
+pub const BOOLS: &[&str] = &["true", "false"];
+
+/// The keywords that begin a statement (a subset of [`KEYWORDS`]): where the parser resumes
+/// after a syntax error, and where the nesting pre-scan starts a new count.
+#[rustfmt::skip]
+pub const STATEMENT_KEYWORDS: &[&str] =
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights"];
+
+/// The keywords an operand must follow (a subset of [`KEYWORDS`]): an entry ending in one is
+/// unfinished, and a `-` after one is a prefix minus.
+pub const OPERAND_FOLLOWS: &[&str] = &["and", "or", "not", "if", "then", "else", "weight", "when", "in"];
+
+/// The tag of a word (a keyword, a contextual keyword, a boolean or a name).
+pub fn classify_word(word: &str) -> Tag {
+    if KEYWORDS.contains(&word) {
+        Tag::Keyword
+    } else if CONTEXTUAL.contains(&word) {
+        Tag::Contextual
+    } else if BOOLS.contains(&word) {
+        Tag::Bool
+    } else {
+        Tag::Ident
+    }
+}
+
+/// The lexer's raw classes. Words are one class ([`Raw::Word`]); [`classify_word`] tells a
+/// keyword from a name by the word lists above, so the words live in one place.
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\f]+")]
 enum Raw {
-    #[token("strategy")]
-    #[token("data")]
-    #[token("param")]
-    #[token("let")]
-    #[token("regime")]
-    #[token("hold")]
-    #[token("weight")]
-    #[token("cost")]
-    #[token("annualize")]
-    #[token("benchmark")]
-    #[token("report")]
-    #[token("when")]
-    #[token("otherwise")]
-    #[token("if")]
-    #[token("then")]
-    #[token("else")]
-    #[token("and")]
-    #[token("or")]
-    #[token("not")]
-    #[token("tiers")]
-    #[token("universe")]
-    #[token("where")]
-    #[token("from")]
-    #[token("to")]
-    #[token("in")]
-    #[token("sleeve")]
-    #[token("ensemble")]
-    #[token("weights")]
-    Keyword,
-    #[token("step")]
-    #[token("rebalance")]
-    #[token("monthly")]
-    #[token("weekly")]
-    #[token("every")]
-    #[token("by")]
-    #[token("lookback")]
-    #[token("covariance")]
-    #[token("constrain")]
-    #[token("smooth")]
-    #[token("ewma")]
-    #[token("fallback")]
-    Contextual,
-    #[token("true")]
-    #[token("false")]
-    Bool,
     #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?(%|bps)?")]
     Number,
     #[regex(r"[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")]
@@ -126,7 +111,7 @@ enum Raw {
     #[regex(r"//[^\n]*", allow_greedy = true)]
     Comment,
     #[regex(r"[\p{XID_Start}_]\p{XID_Continue}*")]
-    Ident,
+    Word,
     #[token(">=")]
     #[token("<=")]
     #[token("==")]
@@ -154,26 +139,27 @@ enum Raw {
 
 /// The tokens of `src`, in order (whitespace skipped; never fails).
 pub fn tokens(src: &str) -> Vec<Token> {
+    token_iter(src).collect()
+}
+
+/// [`tokens`] one at a time, without collecting them (for scans over large sources).
+pub fn token_iter(src: &str) -> impl Iterator<Item = Token> + '_ {
     let mut lex = Raw::lexer(src);
-    let mut out = Vec::new();
-    while let Some(r) = lex.next() {
+    std::iter::from_fn(move || {
+        let r = lex.next()?;
+        let s = lex.span();
         let tag = match r {
-            Ok(Raw::Keyword) => Tag::Keyword,
-            Ok(Raw::Contextual) => Tag::Contextual,
-            Ok(Raw::Bool) => Tag::Bool,
+            Ok(Raw::Word) => classify_word(&src[s.clone()]),
             Ok(Raw::Number) => Tag::Number,
             Ok(Raw::Date) => Tag::Date,
             Ok(Raw::String) => Tag::String,
             Ok(Raw::Comment) => Tag::Comment,
-            Ok(Raw::Ident) => Tag::Ident,
             Ok(Raw::Operator) => Tag::Operator,
             Ok(Raw::Punct) => Tag::Punct,
             Err(()) => Tag::Error,
         };
-        let s = lex.span();
-        out.push(Token { tag, span: Span::new(s.start, s.end) });
-    }
-    out
+        Some(Token { tag, span: Span::new(s.start, s.end) })
+    })
 }
 
 /// The brackets `(`, `[`, `{` of `src` that are still open at its end, outermost first
@@ -270,7 +256,10 @@ mod tests {
         for k in CONTEXTUAL {
             assert_eq!(tags(k), [(Tag::Contextual, *k)]);
         }
-        for k in crate::parser::STATEMENT_KEYWORDS {
+        for k in BOOLS {
+            assert_eq!(tags(k), [(Tag::Bool, *k)]);
+        }
+        for k in STATEMENT_KEYWORDS.iter().chain(OPERAND_FOLLOWS) {
             assert!(KEYWORDS.contains(k), "{k}");
         }
     }
@@ -284,5 +273,47 @@ mod tests {
             at = t.span.end as usize;
         }
         assert!(src[at..].trim().is_empty());
+    }
+
+    /// The quoted words of `strat.pest` that are not keywords: the `bps` unit, lexed as part of
+    /// a number.
+    const PEST_NON_KEYWORDS: &[&str] = &["bps"];
+
+    /// The string literals of pest source `text` made of two or more lowercase letters or `_`
+    /// (`//` comments skipped, `\"` escapes honoured).
+    fn quoted_words(text: &str) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '/' && chars.peek() == Some(&'/') {
+                chars.by_ref().take_while(|&c| c != '\n').for_each(drop);
+            } else if c == '"' {
+                let mut lit = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => lit.extend(chars.next()),
+                        '"' => break,
+                        _ => lit.push(c),
+                    }
+                }
+                if lit.len() >= 2 && lit.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    out.insert(lit);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_grammar_names_exactly_the_keyword_lists() {
+        let pest = include_str!("strat.pest");
+        let in_pest: std::collections::BTreeSet<String> = quoted_words(pest).into_iter().filter(|w| !PEST_NON_KEYWORDS.contains(&w.as_str())).collect();
+        let listed: std::collections::BTreeSet<String> = KEYWORDS.iter().chain(CONTEXTUAL).chain(BOOLS).map(|w| w.to_string()).collect();
+        assert_eq!(in_pest, listed, "strat.pest and the keyword lists of tokens.rs differ");
+        // The words pest reserves (no name may be one) are keywords or booleans.
+        let rule = pest.split("\nkeyword = @{").nth(1).and_then(|r| r.split('}').next()).expect("the `keyword` rule of strat.pest");
+        for w in quoted_words(rule) {
+            assert!(KEYWORDS.contains(&w.as_str()) || BOOLS.contains(&w.as_str()), "{w}");
+        }
     }
 }

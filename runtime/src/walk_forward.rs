@@ -9,7 +9,7 @@ use crate::executor::{Backend, Prepared};
 use crate::sweep::{sweep_map, Grid};
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
-use strat_stdlib::metrics::{metrics, Metrics};
+use strat_stdlib::metrics::{metric_def, metrics, MetricDef, Metrics};
 
 /// The calendar period a walk-forward counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -115,22 +115,22 @@ pub struct WalkForward {
     pub skipped: Vec<(i32, i32)>,
 }
 
-/// A metric of `x` by name (SEMANTICS.md §4 names); `None` for an unknown name.
+/// The ranking score of metric `name` over the returns `x`: its value, negated where lower is
+/// better (the direction of [`METRICS`](strat_stdlib::metrics::METRICS)), so that larger is
+/// always better. `None` for a name that is not a metric computable from returns alone.
 pub fn metric_by_name(x: &[f64], name: &str, periods_per_year: f64) -> Option<f64> {
+    let d = metric_def(name).filter(|d| d.from_returns)?;
     let m = metrics(x, &vec![f64::NAN; x.len()], periods_per_year);
-    Some(match name {
-        "total_return" => m.total_return,
-        "cagr" => m.cagr,
-        "ann_vol" => -m.ann_vol,
-        "sharpe" => m.sharpe,
-        "sortino" => m.sortino,
-        "max_drawdown" => m.max_drawdown,
-        "calmar" => m.calmar,
-        "var_95" => m.var_95,
-        "cvar_95" => m.cvar_95,
-        "omega" => m.omega,
-        _ => return None,
-    })
+    Some(direction(d) * (d.get)(&m))
+}
+
+/// The metrics a walk-forward ranks by, as its error message lists them (a test checks them
+/// against the metrics table).
+const RANKABLE: &str = "sharpe, sortino, calmar, cagr, total_return, max_drawdown, ann_vol, var_95, cvar_95 or omega";
+
+/// `1` where a larger value is better, `-1` where a smaller one is.
+fn direction(d: &MetricDef) -> f64 {
+    if d.higher_is_better { 1.0 } else { -1.0 }
 }
 
 /// Runs the walk-forward of `grid` choosing by `metric` (higher is better; `ann_vol` is ranked
@@ -147,7 +147,7 @@ pub fn walk_forward(
     progress: &(dyn Fn() + Sync),
 ) -> Result<WalkForward, String> {
     if metric_by_name(&[0.0, 0.0], metric, 1.0).is_none() {
-        return Err(format!("`{metric}` cannot rank a walk-forward; use sharpe, sortino, calmar, cagr, total_return, max_drawdown, ann_vol, var_95, cvar_95 or omega"));
+        return Err(format!("`{metric}` cannot rank a walk-forward; use {RANKABLE}"));
     }
     if spec.train < 1 || spec.test < 1 {
         return Err(format!("--train and --test must be at least 1{}", spec.unit.suffix()));
@@ -219,7 +219,7 @@ pub fn walk_forward(
                     bindings.push(b.0);
                 }
             }
-            let sign = if metric == "ann_vol" { -1.0 } else { 1.0 };
+            let sign = metric_def(metric).map_or(1.0, direction);
             folds.push(Fold {
                 train,
                 test: (y, test_end),
@@ -266,5 +266,16 @@ mod tests {
         assert_eq!(PeriodUnit::Months.label(2001 * 12 + 11), "2001-12");
         assert_eq!(PeriodUnit::Years.label(2001), "2001");
         assert_eq!((PeriodUnit::Years.suffix(), PeriodUnit::Months.suffix()), ("y", "m"));
+    }
+
+    #[test]
+    fn the_unknown_metric_message_lists_every_metric_computable_from_returns() {
+        let mut listed: Vec<&str> = RANKABLE.split(", ").flat_map(|s| s.split(" or ")).collect();
+        let mut table: Vec<&str> = strat_stdlib::metrics::METRICS.iter().filter(|d| d.from_returns).map(|d| d.name).collect();
+        listed.sort_unstable();
+        table.sort_unstable();
+        assert_eq!(listed, table);
+        assert_eq!(metric_by_name(&[0.01, 0.02], "ann_vol", 1.0), Some(-metrics(&[0.01, 0.02], &[f64::NAN; 2], 1.0).ann_vol));
+        assert_eq!(metric_by_name(&[0.01, 0.02], "avg_exposure", 1.0), None);
     }
 }

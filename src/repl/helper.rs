@@ -10,7 +10,7 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::Context;
 use std::borrow::Cow;
 use strat_compiler::builtins::{lookup, PRELUDE};
-use strat_grammar::tokens::{open_brackets, tokens, Tag, CONTEXTUAL, KEYWORDS};
+use strat_grammar::tokens::{open_brackets, tokens, Tag, CONTEXTUAL, KEYWORDS, OPERAND_FOLLOWS};
 
 const RESET: &str = "\x1b[0m";
 
@@ -101,7 +101,7 @@ pub fn needs_more(input: &str) -> bool {
     }
     match tokens(input).last() {
         Some(t) if t.tag == Tag::Operator => true,
-        Some(t) if t.tag == Tag::Keyword => matches!(t.text(input), "and" | "or" | "not" | "if" | "then" | "else" | "weight" | "when" | "in"),
+        Some(t) if t.tag == Tag::Keyword => OPERAND_FOLLOWS.contains(&t.text(input)),
         _ => false,
     }
 }

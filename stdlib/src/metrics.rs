@@ -52,6 +52,74 @@ impl Metrics {
         omega: f64::NAN,
         avg_exposure: f64::NAN,
     };
+
+    /// The values in [`METRICS`] order (display order, also the JSON key order).
+    pub fn values(&self) -> [f64; METRICS.len()] {
+        METRICS.map(|d| (d.get)(self))
+    }
+}
+
+/// One metric of [`Metrics`]: its name, how to read it, and which way is better.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricDef {
+    /// The name (JSON key, table row, `--by` / `--heatmap` value).
+    pub name: &'static str,
+    /// Reads the metric's value.
+    pub get: fn(&Metrics) -> f64,
+    /// Whether a larger value ranks better (false for volatility).
+    pub higher_is_better: bool,
+    /// Whether it follows from the returns alone, so a walk-forward can rank by it
+    /// (false for `avg_exposure`, which needs the weights).
+    pub from_returns: bool,
+}
+
+const fn def(name: &'static str, get: fn(&Metrics) -> f64, higher_is_better: bool, from_returns: bool) -> MetricDef {
+    MetricDef { name, get, higher_is_better, from_returns }
+}
+
+/// The one table of metrics, in display order (the run table, every JSON `metrics` object,
+/// the sweep columns); the sweep ranking and walk-forward's choice read their direction here.
+pub const METRICS: [MetricDef; 11] = [
+    def("total_return", |m| m.total_return, true, true),
+    def("cagr", |m| m.cagr, true, true),
+    def("ann_vol", |m| m.ann_vol, false, true),
+    def("sharpe", |m| m.sharpe, true, true),
+    def("sortino", |m| m.sortino, true, true),
+    def("max_drawdown", |m| m.max_drawdown, true, true),
+    def("calmar", |m| m.calmar, true, true),
+    def("var_95", |m| m.var_95, true, true),
+    def("cvar_95", |m| m.cvar_95, true, true),
+    def("omega", |m| m.omega, true, true),
+    def("avg_exposure", |m| m.avg_exposure, true, false),
+];
+
+/// The names of [`METRICS`], in its order.
+pub const METRIC_NAMES: [&str; METRICS.len()] = {
+    let mut names = [""; METRICS.len()];
+    let mut i = 0;
+    while i < METRICS.len() {
+        names[i] = METRICS[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// Measures of a run that are not fields of [`Metrics`] but rank a sweep like one (after the
+/// metrics, in this order): `(name, higher is better)`.
+pub const RUN_MEASURES: [(&str, bool); 2] = [("avg_turnover", false), ("information_ratio", true)];
+
+/// The entry of [`METRICS`] named `name`.
+pub fn metric_def(name: &str) -> Option<&'static MetricDef> {
+    METRICS.iter().find(|d| d.name == name)
+}
+
+/// Whether a larger value of `name` ranks better: the direction of [`METRICS`] or
+/// [`RUN_MEASURES`]; true for any other name.
+pub fn higher_is_better(name: &str) -> bool {
+    match metric_def(name) {
+        Some(d) => d.higher_is_better,
+        None => RUN_MEASURES.iter().find(|r| r.0 == name).is_none_or(|r| r.1),
+    }
 }
 
 /// Arithmetic mean: left-to-right sum in slice order divided by the length.

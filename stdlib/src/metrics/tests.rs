@@ -229,3 +229,25 @@ fn a_standard_deviation_whose_squares_overflow_is_still_finite() {
     // An ordinary series takes the plain formula, unchanged.
     assert_eq!(std_ddof1(&[1.0, 2.0, 4.0]), (((1.0f64 - 7.0 / 3.0).powi(2) + (2.0f64 - 7.0 / 3.0).powi(2) + (4.0f64 - 7.0 / 3.0).powi(2)) / 2.0).sqrt());
 }
+
+#[test]
+fn the_metrics_table_reads_every_field_in_display_order() {
+    let m = Metrics {
+        total_return: 1.0,
+        cagr: 2.0,
+        ann_vol: 3.0,
+        sharpe: 4.0,
+        sortino: 5.0,
+        max_drawdown: 6.0,
+        calmar: 7.0,
+        var_95: 8.0,
+        cvar_95: 9.0,
+        omega: 10.0,
+        avg_exposure: 11.0,
+    };
+    assert_eq!(m.values(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
+    assert_eq!(METRIC_NAMES[2], "ann_vol");
+    let lower: Vec<&str> = METRIC_NAMES.iter().chain(RUN_MEASURES.iter().map(|r| &r.0)).copied().filter(|n| !higher_is_better(n)).collect();
+    assert_eq!(lower, ["ann_vol", "avg_turnover"]);
+    assert!(metric_def("avg_exposure").is_some_and(|d| !d.from_returns));
+}
