@@ -4,6 +4,7 @@
 
 pub mod backtest;
 pub mod calendar;
+pub mod error;
 pub mod executor;
 pub mod frame;
 pub mod sweep;
