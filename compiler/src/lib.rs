@@ -1,7 +1,8 @@
-//! Strat compiler: name resolution and type checking (`ast_to_hir`), lowering to the plan IR
-//! (`hir_to_plan`, with constant folding and CSE), binding parameters (`bind`), Cranelift code
-//! generation (`plan_to_kernels`) and the reference evaluator (`eval_plan`) the JIT is tested
-//! against. It knows nothing of files: data sources are described to it by the host.
+//! Strat compiler. Parsing is `strat_grammar`'s; here, in order: checking (`check`, `ast_to_hir` →
+//! the typed `hir`); lowering (`lower`, `hir_to_plan` → the `plan` IR, folded and CSE'd, plus the
+//! `program` the runtime runs: declarations with plan `Node`s); binding params (`bind`, `grid`);
+//! code emission (`codegen`, `plan_to_kernels`: Cranelift) and the reference evaluator (`eval`).
+//! Plan execution, the backtest and the metrics live in strat-runtime and strat-stdlib. No files.
 
 pub mod bind;
 pub mod builtins;
