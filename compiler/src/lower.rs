@@ -118,6 +118,7 @@ fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
         params,
         regimes,
         book,
+        decision: n.weight,
         sleeves,
         weights: hir.weights.clone(),
         constraints: n.constraints.to_vec(),

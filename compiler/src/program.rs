@@ -181,6 +181,10 @@ pub struct Program {
     pub regimes: Vec<Regime>,
     /// What the strategy trades.
     pub book: Book,
+    /// The node the book decides on at each bar's close: a hold's weight, an ensemble's regime
+    /// (its arm index); for sleeves weighted by `weights`, a constant (the weighting engine
+    /// decides).
+    pub decision: Node,
     /// Sleeves in declaration order.
     pub sleeves: Vec<Sleeve>,
     /// `weights` declarations in declaration order.
@@ -216,6 +220,14 @@ impl Program {
         }
         v.extend(self.sleeves.iter().map(|s| &s.hold));
         v
+    }
+
+    /// An ensemble's arms: per arm, (sleeve, coefficient node) pairs; empty for other books.
+    pub fn ensemble_arms(&self) -> &[Vec<(usize, Node)>] {
+        match &self.book {
+            Book::Ensemble(e) => &e.arms,
+            _ => &[],
+        }
     }
 
     /// The name of a data column in the aligned frame: `source.column`.

@@ -393,10 +393,10 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     let mut sleeves = vec![None; compiled.program().sleeves.len()];
     // The sleeves' run reuses the columns just cached (the same values as a full run).
     let mut partial = SweepCache { kernels, sleeves: vec![], bench: BenchmarkMemo::default() };
-    if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
+    if compiled.program().sleeves.iter().map(|s| s.hold.weight).any(|n| invariant[n.index()]) {
         if let Ok(r) = run_inner(compiled, prep, first, &binding, backend, Some(&partial), true, false) {
             for (k, bt) in r.1.into_iter().enumerate() {
-                if invariant[compiled.lowered.sleeve_weights[k].index()] {
+                if invariant[compiled.program().sleeves[k].hold.weight.index()] {
                     sleeves[k] = Some(bt);
                 }
             }
@@ -424,7 +424,7 @@ fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler:
     if wanted.is_empty() {
         return out;
     }
-    let nodes: Vec<_> = wanted.iter().map(|&r| compiled.lowered.regimes[r]).collect();
+    let nodes: Vec<_> = wanted.iter().map(|&r| compiled.program().regimes[r].node).collect();
     let placeholder: Vec<Vec<f64>> = prep.inputs.iter().map(|v| if v.is_empty() { vec![f64::NAN; prep.dims.rows * prep.dims.assets.iter().copied().max().unwrap_or(1)] } else { vec![] }).collect();
     let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&placeholder).map(|(v, p)| if v.is_empty() { p.as_slice() } else { v.as_slice() }).collect();
     let cols = eval_plan(&compiled.lowered.plan, &inputs, &prep.dims, binding, &nodes);
@@ -470,7 +470,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let program = compiled.program();
-    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let warmup = binding.warmup_of(compiled.program().decision);
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let summary = match (&program.book, &prep.hold) {
@@ -566,7 +566,7 @@ fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compil
             owned.push(None);
             continue;
         }
-        let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
+        let w = binding.warmup_of(compiled.program().sleeves[k].hold.weight);
         owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, program.annualize, None, &prep.dates, Some(&program.sleeves[k].name))?));
     }
     Ok(owned)
@@ -579,7 +579,7 @@ fn sleeve_refs<'a>(owned: &'a [Option<Backtest>], cache: Option<&'a SweepCache>)
 
 /// The ensemble's arms with this binding's coefficients: (sleeve, coefficient) per term.
 fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usize, f64)>> {
-    compiled.lowered.ensemble.iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
+    compiled.program().ensemble_arms().iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
 }
 
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
@@ -601,7 +601,7 @@ fn run_inner(
     let program = compiled.program();
     let rows = prep.dims.rows;
     let mut kept = vec![];
-    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let warmup = binding.warmup_of(compiled.program().decision);
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let bt = match (&program.book, &prep.hold) {
@@ -623,7 +623,7 @@ fn run_inner(
             e
         }
     };
-    let reports = compiled.lowered.reports.iter().zip(&cols.reports).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
+    let reports = compiled.program().reports.iter().zip(&cols.reports).map(|(r, c)| (r.name.clone(), report_mean(c, &bt))).collect();
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs }, kept))
 }

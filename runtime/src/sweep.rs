@@ -51,13 +51,13 @@ pub fn grid(compiled: &Compiled) -> Grid {
 fn enumerate(compiled: &Compiled, plan: &strat_compiler::Plan, values: &[Vec<f64>], i: usize, current: &mut Vec<f64>, on: &mut Vec<bool>, g: &mut Grid) {
     if i == values.len() {
         let scalars = eval_scalars(plan, current);
-        if compiled.lowered.constraints.iter().all(|c| scalars[c.index()] != 0.0) {
+        if compiled.program().constraints.iter().all(|c| scalars[c.index()] != 0.0) {
             g.bindings.push(current.clone());
             g.active.push(on.clone());
         }
         return;
     }
-    on[i] = match compiled.lowered.param_when[i] {
+    on[i] = match compiled.program().params[i].when {
         None => true,
         Some(node) => eval_scalars(plan, current)[node.index()] != 0.0,
     };
