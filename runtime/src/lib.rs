@@ -1,5 +1,5 @@
 //! Strat runtime: runs a `strat_compiler::Program` + `Plan` + bound params (no checker, no syntax).
-//! Loading and alignment: [`io`] (polars CSV), [`frame`]; plan execution for one binding:
+//! Loading and alignment: [`load`], [`io`] (polars CSV), [`frame`]; plan execution for one binding:
 //! [`executor`] (JIT kernels or the reference evaluator); the backtest: [`backtest`], [`calendar`],
 //! [`weights`]; studies: [`sweep`], [`walk_forward`]; errors: [`error`]. Parsing and checking live
 //! in strat-grammar / strat-compiler; the metrics in strat-stdlib (`strat_stdlib::metrics`).
@@ -13,6 +13,7 @@ pub mod sweep;
 pub mod walk_forward;
 pub mod weights;
 pub mod io;
+pub mod load;
 pub mod write;
 
 pub use backtest::{Backtest, BacktestInput};
