@@ -241,3 +241,41 @@ impl Program {
         un.assets.iter().map(|a| format!("{}.{a}", un.name)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program_of(src: &str) -> crate::Compiled {
+        let (c, diags) = crate::compile(src, "t", &mut |_| Ok(vec!["spx".into(), "vix".into()]));
+        c.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    #[test]
+    fn a_hold_program_names_its_declarations_and_nodes() {
+        let c = program_of(
+            "strategy g\ndata mkt = csv(\"x.csv\")\nparam n in [20, 60]\nparam z = 2.5\nlet s = zscore(mkt.vix, n) > z\n\
+             hold mkt.spx weight if s then 50% else 100%\ncost 2bps\nbenchmark mkt.spx\nreport on = s\n",
+        );
+        let p = c.program();
+        assert_eq!(p.name, "g");
+        assert_eq!(p.data[0].path, "x.csv");
+        assert_eq!(p.params.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(), ["n", "z"]);
+        assert_eq!(p.params[0].domain, ParamDomain::Values(vec![20.0, 60.0]));
+        assert_eq!(p.default_params(), [20.0, 2.5]);
+        let Book::Hold(h) = &p.book else { panic!("{:?}", p.book) };
+        assert_eq!(h.weight, c.lowered.weight);
+        assert_eq!(p.decision, c.lowered.weight);
+        assert_eq!(p.frame_column_name(p.benchmark.as_ref().unwrap()), "mkt.spx");
+        assert_eq!(p.cost_rate, 0.0002);
+        assert_eq!(p.reports.iter().map(|r| (r.name.clone(), r.node)).collect::<Vec<_>>(), c.lowered.reports);
+        assert_eq!(p.holds().len(), 1);
+        assert!(p.ensemble_arms().is_empty());
+    }
+
+    #[test]
+    fn a_weighting_method_names_itself() {
+        assert_eq!(WeightMethod::Hrp { ward: true }.name(), "hrp_ward");
+        assert_eq!(WeightMethod::Kelly { base: Box::new(WeightMethod::MaxSharpe), fraction: OptValue::Const(0.25) }.name(), "kelly");
+    }
+}
