@@ -383,10 +383,10 @@ fn check_exists(outs: &[Planned], force: bool) -> Result<(), i32> {
 /// The files a program reads: the `.strat` file and every data and universe file.
 fn inputs_of<'a>(file: &'a Path, strategy: &Strategy) -> Vec<(&'a str, PathBuf)> {
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let hir = &strategy.compiled.hir;
+    let program = strategy.program();
     let mut v = vec![("the program", file.to_path_buf())];
-    v.extend(hir.data.iter().map(|d| ("the data file", base.join(&d.path))));
-    v.extend(hir.universes.iter().map(|u| ("the universe file", base.join(&u.path))));
+    v.extend(program.data.iter().map(|d| ("the data file", base.join(&d.path))));
+    v.extend(program.universes.iter().map(|u| ("the universe file", base.join(&u.path))));
     v
 }
 
@@ -512,8 +512,8 @@ fn params_from(strategy: &Strategy, set: &[String]) -> Result<Params, i32> {
 /// The declared domain of swept numeric param `i`, as written in the program (`0.1 ..= 1.0 step
 /// 0.1`, `[10, 20, 50]`), and its values; `None` for a fixed or choice param.
 fn declared_domain(strategy: &Strategy, i: usize) -> Option<(String, Vec<f64>)> {
-    let decl = strategy.compiled.hir.params.get(i)?;
-    let strat_compiler::hir::ParamDomain::Values(values) = &decl.domain else { return None };
+    let decl = strategy.program().params.get(i)?;
+    let strat_compiler::program::ParamDomain::Values(values) = &decl.domain else { return None };
     let text = strategy.source.get(decl.span.start as usize..decl.span.end as usize).unwrap_or("");
     let after_in = text.split_once(" in ").map(|x| x.1).unwrap_or(text);
     let domain = after_in.split(" when ").next().unwrap_or(after_in).trim();
@@ -543,12 +543,12 @@ pub fn main() -> i32 {
             if clif {
                 outp!("{}", strategy.compiled.kernels.clif());
             }
-            let h = &strategy.compiled.hir;
+            let h = strategy.program();
             out!(
                 "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s); grid of {} binding(s))",
                 h.name,
                 h.params.len(),
-                h.lets.len(),
+                strategy.compiled.lowered.lets.len(),
                 h.regimes.len(),
                 h.weights.len(),
                 h.reports.len(),
@@ -593,7 +593,7 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
     if let Err(c) = check_outputs(&outs, &inputs_of(file, &strategy)).and_then(|_| check_exists(&outs, force)) {
         return c;
     }
-    if weights_out.is_some() && strategy.compiled.hir.weights.is_empty() {
+    if weights_out.is_some() && strategy.program().weights.is_empty() {
         return fail(2, "strat::cli::no_weights", format!("--weights-out: {} declares no `weights`", file.display()), "drop --weights-out, or declare `weights` in the program");
     }
     let params = match params_from(&strategy, set) {
@@ -657,15 +657,7 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
 }
 
 fn held_assets(strategy: &Strategy) -> Vec<String> {
-    let hir = &strategy.compiled.hir;
-    match &hir.book {
-        strat_compiler::hir::Book::Hold(h) => match &h.target {
-            strat_compiler::hir::Holding::Universe(u) => hir.universes[*u].assets.clone(),
-            _ => vec![],
-        },
-        strat_compiler::hir::Book::Ensemble(_) => hir.sleeves.iter().map(|s| s.name.clone()).collect(),
-        strat_compiler::hir::Book::SleeveWeights(k) => hir.weights[*k].member_names.clone(),
-    }
+    strategy.held_assets()
 }
 
 /// A progress bar of `n()` bindings with the elapsed time and an ETA on stderr; hidden with
@@ -751,9 +743,9 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     if svg.is_some() && !maps.is_empty() && so::heatmap_axes(&params, &grid).is_none() {
         return fail(1, "strat::io::write", "--heatmap-svg: a heatmap needs two swept numeric params; no SVG written", "sweep two numeric params (`param x in ...`), or drop --heatmap-svg");
     }
-    let report_names: Vec<String> = strategy.compiled.hir.reports.iter().map(|r| r.name.clone()).collect();
+    let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
     if let (Some(o), Some(f)) = (outs.first().filter(|_| out.is_some()), format) {
-        let n_weights = strategy.compiled.hir.weights.len();
+        let n_weights = strategy.program().weights.len();
         let columns = grid.names.len() + 2 + strat::output::METRIC_NAMES.len() + 2 + report_names.len() + 3 * n_weights;
         // JSON repeats the keys in every row.
         let columns = if f == strat_runtime::write::Format::Json { columns * 2 } else { columns };
@@ -944,7 +936,7 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
             return c;
         }
     }
-    let spec = strat_runtime::walk_forward::WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.compiled.hir.annualize };
+    let spec = strat_runtime::walk_forward::WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
     let t = Instant::now();
     // The memory estimate comes before the progress bar counts the grid's bindings.
     if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::WalkForward) {

@@ -276,7 +276,27 @@ impl Params {
 impl Strategy {
     /// The strategy's name.
     pub fn name(&self) -> &str {
-        &self.compiled.hir.name
+        &self.program().name
+    }
+
+    /// What the strategy runs: its declarations, with plan nodes for its expressions.
+    pub fn program(&self) -> &strat_compiler::Program {
+        self.compiled.program()
+    }
+
+    /// The names of what the book holds, in order: a universe's assets, an ensemble's sleeves,
+    /// or the members of the `weights` that weight the sleeves; empty for a single column.
+    pub fn held_assets(&self) -> Vec<String> {
+        use strat_compiler::program::{Book, Holding};
+        let program = self.program();
+        match &program.book {
+            Book::Hold(h) => match &h.target {
+                Holding::Universe(u) => program.universes[*u].assets.clone(),
+                Holding::Column(_) => vec![],
+            },
+            Book::Ensemble(_) => program.sleeves.iter().map(|s| s.name.clone()).collect(),
+            Book::SleeveWeights(k) => program.weights[*k].member_names.clone(),
+        }
     }
 
     /// The resource limits this strategy was compiled with (its engine's).
@@ -289,6 +309,7 @@ impl Strategy {
     /// its `when` condition is false (the grid keeps it at its default there). One message each.
     pub fn binding_warnings(&self, params: &Params) -> Vec<String> {
         let lowered = &self.compiled.lowered;
+        // The source text of `where` / `when` conditions: the HIR keeps their spans.
         let hir = &self.compiled.hir;
         let scalars = strat_compiler::bind::eval_scalars(&lowered.plan, &params.values);
         let text = |sp: strat_grammar::Span| self.source.get(sp.start as usize..sp.end as usize).unwrap_or("?").trim().to_string();
@@ -368,15 +389,14 @@ impl Strategy {
     /// The default parameter values.
     pub fn params(&self) -> Params {
         Params {
-            names: self.compiled.hir.params.iter().map(|p| p.name.clone()).collect(),
+            names: self.program().params.iter().map(|p| p.name.clone()).collect(),
             values: self.compiled.default_params(),
             choices: self
-                .compiled
-                .hir
+                .program()
                 .params
                 .iter()
                 .map(|p| match &p.domain {
-                    strat_compiler::hir::ParamDomain::Choices(c) => c.clone(),
+                    strat_compiler::program::ParamDomain::Choices(c) => c.clone(),
                     _ => vec![],
                 })
                 .collect(),
@@ -397,15 +417,15 @@ impl Strategy {
     /// The number of bindings of the program's grid, from the params' domains alone (exact
     /// without `when` / `where`, else an upper bound); the grid is not built.
     pub fn grid_size(&self) -> strat_compiler::grid::GridSize {
-        strat_compiler::grid::grid_size(&self.compiled.hir)
+        strat_compiler::grid::grid_size(self.program())
     }
 
     /// Estimates the memory `study` would hold on `frame` (spec/limits.md "Memory") and refuses
     /// it when over [`Limits::max_memory_bytes`]: a [`Failure::Run`] with code
     /// `strat::limit::memory`, labelled at the swept params. Call it before building the grid.
     pub fn check_memory(&self, frame: &Frame, study: strat_compiler::grid::Study) -> Result<(), Failure> {
-        let hir = &self.compiled.hir;
-        let assets = hir.universes.iter().map(|u| u.assets.len()).chain([hir.sleeves.len(), 1]).max().unwrap_or(1);
+        let program = self.program();
+        let assets = program.universes.iter().map(|u| u.assets.len()).chain([program.sleeves.len(), 1]).max().unwrap_or(1);
         let threads = match study {
             strat_compiler::grid::Study::Run => 1,
             _ => rayon::current_num_threads(),
@@ -452,7 +472,8 @@ impl Strategy {
     fn run_failure(&self, e: RunError) -> Failure {
         {
             let d = match e {
-                RunError::Bind(d) => d,
+                // The runtime's error names the plan node; its span is the call's in the source.
+                RunError::Bind(e) => e.in_plan(&self.compiled.lowered.plan),
                 // Located faults (a non-finite weight, return or equity; a weight NaN on every
                 // row) carry their own code and help line.
                 RunError::Failed { code, message, help } => {

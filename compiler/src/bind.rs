@@ -5,7 +5,39 @@
 use crate::ops;
 use crate::plan::{CrossOp, Node, Op, Plan, ScanOp};
 use crate::types::Shape;
-use strat_grammar::Diag;
+use strat_grammar::{Diag, Span};
+
+/// Why params do not fit a plan: a span-free error naming the plan node at fault. The caller
+/// that knows the source attaches the node's span with [`BindError::at`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindError {
+    /// The diagnostic code (`strat::value::bad_window`, `strat::value::bad_fraction`).
+    pub code: &'static str,
+    /// What is wrong, with the value.
+    pub message: String,
+    /// The plan node (a window or cross-sectional call) whose argument is out of range.
+    pub node: Node,
+    /// What to do about it.
+    pub help: &'static str,
+}
+
+impl BindError {
+    /// The diagnostic, pointing at `span` (the source span of [`BindError::node`]).
+    pub fn at(&self, span: Span) -> Diag {
+        Diag::error(self.code, self.message.clone(), span, "in this call").with_help(self.help)
+    }
+
+    /// The diagnostic, pointing at the node's span in `plan`.
+    pub fn in_plan(&self, plan: &Plan) -> Diag {
+        self.at(plan.nodes.get(self.node.index()).map_or(Span::default(), |n| n.span))
+    }
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
 
 /// A plan bound to parameter values.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +84,7 @@ fn scalar_value(op: Op, scalars: &[f64], params: &[f64]) -> f64 {
 ///
 /// Errors: a window length or lag that is not a whole number within range, reported at the
 /// source span of the window call (`strat::value::bad_window`).
-pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
+pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, BindError> {
     let n = plan.nodes.len();
     let mut scalars = vec![f64::NAN; n];
     let mut lengths = vec![0usize; n];
@@ -71,8 +103,12 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
                 if matches!(op, CrossOp::Top | CrossOp::Bottom) {
                     let v = scalars[f.index()];
                     if !(v > 0.0 && v <= 1.0) {
-                        return Err(Diag::error("strat::value::bad_fraction", format!("a fraction of the assets must be in (0, 1], got {v}"), nd.span, "in this call")
-                            .with_help("e.g. `top(x, 20%)` for the top quintile"));
+                        return Err(BindError {
+                            code: "strat::value::bad_fraction",
+                            message: format!("a fraction of the assets must be in (0, 1], got {v}"),
+                            node: Node(i as u32),
+                            help: "e.g. `top(x, 20%)` for the top quintile",
+                        });
                     }
                 }
                 warmup[x.index()]
@@ -81,13 +117,12 @@ pub fn bind(plan: &Plan, params: &[f64]) -> Result<Binding, Diag> {
                 let v = scalars[len.index()];
                 let min = op.min_length();
                 if !(v.fract() == 0.0 && v >= min as f64 && v <= 1e9) {
-                    return Err(Diag::error(
-                        "strat::value::bad_window",
-                        format!("a window length or lag must be a whole number from {min} to 1e9, got {v}"),
-                        nd.span,
-                        "in this call",
-                    )
-                    .with_help("set the parameter to a whole number of bars"));
+                    return Err(BindError {
+                        code: "strat::value::bad_window",
+                        message: format!("a window length or lag must be a whole number from {min} to 1e9, got {v}"),
+                        node: Node(i as u32),
+                        help: "set the parameter to a whole number of bars",
+                    });
                 }
                 let k = v as usize;
                 lengths[i] = k;

@@ -5,7 +5,7 @@
 //! that varies only in some bindings) or a `where` constraint (bindings skipped) can only make it
 //! smaller, so with either the product is an upper bound; without them it is exact.
 
-use crate::hir::{Hir, ParamDomain};
+use crate::program::{ParamDomain, Program};
 use crate::Compiled;
 use strat_grammar::{Diag, Span};
 
@@ -30,14 +30,14 @@ impl GridSize {
     }
 }
 
-/// The size of `hir`'s grid (see [`GridSize`]); never materialises a binding.
-pub fn grid_size(hir: &Hir) -> GridSize {
+/// The size of `program`'s grid (see [`GridSize`]); never materialises a binding.
+pub fn grid_size(program: &Program) -> GridSize {
     let mut n: Option<u128> = Some(1);
-    for p in &hir.params {
+    for p in &program.params {
         let k = values_of(&p.domain) as u128;
         n = n.and_then(|n| n.checked_mul(k));
     }
-    GridSize { bindings: n, exact: hir.constraints.is_empty() && hir.params.iter().all(|p| p.when.is_none()) }
+    GridSize { bindings: n, exact: program.constraints.is_empty() && program.params.iter().all(|p| p.when.is_none()) }
 }
 
 fn values_of(d: &ParamDomain) -> usize {
@@ -107,19 +107,19 @@ const WEIGHTS_ROW_BYTES: u128 = 128;
 /// reports) + 128 × weights); walk-forward results = bindings × (16 × rows + 48); working =
 /// min(threads, bindings) × rows × assets × plan nodes × 8.
 pub fn estimate_memory(compiled: &Compiled, study: Study, rows: u64, assets: u64, threads: u64) -> MemoryEstimate {
-    let hir = &compiled.hir;
+    let program = compiled.program();
     let bindings = match study {
         Study::Run => 1,
-        _ => grid_size(hir).bindings.unwrap_or(u128::MAX),
+        _ => grid_size(program).bindings.unwrap_or(u128::MAX),
     };
-    let params = hir.params.len() as u128;
+    let params = program.params.len() as u128;
     let table_bytes = match study {
         Study::Run => 0,
         _ => bindings.saturating_mul(9 * params + TABLE_ROW_BYTES),
     };
     let per_result = match study {
         Study::Run => 0,
-        Study::Sweep => SWEEP_ROW_BYTES + 8 * (params + hir.reports.len() as u128) + WEIGHTS_ROW_BYTES * hir.weights.len() as u128,
+        Study::Sweep => SWEEP_ROW_BYTES + 8 * (params + program.reports.len() as u128) + WEIGHTS_ROW_BYTES * program.weights.len() as u128,
         Study::WalkForward => 16 * rows as u128 + TABLE_ROW_BYTES,
     };
     let results_bytes = bindings.saturating_mul(per_result);
@@ -137,8 +137,8 @@ pub fn check_memory(compiled: &Compiled, study: Study, estimate: &MemoryEstimate
     if total <= max_bytes as u128 {
         return Ok(());
     }
-    let hir = &compiled.hir;
-    let size = grid_size(hir);
+    let program = compiled.program();
+    let size = grid_size(program);
     let what = match study {
         Study::Run => "this run".to_string(),
         s => format!("this {} of {} bindings", s.name(), size.describe()),
@@ -151,7 +151,7 @@ pub fn check_memory(compiled: &Compiled, study: Study, estimate: &MemoryEstimate
     );
     d.labels.clear();
     if study != Study::Run {
-        for p in hir.params.iter().filter(|p| values_of(&p.domain) > 1) {
+        for p in program.params.iter().filter(|p| values_of(&p.domain) > 1) {
             let label = format!("{} values", thousands(values_of(&p.domain) as u128));
             d = d.with_label(p.span, label);
         }
@@ -209,10 +209,10 @@ mod tests {
     #[test]
     fn grid_size_is_the_product_without_building_it() {
         let c = compiled(&swept(100_000));
-        assert_eq!(grid_size(&c.hir), GridSize { bindings: Some(10_000_000_000), exact: true });
-        assert_eq!(grid_size(&c.hir).describe(), "10,000,000,000");
+        assert_eq!(grid_size(c.program()), GridSize { bindings: Some(10_000_000_000), exact: true });
+        assert_eq!(grid_size(c.program()).describe(), "10,000,000,000");
         let c = compiled("data mkt = csv(\"x.csv\")\nparam a in [1, 2, 3]\nparam b in [1, 2] when a > 1\nwhere a < 3\nhold mkt.spx weight a + b\n");
-        assert_eq!(grid_size(&c.hir).describe(), "at most 6");
+        assert_eq!(grid_size(c.program()).describe(), "at most 6");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Strat compiler: name resolution and type checking (`ast_to_hir`), lowering to the plan IR
-//! (`hir_to_plan`, with constant folding and CSE), binding parameters (`bind`), Cranelift code
-//! generation (`plan_to_kernels`) and the reference evaluator (`eval_plan`) the JIT is tested
-//! against. It knows nothing of files: data sources are described to it by the host.
+//! Strat compiler. Parsing is `strat_grammar`'s; here, in order: checking (`check`, `ast_to_hir` →
+//! the typed `hir`); lowering (`lower`, `hir_to_plan` → the `plan` IR, folded and CSE'd, plus the
+//! `program` the runtime runs: declarations with plan `Node`s); binding params (`bind`, `grid`);
+//! code emission (`codegen`, `plan_to_kernels`: Cranelift) and the reference evaluator (`eval`).
+//! Plan execution, the backtest and the metrics live in strat-runtime and strat-stdlib. No files.
 
 pub mod bind;
 pub mod builtins;
@@ -14,17 +15,19 @@ pub mod lower;
 pub mod ops;
 pub mod plan;
 pub mod print;
+pub mod program;
 pub mod suggest;
 pub mod types;
 pub mod window;
 
-pub use bind::{bind, Binding};
+pub use bind::{bind, BindError, Binding};
 pub use check::ast_to_hir;
 pub use codegen::{plan_to_kernels, CodegenError, Kernels};
 pub use eval::eval_plan;
 pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
 pub use plan::{Node, Plan};
+pub use program::Program;
 
 use strat_grammar::{source_to_ast_with_depth, Diag, Span, DEFAULT_MAX_DEPTH};
 
@@ -40,6 +43,11 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// What to run: the declarations with their plan nodes (see [`Program`]).
+    pub fn program(&self) -> &Program {
+        &self.lowered.program
+    }
+
     /// The nodes the backtest reads: the hold weight (or an ensemble's regime), each sleeve's
     /// weight, then each report in order.
     pub fn outputs(&self) -> Vec<Node> {
@@ -51,20 +59,20 @@ impl Compiled {
     /// `report NAME`.
     pub fn plan_text(&self) -> String {
         let l = &self.lowered;
-        let mut labels = vec![(l.weight, if matches!(self.hir.book, hir::Book::Ensemble(_)) { "regime".to_string() } else { "weight".to_string() })];
+        let mut labels = vec![(l.weight, if matches!(self.program().book, program::Book::Ensemble(_)) { "regime".to_string() } else { "weight".to_string() })];
         for (k, n) in l.sleeve_weights.iter().enumerate() {
-            labels.push((*n, format!("sleeve {} weight", self.hir.sleeves.get(k).map_or("?", |s| s.name.as_str()))));
+            labels.push((*n, format!("sleeve {} weight", self.program().sleeves.get(k).map_or("?", |s| s.name.as_str()))));
         }
         for (name, n) in &l.reports {
             labels.push((*n, format!("report {name}")));
         }
-        let names: Vec<String> = self.hir.params.iter().map(|p| p.name.clone()).collect();
+        let names: Vec<String> = self.program().params.iter().map(|p| p.name.clone()).collect();
         l.plan.display_labelled(&self.outputs(), &labels, &names)
     }
 
     /// Default parameter values, in declaration order.
     pub fn default_params(&self) -> Vec<f64> {
-        self.hir.params.iter().map(|p| p.default).collect()
+        self.program().default_params()
     }
 }
 

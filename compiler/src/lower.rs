@@ -7,6 +7,7 @@ use crate::hir::*;
 use crate::types::Elem;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::plan::{CrossOp, InputRef, Node, Plan, PlanBuilder, ScanOp, WindowOp};
+use crate::program::{self, Program};
 use strat_grammar::ast::{BinOp, UnOp};
 use strat_grammar::Span;
 
@@ -32,6 +33,8 @@ pub struct Lowered {
     pub constraints: Vec<Node>,
     /// `when` condition of each param (a scalar node over earlier params), if any.
     pub param_when: Vec<Option<Node>>,
+    /// The declarations with these nodes: what the runtime runs.
+    pub program: Program,
 }
 
 /// Lowers a checked program.
@@ -53,8 +56,8 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
         // The sleeves' weights come from the runtime's weighting engine, not the plan.
         Book::SleeveWeights(_) => (cx.b.konst(0.0, Span::default()), vec![]),
     };
-    let sleeve_weights = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
-    let reports = hir
+    let sleeve_weights: Vec<Node> = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
+    let reports: Vec<(String, Node)> = hir
         .reports
         .iter()
         .map(|r| {
@@ -64,11 +67,68 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
             (r.name.clone(), n)
         })
         .collect();
-    let constraints = hir.constraints.iter().map(|c| cx.expr(c)).collect();
-    let param_when = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
+    let constraints: Vec<Node> = hir.constraints.iter().map(|c| cx.expr(c)).collect();
+    let param_when: Vec<Option<Node>> = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
-    let regimes = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
-    Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when }
+    let regimes: Vec<Node> = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
+    let program = program_of(hir, &ProgramNodes { weight, sleeve_weights: &sleeve_weights, ensemble: &ensemble, reports: &reports, regimes: &regimes, constraints: &constraints, param_when: &param_when });
+    Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when, program }
+}
+
+/// The nodes `hir_to_plan` lowered, for [`program_of`].
+struct ProgramNodes<'a> {
+    weight: Node,
+    sleeve_weights: &'a [Node],
+    ensemble: &'a [Vec<(usize, Node)>],
+    reports: &'a [(String, Node)],
+    regimes: &'a [Node],
+    constraints: &'a [Node],
+    param_when: &'a [Option<Node>],
+}
+
+/// The [`Program`] of `hir`: its declarations, each expression replaced by its lowered node.
+fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
+    let hold = |h: &HoldDecl, weight: Node| program::Hold { target: h.target.clone(), weight, rebalance: h.rebalance };
+    let book = match &hir.book {
+        Book::Hold(h) => program::Book::Hold(hold(h, n.weight)),
+        Book::Ensemble(e) => program::Book::Ensemble(program::Ensemble { regime: e.regime, arms: n.ensemble.to_vec() }),
+        Book::SleeveWeights(k) => program::Book::SleeveWeights(*k),
+    };
+    let params = hir
+        .params
+        .iter()
+        .zip(n.param_when)
+        .map(|(p, when)| program::Param {
+            name: p.name.clone(),
+            default: p.default,
+            domain: p.domain.clone(),
+            when: *when,
+            choice_enum: p.choice_enum,
+            text: p.text.clone(),
+            span: p.span,
+            name_span: p.name_span,
+        })
+        .collect();
+    let regimes = hir.regimes.iter().zip(n.regimes).map(|(r, node)| program::Regime { name: r.name.clone(), arms: r.arms.clone(), param: r.param, node: *node }).collect();
+    let sleeves = hir.sleeves.iter().zip(n.sleeve_weights).map(|(s, w)| program::Sleeve { name: s.name.clone(), hold: hold(&s.hold, *w) }).collect();
+    Program {
+        name: hir.name.clone(),
+        data: hir.data.clone(),
+        universes: hir.universes.clone(),
+        params,
+        regimes,
+        book,
+        decision: n.weight,
+        sleeves,
+        weights: hir.weights.clone(),
+        constraints: n.constraints.to_vec(),
+        from: hir.from.clone(),
+        to: hir.to.clone(),
+        benchmark: hir.benchmark.clone(),
+        cost_rate: hir.cost_rate,
+        annualize: hir.annualize,
+        reports: n.reports.iter().map(|(name, node)| program::Report { name: name.clone(), node: *node }).collect(),
+    }
 }
 
 /// Lowers one expression of `hir` into an existing builder (used by the REPL for ad-hoc

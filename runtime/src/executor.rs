@@ -1,22 +1,20 @@
-//! The executor: loads a program's data sources and universes into one aligned [`Frame`]
-//! (restricted to the study's date window), prepares the plan's input columns once, runs the
-//! compiled plan (JIT kernels, or the reference evaluator) for one parameter binding, and
-//! backtests the result.
+//! The executor: on a [`Frame`] made by [`crate::load`], prepares the plan's input columns once,
+//! runs the compiled plan (JIT kernels, or the reference evaluator) for one parameter binding,
+//! and backtests the result.
 
-use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestError, BacktestInput, BenchmarkMemo, Summary};
+use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo, Summary};
 use crate::calendar::{every_n, month_ends, week_ends};
-use crate::frame::{format_date, parse_date, Frame, Origin};
-use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
+use crate::frame::Frame;
+pub use crate::error::{locate, RunError};
+pub use crate::load::{load_data, load_data_with};
 use std::borrow::Cow;
-use std::path::Path;
 use strat_compiler::codegen::Cache;
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use strat_compiler::hir::{Book, ColumnRef, HoldDecl, Holding, RebalanceRule, WeightMembersRef};
+use strat_compiler::program::{Book, Hold, Holding, RebalanceRule, WeightMembersRef};
 use strat_compiler::plan::{Dims, InputRef};
-use strat_compiler::{bind, eval_plan, Compiled, Hir};
-use strat_grammar::Diag;
+use strat_compiler::{bind, eval_plan, Compiled, Program};
 
 /// Which backend evaluates the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,219 +24,6 @@ pub enum Backend {
     Jit,
     /// The plain reference evaluator (the JIT's oracle).
     Reference,
-}
-
-/// The name of a data column in the aligned frame: `source.column`.
-pub fn frame_column_name(hir: &Hir, c: &ColumnRef) -> String {
-    format!("{}.{}", hir.data[c.source].name, c.column)
-}
-
-/// The frame column names of universe `u`'s assets: `universe.asset`.
-pub fn universe_columns(hir: &Hir, u: usize) -> Vec<String> {
-    let un = &hir.universes[u];
-    un.assets.iter().map(|a| format!("{}.{a}", un.name)).collect()
-}
-
-/// Reads every data source and universe of the program (paths relative to `base_dir`), keeping
-/// only the columns it uses, inner-joins them on date, restricts the rows to the `from`/`to`
-/// window, and validates traded prices: a held or benchmark column must be finite and > 0 on
-/// every row; a universe's prices may be missing (empty) but not zero, negative or infinite.
-///
-/// Errors name the file, the line and the column (see [`DataError`]). Reads with the default
-/// [`ReadOptions`]; see [`load_data_with`].
-pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataError> {
-    load_data_with(compiled, base_dir, &ReadOptions::default())
-}
-
-/// [`load_data`], reading every file with `opts` (the data-file size limit).
-pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
-    let hir = &compiled.hir;
-    let mut used: Vec<&ColumnRef> = compiled.lowered.plan.inputs.iter().filter_map(|i| match i { InputRef::Column(c) => Some(c), _ => None }).collect();
-    for h in holds(hir) {
-        if let Holding::Column(c) = &h.target {
-            used.push(c);
-        }
-    }
-    if let Some(b) = &hir.benchmark {
-        used.push(b);
-    }
-    let mut frames = vec![];
-    for (i, ds) in hir.data.iter().enumerate() {
-        let mut cols: Vec<String> = vec![];
-        for c in used.iter().filter(|c| c.source == i) {
-            if !cols.contains(&c.column) {
-                cols.push(c.column.clone());
-            }
-        }
-        frames.push((ds.name.clone(), read_csv_with(&base_dir.join(&ds.path), &cols, opts)?));
-    }
-    for un in &hir.universes {
-        frames.push((un.name.clone(), read_csv_with(&base_dir.join(&un.path), &un.assets, opts)?));
-    }
-    let first_file = match (hir.data.first(), hir.universes.first()) {
-        (Some(d), _) => base_dir.join(&d.path),
-        (None, Some(u)) => base_dir.join(&u.path),
-        _ => base_dir.to_path_buf(),
-    };
-    let frame = window(inner_join(frames), hir, &first_file)?;
-    if frame.len() < 2 {
-        return Err(DataError::new(
-            first_file,
-            format!("the data has {} row(s) after aligning the sources on date and applying the date window; a backtest needs at least 2", frame.len()),
-        ));
-    }
-    let mut strict: Vec<String> = vec![];
-    let weighted = hir.weights.iter().filter_map(|w| match w.members {
-        WeightMembersRef::Universe(u) => Some(Holding::Universe(u)),
-        WeightMembersRef::Sleeves(_) => None,
-    });
-    let targets: Vec<Holding> = holds(hir).iter().map(|h| h.target.clone()).chain(weighted).collect();
-    for target in &targets {
-        match target {
-            Holding::Column(c) => strict.push(frame_column_name(hir, c)),
-            Holding::Universe(u) => {
-                for name in universe_columns(hir, *u) {
-                    let Some(j) = frame.column_index(&name) else { continue };
-                    for (t, &v) in frame.columns[j].iter().enumerate() {
-                        if !v.is_nan() && (!v.is_finite() || v <= 0.0) {
-                            return Err(DataError::at_row(&frame, j, t, format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)")));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if let Some(b) = &hir.benchmark {
-        strict.push(frame_column_name(hir, b));
-    }
-    for name in strict {
-        let Some(j) = frame.column_index(&name) else { continue };
-        for (t, &v) in frame.columns[j].iter().enumerate() {
-            if !v.is_finite() || v <= 0.0 {
-                let what = if v.is_nan() { "a missing price (empty field)".to_string() } else { format!("the price {v}") };
-                return Err(DataError::at_row(&frame, j, t, format!("{what} where a traded price is required (finite and > 0)")));
-            }
-        }
-    }
-    Ok(frame)
-}
-
-/// Every hold of the program: the main one (if any), then each sleeve's.
-pub fn holds(hir: &Hir) -> Vec<&HoldDecl> {
-    let mut v = vec![];
-    if let Book::Hold(h) = &hir.book {
-        v.push(h);
-    }
-    v.extend(hir.sleeves.iter().map(|s| &s.hold));
-    v
-}
-
-/// Restricts `frame` to the program's `from` / `to` dates (rows are then counted from the
-/// window's first row, SEMANTICS.md §0).
-fn window(frame: Frame, hir: &Hir, file: &Path) -> Result<Frame, DataError> {
-    let parse = |d: &Option<String>| -> Result<Option<i32>, DataError> {
-        match d {
-            None => Ok(None),
-            Some(s) => parse_date(s).map(Some).ok_or_else(|| DataError::new(file, format!("`{s}` is not a date"))),
-        }
-    };
-    let (from, to) = (parse(&hir.from)?, parse(&hir.to)?);
-    if from.is_none() && to.is_none() {
-        return Ok(frame);
-    }
-    let start = from.map(|f| frame.dates.partition_point(|&d| d < f)).unwrap_or(0);
-    let end = to.map(|t| frame.dates.partition_point(|&d| d <= t)).unwrap_or(frame.len());
-    let end = end.max(start);
-    let origins = frame
-        .origins
-        .iter()
-        .map(|o| o.as_ref().map(|o| Origin { file: o.file.clone(), column: o.column.clone(), lines: std::sync::Arc::new(o.lines[start..end].to_vec()) }))
-        .collect();
-    Ok(Frame {
-        dates: frame.dates[start..end].to_vec(),
-        next_date: frame.dates.get(end).copied().or(frame.next_date),
-        names: frame.names,
-        columns: frame.columns.iter().map(|c| c[start..end].to_vec()).collect(),
-        origins,
-    })
-}
-
-/// Why a run failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunError {
-    /// A parameter value does not fit the program (e.g. a window length of 2.5).
-    Bind(Diag),
-    /// The backtest cannot be evaluated.
-    Backtest(BacktestError),
-    /// The frame lacks a column the program needs (a frame not made by [`load_data`]).
-    MissingColumn(String),
-    /// A study (sweep, walk-forward) cannot be carried out; the message says why.
-    Study(String),
-    /// The backtest met a value it cannot evaluate, located at a date and an asset (see
-    /// [`locate`]): a stable diagnostic `code` (`strat::run::non_finite_weight`,
-    /// `strat::run::non_finite_return`, `strat::run::failed`), the message and a help line.
-    Failed {
-        /// The diagnostic code.
-        code: &'static str,
-        /// What happened, with the date and the asset.
-        message: String,
-        /// What to do about it.
-        help: &'static str,
-    },
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RunError::Bind(d) => write!(f, "{}", d.message),
-            RunError::Backtest(e) => write!(f, "{e}"),
-            RunError::MissingColumn(c) => write!(f, "the data has no column `{c}`"),
-            RunError::Study(m) => write!(f, "{m}"),
-            RunError::Failed { message, .. } => write!(f, "{message}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
-
-/// Names the date and the asset of a backtest error (SEMANTICS.md: a non-finite weight or return
-/// is a run error naming both): `dates` are the frame's dates (one per row), `assets` the book's
-/// asset names (or its sleeves' names for a combined book), `what` a prefix naming the book
-/// (`""` for the program's own, ``"sleeve `s`: "`` for a sleeve). [`BacktestError::NeverLive`]
-/// stays [`RunError::Backtest`].
-pub fn locate(e: BacktestError, dates: &[i32], assets: &[String], what: &str) -> RunError {
-    let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_else(|| format!("row {t}"));
-    let asset = |j: usize| assets.get(j).map(|a| format!("`{a}`")).unwrap_or_else(|| format!("asset {j}"));
-    const BOUND: &str = "a weight, return or cost of this size cannot be evaluated in double precision: bound the weight (e.g. `min(max(w, -10), 10)`), guard its divisions, and check the prices around this date";
-    let (code, message, help) = match e {
-        BacktestError::NeverLive { .. } => return RunError::Backtest(e),
-        BacktestError::AllNaN { warmup } => (
-            "strat::run::failed",
-            format!("{what}the weight is NaN on every row after its warm-up (first at {}): it is never live", date(warmup)),
-            "a NaN weight holds nothing: look for 0/0, the log or square root of a value <= 0, or an input that is empty on every row after the warm-up",
-        ),
-        BacktestError::InfiniteWeight { row, asset: j } => (
-            "strat::run::non_finite_weight",
-            format!("{what}the weight of {} is infinite on {} (a division by zero?)", asset(j), date(row)),
-            "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",
-        ),
-        BacktestError::NonFiniteReturn { row, asset: Some(j), value } => (
-            "strat::run::non_finite_return",
-            format!("{what}the return on {} is {value}: the weight of {} held from the previous close times its return is not finite", date(row), asset(j)),
-            BOUND,
-        ),
-        BacktestError::NonFiniteReturn { row, asset: None, value } => (
-            "strat::run::non_finite_return",
-            format!("{what}the return on {} is {value}: the held weights times their returns, net of costs, are not finite", date(row)),
-            BOUND,
-        ),
-        BacktestError::NonFiniteEquity { row } => (
-            "strat::run::non_finite_return",
-            format!("{what}the equity is no longer finite on {}: the returns compound past the largest double", date(row)),
-            BOUND,
-        ),
-    };
-    RunError::Failed { code, message, help }
 }
 
 /// The prices and schedule of one hold.
@@ -339,10 +124,10 @@ mod tests {
     }
 }
 
-fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, RunError> {
+fn prepare_hold(program: &Program, frame: &Frame, h: &Hold) -> Result<PreparedHold, RunError> {
     let (price, assets, names) = match &h.target {
-        Holding::Column(c) => (gather(frame, &[frame_column_name(hir, c)])?, 1, vec![frame_column_name(hir, c)]),
-        Holding::Universe(u) => (gather(frame, &universe_columns(hir, *u))?, hir.universes[*u].assets.len(), hir.universes[*u].assets.clone()),
+        Holding::Column(c) => (gather(frame, &[program.frame_column_name(c)])?, 1, vec![program.frame_column_name(c)]),
+        Holding::Universe(u) => (gather(frame, &program.universe_columns(*u))?, program.universes[*u].assets.len(), program.universes[*u].assets.clone()),
     };
     let rebalance = schedule(h.rebalance, frame);
     Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new(), names })
@@ -350,32 +135,32 @@ fn prepare_hold(hir: &Hir, frame: &Frame, h: &HoldDecl) -> Result<PreparedHold, 
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
 pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError> {
-    let hir = &compiled.hir;
-    let dims = Dims { rows: frame.len(), assets: hir.universes.iter().map(|u| u.assets.len()).collect() };
+    let program = compiled.program();
+    let dims = Dims { rows: frame.len(), assets: program.universes.iter().map(|u| u.assets.len()).collect() };
     let mut inputs = vec![];
     for i in &compiled.lowered.plan.inputs {
         inputs.push(match i {
-            InputRef::Column(c) => gather(frame, &[frame_column_name(hir, c)])?,
-            InputRef::Universe(u) => gather(frame, &universe_columns(hir, *u))?,
+            InputRef::Column(c) => gather(frame, &[program.frame_column_name(c)])?,
+            InputRef::Universe(u) => gather(frame, &program.universe_columns(*u))?,
             // Filled per binding by `run_inner`.
             InputRef::Weights { .. } => vec![],
         });
     }
-    let hold = match &hir.book {
-        Book::Hold(h) => Some(prepare_hold(hir, frame, h)?),
+    let hold = match &program.book {
+        Book::Hold(h) => Some(prepare_hold(program, frame, h)?),
         Book::Ensemble(_) | Book::SleeveWeights(_) => None,
     };
     let mut weight_returns = vec![];
-    for w in &hir.weights {
+    for w in &program.weights {
         weight_returns.push(match w.members {
-            WeightMembersRef::Universe(u) => Some(universe_returns(&gather(frame, &universe_columns(hir, u))?, frame.len(), w.member_names.len())),
+            WeightMembersRef::Universe(u) => Some(universe_returns(&gather(frame, &program.universe_columns(u))?, frame.len(), w.member_names.len())),
             WeightMembersRef::Sleeves(_) => None,
         });
     }
-    let weight_calendars = hir.weights.iter().map(|w| schedule(w.rebalance, frame)).collect();
-    let sleeves = hir.sleeves.iter().map(|s| prepare_hold(hir, frame, &s.hold)).collect::<Result<Vec<_>, _>>()?;
-    let benchmark = match &hir.benchmark {
-        Some(b) => Some(gather(frame, &[frame_column_name(hir, b)])?),
+    let weight_calendars = program.weights.iter().map(|w| schedule(w.rebalance, frame)).collect();
+    let sleeves = program.sleeves.iter().map(|s| prepare_hold(program, frame, &s.hold)).collect::<Result<Vec<_>, _>>()?;
+    let benchmark = match &program.benchmark {
+        Some(b) => Some(gather(frame, &[program.frame_column_name(b)])?),
         None => None,
     };
     Ok(Prepared { dims, inputs, hold, sleeves, benchmark, weight_returns, weight_calendars, weights_memo: Arc::default(), dates: frame.dates.clone() })
@@ -395,7 +180,7 @@ fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_r
 
 /// The sleeves' names, which the errors of a combined book name.
 fn sleeve_names(compiled: &Compiled) -> Vec<String> {
-    compiled.hir.sleeves.iter().map(|s| format!("sleeve {}", s.name)).collect()
+    compiled.program().sleeves.iter().map(|s| format!("sleeve {}", s.name)).collect()
 }
 
 /// A hold's backtest input, owning the rebalance rows of an `every N` schedule.
@@ -489,13 +274,13 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     let inputs = plan_inputs(prep, &weights);
     let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
-    let mut sleeves = vec![None; compiled.hir.sleeves.len()];
+    let mut sleeves = vec![None; compiled.program().sleeves.len()];
     // The sleeves' run reuses the columns just cached (the same values as a full run).
     let mut partial = SweepCache { kernels, sleeves: vec![], bench: BenchmarkMemo::default() };
-    if compiled.lowered.sleeve_weights.iter().any(|n| invariant[n.index()]) {
+    if compiled.program().sleeves.iter().map(|s| s.hold.weight).any(|n| invariant[n.index()]) {
         if let Ok(r) = run_inner(compiled, prep, first, &binding, backend, Some(&partial), true, false) {
             for (k, bt) in r.1.into_iter().enumerate() {
-                if invariant[compiled.lowered.sleeve_weights[k].index()] {
+                if invariant[compiled.program().sleeves[k].hold.weight.index()] {
                     sleeves[k] = Some(bt);
                 }
             }
@@ -515,15 +300,15 @@ pub fn run_prepared(compiled: &Compiled, prep: &Prepared, params: &[f64], backen
 /// evaluated on the reference evaluator before the plan runs (a regime is declared above the
 /// weights that read it, so it never depends on them).
 fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, decls: &[usize]) -> Vec<Option<Vec<f64>>> {
-    let hir = &compiled.hir;
-    let mut wanted: Vec<usize> = decls.iter().flat_map(|&k| hir.weights[k].regimes()).collect();
+    let program = compiled.program();
+    let mut wanted: Vec<usize> = decls.iter().flat_map(|&k| program.weights[k].regimes()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let mut out = vec![None; hir.regimes.len()];
+    let mut out = vec![None; program.regimes.len()];
     if wanted.is_empty() {
         return out;
     }
-    let nodes: Vec<_> = wanted.iter().map(|&r| compiled.lowered.regimes[r]).collect();
+    let nodes: Vec<_> = wanted.iter().map(|&r| compiled.program().regimes[r].node).collect();
     let placeholder: Vec<Vec<f64>> = prep.inputs.iter().map(|v| if v.is_empty() { vec![f64::NAN; prep.dims.rows * prep.dims.assets.iter().copied().max().unwrap_or(1)] } else { vec![] }).collect();
     let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&placeholder).map(|(v, p)| if v.is_empty() { p.as_slice() } else { v.as_slice() }).collect();
     let cols = eval_plan(&compiled.lowered.plan, &inputs, &prep.dims, binding, &nodes);
@@ -535,20 +320,20 @@ fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler:
 
 /// Runs `weights` declaration `k` for `params`; `returns` are its members' returns.
 fn weights_for(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, returns: ndarray::ArrayView2<f64>) -> Result<WeightsRun, RunError> {
-    let hir = &compiled.hir;
+    let program = compiled.program();
     let regimes = regime_values(compiled, prep, binding, &[k]);
-    let arms: Vec<usize> = hir.regimes.iter().map(|r| r.arms.len()).collect();
-    let input = WeightsInput { returns, calendar: prep.weight_calendars[k].as_deref(), params, regimes: &regimes, regime_arms: &arms, annualize: hir.annualize };
-    run_weights(&hir.weights[k], &input)
+    let arms: Vec<usize> = program.regimes.iter().map(|r| r.arms.len()).collect();
+    let input = WeightsInput { returns, calendar: prep.weight_calendars[k].as_deref(), params, regimes: &regimes, regime_arms: &arms, annualize: program.annualize };
+    run_weights(&program.weights[k], &input)
 }
 
 /// The universe weights `k` for `params`, from the memo or computed (and memoised).
 fn universe_weights(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize) -> Result<Arc<WeightsRun>, RunError> {
-    let key = (k, compiled.hir.weights[k].params().iter().map(|&p| params.get(p).copied().unwrap_or(f64::NAN).to_bits()).collect::<Vec<u64>>());
+    let key = (k, compiled.program().weights[k].params().iter().map(|&p| params.get(p).copied().unwrap_or(f64::NAN).to_bits()).collect::<Vec<u64>>());
     if let Some(w) = prep.weights_memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(w);
     }
-    let returns = prep.weight_returns[k].as_ref().ok_or_else(|| RunError::Study(format!("weights `{}` has no return matrix", compiled.hir.weights[k].name)))?;
+    let returns = prep.weight_returns[k].as_ref().ok_or_else(|| RunError::Study(format!("weights `{}` has no return matrix", compiled.program().weights[k].name)))?;
     let w = Arc::new(weights_for(compiled, prep, params, binding, k, returns.view())?);
     if let Ok(mut m) = prep.weights_memo.lock() {
         m.insert(key, w.clone());
@@ -568,13 +353,13 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let weights = weight_inputs(compiled, prep, params, &binding)?;
     let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
-    let hir = &compiled.hir;
-    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let program = compiled.program();
+    let warmup = binding.warmup_of(compiled.program().decision);
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
-    let summary = match (&hir.book, &prep.hold) {
+    let summary = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) => {
-            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, hir.cost_rate, bench, hir.annualize);
+            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.cost_rate, bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
             backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))
         }
@@ -587,7 +372,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
+            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, program.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
         }
     }?;
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
@@ -629,14 +414,14 @@ fn weight_inputs(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: 
 /// The book of `hold [sleeves] weight W` (`W` = weights declaration `k`): the weights from the
 /// sleeves' returns, then the sleeves held with them.
 fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, sleeves: &[&Backtest], memo: Option<&BenchmarkMemo>) -> Result<(Backtest, WeightsRun), RunError> {
-    let hir = &compiled.hir;
-    let WeightMembersRef::Sleeves(members) = &hir.weights[k].members else {
-        return Err(RunError::Study(format!("weights `{}` are over a universe, not sleeves", hir.weights[k].name)));
+    let program = compiled.program();
+    let WeightMembersRef::Sleeves(members) = &program.weights[k].members else {
+        return Err(RunError::Study(format!("weights `{}` are over a universe, not sleeves", program.weights[k].name)));
     };
     let held: Vec<&Backtest> = members.iter().filter_map(|&s| sleeves.get(s).copied()).collect();
     let w = weights_for(compiled, prep, params, binding, k, sleeve_returns(&held, prep.dims.rows).view())?;
-    let names: Vec<String> = members.iter().map(|&s| format!("sleeve {}", hir.sleeves[s].name)).collect();
-    let b = sleeve_book(&w.panel, &held, prep.benchmark.as_deref(), hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &names, ""))?;
+    let names: Vec<String> = members.iter().map(|&s| format!("sleeve {}", program.sleeves[s].name)).collect();
+    let b = sleeve_book(&w.panel, &held, prep.benchmark.as_deref(), program.annualize, memo).map_err(|e| locate(e, &prep.dates, &names, ""))?;
     Ok((b, w))
 }
 
@@ -651,13 +436,13 @@ fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_com
     };
     let mut cols = cols.into_iter();
     let target = cols.next().unwrap_or_default();
-    let sleeves = cols.by_ref().take(compiled.hir.sleeves.len()).collect();
+    let sleeves = cols.by_ref().take(compiled.program().sleeves.len()).collect();
     Columns { target, sleeves, reports: cols.collect() }
 }
 
 /// The backtest of each sleeve that `cache` does not hold (`None` where it does).
 fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns, cache: Option<&SweepCache>) -> Result<Vec<Option<Backtest>>, RunError> {
-    let hir = &compiled.hir;
+    let program = compiled.program();
     let cached = |k: usize| cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some()));
     let mut owned = vec![];
     for (k, h) in prep.sleeves.iter().enumerate() {
@@ -665,8 +450,8 @@ fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compil
             owned.push(None);
             continue;
         }
-        let w = binding.warmup_of(compiled.lowered.sleeve_weights[k]);
-        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, hir.annualize, None, &prep.dates, Some(&hir.sleeves[k].name))?));
+        let w = binding.warmup_of(compiled.program().sleeves[k].hold.weight);
+        owned.push(Some(run_hold(h, &cols.sleeves[k], w, prep.dims.rows, 0.0, None, program.annualize, None, &prep.dates, Some(&program.sleeves[k].name))?));
     }
     Ok(owned)
 }
@@ -678,7 +463,7 @@ fn sleeve_refs<'a>(owned: &'a [Option<Backtest>], cache: Option<&'a SweepCache>)
 
 /// The ensemble's arms with this binding's coefficients: (sleeve, coefficient) per term.
 fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usize, f64)>> {
-    compiled.lowered.ensemble.iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
+    compiled.program().ensemble_arms().iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
 }
 
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
@@ -697,24 +482,24 @@ fn run_inner(
     let weights = weight_inputs(compiled, prep, params, binding)?;
     let cols = eval_columns(compiled, prep, binding, backend, cache, &weights);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
-    let hir = &compiled.hir;
+    let program = compiled.program();
     let rows = prep.dims.rows;
     let mut kept = vec![];
-    let warmup = binding.warmup_of(compiled.lowered.weight);
+    let warmup = binding.warmup_of(compiled.program().decision);
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
-    let bt = match (&hir.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, hir.cost_rate, bench, hir.annualize, memo, &prep.dates, None)?,
+    let bt = match (&program.book, &prep.hold) {
+        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, program.cost_rate, bench, program.annualize, memo, &prep.dates, None)?,
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let e = match &hir.book {
+            let e = match &program.book {
                 Book::SleeveWeights(k) => {
                     let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, &sleeves, memo)?;
                     weights_runs.push(Arc::new(w));
                     b
                 }
-                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, hir.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
+                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, program.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
             };
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
@@ -722,7 +507,7 @@ fn run_inner(
             e
         }
     };
-    let reports = compiled.lowered.reports.iter().zip(&cols.reports).map(|((name, _), c)| (name.clone(), report_mean(c, &bt))).collect();
+    let reports = compiled.program().reports.iter().zip(&cols.reports).map(|(r, c)| (r.name.clone(), report_mean(c, &bt))).collect();
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs }, kept))
 }

@@ -1,15 +1,19 @@
-//! Strat runtime: the [`frame::Frame`] (date index + columns), CSV input through polars with
-//! precise data errors ([`io`]), alignment on date, the [`executor`] that runs a compiled plan for
-//! one parameter binding, and the [`backtest`] engine. It knows nothing of syntax.
+//! Strat runtime: runs a `strat_compiler::Program` + `Plan` + bound params (no checker, no syntax).
+//! Loading and alignment: [`load`], [`io`] (polars CSV), [`frame`]; plan execution for one binding:
+//! [`executor`] (JIT kernels or the reference evaluator); the backtest: [`backtest`], [`calendar`],
+//! [`weights`]; studies: [`sweep`], [`walk_forward`]; errors: [`error`]. Parsing and checking live
+//! in strat-grammar / strat-compiler; the metrics in strat-stdlib (`strat_stdlib::metrics`).
 
 pub mod backtest;
 pub mod calendar;
+pub mod error;
 pub mod executor;
 pub mod frame;
 pub mod sweep;
 pub mod walk_forward;
 pub mod weights;
 pub mod io;
+pub mod load;
 pub mod write;
 
 pub use backtest::{Backtest, BacktestInput};

@@ -6,7 +6,7 @@
 use crate::executor::{run_prepared, run_summary, sweep_cache, Backend, Prepared, RunError};
 use rayon::prelude::*;
 use strat_compiler::bind::eval_scalars;
-use strat_compiler::hir::ParamDomain;
+use strat_compiler::program::ParamDomain;
 use strat_compiler::Compiled;
 use strat_stdlib::metrics::Metrics;
 
@@ -28,9 +28,9 @@ pub struct Grid {
 /// with `when COND` varies only in bindings where COND (over earlier params) holds and keeps its
 /// default elsewhere, minus the bindings that fail a `where` constraint.
 pub fn grid(compiled: &Compiled) -> Grid {
-    let hir = &compiled.hir;
+    let program = compiled.program();
     let plan = &compiled.lowered.plan;
-    let values: Vec<Vec<f64>> = hir
+    let values: Vec<Vec<f64>> = program
         .params
         .iter()
         .map(|p| match &p.domain {
@@ -39,8 +39,8 @@ pub fn grid(compiled: &Compiled) -> Grid {
             ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
         })
         .collect();
-    let mut current: Vec<f64> = hir.params.iter().map(|p| p.default).collect();
-    let mut g = Grid { names: hir.params.iter().map(|p| p.name.clone()).collect(), bindings: vec![], varying: vec![false; values.len()], active: vec![] };
+    let mut current: Vec<f64> = program.params.iter().map(|p| p.default).collect();
+    let mut g = Grid { names: program.params.iter().map(|p| p.name.clone()).collect(), bindings: vec![], varying: vec![false; values.len()], active: vec![] };
     let mut on = vec![true; values.len()];
     enumerate(compiled, plan, &values, 0, &mut current, &mut on, &mut g);
     g
@@ -51,18 +51,18 @@ pub fn grid(compiled: &Compiled) -> Grid {
 fn enumerate(compiled: &Compiled, plan: &strat_compiler::Plan, values: &[Vec<f64>], i: usize, current: &mut Vec<f64>, on: &mut Vec<bool>, g: &mut Grid) {
     if i == values.len() {
         let scalars = eval_scalars(plan, current);
-        if compiled.lowered.constraints.iter().all(|c| scalars[c.index()] != 0.0) {
+        if compiled.program().constraints.iter().all(|c| scalars[c.index()] != 0.0) {
             g.bindings.push(current.clone());
             g.active.push(on.clone());
         }
         return;
     }
-    on[i] = match compiled.lowered.param_when[i] {
+    on[i] = match compiled.program().params[i].when {
         None => true,
         Some(node) => eval_scalars(plan, current)[node.index()] != 0.0,
     };
     if !on[i] || values[i].len() == 1 {
-        current[i] = compiled.hir.params[i].default;
+        current[i] = compiled.program().params[i].default;
         enumerate(compiled, plan, values, i + 1, current, on, g);
         return;
     }
@@ -71,7 +71,7 @@ fn enumerate(compiled: &Compiled, plan: &strat_compiler::Plan, values: &[Vec<f64
         current[i] = v;
         enumerate(compiled, plan, values, i + 1, current, on, g);
     }
-    current[i] = compiled.hir.params[i].default;
+    current[i] = compiled.program().params[i].default;
 }
 
 /// What a sweep keeps of one binding.

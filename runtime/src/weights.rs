@@ -10,9 +10,9 @@
 
 use crate::backtest::Backtest;
 use crate::calendar::every_n;
-use crate::executor::RunError;
+use crate::error::RunError;
 use ndarray::{Array2, ArrayView2};
-use strat_compiler::hir::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMethod, WeightsDecl};
+use strat_compiler::program::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMethod, WeightsDecl};
 use strat_stdlib::weighting::{
     rebalance, Bounds, CovEstimator, FallbackStep, KellyOptions, Linkage, LogEntry, Method, Note, RegimeMoe, Schedule, VolTarget, WeightError, WeightOptions,
 };
@@ -228,7 +228,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
     let p = input.params;
     let bad = |what: &str, v: f64| out_of_range(decl, what, v);
     let lookback = checked(decl, "lookback", decl.lookback.value(p), OptionRange::WINDOW)? as usize;
-    let hir_method = match &decl.method {
+    let chosen = match &decl.method {
         MethodChoice::Fixed(m) => m.clone(),
         MethodChoice::Param { param, methods } => {
             let i = p.get(*param).copied().unwrap_or(f64::NAN);
@@ -238,7 +238,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
             }
         }
     };
-    let method = stdlib_method(&hir_method, decl, input)?;
+    let method = stdlib_method(&chosen, decl, input)?;
     // An option left out takes its default; one given is checked under this binding.
     let opt = |what: &str, o: Option<OptValue>, range: OptionRange| o.map(|v| checked(decl, what, v.value(p), range)).transpose();
     let max_weight = opt("max_weight", decl.max_weight, OptionRange::UNIT)?.unwrap_or(1.0);
@@ -281,7 +281,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
         Some(c) => c.to_vec(),
         None => {
             let n = match decl.rebalance {
-                strat_compiler::hir::RebalanceRule::Every(n) => n,
+                strat_compiler::program::RebalanceRule::Every(n) => n,
                 _ => 1,
             };
             let first = (0..rows).find(|&t| input.returns.row(t).iter().any(|v| !v.is_nan())).unwrap_or(rows);
@@ -291,7 +291,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
     let schedule = rebalance(input.returns, &flags, lookback, &method, &opts)
         .map_err(|e| RunError::Study(format!("weights `{}`: {e}", decl.name)))?;
     let panel = held_panel(&schedule);
-    Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: strat_compiler::check::method_name(&hir_method), schedule, panel })
+    Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: chosen.name(), schedule, panel })
 }
 
 /// The error of option `what` of `decl` taking `v` under this binding.

@@ -70,7 +70,7 @@ impl Repl {
             ":ast" => self.ast(arg),
             ":hir" => eval::check(&self.session, arg).map(|c| print!("{}", show::hir(&c.strategy.compiled.hir.lets[c.index].value, &c.strategy.compiled.hir))),
             ":plan" => eval::check(&self.session, arg).map(|c| {
-                let names: Vec<String> = c.strategy.compiled.hir.params.iter().map(|p| p.name.clone()).collect();
+                let names: Vec<String> = c.strategy.program().params.iter().map(|p| p.name.clone()).collect();
                 print!("{}", c.strategy.compiled.lowered.plan.display(&[c.node()], &names));
                 println!("result: %{}", c.node().0);
             }),

@@ -27,7 +27,7 @@ impl Checked {
 
     /// The type as text (`series num (price)`, `param num`, `panel bool`, a regime's name).
     pub fn type_text(&self) -> String {
-        let names: Vec<String> = self.strategy.compiled.hir.regimes.iter().map(|r| r.name.clone()).collect();
+        let names: Vec<String> = self.strategy.program().regimes.iter().map(|r| r.name.clone()).collect();
         self.ty().display(&names)
     }
 
@@ -116,15 +116,15 @@ pub fn params_of(s: &Strategy, overrides: &[(String, String)]) -> Params {
 pub fn evaluate(session: &Session, expr: &str, overrides: &[(String, String)]) -> Result<Value, Problem> {
     let c = check(session, expr)?;
     let s = &c.strategy;
-    let hir = &s.compiled.hir;
+    let program = s.program();
     let plan = &s.compiled.lowered.plan;
     let ty = c.ty();
     let node = c.node();
     let params = params_of(s, overrides);
     let typed = Typed { text: expr, entries: vec![], expr: Some(0) };
-    let binding = strat_compiler::bind(plan, &params.values).map_err(|d| Problem::Diags(vec![session.locate(&c.build, &typed, d)]))?;
+    let binding = strat_compiler::bind(plan, &params.values).map_err(|e| Problem::Diags(vec![session.locate(&c.build, &typed, e.in_plan(plan))]))?;
     let arms = match ty.elem {
-        Elem::Regime(r) => hir.regimes.get(r).map(|r| r.arms.clone()).unwrap_or_default(),
+        Elem::Regime(r) => program.regimes.get(r).map(|r| r.arms.clone()).unwrap_or_default(),
         _ => vec![],
     };
     let mut v = Value { type_text: c.type_text(), ty, scalar: None, values: vec![], width: 1, assets: vec![], dates: vec![], arms };
@@ -139,7 +139,7 @@ pub fn evaluate(session: &Session, expr: &str, overrides: &[(String, String)]) -
     v.values = cols.pop().unwrap_or_default();
     if let Shape::Panel(u) = ty.shape() {
         v.width = prep.dims.width_of(ty.shape());
-        v.assets = hir.universes[u].assets.clone();
+        v.assets = program.universes[u].assets.clone();
     }
     v.dates = frame.dates;
     Ok(v)

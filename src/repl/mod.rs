@@ -221,7 +221,7 @@ impl Repl {
             }
         }
         if let Ok(s) = self.session.compile(&b) {
-            n.columns = s.compiled.hir.data.iter().map(|d| (d.name.clone(), d.columns.clone())).collect();
+            n.columns = s.program().data.iter().map(|d| (d.name.clone(), d.columns.clone())).collect();
         }
         n
     }
@@ -365,34 +365,35 @@ impl Repl {
 
 /// One line about an accepted declaration (its type, its value), if it says something.
 fn describe(p: &Piece, s: &Strategy, replaced: bool) -> Option<String> {
-    let hir = &s.compiled.hir;
+    let decls = s.program();
     let (program, _) = strat_grammar::source_to_ast(&p.entry.text);
     let st = program.stmts.first()?;
-    let names: Vec<String> = hir.regimes.iter().map(|r| r.name.clone()).collect();
+    let names: Vec<String> = decls.regimes.iter().map(|r| r.name.clone()).collect();
     let again = if replaced { "  (replaced)" } else { "" };
     let text = match &st.kind {
         StmtKind::Let { name, .. } => {
-            let l = hir.lets.iter().find(|l| l.name == name.name)?;
+            // A let's type is the checker's: the HIR keeps it.
+            let l = s.compiled.hir.lets.iter().find(|l| l.name == name.name)?;
             format!("{} : {}", l.name, l.value.ty.display(&names))
         }
         StmtKind::Param { name, .. } => {
-            let p = hir.params.iter().find(|p| p.name == name.name)?;
+            let p = decls.params.iter().find(|p| p.name == name.name)?;
             match &p.domain {
-                strat_compiler::hir::ParamDomain::Fixed => format!("param {} = {}", p.name, p.text),
-                strat_compiler::hir::ParamDomain::Values(v) => format!("param {} : {} values, runs with {}", p.name, v.len(), p.default),
-                strat_compiler::hir::ParamDomain::Choices(c) => format!("param {} : one of {}", p.name, c.join(", ")),
+                strat_compiler::program::ParamDomain::Fixed => format!("param {} = {}", p.name, p.text),
+                strat_compiler::program::ParamDomain::Values(v) => format!("param {} : {} values, runs with {}", p.name, v.len(), p.default),
+                strat_compiler::program::ParamDomain::Choices(c) => format!("param {} : one of {}", p.name, c.join(", ")),
             }
         }
         StmtKind::Data { name, .. } => {
-            let d = hir.data.iter().find(|d| d.name == name.name)?;
+            let d = decls.data.iter().find(|d| d.name == name.name)?;
             format!("data {} : columns {}", d.name, d.columns.join(", "))
         }
         StmtKind::Universe { name, .. } => {
-            let u = hir.universes.iter().find(|u| u.name == name.name)?;
+            let u = decls.universes.iter().find(|u| u.name == name.name)?;
             format!("universe {} : {} assets", u.name, u.assets.len())
         }
         StmtKind::Regime { name, .. } => {
-            let r = hir.regimes.iter().find(|r| r.name == name.name)?;
+            let r = decls.regimes.iter().find(|r| r.name == name.name)?;
             format!("regime {} : {}", r.name, r.arms.join(" | "))
         }
         _ => return replaced.then(|| "(replaced)".to_string()),

@@ -1,0 +1,281 @@
+//! The `Program`: what to run, as the runtime, the CLI, the REPL and embedders read it. Built by
+//! `hir_to_plan` beside the [`Plan`](crate::plan::Plan): the data sources and universes, the params
+//! with their domains and defaults, the regimes, the book (holds, sleeves, ensembles, `weights`
+//! declarations), cost, annualisation, the date window and the reports. Every expression is a
+//! [`Node`] of the plan; nothing here needs the type checker or the HIR.
+
+pub mod weights;
+
+pub use weights::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMembersRef, WeightMethod, WeightsDecl};
+
+use crate::plan::Node;
+use strat_grammar::Span;
+
+/// A data column: source index into [`Program::data`] and the column name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ColumnRef {
+    /// Index into [`Program::data`].
+    pub source: usize,
+    /// Column name in that source's file.
+    pub column: String,
+}
+
+/// `data NAME = csv("path")`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSource {
+    /// The source's name in the program.
+    pub name: String,
+    /// The path as written (relative to the `.strat` file).
+    pub path: String,
+    /// Where the path was written.
+    pub path_span: Span,
+    /// The columns the file has (after `date`), as read by the host.
+    pub columns: Vec<String>,
+}
+
+/// `universe NAME = csv("path"[, [assets]])`: a panel of prices, one column per asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniverseDecl {
+    /// The universe's name in the program.
+    pub name: String,
+    /// The path as written (relative to the `.strat` file).
+    pub path: String,
+    /// Where the path was written.
+    pub path_span: Span,
+    /// The assets (column names), in order: the selection, or every column of the file.
+    pub assets: Vec<String>,
+}
+
+/// The values a parameter takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ParamDomain {
+    /// One value (`param x = 3`).
+    Fixed,
+    /// A list to sweep (`in [..]` or `in a ..= b step s`, expanded; SEMANTICS.md §0 decimals).
+    Values(Vec<f64>),
+    /// Named choices (`in [long_only, hedge]`); the value is the choice's index.
+    Choices(Vec<String>),
+}
+
+/// When a hold's target weights change (SEMANTICS.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RebalanceRule {
+    /// Every bar (the default): weights are reset to target daily.
+    Daily,
+    /// The last row of each calendar month.
+    Monthly,
+    /// The last row of each ISO week.
+    Weekly,
+    /// Every N rows counting from the first live row.
+    Every(usize),
+}
+
+/// What a `hold` trades: one price column or a universe.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Holding {
+    /// A single price series.
+    Column(ColumnRef),
+    /// Every asset of a universe.
+    Universe(usize),
+}
+
+/// A `param` as the runtime sees it: its values and, for a conditional param, the plan node of
+/// its `when` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Name.
+    pub name: String,
+    /// Default value (the literal, or the first value of the domain).
+    pub default: f64,
+    /// The values a sweep takes.
+    pub domain: ParamDomain,
+    /// `when COND`: a scalar node over earlier params; the param varies only in bindings where
+    /// it is non-zero, elsewhere it keeps its default.
+    pub when: Option<Node>,
+    /// Index into [`Program::regimes`] of the enum type of a choice param.
+    pub choice_enum: Option<usize>,
+    /// The literal as written.
+    pub text: String,
+    /// Where the declaration is (for the facade's diagnostics).
+    pub span: Span,
+    /// Where the name is.
+    pub name_span: Span,
+}
+
+/// A `regime` (or the enum of a choice param): its arm names and the node of its value (the
+/// index of the arm that holds on each bar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Regime {
+    /// Name.
+    pub name: String,
+    /// Arm names, by arm index.
+    pub arms: Vec<String>,
+    /// For the enum of a choice param: that param's index.
+    pub param: Option<usize>,
+    /// The regime's value.
+    pub node: Node,
+}
+
+/// A `hold`: what is traded, the node of its target weight, and when the weights change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hold {
+    /// What is traded.
+    pub target: Holding,
+    /// The target weight (fraction of equity; a panel for a universe).
+    pub weight: Node,
+    /// When the target weights change.
+    pub rebalance: RebalanceRule,
+}
+
+/// `sleeve NAME { hold ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sleeve {
+    /// Name.
+    pub name: String,
+    /// Its hold.
+    pub hold: Hold,
+}
+
+/// `ensemble by REGIME { ARM => c1 * s1 + ... }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ensemble {
+    /// The regime (index into [`Program::regimes`]); its node is the book's decision node.
+    pub regime: usize,
+    /// For each arm of the regime: (sleeve index, coefficient node) pairs (scalar nodes).
+    pub arms: Vec<Vec<(usize, Node)>>,
+}
+
+/// What the strategy trades.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Book {
+    /// `hold ...`
+    Hold(Hold),
+    /// `ensemble by ...`
+    Ensemble(Ensemble),
+    /// `hold [s1, s2, ...] weight W`: sleeves weighted by the `weights` declaration `W` (index
+    /// into [`Program::weights`]); the sleeves are `W`'s members, in order.
+    SleeveWeights(usize),
+}
+
+/// `report NAME = expr`: the node averaged over the evaluated decision rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Name (the JSON key under `reports`).
+    pub name: String,
+    /// The report's value (a bool report already counts warm-up as false).
+    pub node: Node,
+}
+
+/// What to run: every declaration of a checked program, with plan nodes for its expressions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// `strategy NAME` (or the file stem).
+    pub name: String,
+    /// Data sources in declaration order.
+    pub data: Vec<DataSource>,
+    /// Universes (panels) in declaration order.
+    pub universes: Vec<UniverseDecl>,
+    /// Parameters in declaration order.
+    pub params: Vec<Param>,
+    /// Regimes in declaration order.
+    pub regimes: Vec<Regime>,
+    /// What the strategy trades.
+    pub book: Book,
+    /// The node the book decides on at each bar's close: a hold's weight, an ensemble's regime
+    /// (its arm index); for sleeves weighted by `weights`, a constant (the weighting engine
+    /// decides).
+    pub decision: Node,
+    /// Sleeves in declaration order.
+    pub sleeves: Vec<Sleeve>,
+    /// `weights` declarations in declaration order.
+    pub weights: Vec<WeightsDecl>,
+    /// `where` constraints between params (scalar nodes: a binding is valid when all are
+    /// non-zero).
+    pub constraints: Vec<Node>,
+    /// `from DATE` (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// `to DATE` (`YYYY-MM-DD`).
+    pub to: Option<String>,
+    /// The benchmark price column, if declared.
+    pub benchmark: Option<ColumnRef>,
+    /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
+    pub cost_rate: f64,
+    /// Periods per year for annualised metrics (default 252).
+    pub annualize: f64,
+    /// User statistics, in declaration order.
+    pub reports: Vec<Report>,
+}
+
+impl Program {
+    /// Default parameter values, in declaration order.
+    pub fn default_params(&self) -> Vec<f64> {
+        self.params.iter().map(|p| p.default).collect()
+    }
+
+    /// Every hold of the program: the book's own, then each sleeve's.
+    pub fn holds(&self) -> Vec<&Hold> {
+        let mut v = vec![];
+        if let Book::Hold(h) = &self.book {
+            v.push(h);
+        }
+        v.extend(self.sleeves.iter().map(|s| &s.hold));
+        v
+    }
+
+    /// An ensemble's arms: per arm, (sleeve, coefficient node) pairs; empty for other books.
+    pub fn ensemble_arms(&self) -> &[Vec<(usize, Node)>] {
+        match &self.book {
+            Book::Ensemble(e) => &e.arms,
+            _ => &[],
+        }
+    }
+
+    /// The name of a data column in the aligned frame: `source.column`.
+    pub fn frame_column_name(&self, c: &ColumnRef) -> String {
+        format!("{}.{}", self.data[c.source].name, c.column)
+    }
+
+    /// The frame column names of universe `u`'s assets: `universe.asset`.
+    pub fn universe_columns(&self, u: usize) -> Vec<String> {
+        let un = &self.universes[u];
+        un.assets.iter().map(|a| format!("{}.{a}", un.name)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program_of(src: &str) -> crate::Compiled {
+        let (c, diags) = crate::compile(src, "t", &mut |_| Ok(vec!["spx".into(), "vix".into()]));
+        c.unwrap_or_else(|| panic!("{diags:?}"))
+    }
+
+    #[test]
+    fn a_hold_program_names_its_declarations_and_nodes() {
+        let c = program_of(
+            "strategy g\ndata mkt = csv(\"x.csv\")\nparam n in [20, 60]\nparam z = 2.5\nlet s = zscore(mkt.vix, n) > z\n\
+             hold mkt.spx weight if s then 50% else 100%\ncost 2bps\nbenchmark mkt.spx\nreport on = s\n",
+        );
+        let p = c.program();
+        assert_eq!(p.name, "g");
+        assert_eq!(p.data[0].path, "x.csv");
+        assert_eq!(p.params.iter().map(|q| q.name.as_str()).collect::<Vec<_>>(), ["n", "z"]);
+        assert_eq!(p.params[0].domain, ParamDomain::Values(vec![20.0, 60.0]));
+        assert_eq!(p.default_params(), [20.0, 2.5]);
+        let Book::Hold(h) = &p.book else { panic!("{:?}", p.book) };
+        assert_eq!(h.weight, c.lowered.weight);
+        assert_eq!(p.decision, c.lowered.weight);
+        assert_eq!(p.frame_column_name(p.benchmark.as_ref().unwrap()), "mkt.spx");
+        assert_eq!(p.cost_rate, 0.0002);
+        assert_eq!(p.reports.iter().map(|r| (r.name.clone(), r.node)).collect::<Vec<_>>(), c.lowered.reports);
+        assert_eq!(p.holds().len(), 1);
+        assert!(p.ensemble_arms().is_empty());
+    }
+
+    #[test]
+    fn a_weighting_method_names_itself() {
+        assert_eq!(WeightMethod::Hrp { ward: true }.name(), "hrp_ward");
+        assert_eq!(WeightMethod::Kelly { base: Box::new(WeightMethod::MaxSharpe), fraction: OptValue::Const(0.25) }.name(), "kelly");
+    }
+}

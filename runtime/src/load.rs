@@ -1,0 +1,124 @@
+//! Loading: reads a program's data sources and universes (only the columns it uses), aligns
+//! them on date into one [`Frame`], applies the study's date window, and validates the traded
+//! prices. The executor then runs the plan over that frame.
+
+use crate::frame::{parse_date, Frame, Origin};
+use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
+use std::path::Path;
+use strat_compiler::plan::InputRef;
+use strat_compiler::program::{ColumnRef, Holding, WeightMembersRef};
+use strat_compiler::{Compiled, Program};
+
+/// Reads every data source and universe of the program (paths relative to `base_dir`), keeping
+/// only the columns it uses, inner-joins them on date, restricts the rows to the `from`/`to`
+/// window, and validates traded prices: a held or benchmark column must be finite and > 0 on
+/// every row; a universe's prices may be missing (empty) but not zero, negative or infinite.
+///
+/// Errors name the file, the line and the column (see [`DataError`]). Reads with the default
+/// [`ReadOptions`]; see [`load_data_with`].
+pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataError> {
+    load_data_with(compiled, base_dir, &ReadOptions::default())
+}
+
+/// [`load_data`], reading every file with `opts` (the data-file size limit).
+pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
+    let program = compiled.program();
+    let mut used: Vec<&ColumnRef> = compiled.lowered.plan.inputs.iter().filter_map(|i| match i { InputRef::Column(c) => Some(c), _ => None }).collect();
+    for h in program.holds() {
+        if let Holding::Column(c) = &h.target {
+            used.push(c);
+        }
+    }
+    if let Some(b) = &program.benchmark {
+        used.push(b);
+    }
+    let mut frames = vec![];
+    for (i, ds) in program.data.iter().enumerate() {
+        let mut cols: Vec<String> = vec![];
+        for c in used.iter().filter(|c| c.source == i) {
+            if !cols.contains(&c.column) {
+                cols.push(c.column.clone());
+            }
+        }
+        frames.push((ds.name.clone(), read_csv_with(&base_dir.join(&ds.path), &cols, opts)?));
+    }
+    for un in &program.universes {
+        frames.push((un.name.clone(), read_csv_with(&base_dir.join(&un.path), &un.assets, opts)?));
+    }
+    let first_file = match (program.data.first(), program.universes.first()) {
+        (Some(d), _) => base_dir.join(&d.path),
+        (None, Some(u)) => base_dir.join(&u.path),
+        _ => base_dir.to_path_buf(),
+    };
+    let frame = window(inner_join(frames), program, &first_file)?;
+    if frame.len() < 2 {
+        return Err(DataError::new(
+            first_file,
+            format!("the data has {} row(s) after aligning the sources on date and applying the date window; a backtest needs at least 2", frame.len()),
+        ));
+    }
+    let mut strict: Vec<String> = vec![];
+    let weighted = program.weights.iter().filter_map(|w| match w.members {
+        WeightMembersRef::Universe(u) => Some(Holding::Universe(u)),
+        WeightMembersRef::Sleeves(_) => None,
+    });
+    let targets: Vec<Holding> = program.holds().iter().map(|h| h.target.clone()).chain(weighted).collect();
+    for target in &targets {
+        match target {
+            Holding::Column(c) => strict.push(program.frame_column_name(c)),
+            Holding::Universe(u) => {
+                for name in program.universe_columns(*u) {
+                    let Some(j) = frame.column_index(&name) else { continue };
+                    for (t, &v) in frame.columns[j].iter().enumerate() {
+                        if !v.is_nan() && (!v.is_finite() || v <= 0.0) {
+                            return Err(DataError::at_row(&frame, j, t, format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(b) = &program.benchmark {
+        strict.push(program.frame_column_name(b));
+    }
+    for name in strict {
+        let Some(j) = frame.column_index(&name) else { continue };
+        for (t, &v) in frame.columns[j].iter().enumerate() {
+            if !v.is_finite() || v <= 0.0 {
+                let what = if v.is_nan() { "a missing price (empty field)".to_string() } else { format!("the price {v}") };
+                return Err(DataError::at_row(&frame, j, t, format!("{what} where a traded price is required (finite and > 0)")));
+            }
+        }
+    }
+    Ok(frame)
+}
+
+/// Restricts `frame` to the program's `from` / `to` dates (rows are then counted from the
+/// window's first row, SEMANTICS.md §0).
+fn window(frame: Frame, program: &Program, file: &Path) -> Result<Frame, DataError> {
+    let parse = |d: &Option<String>| -> Result<Option<i32>, DataError> {
+        match d {
+            None => Ok(None),
+            Some(s) => parse_date(s).map(Some).ok_or_else(|| DataError::new(file, format!("`{s}` is not a date"))),
+        }
+    };
+    let (from, to) = (parse(&program.from)?, parse(&program.to)?);
+    if from.is_none() && to.is_none() {
+        return Ok(frame);
+    }
+    let start = from.map(|f| frame.dates.partition_point(|&d| d < f)).unwrap_or(0);
+    let end = to.map(|t| frame.dates.partition_point(|&d| d <= t)).unwrap_or(frame.len());
+    let end = end.max(start);
+    let origins = frame
+        .origins
+        .iter()
+        .map(|o| o.as_ref().map(|o| Origin { file: o.file.clone(), column: o.column.clone(), lines: std::sync::Arc::new(o.lines[start..end].to_vec()) }))
+        .collect();
+    Ok(Frame {
+        dates: frame.dates[start..end].to_vec(),
+        next_date: frame.dates.get(end).copied().or(frame.next_date),
+        names: frame.names,
+        columns: frame.columns.iter().map(|c| c[start..end].to_vec()).collect(),
+        origins,
+    })
+}
