@@ -393,7 +393,12 @@ fn inputs_of<'a>(file: &'a Path, strategy: &Strategy) -> Vec<(&'a str, PathBuf)>
 /// Refuses an output format other than `.csv`, `.parquet` or `.json` (`strat::cli::out`, exit 2).
 fn output_format(flag: &str, path: &Path) -> Result<strat_runtime::write::Format, i32> {
     strat_runtime::write::Format::of(path).ok_or_else(|| {
-        fail(2, "strat::cli::out", format!("{flag} takes a .csv, .parquet or .json file, got {}", path.display()), "name the file FILE.csv, FILE.parquet or FILE.json")
+        fail(
+            2,
+            "strat::cli::out",
+            format!("{flag} takes a .csv, .parquet or .json file, got {}", path.display()),
+            "name the file FILE.csv, FILE.parquet or FILE.json",
+        )
     })
 }
 
@@ -594,7 +599,12 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
         return c;
     }
     if weights_out.is_some() && strategy.program().weights.is_empty() {
-        return fail(2, "strat::cli::no_weights", format!("--weights-out: {} declares no `weights`", file.display()), "drop --weights-out, or declare `weights` in the program");
+        return fail(
+            2,
+            "strat::cli::no_weights",
+            format!("--weights-out: {} declares no `weights`", file.display()),
+            "drop --weights-out, or declare `weights` in the program",
+        );
     }
     let params = match params_from(&strategy, set) {
         Ok(p) => p,
@@ -647,11 +657,7 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
         eprintln!("{w}");
     }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
-    let text = if json {
-        format!("{}\n", to_json(strategy.name(), &frame, &result))
-    } else {
-        to_table(strategy.name(), &frame, &result)
-    };
+    let text = if json { format!("{}\n", to_json(strategy.name(), &frame, &result)) } else { to_table(strategy.name(), &frame, &result) };
     let _ = std::io::stdout().write_all(text.as_bytes());
     0
 }
@@ -687,7 +693,18 @@ fn metric_arg(flag: &str, name: &str) -> Result<&'static str, i32> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, heatmaps: &[String], svg: Option<&Path>, json: bool, reference: bool, quiet: bool) -> i32 {
+fn sweep(
+    file: &Path,
+    out: Option<&Path>,
+    force: bool,
+    top: usize,
+    by: &str,
+    heatmaps: &[String],
+    svg: Option<&Path>,
+    json: bool,
+    reference: bool,
+    quiet: bool,
+) -> i32 {
     use strat::sweep_output as so;
     let by = match metric_arg("--by", by) {
         Ok(m) => m,
@@ -741,7 +758,12 @@ fn sweep(file: &Path, out: Option<&Path>, force: bool, top: usize, by: &str, hea
     let grid = strategy.grid();
     let params = strategy.params();
     if svg.is_some() && !maps.is_empty() && so::heatmap_axes(&params, &grid).is_none() {
-        return fail(1, "strat::io::write", "--heatmap-svg: a heatmap needs two swept numeric params; no SVG written", "sweep two numeric params (`param x in ...`), or drop --heatmap-svg");
+        return fail(
+            1,
+            "strat::io::write",
+            "--heatmap-svg: a heatmap needs two swept numeric params; no SVG written",
+            "sweep two numeric params (`param x in ...`), or drop --heatmap-svg",
+        );
     }
     let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
     if let (Some(o), Some(f)) = (outs.first().filter(|_| out.is_some()), format) {
@@ -885,12 +907,28 @@ fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32> {
         .into_iter()
         .find_map(|(suffix, unit)| t.strip_suffix(suffix).and_then(|n| n.parse::<i32>().ok()).filter(|n| (1..=100_000).contains(n)).map(|n| (n, unit)));
     parsed.ok_or_else(|| {
-        fail(2, "strat::cli::duration", format!("{flag} takes a number of calendar years or months such as 5y or 60m, got `{text}`"), "write Ny (years) or Nm (months) with N >= 1")
+        fail(
+            2,
+            "strat::cli::duration",
+            format!("{flag} takes a number of calendar years or months such as 5y or 60m, got `{text}`"),
+            "write Ny (years) or Nm (months) with N >= 1",
+        )
     })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, json: bool, reference: bool, out: Option<&Path>, force: bool, quiet: bool) -> i32 {
+fn walk_forward(
+    file: &Path,
+    train: &str,
+    test: &str,
+    anchored: bool,
+    by: &str,
+    json: bool,
+    reference: bool,
+    out: Option<&Path>,
+    force: bool,
+    quiet: bool,
+) -> i32 {
     let ((train_n, train_unit), (test_n, test_unit)) = match (duration(train, "--train"), duration(test, "--test")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(c), _) | (_, Err(c)) => return c,
@@ -1032,7 +1070,16 @@ fn walk_forward(file: &Path, train: &str, test: &str, anchored: bool, by: &str, 
     out!("{:<w$} {:<w$} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
     for f in &wf.folds {
         let test = if f.test.0 == f.test.1 { unit.label(f.test.0) } else { span(f.test.0, f.test.1) };
-        out!("{:<w$} {:<w$} {:>10} {:>10} {:>6}  #{} {}", span(f.train.0, f.train.1), test, strat::output::fmt_num(f.in_sample), strat::output::fmt_num(f.out_of_sample), f.bars, f.chosen, text(f.chosen));
+        out!(
+            "{:<w$} {:<w$} {:>10} {:>10} {:>6}  #{} {}",
+            span(f.train.0, f.train.1),
+            test,
+            strat::output::fmt_num(f.in_sample),
+            strat::output::fmt_num(f.out_of_sample),
+            f.bars,
+            f.chosen,
+            text(f.chosen)
+        );
     }
     for (lo, hi) in &wf.skipped {
         out!("{}: skipped (no binding has a {by} over its training {}s)", span(*lo, *hi), unit.name());

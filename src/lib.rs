@@ -149,8 +149,13 @@ fn read_source(path: &Path, max: u64) -> Result<String, Failure> {
     file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max {
         // A stream (pipe, device) was read only up to the limit: its size is unknown.
-        let mut d = Diag::error("strat::limit::source_size", format!("{} holds more than the source limit of {} ({max} bytes)", path.display(), limits::format_bytes(max)), strat_grammar::Span::default(), "")
-            .with_help("a .strat program is a few kilobytes; raise the limit with --max-source-bytes SIZE if this file really is one");
+        let mut d = Diag::error(
+            "strat::limit::source_size",
+            format!("{} holds more than the source limit of {} ({max} bytes)", path.display(), limits::format_bytes(max)),
+            strat_grammar::Span::default(),
+            "",
+        )
+        .with_help("a .strat program is a few kilobytes; raise the limit with --max-source-bytes SIZE if this file really is one");
         d.labels.clear();
         return Err(Failure::Program(vec![d.with_source(&path.display().to_string(), Arc::new(String::new()))]));
     }
@@ -186,14 +191,15 @@ fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, 
     };
     // The stack grows with the nesting allowed: COMPILE_STACK per DEFAULT_MAX_DEPTH levels.
     let stack = COMPILE_STACK * max_depth.div_ceil(strat_grammar::DEFAULT_MAX_DEPTH).max(1);
-    std::thread::scope(|s| {
-        match std::thread::Builder::new().stack_size(stack).spawn_scoped(s, run) {
-            Ok(h) => h.join().unwrap_or_else(|_| {
-                (None, vec![Diag::error("strat::internal", "the compiler crashed", strat_grammar::Span::default(), "while compiling this file")
-                    .with_help("this is a bug in Strat; please report it with this file")])
-            }),
-            Err(_) => run(),
-        }
+    std::thread::scope(|s| match std::thread::Builder::new().stack_size(stack).spawn_scoped(s, run) {
+        Ok(h) => h.join().unwrap_or_else(|_| {
+            (
+                None,
+                vec![Diag::error("strat::internal", "the compiler crashed", strat_grammar::Span::default(), "while compiling this file")
+                    .with_help("this is a bug in Strat; please report it with this file")],
+            )
+        }),
+        Err(_) => run(),
     })
 }
 
@@ -230,9 +236,10 @@ impl Params {
     /// Errors: an unknown name (with a did-you-mean), or text that is not a number literal.
     pub fn set(&mut self, name: &str, text: &str) -> Result<(), String> {
         let Some(i) = self.names.iter().position(|n| n == name) else {
-            let hint = strat_compiler::suggest::did_you_mean(name, self.names.iter().map(|s| s.as_str()))
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| if self.names.is_empty() { "; the program declares no params".into() } else { format!("; params: {}", self.names.join(", ")) });
+            let hint =
+                strat_compiler::suggest::did_you_mean(name, self.names.iter().map(|s| s.as_str())).map(|s| format!("; did you mean `{s}`?")).unwrap_or_else(
+                    || if self.names.is_empty() { "; the program declares no params".into() } else { format!("; params: {}", self.names.join(", ")) },
+                );
             return Err(format!("unknown param `{name}`{hint}"));
         };
         let t = text.trim();
@@ -323,7 +330,11 @@ impl Strategy {
             let (Some(node), Some(cond)) = (lowered.param_when[i], &p.when) else { continue };
             let set_away = params.values.get(i).is_some_and(|v| v.to_bits() != p.default.to_bits());
             if set_away && scalars[node.index()] == 0.0 {
-                out.push(format!("param `{}` is set, but its `when {}` is false for this binding: a sweep keeps it at its default here", p.name, text(cond.span)));
+                out.push(format!(
+                    "param `{}` is set, but its `when {}` is false for this binding: a sweep keeps it at its default here",
+                    p.name,
+                    text(cond.span)
+                ));
             }
         }
         out
@@ -341,7 +352,9 @@ impl Strategy {
         use strat_compiler::plan::Op;
         let plan = &self.compiled.lowered.plan;
         let live = plan.reachable(&self.compiled.outputs());
-        let series = |n: strat_compiler::plan::Node| matches!(plan.node(n).shape, strat_compiler::types::Shape::Series) && !matches!(plan.node(n).op, Op::Const(_) | Op::Param(_));
+        let series = |n: strat_compiler::plan::Node| {
+            matches!(plan.node(n).shape, strat_compiler::types::Shape::Series) && !matches!(plan.node(n).op, Op::Const(_) | Op::Param(_))
+        };
         // (operand, the condition that reads it), each operand once.
         let mut checks: Vec<(strat_compiler::plan::Node, strat_compiler::plan::Node)> = vec![];
         for (i, nd) in plan.nodes.iter().enumerate() {
@@ -442,7 +455,12 @@ impl Strategy {
     }
 
     /// Runs every binding of `grid` in parallel; `progress` is called once per binding.
-    pub fn sweep(&self, frame: &Frame, grid: &strat_runtime::sweep::Grid, progress: &(dyn Fn() + Sync)) -> Result<Vec<strat_runtime::sweep::SweepRow>, Failure> {
+    pub fn sweep(
+        &self,
+        frame: &Frame,
+        grid: &strat_runtime::sweep::Grid,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<Vec<strat_runtime::sweep::SweepRow>, Failure> {
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
         Ok(strat_runtime::sweep::sweep(&self.compiled, &prep, grid, self.backend, progress))
     }
@@ -483,7 +501,9 @@ impl Strategy {
                 }
                 other => {
                     let help = match &other {
-                        RunError::Backtest(strat_runtime::backtest::BacktestError::InfiniteWeight { .. }) => "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`",
+                        RunError::Backtest(strat_runtime::backtest::BacktestError::InfiniteWeight { .. }) => {
+                            "guard the division in the weight expression, e.g. `if d > 0 then x / d else 0`"
+                        }
                         RunError::Study(_) => "see spec/studies.md",
                         _ => "check the warm-up of the weight against the length of the data",
                     };

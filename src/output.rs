@@ -3,9 +3,9 @@
 //! the same double); NaN is `null`, infinities are `"inf"` / `"-inf"` (SEMANTICS.md §4).
 
 use crate::{Frame, RunResult};
-use strat_runtime::weights::WeightsRun;
 use serde_json::{json, Map, Value};
 use strat_runtime::frame::format_date;
+use strat_runtime::weights::WeightsRun;
 use strat_stdlib::metrics::Metrics;
 
 /// The metric names, in display order (also the JSON keys): the names of
@@ -205,7 +205,11 @@ pub fn fmt_num(x: f64) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "inf".into() } else { "-inf".into() }
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-4) {
         format!("{x:.4e}")
     } else {
@@ -217,7 +221,11 @@ pub fn fmt_num(x: f64) -> String {
 /// differences.
 pub fn fmt_signed(x: f64) -> String {
     let s = fmt_num(x);
-    if x >= 0.0 && !s.starts_with('-') { format!("+{s}") } else { s }
+    if x >= 0.0 && !s.starts_with('-') {
+        format!("+{s}")
+    } else {
+        s
+    }
 }
 
 /// The human table: metrics of the strategy and its benchmark side by side, then the reports.

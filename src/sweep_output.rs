@@ -104,7 +104,12 @@ pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, 
     }
     let failed: Vec<&SweepRow> = rows.iter().filter(|r| r.result.is_err()).collect();
     if !failed.is_empty() {
-        s += &format!("{} binding(s) failed; first: {} ({})\n", failed.len(), binding_text(params, grid, failed[0].index), failed[0].result.as_ref().err().cloned().unwrap_or_default());
+        s += &format!(
+            "{} binding(s) failed; first: {} ({})\n",
+            failed.len(),
+            binding_text(params, grid, failed[0].index),
+            failed[0].result.as_ref().err().cloned().unwrap_or_default()
+        );
     }
     s
 }
@@ -267,7 +272,11 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by
 
 fn trim(x: f64) -> String {
     let s = format!("{x}");
-    if s.len() > 8 { crate::output::fmt_num(x) } else { s }
+    if s.len() > 8 {
+        crate::output::fmt_num(x)
+    } else {
+        s
+    }
 }
 
 /// A heatmap cell: 3 decimals, or scientific notation (`1.23e300`) when `|v| >= 1e6` or
@@ -310,7 +319,16 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
         let Ok(st) = &rows[i].result else { continue };
         let b = binding_text(params, grid, rows[i].index);
         for w in &st.weights {
-            s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", k + 1, b, w.name, w.method, w.rebalances, f4(w.avg_rebalance_turnover), w.fallbacks);
+            s += &format!(
+                "{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n",
+                k + 1,
+                b,
+                w.name,
+                w.method,
+                w.rebalances,
+                f4(w.avg_rebalance_turnover),
+                w.fallbacks
+            );
             for g in &w.groups {
                 let when = g.when(date);
                 log += &format!("{:>4}  {b} {}: x{} ({when}) {}\n", k + 1, w.name, g.count, g.example);

@@ -10,8 +10,7 @@ mod common;
 use common::{root, TempDir};
 
 /// The metric names of issue #2 item 7, in the documented order (also the JSON keys).
-const METRICS: [&str; 11] =
-    ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
+const METRICS: [&str; 11] = ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
 const JSON_KEYS: [&str; 10] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "ruin_date", "reports", "weights"];
@@ -36,12 +35,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_strat"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the strat binary starts");
+    let out: Output =
+        Command::new(env!("CARGO_BIN_EXE_strat")).args(args).current_dir(std::env::temp_dir()).env("NO_COLOR", "1").output().expect("the strat binary starts");
     Run {
         code: out.status.code().expect("exited normally (not killed by a signal)"),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
@@ -89,7 +84,11 @@ fn table_fmt(x: f64) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "inf".into() } else { "-inf".into() }
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-4) {
         format!("{x:.4e}")
     } else {

@@ -80,16 +80,22 @@ fn two_outputs_naming_one_file_are_refused_before_anything_is_written() {
     assert!(!a.exists(), "nothing may be written");
     // Two spellings of one file: `./s.csv` and `s.csv`, `sub/../s.csv`.
     std::fs::create_dir_all(dir.join("sub")).unwrap();
-    strat_in(dir.path(), &["run", &s(&w), "--out", "./s.csv", "--weights-out", "sub/../s.csv", "--force"]).code(2, "./ and ..").says("strat::cli::same_output", "code");
+    strat_in(dir.path(), &["run", &s(&w), "--out", "./s.csv", "--weights-out", "sub/../s.csv", "--force"])
+        .code(2, "./ and ..")
+        .says("strat::cli::same_output", "code");
     assert!(!a.exists());
     // A symlinked folder, and a hard link to an existing file (same device and inode).
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink(dir.join("sub"), dir.join("link")).unwrap();
-        strat_in(dir.path(), &["run", &s(&w), "--out", "sub/x.csv", "--weights-out", "link/x.csv"]).code(2, "symlinked folder").says("strat::cli::same_output", "code");
+        strat_in(dir.path(), &["run", &s(&w), "--out", "sub/x.csv", "--weights-out", "link/x.csv"])
+            .code(2, "symlinked folder")
+            .says("strat::cli::same_output", "code");
         std::fs::write(dir.join("h1.csv"), "keep\n").unwrap();
         std::fs::hard_link(dir.join("h1.csv"), dir.join("h2.csv")).unwrap();
-        strat_in(dir.path(), &["run", &s(&w), "--out", "h1.csv", "--weights-out", "h2.csv", "--force"]).code(2, "hard link").says("strat::cli::same_output", "code");
+        strat_in(dir.path(), &["run", &s(&w), "--out", "h1.csv", "--weights-out", "h2.csv", "--force"])
+            .code(2, "hard link")
+            .says("strat::cli::same_output", "code");
         assert_eq!(std::fs::read_to_string(dir.join("h1.csv")).unwrap(), "keep\n");
     }
     // Sweep: one SVG per --heatmap, so a metric given twice names one file twice.
@@ -138,7 +144,9 @@ fn an_output_over_the_size_limit_is_refused_with_the_flag_named() {
         .says("--max-output-bytes", "names the flag");
     assert!(!out.exists());
     let p = program(dir.path(), "grid", SWEEP);
-    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--out", "g.json", "--max-output-bytes", "1KiB"]).code(1, "sweep --out over the limit").says("strat::limits::output", "code");
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--out", "g.json", "--max-output-bytes", "1KiB"])
+        .code(1, "sweep --out over the limit")
+        .says("strat::limits::output", "code");
     assert!(!dir.join("g.json").exists());
     strat_in(dir.path(), &["run", &vg, "--out", &s(&out), "--max-output-bytes", "10MiB"]).code(0, "under the limit");
 }
@@ -207,7 +215,10 @@ fn by_and_heatmap_take_the_table_column_names_with_a_did_you_mean() {
     let r = strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--by", "turnover", "--heatmap", "max_dd"]).code(0, "--by turnover");
     assert!(r.stdout.contains("by avg_turnover"), "{}", r.stdout);
     assert!(r.stdout.contains("max_drawdown: rows window x columns cut"), "{}", r.stdout);
-    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--by", "sharp"]).code(2, "typo").says("strat::cli::metric", "code").says("did you mean `sharpe`?", "suggestion");
+    strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--by", "sharp"])
+        .code(2, "typo")
+        .says("strat::cli::metric", "code")
+        .says("did you mean `sharpe`?", "suggestion");
     strat_in(dir.path(), &["sweep", &s(&p), "--quiet", "--heatmap", "turnovr"]).code(2, "typo").says("did you mean `turnover`?", "suggestion");
 }
 
@@ -246,8 +257,10 @@ fn heatmap_of_more_than_two_numeric_params_slices_through_the_best_binding() {
 fn walk_forward_takes_months_and_writes_the_stitched_days() {
     let dir = TempDir::new("wf");
     let p = program(dir.path(), "grid", SWEEP);
-    let j: serde_json::Value =
-        serde_json::from_str(&strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "24m", "--test", "6m", "--json", "--out", "oos.csv"]).code(0, "months").stdout).unwrap();
+    let j: serde_json::Value = serde_json::from_str(
+        &strat_in(dir.path(), &["walk-forward", &s(&p), "--train", "24m", "--test", "6m", "--json", "--out", "oos.csv"]).code(0, "months").stdout,
+    )
+    .unwrap();
     assert_eq!(j["train_months"], 24);
     assert_eq!(j["test_months"], 6);
     let folds = j["folds"].as_array().unwrap();

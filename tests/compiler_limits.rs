@@ -20,7 +20,12 @@ struct Run {
 fn strat(args: &[&str]) -> Run {
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_strat")).args(args).env("NO_COLOR", "1").output().expect("run strat");
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into(), took: t.elapsed() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+        took: t.elapsed(),
+    }
 }
 
 /// The bundled S&P 500 + VIX data, as a string literal for a `csv(...)` call.
@@ -98,7 +103,8 @@ fn check_reports_the_grid_size() {
     let r = strat(&["check", &f]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("grid of 10,000,000,000 binding(s)"), "{}", r.stdout);
-    let g = write(&dir, "when.strat", &format!("data mkt = csv({})\nparam a in [1, 2, 3]\nparam b in [1, 2] when a > 1\nhold mkt.spx weight a * b / 6\n", data()));
+    let g =
+        write(&dir, "when.strat", &format!("data mkt = csv({})\nparam a in [1, 2, 3]\nparam b in [1, 2] when a > 1\nhold mkt.spx weight a * b / 6\n", data()));
     let r = strat(&["check", &g]);
     assert!(r.stdout.contains("grid of at most 6 binding(s)"), "{}", r.stdout);
 }

@@ -44,12 +44,7 @@ fn strat(dir: &Path, args: &[&str]) -> Run {
     }
     let took = start.elapsed();
     let out = child.wait_with_output().expect("output");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        took,
-    }
+    Run { code: out.status.code(), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), took }
 }
 
 /// A folder holding `s.strat`, which holds `mkt.spx` read from `path`.

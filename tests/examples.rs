@@ -10,11 +10,7 @@ use strat_stdlib::metrics::Metrics;
 
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "strat"))
-        .collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "strat")).collect();
     v.sort();
     assert!(!v.is_empty(), "no examples in {}", dir.display());
     v
@@ -22,7 +18,11 @@ fn examples() -> Vec<PathBuf> {
 
 /// NaN-canonical bits.
 fn bits(x: f64) -> u64 {
-    if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
 }
 
 /// Compares two float sequences bitwise; returns the first difference.
@@ -90,7 +90,22 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     if ra.len() != rb.len() || ra.iter().zip(rb).any(|(x, y)| x.0 != y.0 || bits(x.1) != bits(y.1)) {
         out.push(format!("reports: {ra:?} vs {rb:?}"));
     }
-    let Backtest { first_live, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics, benchmark_returns, benchmark, information_ratio, ruin } = ba;
+    let Backtest {
+        first_live,
+        weights,
+        assets,
+        rows,
+        returns,
+        exposure,
+        equity,
+        turnover,
+        gross,
+        metrics,
+        benchmark_returns,
+        benchmark,
+        information_ratio,
+        ruin,
+    } = ba;
     if *ruin != bb.ruin {
         out.push(format!("ruin: {ruin:?} vs {:?}", bb.ruin));
     }

@@ -109,7 +109,17 @@ struct Harness {
 
 impl Harness {
     fn new() -> Harness {
-        Harness { engine: Engine::new(), base: examples_dir(), failures: vec![], failing: 0, compiled: 0, rejected: 0, render_every: 7, count: 0, last_codes: vec![] }
+        Harness {
+            engine: Engine::new(),
+            base: examples_dir(),
+            failures: vec![],
+            failing: 0,
+            compiled: 0,
+            rejected: 0,
+            render_every: 7,
+            count: 0,
+            last_codes: vec![],
+        }
     }
 
     /// Compiles `src`, records its problems, returns the strategy if it compiled.
@@ -197,17 +207,172 @@ fn every_prefix_of_every_seed() {
 /// and without units, names that exist (builtins, the data source and its columns) and names that
 /// do not, strings, comments, whitespace and non-ASCII text.
 const TOKENS: &[&str] = &[
-    "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise",
-    "if", "then", "else", "and", "or", "not", "tiers", "true", "false", "csv", "universe", "in", "step", "..=", "where", "from", "to",
-    "2017-11-09", "1990-01-01", "2026-13-40", "rebalance", "monthly", "weekly", "every", "sleeve", "ensemble", "by", "count", "sum",
-    "mean", "rank", "zscore_cs", "top", "bottom", "px", "[btc, eth]", "\"data/crypto_close.csv\"", "\"data/etf_adj_close.csv\"", "+", "-", "*", "/", "%", "=", "==", "!=", ">=", "<=", ">",
-    "<", "=>", "(", ")", "[", "]", "{", "}", ",", ".", ";", ":", "!", "&", "|", "^", "0", "1", "2.5", "60", "-1", "1e999", "1e-999", "1e",
-    "0.0", "45%", "2bps", "0bps", "100%", "-10%", "99999999999999999999", "1.5e3", "007", "3.", ".5", "1_000", "0x10", "mkt", "mkt.spx",
-    "mkt.vix", "spx", "vix", ".spx", ".vix", ".nosuch", "sma", "ema", "std", "zscore", "rolling_min", "rolling_max", "ret", "logret",
-    "drawdown", "cumsum", "cumprod", "abs", "sign", "sqrt", "log", "exp", "min", "max", "clamp", "spike_z", "spike_window", "tier",
-    "spike", "exposure", "x", "_", "__", "a1", "BULL", "BEAR", "state", "\"data/spx_vix.csv\"", "\"\"", "\"nosuch.csv\"", "\"/\"",
-    "\"unterminated", "\"data/\"", "//", "// comment\n", "\n", "\t", " ", "\r\n", "é", "日本", "🦀", "\u{0}", "\u{feff}", "\u{202e}",
-    "∑", "≥", "−", "\u{a0}", "\\", "'", "`", "#", "@", "$",
+    "strategy",
+    "data",
+    "param",
+    "let",
+    "regime",
+    "hold",
+    "weight",
+    "cost",
+    "annualize",
+    "benchmark",
+    "report",
+    "when",
+    "otherwise",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "tiers",
+    "true",
+    "false",
+    "csv",
+    "universe",
+    "in",
+    "step",
+    "..=",
+    "where",
+    "from",
+    "to",
+    "2017-11-09",
+    "1990-01-01",
+    "2026-13-40",
+    "rebalance",
+    "monthly",
+    "weekly",
+    "every",
+    "sleeve",
+    "ensemble",
+    "by",
+    "count",
+    "sum",
+    "mean",
+    "rank",
+    "zscore_cs",
+    "top",
+    "bottom",
+    "px",
+    "[btc, eth]",
+    "\"data/crypto_close.csv\"",
+    "\"data/etf_adj_close.csv\"",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "=",
+    "==",
+    "!=",
+    ">=",
+    "<=",
+    ">",
+    "<",
+    "=>",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ".",
+    ";",
+    ":",
+    "!",
+    "&",
+    "|",
+    "^",
+    "0",
+    "1",
+    "2.5",
+    "60",
+    "-1",
+    "1e999",
+    "1e-999",
+    "1e",
+    "0.0",
+    "45%",
+    "2bps",
+    "0bps",
+    "100%",
+    "-10%",
+    "99999999999999999999",
+    "1.5e3",
+    "007",
+    "3.",
+    ".5",
+    "1_000",
+    "0x10",
+    "mkt",
+    "mkt.spx",
+    "mkt.vix",
+    "spx",
+    "vix",
+    ".spx",
+    ".vix",
+    ".nosuch",
+    "sma",
+    "ema",
+    "std",
+    "zscore",
+    "rolling_min",
+    "rolling_max",
+    "ret",
+    "logret",
+    "drawdown",
+    "cumsum",
+    "cumprod",
+    "abs",
+    "sign",
+    "sqrt",
+    "log",
+    "exp",
+    "min",
+    "max",
+    "clamp",
+    "spike_z",
+    "spike_window",
+    "tier",
+    "spike",
+    "exposure",
+    "x",
+    "_",
+    "__",
+    "a1",
+    "BULL",
+    "BEAR",
+    "state",
+    "\"data/spx_vix.csv\"",
+    "\"\"",
+    "\"nosuch.csv\"",
+    "\"/\"",
+    "\"unterminated",
+    "\"data/\"",
+    "//",
+    "// comment\n",
+    "\n",
+    "\t",
+    " ",
+    "\r\n",
+    "é",
+    "日本",
+    "🦀",
+    "\u{0}",
+    "\u{feff}",
+    "\u{202e}",
+    "∑",
+    "≥",
+    "−",
+    "\u{a0}",
+    "\\",
+    "'",
+    "`",
+    "#",
+    "@",
+    "$",
 ];
 
 fn random_token(rng: &mut ChaCha8Rng) -> &'static str {
@@ -332,14 +497,8 @@ fn pathological() -> Vec<(String, String)> {
     add("10k nested calls", format!("hold mkt.spx weight {}mkt.spx{}", "abs(".repeat(n), ")".repeat(n)));
     add("10k nested sma", format!("hold mkt.spx weight {}mkt.spx{}", "sma(".repeat(n), ", 2)".repeat(n)));
     add("10k nested braces", format!("hold mkt.spx weight tiers(mkt.vix) {}", "{".repeat(n)));
-    add(
-        "if-chain 5k",
-        format!("hold mkt.spx weight {}1", (0..5_000).map(|i| format!("if mkt.vix > {i} then {i} else ")).collect::<String>()),
-    );
-    add(
-        "nested if in condition 2k",
-        format!("hold mkt.spx weight {}1{}", "if (if ".repeat(2_000), " then true else false) then 1 else 0".repeat(2_000)),
-    );
+    add("if-chain 5k", format!("hold mkt.spx weight {}1", (0..5_000).map(|i| format!("if mkt.vix > {i} then {i} else ")).collect::<String>()));
+    add("nested if in condition 2k", format!("hold mkt.spx weight {}1{}", "if (if ".repeat(2_000), " then true else false) then 1 else 0".repeat(2_000)));
     add(
         "if-chain 150 (under the nesting limit)",
         format!("hold mkt.spx weight {}1", (0..150).map(|i| format!("if mkt.vix > {i} then {i}% else ")).collect::<String>()),
@@ -358,12 +517,33 @@ fn pathological() -> Vec<(String, String)> {
     });
     // 2k arms, not 10k: compile time grows superlinearly with the arms (Cranelift's register
     // allocator on one long select chain: ~14 s for 10k arms in a debug build).
-    add("tiers with 2k arms", format!("hold mkt.spx weight tiers(mkt.vix) {{ {} else => 1 }}", (0..2_000).map(|i| format!(">= {i} => {i}% ")).collect::<String>()));
-    add("regime with 2k arms", format!("regime r {{ {} Z otherwise }}\nhold mkt.spx weight if r == A0 then 0.5 else 1", (0..2_000).map(|i| format!("A{i} when mkt.vix > {i} ")).collect::<String>()));
+    add(
+        "tiers with 2k arms",
+        format!("hold mkt.spx weight tiers(mkt.vix) {{ {} else => 1 }}", (0..2_000).map(|i| format!(">= {i} => {i}% ")).collect::<String>()),
+    );
+    add(
+        "regime with 2k arms",
+        format!(
+            "regime r {{ {} Z otherwise }}\nhold mkt.spx weight if r == A0 then 0.5 else 1",
+            (0..2_000).map(|i| format!("A{i} when mkt.vix > {i} ")).collect::<String>()
+        ),
+    );
     add("1k params", (0..1_000).map(|i| format!("param p{i} = {i}\n")).collect::<String>() + "hold mkt.spx weight p1");
     add("100 data sources", (0..100).map(|i| format!("data d{i} = csv(\"data/spx_vix.csv\")\n")).collect::<String>() + "hold d99.spx weight 1");
     // Huge and degenerate numbers.
-    for lit in ["1e999", "-1e999", "1e-999", "99999999999999999999%", "99999999999999999999bps", "1e308", "1e309%", "0e0", "1e99999999999999999999", "00000000000000000000001", "4.9e-324"] {
+    for lit in [
+        "1e999",
+        "-1e999",
+        "1e-999",
+        "99999999999999999999%",
+        "99999999999999999999bps",
+        "1e308",
+        "1e309%",
+        "0e0",
+        "1e99999999999999999999",
+        "00000000000000000000001",
+        "4.9e-324",
+    ] {
         add(&format!("literal {lit}"), format!("param z = {lit}\nlet y = {lit}\nhold mkt.spx weight if mkt.vix > z then y else 1"));
     }
     add("cost 1e999bps", "hold mkt.spx weight 1\ncost 1e999bps".into());
@@ -372,7 +552,25 @@ fn pathological() -> Vec<(String, String)> {
     add("annualize 1e999", "hold mkt.spx weight 1\nannualize 1e999".into());
     add("annualize 1e-300", "hold mkt.spx weight 1\nannualize 1e-300".into());
     // Window lengths and lags: huge, zero, negative, fractional, non-finite.
-    for w in ["1e12", "1e19", "1e20", "1e308", "1e999", "18446744073709551616", "4294967296", "9007199254740993", "0", "0.0", "-1", "-0", "2.5", "0.5", "1e-999", "100%", "2bps"] {
+    for w in [
+        "1e12",
+        "1e19",
+        "1e20",
+        "1e308",
+        "1e999",
+        "18446744073709551616",
+        "4294967296",
+        "9007199254740993",
+        "0",
+        "0.0",
+        "-1",
+        "-0",
+        "2.5",
+        "0.5",
+        "1e-999",
+        "100%",
+        "2bps",
+    ] {
         for f in ["sma", "ema", "std", "zscore", "rolling_min", "rolling_max", "ret", "logret"] {
             add(&format!("{f}(_, {w})"), format!("hold mkt.spx weight 1 + 0 * {f}(mkt.spx, {w})"));
         }
@@ -414,7 +612,10 @@ fn pathological() -> Vec<(String, String)> {
     add("regime only otherwise", "regime r { A otherwise }\nhold mkt.spx weight if r == A then 1 else 0".into());
     add("regime otherwise first", "regime r { A otherwise B when mkt.vix > 1 }\nhold mkt.spx weight if r == B then 1 else 0".into());
     add("regime duplicate arms", "regime r { A when mkt.vix > 1 A otherwise }\nhold mkt.spx weight if r == A then 1 else 0".into());
-    add("regime compared to another's arm", "regime r { A when mkt.vix > 1 B otherwise }\nregime s { C when mkt.vix > 2 D otherwise }\nhold mkt.spx weight if r == C then 1 else 0".into());
+    add(
+        "regime compared to another's arm",
+        "regime r { A when mkt.vix > 1 B otherwise }\nregime s { C when mkt.vix > 2 D otherwise }\nhold mkt.spx weight if r == C then 1 else 0".into(),
+    );
     add("let cycle", "let a = b\nlet b = a\nhold mkt.spx weight a".into());
     add("let self", "let a = a + 1\nhold mkt.spx weight a".into());
     add("param from a series", "param p = mkt.vix\nhold mkt.spx weight p".into());
@@ -801,8 +1002,27 @@ fn cli_problems(args: &[String], r: &CliRun, limit: std::time::Duration) -> Vec<
 
 /// `--set` values: good, malformed, huge, negative, non-finite, unknown names, domain edges.
 const SET_VALUES: &[&str] = &[
-    "n=10", "n=0", "n=-5", "n=2.5", "n=1e308", "n=99999999999999999999", "n=NaN", "z=-1e300", "z=inf", "z=abc", "z=50%",
-    "z=1e-320", "nosuch=1", "n", "=1", "n=", "n=10=11", "z=2bps", "spike_z=3", "spike_window=0", "spike_window=-1",
+    "n=10",
+    "n=0",
+    "n=-5",
+    "n=2.5",
+    "n=1e308",
+    "n=99999999999999999999",
+    "n=NaN",
+    "z=-1e300",
+    "z=inf",
+    "z=abc",
+    "z=50%",
+    "z=1e-320",
+    "nosuch=1",
+    "n",
+    "=1",
+    "n=",
+    "n=10=11",
+    "z=2bps",
+    "spike_z=3",
+    "spike_window=0",
+    "spike_window=-1",
     "hedge_strength=-1e300",
 ];
 
@@ -951,7 +1171,11 @@ fn cli_argument_combinations() {
         let mut p = cli_problems(args, &r, limit);
         if let (Some(want), Some(got)) = (expect, r.code) {
             if *want != got {
-                p.push(format!("strat {}: exit {got}, expected {want}\n  stderr: {}", args.join(" "), r.stderr.lines().take(6).collect::<Vec<_>>().join("\n          ")));
+                p.push(format!(
+                    "strat {}: exit {got}, expected {want}\n  stderr: {}",
+                    args.join(" "),
+                    r.stderr.lines().take(6).collect::<Vec<_>>().join("\n          ")
+                ));
             }
         }
         failures.extend(p);
@@ -965,7 +1189,8 @@ fn cli_argument_combinations() {
 fn cli_checks_catch_bad_outcomes() {
     let limit = std::time::Duration::from_secs(5);
     let args = vec!["run".to_string()];
-    let run = |code: Option<i32>, stderr: &str, secs: u64| CliRun { code, stdout: String::new(), stderr: stderr.into(), took: std::time::Duration::from_secs(secs) };
+    let run =
+        |code: Option<i32>, stderr: &str, secs: u64| CliRun { code, stdout: String::new(), stderr: stderr.into(), took: std::time::Duration::from_secs(secs) };
     assert!(cli_problems(&args, &run(Some(0), "", 0), limit).is_empty());
     assert!(cli_problems(&args, &run(Some(1), "error: x", 0), limit).is_empty());
     assert!(!cli_problems(&args, &run(None, "", 0), limit).is_empty(), "a signal");
@@ -1016,7 +1241,9 @@ fn fuzz_regressions() {
 #[test]
 fn equal_branches_over_a_panel_condition_stay_a_panel() {
     let uni = "universe px = csv(\"data/etf_adj_close.csv\", [spy, tlt, gld])\nparam k = 2\n";
-    for report in ["mean(if px > 0 then 1 else 1)", "count(if ret(px) > 0 then k else k)", "sum(if px > 0 then 1 else 1)", "mean(rank(if px > 0 then 1 else 1))"] {
+    for report in
+        ["mean(if px > 0 then 1 else 1)", "count(if ret(px) > 0 then k else k)", "sum(if px > 0 then 1 else 1)", "mean(rank(if px > 0 then 1 else 1))"]
+    {
         let src = format!("{uni}hold px weight 1 / 3\nreport r = {report}\n");
         let s = match Engine::new().compile_source("select.strat", "select", src.clone(), &examples_dir()) {
             Ok(s) => s,

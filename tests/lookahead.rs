@@ -39,7 +39,11 @@ impl Decisions {
 
 /// NaN-canonical bits: every NaN compares equal to every NaN, and nothing else changes.
 fn bits(x: f64) -> u64 {
-    if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
 }
 
 /// Runs `strategy` with `params` and collects its decisions; a run error (e.g. a weight that a
@@ -52,7 +56,8 @@ fn run_params(strategy: &Strategy, params: &strat::Params, frame: &Frame, backen
     for (i, t) in bt.rows.clone().enumerate() {
         ret[t] = bt.returns[i];
     }
-    let mut series = vec![("target".to_string(), r.target_weight), ("held".to_string(), bt.weights), ("turnover".to_string(), bt.turnover), ("return".to_string(), ret)];
+    let mut series =
+        vec![("target".to_string(), r.target_weight), ("held".to_string(), bt.weights), ("turnover".to_string(), bt.turnover), ("return".to_string(), ret)];
     for (k, s) in r.sleeve_targets.into_iter().enumerate() {
         series.push((format!("sleeve {k} target"), s));
     }

@@ -39,24 +39,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{root, python, TempDir, run_json};
+use common::{python, root, run_json, TempDir};
 
 const REL_TOL: f64 = 1e-9;
 const ABS_TOL: f64 = 1e-12;
 
-const METRIC_KEYS: [&str; 11] = [
-    "total_return",
-    "cagr",
-    "ann_vol",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "var_95",
-    "cvar_95",
-    "omega",
-    "avg_exposure",
-];
+const METRIC_KEYS: [&str; 11] =
+    ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// Grid indices of the ensemble checked binding by binding.
 const ENSEMBLE_BINDINGS: [usize; 8] = [0, 1, 100, 243, 364, 500, 727, 728];
@@ -66,13 +55,7 @@ const ENSEMBLE_RUNS: [usize; 4] = [0, 100, 364, 728];
 fn strat(args: &[&str], file: &Path, extra: &[String]) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
     cmd.args(&args[..1]).arg(file).args(&args[1..]).args(extra);
-    let what = format!(
-        "strat {} {} {} {}",
-        args[0],
-        file.display(),
-        args[1..].join(" "),
-        extra.join(" ")
-    );
+    let what = format!("strat {} {} {} {}", args[0], file.display(), args[1..].join(" "), extra.join(" "));
     run_json(cmd, &what)
 }
 
@@ -83,11 +66,7 @@ fn py(script: &str, args: &[String]) -> Value {
 }
 
 fn abs_path(p: &Path) -> String {
-    let s = p
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("canonicalize {}: {e}", p.display()))
-        .to_string_lossy()
-        .replace('\\', "/");
+    let s = p.canonicalize().unwrap_or_else(|e| panic!("canonicalize {}: {e}", p.display())).to_string_lossy().replace('\\', "/");
     assert!(!s.contains('"'), "path contains a quote: {s}");
     s
 }
@@ -95,13 +74,9 @@ fn abs_path(p: &Path) -> String {
 /// Writes `example` (a file under examples/) with each `(from, to)` text
 /// replacement applied (each `from` must occur) into a fresh temp dir.
 fn rewrite(example: &str, tag: &str, repl: &[(String, String)]) -> (TempDir, PathBuf) {
-    let mut text = std::fs::read_to_string(root().join("examples").join(example))
-        .unwrap_or_else(|e| panic!("read examples/{example}: {e}"));
+    let mut text = std::fs::read_to_string(root().join("examples").join(example)).unwrap_or_else(|e| panic!("read examples/{example}: {e}"));
     for (from, to) in repl {
-        assert!(
-            text.contains(from.as_str()),
-            "examples/{example} no longer contains {from:?}; update this test"
-        );
+        assert!(text.contains(from.as_str()), "examples/{example} no longer contains {from:?}; update this test");
         text = text.replace(from.as_str(), to);
     }
     let dir = TempDir::new(tag);
@@ -133,25 +108,19 @@ impl Cmp {
                 let diff = (a - b).abs();
                 let scale = a.abs().max(b.abs());
                 if !(diff <= ABS_TOL || diff <= REL_TOL * scale) {
-                    self.errors.push(format!(
-                        "{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {:e})",
-                        diff / scale
-                    ));
+                    self.errors.push(format!("{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {:e})", diff / scale));
                 }
                 if diff > ABS_TOL && scale > 0.0 {
                     self.max_rel = self.max_rel.max(diff / scale);
                 }
             }
-            (a, b) => self
-                .errors
-                .push(format!("{path}: strat {a:?} vs reference {b:?}")),
+            (a, b) => self.errors.push(format!("{path}: strat {a:?} vs reference {b:?}")),
         }
     }
 
     fn eq(&mut self, path: &str, strat: Option<&Value>, refv: Option<&Value>) {
         if strat != refv || strat.is_none() {
-            self.errors
-                .push(format!("{path}: strat {strat:?} vs reference {refv:?}"));
+            self.errors.push(format!("{path}: strat {strat:?} vs reference {refv:?}"));
         }
     }
 
@@ -161,18 +130,12 @@ impl Cmp {
                 for key in METRIC_KEYS.iter().filter(|k| !skip.contains(*k)) {
                     self.num(&format!("{path}.{key}"), strat.get(*key), refv.get(*key));
                 }
-                let extra: Vec<_> = s
-                    .keys()
-                    .filter(|k| !METRIC_KEYS.contains(&k.as_str()))
-                    .collect();
+                let extra: Vec<_> = s.keys().filter(|k| !METRIC_KEYS.contains(&k.as_str())).collect();
                 if !extra.is_empty() {
-                    self.errors
-                        .push(format!("{path}: unexpected keys {extra:?}"));
+                    self.errors.push(format!("{path}: unexpected keys {extra:?}"));
                 }
             }
-            _ => self
-                .errors
-                .push(format!("{path}: strat {strat} vs reference {refv}")),
+            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
         }
     }
 
@@ -184,16 +147,13 @@ impl Cmp {
                 sk.sort();
                 rk.sort();
                 if sk != rk {
-                    self.errors
-                        .push(format!("{path}: keys strat {sk:?} vs reference {rk:?}"));
+                    self.errors.push(format!("{path}: keys strat {sk:?} vs reference {rk:?}"));
                 }
                 for (k, b) in ro {
                     self.num(&format!("{path}.{k}"), so.get(k), Some(b));
                 }
             }
-            _ => self
-                .errors
-                .push(format!("{path}: strat {strat} vs reference {refv}")),
+            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
         }
     }
 
@@ -201,15 +161,9 @@ impl Cmp {
         if !self.errors.is_empty() {
             let n = self.errors.len();
             let shown: Vec<_> = self.errors.iter().take(40).cloned().collect();
-            panic!(
-                "{label}: Strat disagrees with the reference implementation ({n} mismatches):\n  {}",
-                shown.join("\n  ")
-            );
+            panic!("{label}: Strat disagrees with the reference implementation ({n} mismatches):\n  {}", shown.join("\n  "));
         }
-        eprintln!(
-            "{label}: OK, {} numbers, max relative difference {:e}",
-            self.numbers, self.max_rel
-        );
+        eprintln!("{label}: OK, {} numbers, max relative difference {:e}", self.numbers, self.max_rel);
         self.max_rel
     }
 }
@@ -218,17 +172,9 @@ impl Cmp {
 /// serde_json parses with `float_roundtrip`, so equal bits mean equal output).
 fn bit_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().unwrap().to_bits() == y.as_f64().unwrap().to_bits()
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| bit_equal(v, w)))
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| bit_equal(v, w))
-        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64().unwrap().to_bits() == y.as_f64().unwrap().to_bits(),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| bit_equal(v, w))),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| bit_equal(v, w)),
         _ => a == b,
     }
 }
@@ -237,14 +183,8 @@ fn bit_equal(a: &Value, b: &Value) -> bool {
 fn assert_run_equals_sweep_row(label: &str, run: &Value, row: &Value) {
     for key in ["bars", "metrics", "information_ratio", "reports"] {
         let (a, b) = (&run[key], &row[key]);
-        assert!(
-            !a.is_null() || key == "information_ratio",
-            "{label}: `strat run` has no {key}: {run}"
-        );
-        assert!(
-            bit_equal(a, b),
-            "{label}: `strat run` {key} differs from the sweep row:\nrun:   {a}\nsweep: {b}"
-        );
+        assert!(!a.is_null() || key == "information_ratio", "{label}: `strat run` has no {key}: {run}");
+        assert!(bit_equal(a, b), "{label}: `strat run` {key} differs from the sweep row:\nrun:   {a}\nsweep: {b}");
     }
 }
 
@@ -281,9 +221,7 @@ fn tsmom_rows_match(s: &Value, r: &Value) -> bool {
             }
         }
     }
-    ["lookback", "vol_window", "vol_target", "cap"]
-        .iter()
-        .all(|k| sp[*k].as_f64().map(f64::to_bits) == rp[*k].as_f64().map(f64::to_bits))
+    ["lookback", "vol_window", "vol_target", "cap"].iter().all(|k| sp[*k].as_f64().map(f64::to_bits) == rp[*k].as_f64().map(f64::to_bits))
 }
 
 fn check_tsmom(label: &str, file: &Path, data: &Path, window: &[&str]) -> f64 {
@@ -302,20 +240,11 @@ fn check_tsmom(label: &str, file: &Path, data: &Path, window: &[&str]) -> f64 {
 
     let mut c = Cmp::default();
     for (i, (s, r)) in srows.iter().zip(rrows).enumerate() {
-        assert!(
-            tsmom_rows_match(s, r),
-            "{label}: row {i} params differ (grid order?): strat {} vs reference {}",
-            s["params"],
-            r["params"]
-        );
+        assert!(tsmom_rows_match(s, r), "{label}: row {i} params differ (grid order?): strat {} vs reference {}", s["params"], r["params"]);
         let p = format!("row {i} {}", r["params"]);
         c.eq(&format!("{p}.bars"), s.get("bars"), r.get("bars"));
         c.metrics(&format!("{p}.metrics"), &s["metrics"], &r["metrics"], &[]);
-        c.num(
-            &format!("{p}.information_ratio"),
-            s.get("information_ratio"),
-            r.get("information_ratio"),
-        );
+        c.num(&format!("{p}.information_ratio"), s.get("information_ratio"), r.get("information_ratio"));
         c.num(&format!("{p}.avg_turnover"), s.get("avg_turnover"), r.get("avg_turnover"));
         c.reports(&format!("{p}.reports"), &s["reports"], &r["reports"]);
     }
@@ -324,11 +253,7 @@ fn check_tsmom(label: &str, file: &Path, data: &Path, window: &[&str]) -> f64 {
     // the run's start / end against the reference.
     let names = ["mode", "hedge_threshold", "hedge_strength"];
     for i in [0usize, 1, 23, 47, 80, 81] {
-        let sets = if srows[i]["params"]["mode"] == "hedge" {
-            set_args(&srows[i], &names)
-        } else {
-            set_args(&srows[i], &names[..1])
-        };
+        let sets = if srows[i]["params"]["mode"] == "hedge" { set_args(&srows[i], &names) } else { set_args(&srows[i], &names[..1]) };
         for flag in [None, Some("--reference")] {
             let mut extra = sets.clone();
             extra.extend(flag.map(String::from));
@@ -353,10 +278,7 @@ fn tsmom_example_all_82_bindings() {
     // The reference evaluator's sweep equals the JIT's, bit for bit.
     let jit = strat(&["sweep", "--json", "--quiet"], &file, &[]);
     let interp = strat(&["sweep", "--json", "--quiet", "--reference"], &file, &[]);
-    assert!(
-        bit_equal(&jit, &interp),
-        "tsmom: `sweep --reference` differs from the JIT sweep"
-    );
+    assert!(bit_equal(&jit, &interp), "tsmom: `sweep --reference` differs from the JIT sweep");
 }
 
 // Another window of the same file: warm-up, drawdown peak and evaluation
@@ -368,41 +290,21 @@ fn tsmom_window_2020_2023() {
         "tsmom_hedge.strat",
         "tsmom_2020",
         &[
-            (
-                "csv(\"data/crypto_close.csv\"".to_string(),
-                format!("csv(\"{}\"", abs_path(&data)),
-            ),
-            (
-                "from 2017-11-09".to_string(),
-                "from 2020-03-01\nto 2023-06-30".to_string(),
-            ),
+            ("csv(\"data/crypto_close.csv\"".to_string(), format!("csv(\"{}\"", abs_path(&data))),
+            ("from 2017-11-09".to_string(), "from 2020-03-01\nto 2023-06-30".to_string()),
         ],
     );
-    check_tsmom(
-        "tsmom 2020-03-01..2023-06-30",
-        &file,
-        &data,
-        &["--from", "2020-03-01", "--to", "2023-06-30"],
-    );
+    check_tsmom("tsmom 2020-03-01..2023-06-30", &file, &data, &["--from", "2020-03-01", "--to", "2023-06-30"]);
 }
 
 // --------------------------------------------------------------------------
 // Regime ensemble
 // --------------------------------------------------------------------------
 
-const ENSEMBLE_PARAMS: [&str; 6] = [
-    "bull_qm",
-    "bull_lowvol",
-    "bear_lowvol",
-    "bear_defensive",
-    "hv_defensive",
-    "hv_lowvol",
-];
+const ENSEMBLE_PARAMS: [&str; 6] = ["bull_qm", "bull_lowvol", "bear_lowvol", "bear_defensive", "hv_defensive", "hv_lowvol"];
 
 fn params_bits_equal(a: &Value, b: &Value) -> bool {
-    ENSEMBLE_PARAMS.iter().all(|k| {
-        a[*k].as_f64().map(f64::to_bits) == b[*k].as_f64().map(f64::to_bits) && a[*k].is_number()
-    })
+    ENSEMBLE_PARAMS.iter().all(|k| a[*k].as_f64().map(f64::to_bits) == b[*k].as_f64().map(f64::to_bits) && a[*k].is_number())
 }
 
 struct EnsembleCase<'a> {
@@ -433,11 +335,7 @@ fn check_ensemble(case: &EnsembleCase) -> f64 {
     let refv = py("ensemble_ref.py", &args);
     let sweep = strat(&["sweep", "--json", "--quiet"], &case.file, &[]);
     let train = format!("{}y", case.train_years);
-    let wf = strat(
-        &["walk-forward", "--train", train.as_str(), "--test", "1y", "--by", "sharpe", "--json"],
-        &case.file,
-        &[],
-    );
+    let wf = strat(&["walk-forward", "--train", train.as_str(), "--test", "1y", "--by", "sharpe", "--json"], &case.file, &[]);
 
     assert_eq!(sweep["bindings"], 729, "{label}: bindings");
     assert_eq!(sweep["params"], refv["params"], "{label}: param names");
@@ -450,30 +348,18 @@ fn check_ensemble(case: &EnsembleCase) -> f64 {
     for r in refv["rows"].as_array().expect("reference rows") {
         let i = r["index"].as_u64().unwrap() as usize;
         let s = &srows[i];
-        assert!(
-            params_bits_equal(&s["params"], &r["params"]),
-            "{label}: binding {i}: params strat {} vs reference {} (grid order?)",
-            s["params"],
-            r["params"]
-        );
+        assert!(params_bits_equal(&s["params"], &r["params"]), "{label}: binding {i}: params strat {} vs reference {} (grid order?)", s["params"], r["params"]);
         let p = format!("binding {i}");
         c.eq(&format!("{p}.bars"), s.get("bars"), r.get("bars"));
         c.metrics(&format!("{p}.metrics"), &s["metrics"], &r["metrics"], &[]);
-        c.num(
-            &format!("{p}.information_ratio"),
-            s.get("information_ratio"),
-            r.get("information_ratio"),
-        );
+        c.num(&format!("{p}.information_ratio"), s.get("information_ratio"), r.get("information_ratio"));
         c.reports(&format!("{p}.reports"), &s["reports"], &r["reports"]);
         // `avg_turnover` is not defined by SEMANTICS.md and not asserted: Strat
         // reports the mean of sum_k |a_k[t] - a_k[t-1]| over the sleeve
         // allocations (the reference's `avg_allocation_turnover`), not S3's
         // per-asset sum_j |W[t,j] - W[t-1,j]| (the reference's `avg_turnover`).
         let st = s["avg_turnover"].as_f64();
-        let matches = |key: &str| {
-            st.zip(r[key].as_f64())
-                .is_some_and(|(a, b)| (a - b).abs() <= REL_TOL * a.abs().max(b.abs()))
-        };
+        let matches = |key: &str| st.zip(r[key].as_f64()).is_some_and(|(a, b)| (a - b).abs() <= REL_TOL * a.abs().max(b.abs()));
         eprintln!(
             "{label}: binding {i}: avg_turnover strat {st:?}; per-asset (S3) {}, sleeve allocations {} -> {}",
             r["avg_turnover"],
@@ -507,13 +393,7 @@ fn check_ensemble(case: &EnsembleCase) -> f64 {
     let rw = &refv["walk_forward"];
     let sf = wf["folds"].as_array().expect("walk-forward folds");
     let rf = rw["folds"].as_array().expect("reference folds");
-    assert_eq!(
-        sf.len(),
-        rf.len(),
-        "{label}: number of folds: strat {} vs reference {}",
-        wf["folds"],
-        rw["folds"]
-    );
+    assert_eq!(sf.len(), rf.len(), "{label}: number of folds: strat {} vs reference {}", wf["folds"], rw["folds"]);
     assert_eq!(wf["bindings"], 729, "{label}: walk-forward bindings");
     for (k, (s, r)) in sf.iter().zip(rf).enumerate() {
         let p = format!("fold {k} (test {})", r["test"]);
@@ -521,23 +401,15 @@ fn check_ensemble(case: &EnsembleCase) -> f64 {
         c.eq(&format!("{p}.test"), s.get("test"), r.get("test"));
         c.eq(&format!("{p}.binding"), s.get("binding"), r.get("binding"));
         if !params_bits_equal(&s["params"], &r["params"]) {
-            c.errors.push(format!(
-                "{p}.params: strat {} vs reference {}",
-                s["params"], r["params"]
-            ));
+            c.errors.push(format!("{p}.params: strat {} vs reference {}", s["params"], r["params"]));
         }
         c.eq(&format!("{p}.bars"), s.get("bars"), r.get("bars"));
         c.num(&format!("{p}.in_sample"), s.get("in_sample"), r.get("in_sample"));
-        c.num(
-            &format!("{p}.out_of_sample"),
-            s.get("out_of_sample"),
-            r.get("out_of_sample"),
-        );
+        c.num(&format!("{p}.out_of_sample"), s.get("out_of_sample"), r.get("out_of_sample"));
         // the chosen binding's sweep row has the same params
         let b = s["binding"].as_u64().unwrap_or(u64::MAX) as usize;
         if b >= srows.len() || !params_bits_equal(&srows[b]["params"], &s["params"]) {
-            c.errors
-                .push(format!("{p}: binding {b} does not index the sweep row of its params"));
+            c.errors.push(format!("{p}: binding {b} does not index the sweep row of its params"));
         }
     }
     for key in ["bars", "start", "end"] {
@@ -555,11 +427,7 @@ fn ensemble_example() {
     check_ensemble(&EnsembleCase {
         label: "ensemble example",
         file: root().join("examples/regime_ensemble.strat"),
-        data: [
-            d.join("spx_vix.csv"),
-            d.join("stocks_adj_close.csv"),
-            d.join("etf_adj_close.csv"),
-        ],
+        data: [d.join("spx_vix.csv"), d.join("stocks_adj_close.csv"), d.join("etf_adj_close.csv")],
         train_years: 5,
     });
 }
@@ -582,25 +450,12 @@ fn ensemble_example() {
 #[test]
 fn ensemble_cut_2001_2009() {
     let d = root().join("tests/reference/data");
-    let data = [
-        d.join("ensemble_mkt_2001_2009.csv"),
-        d.join("ensemble_stocks_2001_2009.csv"),
-        d.join("ensemble_safe_2001_2009.csv"),
-    ];
-    let repl: Vec<(String, String)> = [
-        "data/spx_vix.csv",
-        "data/stocks_adj_close.csv",
-        "data/etf_adj_close.csv",
-    ]
-    .iter()
-    .zip(&data)
-    .map(|(from, to)| (format!("csv(\"{from}\""), format!("csv(\"{}\"", abs_path(to))))
-    .collect();
+    let data = [d.join("ensemble_mkt_2001_2009.csv"), d.join("ensemble_stocks_2001_2009.csv"), d.join("ensemble_safe_2001_2009.csv")];
+    let repl: Vec<(String, String)> = ["data/spx_vix.csv", "data/stocks_adj_close.csv", "data/etf_adj_close.csv"]
+        .iter()
+        .zip(&data)
+        .map(|(from, to)| (format!("csv(\"{from}\""), format!("csv(\"{}\"", abs_path(to))))
+        .collect();
     let (_dir, file) = rewrite("regime_ensemble.strat", "ensemble_cut", &repl);
-    check_ensemble(&EnsembleCase {
-        label: "ensemble cut 2001-2009",
-        file,
-        data,
-        train_years: 3,
-    });
+    check_ensemble(&EnsembleCase { label: "ensemble cut 2001-2009", file, data, train_years: 3 });
 }

@@ -21,25 +21,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::{root, python, TempDir, run_json};
+use common::{python, root, run_json, TempDir};
 
 const REL_TOL: f64 = 1e-9;
 const ABS_TOL: f64 = 1e-12;
 const EXAMPLE_CSV: &str = "csv(\"data/spx_vix.csv\")";
 
-const METRIC_KEYS: [&str; 11] = [
-    "total_return",
-    "cagr",
-    "ann_vol",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "var_95",
-    "cvar_95",
-    "omega",
-    "avg_exposure",
-];
+const METRIC_KEYS: [&str; 11] =
+    ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 fn run_strat(file: &Path, sets: &[(&str, &str)], reference_evaluator: bool) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
@@ -53,9 +42,7 @@ fn run_strat(file: &Path, sets: &[(&str, &str)], reference_evaluator: bool) -> V
     let what = format!(
         "strat run {} --json{}{}",
         file.display(),
-        sets.iter()
-            .map(|(k, v)| format!(" --set {k}={v}"))
-            .collect::<String>(),
+        sets.iter().map(|(k, v)| format!(" --set {k}={v}")).collect::<String>(),
         if reference_evaluator { " --reference" } else { "" }
     );
     run_json(cmd, &what)
@@ -64,19 +51,8 @@ fn run_strat(file: &Path, sets: &[(&str, &str)], reference_evaluator: bool) -> V
 fn run_python(data: &Path, spike_window: &str, spike_z: &str) -> Value {
     let script = root().join("tests/reference/vix_guard_ref.py");
     let mut cmd = Command::new(python());
-    cmd.arg(&script)
-        .arg(data)
-        .args(["--spike-window", spike_window])
-        .args(["--spike-z", spike_z])
-        .args(["--cost-bps", "2"])
-        .args(["--annualize", "252"]);
-    run_json(
-        cmd,
-        &format!(
-            "python3 vix_guard_ref.py {} --spike-window {spike_window} --spike-z {spike_z}",
-            data.display()
-        ),
-    )
+    cmd.arg(&script).arg(data).args(["--spike-window", spike_window]).args(["--spike-z", spike_z]).args(["--cost-bps", "2"]).args(["--annualize", "252"]);
+    run_json(cmd, &format!("python3 vix_guard_ref.py {} --spike-window {spike_window} --spike-z {spike_z}", data.display()))
 }
 
 /// Compares one number (or null / "inf" string); returns the relative difference.
@@ -90,9 +66,7 @@ fn cmp_num(path: &str, strat: &Value, refv: &Value, errors: &mut Vec<String>) ->
             let scale = a.abs().max(b.abs());
             let rel = if scale > 0.0 { diff / scale } else { 0.0 };
             if !(diff <= ABS_TOL || diff <= REL_TOL * scale) {
-                errors.push(format!(
-                    "{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {rel:e})"
-                ));
+                errors.push(format!("{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {rel:e})"));
             }
             if diff <= ABS_TOL {
                 0.0
@@ -132,27 +106,18 @@ fn compare(label: &str, strat: &Value, refv: &Value) -> f64 {
         }
         for key in METRIC_KEYS {
             match (s.get(key), r.get(key)) {
-                (Some(a), Some(b)) => {
-                    max_rel = max_rel.max(cmp_num(&format!("{section}.{key}"), a, b, &mut errors))
-                }
+                (Some(a), Some(b)) => max_rel = max_rel.max(cmp_num(&format!("{section}.{key}"), a, b, &mut errors)),
                 (a, b) => errors.push(format!("{section}.{key}: strat {a:?} vs reference {b:?}")),
             }
         }
-        let extra: Vec<_> = s
-            .as_object()
-            .unwrap()
-            .keys()
-            .filter(|k| !METRIC_KEYS.contains(&k.as_str()))
-            .collect();
+        let extra: Vec<_> = s.as_object().unwrap().keys().filter(|k| !METRIC_KEYS.contains(&k.as_str())).collect();
         if !extra.is_empty() {
             errors.push(format!("{section}: unexpected keys {extra:?}"));
         }
     }
 
     match (strat.get("information_ratio"), refv.get("information_ratio")) {
-        (Some(a), Some(b)) => {
-            max_rel = max_rel.max(cmp_num("information_ratio", a, b, &mut errors))
-        }
+        (Some(a), Some(b)) => max_rel = max_rel.max(cmp_num("information_ratio", a, b, &mut errors)),
         (a, b) => errors.push(format!("information_ratio: strat {a:?} vs reference {b:?}")),
     }
 
@@ -176,10 +141,7 @@ fn compare(label: &str, strat: &Value, refv: &Value) -> f64 {
     }
 
     if !errors.is_empty() {
-        panic!(
-            "{label}: Strat disagrees with the reference implementation:\n  {}\nstrat:     {strat}\nreference: {refv}",
-            errors.join("\n  ")
-        );
+        panic!("{label}: Strat disagrees with the reference implementation:\n  {}\nstrat:     {strat}\nreference: {refv}", errors.join("\n  "));
     }
     eprintln!("{label}: OK, max relative difference {max_rel:e}");
     max_rel
@@ -207,17 +169,9 @@ fn check(label: &str, strat_file: &Path, data: &Path, spike_window: &str, spike_
 fn strat_for(data_name: &str) -> (TempDir, PathBuf, PathBuf) {
     let data = root().join("tests/reference/data").join(data_name);
     assert!(data.is_file(), "missing test data {}", data.display());
-    let text = std::fs::read_to_string(root().join("examples/vix_guard.strat"))
-        .expect("read examples/vix_guard.strat");
-    assert!(
-        text.contains(EXAMPLE_CSV),
-        "examples/vix_guard.strat no longer contains {EXAMPLE_CSV}; update this test"
-    );
-    let abs = data
-        .canonicalize()
-        .expect("canonicalize data path")
-        .to_string_lossy()
-        .replace('\\', "/");
+    let text = std::fs::read_to_string(root().join("examples/vix_guard.strat")).expect("read examples/vix_guard.strat");
+    assert!(text.contains(EXAMPLE_CSV), "examples/vix_guard.strat no longer contains {EXAMPLE_CSV}; update this test");
+    let abs = data.canonicalize().expect("canonicalize data path").to_string_lossy().replace('\\', "/");
     assert!(!abs.contains('"'), "data path contains a quote: {abs}");
     let text = text.replace(EXAMPLE_CSV, &format!("csv(\"{abs}\")"));
     let dir = TempDir::new(data_name.trim_end_matches(".csv"));
@@ -227,10 +181,7 @@ fn strat_for(data_name: &str) -> (TempDir, PathBuf, PathBuf) {
 }
 
 fn example_paths() -> (PathBuf, PathBuf) {
-    (
-        root().join("examples/vix_guard.strat"),
-        root().join("examples/data/spx_vix.csv"),
-    )
+    (root().join("examples/vix_guard.strat"), root().join("examples/data/spx_vix.csv"))
 }
 
 // (a) the bundled example, default parameters

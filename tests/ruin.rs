@@ -146,7 +146,11 @@ fn a_sweep_row_with_ruin_equals_strat_run_bit_for_bit() {
     let dir = TempDir::new("ruin-sweep");
     let data = root().join("examples/data/spx_vix.csv");
     let file = dir.path().join("t.strat");
-    std::fs::write(&file, format!("strategy t\ndata mkt = csv(\"{}\")\nparam lev in [1, 10]\nhold mkt.spx weight lev\ncost 2bps\nbenchmark mkt.spx\n", data.display())).unwrap();
+    std::fs::write(
+        &file,
+        format!("strategy t\ndata mkt = csv(\"{}\")\nparam lev in [1, 10]\nhold mkt.spx weight lev\ncost 2bps\nbenchmark mkt.spx\n", data.display()),
+    )
+    .unwrap();
     let sweep = json(&["sweep", "--json", "--quiet"], &file);
     for row in sweep["rows"].as_array().unwrap() {
         let lev = f(&row["params"]["lev"]);

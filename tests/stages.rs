@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 /// The example programs, in file-name order.
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("examples/").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|x| x == "strat")).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("examples/").map(|e| e.expect("entry").path()).filter(|p| p.extension().is_some_and(|x| x == "strat")).collect();
     files.sort();
     assert!(!files.is_empty(), "no examples in {}", dir.display());
     files

@@ -194,7 +194,11 @@ fn short_history_weights_hold_nothing_of_the_missing_member() {
 #[test]
 fn an_infeasible_bound_is_warned_and_falls_back() {
     let dir = TempDir::new("weights-infeasible");
-    let src = STUDY_2015.replace("ETFS", ETFS).replace("max_weight 40%", "max_weight 10%").replace("param method in [inv_vol, erc, hrp, min_var, max_sharpe, kelly]\n", "").replace("by method", "by min_var");
+    let src = STUDY_2015
+        .replace("ETFS", ETFS)
+        .replace("max_weight 40%", "max_weight 10%")
+        .replace("param method in [inv_vol, erc, hrp, min_var, max_sharpe, kelly]\n", "")
+        .replace("by method", "by min_var");
     let file = write_strat(&dir, "infeasible", &src);
     let check = strat().arg("check").arg(&file).output().unwrap();
     let text = String::from_utf8_lossy(&check.stderr).to_string() + &String::from_utf8_lossy(&check.stdout);
@@ -259,7 +263,17 @@ fn regime_mixture_of_experts_follows_its_formula() {
     let rows = read_weights(&wfile);
     let (dates, p) = etf_prices("2012-01-03", "2013-12-31", &["spy", "tlt", "gld"]);
     // The regime at each row (NaN in its 20-row warm-up), and the returns.
-    let regime: Vec<f64> = (0..dates.len()).map(|t| if t < 20 { f64::NAN } else if p[0][t] > p[0][t - 20] { 0.0 } else { 1.0 }).collect();
+    let regime: Vec<f64> = (0..dates.len())
+        .map(|t| {
+            if t < 20 {
+                f64::NAN
+            } else if p[0][t] > p[0][t - 20] {
+                0.0
+            } else {
+                1.0
+            }
+        })
+        .collect();
     let ret = |j: usize, t: usize| p[j][t] / p[j][t - 1] - 1.0;
     let mut checked = 0;
     for d in rows.iter().map(|r| r.date.clone()).collect::<std::collections::BTreeSet<_>>() {

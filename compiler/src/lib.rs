@@ -86,11 +86,7 @@ fn outputs_of(l: &Lowered) -> Vec<Node> {
 /// Source → native kernels in one call: parse, check, lower, compile. `columns_of(path)` gives
 /// the columns of a data file. Returns the compiled program when there is no error, and every
 /// diagnostic (warnings included).
-pub fn compile(
-    src: &str,
-    default_name: &str,
-    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
-) -> (Option<Compiled>, Vec<Diag>) {
+pub fn compile(src: &str, default_name: &str, columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>) -> (Option<Compiled>, Vec<Diag>) {
     compile_with_depth(src, default_name, columns_of, DEFAULT_MAX_DEPTH)
 }
 
@@ -113,8 +109,10 @@ pub fn compile_with_depth(
     match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {
         Ok(kernels) => (Some(Compiled { hir, lowered, kernels }), diags),
         Err(e) => {
-            diags.push(Diag::error("strat::internal", e.to_string(), Span::default(), "while compiling this file")
-                .with_help("this is a bug in Strat; please report it with this file"));
+            diags.push(
+                Diag::error("strat::internal", e.to_string(), Span::default(), "while compiling this file")
+                    .with_help("this is a bug in Strat; please report it with this file"),
+            );
             (None, diags)
         }
     }

@@ -4,10 +4,10 @@
 
 use crate::builtins::Builtin;
 use crate::hir::*;
-use crate::types::Elem;
 use crate::ops::{BinaryOp, UnaryOp};
 use crate::plan::{CrossOp, InputRef, Node, Plan, PlanBuilder, ScanOp, WindowOp};
 use crate::program::{self, Program};
+use crate::types::Elem;
 use strat_grammar::ast::{BinOp, UnOp};
 use strat_grammar::Span;
 
@@ -71,7 +71,18 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
     let param_when: Vec<Option<Node>> = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
     let regimes: Vec<Node> = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
-    let program = program_of(hir, &ProgramNodes { weight, sleeve_weights: &sleeve_weights, ensemble: &ensemble, reports: &reports, regimes: &regimes, constraints: &constraints, param_when: &param_when });
+    let program = program_of(
+        hir,
+        &ProgramNodes {
+            weight,
+            sleeve_weights: &sleeve_weights,
+            ensemble: &ensemble,
+            reports: &reports,
+            regimes: &regimes,
+            constraints: &constraints,
+            param_when: &param_when,
+        },
+    );
     Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when, program }
 }
 
@@ -109,7 +120,12 @@ fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
             name_span: p.name_span,
         })
         .collect();
-    let regimes = hir.regimes.iter().zip(n.regimes).map(|(r, node)| program::Regime { name: r.name.clone(), arms: r.arms.clone(), param: r.param, node: *node }).collect();
+    let regimes = hir
+        .regimes
+        .iter()
+        .zip(n.regimes)
+        .map(|(r, node)| program::Regime { name: r.name.clone(), arms: r.arms.clone(), param: r.param, node: *node })
+        .collect();
     let sleeves = hir.sleeves.iter().zip(n.sleeve_weights).map(|(s, w)| program::Sleeve { name: s.name.clone(), hold: hold(&s.hold, *w) }).collect();
     Program {
         name: hir.name.clone(),

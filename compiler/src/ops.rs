@@ -52,7 +52,11 @@ pub fn fmin(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
     } else if a == b {
-        if a.is_sign_negative() { a } else { b }
+        if a.is_sign_negative() {
+            a
+        } else {
+            b
+        }
     } else if a < b {
         a
     } else {
@@ -66,7 +70,11 @@ pub fn fmax(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() {
         f64::NAN
     } else if a == b {
-        if a.is_sign_negative() { b } else { a }
+        if a.is_sign_negative() {
+            b
+        } else {
+            a
+        }
     } else if a > b {
         a
     } else {
@@ -100,7 +108,11 @@ pub extern "C" fn strat_exp(x: f64) -> f64 {
 
 #[inline]
 fn b(c: bool) -> f64 {
-    if c { 1.0 } else { 0.0 }
+    if c {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 /// Applies a unary op to one value.
@@ -149,7 +161,11 @@ pub fn truthy(c: f64) -> bool {
 /// `if c then a else b` on one row: `a` when `c` is true ([`truthy`]), else `b`.
 #[inline]
 pub fn select(c: f64, a: f64, b: f64) -> f64 {
-    if truthy(c) { a } else { b }
+    if truthy(c) {
+        a
+    } else {
+        b
+    }
 }
 
 #[cfg(test)]

@@ -348,10 +348,9 @@ impl PlanBuilder {
     fn is_normalised_bool(&self, n: Node) -> bool {
         match self.plan.node(n).op {
             Op::Unary(UnaryOp::Not | UnaryOp::IsNan, _) => true,
-            Op::Binary(op, _, _) => matches!(
-                op,
-                BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or
-            ),
+            Op::Binary(op, _, _) => {
+                matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or)
+            }
             Op::Const(v) => v == 0.0 || v == 1.0,
             _ => false,
         }

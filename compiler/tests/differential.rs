@@ -82,11 +82,9 @@ fn jit_matches_reference_on_generated_programs() {
             let params = vec![p0, compiled.default_params()[1]];
             match compare(&compiled, &cols, &params) {
                 Ok(None) => {}
-                Ok(Some((o, t, j, r))) => panic!(
-                    "seed {seed}: output {o} differs at row {t}: jit {j:?} ({:#x}) vs reference {r:?} ({:#x})\n{src}",
-                    j.to_bits(),
-                    r.to_bits()
-                ),
+                Ok(Some((o, t, j, r))) => {
+                    panic!("seed {seed}: output {o} differs at row {t}: jit {j:?} ({:#x}) vs reference {r:?} ({:#x})\n{src}", j.to_bits(), r.to_bits())
+                }
                 Err(e) => panic!("seed {seed}: binding failed: {e}\n{src}"),
             }
         }
@@ -175,4 +173,3 @@ fn kernels_verify_and_print() {
     assert!(clif.contains("fcmp gt"), "{clif}");
     assert_eq!(compiled.kernels.kernel_count(), 1);
 }
-

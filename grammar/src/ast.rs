@@ -177,8 +177,12 @@ impl WeightClause {
     /// Where the clause was written.
     pub fn span(&self) -> Span {
         match self {
-            WeightClause::Lookback(_, s) | WeightClause::Rebalance(_, s) | WeightClause::Covariance(_, s)
-            | WeightClause::Constrain(_, s) | WeightClause::Smooth(_, s) | WeightClause::Fallback(_, s) => *s,
+            WeightClause::Lookback(_, s)
+            | WeightClause::Rebalance(_, s)
+            | WeightClause::Covariance(_, s)
+            | WeightClause::Constrain(_, s)
+            | WeightClause::Smooth(_, s)
+            | WeightClause::Fallback(_, s) => *s,
         }
     }
 }

@@ -43,13 +43,7 @@ pub struct Diag {
 impl Diag {
     /// A new error with code `code`, message `message` and one primary label.
     pub fn error(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Diag {
-        Diag {
-            code,
-            severity: Severity::Error,
-            message: message.into(),
-            labels: vec![Label { span, message: label.into() }],
-            help: None,
-        }
+        Diag { code, severity: Severity::Error, message: message.into(), labels: vec![Label { span, message: label.into() }], help: None }
     }
 
     /// A new warning with one primary label.

@@ -54,13 +54,8 @@ pub fn check(src: &str, max_depth: usize) -> Option<Diag> {
         }
         if brackets + prefix > limit {
             return Some(
-                Diag::error(
-                    "strat::syntax::too_deep",
-                    format!("the program nests more than {limit} levels deep"),
-                    t.span,
-                    "nesting limit reached here",
-                )
-                .with_help("split the expression into several `let` bindings (or raise the limit with --max-depth)"),
+                Diag::error("strat::syntax::too_deep", format!("the program nests more than {limit} levels deep"), t.span, "nesting limit reached here")
+                    .with_help("split the expression into several `let` bindings (or raise the limit with --max-depth)"),
             );
         }
     }
@@ -179,9 +174,49 @@ mod tests {
     #[test]
     fn the_token_scan_agrees_with_the_byte_scan() {
         const FRAGMENTS: &[&str] = &[
-            "(", ")", "[", "]", "{", "}", "if", "not", "then", "else", "and", "or", "when", "weight", "-", "-", "-", "+", "*", "x",
-            "größe", "1e-3", "2.5", "45%", "2bps", "2020-01-31", "\"a (\"", "// ( [\n", "let", "hold", "param", "step", "by",
-            "true", "..=", "=>", ">=", ",", ".", "@", "¤", " ", "\n",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "if",
+            "not",
+            "then",
+            "else",
+            "and",
+            "or",
+            "when",
+            "weight",
+            "-",
+            "-",
+            "-",
+            "+",
+            "*",
+            "x",
+            "größe",
+            "1e-3",
+            "2.5",
+            "45%",
+            "2bps",
+            "2020-01-31",
+            "\"a (\"",
+            "// ( [\n",
+            "let",
+            "hold",
+            "param",
+            "step",
+            "by",
+            "true",
+            "..=",
+            "=>",
+            ">=",
+            ",",
+            ".",
+            "@",
+            "¤",
+            " ",
+            "\n",
         ];
         let mut seed: u64 = 0x5eed;
         let mut next = || {

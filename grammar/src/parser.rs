@@ -96,9 +96,7 @@ fn line_starts(src: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 fn starts_with_keyword(s: &str) -> bool {
-    STATEMENT_KEYWORDS.iter().any(|k| {
-        s.starts_with(k) && !s[k.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
-    })
+    STATEMENT_KEYWORDS.iter().any(|k| s.starts_with(k) && !s[k.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_'))
 }
 
 /// The first line after the one holding `pos` that starts with a statement keyword.
@@ -116,8 +114,9 @@ fn error_pos(e: &pest::error::Error<Rule>) -> usize {
 fn rule_name(r: &Rule) -> Option<&'static str> {
     Some(match r {
         Rule::EOI => "end of input",
-        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr
-        | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => "an expression",
+        Rule::expr | Rule::or_expr | Rule::and_expr | Rule::not_expr | Rule::cmp_expr | Rule::add_expr | Rule::mul_expr | Rule::unary | Rule::postfix => {
+            "an expression"
+        }
         Rule::ident => "a name",
         Rule::number | Rule::signed_number => "a number",
         Rule::string => "a quoted path",
@@ -126,8 +125,15 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         Rule::regime_arm => "a regime arm (NAME when COND, or NAME otherwise)",
         Rule::tier_arm => "a tier (>= VALUE => WEIGHT)",
         Rule::tier_else => "`else => VALUE`",
-        Rule::strategy_decl | Rule::data_decl | Rule::param_decl | Rule::let_decl | Rule::regime_decl
-        | Rule::hold_stmt | Rule::cost_stmt | Rule::annualize_stmt | Rule::benchmark_stmt
+        Rule::strategy_decl
+        | Rule::data_decl
+        | Rule::param_decl
+        | Rule::let_decl
+        | Rule::regime_decl
+        | Rule::hold_stmt
+        | Rule::cost_stmt
+        | Rule::annualize_stmt
+        | Rule::benchmark_stmt
         | Rule::report_stmt => "a statement (strategy, data, param, let, regime, hold, cost, annualize, benchmark, report)",
         Rule::index => "`[`",
         Rule::field => "`.`",
@@ -168,8 +174,13 @@ fn syntax_diag(e: &pest::error::Error<Rule>, src: &str, offset: usize, at_keywor
         let start = prev.char_indices().last().map(|(i, _)| i).unwrap_or(0);
         let span = Span::new(start + offset, end + offset);
         let word = found.split(|c: char| !(c.is_alphanumeric() || c == '_')).next().unwrap_or(found);
-        return Diag::error("strat::syntax::unexpected", format!("this statement is incomplete: found `{word}` on the next line"), span, format!("{label} after this"))
-            .with_help("finish the expression here; a statement ends where the next keyword (let, param, hold, ...) starts");
+        return Diag::error(
+            "strat::syntax::unexpected",
+            format!("this statement is incomplete: found `{word}` on the next line"),
+            span,
+            format!("{label} after this"),
+        )
+        .with_help("finish the expression here; a statement ends where the next keyword (let, param, hold, ...) starts");
     }
     let mut d = Diag::error("strat::syntax::unexpected", format!("unexpected {what}"), span, label);
     if found == "=" || found.starts_with("=>") {
@@ -251,13 +262,8 @@ fn check_depth(s: &Stmt, max_depth: usize, diags: &mut Vec<Diag>) {
     for e in exprs {
         if e.depth() > max_depth {
             diags.push(
-                Diag::error(
-                    "strat::syntax::too_deep",
-                    format!("expression nests more than {max_depth} levels deep"),
-                    e.span,
-                    "this expression",
-                )
-                .with_help("split it into several `let` bindings (or raise the limit with --max-depth)"),
+                Diag::error("strat::syntax::too_deep", format!("expression nests more than {max_depth} levels deep"), e.span, "this expression")
+                    .with_help("split it into several `let` bindings (or raise the limit with --max-depth)"),
             );
         }
     }
@@ -313,13 +319,42 @@ fn parts(p: Pair<Rule>) -> Vec<Pair<Rule>> {
 fn is_keyword_rule(r: Rule) -> bool {
     matches!(
         r,
-        Rule::kw_strategy | Rule::kw_data | Rule::kw_param | Rule::kw_let | Rule::kw_regime | Rule::kw_hold
-            | Rule::kw_weight | Rule::kw_cost | Rule::kw_annualize | Rule::kw_benchmark | Rule::kw_report
-            | Rule::kw_when | Rule::kw_otherwise | Rule::kw_if | Rule::kw_then | Rule::kw_else | Rule::kw_and
-            | Rule::kw_or | Rule::kw_tiers | Rule::kw_universe | Rule::kw_in | Rule::kw_step | Rule::kw_where
-            | Rule::kw_from | Rule::kw_to | Rule::kw_rebalance | Rule::kw_sleeve | Rule::kw_ensemble | Rule::kw_by
-            | Rule::kw_weights | Rule::kw_lookback | Rule::kw_covariance | Rule::kw_constrain | Rule::kw_smooth
-            | Rule::kw_ewma | Rule::kw_fallback
+        Rule::kw_strategy
+            | Rule::kw_data
+            | Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_regime
+            | Rule::kw_hold
+            | Rule::kw_weight
+            | Rule::kw_cost
+            | Rule::kw_annualize
+            | Rule::kw_benchmark
+            | Rule::kw_report
+            | Rule::kw_when
+            | Rule::kw_otherwise
+            | Rule::kw_if
+            | Rule::kw_then
+            | Rule::kw_else
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_tiers
+            | Rule::kw_universe
+            | Rule::kw_in
+            | Rule::kw_step
+            | Rule::kw_where
+            | Rule::kw_from
+            | Rule::kw_to
+            | Rule::kw_rebalance
+            | Rule::kw_sleeve
+            | Rule::kw_ensemble
+            | Rule::kw_by
+            | Rule::kw_weights
+            | Rule::kw_lookback
+            | Rule::kw_covariance
+            | Rule::kw_constrain
+            | Rule::kw_smooth
+            | Rule::kw_ewma
+            | Rule::kw_fallback
     )
 }
 
@@ -331,27 +366,14 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::strategy_decl, [n]) => StmtKind::Strategy { name: ident(cx, n) },
         (Rule::data_decl, [n, f, s]) => {
             let raw = s.as_str();
-            StmtKind::Data {
-                name: ident(cx, n),
-                format: ident(cx, f),
-                path: raw[1..raw.len() - 1].to_string(),
-                path_span: cx.span(s),
-            }
+            StmtKind::Data { name: ident(cx, n), format: ident(cx, f), path: raw[1..raw.len() - 1].to_string(), path_span: cx.span(s) }
         }
         (Rule::universe_decl, [n, f, path, rest @ ..]) => {
             let raw = path.as_str();
             let columns = rest.first().map(|l| l.clone().into_inner().map(|c| ident(cx, &c)).collect());
-            StmtKind::Universe {
-                name: ident(cx, n),
-                format: ident(cx, f),
-                path: raw[1..raw.len() - 1].to_string(),
-                path_span: cx.span(path),
-                columns,
-            }
+            StmtKind::Universe { name: ident(cx, n), format: ident(cx, f), path: raw[1..raw.len() - 1].to_string(), path_span: cx.span(path), columns }
         }
-        (Rule::param_decl, [n, v]) if v.as_rule() == Rule::signed_number => {
-            StmtKind::Param { name: ident(cx, n), value: ParamValue::Fixed(literal(cx, v)?) }
-        }
+        (Rule::param_decl, [n, v]) if v.as_rule() == Rule::signed_number => StmtKind::Param { name: ident(cx, n), value: ParamValue::Fixed(literal(cx, v)?) },
         (Rule::param_decl, [n, domain, rest @ ..]) => {
             let when = match rest.first() {
                 Some(e) => Some(expr(cx, e.clone())?),
@@ -674,14 +696,9 @@ fn expr(cx: &mut Ctx, p: Pair<Rule>) -> Option<Expr> {
         Rule::if_expr => {
             let ps = parts(p.clone());
             match ps.as_slice() {
-                [c, a, b] => Some(Expr {
-                    kind: ExprKind::If(
-                        Box::new(expr(cx, c.clone())?),
-                        Box::new(expr(cx, a.clone())?),
-                        Box::new(expr(cx, b.clone())?),
-                    ),
-                    span,
-                }),
+                [c, a, b] => {
+                    Some(Expr { kind: ExprKind::If(Box::new(expr(cx, c.clone())?), Box::new(expr(cx, a.clone())?), Box::new(expr(cx, b.clone())?)), span })
+                }
                 _ => {
                     cx.internal(&p, "if shape");
                     None

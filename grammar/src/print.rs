@@ -108,7 +108,11 @@ fn method(m: &MethodSpec) -> String {
             None => option_value(&a.value).to_string(),
         })
         .collect();
-    if args.is_empty() { m.name.name.clone() } else { format!("{}({})", m.name.name, args.join(", ")) }
+    if args.is_empty() {
+        m.name.name.clone()
+    } else {
+        format!("{}({})", m.name.name, args.join(", "))
+    }
 }
 
 fn rebalance(r: &Rebalance) -> String {

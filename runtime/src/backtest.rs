@@ -161,7 +161,9 @@ fn backtest_path(input: &BacktestInput, memo: Option<&BenchmarkMemo>, book: bool
     let mut returns = sums.net_returns(t0, input.cost_rate);
     let ruin = match scan_path(&returns, t0, book) {
         Ok(ruin) => ruin,
-        Err(BacktestError::NonFiniteReturn { row, value, .. }) => return Err(BacktestError::NonFiniteReturn { row, asset: culprit(input, &weights, row), value }),
+        Err(BacktestError::NonFiniteReturn { row, value, .. }) => {
+            return Err(BacktestError::NonFiniteReturn { row, asset: culprit(input, &weights, row), value })
+        }
         Err(e) => return Err(e),
     };
     if let Some(i) = ruin {
@@ -242,7 +244,14 @@ pub struct Summary {
 impl Summary {
     /// The summary of a full backtest: the same figures.
     pub fn of(b: &Backtest) -> Summary {
-        Summary { first_live: b.first_live, rows: b.rows.clone(), metrics: b.metrics, avg_turnover: b.avg_turnover(), information_ratio: b.information_ratio, ruin: b.ruin }
+        Summary {
+            first_live: b.first_live,
+            rows: b.rows.clone(),
+            metrics: b.metrics,
+            avg_turnover: b.avg_turnover(),
+            information_ratio: b.information_ratio,
+            ruin: b.ruin,
+        }
     }
 }
 
@@ -271,7 +280,11 @@ fn shape(input: &BacktestInput) -> (usize, usize) {
 /// Asset `j`'s target weights (`rows`): its column of the panel, or the single series that
 /// [`BacktestInput::weight`] may give for every asset.
 fn weight_column<'a>(input: &BacktestInput<'a>, j: usize, n: usize) -> &'a [f64] {
-    if input.weight.len() == n { input.weight } else { &input.weight[j * n..(j + 1) * n] }
+    if input.weight.len() == n {
+        input.weight
+    } else {
+        &input.weight[j * n..(j + 1) * n]
+    }
 }
 
 /// The first live row `t0`: the first row past warm-up where some asset has a defined weight
@@ -456,7 +469,18 @@ pub struct BenchmarkMemo(std::sync::OnceLock<BenchmarkRun>);
 
 /// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
 #[allow(clippy::too_many_arguments)]
-fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposure: Vec<f64>, turnover: Vec<f64>, gross: Vec<f64>, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Backtest {
+fn finish(
+    t0: usize,
+    weights: Vec<f64>,
+    assets: usize,
+    returns: Vec<f64>,
+    exposure: Vec<f64>,
+    turnover: Vec<f64>,
+    gross: Vec<f64>,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Backtest {
     let rows = (t0 + 1)..(t0 + 1 + returns.len());
     let m = metrics(&returns, &exposure, periods_per_year);
     let equity = equity_curve(&returns);
@@ -468,12 +492,35 @@ fn finish(t0: usize, weights: Vec<f64>, assets: usize, returns: Vec<f64>, exposu
         }
         None => (None, None, f64::NAN),
     };
-    Backtest { first_live: t0, weights, assets, rows, returns, exposure, equity, turnover, gross, metrics: m, benchmark_returns, benchmark, information_ratio: ir, ruin: None }
+    Backtest {
+        first_live: t0,
+        weights,
+        assets,
+        rows,
+        returns,
+        exposure,
+        equity,
+        turnover,
+        gross,
+        metrics: m,
+        benchmark_returns,
+        benchmark,
+        information_ratio: ir,
+        ruin: None,
+    }
 }
 
 /// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its
 /// exposure and of its turnover.
-fn summarize(t0: usize, returns: &[f64], avg_exposure: f64, avg_turnover: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Summary {
+fn summarize(
+    t0: usize,
+    returns: &[f64],
+    avg_exposure: f64,
+    avg_turnover: f64,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Summary {
     let rows = (t0 + 1)..(t0 + 1 + returns.len());
     let metrics = metrics_given_exposure(returns, avg_exposure, periods_per_year);
     let information_ratio = match benchmark {
@@ -512,12 +559,27 @@ struct BenchmarkView<'m> {
 /// `arms[a]` lists (sleeve, coefficient) pairs for arm `a`; the held "weights" of the result are
 /// the allocations per sleeve (`rows * sleeves`, asset-major), its turnover their L1 change, and
 /// its exposure `sum_k |c_k| * exposure_k`.
-pub fn ensemble(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64) -> Result<Backtest, BacktestError> {
+pub fn ensemble(
+    regime: &[f64],
+    regime_warmup: usize,
+    sleeves: &[&Backtest],
+    arms: &[Vec<(usize, f64)>],
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+) -> Result<Backtest, BacktestError> {
     ensemble_memo(regime, regime_warmup, sleeves, arms, benchmark, periods_per_year, None)
 }
 
 /// [`ensemble`], reusing (or filling) a benchmark memo.
-pub fn ensemble_memo(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
+pub fn ensemble_memo(
+    regime: &[f64],
+    regime_warmup: usize,
+    sleeves: &[&Backtest],
+    arms: &[Vec<(usize, f64)>],
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Result<Backtest, BacktestError> {
     let n = regime.len();
     let s = sleeves.len();
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
@@ -571,7 +633,15 @@ fn allocation_turnover_and_gross(alloc: &[f64], rows: usize, sleeves: usize) -> 
 
 /// [`ensemble_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
 /// figures are bit-identical, without the allocation, gross, equity and benchmark vectors.
-pub fn ensemble_summary(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
+pub fn ensemble_summary(
+    regime: &[f64],
+    regime_warmup: usize,
+    sleeves: &[&Backtest],
+    arms: &[Vec<(usize, f64)>],
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Result<Summary, BacktestError> {
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
     let allocs = ArmAllocations::new(arms, sleeves.len());
     let spans = allocs.spans(regime, t0);
@@ -670,7 +740,11 @@ impl ArmAllocations {
     /// index, or the zero row when it is NaN or names no arm.
     fn index(&self, regime: &[f64], t: usize) -> usize {
         let none = self.rows.len() - 1;
-        if regime[t].is_nan() { none } else { (regime[t] as usize).min(none) }
+        if regime[t].is_nan() {
+            none
+        } else {
+            (regime[t] as usize).min(none)
+        }
     }
 
     /// The decision rows `t0 ..= T-2` as spans of equal regime value (bit for bit), with
@@ -730,7 +804,13 @@ impl ArmAllocations {
 ///
 /// As for [`ensemble`], the held "weights" of the result are the allocations, its turnover
 /// their L1 change and its exposure `sum_k |a_k| * exposure_k`.
-pub fn sleeve_book(alloc: &[f64], sleeves: &[&Backtest], benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Result<Backtest, BacktestError> {
+pub fn sleeve_book(
+    alloc: &[f64],
+    sleeves: &[&Backtest],
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Result<Backtest, BacktestError> {
     let s = sleeves.len();
     let n = alloc.len().checked_div(s).unwrap_or(0);
     let t0 = (0..n).find(|&t| (0..s).any(|k| !alloc[k * n + t].is_nan())).unwrap_or(n);
@@ -782,7 +862,18 @@ mod tests {
         // Prices 100, 110, 99, 99, 108.9; weight NaN (warm-up) on row 0, then 1, 0.5, 0.5, 1.
         let price = [100.0, 110.0, 99.0, 99.0, 108.9];
         let weight = [f64::NAN, 1.0, 0.5, 0.5, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.001, asset_returns: None, benchmark: Some(&price), periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &weight,
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.001,
+            asset_returns: None,
+            benchmark: Some(&price),
+            periods_per_year: 252.0,
+        })
+        .unwrap();
         assert_eq!(bt.first_live, 1);
         assert_eq!(bt.rows, 2..5);
         // Row 2 return: w[1] = 1 earns 99/110 - 1, minus the entry cost 0.001 * |1 - 0|.
@@ -802,10 +893,32 @@ mod tests {
     fn warmup_delays_the_first_live_row_even_when_the_weight_is_defined() {
         let price = [1.0, 2.0, 3.0, 4.0];
         let weight = [1.0, 1.0, 1.0, 1.0];
-        let bt = backtest(&BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &weight,
+            weight_warmup: 2,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        })
+        .unwrap();
         assert_eq!(bt.first_live, 2);
         assert_eq!(bt.returns, vec![4.0 / 3.0 - 1.0]);
-        assert!(backtest(&BacktestInput { price: &price, assets: 1, weight: &[f64::NAN; 4], weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).is_err());
+        assert!(backtest(&BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &[f64::NAN; 4],
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0
+        })
+        .is_err());
     }
 
     #[test]
@@ -814,7 +927,18 @@ mod tests {
         let price = [10.0, 11.0, 12.0, 12.0, 13.2, f64::NAN, f64::NAN, 20.0, 22.0, 11.0];
         let weight = [0.5, 0.5, 0.6, 0.7, 0.8, 0.5, 0.5, 0.5, 0.4, 0.3];
         let flags = [false, true, false, true, true];
-        let bt = backtest(&BacktestInput { price: &price, assets: 2, weight: &weight, weight_warmup: 0, rebalance: Some(&flags), cost_rate: 0.01, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let bt = backtest(&BacktestInput {
+            price: &price,
+            assets: 2,
+            weight: &weight,
+            weight_warmup: 0,
+            rebalance: Some(&flags),
+            cost_rate: 0.01,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        })
+        .unwrap();
         assert_eq!(bt.first_live, 1);
         // Held: row 1 target (0.5, 0.5) but asset 1 has no price on row 1 -> (0.5, 0); row 2
         // keeps row 1's targets -> (0.5, 0.5); row 3 rebalances -> (0.7, 0.4); row 4 -> (0.8, 0.3).
@@ -830,7 +954,21 @@ mod tests {
     /// The figures of a summary, bit for bit.
     fn summary_bits(s: &Summary) -> Vec<u64> {
         let m = s.metrics;
-        let v = [m.total_return, m.cagr, m.ann_vol, m.sharpe, m.sortino, m.max_drawdown, m.calmar, m.var_95, m.cvar_95, m.omega, m.avg_exposure, s.avg_turnover, s.information_ratio];
+        let v = [
+            m.total_return,
+            m.cagr,
+            m.ann_vol,
+            m.sharpe,
+            m.sortino,
+            m.max_drawdown,
+            m.calmar,
+            m.var_95,
+            m.cvar_95,
+            m.omega,
+            m.avg_exposure,
+            s.avg_turnover,
+            s.information_ratio,
+        ];
         v.iter().map(|x| x.to_bits()).collect()
     }
 
@@ -866,7 +1004,17 @@ mod tests {
         let flags: Vec<bool> = (0..n).map(|t| t % 5 == 4).collect();
         let series: Vec<f64> = (0..n).map(|t| (t % 3) as f64 * 0.4 - 0.2).collect();
         for (w, rebalance) in [(&weight, None), (&weight, Some(&flags[..])), (&series, None)] {
-            let input = BacktestInput { price: &price, assets: a, weight: w, weight_warmup: 2, rebalance, cost_rate: 0.001, asset_returns: None, benchmark: Some(&bench), periods_per_year: 252.0 };
+            let input = BacktestInput {
+                price: &price,
+                assets: a,
+                weight: w,
+                weight_warmup: 2,
+                rebalance,
+                cost_rate: 0.001,
+                asset_returns: None,
+                benchmark: Some(&bench),
+                periods_per_year: 252.0,
+            };
             let full = backtest(&input).unwrap();
             let lean = backtest_summary(&input, None).unwrap();
             let returns = asset_returns(&price, a);
@@ -878,7 +1026,17 @@ mod tests {
         let mut inf = weight.clone();
         inf[n + 30] = f64::INFINITY;
         inf[2 * n + 20] = f64::NEG_INFINITY;
-        let input = BacktestInput { price: &price, assets: a, weight: &inf, weight_warmup: 2, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        let input = BacktestInput {
+            price: &price,
+            assets: a,
+            weight: &inf,
+            weight_warmup: 2,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        };
         assert_eq!(backtest_summary(&input, None), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
         assert_eq!(backtest(&input).map(|b| b.first_live), Err(BacktestError::InfiniteWeight { row: 20, asset: 2 }));
     }
@@ -889,7 +1047,17 @@ mod tests {
         // 1.2 * (1 + 2 * (44/110 - 1)) < 0 on row 2: the book is closed there.
         let price = [100.0, 110.0, 44.0, 66.0, 66.0];
         let weight = [2.0; 5];
-        let input = BacktestInput { price: &price, assets: 1, weight: &weight, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: Some(&price), periods_per_year: 252.0 };
+        let input = BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &weight,
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: Some(&price),
+            periods_per_year: 252.0,
+        };
         let bt = backtest(&input).unwrap();
         let (r1, r2) = (2.0 * (110.0 / 100.0 - 1.0), 2.0 * (44.0 / 110.0 - 1.0));
         assert_eq!(bt.ruin, Some(2));
@@ -924,18 +1092,48 @@ mod tests {
         // A weight of 1e300 on a price that doubles twice: the equity overflows on row 2.
         let price = [1.0, 2.0, 4.0, 8.0];
         let big = [1e300; 4];
-        let input = BacktestInput { price: &price, assets: 1, weight: &big, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        let input = BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &big,
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        };
         assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::NonFiniteEquity { row: 2 }));
         assert_eq!(backtest_summary(&input, None).map(|s| s.ruin), Err(BacktestError::NonFiniteEquity { row: 2 }));
         // A return that overflows: asset 1's price jumps from 1e-300 to 1e300, held at 1.
         let panel = [1.0, 1.0, 1.0, 1e-300, 1e300, 1e300];
         let w = [0.5; 6];
-        let input = BacktestInput { price: &panel, assets: 2, weight: &w, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        let input = BacktestInput {
+            price: &panel,
+            assets: 2,
+            weight: &w,
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        };
         assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::NonFiniteReturn { row: 1, asset: Some(1), value: f64::INFINITY }));
         assert_eq!(backtest_summary(&input, None).map(|s| s.ruin), Err(BacktestError::NonFiniteReturn { row: 1, asset: Some(1), value: f64::INFINITY }));
         // NaN on every row after the warm-up.
         let nan = [f64::NAN; 4];
-        let input = BacktestInput { price: &price, assets: 1, weight: &nan, weight_warmup: 1, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 };
+        let input = BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &nan,
+            weight_warmup: 1,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        };
         assert_eq!(backtest(&input).map(|b| b.ruin), Err(BacktestError::AllNaN { warmup: 1 }));
         let late = BacktestInput { weight_warmup: 9, ..input };
         assert_eq!(backtest(&late).map(|b| b.ruin), Err(BacktestError::NeverLive { warmup: 9, rows: 4 }));
@@ -945,7 +1143,18 @@ mod tests {
     fn ruin_of_an_ensemble_and_of_a_sleeve_book() {
         let price = [100.0, 110.0, 44.0, 66.0, 66.0];
         let one = [1.0; 5];
-        let s = backtest(&BacktestInput { price: &price, assets: 1, weight: &one, weight_warmup: 0, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap();
+        let s = backtest(&BacktestInput {
+            price: &price,
+            assets: 1,
+            weight: &one,
+            weight_warmup: 0,
+            rebalance: None,
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        })
+        .unwrap();
         // One arm allocating 2 to the sleeve: the ensemble is the hold at weight 2.
         let regime = [0.0; 5];
         let arms = vec![vec![(0, 2.0)]];
@@ -969,12 +1178,33 @@ mod tests {
         let price = panel(a, n, 11);
         let sleeve = |w: f64, warmup: usize| {
             let weight = vec![w; a * n];
-            backtest(&BacktestInput { price: &price, assets: a, weight: &weight, weight_warmup: warmup, rebalance: None, cost_rate: 0.0, asset_returns: None, benchmark: None, periods_per_year: 252.0 }).unwrap()
+            backtest(&BacktestInput {
+                price: &price,
+                assets: a,
+                weight: &weight,
+                weight_warmup: warmup,
+                rebalance: None,
+                cost_rate: 0.0,
+                asset_returns: None,
+                benchmark: None,
+                periods_per_year: 252.0,
+            })
+            .unwrap()
         };
         let (s0, s1, s2) = (sleeve(0.5, 3), sleeve(-0.25, 9), sleeve(1.0, 0));
         let sleeves = [&s0, &s1, &s2];
         // Runs of arms, a NaN row, an arm index past the arms (cash), and a sleeve listed twice.
-        let regime: Vec<f64> = (0..n).map(|t| if t == 30 { f64::NAN } else if t == 50 { 7.0 } else { ((t / 6) % 3) as f64 }).collect();
+        let regime: Vec<f64> = (0..n)
+            .map(|t| {
+                if t == 30 {
+                    f64::NAN
+                } else if t == 50 {
+                    7.0
+                } else {
+                    ((t / 6) % 3) as f64
+                }
+            })
+            .collect();
         let arms = vec![vec![(0, 0.6), (1, 0.4)], vec![(2, 0.9), (2, 0.05), (0, 0.1)], vec![]];
         let bench: Vec<f64> = price[n..].to_vec();
         let full = ensemble(&regime, 12, &sleeves, &arms, Some(&bench), 252.0).unwrap();

@@ -85,9 +85,7 @@ pub fn week_ends(dates: &[i32]) -> Vec<bool> {
 /// Panics if `n == 0`.
 pub fn every_n(rows: usize, start: usize, n: usize) -> Vec<bool> {
     assert!(n >= 1, "every_n: the step n must be >= 1");
-    (0..rows)
-        .map(|t| t >= start && (t - start).is_multiple_of(n))
-        .collect()
+    (0..rows).map(|t| t >= start && (t - start).is_multiple_of(n)).collect()
 }
 
 #[cfg(test)]
@@ -149,9 +147,7 @@ mod tests {
             "2020-05-05", // a gap of two months: 03-03 ends March
             "2020-05-06", // last row
         ]);
-        let want = [
-            false, true, false, true, false, true, false, true, false, true,
-        ];
+        let want = [false, true, false, true, false, true, false, true, false, true];
         assert_eq!(month_ends(&dates), want);
     }
 
@@ -172,20 +168,9 @@ mod tests {
         assert_eq!(week_ends(&dates), want);
 
         // Thursday 2020-12-31 against Monday 2021-01-04: different weeks.
-        assert_eq!(
-            week_ends(&days(&["2020-12-31", "2021-01-04"])),
-            [true, true]
-        );
+        assert_eq!(week_ends(&days(&["2020-12-31", "2021-01-04"])), [true, true]);
         // A gap of exactly 7 days lands in the next week; Sat to Sun stays.
-        assert_eq!(
-            week_ends(&days(&[
-                "2021-01-06",
-                "2021-01-13",
-                "2021-01-16",
-                "2021-01-17"
-            ])),
-            [true, false, false, true]
-        );
+        assert_eq!(week_ends(&days(&["2021-01-06", "2021-01-13", "2021-01-16", "2021-01-17"])), [true, false, false, true]);
     }
 
     #[test]
@@ -213,10 +198,7 @@ mod tests {
 
     #[test]
     fn every_n_counts_from_start() {
-        assert_eq!(
-            every_n(10, 2, 3),
-            [false, false, true, false, false, true, false, false, true, false]
-        );
+        assert_eq!(every_n(10, 2, 3), [false, false, true, false, false, true, false, false, true, false]);
         assert_eq!(every_n(4, 0, 1), [true; 4]);
         assert_eq!(every_n(3, 5, 2), [false; 3]);
         assert!(every_n(0, 0, 5).is_empty());

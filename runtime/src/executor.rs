@@ -2,18 +2,21 @@
 //! runs the compiled plan (JIT kernels, or the reference evaluator) for one parameter binding,
 //! and backtests the result.
 
-use crate::backtest::{asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo, Summary};
+use crate::backtest::{
+    asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest,
+    BacktestInput, BenchmarkMemo, Summary,
+};
 use crate::calendar::{every_n, month_ends, week_ends};
-use crate::frame::Frame;
 pub use crate::error::{locate, RunError};
+use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with};
-use std::borrow::Cow;
-use strat_compiler::codegen::Cache;
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use strat_compiler::program::{Book, Hold, Holding, RebalanceRule, WeightMembersRef};
+use strat_compiler::codegen::Cache;
 use strat_compiler::plan::{Dims, InputRef};
+use strat_compiler::program::{Book, Hold, Holding, RebalanceRule, WeightMembersRef};
 use strat_compiler::{bind, eval_plan, Compiled, Program};
 
 /// Which backend evaluates the plan.
@@ -170,7 +173,18 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
 /// the program's book (closed on ruin), or with `sleeve` set, that sleeve's own path (not
 /// closed on ruin; its errors name it). Errors name the date and the asset ([`locate`]).
 #[allow(clippy::too_many_arguments)]
-fn run_hold(h: &PreparedHold, target: &[f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>, dates: &[i32], sleeve: Option<&str>) -> Result<Backtest, RunError> {
+fn run_hold(
+    h: &PreparedHold,
+    target: &[f64],
+    warmup: usize,
+    rows: usize,
+    cost_rate: f64,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+    dates: &[i32],
+    sleeve: Option<&str>,
+) -> Result<Backtest, RunError> {
     let input = hold_input(h, target, warmup, rows, cost_rate, benchmark, periods_per_year);
     match sleeve {
         None => backtest_memo(&input.input(), memo).map_err(|e| locate(e, dates, &h.names, "")),
@@ -201,7 +215,15 @@ impl HoldInput<'_> {
 
 /// The backtest input of one hold given its target weight column: a series (every traded
 /// asset takes it) or a panel over its assets.
-fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: usize, cost_rate: f64, benchmark: Option<&'a [f64]>, periods_per_year: f64) -> HoldInput<'a> {
+fn hold_input<'a>(
+    h: &'a PreparedHold,
+    target: &'a [f64],
+    warmup: usize,
+    rows: usize,
+    cost_rate: f64,
+    benchmark: Option<&'a [f64]>,
+    periods_per_year: f64,
+) -> HoldInput<'a> {
     let weight_of = |t: usize, j: usize| if target.len() == rows { target[t] } else { target[j * rows + t] };
     let every = match h.rule {
         RebalanceRule::Every(n) => {
@@ -210,7 +232,17 @@ fn hold_input<'a>(h: &'a PreparedHold, target: &'a [f64], warmup: usize, rows: u
         }
         _ => None,
     };
-    let base = BacktestInput { price: &h.price, assets: h.assets, weight: target, weight_warmup: warmup, rebalance: h.rebalance.as_deref(), cost_rate, asset_returns: None, benchmark, periods_per_year };
+    let base = BacktestInput {
+        price: &h.price,
+        assets: h.assets,
+        weight: target,
+        weight_warmup: warmup,
+        rebalance: h.rebalance.as_deref(),
+        cost_rate,
+        asset_returns: None,
+        benchmark,
+        periods_per_year,
+    };
     HoldInput { base, every }
 }
 
@@ -243,7 +275,12 @@ pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend)
 /// for diagnostics after a run (e.g. conditions that are NaN past their warm-up).
 ///
 /// Errors: a bad param value ([`RunError::Bind`]) or a `weights` run that fails.
-pub fn node_values(compiled: &Compiled, prep: &Prepared, params: &[f64], nodes: &[strat_compiler::plan::Node]) -> Result<(Vec<Vec<f64>>, strat_compiler::Binding), RunError> {
+pub fn node_values(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    nodes: &[strat_compiler::plan::Node],
+) -> Result<(Vec<Vec<f64>>, strat_compiler::Binding), RunError> {
     let plan = &compiled.lowered.plan;
     let binding = bind(plan, params).map_err(RunError::Bind)?;
     let weights = weight_inputs(compiled, prep, params, &binding)?;
@@ -309,7 +346,11 @@ fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler:
         return out;
     }
     let nodes: Vec<_> = wanted.iter().map(|&r| compiled.program().regimes[r].node).collect();
-    let placeholder: Vec<Vec<f64>> = prep.inputs.iter().map(|v| if v.is_empty() { vec![f64::NAN; prep.dims.rows * prep.dims.assets.iter().copied().max().unwrap_or(1)] } else { vec![] }).collect();
+    let placeholder: Vec<Vec<f64>> = prep
+        .inputs
+        .iter()
+        .map(|v| if v.is_empty() { vec![f64::NAN; prep.dims.rows * prep.dims.assets.iter().copied().max().unwrap_or(1)] } else { vec![] })
+        .collect();
     let inputs: Vec<&[f64]> = prep.inputs.iter().zip(&placeholder).map(|(v, p)| if v.is_empty() { p.as_slice() } else { v.as_slice() }).collect();
     let cols = eval_plan(&compiled.lowered.plan, &inputs, &prep.dims, binding, &nodes);
     for (r, c) in wanted.into_iter().zip(cols) {
@@ -319,11 +360,19 @@ fn regime_values(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler:
 }
 
 /// Runs `weights` declaration `k` for `params`; `returns` are its members' returns.
-fn weights_for(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, returns: ndarray::ArrayView2<f64>) -> Result<WeightsRun, RunError> {
+fn weights_for(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    binding: &strat_compiler::Binding,
+    k: usize,
+    returns: ndarray::ArrayView2<f64>,
+) -> Result<WeightsRun, RunError> {
     let program = compiled.program();
     let regimes = regime_values(compiled, prep, binding, &[k]);
     let arms: Vec<usize> = program.regimes.iter().map(|r| r.arms.len()).collect();
-    let input = WeightsInput { returns, calendar: prep.weight_calendars[k].as_deref(), params, regimes: &regimes, regime_arms: &arms, annualize: program.annualize };
+    let input =
+        WeightsInput { returns, calendar: prep.weight_calendars[k].as_deref(), params, regimes: &regimes, regime_arms: &arms, annualize: program.annualize };
     run_weights(&program.weights[k], &input)
 }
 
@@ -333,7 +382,8 @@ fn universe_weights(compiled: &Compiled, prep: &Prepared, params: &[f64], bindin
     if let Some(w) = prep.weights_memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(w);
     }
-    let returns = prep.weight_returns[k].as_ref().ok_or_else(|| RunError::Study(format!("weights `{}` has no return matrix", compiled.program().weights[k].name)))?;
+    let returns =
+        prep.weight_returns[k].as_ref().ok_or_else(|| RunError::Study(format!("weights `{}` has no return matrix", compiled.program().weights[k].name)))?;
     let w = Arc::new(weights_for(compiled, prep, params, binding, k, returns.view())?);
     if let Ok(mut m) = prep.weights_memo.lock() {
         m.insert(key, w.clone());
@@ -372,7 +422,8 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, program.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
+            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, program.annualize, memo)
+                .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
         }
     }?;
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
@@ -413,7 +464,15 @@ fn weight_inputs(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: 
 
 /// The book of `hold [sleeves] weight W` (`W` = weights declaration `k`): the weights from the
 /// sleeves' returns, then the sleeves held with them.
-fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], binding: &strat_compiler::Binding, k: usize, sleeves: &[&Backtest], memo: Option<&BenchmarkMemo>) -> Result<(Backtest, WeightsRun), RunError> {
+fn sleeve_weights_book(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    binding: &strat_compiler::Binding,
+    k: usize,
+    sleeves: &[&Backtest],
+    memo: Option<&BenchmarkMemo>,
+) -> Result<(Backtest, WeightsRun), RunError> {
     let program = compiled.program();
     let WeightMembersRef::Sleeves(members) = &program.weights[k].members else {
         return Err(RunError::Study(format!("weights `{}` are over a universe, not sleeves", program.weights[k].name)));
@@ -427,7 +486,14 @@ fn sleeve_weights_book(compiled: &Compiled, prep: &Prepared, params: &[f64], bin
 
 /// Evaluates the plan for `binding` on `backend`, reusing the param-invariant columns `cache`
 /// holds (JIT only); `weights` as [`plan_inputs`].
-fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_compiler::Binding, backend: Backend, cache: Option<&'a SweepCache>, weights: &'a [Option<Arc<WeightsRun>>]) -> Columns<'a> {
+fn eval_columns<'a>(
+    compiled: &Compiled,
+    prep: &'a Prepared,
+    binding: &strat_compiler::Binding,
+    backend: Backend,
+    cache: Option<&'a SweepCache>,
+    weights: &'a [Option<Arc<WeightsRun>>],
+) -> Columns<'a> {
     let plan = &compiled.lowered.plan;
     let inputs = plan_inputs(prep, weights);
     let cols: Vec<Cow<[f64]>> = match backend {
@@ -441,7 +507,13 @@ fn eval_columns<'a>(compiled: &Compiled, prep: &'a Prepared, binding: &strat_com
 }
 
 /// The backtest of each sleeve that `cache` does not hold (`None` where it does).
-fn sleeve_backtests(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns, cache: Option<&SweepCache>) -> Result<Vec<Option<Backtest>>, RunError> {
+fn sleeve_backtests(
+    compiled: &Compiled,
+    prep: &Prepared,
+    binding: &strat_compiler::Binding,
+    cols: &Columns,
+    cache: Option<&SweepCache>,
+) -> Result<Vec<Option<Backtest>>, RunError> {
     let program = compiled.program();
     let cached = |k: usize| cache.is_some_and(|c| c.sleeves.get(k).is_some_and(|s| s.is_some()));
     let mut owned = vec![];
@@ -499,7 +571,8 @@ fn run_inner(
                     weights_runs.push(Arc::new(w));
                     b
                 }
-                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, program.annualize, memo).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
+                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, program.annualize, memo)
+                    .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
             };
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();

@@ -56,26 +56,12 @@ impl Frame {
     /// If `names` and `columns` differ in length or a column's length differs from `dates.len()`
     /// (a programming error, never a data error).
     pub fn new(dates: Vec<i32>, names: Vec<String>, columns: Vec<Vec<f64>>) -> Frame {
-        assert_eq!(
-            names.len(),
-            columns.len(),
-            "Frame::new: names and columns differ in length"
-        );
+        assert_eq!(names.len(), columns.len(), "Frame::new: names and columns differ in length");
         for (n, c) in names.iter().zip(&columns) {
-            assert_eq!(
-                c.len(),
-                dates.len(),
-                "Frame::new: column '{n}' has the wrong length"
-            );
+            assert_eq!(c.len(), dates.len(), "Frame::new: column '{n}' has the wrong length");
         }
         let origins = vec![None; names.len()];
-        Frame {
-            dates,
-            names,
-            columns,
-            origins,
-            next_date: None,
-        }
+        Frame { dates, names, columns, origins, next_date: None }
     }
 
     /// Number of rows (bars).
@@ -169,13 +155,7 @@ pub fn parse_date(s: &str) -> Option<i32> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |acc, &c| {
-            if c.is_ascii_digit() {
-                Some(acc * 10 + u32::from(c - b'0'))
-            } else {
-                None
-            }
-        })
+        b[r].iter().try_fold(0u32, |acc, &c| if c.is_ascii_digit() { Some(acc * 10 + u32::from(c - b'0')) } else { None })
     };
     let y = num(0..4)? as i64;
     let m = num(5..7)?;
@@ -288,11 +268,7 @@ mod tests {
 
     #[test]
     fn frame_basics() {
-        let f = Frame::new(
-            vec![1, 2],
-            vec!["a".into(), "b".into()],
-            vec![vec![1.0, 2.0], vec![3.0, 4.0]],
-        );
+        let f = Frame::new(vec![1, 2], vec!["a".into(), "b".into()], vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
         assert_eq!(f.len(), 2);
         assert_eq!(f.column("b"), Some(&[3.0, 4.0][..]));
         assert_eq!(f.column("c"), None);

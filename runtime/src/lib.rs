@@ -9,11 +9,11 @@ pub mod calendar;
 pub mod error;
 pub mod executor;
 pub mod frame;
+pub mod io;
+pub mod load;
 pub mod sweep;
 pub mod walk_forward;
 pub mod weights;
-pub mod io;
-pub mod load;
 pub mod write;
 
 pub use backtest::{Backtest, BacktestInput};

@@ -23,7 +23,16 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
 /// [`load_data`], reading every file with `opts` (the data-file size limit).
 pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
     let program = compiled.program();
-    let mut used: Vec<&ColumnRef> = compiled.lowered.plan.inputs.iter().filter_map(|i| match i { InputRef::Column(c) => Some(c), _ => None }).collect();
+    let mut used: Vec<&ColumnRef> = compiled
+        .lowered
+        .plan
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            InputRef::Column(c) => Some(c),
+            _ => None,
+        })
+        .collect();
     for h in program.holds() {
         if let Holding::Column(c) = &h.target {
             used.push(c);
@@ -71,7 +80,12 @@ pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) 
                     let Some(j) = frame.column_index(&name) else { continue };
                     for (t, &v) in frame.columns[j].iter().enumerate() {
                         if !v.is_nan() && (!v.is_finite() || v <= 0.0) {
-                            return Err(DataError::at_row(&frame, j, t, format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)")));
+                            return Err(DataError::at_row(
+                                &frame,
+                                j,
+                                t,
+                                format!("the price {v} where a traded price is required (> 0, or empty when the asset does not trade)"),
+                            ));
                         }
                     }
                 }

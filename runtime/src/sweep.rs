@@ -168,7 +168,11 @@ pub fn sweep_map<T: Send>(
 
 /// Runs `run` on every binding of `grid` in parallel (rayon), calling `progress` after each.
 /// Returns (grid index, params, result, errors as text) in grid order.
-fn for_each_binding<T: Send>(grid: &Grid, progress: &(dyn Fn() + Sync), run: impl Fn(&[f64]) -> Result<T, RunError> + Sync) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
+fn for_each_binding<T: Send>(
+    grid: &Grid,
+    progress: &(dyn Fn() + Sync),
+    run: impl Fn(&[f64]) -> Result<T, RunError> + Sync,
+) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
     grid.bindings
         .par_iter()
         .enumerate()

@@ -4,8 +4,8 @@
 //! block, and every decision inside a run uses data up to its own bar, so nothing leaks from the
 //! future.
 
-use crate::frame::year_month_day;
 use crate::executor::{Backend, Prepared};
+use crate::frame::year_month_day;
 use crate::sweep::{sweep_map, Grid};
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
@@ -130,7 +130,11 @@ const RANKABLE: &str = "sharpe, sortino, calmar, cagr, total_return, max_drawdow
 
 /// `1` where a larger value is better, `-1` where a smaller one is.
 fn direction(d: &MetricDef) -> f64 {
-    if d.higher_is_better { 1.0 } else { -1.0 }
+    if d.higher_is_better {
+        1.0
+    } else {
+        -1.0
+    }
 }
 
 /// Runs the walk-forward of `grid` choosing by `metric` (higher is better; `ann_vol` is ranked
@@ -201,7 +205,11 @@ pub fn walk_forward(
             .iter()
             .map(|b| {
                 let x = slice(b, train.0, train.1);
-                if x.len() < 2 { f64::NAN } else { metric_by_name(&x, metric, spec.periods_per_year).unwrap_or(f64::NAN) }
+                if x.len() < 2 {
+                    f64::NAN
+                } else {
+                    metric_by_name(&x, metric, spec.periods_per_year).unwrap_or(f64::NAN)
+                }
             })
             .collect();
         let best = scores.iter().copied().filter(|s| !s.is_nan()).fold(f64::NEG_INFINITY, f64::max);
@@ -246,7 +254,18 @@ pub fn walk_forward(
         0.0
     };
     let dsr = deflated_sharpe(&returns, grid.bindings.len(), var);
-    Ok(WalkForward { folds, returns, rows, bindings, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials: grid.bindings.len(), skipped })
+    Ok(WalkForward {
+        folds,
+        returns,
+        rows,
+        bindings,
+        metrics: m,
+        in_sample_mean,
+        out_of_sample_mean,
+        deflated_sharpe: dsr,
+        trials: grid.bindings.len(),
+        skipped,
+    })
 }
 
 #[cfg(test)]

@@ -288,8 +288,7 @@ pub fn run_weights(decl: &WeightsDecl, input: &WeightsInput) -> Result<WeightsRu
             every_n(rows, (first + lookback - 1).min(rows), n)
         }
     };
-    let schedule = rebalance(input.returns, &flags, lookback, &method, &opts)
-        .map_err(|e| RunError::Study(format!("weights `{}`: {e}", decl.name)))?;
+    let schedule = rebalance(input.returns, &flags, lookback, &method, &opts).map_err(|e| RunError::Study(format!("weights `{}`: {e}", decl.name)))?;
     let panel = held_panel(&schedule);
     Ok(WeightsRun { name: decl.name.clone(), members: decl.member_names.clone(), method: chosen.name(), schedule, panel })
 }
@@ -324,7 +323,11 @@ fn stdlib_method(m: &WeightMethod, decl: &WeightsDecl, input: &WeightsInput) -> 
         }
         WeightMethod::RegimeMoe { regime, tau } => {
             let tau = checked(decl, "tau", tau.value(p), OptionRange::POSITIVE)?;
-            let values = input.regimes.get(*regime).and_then(|v| v.as_ref()).ok_or_else(|| RunError::Study(format!("weights `{}`: the regime was not evaluated", decl.name)))?;
+            let values = input
+                .regimes
+                .get(*regime)
+                .and_then(|v| v.as_ref())
+                .ok_or_else(|| RunError::Study(format!("weights `{}`: the regime was not evaluated", decl.name)))?;
             Method::RegimeMoe(regime_spec(values, input.regime_arms.get(*regime).copied().unwrap_or(0), tau, input.annualize))
         }
     })

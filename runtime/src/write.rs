@@ -143,7 +143,11 @@ fn json_float(x: f64) -> String {
     if x.is_nan() {
         "null".into()
     } else if x.is_infinite() {
-        if x > 0.0 { "\"inf\"".into() } else { "\"-inf\"".into() }
+        if x > 0.0 {
+            "\"inf\"".into()
+        } else {
+            "\"-inf\"".into()
+        }
     } else {
         format!("{x:?}")
     }

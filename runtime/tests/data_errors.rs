@@ -5,14 +5,10 @@ use std::path::{Path, PathBuf};
 
 use strat_runtime::frame::{format_date, parse_date};
 use strat_runtime::io::csv::{MAX_ABS_VALUE, MAX_HEADER_BYTES, MIN_ABS_VALUE};
-use strat_runtime::io::{
-    inner_join, read_csv, read_csv_with, read_header, read_header_with, DataError, ReadOptions,
-};
+use strat_runtime::io::{inner_join, read_csv, read_csv_with, read_header, read_header_with, DataError, ReadOptions};
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name)
 }
 
 fn cols(names: &[&str]) -> Vec<String> {
@@ -20,13 +16,7 @@ fn cols(names: &[&str]) -> Vec<String> {
 }
 
 /// Reads `file` expecting an error, and checks its location and that the message contains `needle`.
-fn expect_err(
-    file: &str,
-    columns: &[&str],
-    line: Option<usize>,
-    column: Option<&str>,
-    needle: &str,
-) -> DataError {
+fn expect_err(file: &str, columns: &[&str], line: Option<usize>, column: Option<&str>, needle: &str) -> DataError {
     let path = data(file);
     let err = match read_csv(&path, &cols(columns)) {
         Ok(f) => panic!("{file}: expected an error, read {} rows", f.len()),
@@ -35,10 +25,7 @@ fn expect_err(
     assert_eq!(err.file, path, "{err}");
     assert_eq!(err.line, line, "{err}");
     assert_eq!(err.column.as_deref(), column, "{err}");
-    assert!(
-        err.message.contains(needle),
-        "{err}: message lacks {needle:?}"
-    );
+    assert!(err.message.contains(needle), "{err}: message lacks {needle:?}");
     let shown = err.to_string();
     assert!(shown.starts_with(&path.display().to_string()), "{shown}");
     if let Some(l) = line {
@@ -56,16 +43,10 @@ fn good_file_round_trip() {
     assert_eq!(read_header(&path).unwrap(), ["spx", "vix", "note"]);
     let f = read_csv(&path, &cols(&["vix", "spx"])).unwrap();
     assert_eq!(f.len(), 4);
-    assert_eq!(
-        f.dates.iter().map(|&d| format_date(d)).collect::<Vec<_>>(),
-        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
-    );
+    assert_eq!(f.dates.iter().map(|&d| format_date(d)).collect::<Vec<_>>(), ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]);
     assert_eq!(f.dates[0], parse_date("2024-01-02").unwrap());
     assert_eq!(f.names, ["vix", "spx"]); // requested order
-    assert_eq!(
-        f.column("spx").unwrap(),
-        [4742.83, 4704.81, 4688.68, 4697.24]
-    );
+    assert_eq!(f.column("spx").unwrap(), [4742.83, 4704.81, 4688.68, 4697.24]);
     let vix = f.column("vix").unwrap();
     assert_eq!(vix[0], 13.2);
     assert!(vix[1].is_nan()); // empty field
@@ -99,114 +80,46 @@ fn quoted_fields_spanning_lines_keep_line_numbers() {
     // row 0 starts on line 2 and spans lines 2-3; row 1 is line 4; row 2 is line 5
     let f = read_csv(&path, &cols(&[])).unwrap();
     assert_eq!(f.len(), 3);
-    expect_err(
-        "multiline_quoted.csv",
-        &["x"],
-        Some(5),
-        Some("x"),
-        "cannot parse \"x9\" as a number",
-    );
+    expect_err("multiline_quoted.csv", &["x"], Some(5), Some("x"), "cannot parse \"x9\" as a number");
 }
 
 #[test]
 fn unsorted_date() {
-    expect_err(
-        "unsorted_date.csv",
-        &["spx"],
-        Some(4),
-        Some("date"),
-        "earlier than 2024-01-04 on line 3",
-    );
+    expect_err("unsorted_date.csv", &["spx"], Some(4), Some("date"), "earlier than 2024-01-04 on line 3");
 }
 
 #[test]
 fn duplicate_date() {
-    expect_err(
-        "duplicate_date.csv",
-        &["spx"],
-        Some(5),
-        Some("date"),
-        "duplicate date 2024-01-04 (also on line 4)",
-    );
+    expect_err("duplicate_date.csv", &["spx"], Some(5), Some("date"), "duplicate date 2024-01-04 (also on line 4)");
 }
 
 #[test]
 fn bad_date() {
-    expect_err(
-        "bad_date.csv",
-        &["spx"],
-        Some(3),
-        Some("date"),
-        "cannot parse \"2024-02-30\" as a date",
-    );
-    expect_err(
-        "bad_date_format.csv",
-        &[],
-        Some(3),
-        Some("date"),
-        "expected YYYY-MM-DD",
-    );
+    expect_err("bad_date.csv", &["spx"], Some(3), Some("date"), "cannot parse \"2024-02-30\" as a date");
+    expect_err("bad_date_format.csv", &[], Some(3), Some("date"), "expected YYYY-MM-DD");
 }
 
 #[test]
 fn bad_number() {
-    let e = expect_err(
-        "bad_number.csv",
-        &["spx", "vix"],
-        Some(4),
-        Some("vix"),
-        "cannot parse \"abc\" as a number",
-    );
-    assert_eq!(
-        e.to_string(),
-        format!(
-            "{}:4: column 'vix': cannot parse \"abc\" as a number",
-            data("bad_number.csv").display()
-        )
-    );
+    let e = expect_err("bad_number.csv", &["spx", "vix"], Some(4), Some("vix"), "cannot parse \"abc\" as a number");
+    assert_eq!(e.to_string(), format!("{}:4: column 'vix': cannot parse \"abc\" as a number", data("bad_number.csv").display()));
     // an unrequested bad column is not read
-    assert_eq!(
-        read_csv(&data("bad_number.csv"), &cols(&["spx"]))
-            .unwrap()
-            .len(),
-        3
-    );
-    expect_err(
-        "nan_text.csv",
-        &["spx"],
-        Some(3),
-        Some("spx"),
-        "empty field for a missing value",
-    );
+    assert_eq!(read_csv(&data("bad_number.csv"), &cols(&["spx"])).unwrap().len(), 3);
+    expect_err("nan_text.csv", &["spx"], Some(3), Some("spx"), "empty field for a missing value");
 }
 
 #[test]
 fn missing_column() {
-    let e = expect_err(
-        "good.csv",
-        &["spx", "vxx"],
-        Some(1),
-        Some("vxx"),
-        "no such column",
-    );
+    let e = expect_err("good.csv", &["spx", "vxx"], Some(1), Some("vxx"), "no such column");
     assert!(e.message.contains("'spx', 'vix', 'note'"), "{e}");
     expect_err("good.csv", &["date"], None, Some("date"), "row index");
-    expect_err(
-        "good.csv",
-        &["spx", "spx"],
-        None,
-        Some("spx"),
-        "requested twice",
-    );
+    expect_err("good.csv", &["spx", "spx"], None, Some("spx"), "requested twice");
 }
 
 #[test]
 fn missing_file() {
     let path = data("does_not_exist.csv");
-    for err in [
-        read_csv(&path, &cols(&["spx"])).unwrap_err(),
-        read_header(&path).unwrap_err(),
-    ] {
+    for err in [read_csv(&path, &cols(&["spx"])).unwrap_err(), read_header(&path).unwrap_err()] {
         assert_eq!(err.file, path);
         assert_eq!((err.line, err.column.as_deref()), (None, None));
         assert_eq!(err.to_string(), format!("{}: no such file", path.display()));
@@ -223,52 +136,22 @@ fn no_rows() {
 
 #[test]
 fn header_not_starting_with_date() {
-    expect_err(
-        "no_date_header.csv",
-        &["spx"],
-        Some(1),
-        Some("Date"),
-        "first column must be named 'date'",
-    );
-    expect_err(
-        "date_not_first.csv",
-        &["spx"],
-        Some(1),
-        Some("spx"),
-        "first column must be named 'date'",
-    );
+    expect_err("no_date_header.csv", &["spx"], Some(1), Some("Date"), "first column must be named 'date'");
+    expect_err("date_not_first.csv", &["spx"], Some(1), Some("spx"), "first column must be named 'date'");
     let e = read_header(&data("no_date_header.csv")).unwrap_err();
     assert_eq!((e.line, e.column.as_deref()), (Some(1), Some("Date")));
 }
 
 #[test]
 fn duplicate_column_name() {
-    expect_err(
-        "duplicate_column.csv",
-        &["vix"],
-        Some(1),
-        Some("spx"),
-        "duplicate column name (columns 2 and 4)",
-    );
+    expect_err("duplicate_column.csv", &["vix"], Some(1), Some("spx"), "duplicate column name (columns 2 and 4)");
     assert!(read_header(&data("duplicate_column.csv")).is_err());
 }
 
 #[test]
 fn ragged_and_empty_lines() {
-    expect_err(
-        "ragged_short.csv",
-        &["spx"],
-        Some(3),
-        None,
-        "2 fields, but the header has 3 columns",
-    );
-    expect_err(
-        "ragged_long.csv",
-        &["spx"],
-        Some(3),
-        None,
-        "4 fields, but the header has 3 columns",
-    );
+    expect_err("ragged_short.csv", &["spx"], Some(3), None, "2 fields, but the header has 3 columns");
+    expect_err("ragged_long.csv", &["spx"], Some(3), None, "4 fields, but the header has 3 columns");
     expect_err("empty_line.csv", &["spx"], Some(3), None, "empty line");
     expect_err("not_utf8.csv", &["x"], Some(3), None, "not valid UTF-8");
 }
@@ -291,13 +174,7 @@ fn inner_join_keeps_file_lines() {
     assert_eq!(e.file, data("join_a.csv"));
     assert_eq!(e.line, Some(6));
     assert_eq!(e.column.as_deref(), Some("close"));
-    assert_eq!(
-        e.to_string(),
-        format!(
-            "{}:6: column 'close': non-positive price -1",
-            data("join_a.csv").display()
-        )
-    );
+    assert_eq!(e.to_string(), format!("{}:6: column 'close': non-positive price -1", data("join_a.csv").display()));
     assert_eq!(j.location(1, 2).unwrap(), (data("join_b.csv").as_path(), 5));
 }
 
@@ -309,25 +186,15 @@ fn bundled_example_data() {
     assert_eq!(f.len(), 9192);
     assert_eq!(format_date(f.dates[0]), "1990-01-02");
     assert_eq!(format_date(*f.dates.last().unwrap()), "2026-07-09");
-    assert!(f
-        .columns
-        .iter()
-        .flatten()
-        .all(|x| x.is_finite() && *x > 0.0));
-    assert_eq!(
-        (f.column("spx").unwrap()[0], f.column("vix").unwrap()[0]),
-        (359.69, 17.24)
-    );
+    assert!(f.columns.iter().flatten().all(|x| x.is_finite() && *x > 0.0));
+    assert_eq!((f.column("spx").unwrap()[0], f.column("vix").unwrap()[0]), (359.69, 17.24));
 }
 
 /// Deterministic pseudo-random generator (no extra crates).
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
@@ -345,50 +212,20 @@ fn tmp_file(name: &str, bytes: &[u8]) -> PathBuf {
 fn garbage_never_panics_and_always_locates() {
     let mut rng = Lcg(42);
     let good = ["1", "2.5", "", "-3e2", "\"4\"", "\"\"", "0.125"];
-    let cells = [
-        "1",
-        "2.5",
-        "",
-        "-3e2",
-        "\"4\"",
-        "\"\"",
-        "x",
-        "\"a\nb\"",
-        "\"q\"\"\"",
-        "a\"b",
-        "nan",
-        " 7",
-        "1,2",
-    ];
+    let cells = ["1", "2.5", "", "-3e2", "\"4\"", "\"\"", "x", "\"a\nb\"", "\"q\"\"\"", "a\"b", "nan", " 7", "1,2"];
     for case in 0..400usize {
-        let mut text = String::from(if case.is_multiple_of(7) {
-            "date,a,\"b\"\r\n"
-        } else {
-            "date,a,b\n"
-        });
+        let mut text = String::from(if case.is_multiple_of(7) { "date,a,\"b\"\r\n" } else { "date,a,b\n" });
         let mut day = parse_date("2020-01-01").unwrap();
         for _ in 0..(rng.next() % 6) {
             day += (rng.next() % 3) as i32 - case.is_multiple_of(5) as i32;
-            let date = if rng.next().is_multiple_of(20) {
-                "2020-13-01".to_string()
-            } else {
-                format_date(day)
-            };
+            let date = if rng.next().is_multiple_of(20) { "2020-13-01".to_string() } else { format_date(day) };
             let cell = |rng: &mut Lcg| {
-                let set: &[&str] = if rng.next().is_multiple_of(4) {
-                    &cells
-                } else {
-                    &good
-                };
+                let set: &[&str] = if rng.next().is_multiple_of(4) { &cells } else { &good };
                 rng.pick(set)
             };
             let (a, b) = (cell(&mut rng), cell(&mut rng));
             text.push_str(&format!("{date},{a},{b}"));
-            text.push_str(if rng.next().is_multiple_of(8) {
-                rng.pick(&["\n\n", ",\n", ""])
-            } else {
-                rng.pick(&["\n", "\r\n"])
-            });
+            text.push_str(if rng.next().is_multiple_of(8) { rng.pick(&["\n\n", ",\n", ""]) } else { rng.pick(&["\n", "\r\n"]) });
         }
         let path = tmp_file(&format!("fuzz_{case}.csv"), text.as_bytes());
         match read_csv(&path, &cols(&["a", "b"])) {
@@ -397,23 +234,12 @@ fn garbage_never_panics_and_always_locates() {
                 assert!(f.dates.windows(2).all(|w| w[0] < w[1]));
                 let lines = &f.origin(0).unwrap().lines;
                 assert_eq!(lines.len(), f.len());
-                assert!(
-                    lines.windows(2).all(|w| w[0] < w[1]) && lines[0] >= 2,
-                    "{text:?}"
-                );
+                assert!(lines.windows(2).all(|w| w[0] < w[1]) && lines[0] >= 2, "{text:?}");
             }
             Err(e) => {
                 assert_eq!(e.file, path);
-                assert!(
-                    !e.message.contains("internal error") && !e.message.contains("CSV parser"),
-                    "{e}\n{text:?}"
-                );
-                assert!(
-                    e.line.is_some()
-                        || e.message.contains("no such column")
-                        || e.message.contains("empty"),
-                    "{e}\n{text:?}"
-                );
+                assert!(!e.message.contains("internal error") && !e.message.contains("CSV parser"), "{e}\n{text:?}");
+                assert!(e.line.is_some() || e.message.contains("no such column") || e.message.contains("empty"), "{e}\n{text:?}");
             }
         }
     }
@@ -430,10 +256,7 @@ fn large_file_with_multiline_quotes_keeps_line_numbers() {
         day += 1;
         expect.push(line);
         if i % 97 == 0 {
-            text.push_str(&format!(
-                "{},\"multi\nline, \"\"quoted\"\"\",{i}.5\n",
-                format_date(day)
-            ));
+            text.push_str(&format!("{},\"multi\nline, \"\"quoted\"\"\",{i}.5\n", format_date(day)));
             line += 2;
         } else {
             text.push_str(&format!("{},plain,{i}.5\n", format_date(day)));
@@ -443,24 +266,14 @@ fn large_file_with_multiline_quotes_keeps_line_numbers() {
     let path = tmp_file("large_multiline.csv", text.as_bytes());
     let f = read_csv(&path, &cols(&["x"])).unwrap();
     assert_eq!(f.len(), 60_000);
-    assert_eq!(
-        *f.origin(0).unwrap().lines,
-        expect.iter().map(|&l| l as u32).collect::<Vec<_>>()
-    );
-    assert!(f.columns[0]
-        .iter()
-        .enumerate()
-        .all(|(i, &x)| x == i as f64 + 0.5));
+    assert_eq!(*f.origin(0).unwrap().lines, expect.iter().map(|&l| l as u32).collect::<Vec<_>>());
+    assert!(f.columns[0].iter().enumerate().all(|(i, &x)| x == i as f64 + 0.5));
 
     // a bad value near the end is reported on its own line
     let bad = text.replacen("59998.5", "oops", 1);
     let path = tmp_file("large_multiline_bad.csv", bad.as_bytes());
     let e = read_csv(&path, &cols(&["x"])).unwrap_err();
-    assert_eq!(
-        (e.line, e.column.as_deref()),
-        (Some(expect[59_998]), Some("x")),
-        "{e}"
-    );
+    assert_eq!((e.line, e.column.as_deref()), (Some(expect[59_998]), Some("x")), "{e}");
 }
 
 /// Runs `f` on another thread and fails the test if it takes longer than `secs` (a read that
@@ -470,17 +283,14 @@ fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(std::time::Duration::from_secs(secs))
-        .unwrap_or_else(|_| panic!("{what}: no answer within {secs} s"))
+    rx.recv_timeout(std::time::Duration::from_secs(secs)).unwrap_or_else(|_| panic!("{what}: no answer within {secs} s"))
 }
 
 /// Both the header read and the full read of `path` fail with `code`, naming the file, and the
 /// message contains `needle`.
 fn both_fail(path: &Path, code: &str, needle: &str) {
     let p = path.to_path_buf();
-    let (h, c) = within(5, &path.display().to_string(), move || {
-        (read_header(&p), read_csv(&p, &cols(&["spx"])))
-    });
+    let (h, c) = within(5, &path.display().to_string(), move || (read_header(&p), read_csv(&p, &cols(&["spx"]))));
     for e in [h.unwrap_err(), c.unwrap_err()] {
         assert_eq!(e.file, path, "{e}");
         assert_eq!(e.code, code, "{e}");
@@ -629,8 +439,23 @@ fn numbers_out_of_range_are_data_errors() {
 fn mutate(rng: &mut Lcg, bytes: &mut Vec<u8>) {
     const INTERESTING: &[u8] = b",\n\r\";\0\x07\t 0123456789e.-+\xff\xc3\xa9|";
     const NUMBERS: &[&str] = &[
-        "1e309", "-1e309", "1e-320", "4.9e-324", "1e150", "1e100", "-1e-100", "1e-101", "0", "1e-400",
-        "1.7976931348623157e308", "nan", "inf", "", "\"\"", "\"1\"", "1e99999",
+        "1e309",
+        "-1e309",
+        "1e-320",
+        "4.9e-324",
+        "1e150",
+        "1e100",
+        "-1e-100",
+        "1e-101",
+        "0",
+        "1e-400",
+        "1.7976931348623157e308",
+        "nan",
+        "inf",
+        "",
+        "\"\"",
+        "\"1\"",
+        "1e99999",
     ];
     let n = bytes.len();
     let at = |rng: &mut Lcg| if n == 0 { 0 } else { rng.next() as usize % (n + 1) };

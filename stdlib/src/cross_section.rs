@@ -16,35 +16,19 @@
 
 /// Checks `x.len() == rows * assets` and `out.len() == want_out`.
 fn check(x: &[f64], rows: usize, assets: usize, out: &[f64], want_out: usize, what: &str) {
-    let cells = rows
-        .checked_mul(assets)
-        .expect("rows * assets overflows usize");
+    let cells = rows.checked_mul(assets).expect("rows * assets overflows usize");
     assert_eq!(x.len(), cells, "x must have rows * assets values");
     assert_eq!(out.len(), want_out, "{what}");
 }
 
 /// Checks a panel-to-panel kernel's shapes.
 fn check_panel(x: &[f64], rows: usize, assets: usize, out: &[f64]) {
-    check(
-        x,
-        rows,
-        assets,
-        out,
-        x.len(),
-        "out must have rows * assets values",
-    );
+    check(x, rows, assets, out, x.len(), "out must have rows * assets values");
 }
 
 /// Checks a per-row reduction's shapes.
 fn check_rows(x: &[f64], rows: usize, assets: usize, out: &[f64]) {
-    check(
-        x,
-        rows,
-        assets,
-        out,
-        rows,
-        "out must have one value per row",
-    );
+    check(x, rows, assets, out, rows, "out must have one value per row");
 }
 
 /// Rows `first .. first + len` of every asset of an asset-major output panel: one mutable slice
@@ -85,8 +69,7 @@ pub fn row_blocks(out: &mut [f64], rows: usize, block_rows: usize) -> Vec<RowBlo
     assert!(rows > 0 && block_rows > 0, "row blocks need rows and a block length");
     assert_eq!(out.len() % rows, 0, "out must hold whole assets");
     let n_blocks = rows.div_ceil(block_rows);
-    let mut blocks: Vec<RowBlock<'_>> =
-        (0..n_blocks).map(|b| RowBlock { first: b * block_rows, assets: vec![] }).collect();
+    let mut blocks: Vec<RowBlock<'_>> = (0..n_blocks).map(|b| RowBlock { first: b * block_rows, assets: vec![] }).collect();
     for mut asset in out.chunks_mut(rows) {
         for b in &mut blocks {
             let (head, tail) = asset.split_at_mut(block_rows.min(asset.len()));

@@ -62,19 +62,8 @@ const XHUGE: f64 = 6.71e7;
 const XMAX: f64 = 2.53e307;
 
 // CALERF coefficients: erf on |x| <= 0.46875.
-const A: [f64; 5] = [
-    3.16112374387056560e00,
-    1.13864154151050156e02,
-    3.77485237685302021e02,
-    3.20937758913846947e03,
-    1.85777706184603153e-1,
-];
-const B: [f64; 4] = [
-    2.36012909523441209e01,
-    2.44024637934444173e02,
-    1.28261652607737228e03,
-    2.84423683343917062e03,
-];
+const A: [f64; 5] = [3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03, 1.85777706184603153e-1];
+const B: [f64; 4] = [2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03];
 // erfc on 0.46875 < |x| <= 4.
 const C: [f64; 9] = [
     5.64188496988670089e-1,
@@ -98,21 +87,9 @@ const D: [f64; 8] = [
     1.23033935480374942e03,
 ];
 // erfc on |x| > 4.
-const P: [f64; 6] = [
-    3.05326634961232344e-1,
-    3.60344899949804439e-1,
-    1.25781726111229246e-1,
-    1.60837851487422766e-2,
-    6.58749161529837803e-4,
-    1.63153871373020978e-2,
-];
-const Q: [f64; 5] = [
-    2.56852019228982242e00,
-    1.87295284992346047e00,
-    5.27905102951428412e-1,
-    6.05183413124413191e-2,
-    2.33520497626869185e-3,
-];
+const P: [f64; 6] =
+    [3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2];
+const Q: [f64; 5] = [2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2, 2.33520497626869185e-3];
 
 /// `erf(x)` for `|x| <= 0.46875` (CALERF's first interval).
 fn erf_small(x: f64) -> f64 {
@@ -226,35 +203,12 @@ pub fn norm_cdf(x: f64) -> f64 {
 }
 
 // Acklam's coefficients.
-const ACK_A: [f64; 6] = [
-    -3.969683028665376e+01,
-    2.209460984245205e+02,
-    -2.759285104469687e+02,
-    1.383577518672690e+02,
-    -3.066479806614716e+01,
-    2.506628277459239e+00,
-];
-const ACK_B: [f64; 5] = [
-    -5.447609879822406e+01,
-    1.615858368580409e+02,
-    -1.556989798598866e+02,
-    6.680131188771972e+01,
-    -1.328068155288572e+01,
-];
-const ACK_C: [f64; 6] = [
-    -7.784894002430293e-03,
-    -3.223964580411365e-01,
-    -2.400758277161838e+00,
-    -2.549732539343734e+00,
-    4.374664141464968e+00,
-    2.938163982698783e+00,
-];
-const ACK_D: [f64; 4] = [
-    7.784695709041462e-03,
-    3.224671290700398e-01,
-    2.445134137142996e+00,
-    3.754408661907416e+00,
-];
+const ACK_A: [f64; 6] =
+    [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00];
+const ACK_B: [f64; 5] = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01];
+const ACK_C: [f64; 6] =
+    [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00];
+const ACK_D: [f64; 4] = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
 /// Acklam's break point between the lower tail and the central region.
 const ACK_P_LOW: f64 = 0.02425;
 
@@ -263,17 +217,13 @@ const ACK_P_LOW: f64 = 0.02425;
 fn acklam_lower(p: f64) -> f64 {
     if p < ACK_P_LOW {
         let q = (-2.0 * p.ln()).sqrt();
-        (((((ACK_C[0] * q + ACK_C[1]) * q + ACK_C[2]) * q + ACK_C[3]) * q + ACK_C[4]) * q
-            + ACK_C[5])
+        (((((ACK_C[0] * q + ACK_C[1]) * q + ACK_C[2]) * q + ACK_C[3]) * q + ACK_C[4]) * q + ACK_C[5])
             / ((((ACK_D[0] * q + ACK_D[1]) * q + ACK_D[2]) * q + ACK_D[3]) * q + 1.0)
     } else {
         let q = p - 0.5;
         let r = q * q;
-        (((((ACK_A[0] * r + ACK_A[1]) * r + ACK_A[2]) * r + ACK_A[3]) * r + ACK_A[4]) * r
-            + ACK_A[5])
-            * q
-            / (((((ACK_B[0] * r + ACK_B[1]) * r + ACK_B[2]) * r + ACK_B[3]) * r + ACK_B[4]) * r
-                + 1.0)
+        (((((ACK_A[0] * r + ACK_A[1]) * r + ACK_A[2]) * r + ACK_A[3]) * r + ACK_A[4]) * r + ACK_A[5]) * q
+            / (((((ACK_B[0] * r + ACK_B[1]) * r + ACK_B[2]) * r + ACK_B[3]) * r + ACK_B[4]) * r + 1.0)
     }
 }
 
@@ -289,11 +239,7 @@ fn inv_lower(p: f64) -> f64 {
     let z = x * std::f64::consts::FRAC_1_SQRT_2;
     // Φ(x) - p; near the centre as `erf(z)/2 - (p - 1/2)`, where `p - 1/2` is
     // exact (p >= 0.25 there), so x keeps its relative accuracy near 0.
-    let e = if z.abs() <= THRESH {
-        0.5 * erf_small(z) - (p - 0.5)
-    } else {
-        norm_cdf(x) - p
-    };
+    let e = if z.abs() <= THRESH { 0.5 * erf_small(z) - (p - 0.5) } else { norm_cdf(x) - p };
     let u = e * SQRT_2PI * (0.5 * x * x).exp();
     x - u / (1.0 + 0.5 * x * u)
 }
@@ -348,8 +294,7 @@ pub fn expected_max_sharpe(n_trials: usize, var_sharpe: f64) -> f64 {
     }
     let n = n_trials as f64;
     let g = EULER_MASCHERONI;
-    let z = (1.0 - g) * norm_inv_cdf(1.0 - 1.0 / n)
-        + g * norm_inv_cdf(1.0 - 1.0 / (n * std::f64::consts::E));
+    let z = (1.0 - g) * norm_inv_cdf(1.0 - 1.0 / n) + g * norm_inv_cdf(1.0 - 1.0 / (n * std::f64::consts::E));
     var_sharpe.sqrt() * z
 }
 
@@ -441,11 +386,7 @@ mod tests {
 
     /// `|got - want| <= tol * max(|want|, floor)`.
     fn close(got: f64, want: f64, tol: f64, floor: f64, what: &str) {
-        assert!(
-            (got - want).abs() <= tol * want.abs().max(floor),
-            "{what}: got {got:?}, want {want:?}, rel {:e}",
-            (got - want).abs() / want.abs().max(floor)
-        );
+        assert!((got - want).abs() <= tol * want.abs().max(floor), "{what}: got {got:?}, want {want:?}, rel {:e}", (got - want).abs() / want.abs().max(floor));
     }
 
     const CDF: [(f64, f64); 20] = [
@@ -536,13 +477,7 @@ mod tests {
         // Symmetry Φ(x) + Φ(-x) = 1 across the region switch at |x| = 0.6629.
         for i in 0..=400 {
             let x = i as f64 * 0.01;
-            close(
-                norm_cdf(x) + norm_cdf(-x),
-                1.0,
-                4e-16,
-                1.0,
-                &format!("sym {x}"),
-            );
+            close(norm_cdf(x) + norm_cdf(-x), 1.0, 4e-16, 1.0, &format!("sym {x}"));
         }
     }
 
@@ -564,13 +499,7 @@ mod tests {
         // Round trip Φ(Φ⁻¹(p)) = p across both tails and the centre.
         for k in 1..1000 {
             let p = k as f64 / 1000.0;
-            close(
-                norm_cdf(norm_inv_cdf(p)),
-                p,
-                2e-15,
-                0.0,
-                &format!("round trip {p}"),
-            );
+            close(norm_cdf(norm_inv_cdf(p)), p, 2e-15, 0.0, &format!("round trip {p}"));
         }
         // In the far tail the round trip is limited by the condition number
         // of Φ (a relative error ε in x moves Φ by about x² ε).
@@ -585,34 +514,10 @@ mod tests {
     #[test]
     fn expected_max_sharpe_matches_scipy() {
         // The paper's example: N = 100, annualised V = 1/2, 250 periods a year.
-        close(
-            expected_max_sharpe(100, 0.5 / 250.0),
-            0.11317200186513214,
-            1e-13,
-            0.0,
-            "paper",
-        );
-        close(
-            expected_max_sharpe(2, 0.01),
-            0.05197553442805939,
-            1e-13,
-            0.0,
-            "N=2",
-        );
-        close(
-            expected_max_sharpe(10, 0.0004),
-            0.031491966026915,
-            1e-13,
-            0.0,
-            "N=10",
-        );
-        close(
-            expected_max_sharpe(1000, 1.0),
-            3.255121513652723,
-            1e-13,
-            0.0,
-            "N=1000",
-        );
+        close(expected_max_sharpe(100, 0.5 / 250.0), 0.11317200186513214, 1e-13, 0.0, "paper");
+        close(expected_max_sharpe(2, 0.01), 0.05197553442805939, 1e-13, 0.0, "N=2");
+        close(expected_max_sharpe(10, 0.0004), 0.031491966026915, 1e-13, 0.0, "N=10");
+        close(expected_max_sharpe(1000, 1.0), 3.255121513652723, 1e-13, 0.0, "N=1000");
         assert_eq!(expected_max_sharpe(7, 0.0), 0.0);
         assert_eq!(expected_max_sharpe(1, 0.3), 0.0);
         assert!(expected_max_sharpe(0, 0.3).is_nan());
@@ -627,20 +532,8 @@ mod tests {
         let sr = 2.5 / 250f64.sqrt();
         let dsr = probabilistic_sharpe(sr, 0.11317200186513214, 1250, -3.0, 10.0);
         close(dsr, 0.9003968344493903, 1e-13, 0.0, "paper DSR");
-        close(
-            probabilistic_sharpe(0.1, 0.05, 500, 0.5, 5.0),
-            0.8728458091432858,
-            1e-13,
-            0.0,
-            "a",
-        );
-        close(
-            probabilistic_sharpe(0.05, 0.1, 30, -1.0, 8.0),
-            0.3965746047863433,
-            1e-13,
-            0.0,
-            "b",
-        );
+        close(probabilistic_sharpe(0.1, 0.05, 500, 0.5, 5.0), 0.8728458091432858, 1e-13, 0.0, "a");
+        close(probabilistic_sharpe(0.05, 0.1, 30, -1.0, 8.0), 0.3965746047863433, 1e-13, 0.0, "b");
         assert_eq!(probabilistic_sharpe(0.1, 0.1, 100, 0.0, 3.0), 0.5);
         assert!(probabilistic_sharpe(0.1, 0.0, 1, 0.0, 3.0).is_nan());
         // 1 - skew SR + (kurt - 1)/4 SR² <= 0.
@@ -650,12 +543,10 @@ mod tests {
     /// 60 returns (Student-t(4) noise, drift, occasional -2% jumps; NumPy
     /// seed 11, rounded to 4 places).
     const RET: [f64; 60] = [
-        0.0047, -0.0018, 0.0109, -0.0077, 0.0124, 0.0083, 0.0032, -0.0098, -0.0255, -0.0226,
-        -0.0047, 0.0078, 0.0087, -0.0033, 0.0265, -0.0179, 0.0124, 0.0117, 0.0242, 0.021, 0.0024,
-        0.0043, 0.0113, 0.0006, 0.0029, 0.0474, 0.0098, 0.0294, 0.0362, -0.0086, 0.0602, 0.0091,
-        -0.0028, 0.0014, -0.012, -0.0327, 0.0003, 0.0075, -0.0257, 0.0447, 0.0139, 0.0009, 0.0047,
-        0.0165, 0.0157, 0.0083, 0.0161, -0.0053, -0.0017, -0.0059, 0.0062, -0.0051, 0.0091,
-        -0.0033, -0.0105, 0.0085, 0.0217, 0.0004, -0.0125, -0.0207,
+        0.0047, -0.0018, 0.0109, -0.0077, 0.0124, 0.0083, 0.0032, -0.0098, -0.0255, -0.0226, -0.0047, 0.0078, 0.0087, -0.0033, 0.0265, -0.0179, 0.0124, 0.0117,
+        0.0242, 0.021, 0.0024, 0.0043, 0.0113, 0.0006, 0.0029, 0.0474, 0.0098, 0.0294, 0.0362, -0.0086, 0.0602, 0.0091, -0.0028, 0.0014, -0.012, -0.0327,
+        0.0003, 0.0075, -0.0257, 0.0447, 0.0139, 0.0009, 0.0047, 0.0165, 0.0157, 0.0083, 0.0161, -0.0053, -0.0017, -0.0059, 0.0062, -0.0051, 0.0091, -0.0033,
+        -0.0105, 0.0085, 0.0217, 0.0004, -0.0125, -0.0207,
     ];
 
     #[test]
@@ -664,20 +555,9 @@ mod tests {
         close(sr, 0.2905438086604785, 1e-13, 0.0, "sr");
         close(skew, 0.6420181345048821, 1e-12, 0.0, "skew");
         close(kurt, 4.316283518059792, 1e-12, 0.0, "kurtosis");
-        let cases = [
-            (1, 0.3, 0.9912102385936645),
-            (5, 0.004, 0.960623294009384),
-            (20, 0.0005, 0.9786705009358401),
-            (100, 0.002, 0.9264013936849492),
-        ];
+        let cases = [(1, 0.3, 0.9912102385936645), (5, 0.004, 0.960623294009384), (20, 0.0005, 0.9786705009358401), (100, 0.002, 0.9264013936849492)];
         for (n, v, want) in cases {
-            close(
-                deflated_sharpe(&RET, n, v),
-                want,
-                1e-12,
-                0.0,
-                &format!("DSR N={n} V={v}"),
-            );
+            close(deflated_sharpe(&RET, n, v), want, 1e-12, 0.0, &format!("DSR N={n} V={v}"));
         }
         assert!(deflated_sharpe(&RET, 0, 0.1).is_nan());
         assert!(deflated_sharpe(&[0.01], 5, 0.1).is_nan());

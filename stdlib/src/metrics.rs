@@ -429,17 +429,10 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
     // A NaN return makes `sum` NaN; only then look for one (`sum` can also be NaN from
     // infinite returns of both signs).
     if sum.is_nan() && returns.iter().any(|v| v.is_nan()) {
-        return Metrics {
-            avg_exposure,
-            ..Metrics::NAN
-        };
+        return Metrics { avg_exposure, ..Metrics::NAN };
     }
     let end = e;
-    let cagr = if end <= 0.0 {
-        -1.0
-    } else {
-        end.powf(p / n as f64) - 1.0
-    };
+    let cagr = if end <= 0.0 { -1.0 } else { end.powf(p / n as f64) - 1.0 };
     let m = sum / n as f64;
     let sd = if n < 2 {
         f64::NAN
@@ -457,18 +450,10 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
             (ss / (n - 1) as f64).sqrt()
         }
     };
-    let dd = if down_sq.is_infinite() {
-        root_mean_square_scaled(returns.iter().map(|&v| v.min(0.0)), n as f64)
-    } else {
-        (down_sq / n as f64).sqrt()
-    };
+    let dd = if down_sq.is_infinite() { root_mean_square_scaled(returns.iter().map(|&v| v.min(0.0)), n as f64) } else { (down_sq / n as f64).sqrt() };
 
     let mdd = if end.is_nan() { f64::NAN } else { worst };
-    let calmar = if mdd == 0.0 {
-        f64::NAN
-    } else {
-        cagr / mdd.abs()
-    };
+    let calmar = if mdd == 0.0 { f64::NAN } else { cagr / mdd.abs() };
 
     // Only the k+1 smallest returns are needed (the 5% quantile reads order
     // statistics floor(h) and floor(h)+1 <= k).
@@ -520,7 +505,8 @@ mod fused_pass {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as f64 / (1u64 << 31) as f64
         };
-        let mut cases: Vec<Vec<f64>> = vec![vec![0.01], vec![0.0, 0.0, 0.0], vec![0.02; 50], vec![-0.0, 0.0, -0.0], vec![-1.0, 0.5, 0.2], vec![1e300, 1e300, -1.0, 0.3]];
+        let mut cases: Vec<Vec<f64>> =
+            vec![vec![0.01], vec![0.0, 0.0, 0.0], vec![0.02; 50], vec![-0.0, 0.0, -0.0], vec![-1.0, 0.5, 0.2], vec![1e300, 1e300, -1.0, 0.3]];
         for len in [2usize, 3, 20, 21, 250, 1000] {
             cases.push((0..len).map(|_| next() * 0.1 - 0.05).collect());
         }
@@ -548,7 +534,8 @@ mod fused_pass {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 33) as f64 / (1u64 << 31) as f64 - 0.5
         };
-        let mut cases: Vec<Vec<f64>> = vec![(0..5000).map(|_| next()).collect(), (0..5000).map(|i| -(i as f64)).collect(), (0..5000).map(|i| i as f64).collect()];
+        let mut cases: Vec<Vec<f64>> =
+            vec![(0..5000).map(|_| next()).collect(), (0..5000).map(|i| -(i as f64)).collect(), (0..5000).map(|i| i as f64).collect()];
         let mut outliers = vec![0.0; 5000];
         for i in (0..5000).step_by(97) {
             outliers[i] = -1.0 - i as f64;

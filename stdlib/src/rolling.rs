@@ -203,9 +203,7 @@ fn ieee_max(a: f64, b: f64) -> f64 {
 /// `minimum`, SEMANTICS.md §5 — unlike pandas, which skips NaN).
 /// Signed zeros follow IEEE-754 `minimum`: `-0.0` is below `0.0`.
 pub fn rolling_min(x: &[f64], n: usize, out: &mut [f64]) {
-    apply(x, n, out, |w, _| {
-        w.iter().fold(f64::INFINITY, |m, &v| ieee_min(m, v))
-    });
+    apply(x, n, out, |w, _| w.iter().fold(f64::INFINITY, |m, &v| ieee_min(m, v)));
 }
 
 /// Rolling maximum of the window `x[t-n+1 ..= t]`.
@@ -215,9 +213,7 @@ pub fn rolling_min(x: &[f64], n: usize, out: &mut [f64]) {
 /// `maximum`, SEMANTICS.md §5 — unlike pandas, which skips NaN).
 /// Signed zeros follow IEEE-754 `maximum`: `0.0` is above `-0.0`.
 pub fn rolling_max(x: &[f64], n: usize, out: &mut [f64]) {
-    apply(x, n, out, |w, _| {
-        w.iter().fold(f64::NEG_INFINITY, |m, &v| ieee_max(m, v))
-    });
+    apply(x, n, out, |w, _| w.iter().fold(f64::NEG_INFINITY, |m, &v| ieee_max(m, v)));
 }
 
 #[cfg(test)]
@@ -242,9 +238,21 @@ mod std_fast_path {
             x.push(match i % 97 {
                 10..=14 => f64::NAN,
                 20..=40 => 1.5,
-                41..=45 => if i % 2 == 0 { 0.0 } else { -0.0 },
+                41..=45 => {
+                    if i % 2 == 0 {
+                        0.0
+                    } else {
+                        -0.0
+                    }
+                }
                 50 => f64::NAN,
-                _ => if u < 0.1 { 2.0 } else { u * 3.0 - 1.0 },
+                _ => {
+                    if u < 0.1 {
+                        2.0
+                    } else {
+                        u * 3.0 - 1.0
+                    }
+                }
             });
         }
         for n in [1, 2, 3, 5, 7, 21, 63, 100, 600, 700] {

@@ -7,17 +7,11 @@ pub const NAN: f64 = f64::NAN;
 /// NaN matches only NaN and infinities match exactly.
 pub fn assert_close(got: f64, want: f64, what: &str) {
     if want.is_nan() || want.is_infinite() {
-        assert!(
-            got.is_nan() && want.is_nan() || got == want,
-            "{what}: got {got:?}, want {want:?}"
-        );
+        assert!(got.is_nan() && want.is_nan() || got == want, "{what}: got {got:?}, want {want:?}");
         return;
     }
     let tol = 1e-12 * want.abs().max(1e-3);
-    assert!(
-        (got - want).abs() <= tol,
-        "{what}: got {got:?}, want {want:?}"
-    );
+    assert!((got - want).abs() <= tol, "{what}: got {got:?}, want {want:?}");
 }
 
 /// [`assert_close`] row by row over two equal-length slices.

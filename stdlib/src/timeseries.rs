@@ -20,11 +20,7 @@ fn check(x: &[f64], out: &[f64]) {
 pub fn ret(x: &[f64], k: usize, out: &mut [f64]) {
     check(x, out);
     for (t, o) in out.iter_mut().enumerate() {
-        *o = if t < k {
-            f64::NAN
-        } else {
-            x[t] / x[t - k] - 1.0
-        };
+        *o = if t < k { f64::NAN } else { x[t] / x[t - k] - 1.0 };
     }
 }
 
@@ -37,11 +33,7 @@ pub fn ret(x: &[f64], k: usize, out: &mut [f64]) {
 pub fn logret(x: &[f64], k: usize, out: &mut [f64]) {
     check(x, out);
     for (t, o) in out.iter_mut().enumerate() {
-        *o = if t < k {
-            f64::NAN
-        } else {
-            (x[t] / x[t - k]).ln()
-        };
+        *o = if t < k { f64::NAN } else { (x[t] / x[t - k]).ln() };
     }
 }
 

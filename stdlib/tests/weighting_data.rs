@@ -339,19 +339,14 @@ date,spy,tlt,gld,ief,efa,eem,vnq,dbc
 pub fn returns(csv: &str, cols: &[&str]) -> Array2<f64> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let idx: Vec<usize> = cols
-        .iter()
-        .map(|c| header.iter().position(|h| h == c).unwrap())
-        .collect();
+    let idx: Vec<usize> = cols.iter().map(|c| header.iter().position(|h| h == c).unwrap()).collect();
     let prices: Vec<Vec<f64>> = lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
             idx.iter().map(|&i| f[i].parse::<f64>().unwrap()).collect()
         })
         .collect();
-    Array2::from_shape_fn((prices.len(), cols.len()), |(t, j)| {
-        if t == 0 { f64::NAN } else { prices[t][j] / prices[t - 1][j] - 1.0 }
-    })
+    Array2::from_shape_fn((prices.len(), cols.len()), |(t, j)| if t == 0 { f64::NAN } else { prices[t][j] / prices[t - 1][j] - 1.0 })
 }
 
 /// The last `n` rows of `r`.
@@ -361,10 +356,7 @@ pub fn last(r: &Array2<f64>, n: usize) -> ArrayView2<'_, f64> {
 
 /// `(year, month)` of each row of a CSV above.
 pub fn year_months(csv: &str) -> Vec<(i32, u32)> {
-    csv.lines()
-        .skip(1)
-        .map(|l| (l[0..4].parse().unwrap(), l[5..7].parse().unwrap()))
-        .collect()
+    csv.lines().skip(1).map(|l| (l[0..4].parse().unwrap(), l[5..7].parse().unwrap())).collect()
 }
 
 #[test]

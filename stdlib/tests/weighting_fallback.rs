@@ -5,10 +5,7 @@
 
 use ndarray::{array, s, Array2};
 use strat_stdlib::weighting::fallback::{fallback, FallbackStep};
-use strat_stdlib::weighting::{
-    rebalance, target_weights, Bounds, Infeasibility, LogEntry, Method, Note, WeightError,
-    WeightOptions,
-};
+use strat_stdlib::weighting::{rebalance, target_weights, Bounds, Infeasibility, LogEntry, Method, Note, WeightError, WeightOptions};
 
 const NAN: f64 = f64::NAN;
 
@@ -63,13 +60,7 @@ fn infeasible_bounds_keep_previous_then_cash() {
     let (w, rec) = fallback(x.view(), Some(prev.view()), b, WeightError::NanReturns { assets: vec![2] });
     assert_eq!(w, prev);
     assert_eq!(rec.step, FallbackStep::Previous);
-    assert_eq!(
-        rec.skipped,
-        vec![
-            (FallbackStep::SharpeProportional, infeasible.clone()),
-            (FallbackStep::Equal, infeasible.clone()),
-        ]
-    );
+    assert_eq!(rec.skipped, vec![(FallbackStep::SharpeProportional, infeasible.clone()), (FallbackStep::Equal, infeasible.clone()),]);
     let (w, rec) = fallback(x.view(), None, b, WeightError::NanReturns { assets: vec![2] });
     assert_eq!(w, array![0.0, 0.0, 0.0]);
     assert_eq!(rec.step, FallbackStep::Cash);
@@ -81,10 +72,7 @@ fn infeasible_bounds_keep_previous_then_cash() {
 fn short_history_is_an_error_not_a_weight() {
     let one = array![[0.01, 0.02, 0.03]];
     for m in [Method::InvVol, Method::Erc, Method::MinVar, Method::MaxSharpe] {
-        assert_eq!(
-            target_weights(one.view(), &m, &WeightOptions::default()).unwrap_err(),
-            WeightError::InsufficientHistory { rows: 1, needed: 2 }
-        );
+        assert_eq!(target_weights(one.view(), &m, &WeightOptions::default()).unwrap_err(), WeightError::InsufficientHistory { rows: 1, needed: 2 });
     }
 }
 
@@ -119,10 +107,7 @@ fn schedule_logs_late_asset_then_uses_it() {
 fn schedule_logs_infeasible_constraint_and_singular_covariance() {
     let r = synthetic(30, 3);
     let when: Vec<bool> = (0..30).map(|t| t % 10 == 9).collect();
-    let opts = WeightOptions {
-        bounds: Bounds { min_weight: 0.0, max_weight: 0.3 },
-        ..WeightOptions::default()
-    };
+    let opts = WeightOptions { bounds: Bounds { min_weight: 0.0, max_weight: 0.3 }, ..WeightOptions::default() };
     let sched = rebalance(r.view(), &when, 10, &Method::MinVar, &opts).unwrap();
     let want = WeightError::Infeasible(Infeasibility::MaxWeight { max_weight: 0.3, assets: 3 });
     let steps: Vec<FallbackStep> = sched
@@ -162,13 +147,8 @@ fn schedule_notes_diagonal_covariance_when_window_is_short() {
     let r = synthetic(12, 4);
     let when: Vec<bool> = (0..12).map(|t| t == 11).collect();
     let sched = rebalance(r.view(), &when, 3, &Method::Erc, &WeightOptions::default()).unwrap();
-    assert_eq!(
-        sched.log,
-        vec![LogEntry::Note { row: 11, note: Note::DiagonalCovariance { rows: 3, assets: 4 } }]
-    );
-    let iv = target_weights(r.slice(s![9..12, ..]), &Method::InvVol, &WeightOptions::default())
-        .unwrap()
-        .weights;
+    assert_eq!(sched.log, vec![LogEntry::Note { row: 11, note: Note::DiagonalCovariance { rows: 3, assets: 4 } }]);
+    let iv = target_weights(r.slice(s![9..12, ..]), &Method::InvVol, &WeightOptions::default()).unwrap().weights;
     let erc = sched.weights.row(11);
     for j in 0..4 {
         assert!((erc[j] - iv[j]).abs() < 1e-13);

@@ -16,10 +16,7 @@ mod expected;
 use data::{returns, year_months, COLS8, PRICES_2015};
 use expected::*;
 use ndarray::s;
-use strat_stdlib::weighting::{
-    month_end_flags, rebalance_monthly, KellyOptions, Linkage, LogEntry, Method, Note,
-    WeightOptions,
-};
+use strat_stdlib::weighting::{month_end_flags, rebalance_monthly, KellyOptions, Linkage, LogEntry, Method, Note, WeightOptions};
 
 fn run(method: &Method) -> strat_stdlib::weighting::Schedule {
     let r = returns(PRICES_2015, &COLS8);
@@ -36,12 +33,7 @@ fn check_path(method: Method, want: &[f64]) {
         let got = sched.weights.row(t);
         let exp = &want[k * n..(k + 1) * n];
         for j in 0..n {
-            assert!(
-                (got[j] - exp[j]).abs() <= 1e-12,
-                "{name} row {t} asset {j}: got {}, want {}",
-                got[j],
-                exp[j]
-            );
+            assert!((got[j] - exp[j]).abs() <= 1e-12, "{name} row {t} asset {j}: got {}, want {}", got[j], exp[j]);
         }
         // Held constant until the next rebalance (or the end).
         let end = REBALANCE_ROWS.get(k + 1).copied().unwrap_or(sched.weights.nrows());
@@ -56,11 +48,7 @@ fn check_path(method: Method, want: &[f64]) {
     assert!(sched.weights.slice(s![..REBALANCE_ROWS[0], ..]).iter().all(|v| *v == 0.0));
     // The first rebalance takes its target as is.
     assert_eq!(sched.targets.row(0), sched.weights.row(REBALANCE_ROWS[0]));
-    assert!(
-        sched.log.iter().all(|e| !matches!(e, LogEntry::Fallback { .. })),
-        "{name}: unexpected fallback {:?}",
-        sched.log
-    );
+    assert!(sched.log.iter().all(|e| !matches!(e, LogEntry::Fallback { .. })), "{name}: unexpected fallback {:?}", sched.log);
 }
 
 #[test]
@@ -93,13 +81,8 @@ fn kelly_max_sharpe_path_and_leverage_notes() {
     let method = Method::Kelly { base: Box::new(Method::MaxSharpe), kelly: KellyOptions::default() };
     check_path(method.clone(), HELD_KELLY_MAX_SHARPE);
     let sched = run(&method);
-    let leverages = sched
-        .log
-        .iter()
-        .filter(|e| matches!(e, LogEntry::Note { note: Note::KellyLeverage(_), .. }))
-        .count();
+    let leverages = sched.log.iter().filter(|e| matches!(e, LogEntry::Note { note: Note::KellyLeverage(_), .. })).count();
     assert_eq!(leverages, REBALANCE_ROWS.len());
 }
 
 // ---- expected values (Python output; see the module doc) ----
-

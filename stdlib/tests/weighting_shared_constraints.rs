@@ -67,7 +67,10 @@ fn the_drawdown_filter_excludes_a_falling_member() {
     all.column_mut(2).fill(-0.04);
     let cash = rebalance(all.view(), &when, 10, &Method::InvVol, &opts).unwrap();
     assert!(cash.weights.row(19).iter().all(|w| *w == 0.0));
-    assert!(cash.log.iter().any(|e| matches!(e, LogEntry::Fallback { record, .. } if record.cause == WeightError::Infeasible(Infeasibility::MaxDrawdown { max_drawdown: 0.2 }))));
+    assert!(cash
+        .log
+        .iter()
+        .any(|e| matches!(e, LogEntry::Fallback { record, .. } if record.cause == WeightError::Infeasible(Infeasibility::MaxDrawdown { max_drawdown: 0.2 }))));
 }
 
 #[test]

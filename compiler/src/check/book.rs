@@ -44,7 +44,11 @@ impl Checker {
     pub(super) fn sleeve_stmt(&mut self, n: &Ident, inner: &Stmt, span: Span) {
         if let StmtKind::Hold { target, weight, rebalance: reb } = &inner.kind {
             let h = self.check_hold(target, weight, reb.as_ref());
-            let placeholder = HoldDecl { target: Holding::Universe(0), weight: HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span }, rebalance: RebalanceRule::Daily };
+            let placeholder = HoldDecl {
+                target: Holding::Universe(0),
+                weight: HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span },
+                rebalance: RebalanceRule::Daily,
+            };
             self.sleeves.push(SleeveDecl { name: n.name.clone(), hold: h.unwrap_or(placeholder), span });
         }
     }
@@ -52,8 +56,7 @@ impl Checker {
     /// `ensemble by REGIME { ... }`: the program's book, declared once.
     pub(super) fn ensemble_stmt(&mut self, r: &Ident, arms: &[(Ident, Expr)], span: Span) {
         if self.ensemble.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `ensemble` statement", span, "second ensemble")
-                .with_help("a strategy has one ensemble"));
+            self.err(Diag::error("strat::stmt::duplicate", "a second `ensemble` statement", span, "second ensemble").with_help("a strategy has one ensemble"));
             return;
         }
         self.ensemble_span = Some(span);
@@ -68,19 +71,25 @@ impl Checker {
     pub(super) fn check_book(&mut self, program: &Program) {
         if let (Some(h), Some(e)) = (self.hold_span, self.ensemble_span) {
             let (first, second) = if h.start > e.start { (e, h) } else { (h, e) };
-            self.err(Diag::error("strat::stmt::hold_and_ensemble", "a strategy holds a series or an ensemble, not both", second, "second book")
-                .with_label(first, "first book")
-                .with_help("put the hold into a sleeve and give it a weight in the ensemble"));
+            self.err(
+                Diag::error("strat::stmt::hold_and_ensemble", "a strategy holds a series or an ensemble, not both", second, "second book")
+                    .with_label(first, "first book")
+                    .with_help("put the hold into a sleeve and give it a weight in the ensemble"),
+            );
         }
         if self.hold.is_none() && self.ensemble.is_none() && self.hold_span.is_none() && self.ensemble_span.is_none() && !self.hold_failed {
             let span = program.stmts.first().map(|s| s.span).unwrap_or_default();
-            self.err(Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
-                .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"));
+            self.err(
+                Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
+                    .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"),
+            );
         }
         if (self.ensemble_span.is_some() || self.sleeve_hold_span.is_some()) && self.cost.is_some() {
             let span = self.cost.map(|c| c.1).unwrap_or_default();
-            self.err(Diag::error("strat::stmt::unsupported", "costs on sleeves are not supported yet", span, "cost")
-                .with_help("remove `cost`; ensembles and weighted sleeves are evaluated before costs in this version"));
+            self.err(
+                Diag::error("strat::stmt::unsupported", "costs on sleeves are not supported yet", span, "cost")
+                    .with_help("remove `cost`; ensembles and weighted sleeves are evaluated before costs in this version"),
+            );
         }
     }
 
@@ -89,35 +98,47 @@ impl Checker {
         let mut names: Vec<String> = vec![];
         let mut conds = vec![];
         if arms.is_empty() {
-            self.err(Diag::error("strat::regime::empty", format!("regime `{}` has no arms", name.name), span, "empty regime")
-                .with_help("list arms as `NAME when COND`, ending with `NAME otherwise`"));
+            self.err(
+                Diag::error("strat::regime::empty", format!("regime `{}` has no arms", name.name), span, "empty regime")
+                    .with_help("list arms as `NAME when COND`, ending with `NAME otherwise`"),
+            );
         }
         for (i, arm) in arms.iter().enumerate() {
             if let Some(prev) = arms[..i].iter().find(|a| a.name.name == arm.name.name) {
-                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name.name), arm.name.span, "second arm")
-                    .with_label(prev.name.span, "first arm")
-                    .with_help("each arm of a regime needs its own name"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name.name), arm.name.span, "second arm")
+                        .with_label(prev.name.span, "first arm")
+                        .with_help("each arm of a regime needs its own name"),
+                );
             }
             if self.decls.contains_key(&arm.name.name) {
                 let prev = self.decls[&arm.name.name].1;
-                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` has the name of a declaration", arm.name.name), arm.name.span, "arm name")
-                    .with_label(prev, "declared here")
-                    .with_help("rename the arm or the declaration"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("arm `{}` has the name of a declaration", arm.name.name), arm.name.span, "arm name")
+                        .with_label(prev, "declared here")
+                        .with_help("rename the arm or the declaration"),
+                );
             }
             let last = i + 1 == arms.len();
             match (&arm.cond, last) {
-                (None, false) => self.err(Diag::error("strat::regime::otherwise_not_last", "`otherwise` must be the last arm", arm.span, "later arms can never match")
-                    .with_help("move this arm to the end")),
-                (Some(_), true) => self.err(Diag::error("strat::regime::no_otherwise", format!("regime `{}` has no `otherwise` arm", name.name), arm.span, "last arm has a condition")
-                    .with_help(format!("every bar needs a regime: end with e.g. `{} otherwise`", arm.name.name))),
+                (None, false) => self.err(
+                    Diag::error("strat::regime::otherwise_not_last", "`otherwise` must be the last arm", arm.span, "later arms can never match")
+                        .with_help("move this arm to the end"),
+                ),
+                (Some(_), true) => self.err(
+                    Diag::error("strat::regime::no_otherwise", format!("regime `{}` has no `otherwise` arm", name.name), arm.span, "last arm has a condition")
+                        .with_help(format!("every bar needs a regime: end with e.g. `{} otherwise`", arm.name.name)),
+                ),
                 _ => {}
             }
             let cond = arm.cond.as_ref().and_then(|c| {
                 let h = self.expr(c)?;
                 let h = self.expect_bool(h, "a regime condition")?;
                 if h.ty.panel.is_some() {
-                    self.err(Diag::error("strat::type::shape_mismatch", "a regime is one state per bar, not per asset", h.span, "a panel condition")
-                        .with_help("reduce the panel, e.g. `mean(x) > 0` or `count(x) > 3`"));
+                    self.err(
+                        Diag::error("strat::type::shape_mismatch", "a regime is one state per bar, not per asset", h.span, "a panel condition")
+                            .with_help("reduce the panel, e.g. `mean(x) > 0` or `count(x) > 3`"),
+                    );
                     return None;
                 }
                 Some(h)
@@ -133,9 +154,9 @@ impl Checker {
     /// `strat::stmt::duplicate_hold` (false) when a `hold` came before.
     fn claim_hold(&mut self, span: Span) -> bool {
         if let Some(prev) = self.hold_span {
-            self.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", span, "second hold")
-                .with_label(prev, "first hold")
-                .with_help("a strategy holds one series, universe or set of weighted sleeves; combine weights in one expression, or use sleeves and an ensemble"));
+            self.err(Diag::error("strat::stmt::duplicate_hold", "a second `hold` statement", span, "second hold").with_label(prev, "first hold").with_help(
+                "a strategy holds one series, universe or set of weighted sleeves; combine weights in one expression, or use sleeves and an ensemble",
+            ));
             return false;
         }
         self.hold_span = Some(span);
@@ -157,8 +178,10 @@ impl Checker {
             }
         }
         let found = self.type_name(h.ty);
-        self.err(Diag::error("strat::type::not_a_price", "only prices can be held or benchmarked", e.span, format!("this is {found}"))
-            .with_help(format!("{what} takes a data column or a universe of prices, e.g. `hold mkt.spx weight ...`; put the sizing logic in `weight`")));
+        self.err(
+            Diag::error("strat::type::not_a_price", "only prices can be held or benchmarked", e.span, format!("this is {found}"))
+                .with_help(format!("{what} takes a data column or a universe of prices, e.g. `hold mkt.spx weight ...`; put the sizing logic in `weight`")),
+        );
         None
     }
 
@@ -169,14 +192,18 @@ impl Checker {
         let w = w.and_then(|w| self.expect_num(w, "a weight", "a weight is a number: the fraction of equity held"));
         let w = match (&t, w) {
             (Some(Holding::Column(_)), Some(w)) if w.ty.panel.is_some() => {
-                self.err(Diag::error("strat::type::shape_mismatch", "a panel weight for a single series", w.span, "one weight per asset")
-                    .with_help("hold a universe to trade a panel of weights, or reduce the panel, e.g. mean(w)"));
+                self.err(
+                    Diag::error("strat::type::shape_mismatch", "a panel weight for a single series", w.span, "one weight per asset")
+                        .with_help("hold a universe to trade a panel of weights, or reduce the panel, e.g. mean(w)"),
+                );
                 None
             }
             (Some(Holding::Universe(u)), Some(w)) if w.ty.panel.is_some_and(|p| p != *u) => {
                 let (a, b) = (self.universes[*u].name.clone(), self.universes[w.ty.panel.unwrap_or(0)].name.clone());
-                self.err(Diag::error("strat::type::shape_mismatch", format!("weights over `{b}` for holdings of `{a}`"), w.span, "another universe")
-                    .with_help("the weight panel must be over the held universe"));
+                self.err(
+                    Diag::error("strat::type::shape_mismatch", format!("weights over `{b}` for holdings of `{a}`"), w.span, "another universe")
+                        .with_help("the weight panel must be over the held universe"),
+                );
                 None
             }
             (_, w) => w,
@@ -195,8 +222,10 @@ impl Checker {
             Rebalance::Weekly(_) => RebalanceRule::Weekly,
             Rebalance::Every(n) => {
                 if n.unit != Unit::None || n.value.fract() != 0.0 || n.value < 1.0 || n.value > 1e9 {
-                    self.err(Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
-                        .with_help("e.g. `rebalance every 21`"));
+                    self.err(
+                        Diag::error("strat::value::bad_window", "`rebalance every N` needs a whole number of bars >= 1", n.span, "not a bar count")
+                            .with_help("e.g. `rebalance every 21`"),
+                    );
                     return None;
                 }
                 RebalanceRule::Every(n.value as usize)
@@ -209,8 +238,10 @@ impl Checker {
         let regime = match self.decls.get(&r.name) {
             Some((Decl::Regime(e), _)) => *e,
             Some(_) => {
-                self.err(Diag::error("strat::type::not_a_regime", format!("`{}` is not a regime", r.name), r.span, "not a regime")
-                    .with_help("declare `regime NAME { ARM when COND ... ARM otherwise }` and name it here"));
+                self.err(
+                    Diag::error("strat::type::not_a_regime", format!("`{}` is not a regime", r.name), r.span, "not a regime")
+                        .with_help("declare `regime NAME { ARM when COND ... ARM otherwise }` and name it here"),
+                );
                 return None;
             }
             None => {
@@ -227,13 +258,18 @@ impl Checker {
                     Some(s) => format!("did you mean `{s}`? arms of `{}`: {}", r.name, arm_names.join(", ")),
                     None => format!("arms of `{}`: {}", r.name, arm_names.join(", ")),
                 };
-                self.err(Diag::error("strat::name::unknown", format!("`{}` is not an arm of regime `{}`", arm.name, r.name), arm.span, "unknown arm").with_help(hint));
+                self.err(
+                    Diag::error("strat::name::unknown", format!("`{}` is not an arm of regime `{}`", arm.name, r.name), arm.span, "unknown arm")
+                        .with_help(hint),
+                );
                 ok = false;
                 continue;
             };
             if out[k].is_some() {
-                self.err(Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name), arm.span, "again")
-                    .with_help("give each arm one allocation"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("arm `{}` appears twice", arm.name), arm.span, "again")
+                        .with_help("give each arm one allocation"),
+                );
                 ok = false;
                 continue;
             }
@@ -244,8 +280,10 @@ impl Checker {
         }
         for (k, a) in out.iter().enumerate() {
             if a.is_none() && ok {
-                self.diags.push(Diag::warning("strat::lint::cash_arm", format!("arm `{}` has no allocation: it holds cash", arm_names[k]), span, "ensemble")
-                    .with_help(format!("add `{} => ...` if that is not meant", arm_names[k])));
+                self.diags.push(
+                    Diag::warning("strat::lint::cash_arm", format!("arm `{}` has no allocation: it holds cash", arm_names[k]), span, "ensemble")
+                        .with_help(format!("add `{} => ...` if that is not meant", arm_names[k])),
+                );
             }
         }
         if !ok {
@@ -286,14 +324,18 @@ impl Checker {
                 _ => (None, None),
             };
             let Some(k) = k else {
-                self.err(Diag::error("strat::type::not_a_sleeve_mix", "an ensemble arm is a weighted sum of sleeves", t.span, "not `weight * sleeve`")
-                    .with_help("write e.g. `BULL => 0.7 * qm + 0.3 * lowvol` with declared sleeves"));
+                self.err(
+                    Diag::error("strat::type::not_a_sleeve_mix", "an ensemble arm is a weighted sum of sleeves", t.span, "not `weight * sleeve`")
+                        .with_help("write e.g. `BULL => 0.7 * qm + 0.3 * lowvol` with declared sleeves"),
+                );
                 ok = false;
                 continue;
             };
             if self.decl_order.get(&self.sleeves.get(k).map(|s| s.name.clone()).unwrap_or_default()).is_none() && k >= self.sleeves.len() {
-                self.err(Diag::error("strat::name::use_before_declaration", "a sleeve is used before it is declared", t.span, "declared later")
-                    .with_help("declare sleeves before the ensemble"));
+                self.err(
+                    Diag::error("strat::name::use_before_declaration", "a sleeve is used before it is declared", t.span, "declared later")
+                        .with_help("declare sleeves before the ensemble"),
+                );
                 ok = false;
                 continue;
             }
@@ -301,8 +343,10 @@ impl Checker {
                 None => HExpr { kind: HKind::Const(1.0), ty: Type::num(Qual::Const), span: t.span },
                 Some(c) => match self.expr(c).and_then(|h| self.expect_num(h, "a sleeve weight", "an allocation is a number, e.g. 0.7 or 70%")) {
                     Some(h) if h.ty.qual == Qual::Series => {
-                        self.err(Diag::error("strat::type::window_not_param", "a sleeve weight must be a `const` or `param`", h.span, "this varies by bar")
-                            .with_help("allocations change with the regime arm; each arm's weights are fixed for a run"));
+                        self.err(
+                            Diag::error("strat::type::window_not_param", "a sleeve weight must be a `const` or `param`", h.span, "this varies by bar")
+                                .with_help("allocations change with the regime arm; each arm's weights are fixed for a run"),
+                        );
                         ok = false;
                         continue;
                     }
@@ -315,6 +359,10 @@ impl Checker {
             };
             out.push((k, c));
         }
-        if ok { Some(out) } else { None }
+        if ok {
+            Some(out)
+        } else {
+            None
+        }
     }
 }

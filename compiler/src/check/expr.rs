@@ -37,8 +37,10 @@ impl Checker {
         let k = self.window_arg(k, 0, "a lag");
         let (b, k) = (b?, k?);
         if b.ty.qual != Qual::Series {
-            self.err(Diag::error("strat::type::expected_series", "only a series has past values", b.span, "not a series")
-                .with_help("`x[k]` is the value of the series `x` k bars ago"));
+            self.err(
+                Diag::error("strat::type::expected_series", "only a series has past values", b.span, "not a series")
+                    .with_help("`x[k]` is the value of the series `x` k bars ago"),
+            );
             return None;
         }
         let kind = if b.ty.kind == Kind::Price { Kind::Other } else { b.ty.kind };
@@ -66,10 +68,12 @@ impl Checker {
         let c = self.expect_bool(c, "the condition of `if`")?;
         if a.ty.elem != b.ty.elem {
             let (ta, tb) = (self.type_name(a.ty), self.type_name(b.ty));
-            self.err(Diag::error("strat::type::mismatch", "the branches of `if` have different types", span, "branches differ")
-                .with_label(a.span, format!("this is {ta}"))
-                .with_label(b.span, format!("this is {tb}"))
-                .with_help("both branches must be numbers, both conditions, or both values of one regime"));
+            self.err(
+                Diag::error("strat::type::mismatch", "the branches of `if` have different types", span, "branches differ")
+                    .with_label(a.span, format!("this is {ta}"))
+                    .with_label(b.span, format!("this is {tb}"))
+                    .with_help("both branches must be numbers, both conditions, or both values of one regime"),
+            );
             return None;
         }
         let panel = self.panel_of(&[&c, &a, &b], span)?;
@@ -89,7 +93,13 @@ impl Checker {
         let mut ok = true;
         let mut checked = vec![];
         for (i, h) in hs.into_iter().enumerate() {
-            let what = if i == 0 { "the subject of `tiers`" } else if i % 2 == 1 && i + 1 < all.len() { "a tier threshold" } else { "a tier value" };
+            let what = if i == 0 {
+                "the subject of `tiers`"
+            } else if i % 2 == 1 && i + 1 < all.len() {
+                "a tier threshold"
+            } else {
+                "a tier value"
+            };
             match self.expect_num(h, what, "tiers compares a number with thresholds and yields numbers") {
                 Some(h) => checked.push(h),
                 None => ok = false,
@@ -121,9 +131,12 @@ impl Checker {
             if let (Elem::Regime(ra), Elem::Regime(rb)) = (ha.ty.elem, hb.ty.elem) {
                 if ra != rb {
                     let (ta, tb) = (self.type_name(ha.ty), self.type_name(hb.ty));
-                    self.err(Diag::error("strat::type::mismatch", "comparing values of two different regimes", span, "never equal")
-                        .with_label(ha.span, ta).with_label(hb.span, tb)
-                        .with_help("compare a regime with one of its own arms"));
+                    self.err(
+                        Diag::error("strat::type::mismatch", "comparing values of two different regimes", span, "never equal")
+                            .with_label(ha.span, ta)
+                            .with_label(hb.span, tb)
+                            .with_help("compare a regime with one of its own arms"),
+                    );
                     return None;
                 }
                 let panel = self.panel_of(&[&ha, &hb], span)?;
@@ -148,8 +161,15 @@ impl Checker {
                             return Some(HExpr { kind: HKind::Const(a as f64), ty: Type::of(Elem::Regime(r), Qual::Const), span: e.span });
                         }
                         let (rname, rarms) = self.regime_arms_of(r);
-                        self.err(Diag::error("strat::type::mismatch", format!("`{}` is not an arm of regime `{rname}`", id.name), e.span, "an arm of another regime")
-                            .with_help(format!("the arms of `{rname}` are: {}", rarms.join(", "))));
+                        self.err(
+                            Diag::error(
+                                "strat::type::mismatch",
+                                format!("`{}` is not an arm of regime `{rname}`", id.name),
+                                e.span,
+                                "an arm of another regime",
+                            )
+                            .with_help(format!("the arms of `{rname}` are: {}", rarms.join(", "))),
+                        );
                         return None;
                     }
                 }
@@ -174,7 +194,8 @@ impl Checker {
             _ => {
                 if a.ty.elem != Elem::Num || b.ty.elem != Elem::Num {
                     let (ta, tb) = (self.type_name(a.ty), self.type_name(b.ty));
-                    let mut d = Diag::error("strat::type::mismatch", format!("`{}` needs two numbers", op.symbol()), span, format!("{ta} {} {tb}", op.symbol()));
+                    let mut d =
+                        Diag::error("strat::type::mismatch", format!("`{}` needs two numbers", op.symbol()), span, format!("{ta} {} {tb}", op.symbol()));
                     if a.ty.elem != Elem::Num {
                         d = d.with_label(a.span, format!("this is {ta}"));
                     }
@@ -189,7 +210,11 @@ impl Checker {
                     self.err(d.with_help(help));
                     return None;
                 }
-                if op.is_comparison() { Elem::Bool } else { Elem::Num }
+                if op.is_comparison() {
+                    Elem::Bool
+                } else {
+                    Elem::Num
+                }
             }
         };
         let panel = self.panel_of(&[&a, &b], span)?;
@@ -205,11 +230,16 @@ impl Checker {
             if let Some(u) = h.ty.panel {
                 match found {
                     Some((v, vspan)) if v != u => {
-                        let (a, b) = (self.universes.get(v).map(|x| x.name.clone()).unwrap_or_default(), self.universes.get(u).map(|x| x.name.clone()).unwrap_or_default());
-                        self.err(Diag::error("strat::type::shape_mismatch", format!("mixing panels of `{a}` and `{b}`"), span, "two universes")
-                            .with_label(vspan, format!("over `{a}`"))
-                            .with_label(h.span, format!("over `{b}`"))
-                            .with_help("elementwise operations combine panels of the same assets only"));
+                        let (a, b) = (
+                            self.universes.get(v).map(|x| x.name.clone()).unwrap_or_default(),
+                            self.universes.get(u).map(|x| x.name.clone()).unwrap_or_default(),
+                        );
+                        self.err(
+                            Diag::error("strat::type::shape_mismatch", format!("mixing panels of `{a}` and `{b}`"), span, "two universes")
+                                .with_label(vspan, format!("over `{a}`"))
+                                .with_label(h.span, format!("over `{b}`"))
+                                .with_help("elementwise operations combine panels of the same assets only"),
+                        );
                         return None;
                     }
                     None => found = Some((u, h.span)),
@@ -242,8 +272,10 @@ impl Checker {
             return Some(h);
         }
         let found = self.type_name(h.ty);
-        self.err(Diag::error("strat::type::mismatch", format!("{what} must be a condition (bool)"), h.span, format!("this is {found}"))
-            .with_help("compare it, e.g. `x > 0`"));
+        self.err(
+            Diag::error("strat::type::mismatch", format!("{what} must be a condition (bool)"), h.span, format!("this is {found}"))
+                .with_help("compare it, e.g. `x > 0`"),
+        );
         None
     }
 }

@@ -45,11 +45,7 @@ enum Decl {
 /// `strategy` statement; `columns_of(path)` returns the column names of a data file (after
 /// `date`) or a message saying why it cannot be read. Returns the HIR when there is no error, and
 /// every diagnostic (errors and warnings).
-pub fn ast_to_hir(
-    program: &Program,
-    default_name: &str,
-    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
-) -> (Option<Hir>, Vec<Diag>) {
+pub fn ast_to_hir(program: &Program, default_name: &str, columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>) -> (Option<Hir>, Vec<Diag>) {
     let mut cx = Checker::default();
     cx.collect(program);
     for (i, stmt) in program.stmts.iter().enumerate() {
@@ -130,9 +126,7 @@ impl Checker {
         match &stmt.kind {
             StmtKind::Strategy { name } => self.strategy_stmt(name, span),
             StmtKind::Data { name, format, path, path_span } => self.data_stmt(name, format, path, *path_span, columns_of),
-            StmtKind::Universe { name, format, path, path_span, columns } => {
-                self.universe_stmt(name, format, path, *path_span, columns.as_deref(), columns_of)
-            }
+            StmtKind::Universe { name, format, path, path_span, columns } => self.universe_stmt(name, format, path, *path_span, columns.as_deref(), columns_of),
             StmtKind::Param { name, value } => self.param_stmt(name, value, span),
             StmtKind::Where { cond } => self.where_stmt(cond),
             StmtKind::From { date, span: date_span } => self.window_stmt(true, date, *date_span, span),
@@ -201,21 +195,27 @@ impl Checker {
         }
         for (i, l) in self.lets.iter().enumerate() {
             if !self.let_used[i] {
-                self.diags.push(Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.name_span, "unused let")
-                    .with_help("use it in `hold`, a `report`, or another `let`, or remove it"));
+                self.diags.push(
+                    Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.name_span, "unused let")
+                        .with_help("use it in `hold`, a `report`, or another `let`, or remove it"),
+                );
             }
         }
         for (k, &(used, span)) in self.weights_used.iter().enumerate() {
             if !used {
                 let name = self.weights.get(k).and_then(|w| w.as_ref()).map(|w| w.name.clone()).unwrap_or_default();
-                self.diags.push(Diag::warning("strat::lint::unused", format!("weights `{name}` are never used"), span, "unused weights")
-                    .with_help("hold them (`hold UNIVERSE weight NAME` or `hold [sleeves] weight NAME`), use them in an expression, or remove them"));
+                self.diags.push(
+                    Diag::warning("strat::lint::unused", format!("weights `{name}` are never used"), span, "unused weights")
+                        .with_help("hold them (`hold UNIVERSE weight NAME` or `hold [sleeves] weight NAME`), use them in an expression, or remove them"),
+                );
             }
         }
         for (i, p) in self.params.iter().enumerate() {
             if !self.param_used[i] {
-                self.diags.push(Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.name_span, "unused param")
-                    .with_help("use it or remove it"));
+                self.diags.push(
+                    Diag::warning("strat::lint::unused", format!("param `{}` is never used", p.name), p.name_span, "unused param")
+                        .with_help("use it or remove it"),
+                );
             }
         }
     }

@@ -49,14 +49,18 @@ impl Checker {
                 enums += 1;
             }
             if builtins::lookup(&ident.name).is_some() {
-                self.err(Diag::error("strat::name::shadows_builtin", format!("`{}` is a builtin function", ident.name), ident.span, "this name is taken")
-                    .with_help("choose another name"));
+                self.err(
+                    Diag::error("strat::name::shadows_builtin", format!("`{}` is a builtin function", ident.name), ident.span, "this name is taken")
+                        .with_help("choose another name"),
+                );
             }
             if let Some((_, prev)) = self.decls.get(&ident.name) {
                 let prev = *prev;
-                self.err(Diag::error("strat::name::duplicate", format!("`{}` is declared twice", ident.name), ident.span, "second declaration")
-                    .with_label(prev, "first declaration")
-                    .with_help("names are declared once; rename one of them"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("`{}` is declared twice", ident.name), ident.span, "second declaration")
+                        .with_label(prev, "first declaration")
+                        .with_help("names are declared once; rename one of them"),
+                );
                 continue;
             }
             self.decls.insert(ident.name.clone(), (decl, ident.span));
@@ -88,8 +92,10 @@ impl Checker {
     /// Reports a name that is not declared (or is a function used as a value).
     pub(super) fn unknown_name(&mut self, id: &Ident) {
         if builtins::lookup(&id.name).is_some() {
-            self.err(Diag::error("strat::name::function_as_value", format!("`{}` is a function", id.name), id.span, "not a value")
-                .with_help(format!("call it: {}", builtins::lookup(&id.name).map(|s| s.doc).unwrap_or(""))));
+            self.err(
+                Diag::error("strat::name::function_as_value", format!("`{}` is a function", id.name), id.span, "not a value")
+                    .with_help(format!("call it: {}", builtins::lookup(&id.name).map(|s| s.doc).unwrap_or(""))),
+            );
             return;
         }
         let names = self.all_names();
@@ -113,9 +119,9 @@ impl Checker {
         } else {
             format!("`{}` is used before it is declared", id.name)
         };
-        self.err(Diag::error("strat::name::use_before_declaration", msg, id.span, "used here")
-            .with_label(dspan, "declared here")
-            .with_help("a name refers only to declarations above it; move the declaration up (there are no recursive definitions: use `x[1]` for the previous bar)"));
+        self.err(Diag::error("strat::name::use_before_declaration", msg, id.span, "used here").with_label(dspan, "declared here").with_help(
+            "a name refers only to declarations above it; move the declaration up (there are no recursive definitions: use `x[1]` for the previous bar)",
+        ));
         false
     }
 
@@ -127,8 +133,10 @@ impl Checker {
                     let (r, a) = arms[0];
                     return Some(HExpr { kind: HKind::Const(a as f64), ty: Type::of(Elem::Regime(r), Qual::Const), span });
                 }
-                self.err(Diag::error("strat::name::ambiguous_arm", format!("`{}` is an arm of several regimes", id.name), id.span, "which regime?")
-                    .with_help(format!("compare it with a regime value, e.g. `state == {}`", id.name)));
+                self.err(
+                    Diag::error("strat::name::ambiguous_arm", format!("`{}` is an arm of several regimes", id.name), id.span, "which regime?")
+                        .with_help(format!("compare it with a regime value, e.g. `state == {}`", id.name)),
+                );
                 return None;
             }
             self.unknown_name(id);
@@ -140,8 +148,10 @@ impl Checker {
         match decl {
             Decl::Data(i) => {
                 let example = self.data.get(i).and_then(|d| d.columns.first().cloned()).unwrap_or_else(|| "close".into());
-                self.err(Diag::error("strat::type::table_as_value", format!("`{}` is a data source, not a series", id.name), id.span, "a table of columns")
-                    .with_help(format!("pick a column, e.g. `{}.{}`", id.name, example)));
+                self.err(
+                    Diag::error("strat::type::table_as_value", format!("`{}` is a data source, not a series", id.name), id.span, "a table of columns")
+                        .with_help(format!("pick a column, e.g. `{}.{}`", id.name, example)),
+                );
                 None
             }
             Decl::Param(i) => {
@@ -153,8 +163,10 @@ impl Checker {
                 Some(HExpr { kind: HKind::Param(i), ty, span })
             }
             Decl::Sleeve(_) => {
-                self.err(Diag::error("strat::type::sleeve_as_value", format!("`{}` is a sleeve, a return series of its own", id.name), id.span, "a sleeve")
-                    .with_help("sleeves are combined in `ensemble by REGIME { ARM => 0.5 * a + 0.5 * b }`"));
+                self.err(
+                    Diag::error("strat::type::sleeve_as_value", format!("`{}` is a sleeve, a return series of its own", id.name), id.span, "a sleeve")
+                        .with_help("sleeves are combined in `ensemble by REGIME { ARM => 0.5 * a + 0.5 * b }`"),
+                );
                 None
             }
             Decl::Universe(u) => {
@@ -183,10 +195,14 @@ impl Checker {
     pub(super) fn weights_value(&mut self, k: usize, id: &Ident, span: Span) -> Option<HExpr> {
         let decl = self.weights.get(k).cloned().flatten()?;
         match decl.members {
-            WeightMembersRef::Universe(u) => Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span }),
+            WeightMembersRef::Universe(u) => {
+                Some(HExpr { kind: HKind::Weights(k), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Other, panel: Some(u) }, span })
+            }
             WeightMembersRef::Sleeves(_) => {
-                self.err(Diag::error("strat::type::sleeve_weights_as_value", format!("`{}` weights sleeves, not assets", id.name), id.span, "sleeve weights")
-                    .with_help(format!("hold them: `hold [{}] weight {}`", decl.member_names.join(", "), id.name)));
+                self.err(
+                    Diag::error("strat::type::sleeve_weights_as_value", format!("`{}` weights sleeves, not assets", id.name), id.span, "sleeve weights")
+                        .with_help(format!("hold them: `hold [{}] weight {}`", decl.member_names.join(", "), id.name)),
+                );
                 None
             }
         }
@@ -198,8 +214,10 @@ impl Checker {
             ExprKind::Name(id) => match self.decls.get(&id.name) {
                 Some((Decl::Data(i), _)) => (*i, id),
                 Some(_) => {
-                    self.err(Diag::error("strat::type::no_columns", format!("`{}` has no columns", id.name), base.span, "not a data source")
-                        .with_help("only a `data` source has columns: `mkt.spx`"));
+                    self.err(
+                        Diag::error("strat::type::no_columns", format!("`{}` has no columns", id.name), base.span, "not a data source")
+                            .with_help("only a `data` source has columns: `mkt.spx`"),
+                    );
                     return None;
                 }
                 None => {
@@ -208,8 +226,10 @@ impl Checker {
                 }
             },
             _ => {
-                self.err(Diag::error("strat::type::no_columns", "only a data source has columns", base.span, "not a data source")
-                    .with_help("write `SOURCE.column`, e.g. `mkt.spx`"));
+                self.err(
+                    Diag::error("strat::type::no_columns", "only a data source has columns", base.span, "not a data source")
+                        .with_help("write `SOURCE.column`, e.g. `mkt.spx`"),
+                );
                 return None;
             }
         };
@@ -224,7 +244,8 @@ impl Checker {
         if !ds.columns.iter().any(|c| c == &col.name) {
             let cols = ds.columns.clone();
             let (name, path) = (ds.name.clone(), ds.path.clone());
-            let mut d = Diag::error("strat::name::unknown_column", format!("`{name}` has no column `{}`", col.name), col.span, format!("not a column of {path}"));
+            let mut d =
+                Diag::error("strat::name::unknown_column", format!("`{name}` has no column `{}`", col.name), col.span, format!("not a column of {path}"));
             d = d.with_help(match did_you_mean(&col.name, cols.iter().map(|s| s.as_str())) {
                 Some(s) => format!("did you mean `{s}`? columns: {}", cols.join(", ")),
                 None => format!("columns of {path}: {}", cols.join(", ")),
@@ -258,7 +279,8 @@ impl Checker {
     /// The name and arm names of regime `r` (declared or being declared).
     pub(super) fn regime_arms_of(&self, r: usize) -> (String, Vec<String>) {
         let name = self.decls.iter().find(|(_, (d, _))| *d == Decl::Regime(r)).map(|(n, _)| n.clone()).unwrap_or_default();
-        let mut arms: Vec<(usize, String)> = self.arm_names.iter().flat_map(|(n, v)| v.iter().filter(|(rr, _)| *rr == r).map(move |(_, a)| (*a, n.clone()))).collect();
+        let mut arms: Vec<(usize, String)> =
+            self.arm_names.iter().flat_map(|(n, v)| v.iter().filter(|(rr, _)| *rr == r).map(move |(_, a)| (*a, n.clone()))).collect();
         arms.sort();
         (name, arms.into_iter().map(|a| a.1).collect())
     }

@@ -21,8 +21,10 @@ impl Checker {
     pub(super) fn where_stmt(&mut self, cond: &Expr) {
         if let Some(h) = self.expr(cond).and_then(|h| self.expect_bool(h, "a `where` constraint")) {
             if h.ty.qual == Qual::Series {
-                self.err(Diag::error("strat::type::where_not_param", "a `where` constraint relates params, not series", cond.span, "this varies by bar")
-                    .with_help("write a condition on params, e.g. `where fast < slow`"));
+                self.err(
+                    Diag::error("strat::type::where_not_param", "a `where` constraint relates params, not series", cond.span, "this varies by bar")
+                        .with_help("write a condition on params, e.g. `where fast < slow`"),
+                );
             } else {
                 self.constraints.push(h);
             }
@@ -31,7 +33,16 @@ impl Checker {
 
     /// A `param` declaration (the `i`th): its default, its sweep domain and its `when` condition.
     fn param(&mut self, i: usize, n: &Ident, value: &ParamValue, span: Span) -> ParamDecl {
-        let mut decl = ParamDecl { name: n.name.clone(), default: f64::NAN, domain: ParamDomain::Fixed, when: None, choice_enum: None, text: String::new(), span, name_span: n.span };
+        let mut decl = ParamDecl {
+            name: n.name.clone(),
+            default: f64::NAN,
+            domain: ParamDomain::Fixed,
+            when: None,
+            choice_enum: None,
+            text: String::new(),
+            span,
+            name_span: n.span,
+        };
         let when_expr = match value {
             ParamValue::Fixed(l) => {
                 decl.default = l.value;
@@ -62,8 +73,9 @@ impl Checker {
         let vals: Vec<f64> = ls.iter().map(|l| l.value).collect();
         for (k, l) in ls.iter().enumerate() {
             if vals[..k].contains(&l.value) {
-                self.err(Diag::error("strat::param::duplicate_value", format!("`{}` is listed twice", l.text), l.span, "again")
-                    .with_help("list each value once"));
+                self.err(
+                    Diag::error("strat::param::duplicate_value", format!("`{}` is listed twice", l.text), l.span, "again").with_help("list each value once"),
+                );
             }
         }
         decl.default = vals[0];
@@ -78,12 +90,15 @@ impl Checker {
         let names: Vec<String> = cs.iter().map(|c| c.name.clone()).collect();
         for (k, c) in cs.iter().enumerate() {
             if names[..k].contains(&c.name) {
-                self.err(Diag::error("strat::name::duplicate", format!("choice `{}` is listed twice", c.name), c.span, "again")
-                    .with_help("list each choice once"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("choice `{}` is listed twice", c.name), c.span, "again").with_help("list each choice once"),
+                );
             }
             if self.decls.contains_key(&c.name) || builtins::lookup(&c.name).is_some() {
-                self.err(Diag::error("strat::name::duplicate", format!("choice `{}` has the name of a declaration", c.name), c.span, "taken")
-                    .with_help("rename the choice"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("choice `{}` has the name of a declaration", c.name), c.span, "taken")
+                        .with_help("rename the choice"),
+                );
             }
         }
         let e = self.choice_enum.get(&i).copied();
@@ -109,8 +124,10 @@ impl Checker {
                 decl.domain = ParamDomain::Values(vals);
             }
             Err(msg) => {
-                self.err(Diag::error("strat::param::bad_range", msg, start.span.to(step.span), "this range")
-                    .with_help("write `a ..= b step s` with s > 0, a <= b and at most 100,000 values"));
+                self.err(
+                    Diag::error("strat::param::bad_range", msg, start.span.to(step.span), "this range")
+                        .with_help("write `a ..= b step s` with s > 0, a <= b and at most 100,000 values"),
+                );
                 decl.default = start.value;
             }
         }
@@ -120,8 +137,10 @@ impl Checker {
     fn when_cond(&mut self, w: &Expr) -> Option<HExpr> {
         let h = self.expr(w).and_then(|h| self.expect_bool(h, "a `when` condition"))?;
         if h.ty.qual == Qual::Series {
-            self.err(Diag::error("strat::type::where_not_param", "a `when` condition relates params, not series", w.span, "this varies by bar")
-                .with_help("write a condition on earlier params, e.g. `when mode == hedge`"));
+            self.err(
+                Diag::error("strat::type::where_not_param", "a `when` condition relates params, not series", w.span, "this varies by bar")
+                    .with_help("write a condition on earlier params, e.g. `when mode == hedge`"),
+            );
             return None;
         }
         Some(h)

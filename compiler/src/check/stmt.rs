@@ -15,8 +15,10 @@ impl Checker {
     /// `strategy NAME`: names the strategy (once).
     pub(super) fn strategy_stmt(&mut self, n: &Ident, span: Span) {
         if self.name.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `strategy` statement", span, "already named above")
-                .with_help("a file declares one strategy; remove this line"));
+            self.err(
+                Diag::error("strat::stmt::duplicate", "a second `strategy` statement", span, "already named above")
+                    .with_help("a file declares one strategy; remove this line"),
+            );
         } else {
             self.name = Some(n.name.clone());
         }
@@ -38,8 +40,10 @@ impl Checker {
                 c
             }
             Err(msg) => {
-                self.err(Diag::error("strat::data::unreadable", format!("cannot read data source `{}`", n.name), path_span, msg)
-                    .with_help("paths are relative to the .strat file's folder"));
+                self.err(
+                    Diag::error("strat::data::unreadable", format!("cannot read data source `{}`", n.name), path_span, msg)
+                        .with_help("paths are relative to the .strat file's folder"),
+                );
                 self.broken_sources.push(true);
                 vec![]
             }
@@ -50,8 +54,10 @@ impl Checker {
     /// `universe NAME = csv("path")` or `csv("path", [asset, ...])`: a panel of prices.
     pub(super) fn universe_stmt(&mut self, n: &Ident, format: &Ident, path: &str, path_span: Span, columns: Option<&[Ident]>, columns_of: &mut ColumnsOf) {
         if format.name != "csv" {
-            self.err(Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", format.name), format.span, "not a data format")
-                .with_help("a universe reads `csv(\"path\")` or `csv(\"path\", [asset, ...])`"));
+            self.err(
+                Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", format.name), format.span, "not a data format")
+                    .with_help("a universe reads `csv(\"path\")` or `csv(\"path\", [asset, ...])`"),
+            );
         }
         let mut assets = vec![];
         match columns_of(path) {
@@ -62,13 +68,17 @@ impl Checker {
                     Some(sel) => self.select_assets(path, sel, &all, &mut assets),
                 }
                 if assets.is_empty() && self.broken_universes.last() == Some(&false) && columns.is_none_or(|c| c.is_empty()) {
-                    self.err(Diag::error("strat::data::empty_universe", format!("universe `{}` has no assets", n.name), path_span, "no columns besides date")
-                        .with_help("a universe needs one price column per asset"));
+                    self.err(
+                        Diag::error("strat::data::empty_universe", format!("universe `{}` has no assets", n.name), path_span, "no columns besides date")
+                            .with_help("a universe needs one price column per asset"),
+                    );
                 }
             }
             Err(msg) => {
-                self.err(Diag::error("strat::data::unreadable", format!("cannot read universe `{}`", n.name), path_span, msg)
-                    .with_help("paths are relative to the .strat file's folder"));
+                self.err(
+                    Diag::error("strat::data::unreadable", format!("cannot read universe `{}`", n.name), path_span, msg)
+                        .with_help("paths are relative to the .strat file's folder"),
+                );
                 self.broken_universes.push(true);
             }
         }
@@ -80,8 +90,9 @@ impl Checker {
     fn select_assets(&mut self, path: &str, sel: &[Ident], all: &[String], assets: &mut Vec<String>) {
         for c in sel {
             if assets.contains(&c.name) {
-                self.err(Diag::error("strat::name::duplicate", format!("asset `{}` is selected twice", c.name), c.span, "again")
-                    .with_help("list each asset once"));
+                self.err(
+                    Diag::error("strat::name::duplicate", format!("asset `{}` is selected twice", c.name), c.span, "again").with_help("list each asset once"),
+                );
             } else if all.contains(&c.name) {
                 assets.push(c.name.clone());
             } else {
@@ -89,7 +100,10 @@ impl Checker {
                     Some(s) => format!("did you mean `{s}`? columns: {}", all.join(", ")),
                     None => format!("columns of {path}: {}", all.join(", ")),
                 };
-                self.err(Diag::error("strat::name::unknown_column", format!("`{path}` has no column `{}`", c.name), c.span, "not a column of this file").with_help(hint));
+                self.err(
+                    Diag::error("strat::name::unknown_column", format!("`{path}` has no column `{}`", c.name), c.span, "not a column of this file")
+                        .with_help(hint),
+                );
             }
         }
     }
@@ -97,14 +111,18 @@ impl Checker {
     /// `from DATE` (`is_from`) or `to DATE`: one end of the date window, declared once.
     pub(super) fn window_stmt(&mut self, is_from: bool, date: &str, date_span: Span, span: Span) {
         if !valid_date(date) {
-            self.err(Diag::error("strat::value::bad_date", format!("`{date}` is not a calendar date"), date_span, "not a date")
-                .with_help("write YYYY-MM-DD, e.g. 2017-11-09"));
+            self.err(
+                Diag::error("strat::value::bad_date", format!("`{date}` is not a calendar date"), date_span, "not a date")
+                    .with_help("write YYYY-MM-DD, e.g. 2017-11-09"),
+            );
             return;
         }
         let slot = if is_from { &mut self.from } else { &mut self.to };
         if slot.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", format!("a second `{}` statement", if is_from { "from" } else { "to" }), span, "again")
-                .with_help("declare the date window once"));
+            self.err(
+                Diag::error("strat::stmt::duplicate", format!("a second `{}` statement", if is_from { "from" } else { "to" }), span, "again")
+                    .with_help("declare the date window once"),
+            );
         } else {
             *slot = Some(date.to_string());
             self.window_spans[usize::from(!is_from)] = Some(span);
@@ -137,16 +155,19 @@ impl Checker {
     /// `cost RATE`: the cost per unit of turnover, with a unit, declared once.
     pub(super) fn cost_stmt(&mut self, rate: &Literal, span: Span) {
         if self.cost.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", span, "second cost")
-                .with_help("declare the cost once"));
+            self.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", span, "second cost").with_help("declare the cost once"));
             return;
         }
         if rate.unit == Unit::None {
-            self.err(Diag::error("strat::unit::missing", "a cost needs a unit", rate.span, "bps or %?")
-                .with_help(format!("write `cost {}bps` (basis points of traded value) or `cost {}%`", rate.text, rate.text)));
+            self.err(
+                Diag::error("strat::unit::missing", "a cost needs a unit", rate.span, "bps or %?")
+                    .with_help(format!("write `cost {}bps` (basis points of traded value) or `cost {}%`", rate.text, rate.text)),
+            );
         } else if rate.value < 0.0 {
-            self.err(Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
-                .with_help("costs are charged on turnover: write a rate >= 0"));
+            self.err(
+                Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
+                    .with_help("costs are charged on turnover: write a rate >= 0"),
+            );
         } else {
             self.cost = Some((rate.value, span));
         }
@@ -155,14 +176,19 @@ impl Checker {
     /// `annualize N`: periods per year, a plain count >= 1, declared once.
     pub(super) fn annualize_stmt(&mut self, periods: &Literal, span: Span) {
         if self.annualize.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `annualize` statement", span, "second annualize")
-                .with_help("declare the periods per year once"));
+            self.err(
+                Diag::error("strat::stmt::duplicate", "a second `annualize` statement", span, "second annualize")
+                    .with_help("declare the periods per year once"),
+            );
         } else if periods.unit != Unit::None {
-            self.err(Diag::error("strat::unit::unexpected", "`annualize` takes a plain count of periods per year", periods.span, "no unit here")
-                .with_help("e.g. `annualize 252` for trading days, `annualize 365` for calendar days"));
+            self.err(
+                Diag::error("strat::unit::unexpected", "`annualize` takes a plain count of periods per year", periods.span, "no unit here")
+                    .with_help("e.g. `annualize 252` for trading days, `annualize 365` for calendar days"),
+            );
         } else if !(periods.value >= 1.0) {
-            self.err(Diag::error("strat::value::bad_annualize", "periods per year must be at least 1", periods.span, "too small")
-                .with_help("e.g. `annualize 252`"));
+            self.err(
+                Diag::error("strat::value::bad_annualize", "periods per year must be at least 1", periods.span, "too small").with_help("e.g. `annualize 252`"),
+            );
         } else {
             self.annualize = Some((periods.value, span));
         }
@@ -171,14 +197,15 @@ impl Checker {
     /// `benchmark SERIES`: one price column, declared once.
     pub(super) fn benchmark_stmt(&mut self, target: &Expr, span: Span) {
         if self.benchmark.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `benchmark` statement", span, "second benchmark")
-                .with_help("declare one benchmark"));
+            self.err(Diag::error("strat::stmt::duplicate", "a second `benchmark` statement", span, "second benchmark").with_help("declare one benchmark"));
             return;
         }
         match self.holding(target) {
             Some(Holding::Column(c)) => self.benchmark = Some((c, span)),
-            Some(Holding::Universe(_)) => self.err(Diag::error("strat::type::shape_mismatch", "a benchmark is one price series", target.span, "a universe")
-                .with_help("benchmark a single column, e.g. `benchmark mkt.spx`")),
+            Some(Holding::Universe(_)) => self.err(
+                Diag::error("strat::type::shape_mismatch", "a benchmark is one price series", target.span, "a universe")
+                    .with_help("benchmark a single column, e.g. `benchmark mkt.spx`"),
+            ),
             None => {}
         }
     }
@@ -187,18 +214,24 @@ impl Checker {
     pub(super) fn report_stmt(&mut self, n: &Ident, value: &Expr, span: Span) {
         if let Some(prev) = self.reports.iter().find(|r| r.name == n.name) {
             let prev = prev.span;
-            self.err(Diag::error("strat::name::duplicate", format!("report `{}` is declared twice", n.name), n.span, "second declaration")
-                .with_label(prev, "first declaration")
-                .with_help("give each report its own name"));
+            self.err(
+                Diag::error("strat::name::duplicate", format!("report `{}` is declared twice", n.name), n.span, "second declaration")
+                    .with_label(prev, "first declaration")
+                    .with_help("give each report its own name"),
+            );
             return;
         }
         if let Some(h) = self.expr(value) {
             if h.ty.panel.is_some() {
-                self.err(Diag::error("strat::type::shape_mismatch", "a report averages one series", value.span, "a panel")
-                    .with_help("reduce the panel first, e.g. `mean(x)` or `count(x)`"));
+                self.err(
+                    Diag::error("strat::type::shape_mismatch", "a report averages one series", value.span, "a panel")
+                        .with_help("reduce the panel first, e.g. `mean(x)` or `count(x)`"),
+                );
             } else if matches!(h.ty.elem, Elem::Regime(_)) {
-                self.err(Diag::error("strat::type::mismatch", "a report averages a number or a bool", value.span, "a regime value")
-                    .with_help("report a condition instead, e.g. `state == BULL`"));
+                self.err(
+                    Diag::error("strat::type::mismatch", "a report averages a number or a bool", value.span, "a regime value")
+                        .with_help("report a condition instead, e.g. `state == BULL`"),
+                );
             } else {
                 self.reports.push(ReportDecl { name: n.name.clone(), value: h, span });
             }

@@ -21,7 +21,6 @@ const CONSTRAINTS: &[&str] = &["max_weight", "min_weight", "turnover", "max_leve
 /// The fallback steps of `fallback`.
 const FALLBACKS: &[&str] = &["sharpe_proportional", "equal", "previous"];
 
-
 impl Checker {
     /// `weights NAME = MEMBERS by METHOD CLAUSES...`: recorded even when it fails to check
     /// (as `None`), so that the numbering of `weights` declarations stays in source order.
@@ -32,7 +31,14 @@ impl Checker {
     }
 
     /// Checks a `weights` declaration. `None` after reporting at least one error.
-    pub(super) fn check_weights(&mut self, name: &Ident, members: &WeightMembers, method: &MethodSpec, clauses: &[WeightClause], span: Span) -> Option<WeightsDecl> {
+    pub(super) fn check_weights(
+        &mut self,
+        name: &Ident,
+        members: &WeightMembers,
+        method: &MethodSpec,
+        clauses: &[WeightClause],
+        span: Span,
+    ) -> Option<WeightsDecl> {
         let (members, member_names) = self.weight_members(members)?;
         let method = self.method_choice(method);
         let mut decl = WeightsDecl {
@@ -59,9 +65,11 @@ impl Checker {
         let mut seen: Vec<(&'static str, Span)> = vec![];
         for c in clauses {
             if let Some(&(_, prev)) = seen.iter().find(|(k, _)| *k == c.keyword()) {
-                self.err(Diag::error("strat::stmt::duplicate", format!("a second `{}` clause", c.keyword()), c.span(), "again")
-                    .with_label(prev, "first here")
-                    .with_help("give each clause once; list several constraints in one `constrain a X, b Y`"));
+                self.err(
+                    Diag::error("strat::stmt::duplicate", format!("a second `{}` clause", c.keyword()), c.span(), "again")
+                        .with_label(prev, "first here")
+                        .with_help("give each clause once; list several constraints in one `constrain a X, b Y`"),
+                );
                 ok = false;
                 continue;
             }
@@ -72,8 +80,10 @@ impl Checker {
         if let Some(OptValue::Const(k)) = decl.min_active {
             if k > n as f64 {
                 let span = clauses.iter().find(|c| matches!(c, WeightClause::Constrain(..))).map(|c| c.span()).unwrap_or(span);
-                self.diags.push(Diag::warning("strat::weights::infeasible", format!("infeasible constraint set: min_active {k} > {n} members"), span, "never met")
-                    .with_help("every rebalance will use the fallback chain; lower min_active"));
+                self.diags.push(
+                    Diag::warning("strat::weights::infeasible", format!("infeasible constraint set: min_active {k} > {n} members"), span, "never met")
+                        .with_help("every rebalance will use the fallback chain; lower min_active"),
+                );
             }
         }
         if let Some(m) = &method {
@@ -94,20 +104,36 @@ impl Checker {
                     }
                     let assets = self.universes[u].assets.clone();
                     if assets.len() < 2 {
-                        self.err(Diag::error("strat::weights::too_few_members", format!("universe `{}` has {} asset: nothing to weight", id.name, assets.len()), id.span, "one asset")
-                            .with_help("weight two or more assets or sleeves"));
+                        self.err(
+                            Diag::error(
+                                "strat::weights::too_few_members",
+                                format!("universe `{}` has {} asset: nothing to weight", id.name, assets.len()),
+                                id.span,
+                                "one asset",
+                            )
+                            .with_help("weight two or more assets or sleeves"),
+                        );
                         return None;
                     }
                     Some((WeightMembersRef::Universe(u), assets))
                 }
                 Decl::Sleeve(_) => {
-                    self.err(Diag::error("strat::weights::bad_members", format!("`{}` is one sleeve", id.name), id.span, "a sleeve")
-                        .with_help(format!("list the sleeves to weight: `[{}, ...]`", id.name)));
+                    self.err(
+                        Diag::error("strat::weights::bad_members", format!("`{}` is one sleeve", id.name), id.span, "a sleeve")
+                            .with_help(format!("list the sleeves to weight: `[{}, ...]`", id.name)),
+                    );
                     None
                 }
                 _ => {
-                    self.err(Diag::error("strat::weights::bad_members", format!("`{}` is neither a universe nor a list of sleeves", id.name), id.span, "cannot be weighted")
-                        .with_help("weight a universe's assets (`weights w = etfs by erc`) or sleeves (`weights w = [qm, lowvol] by erc`)"));
+                    self.err(
+                        Diag::error(
+                            "strat::weights::bad_members",
+                            format!("`{}` is neither a universe nor a list of sleeves", id.name),
+                            id.span,
+                            "cannot be weighted",
+                        )
+                        .with_help("weight a universe's assets (`weights w = etfs by erc`) or sleeves (`weights w = [qm, lowvol] by erc`)"),
+                    );
                     None
                 }
             },
@@ -118,8 +144,10 @@ impl Checker {
                 for id in ids {
                     match self.lookup_declared(id) {
                         Some(Decl::Sleeve(k)) if out.contains(&k) => {
-                            self.err(Diag::error("strat::name::duplicate", format!("sleeve `{}` is listed twice", id.name), id.span, "again")
-                                .with_help("list each sleeve once"));
+                            self.err(
+                                Diag::error("strat::name::duplicate", format!("sleeve `{}` is listed twice", id.name), id.span, "again")
+                                    .with_help("list each sleeve once"),
+                            );
                             ok = false;
                         }
                         Some(Decl::Sleeve(k)) => {
@@ -127,16 +155,19 @@ impl Checker {
                             names.push(id.name.clone());
                         }
                         Some(_) => {
-                            self.err(Diag::error("strat::weights::bad_members", format!("`{}` is not a sleeve", id.name), id.span, "not a sleeve")
-                                .with_help("a list names sleeves (`sleeve NAME { hold ... }`); to weight a universe's assets, name the universe without brackets"));
+                            self.err(Diag::error("strat::weights::bad_members", format!("`{}` is not a sleeve", id.name), id.span, "not a sleeve").with_help(
+                                "a list names sleeves (`sleeve NAME { hold ... }`); to weight a universe's assets, name the universe without brackets",
+                            ));
                             ok = false;
                         }
                         None => ok = false,
                     }
                 }
                 if ok && out.len() < 2 {
-                    self.err(Diag::error("strat::weights::too_few_members", "weights need two or more sleeves", *lspan, "one sleeve")
-                        .with_help("list two or more sleeves, e.g. `[qm, lowvol]`"));
+                    self.err(
+                        Diag::error("strat::weights::too_few_members", "weights need two or more sleeves", *lspan, "one sleeve")
+                            .with_help("list two or more sleeves, e.g. `[qm, lowvol]`"),
+                    );
                     ok = false;
                 }
                 ok.then_some((WeightMembersRef::Sleeves(out), names))
@@ -157,14 +188,23 @@ impl Checker {
     fn method_choice(&mut self, spec: &MethodSpec) -> Option<MethodChoice> {
         if let Some(&(Decl::Param(i), _)) = self.decls.get(&spec.name.name) {
             if !self.choice_enum.contains_key(&i) {
-                self.err(Diag::error("strat::weights::unknown_method", format!("param `{}` is a number, not a choice of methods", spec.name.name), spec.name.span, "not a method")
-                    .with_help(format!("declare `param {} in [inv_vol, erc, hrp]` to sweep methods", spec.name.name)));
+                self.err(
+                    Diag::error(
+                        "strat::weights::unknown_method",
+                        format!("param `{}` is a number, not a choice of methods", spec.name.name),
+                        spec.name.span,
+                        "not a method",
+                    )
+                    .with_help(format!("declare `param {} in [inv_vol, erc, hrp]` to sweep methods", spec.name.name)),
+                );
                 return None;
             }
             self.lookup_declared(&spec.name)?;
             if let Some(a) = spec.args.first() {
-                self.err(Diag::error("strat::weights::bad_option", "a method chosen by a param takes no options", a.span, "option")
-                    .with_help("each choice uses its method's defaults; write the method itself to set options"));
+                self.err(
+                    Diag::error("strat::weights::bad_option", "a method chosen by a param takes no options", a.span, "option")
+                        .with_help("each choice uses its method's defaults; write the method itself to set options"),
+                );
                 return None;
             }
             self.param_used[i] = true;
@@ -178,9 +218,19 @@ impl Checker {
                     Some(m) => methods.push(m),
                     None => {
                         let pspan = self.params[i].span;
-                        self.err(Diag::error("strat::weights::unknown_method", format!("choice `{c}` of param `{}` is not a weighting method", spec.name.name), spec.name.span, "chooses the method")
+                        self.err(
+                            Diag::error(
+                                "strat::weights::unknown_method",
+                                format!("choice `{c}` of param `{}` is not a weighting method", spec.name.name),
+                                spec.name.span,
+                                "chooses the method",
+                            )
                             .with_label(pspan, format!("`{c}` is declared here"))
-                            .with_help(format!("a method param chooses among methods with their defaults: {} (regime_moe needs its regime: write it directly)", CHOICE_METHODS.join(", "))));
+                            .with_help(format!(
+                                "a method param chooses among methods with their defaults: {} (regime_moe needs its regime: write it directly)",
+                                CHOICE_METHODS.join(", ")
+                            )),
+                        );
                         return None;
                     }
                 }
@@ -199,8 +249,10 @@ impl Checker {
             "kelly" if allow_kelly => &["base", "fraction"],
             "regime_moe" if allow_kelly => &["regime", "tau"],
             "kelly" | "regime_moe" => {
-                self.err(Diag::error("strat::weights::bad_option", format!("`{name}` cannot be Kelly's base"), spec.span, "not a base method")
-                    .with_help("Kelly scales inv_vol, erc, hrp, min_var or max_sharpe"));
+                self.err(
+                    Diag::error("strat::weights::bad_option", format!("`{name}` cannot be Kelly's base"), spec.span, "not a base method")
+                        .with_help("Kelly scales inv_vol, erc, hrp, min_var or max_sharpe"),
+                );
                 return None;
             }
             _ => {
@@ -208,7 +260,9 @@ impl Checker {
                     Some(s) => format!("did you mean `{s}`? methods: {}", METHODS.join(", ")),
                     None => format!("methods: {}", METHODS.join(", ")),
                 };
-                self.err(Diag::error("strat::weights::unknown_method", format!("unknown weighting method `{name}`"), spec.name.span, "not a method").with_help(hint));
+                self.err(
+                    Diag::error("strat::weights::unknown_method", format!("unknown weighting method `{name}`"), spec.name.span, "not a method").with_help(hint),
+                );
                 return None;
             }
         };
@@ -220,8 +274,10 @@ impl Checker {
                 Some(OptionValue::Name(id)) if id.name == "single" => WeightMethod::Hrp { ward: false },
                 Some(OptionValue::Name(id)) if id.name == "ward" => WeightMethod::Hrp { ward: true },
                 Some(v) => {
-                    self.err(Diag::error("strat::weights::bad_option", "HRP's linkage is `single` or `ward`", v.span(), "not a linkage")
-                        .with_help("write `hrp(linkage = ward)`, or `hrp` for single linkage"));
+                    self.err(
+                        Diag::error("strat::weights::bad_option", "HRP's linkage is `single` or `ward`", v.span(), "not a linkage")
+                            .with_help("write `hrp(linkage = ward)`, or `hrp` for single linkage"),
+                    );
                     return None;
                 }
             },
@@ -233,8 +289,10 @@ impl Checker {
                         self.method(&spec, false)?
                     }
                     Some(v) => {
-                        self.err(Diag::error("strat::weights::bad_option", "Kelly's base is a method name", v.span(), "not a method")
-                            .with_help("e.g. `kelly(base = erc, fraction = 0.25)`"));
+                        self.err(
+                            Diag::error("strat::weights::bad_option", "Kelly's base is a method name", v.span(), "not a method")
+                                .with_help("e.g. `kelly(base = erc, fraction = 0.25)`"),
+                        );
                         return None;
                     }
                 };
@@ -249,14 +307,18 @@ impl Checker {
                     Some(OptionValue::Name(id)) => match self.lookup_declared(id)? {
                         Decl::Regime(r) if self.regimes.get(r).is_some_and(|d| d.param.is_none()) => r,
                         _ => {
-                            self.err(Diag::error("strat::type::not_a_regime", format!("`{}` is not a regime", id.name), id.span, "not a regime")
-                                .with_help("name a `regime NAME { ... }` declared above"));
+                            self.err(
+                                Diag::error("strat::type::not_a_regime", format!("`{}` is not a regime", id.name), id.span, "not a regime")
+                                    .with_help("name a `regime NAME { ... }` declared above"),
+                            );
                             return None;
                         }
                     },
                     _ => {
-                        self.err(Diag::error("strat::weights::bad_option", "the regime mixture of experts needs a regime", spec.span, "which regime?")
-                            .with_help("e.g. `regime_moe(state, tau = 1)` (the regime comes first)"));
+                        self.err(
+                            Diag::error("strat::weights::bad_option", "the regime mixture of experts needs a regime", spec.span, "which regime?")
+                                .with_help("e.g. `regime_moe(state, tau = 1)` (the regime comes first)"),
+                        );
                         return None;
                     }
                 };
@@ -285,12 +347,16 @@ impl Checker {
                 } else {
                     format!("`{}` takes: {}", spec.name.name, known.join(", "))
                 };
-                self.err(Diag::error("strat::weights::bad_option", format!("`{}` has no such option", spec.name.name), a.span, "unknown option").with_help(help));
+                self.err(
+                    Diag::error("strat::weights::bad_option", format!("`{}` has no such option", spec.name.name), a.span, "unknown option").with_help(help),
+                );
                 ok = false;
                 continue;
             };
             if out.iter().any(|(k, _)| *k == key) {
-                self.err(Diag::error("strat::weights::bad_option", format!("option `{key}` is given twice"), a.span, "again").with_help("give each option once"));
+                self.err(
+                    Diag::error("strat::weights::bad_option", format!("option `{key}` is given twice"), a.span, "again").with_help("give each option once"),
+                );
                 ok = false;
                 continue;
             }
@@ -304,14 +370,18 @@ impl Checker {
         match v {
             OptionValue::Number(l) => {
                 if range.whole && l.unit != Unit::None {
-                    self.err(Diag::error("strat::unit::unexpected", format!("{what} is a count, without a unit"), l.span, "no unit here")
-                        .with_help(format!("write a whole number, e.g. `{}`", l.text.trim_end_matches(['%', 'b', 'p', 's']))));
+                    self.err(
+                        Diag::error("strat::unit::unexpected", format!("{what} is a count, without a unit"), l.span, "no unit here")
+                            .with_help(format!("write a whole number, e.g. `{}`", l.text.trim_end_matches(['%', 'b', 'p', 's']))),
+                    );
                     return None;
                 }
                 let x = l.value;
                 if !range.contains(x) {
-                    self.err(Diag::error("strat::value::bad_weight_option", format!("{what} is `{}`", l.text), l.span, "out of range")
-                        .with_help(format!("{what} is {}", range.describe())));
+                    self.err(
+                        Diag::error("strat::value::bad_weight_option", format!("{what} is `{}`", l.text), l.span, "out of range")
+                            .with_help(format!("{what} is {}", range.describe())),
+                    );
                     return None;
                 }
                 Some(OptValue::Const(x))
@@ -322,8 +392,10 @@ impl Checker {
                     Some(OptValue::Param(i))
                 }
                 _ => {
-                    self.err(Diag::error("strat::type::not_a_param", format!("{what} must be a number or a numeric param"), id.span, "not a number")
-                        .with_help("write a literal (e.g. `40%`) or a `param` to sweep"));
+                    self.err(
+                        Diag::error("strat::type::not_a_param", format!("{what} must be a number or a numeric param"), id.span, "not a number")
+                            .with_help("write a literal (e.g. `40%`) or a `param` to sweep"),
+                    );
                     None
                 }
             },
@@ -361,8 +433,10 @@ impl Checker {
             "sample" | "ledoit_wolf" | "ewma" => m.name.name.as_str(),
             other => {
                 let hint = did_you_mean(other, ["sample", "ledoit_wolf", "ewma"]).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                self.err(Diag::error("strat::weights::unknown_covariance", format!("unknown covariance estimator `{other}`"), m.name.span, "not an estimator")
-                    .with_help(format!("{hint}estimators: sample, ledoit_wolf, ewma(span = N)")));
+                self.err(
+                    Diag::error("strat::weights::unknown_covariance", format!("unknown covariance estimator `{other}`"), m.name.span, "not an estimator")
+                        .with_help(format!("{hint}estimators: sample, ledoit_wolf, ewma(span = N)")),
+                );
                 return None;
             }
         };
@@ -377,8 +451,10 @@ impl Checker {
                     None => return None,
                 },
                 None => {
-                    self.err(Diag::error("strat::weights::bad_option", "the EWMA covariance needs a span", m.span, "which span?")
-                        .with_help("e.g. `covariance ewma(span = 30)`"));
+                    self.err(
+                        Diag::error("strat::weights::bad_option", "the EWMA covariance needs a span", m.span, "which span?")
+                            .with_help("e.g. `covariance ewma(span = 30)`"),
+                    );
                     return None;
                 }
             },
@@ -392,7 +468,10 @@ impl Checker {
         let mut seen: Vec<&str> = vec![];
         for (k, v) in items {
             if seen.contains(&k.name.as_str()) {
-                self.err(Diag::error("strat::stmt::duplicate", format!("constraint `{}` is given twice", k.name), k.span, "again").with_help("give each constraint once"));
+                self.err(
+                    Diag::error("strat::stmt::duplicate", format!("constraint `{}` is given twice", k.name), k.span, "again")
+                        .with_help("give each constraint once"),
+                );
                 ok = false;
                 continue;
             }
@@ -408,8 +487,10 @@ impl Checker {
                 "vol_target" => ("the vol target", OptionRange::POSITIVE),
                 other => {
                     let hint = did_you_mean(other, CONSTRAINTS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                    self.err(Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
-                        .with_help(format!("{hint}constraints: {}", CONSTRAINTS.join(", "))));
+                    self.err(
+                        Diag::error("strat::weights::unknown_constraint", format!("unknown constraint `{other}`"), k.span, "not a constraint")
+                            .with_help(format!("{hint}constraints: {}", CONSTRAINTS.join(", "))),
+                    );
                     ok = false;
                     continue;
                 }
@@ -441,13 +522,18 @@ impl Checker {
                 "previous" => FallbackChoice::Previous,
                 other => {
                     let hint = did_you_mean(other, FALLBACKS.iter().copied()).map(|s| format!("did you mean `{s}`? ")).unwrap_or_default();
-                    self.err(Diag::error("strat::weights::unknown_fallback", format!("unknown fallback step `{other}`"), s.span, "not a step")
-                        .with_help(format!("{hint}steps: {} (cash is always the last resort)", FALLBACKS.join(", "))));
+                    self.err(
+                        Diag::error("strat::weights::unknown_fallback", format!("unknown fallback step `{other}`"), s.span, "not a step")
+                            .with_help(format!("{hint}steps: {} (cash is always the last resort)", FALLBACKS.join(", "))),
+                    );
                     return false;
                 }
             };
             if out.contains(&step) {
-                self.err(Diag::error("strat::stmt::duplicate", format!("fallback step `{}` is listed twice", s.name), s.span, "again").with_help("list each step once"));
+                self.err(
+                    Diag::error("strat::stmt::duplicate", format!("fallback step `{}` is listed twice", s.name), s.span, "again")
+                        .with_help("list each step once"),
+                );
                 return false;
             }
             out.push(step);
@@ -483,8 +569,15 @@ impl Checker {
             _ => return,
         };
         if any_bounded {
-            self.diags.push(Diag::warning("strat::weights::infeasible", format!("infeasible constraint set: {msg}"), span, "no fully invested portfolio meets these bounds")
-                .with_help("every rebalance of min_var / max_sharpe will use the fallback chain; loosen the bounds"));
+            self.diags.push(
+                Diag::warning(
+                    "strat::weights::infeasible",
+                    format!("infeasible constraint set: {msg}"),
+                    span,
+                    "no fully invested portfolio meets these bounds",
+                )
+                .with_help("every rebalance of min_var / max_sharpe will use the fallback chain; loosen the bounds"),
+            );
         }
     }
 
@@ -495,20 +588,26 @@ impl Checker {
                 Rebalance::Monthly(s) | Rebalance::Weekly(s) => *s,
                 Rebalance::Every(l) => l.span,
             };
-            self.err(Diag::error("strat::weights::rebalance_on_sleeve_hold", "sleeve weights rebalance where they are declared", span, "not here")
-                .with_help("write the schedule in the `weights` declaration: `weights w = [a, b] by erc rebalance monthly`"));
+            self.err(
+                Diag::error("strat::weights::rebalance_on_sleeve_hold", "sleeve weights rebalance where they are declared", span, "not here")
+                    .with_help("write the schedule in the `weights` declaration: `weights w = [a, b] by erc rebalance monthly`"),
+            );
             return None;
         }
         let ExprKind::Name(id) = &weight.kind else {
-            self.err(Diag::error("strat::weights::sleeve_mismatch", "sleeves are held with a `weights` declaration", weight.span, "not a weights name")
-                .with_help("declare `weights w = [a, b] by erc` and write `hold [a, b] weight w`"));
+            self.err(
+                Diag::error("strat::weights::sleeve_mismatch", "sleeves are held with a `weights` declaration", weight.span, "not a weights name")
+                    .with_help("declare `weights w = [a, b] by erc` and write `hold [a, b] weight w`"),
+            );
             return None;
         };
         let k = match self.lookup_declared(id)? {
             Decl::Weights(k) => k,
             _ => {
-                self.err(Diag::error("strat::weights::sleeve_mismatch", format!("`{}` is not a `weights` declaration", id.name), id.span, "not sleeve weights")
-                    .with_help("declare `weights w = [a, b] by erc` and write `hold [a, b] weight w`"));
+                self.err(
+                    Diag::error("strat::weights::sleeve_mismatch", format!("`{}` is not a `weights` declaration", id.name), id.span, "not sleeve weights")
+                        .with_help("declare `weights w = [a, b] by erc` and write `hold [a, b] weight w`"),
+                );
                 return None;
             }
         };
@@ -523,9 +622,20 @@ impl Checker {
                 (Some(a), Some(b)) => Span::new(a.span.start as usize, b.span.end as usize),
                 _ => weight.span,
             };
-            self.err(Diag::error("strat::weights::sleeve_mismatch", format!("`{}` weights [{}]", id.name, decl.member_names.join(", ")), span, "these sleeves differ")
+            self.err(
+                Diag::error(
+                    "strat::weights::sleeve_mismatch",
+                    format!("`{}` weights [{}]", id.name, decl.member_names.join(", ")),
+                    span,
+                    "these sleeves differ",
+                )
                 .with_label(id.span, "these weights")
-                .with_help(format!("hold exactly the weighted sleeves, in order: `hold [{}] weight {}`", decl.member_names.join(", "), id.name)));
+                .with_help(format!(
+                    "hold exactly the weighted sleeves, in order: `hold [{}] weight {}`",
+                    decl.member_names.join(", "),
+                    id.name
+                )),
+            );
             return None;
         }
         Some(k)

@@ -154,7 +154,15 @@ impl Kernels {
     /// Runs every step whose columns are not already known (inputs, cached columns). A computed
     /// column that is neither an output nor marked in `keep` is dropped after the last step that
     /// reads it, and its buffer reused for a later column of the same length (fewer fresh pages).
-    fn execute<'a>(&self, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>, keep: &[bool]) -> Vec<Option<Cow<'a, [f64]>>> {
+    fn execute<'a>(
+        &self,
+        plan: &Plan,
+        inputs: &[&'a [f64]],
+        dims: &Dims,
+        binding: &Binding,
+        cache: Option<&'a Cache>,
+        keep: &[bool],
+    ) -> Vec<Option<Cow<'a, [f64]>>> {
         let mut pool: Vec<Vec<f64>> = vec![];
         let mut cols: Vec<Option<Cow<'a, [f64]>>> = vec![None; self.n_nodes];
         for (i, nd) in plan.nodes.iter().enumerate() {

@@ -237,11 +237,19 @@ impl<'a> ProgramGen<'a> {
 
     /// Reduces a panel expression to a series (for places that need one value per bar).
     fn flat(e: E) -> String {
-        if e.1 { format!("mean({})", e.0) } else { e.0 }
+        if e.1 {
+            format!("mean({})", e.0)
+        } else {
+            e.0
+        }
     }
 
     fn flat_bool(e: E) -> String {
-        if e.1 { format!("(count(if {} then u else 0 / 0) > 1)", e.0) } else { e.0 }
+        if e.1 {
+            format!("(count(if {} then u else 0 / 0) > 1)", e.0)
+        } else {
+            e.0
+        }
     }
 
     /// A whole program over data source `d` (columns a, b, c) and, in panel mode, universe `u`
@@ -311,7 +319,11 @@ pub fn data(rng: &mut Gen, len: usize) -> Vec<Vec<f64>> {
 
 /// Bit pattern of `x` with every NaN mapped to one canonical NaN.
 pub fn canonical_bits(x: f64) -> u64 {
-    if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() }
+    if x.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        x.to_bits()
+    }
 }
 
 /// The first position where two columns differ bitwise (after NaN canonicalisation).

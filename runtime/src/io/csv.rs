@@ -35,9 +35,7 @@ use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame, DataType, PlSmallStr, Schema, SerReader,
-};
+use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, DataType, PlSmallStr, Schema, SerReader};
 
 use super::error::{self, escape, DataError};
 use crate::frame::{format_date, parse_date, Frame, Origin};
@@ -84,11 +82,7 @@ fn format_size(n: u64) -> String {
     const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (u, m) in UNITS {
         if n >= m {
-            return if n % m == 0 {
-                format!("{n} bytes ({} {u})", n / m)
-            } else {
-                format!("{n} bytes ({:.1} {u})", n as f64 / m as f64)
-            };
+            return if n % m == 0 { format!("{n} bytes ({} {u})", n / m) } else { format!("{n} bytes ({:.1} {u})", n as f64 / m as f64) };
         }
     }
     format!("{n} bytes")
@@ -137,16 +131,9 @@ fn special_file_kind(_: &std::fs::FileType) -> &'static str {
 
 /// The data-file size limit error: names the size, the limit and the flag that raises it.
 fn too_large(path: &Path, size: u64, opts: &ReadOptions) -> DataError {
-    DataError::new(
-        path,
-        format!(
-            "the file is {}, larger than the data-file limit of {}",
-            format_size(size),
-            format_size(opts.max_bytes)
-        ),
-    )
-    .with_code(error::TOO_LARGE)
-    .with_help("raise the limit with --max-data-bytes, e.g. --max-data-bytes 16GiB, or keep only the rows and columns the strategy uses")
+    DataError::new(path, format!("the file is {}, larger than the data-file limit of {}", format_size(size), format_size(opts.max_bytes)))
+        .with_code(error::TOO_LARGE)
+        .with_help("raise the limit with --max-data-bytes, e.g. --max-data-bytes 16GiB, or keep only the rows and columns the strategy uses")
 }
 
 /// Checks the first line of a file (`first`, after any UTF-8 byte-order mark, with its `\n` if it
@@ -196,19 +183,13 @@ pub fn read_header(path: &Path) -> Result<Vec<String>, DataError> {
 pub fn read_header_with(path: &Path, opts: &ReadOptions) -> Result<Vec<String>, DataError> {
     let (file, _) = open_regular(path, opts)?;
     let mut first = Vec::new();
-    BufReader::new(file.take(MAX_HEADER_BYTES as u64 + UTF8_BOM.len() as u64 + 2))
-        .read_until(b'\n', &mut first)
-        .map_err(|e| io_error(path, &e))?;
+    BufReader::new(file.take(MAX_HEADER_BYTES as u64 + UTF8_BOM.len() as u64 + 2)).read_until(b'\n', &mut first).map_err(|e| io_error(path, &e))?;
     let bytes = first.strip_prefix(UTF8_BOM).unwrap_or(&first);
     check_first_line(path, bytes)?;
     if bytes.is_empty() {
-        return Err(DataError::new(
-            path,
-            "the file is empty (expected a header `date,...`)",
-        ));
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| DataError::new(path, "the header is not valid UTF-8 text").with_line(1))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| DataError::new(path, "the header is not valid UTF-8 text").with_line(1))?;
     let header = parse_header(path, text)?;
     Ok(header[1..].to_vec())
 }
@@ -243,9 +224,7 @@ pub fn read_csv_with(path: &Path, columns: &[String], opts: &ReadOptions) -> Res
 fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOptions) -> Result<(Frame, bool), DataError> {
     let (file, size) = open_regular(path, opts)?;
     let mut bytes = Vec::with_capacity(usize::try_from(size.saturating_add(1)).unwrap_or(usize::MAX).min(1 << 30));
-    file.take(opts.max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_error(path, &e))?;
+    file.take(opts.max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| io_error(path, &e))?;
     if bytes.len() as u64 > opts.max_bytes {
         return Err(too_large(path, bytes.len() as u64, opts));
     }
@@ -254,35 +233,19 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOption
     // The requested columns must exist, once each.
     for (k, c) in columns.iter().enumerate() {
         if c == DATE {
-            return Err(
-                DataError::new(path, "'date' is the row index, not a data column")
-                    .with_column(DATE),
-            );
+            return Err(DataError::new(path, "'date' is the row index, not a data column").with_column(DATE));
         }
         if columns[..k].contains(c) {
             return Err(DataError::new(path, "column requested twice").with_column(c.as_str()));
         }
         if !scan.header[1..].contains(c) {
-            let available: Vec<String> =
-                scan.header[1..].iter().map(|n| format!("'{n}'")).collect();
-            let available = if available.is_empty() {
-                "none".to_string()
-            } else {
-                available.join(", ")
-            };
-            return Err(
-                DataError::new(path, format!("no such column; the file has: {available}"))
-                    .with_line(1)
-                    .with_column(c.as_str()),
-            );
+            let available: Vec<String> = scan.header[1..].iter().map(|n| format!("'{n}'")).collect();
+            let available = if available.is_empty() { "none".to_string() } else { available.join(", ") };
+            return Err(DataError::new(path, format!("no such column; the file has: {available}")).with_line(1).with_column(c.as_str()));
         }
     }
 
-    let fast = if floats && scan.plain {
-        read_with_polars(path, &bytes, &scan.header, columns, DataType::Float64).ok()
-    } else {
-        None
-    };
+    let fast = if floats && scan.plain { read_with_polars(path, &bytes, &scan.header, columns, DataType::Float64).ok() } else { None };
     let (df, floats_read) = match fast.and_then(|df| float_columns(&df, columns).map(|v| (df, v))) {
         Some((df, v)) => (df, Some(v)),
         None => (read_with_polars(path, &bytes, &scan.header, columns, DataType::String)?, None),
@@ -290,11 +253,7 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOption
     if df.height() != scan.records.len() {
         return Err(DataError::new(
             path,
-            format!(
-                "internal error: the CSV parser read {} rows but the file has {} data lines",
-                df.height(),
-                scan.records.len()
-            ),
+            format!("internal error: the CSV parser read {} rows but the file has {} data lines", df.height(), scan.records.len()),
         ));
     }
     let lines = scan.records;
@@ -306,24 +265,9 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOption
     };
     check_ranges(path, &values, columns, &lines)?;
     let lines = Arc::new(lines);
-    let origins = columns
-        .iter()
-        .map(|name| {
-            Some(Origin {
-                file: path.to_path_buf(),
-                column: name.clone(),
-                lines: Arc::clone(&lines),
-            })
-        })
-        .collect();
+    let origins = columns.iter().map(|name| Some(Origin { file: path.to_path_buf(), column: name.clone(), lines: Arc::clone(&lines) })).collect();
 
-    let frame = Frame {
-        dates,
-        names: columns.to_vec(),
-        columns: values,
-        origins,
-        next_date: None,
-    };
+    let frame = Frame { dates, names: columns.to_vec(), columns: values, origins, next_date: None };
     Ok((frame, used_floats))
 }
 
@@ -346,19 +290,13 @@ fn parse_dates(path: &Path, df: &DataFrame, lines: &[u32]) -> Result<Vec<i32>, D
             return Err(if text.is_empty() {
                 err("missing date".to_string())
             } else {
-                err(format!(
-                    "cannot parse {} as a date (expected YYYY-MM-DD)",
-                    quoted(text)
-                ))
+                err(format!("cannot parse {} as a date (expected YYYY-MM-DD)", quoted(text)))
             });
         };
         if let Some(&prev) = dates.last() {
             let prev_line = lines[row - 1];
             if d == prev {
-                return Err(err(format!(
-                    "duplicate date {} (also on line {prev_line})",
-                    format_date(d)
-                )));
+                return Err(err(format!("duplicate date {} (also on line {prev_line})", format_date(d))));
             }
             if d < prev {
                 return Err(err(format!(
@@ -387,15 +325,9 @@ fn parse_columns(path: &Path, df: &DataFrame, columns: &[String], lines: &[u32])
                     Some(why) => return Err(range_error(path, why, lines[row], name)),
                 },
                 Err(why) => {
-                    let e = DataError::new(path, why)
-                        .with_line(lines[row] as usize)
-                        .with_column(name.as_str());
+                    let e = DataError::new(path, why).with_line(lines[row] as usize).with_column(name.as_str());
                     // Decimal syntax that fails to parse has overflowed to ±inf.
-                    return Err(if is_decimal(text.as_bytes()) {
-                        e.with_code(error::OUT_OF_RANGE).with_help(RANGE_HELP)
-                    } else {
-                        e
-                    });
+                    return Err(if is_decimal(text.as_bytes()) { e.with_code(error::OUT_OF_RANGE).with_help(RANGE_HELP) } else { e });
                 }
             }
         }
@@ -459,11 +391,7 @@ fn check_ranges(path: &Path, values: &[Vec<f64>], columns: &[String], lines: &[u
 
 /// The `strat::data::out_of_range` error of the cell on `line` of `column`.
 fn range_error(path: &Path, why: String, line: u32, column: &str) -> DataError {
-    DataError::new(path, why)
-        .with_line(line as usize)
-        .with_column(column)
-        .with_code(error::OUT_OF_RANGE)
-        .with_help(RANGE_HELP)
+    DataError::new(path, why).with_line(line as usize).with_column(column).with_code(error::OUT_OF_RANGE).with_help(RANGE_HELP)
 }
 
 /// `true` if `x` is certainly in range (NaN, 0 or an accepted magnitude): the branch-free test of
@@ -679,30 +607,17 @@ fn parse_header(path: &Path, line: &str) -> Result<Vec<String>, DataError> {
     }
     let names = split_record(line).map_err(|m| at1(format!("header: {m}")))?;
     if let Some((k, n)) = names.iter().enumerate().find(|(_, n)| n.chars().any(char::is_control)) {
-        return Err(at1(format!(
-            "the name of column {} holds a control character: {}",
-            k + 1,
-            quoted(n)
-        )));
+        return Err(at1(format!("the name of column {} holds a control character: {}", k + 1, quoted(n))));
     }
     if names[0] != DATE {
-        return Err(at1(format!(
-            "the first column must be named 'date', found {}",
-            quoted(&names[0])
-        ))
-        .with_column(names[0].as_str()));
+        return Err(at1(format!("the first column must be named 'date', found {}", quoted(&names[0]))).with_column(names[0].as_str()));
     }
     for (k, n) in names.iter().enumerate() {
         if n.is_empty() {
             return Err(at1(format!("column {} has an empty name", k + 1)));
         }
         if let Some(first) = names[..k].iter().position(|m| m == n) {
-            return Err(at1(format!(
-                "duplicate column name (columns {} and {})",
-                first + 1,
-                k + 1
-            ))
-            .with_column(n.as_str()));
+            return Err(at1(format!("duplicate column name (columns {} and {})", first + 1, k + 1)).with_column(n.as_str()));
         }
     }
     Ok(names)
@@ -714,28 +629,18 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     let first_end = body.iter().position(|&b| b == b'\n').map_or(body.len(), |i| i + 1);
     check_first_line(path, &body[..first_end])?;
     let text = std::str::from_utf8(body).map_err(|e| {
-        let line = body[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
+        let line = body[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
         DataError::new(path, "not valid UTF-8 text").with_line(line)
     })?;
     if text.is_empty() {
-        return Err(DataError::new(
-            path,
-            "the file is empty (expected a header `date,...`)",
-        ));
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
     }
 
     let quoted = text.as_bytes().contains(&b'"');
     let records = if quoted { quoted_records(text) } else { plain_records(text) };
     let mut recs = records.into_iter();
     let Some((_, header_line)) = recs.next() else {
-        return Err(DataError::new(
-            path,
-            "the file is empty (expected a header `date,...`)",
-        ));
+        return Err(DataError::new(path, "the file is empty (expected a header `date,...`)"));
     };
     let header = parse_header(path, header_line)?;
 
@@ -760,14 +665,9 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
             count_bytes(rec_text, |b| b == b',') + 1
         };
         if fields != header.len() {
-            let e = at(format!(
-                "{} fields, but the header has {} columns",
-                fields,
-                header.len()
-            ));
+            let e = at(format!("{} fields, but the header has {} columns", fields, header.len()));
             return Err(if rec_text.contains(';') {
-                e.with_code(error::DELIMITER)
-                    .with_help("the line looks `;`-separated; Strat reads comma-separated files with `.` as the decimal point")
+                e.with_code(error::DELIMITER).with_help("the line looks `;`-separated; Strat reads comma-separated files with `.` as the decimal point")
             } else {
                 e
             });
@@ -778,11 +678,7 @@ fn scan(path: &Path, bytes: &[u8]) -> Result<Scan, DataError> {
     if lines.is_empty() {
         return Err(DataError::new(path, "no data rows (only a header)").with_line(1));
     }
-    Ok(Scan {
-        header,
-        records: lines,
-        plain,
-    })
+    Ok(Scan { header, records: lines, plain })
 }
 
 /// The number of bytes of `text` for which `hit` holds (a branch-free loop the compiler
@@ -842,13 +738,7 @@ fn quoted_records(text: &str) -> Vec<(usize, &str)> {
 
 /// Step 2: polars' CSV reader on the scanned bytes, projected to `date` (read as `String`) plus
 /// `columns` (read as `numbers`: `String` or `Float64`); the other columns are typed `String`.
-fn read_with_polars(
-    path: &Path,
-    bytes: &[u8],
-    header: &[String],
-    columns: &[String],
-    numbers: DataType,
-) -> Result<DataFrame, DataError> {
+fn read_with_polars(path: &Path, bytes: &[u8], header: &[String], columns: &[String], numbers: DataType) -> Result<DataFrame, DataError> {
     let wanted: std::collections::HashSet<&str> = columns.iter().map(String::as_str).collect();
     let schema: Schema = header
         .iter()
@@ -857,10 +747,7 @@ fn read_with_polars(
             (PlSmallStr::from_str(n), dtype)
         })
         .collect();
-    let projected: Arc<[PlSmallStr]> = std::iter::once(DATE)
-        .chain(columns.iter().map(String::as_str))
-        .map(PlSmallStr::from_str)
-        .collect();
+    let projected: Arc<[PlSmallStr]> = std::iter::once(DATE).chain(columns.iter().map(String::as_str)).map(PlSmallStr::from_str).collect();
     CsvReadOptions::default()
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))
@@ -887,33 +774,15 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for (s, x) in [
-            ("1", 1.0f64),
-            ("-2.5", -2.5),
-            ("+.5", 0.5),
-            ("5.", 5.0),
-            ("1e3", 1000.0),
-            ("1.06606e+11", 1.06606e11),
-            ("0.1", 0.1),
-            ("-0", -0.0),
-        ] {
+        for (s, x) in [("1", 1.0f64), ("-2.5", -2.5), ("+.5", 0.5), ("5.", 5.0), ("1e3", 1000.0), ("1.06606e+11", 1.06606e11), ("0.1", 0.1), ("-0", -0.0)] {
             assert_eq!(parse_number(s).unwrap().to_bits(), x.to_bits(), "{s}");
         }
         assert!(parse_number("").unwrap().is_nan());
-        for bad in [
-            "nan", "NaN", "inf", "-inf", "infinity", "abc", " 1", "1 ", "1,5", "1e", "e5", ".",
-            "-", "1.2.3", "0x10", "1_000", "1e400", "--1",
-        ] {
+        for bad in ["nan", "NaN", "inf", "-inf", "infinity", "abc", " 1", "1 ", "1,5", "1e", "e5", ".", "-", "1.2.3", "0x10", "1_000", "1e400", "--1"] {
             assert!(parse_number(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            parse_number("nan").unwrap_err(),
-            "cannot parse \"nan\" as a number (write an empty field for a missing value)"
-        );
-        assert_eq!(
-            parse_number("1e400").unwrap_err(),
-            "number \"1e400\" is out of range"
-        );
+        assert_eq!(parse_number("nan").unwrap_err(), "cannot parse \"nan\" as a number (write an empty field for a missing value)");
+        assert_eq!(parse_number("1e400").unwrap_err(), "number \"1e400\" is out of range");
     }
 
     /// A temporary CSV file `date,x` with one row per cell, removed on drop.
@@ -981,22 +850,82 @@ mod tests {
     #[test]
     fn float_read_accepts_exactly_parse_number() {
         let good = [
-            "0", "-0", "+0", "1", "-2.5", "+.5", "5.", ".5", "1e3", "1E+3", "1e-3", "1.e5", "007",
-            "0.1", "0.2", "0.3", "9007199254740993", "1e100", "-1e100", "1e-100", "-1e-100",
-            "9.99999999999999999999999e99", "1.00000000000000000000001e-100", "1e-400", "0e999999",
+            "0",
+            "-0",
+            "+0",
+            "1",
+            "-2.5",
+            "+.5",
+            "5.",
+            ".5",
+            "1e3",
+            "1E+3",
+            "1e-3",
+            "1.e5",
+            "007",
+            "0.1",
+            "0.2",
+            "0.3",
+            "9007199254740993",
+            "1e100",
+            "-1e100",
+            "1e-100",
+            "-1e-100",
+            "9.99999999999999999999999e99",
+            "1.00000000000000000000001e-100",
+            "1e-400",
+            "0e999999",
             "1.00000000000000011102230246251565404236316680908203125",
             "1.00000000000000011102230246251565404236316680908203124",
             "0.000000000000000000000000000000000000000000000000000000001234567890123456789012345",
-            "123456789012345678901234567890123456789012345678901234567890e-30", "",
+            "123456789012345678901234567890123456789012345678901234567890e-30",
+            "",
         ];
         let file = TempCsv::new("good", &good);
         assert_eq!(same_both_ways(&file.0, &["x".to_string()]), Some(true));
         let mut bad: Vec<String> = [
-            "nan", "NaN", "+nan", "-nan", "inf", "-inf", "+inf", "Infinity", "-INFINITY", "infin",
-            "1e400", "-1e400", "1e99999999999", "1.7976931348623157e308", "2.2250738585072011e-308",
-            "4.9e-324", "2.4703282292062328e-324", "1e-320", "-1e-320", "1e101", "-1.0000001e100",
-            "1e309", "9.9e-101", "abc", "1e", "e5", ".", "-", "+", "1.2.3", "0x10",
-            "1_000", "--1", "+-1", "1e+", "1e-", ".e5", "1,5", "1d5", "1f", "0b1", "١",
+            "nan",
+            "NaN",
+            "+nan",
+            "-nan",
+            "inf",
+            "-inf",
+            "+inf",
+            "Infinity",
+            "-INFINITY",
+            "infin",
+            "1e400",
+            "-1e400",
+            "1e99999999999",
+            "1.7976931348623157e308",
+            "2.2250738585072011e-308",
+            "4.9e-324",
+            "2.4703282292062328e-324",
+            "1e-320",
+            "-1e-320",
+            "1e101",
+            "-1.0000001e100",
+            "1e309",
+            "9.9e-101",
+            "abc",
+            "1e",
+            "e5",
+            ".",
+            "-",
+            "+",
+            "1.2.3",
+            "0x10",
+            "1_000",
+            "--1",
+            "+-1",
+            "1e+",
+            "1e-",
+            ".e5",
+            "1,5",
+            "1d5",
+            "1f",
+            "0b1",
+            "١",
         ]
         .iter()
         .map(|s| s.to_string())

@@ -49,14 +49,7 @@ pub const OUT_OF_RANGE: &str = "strat::data::out_of_range";
 impl DataError {
     /// An error about the file as a whole.
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> DataError {
-        DataError {
-            code: INVALID,
-            file: file.into(),
-            line: None,
-            column: None,
-            message: message.into(),
-            help: None,
-        }
+        DataError { code: INVALID, file: file.into(), line: None, column: None, message: message.into(), help: None }
     }
 
     /// Sets the code (`strat::data::...`).
@@ -181,13 +174,8 @@ mod tests {
 
     #[test]
     fn display() {
-        let e = DataError::new("data/x.csv", "cannot parse \"abc\" as a number")
-            .with_line(14)
-            .with_column("vix");
-        assert_eq!(
-            e.to_string(),
-            "data/x.csv:14: column 'vix': cannot parse \"abc\" as a number"
-        );
+        let e = DataError::new("data/x.csv", "cannot parse \"abc\" as a number").with_line(14).with_column("vix");
+        assert_eq!(e.to_string(), "data/x.csv:14: column 'vix': cannot parse \"abc\" as a number");
         let e = DataError::new("data/x.csv", "no such file");
         assert_eq!(e.to_string(), "data/x.csv: no such file");
         assert_eq!(e.code, "strat::data::invalid");

@@ -32,59 +32,30 @@ pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
             m
         })
         .collect();
-    let mut dates: Vec<i32> = first
-        .dates
-        .iter()
-        .copied()
-        .filter(|d| index.iter().all(|m| m.contains_key(d)))
-        .collect();
+    let mut dates: Vec<i32> = first.dates.iter().copied().filter(|d| index.iter().all(|m| m.contains_key(d))).collect();
     dates.sort_unstable();
     dates.dedup();
 
-    let mut out = Frame {
-        dates,
-        ..Frame::default()
-    };
+    let mut out = Frame { dates, ..Frame::default() };
     for ((prefix, f), idx) in frames.into_iter().zip(&index) {
         let rows: Vec<usize> = out.dates.iter().map(|d| idx[d]).collect();
         // Columns read together share one `lines` vector; keep sharing it after the join.
         let mut remapped: Vec<Remap> = Vec::new();
-        let Frame {
-            names,
-            columns,
-            origins,
-            ..
-        } = f;
+        let Frame { names, columns, origins, .. } = f;
         let mut origins = origins.into_iter();
         for (name, col) in names.into_iter().zip(columns) {
-            out.names.push(if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}.{name}")
-            });
-            out.columns.push(
-                rows.iter()
-                    .map(|&r| col.get(r).copied().unwrap_or(f64::NAN))
-                    .collect(),
-            );
+            out.names.push(if prefix.is_empty() { name } else { format!("{prefix}.{name}") });
+            out.columns.push(rows.iter().map(|&r| col.get(r).copied().unwrap_or(f64::NAN)).collect());
             let origin = origins.next().flatten().map(|o| {
                 let lines = match remapped.iter().find(|(old, _)| Arc::ptr_eq(old, &o.lines)) {
                     Some((_, new)) => Arc::clone(new),
                     None => {
-                        let new = Arc::new(
-                            rows.iter()
-                                .map(|&r| o.lines.get(r).copied().unwrap_or(0))
-                                .collect(),
-                        );
+                        let new = Arc::new(rows.iter().map(|&r| o.lines.get(r).copied().unwrap_or(0)).collect());
                         remapped.push((Arc::clone(&o.lines), Arc::clone(&new)));
                         new
                     }
                 };
-                Origin {
-                    file: o.file,
-                    column: o.column,
-                    lines,
-                }
+                Origin { file: o.file, column: o.column, lines }
             });
             out.origins.push(origin);
         }
@@ -99,36 +70,15 @@ mod tests {
 
     fn with_origin(mut f: Frame, file: &str) -> Frame {
         let lines = Arc::new((0..f.len() as u32).map(|r| r + 2).collect::<Vec<_>>());
-        f.origins = f
-            .names
-            .iter()
-            .map(|n| {
-                Some(Origin {
-                    file: PathBuf::from(file),
-                    column: n.clone(),
-                    lines: lines.clone(),
-                })
-            })
-            .collect();
+        f.origins = f.names.iter().map(|n| Some(Origin { file: PathBuf::from(file), column: n.clone(), lines: lines.clone() })).collect();
         f
     }
 
     #[test]
     fn intersection_sorted_and_prefixed() {
-        let a = with_origin(
-            Frame::new(
-                vec![1, 2, 3, 5, 8],
-                vec!["close".into()],
-                vec![vec![10., 20., 30., 50., 80.]],
-            ),
-            "a.csv",
-        );
+        let a = with_origin(Frame::new(vec![1, 2, 3, 5, 8], vec!["close".into()], vec![vec![10., 20., 30., 50., 80.]]), "a.csv");
         let b = with_origin(
-            Frame::new(
-                vec![2, 3, 4, 8, 9],
-                vec!["x".into(), "y".into()],
-                vec![vec![0.2, 0.3, 0.4, 0.8, 0.9], vec![-2., -3., -4., -8., -9.]],
-            ),
+            Frame::new(vec![2, 3, 4, 8, 9], vec!["x".into(), "y".into()], vec![vec![0.2, 0.3, 0.4, 0.8, 0.9], vec![-2., -3., -4., -8., -9.]]),
             "b.csv",
         );
         let j = inner_join(vec![("spx".into(), a), ("vix".into(), b)]);
@@ -140,10 +90,7 @@ mod tests {
         // file lines follow the kept rows: a's rows 1,2,4 -> lines 3,4,6; b's rows 0,1,3 -> 2,3,5
         assert_eq!(*j.origins[0].as_ref().unwrap().lines, [3, 4, 6]);
         assert_eq!(*j.origins[1].as_ref().unwrap().lines, [2, 3, 5]);
-        assert!(Arc::ptr_eq(
-            &j.origins[1].as_ref().unwrap().lines,
-            &j.origins[2].as_ref().unwrap().lines
-        ));
+        assert!(Arc::ptr_eq(&j.origins[1].as_ref().unwrap().lines, &j.origins[2].as_ref().unwrap().lines));
         let (file, line) = j.location(2, 2).unwrap();
         assert_eq!((file.to_str().unwrap(), line), ("b.csv", 5));
         assert_eq!(j.origins[2].as_ref().unwrap().column, "y");

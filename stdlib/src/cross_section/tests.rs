@@ -37,37 +37,13 @@ const RANK: [[f64; 5]; 8] = [
     [0.625, 0.625, 1.0, NAN, 0.25],
 ];
 const ZSCORE: [[f64; 5]; 8] = [
-    [
-        -1.2649110640673518,
-        -0.6324555320336759,
-        0.0,
-        0.6324555320336759,
-        1.2649110640673518,
-    ],
-    [
-        0.6603381797442178,
-        NAN,
-        0.6603381797442178,
-        -1.4527439954372794,
-        0.13206763594884358,
-    ],
+    [-1.2649110640673518, -0.6324555320336759, 0.0, 0.6324555320336759, 1.2649110640673518],
+    [0.6603381797442178, NAN, 0.6603381797442178, -1.4527439954372794, 0.13206763594884358],
     [NAN, NAN, NAN, NAN, NAN],
     [NAN, NAN, NAN, NAN, NAN],
     [NAN, NAN, NAN, NAN, NAN],
-    [
-        -1.081734373000758,
-        0.8499341502148815,
-        0.8499341502148815,
-        -1.081734373000758,
-        0.4636004455717535,
-    ],
-    [
-        0.45121891492827537,
-        -1.2725387376067092,
-        0.02027950179452924,
-        1.363796495682091,
-        -0.5627561747981861,
-    ],
+    [-1.081734373000758, 0.8499341502148815, 0.8499341502148815, -1.081734373000758, 0.4636004455717535],
+    [0.45121891492827537, -1.2725387376067092, 0.02027950179452924, 1.363796495682091, -0.5627561747981861],
     [0.0, -0.0, 1.224744871391589, NAN, -1.224744871391589],
 ];
 const TOP_02: [[f64; 5]; 8] = [
@@ -154,12 +130,7 @@ fn run(f: impl Fn(&[f64], &mut [f64])) -> Vec<f64> {
 fn assert_mask(got: &[f64], want: &[f64], what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!(
-            (g.is_nan() && w.is_nan()) || g == w,
-            "{what}[asset {}, row {}]: got {g:?}, want {w:?}",
-            i / ROWS,
-            i % ROWS
-        );
+        assert!((g.is_nan() && w.is_nan()) || g == w, "{what}[asset {}, row {}]: got {g:?}, want {w:?}", i / ROWS, i % ROWS);
     }
 }
 
@@ -221,11 +192,7 @@ type Table = [[f64; 5]; 8];
 
 #[test]
 fn top_bottom_match_reference() {
-    let cases: [(f64, &Table, &Table); 3] = [
-        (0.2, &TOP_02, &BOTTOM_02),
-        (0.5, &TOP_05, &BOTTOM_05),
-        (0.6, &TOP_06, &BOTTOM_06),
-    ];
+    let cases: [(f64, &Table, &Table); 3] = [(0.2, &TOP_02, &BOTTOM_02), (0.5, &TOP_05, &BOTTOM_05), (0.6, &TOP_06, &BOTTOM_06)];
     for (frac, want_top, want_bottom) in cases {
         let got = run(|x, o| top(x, frac, ROWS, ASSETS, o));
         assert_mask(&got, &panel(want_top), &format!("top {frac}"));
@@ -296,21 +263,14 @@ fn count_of_fraction_agrees_with_exact_decimals() {
         let frac: f64 = format!("{}.{:03}", m / 1000, m % 1000).parse().unwrap();
         for n in 0..=300u64 {
             let want = (n * m / 1000) as usize;
-            assert_eq!(
-                count_of_fraction(n as usize, frac),
-                want,
-                "n={n} frac={frac}"
-            );
+            assert_eq!(count_of_fraction(n as usize, frac), want, "n={n} frac={frac}");
         }
     }
     // A sweep of 6-place literals.
     for m in (0..1_000_000u64).step_by(997) {
         let frac: f64 = format!("0.{m:06}").parse().unwrap();
         for n in [1u64, 7, 10, 99, 1000, 123_457] {
-            assert_eq!(
-                count_of_fraction(n as usize, frac),
-                (n * m / 1_000_000) as usize
-            );
+            assert_eq!(count_of_fraction(n as usize, frac), (n * m / 1_000_000) as usize);
         }
     }
 }

@@ -99,16 +99,9 @@ pub fn cap_weights(w: ArrayView1<f64>, bounds: Bounds) -> Result<Array1<f64>, We
 ///
 /// Inputs and output: `N` weights (fractions; any sum — Kelly weights leave
 /// cash). `prev` is the previously held weights, not the previous target.
-pub fn smooth_and_cap(
-    target: ArrayView1<f64>,
-    prev: Option<ArrayView1<f64>>,
-    smoothing: f64,
-    cap: Option<f64>,
-) -> Array1<f64> {
+pub fn smooth_and_cap(target: ArrayView1<f64>, prev: Option<ArrayView1<f64>>, smoothing: f64, cap: Option<f64>) -> Array1<f64> {
     let Some(prev) = prev else { return target.to_owned() };
-    let v: Array1<f64> = Array1::from_iter(
-        target.iter().zip(prev).map(|(t, p)| smoothing * t + (1.0 - smoothing) * p),
-    );
+    let v: Array1<f64> = Array1::from_iter(target.iter().zip(prev).map(|(t, p)| smoothing * t + (1.0 - smoothing) * p));
     let step: f64 = v.iter().zip(prev).map(|(a, b)| (a - b).abs()).sum();
     match cap {
         Some(c) if step > c => {

@@ -160,7 +160,11 @@ pub fn cov_to_corr(s: ArrayView2<f64>) -> Array2<f64> {
     let sd: Vec<f64> = (0..n).map(|i| s[[i, i]].sqrt()).collect();
     Array2::from_shape_fn((n, n), |(i, j)| {
         if i == j {
-            if sd[i] > 0.0 { 1.0 } else { f64::NAN }
+            if sd[i] > 0.0 {
+                1.0
+            } else {
+                f64::NAN
+            }
         } else {
             s[[i, j]] / (sd[i] * sd[j])
         }

@@ -30,28 +30,14 @@ pub enum Infeasibility {
 impl fmt::Display for Infeasibility {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Infeasibility::MaxWeight { max_weight, assets } => write!(
-                f,
-                "max weight {max_weight} x {assets} assets = {} < 1",
-                max_weight * *assets as f64
-            ),
-            Infeasibility::MinWeight { min_weight, assets } => write!(
-                f,
-                "min weight {min_weight} x {assets} assets = {} > 1",
-                min_weight * *assets as f64
-            ),
-            Infeasibility::Bounds { min_weight, max_weight } => write!(
-                f,
-                "bounds min {min_weight} / max {max_weight} are not 0 <= min <= max"
-            ),
+            Infeasibility::MaxWeight { max_weight, assets } => write!(f, "max weight {max_weight} x {assets} assets = {} < 1", max_weight * *assets as f64),
+            Infeasibility::MinWeight { min_weight, assets } => write!(f, "min weight {min_weight} x {assets} assets = {} > 1", min_weight * *assets as f64),
+            Infeasibility::Bounds { min_weight, max_weight } => write!(f, "bounds min {min_weight} / max {max_weight} are not 0 <= min <= max"),
             Infeasibility::Solver { status } => write!(f, "solver reports {status}"),
             Infeasibility::MinActive { min_active, active } => {
                 write!(f, "min_active {min_active}: the target holds {active} member(s)")
             }
-            Infeasibility::MaxDrawdown { max_drawdown } => write!(
-                f,
-                "max_drawdown {max_drawdown}: every member fell further within the window"
-            ),
+            Infeasibility::MaxDrawdown { max_drawdown } => write!(f, "max_drawdown {max_drawdown}: every member fell further within the window"),
         }
     }
 }
@@ -101,10 +87,9 @@ impl fmt::Display for WeightError {
             WeightError::Infeasible(c) => write!(f, "infeasible constraint set: {c}"),
             WeightError::NoPositiveSharpe => write!(f, "no positive Sharpe ratio is reachable"),
             WeightError::SolverFailed { status } => write!(f, "QP solver failed: {status}"),
-            WeightError::NotConverged { method, iterations, residual } => write!(
-                f,
-                "{method} did not converge in {iterations} iterations (residual {residual:e})"
-            ),
+            WeightError::NotConverged { method, iterations, residual } => {
+                write!(f, "{method} did not converge in {iterations} iterations (residual {residual:e})")
+            }
             WeightError::NoPrevious => write!(f, "no previous weights to keep"),
             WeightError::NonFiniteWeights { method } => {
                 write!(f, "{method} produced a non-finite weight")
@@ -122,10 +107,7 @@ impl std::error::Error for WeightError {}
 /// Errors: [`WeightError::InvalidInput`] if `N == 0`,
 /// [`WeightError::InsufficientHistory`] if `rows < min_rows`,
 /// [`WeightError::NanReturns`] listing every column with a non-finite value.
-pub fn check_window(
-    window: ndarray::ArrayView2<f64>,
-    min_rows: usize,
-) -> Result<(usize, usize), WeightError> {
+pub fn check_window(window: ndarray::ArrayView2<f64>, min_rows: usize) -> Result<(usize, usize), WeightError> {
     let (rows, n) = window.dim();
     if n == 0 {
         return Err(WeightError::InvalidInput("no assets (0 columns)".into()));
@@ -133,9 +115,7 @@ pub fn check_window(
     if rows < min_rows {
         return Err(WeightError::InsufficientHistory { rows, needed: min_rows });
     }
-    let bad: Vec<usize> = (0..n)
-        .filter(|&j| window.column(j).iter().any(|v| !v.is_finite()))
-        .collect();
+    let bad: Vec<usize> = (0..n).filter(|&j| window.column(j).iter().any(|v| !v.is_finite())).collect();
     if !bad.is_empty() {
         return Err(WeightError::NanReturns { assets: bad });
     }

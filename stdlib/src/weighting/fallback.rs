@@ -65,19 +65,12 @@ impl std::fmt::Display for FallbackRecord {
 
 /// Columns of `window` without a non-finite value.
 pub fn eligible_assets(window: ArrayView2<f64>) -> Vec<usize> {
-    (0..window.ncols())
-        .filter(|&j| window.column(j).iter().all(|v| v.is_finite()))
-        .collect()
+    (0..window.ncols()).filter(|&j| window.column(j).iter().all(|v| v.is_finite())).collect()
 }
 
 /// Weights over the eligible assets `elig`, scattered into `n` columns and
 /// capped to `bounds` (over the eligible assets) when given.
-fn scatter(
-    n: usize,
-    elig: &[usize],
-    raw: &[f64],
-    bounds: Option<Bounds>,
-) -> Result<Array1<f64>, WeightError> {
+fn scatter(n: usize, elig: &[usize], raw: &[f64], bounds: Option<Bounds>) -> Result<Array1<f64>, WeightError> {
     let sub = match bounds {
         Some(b) => cap_weights(ArrayView1::from(raw), b)?,
         None => Array1::from(raw.to_vec()),
@@ -96,10 +89,7 @@ fn scatter(
 /// Errors: [`WeightError::InsufficientHistory`] with fewer than 2 rows,
 /// [`WeightError::NanReturns`] with no eligible asset,
 /// [`WeightError::NoPositiveSharpe`], bound infeasibility.
-pub fn sharpe_proportional(
-    window: ArrayView2<f64>,
-    bounds: Option<Bounds>,
-) -> Result<Array1<f64>, WeightError> {
+pub fn sharpe_proportional(window: ArrayView2<f64>, bounds: Option<Bounds>) -> Result<Array1<f64>, WeightError> {
     let (rows, n) = window.dim();
     if rows < 2 {
         return Err(WeightError::InsufficientHistory { rows, needed: 2 });
@@ -116,7 +106,11 @@ pub fn sharpe_proportional(
             let sd = (c.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (rows as f64 - 1.0)).sqrt();
             // A constant column has std exactly 0 (SEMANTICS.md §5): no Sharpe.
             let constant = c.iter().all(|v| *v == c[0]);
-            if !constant && sd > 0.0 && m > 0.0 { m / sd } else { 0.0 }
+            if !constant && sd > 0.0 && m > 0.0 {
+                m / sd
+            } else {
+                0.0
+            }
         })
         .collect();
     let total: f64 = sharpe.iter().sum();
@@ -155,12 +149,7 @@ pub fn equal(window: ArrayView2<f64>, bounds: Option<Bounds>) -> Result<Array1<f
 /// (`N`, finite) and the record. `prev` is the previously held weights
 /// (`None` on a first rebalance); `bounds` those of the failed method
 /// (SEMANTICS.md §6: min-var / max-Sharpe only).
-pub fn fallback(
-    window: ArrayView2<f64>,
-    prev: Option<ArrayView1<f64>>,
-    bounds: Option<Bounds>,
-    cause: WeightError,
-) -> (Array1<f64>, FallbackRecord) {
+pub fn fallback(window: ArrayView2<f64>, prev: Option<ArrayView1<f64>>, bounds: Option<Bounds>, cause: WeightError) -> (Array1<f64>, FallbackRecord) {
     fallback_chain(window, prev, bounds, cause, &FallbackStep::CHAIN)
 }
 

@@ -48,9 +48,7 @@ pub enum Linkage {
 pub fn correlation_distance(cov: ArrayView2<f64>) -> Result<Vec<f64>, WeightError> {
     let n = cov.nrows();
     if let Some(i) = (0..n).find(|&i| !(cov[[i, i]] > 0.0 && cov[[i, i]].is_finite())) {
-        return Err(WeightError::SingularCovariance {
-            detail: format!("asset {i} has variance {} (correlation undefined)", cov[[i, i]]),
-        });
+        return Err(WeightError::SingularCovariance { detail: format!("asset {i} has variance {} (correlation undefined)", cov[[i, i]]) });
     }
     let corr = cov_to_corr(cov);
     let mut d = Vec::with_capacity(n * (n.saturating_sub(1)) / 2);

@@ -23,13 +23,10 @@ pub fn inv_vol(cov: ArrayView2<f64>) -> Result<Array1<f64>, WeightError> {
     for i in 0..n {
         let v = cov[[i, i]];
         if !(v > 0.0 && v.is_finite()) {
-            return Err(WeightError::SingularCovariance {
-                detail: format!("asset {i} has variance {v} (inverse volatility undefined)"),
-            });
+            return Err(WeightError::SingularCovariance { detail: format!("asset {i} has variance {v} (inverse volatility undefined)") });
         }
         inv[i] = 1.0 / v.sqrt();
     }
     let total = inv.sum();
     Ok(inv / total)
 }
-

@@ -35,19 +35,10 @@ impl Default for KellyOptions {
 ///
 /// Errors: [`WeightError::InvalidInput`] for mismatched lengths, a
 /// non-finite `w'mu` or `w'Sw`, a negative fraction or cap.
-pub fn kelly_leverage(
-    cov: ArrayView2<f64>,
-    mu: ArrayView1<f64>,
-    w: ArrayView1<f64>,
-    opts: KellyOptions,
-) -> Result<f64, WeightError> {
+pub fn kelly_leverage(cov: ArrayView2<f64>, mu: ArrayView1<f64>, w: ArrayView1<f64>, opts: KellyOptions) -> Result<f64, WeightError> {
     let n = w.len();
     if mu.len() != n || cov.nrows() != n || cov.ncols() != n {
-        return Err(WeightError::InvalidInput(format!(
-            "kelly: w has {n} entries, mu {}, cov {:?}",
-            mu.len(),
-            cov.dim()
-        )));
+        return Err(WeightError::InvalidInput(format!("kelly: w has {n} entries, mu {}, cov {:?}", mu.len(), cov.dim())));
     }
     if !(opts.fraction >= 0.0 && opts.max_leverage >= 0.0) {
         return Err(WeightError::InvalidInput(format!("kelly options {opts:?}")));
@@ -66,12 +57,7 @@ pub fn kelly_leverage(
 /// Fractional-Kelly weights `L * w` ([`kelly_leverage`]); the rest,
 /// `1 - L * sum(w)`, is cash (negative = borrowed, at no cost:
 /// SEMANTICS.md §3). Returns the weights and `L`.
-pub fn kelly(
-    cov: ArrayView2<f64>,
-    mu: ArrayView1<f64>,
-    w: ArrayView1<f64>,
-    opts: KellyOptions,
-) -> Result<(Array1<f64>, f64), WeightError> {
+pub fn kelly(cov: ArrayView2<f64>, mu: ArrayView1<f64>, w: ArrayView1<f64>, opts: KellyOptions) -> Result<(Array1<f64>, f64), WeightError> {
     let l = kelly_leverage(cov, mu, w, opts)?;
     Ok((w.mapv(|v| l * v), l))
 }

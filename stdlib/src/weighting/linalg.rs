@@ -50,9 +50,7 @@ pub fn solve(a: ArrayView2<f64>, b: ArrayView1<f64>) -> Option<Array1<f64>> {
         return None;
     }
     for c in 0..n {
-        let p = (c..n)
-            .max_by(|&i, &j| m[[i, c]].abs().total_cmp(&m[[j, c]].abs()))
-            .unwrap_or(c);
+        let p = (c..n).max_by(|&i, &j| m[[i, c]].abs().total_cmp(&m[[j, c]].abs())).unwrap_or(c);
         if !(m[[p, c]].abs() > 1e-14 * scale) {
             return None;
         }
@@ -110,9 +108,7 @@ pub fn mat_vec(s: ArrayView2<f64>, w: ArrayView1<f64>) -> Array1<f64> {
 /// `S` is positive definite to working precision (see [`cholesky`]); the
 /// error names the first failing pivot for diagnostics.
 pub fn require_pd(s: ArrayView2<f64>) -> Result<(), super::WeightError> {
-    cholesky(s).map(|_| ()).map_err(|k| super::WeightError::SingularCovariance {
-        detail: format!(
-            "not positive definite (Cholesky pivot {k} <= {PIVOT_TOL:e} x max variance)"
-        ),
-    })
+    cholesky(s)
+        .map(|_| ())
+        .map_err(|k| super::WeightError::SingularCovariance { detail: format!("not positive definite (Cholesky pivot {k} <= {PIVOT_TOL:e} x max variance)") })
 }

@@ -58,14 +58,7 @@ pub fn min_var(cov: ArrayView2<f64>, bounds: Bounds) -> Result<Array1<f64>, Weig
         g[[n + i, i]] = 1.0; // w_i <= max
         h[n + i] = bounds.max_weight;
     }
-    let qp = Qp {
-        p: scaled(cov),
-        q: Array1::zeros(n),
-        a_eq: Array2::ones((1, n)),
-        b_eq: Array1::ones(1),
-        g,
-        h,
-    };
+    let qp = Qp { p: scaled(cov), q: Array1::zeros(n), a_eq: Array2::ones((1, n)), b_eq: Array1::ones(1), g, h };
     let (w, _) = solve_qp(&qp)?;
     Ok(clamp(w, bounds))
 }
@@ -108,16 +101,10 @@ pub struct MaxSharpe {
 ///
 /// Errors: as [`min_var`]; [`WeightError::InvalidInput`] if `mu` has the
 /// wrong length or a non-finite entry.
-pub fn max_sharpe(
-    cov: ArrayView2<f64>,
-    mu: ArrayView1<f64>,
-    bounds: Bounds,
-) -> Result<MaxSharpe, WeightError> {
+pub fn max_sharpe(cov: ArrayView2<f64>, mu: ArrayView1<f64>, bounds: Bounds) -> Result<MaxSharpe, WeightError> {
     let n = cov.nrows();
     if mu.len() != n || mu.iter().any(|v| !v.is_finite()) {
-        return Err(WeightError::InvalidInput(format!(
-            "mu must have {n} finite entries, got {mu:?}"
-        )));
+        return Err(WeightError::InvalidInput(format!("mu must have {n} finite entries, got {mu:?}")));
     }
     check_bounds(bounds, n)?;
     require_pd(cov)?;
@@ -142,14 +129,7 @@ pub fn max_sharpe(
         g[[n + i, k]] = -bounds.max_weight;
     }
     g[[2 * n, k]] = -1.0; // -k <= 0
-    let qp = Qp {
-        p,
-        q: Array1::zeros(n + 1),
-        a_eq,
-        b_eq: Array1::from(vec![1.0, 0.0]),
-        g,
-        h: Array1::zeros(2 * n + 1),
-    };
+    let qp = Qp { p, q: Array1::zeros(n + 1), a_eq, b_eq: Array1::from(vec![1.0, 0.0]), g, h: Array1::zeros(2 * n + 1) };
     let (z, _) = solve_qp(&qp)?;
     let kappa = z[k];
     if !(kappa > 0.0) {

@@ -201,11 +201,7 @@ pub struct Target {
 /// than 2 rows), [`WeightError::SingularCovariance`],
 /// [`WeightError::Infeasible`], solver failures, and
 /// [`WeightError::NonFiniteWeights`] as a last guard.
-pub fn target_weights(
-    window: ArrayView2<f64>,
-    method: &Method,
-    opts: &WeightOptions,
-) -> Result<Target, WeightError> {
+pub fn target_weights(window: ArrayView2<f64>, method: &Method, opts: &WeightOptions) -> Result<Target, WeightError> {
     let mut notes = Vec::new();
     let weights = match method {
         Method::RegimeMoe(spec) => {
@@ -239,9 +235,7 @@ pub fn target_weights(
                     let base_target = target_weights(window, base, opts)?;
                     let mu = covariance::column_means(window);
                     let (w, l) = kelly::kelly(s, mu.view(), base_target.weights.view(), *k)?;
-                    notes.extend(base_target.notes.into_iter().filter(|n| {
-                        !matches!(n, Note::DiagonalCovariance { .. })
-                    }));
+                    notes.extend(base_target.notes.into_iter().filter(|n| !matches!(n, Note::DiagonalCovariance { .. })));
                     notes.push(Note::KellyLeverage(l));
                     w
                 }

@@ -18,9 +18,7 @@
 use super::error::{Infeasibility, WeightError};
 use super::linalg::solve;
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{
-    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
-};
+use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
 use ndarray::{concatenate, Array1, Array2, Axis};
 
 /// A QP in the form above; `x` has `p.nrows()` entries.
@@ -64,8 +62,7 @@ fn csc(m: &Array2<f64>, upper: bool) -> CscMatrix<f64> {
 pub(crate) fn solve_qp(qp: &Qp) -> Result<(Array1<f64>, bool), WeightError> {
     let n = qp.p.nrows();
     let (me, mi) = (qp.a_eq.nrows(), qp.g.nrows());
-    let a = concatenate(Axis(0), &[qp.a_eq.view(), qp.g.view()])
-        .map_err(|e| WeightError::InvalidInput(format!("QP shapes: {e}")))?;
+    let a = concatenate(Axis(0), &[qp.a_eq.view(), qp.g.view()]).map_err(|e| WeightError::InvalidInput(format!("QP shapes: {e}")))?;
     let b: Vec<f64> = qp.b_eq.iter().chain(qp.h.iter()).cloned().collect();
     let cones = [SupportedConeT::ZeroConeT(me), SupportedConeT::NonnegativeConeT(mi)];
     let settings = DefaultSettingsBuilder::default()
@@ -83,9 +80,7 @@ pub(crate) fn solve_qp(qp: &Qp) -> Result<(Array1<f64>, bool), WeightError> {
     match sol.status {
         SolverStatus::Solved | SolverStatus::AlmostSolved => {}
         SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => {
-            return Err(WeightError::Infeasible(Infeasibility::Solver {
-                status: format!("{:?}", sol.status),
-            }))
+            return Err(WeightError::Infeasible(Infeasibility::Solver { status: format!("{:?}", sol.status) }))
         }
         s => return Err(WeightError::SolverFailed { status: format!("{s:?}") }),
     }
@@ -112,9 +107,7 @@ fn polish(qp: &Qp, active: &[usize], x0: &Array1<f64>) -> Option<Array1<f64>> {
     for j in 0..n {
         rhs[j] = -qp.q[j];
     }
-    let rows = (0..me)
-        .map(|r| (qp.a_eq.row(r), qp.b_eq[r]))
-        .chain(active.iter().map(|&i| (qp.g.row(i), qp.h[i])));
+    let rows = (0..me).map(|r| (qp.a_eq.row(r), qp.b_eq[r])).chain(active.iter().map(|&i| (qp.g.row(i), qp.h[i])));
     for (r, (row, rhs_r)) in rows.enumerate() {
         for j in 0..n {
             k[[n + r, j]] = row[j];

@@ -49,12 +49,7 @@ impl RegimeMoe {
 /// `window` (`rows x N`) over the rows labelled `r`. Output
 /// `n_regimes x N`; NaN where the regime has fewer than 2 rows or the std
 /// is exactly 0.
-pub fn regime_sharpes(
-    window: ArrayView2<f64>,
-    regimes: &[usize],
-    n_regimes: usize,
-    annualize: f64,
-) -> Array2<f64> {
+pub fn regime_sharpes(window: ArrayView2<f64>, regimes: &[usize], n_regimes: usize, annualize: f64) -> Array2<f64> {
     let n = window.ncols();
     let mut out = Array2::<f64>::from_elem((n_regimes, n), f64::NAN);
     for r in 0..n_regimes {
@@ -79,10 +74,7 @@ pub fn regime_sharpes(
 /// `softmax(max(0, s) / tau)` over the experts of one regime; an undefined
 /// (NaN) Sharpe counts as 0 (no evidence of skill).
 pub fn expert_weights(sharpes: ArrayView1<f64>, tau: f64) -> Array1<f64> {
-    let z: Vec<f64> = sharpes
-        .iter()
-        .map(|&v| if v > 0.0 { v / tau } else { 0.0 })
-        .collect();
+    let z: Vec<f64> = sharpes.iter().map(|&v| if v > 0.0 { v / tau } else { 0.0 }).collect();
     let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
     let total: f64 = e.iter().sum();
@@ -94,25 +86,15 @@ pub fn expert_weights(sharpes: ArrayView1<f64>, tau: f64) -> Array1<f64> {
 ///
 /// Errors: [`WeightError::InvalidInput`] if `tau <= 0`, shapes disagree, or
 /// `p` has a negative / non-finite entry or does not sum to 1 (to 1e-9).
-pub fn moe_weights(
-    sharpes: ArrayView2<f64>,
-    p: ArrayView1<f64>,
-    tau: f64,
-) -> Result<Array1<f64>, WeightError> {
+pub fn moe_weights(sharpes: ArrayView2<f64>, p: ArrayView1<f64>, tau: f64) -> Result<Array1<f64>, WeightError> {
     if !(tau > 0.0) {
         return Err(WeightError::InvalidInput(format!("softmax temperature tau = {tau}")));
     }
     if p.len() != sharpes.nrows() {
-        return Err(WeightError::InvalidInput(format!(
-            "{} regime probabilities for {} regimes",
-            p.len(),
-            sharpes.nrows()
-        )));
+        return Err(WeightError::InvalidInput(format!("{} regime probabilities for {} regimes", p.len(), sharpes.nrows())));
     }
     if p.iter().any(|v| !(*v >= 0.0 && v.is_finite())) || (p.sum() - 1.0).abs() > 1e-9 {
-        return Err(WeightError::InvalidInput(format!(
-            "regime probabilities {p} must be >= 0 and sum to 1"
-        )));
+        return Err(WeightError::InvalidInput(format!("regime probabilities {p} must be >= 0 and sum to 1")));
     }
     let mut w = Array1::<f64>::zeros(sharpes.ncols());
     for (r, &pr) in p.iter().enumerate() {
@@ -131,10 +113,7 @@ pub type UndefinedSharpes = Vec<(usize, usize)>;
 /// the window, blended by the probabilities of its last row (the decision
 /// row). Also returns the `(regime, expert)` pairs whose Sharpe was
 /// undefined and counted as 0, for the log.
-pub fn moe_window(
-    window: ArrayView2<f64>,
-    spec: &RegimeMoe,
-) -> Result<(Array1<f64>, UndefinedSharpes), WeightError> {
+pub fn moe_window(window: ArrayView2<f64>, spec: &RegimeMoe) -> Result<(Array1<f64>, UndefinedSharpes), WeightError> {
     let rows = window.nrows();
     if spec.regimes.len() != rows || spec.probs.nrows() != rows || rows == 0 {
         return Err(WeightError::InvalidInput(format!(
@@ -149,10 +128,7 @@ pub fn moe_window(
     }
     let sharpes = regime_sharpes(window, &spec.regimes, nr, spec.annualize);
     let p = spec.probs.row(rows - 1);
-    let undefined = (0..nr)
-        .filter(|&r| p[r] > 0.0)
-        .flat_map(|r| (0..sharpes.ncols()).map(move |j| (r, j)))
-        .filter(|&(r, j)| sharpes[[r, j]].is_nan())
-        .collect();
+    let undefined =
+        (0..nr).filter(|&r| p[r] > 0.0).flat_map(|r| (0..sharpes.ncols()).map(move |j| (r, j))).filter(|&(r, j)| sharpes[[r, j]].is_nan()).collect();
     Ok((moe_weights(sharpes.view(), p, spec.tau)?, undefined))
 }

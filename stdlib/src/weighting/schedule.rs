@@ -70,43 +70,23 @@ pub fn rebalance_monthly(
 ///
 /// Errors (malformed input only): `when.len() != rows`, `lookback < 2`, a
 /// regime spec whose arrays do not cover every row.
-pub fn rebalance(
-    returns: ArrayView2<f64>,
-    when: &[bool],
-    lookback: usize,
-    method: &Method,
-    opts: &WeightOptions,
-) -> Result<Schedule, WeightError> {
+pub fn rebalance(returns: ArrayView2<f64>, when: &[bool], lookback: usize, method: &Method, opts: &WeightOptions) -> Result<Schedule, WeightError> {
     let (rows, n) = returns.dim();
     if when.len() != rows {
-        return Err(WeightError::InvalidInput(format!(
-            "{} rebalance flags for {rows} rows",
-            when.len()
-        )));
+        return Err(WeightError::InvalidInput(format!("{} rebalance flags for {rows} rows", when.len())));
     }
     if lookback < 2 {
         return Err(WeightError::InvalidInput(format!("lookback {lookback} < 2")));
     }
     if let Method::RegimeMoe(spec) = method {
         if spec.regimes.len() != rows || spec.probs.nrows() != rows {
-            return Err(WeightError::InvalidInput(format!(
-                "regime spec covers {} / {} rows of {rows}",
-                spec.regimes.len(),
-                spec.probs.nrows()
-            )));
+            return Err(WeightError::InvalidInput(format!("regime spec covers {} / {} rows of {rows}", spec.regimes.len(), spec.probs.nrows())));
         }
     }
-    let first = (0..rows)
-        .find(|&t| returns.row(t).iter().any(|v| !v.is_nan()))
-        .unwrap_or(rows);
+    let first = (0..rows).find(|&t| returns.row(t).iter().any(|v| !v.is_nan())).unwrap_or(rows);
     let bounds = method.bounds(opts);
-    let mut out = Schedule {
-        weights: Array2::zeros((rows, n)),
-        rebalance_rows: Vec::new(),
-        targets: Array2::zeros((0, n)),
-        turnover: Vec::new(),
-        log: Vec::new(),
-    };
+    let mut out =
+        Schedule { weights: Array2::zeros((rows, n)), rebalance_rows: Vec::new(), targets: Array2::zeros((0, n)), turnover: Vec::new(), log: Vec::new() };
     let mut held: Option<Array1<f64>> = None;
     let mut targets = Vec::new();
     for (t, &flag) in when.iter().enumerate() {
@@ -119,12 +99,7 @@ pub fn rebalance(
             };
             let (target, entries) = rebalance_target(window, held.as_ref().map(|h| h.view()), &m, opts, bounds, t);
             out.log.extend(entries);
-            let new = smooth_and_cap(
-                target.view(),
-                held.as_ref().map(|h| h.view()),
-                opts.smoothing,
-                opts.turnover_cap,
-            );
+            let new = smooth_and_cap(target.view(), held.as_ref().map(|h| h.view()), opts.smoothing, opts.turnover_cap);
             let before = held.clone().unwrap_or_else(|| Array1::zeros(n));
             out.turnover.push(turnover(new.view(), before.view()));
             out.rebalance_rows.push(t);
@@ -135,8 +110,7 @@ pub fn rebalance(
             out.weights.row_mut(t).assign(h);
         }
     }
-    out.targets = Array2::from_shape_vec((out.rebalance_rows.len(), n), targets)
-        .map_err(|e| WeightError::InvalidInput(format!("targets: {e}")))?;
+    out.targets = Array2::from_shape_vec((out.rebalance_rows.len(), n), targets).map_err(|e| WeightError::InvalidInput(format!("targets: {e}")))?;
     Ok(out)
 }
 

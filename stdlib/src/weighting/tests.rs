@@ -97,14 +97,7 @@ fn max_sharpe_by_hand() {
 #[test]
 fn qp_polish_is_exact_on_a_bounded_problem() {
     // min 0.5 x'x s.t. x0 + x1 = 1, x0 <= 0.3: x = (0.3, 0.7) exactly.
-    let qp = Qp {
-        p: Array2::eye(2),
-        q: Array1::zeros(2),
-        a_eq: Array2::ones((1, 2)),
-        b_eq: Array1::ones(1),
-        g: array![[1.0, 0.0]],
-        h: array![0.3],
-    };
+    let qp = Qp { p: Array2::eye(2), q: Array1::zeros(2), a_eq: Array2::ones((1, 2)), b_eq: Array1::ones(1), g: array![[1.0, 0.0]], h: array![0.3] };
     let (x, polished) = solve_qp(&qp).unwrap();
     assert!(polished);
     close(x.as_slice().unwrap(), &[0.3, 0.7], 1e-15);
@@ -139,21 +132,12 @@ fn regime_moe_by_hand() {
     let r0 = [e2 / (e2 + 1.0), 1.0 / (e2 + 1.0)];
     let (a, b) = (0.4_f64.exp(), 1.2_f64.exp());
     let r1 = [a / (a + b), b / (a + b)];
-    close(
-        w.as_slice().unwrap(),
-        &[0.25 * r0[0] + 0.75 * r1[0], 0.25 * r0[1] + 0.75 * r1[1]],
-        1e-15,
-    );
+    close(w.as_slice().unwrap(), &[0.25 * r0[0] + 0.75 * r1[0], 0.25 * r0[1] + 0.75 * r1[1]], 1e-15);
     // Sharpe per regime over a window, annualised with sqrt(252).
     let x = array![[0.01, 0.02], [0.03, -0.01], [0.02, 0.0], [-0.01, 0.01]];
     let s = regime_moe::regime_sharpes(x.view(), &[0, 0, 1, 1], 2, 252.0);
     let sd = |a: f64, b: f64| ((a - b) * (a - b) / 2.0).sqrt();
-    let want = [
-        0.02 / sd(0.01, 0.03),
-        0.005 / sd(0.02, -0.01),
-        0.005 / sd(0.02, -0.01),
-        0.005 / sd(0.0, 0.01),
-    ];
+    let want = [0.02 / sd(0.01, 0.03), 0.005 / sd(0.02, -0.01), 0.005 / sd(0.02, -0.01), 0.005 / sd(0.0, 0.01)];
     let got: Vec<f64> = s.iter().map(|v| v / 252_f64.sqrt()).collect();
     close(&got, &want, 1e-12);
     // Bad inputs are errors, not NaN weights.
@@ -165,12 +149,7 @@ fn regime_moe_by_hand() {
 fn regime_moe_undefined_sharpe_counts_as_zero() {
     // Regime 1 has one row: its Sharpe is undefined -> equal weights there.
     let x = array![[0.01, 0.02], [0.03, -0.01], [0.02, 0.0]];
-    let spec = regime_moe::RegimeMoe {
-        regimes: vec![0, 0, 1],
-        probs: array![[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]],
-        tau: 1.0,
-        annualize: 252.0,
-    };
+    let spec = regime_moe::RegimeMoe { regimes: vec![0, 0, 1], probs: array![[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], tau: 1.0, annualize: 252.0 };
     let (w, undefined) = regime_moe::moe_window(x.view(), &spec).unwrap();
     close(w.as_slice().unwrap(), &[0.5, 0.5], 1e-15);
     assert_eq!(undefined, vec![(1, 0), (1, 1)]);
@@ -201,10 +180,7 @@ fn bounds_by_hand() {
         check_bounds(Bounds { min_weight: 0.5, max_weight: 1.0 }, 3),
         Err(WeightError::Infeasible(Infeasibility::MinWeight { min_weight: 0.5, assets: 3 }))
     );
-    assert!(matches!(
-        check_bounds(Bounds { min_weight: 0.5, max_weight: 0.4 }, 3),
-        Err(WeightError::Infeasible(Infeasibility::Bounds { .. }))
-    ));
+    assert!(matches!(check_bounds(Bounds { min_weight: 0.5, max_weight: 0.4 }, 3), Err(WeightError::Infeasible(Infeasibility::Bounds { .. }))));
 }
 
 #[test]
@@ -215,15 +191,9 @@ fn covariance_edge_cases() {
     assert!(c.diagonal);
     close(c.matrix.as_slice().unwrap(), &[0.0002, 0.0, 0.0, 0.0, 0.00045, 0.0, 0.0, 0.0, 0.00005], 1e-18);
     let one = array![[0.01, 0.02]];
-    assert_eq!(
-        covariance::estimate(one.view(), CovEstimator::Sample).unwrap_err(),
-        WeightError::InsufficientHistory { rows: 1, needed: 2 }
-    );
+    assert_eq!(covariance::estimate(one.view(), CovEstimator::Sample).unwrap_err(), WeightError::InsufficientHistory { rows: 1, needed: 2 });
     let nan = array![[0.01, f64::NAN], [0.02, 0.01], [0.0, 0.0]];
-    assert_eq!(
-        covariance::estimate(nan.view(), CovEstimator::LedoitWolf).unwrap_err(),
-        WeightError::NanReturns { assets: vec![1] }
-    );
+    assert_eq!(covariance::estimate(nan.view(), CovEstimator::LedoitWolf).unwrap_err(), WeightError::NanReturns { assets: vec![1] });
     // Half-life 1 bar: alpha = 1/2 -> span 3. An infinite span is the
     // ddof-0 sample covariance.
     assert!((covariance::halflife_to_span(1.0) - 3.0).abs() < 1e-12);
