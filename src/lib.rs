@@ -20,6 +20,11 @@
 //! → `strat_compiler::hir_to_plan` → `strat_compiler::plan_to_kernels`, and
 //! `strat_compiler::eval_plan` (the reference evaluator the JIT is tested against).
 
+// `Failure` (through `DataError`) carries the file, line, column, code and help of a data error so that every
+// message names its place; it is returned once per failure, never in a loop, so its size (~128
+// bytes) costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 pub mod limits;
 pub mod output;
 pub mod repl;

@@ -163,7 +163,8 @@ pub fn heatmap_data<'a>(rows: &'a [SweepRow], params: &Params, grid: &Grid, metr
     let (yi, xi) = heatmap_axes(params, grid)?;
     let key = |r: &SweepRow| -> Vec<u64> { r.params.iter().enumerate().filter(|(i, _)| *i != xi && *i != yi).map(|(_, v)| v.to_bits()).collect() };
     // (key, bindings, distinct column values, distinct row values)
-    let mut groups: Vec<(Vec<u64>, usize, Vec<u64>, Vec<u64>)> = vec![];
+    type Group = (Vec<u64>, usize, Vec<u64>, Vec<u64>);
+    let mut groups: Vec<Group> = vec![];
     for r in rows {
         let k = key(r);
         let g = match groups.iter_mut().position(|g| g.0 == k) {

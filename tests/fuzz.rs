@@ -21,6 +21,9 @@
 //!
 //! The coverage-guided fuzz targets (cargo-fuzz, `fuzz/`) are described in tests/README.md.
 
+// `strat::Failure` is large (a data error names its file, line, column, code and help).
+#![allow(clippy::result_large_err)]
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::PathBuf;
@@ -883,7 +886,7 @@ fn small_market_csv(rows: usize) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let (mut y, mut m, mut d, mut weekday) = (2016u32, 1u32, 4u32, 0u32); // weekday 0 = Monday
     let days_in = |y: u32, m: u32| match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,

@@ -174,7 +174,7 @@ fn bytes_text(n: u128) -> String {
     }
     for (u, m) in UNITS {
         if n >= m {
-            return if n % m == 0 { format!("{} {u}", n / m) } else { format!("{:.1} {u}", n as f64 / m as f64) };
+            return if n.is_multiple_of(m) { format!("{} {u}", n / m) } else { format!("{:.1} {u}", n as f64 / m as f64) };
         }
     }
     format!("{n} B")
@@ -185,7 +185,7 @@ pub fn thousands(n: u128) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -132,6 +132,7 @@ pub fn unary(op: UnaryOp, x: f64) -> f64 {
 
 /// Applies a binary op to one pair of values.
 #[inline]
+#[allow(clippy::double_comparisons)] // see `Ne`
 pub fn binary(op: BinaryOp, x: f64, y: f64) -> f64 {
     match op {
         BinaryOp::Add => x + y,
@@ -145,6 +146,8 @@ pub fn binary(op: BinaryOp, x: f64, y: f64) -> f64 {
         BinaryOp::Gt => b(x > y),
         BinaryOp::Ge => b(x >= y),
         BinaryOp::Eq => b(x == y),
+        // Not `x != y`: that is true when either side is NaN, and a comparison with NaN is false
+        // (SEMANTICS.md §5), so `!=` is "less or greater".
         BinaryOp::Ne => b(x < y || x > y),
         BinaryOp::And => b(truthy(x) && truthy(y)),
         BinaryOp::Or => b(truthy(x) || truthy(y)),
@@ -154,6 +157,7 @@ pub fn binary(op: BinaryOp, x: f64, y: f64) -> f64 {
 /// Whether a stored bool is true: non-zero and not NaN. A bool is NaN only while it is still in
 /// warm-up (e.g. `cond[1]` on the first row); it counts as false, as a NaN comparison does.
 #[inline]
+#[allow(clippy::double_comparisons)] // `c != 0.0` would make NaN true.
 pub fn truthy(c: f64) -> bool {
     c < 0.0 || c > 0.0
 }

@@ -4,6 +4,11 @@
 //! [`weights`]; studies: [`sweep`], [`walk_forward`]; errors: [`error`]. Parsing and checking live
 //! in strat-grammar / strat-compiler; the metrics in strat-stdlib (`strat_stdlib::metrics`).
 
+// `DataError` carries the file, line, column, code and help of a data error so that every
+// message names its place; it is returned once per failure, never in a loop, so its size (~128
+// bytes) costs nothing worth boxing it for.
+#![allow(clippy::result_large_err)]
+
 pub mod backtest;
 pub mod calendar;
 pub mod error;

@@ -140,6 +140,7 @@ fn direction(d: &MetricDef) -> f64 {
 /// Runs the walk-forward of `grid` choosing by `metric` (higher is better; `ann_vol` is ranked
 /// lower-is-better). Errors: an unknown metric, no binding that runs, or fewer calendar periods
 /// than training + one test block.
+#[allow(clippy::too_many_arguments)]
 pub fn walk_forward(
     compiled: &Compiled,
     prep: &Prepared,

@@ -331,7 +331,7 @@ impl Checker {
                 ok = false;
                 continue;
             };
-            if self.decl_order.get(&self.sleeves.get(k).map(|s| s.name.clone()).unwrap_or_default()).is_none() && k >= self.sleeves.len() {
+            if !self.decl_order.contains_key(&self.sleeves.get(k).map(|s| s.name.clone()).unwrap_or_default()) && k >= self.sleeves.len() {
                 self.err(
                     Diag::error("strat::name::use_before_declaration", "a sleeve is used before it is declared", t.span, "declared later")
                         .with_help("declare sleeves before the ensemble"),

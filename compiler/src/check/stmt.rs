@@ -185,7 +185,7 @@ impl Checker {
                 Diag::error("strat::unit::unexpected", "`annualize` takes a plain count of periods per year", periods.span, "no unit here")
                     .with_help("e.g. `annualize 252` for trading days, `annualize 365` for calendar days"),
             );
-        } else if !(periods.value >= 1.0) {
+        } else if periods.value.is_nan() || periods.value < 1.0 {
             self.err(
                 Diag::error("strat::value::bad_annualize", "periods per year must be at least 1", periods.span, "too small").with_help("e.g. `annualize 252`"),
             );

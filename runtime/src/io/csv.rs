@@ -82,7 +82,7 @@ fn format_size(n: u64) -> String {
     const UNITS: [(&str, u64); 4] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (u, m) in UNITS {
         if n >= m {
-            return if n % m == 0 { format!("{n} bytes ({} {u})", n / m) } else { format!("{n} bytes ({:.1} {u})", n as f64 / m as f64) };
+            return if n.is_multiple_of(m) { format!("{n} bytes ({} {u})", n / m) } else { format!("{n} bytes ({:.1} {u})", n as f64 / m as f64) };
         }
     }
     format!("{n} bytes")
@@ -398,7 +398,7 @@ fn range_error(path: &Path, why: String, line: u32, column: &str) -> DataError {
 /// [`check_ranges`]' first pass.
 fn in_range_fast(x: f64) -> bool {
     let a = x.abs();
-    (a >= MIN_ABS_VALUE) & (a <= MAX_ABS_VALUE) | (a == 0.0) | x.is_nan()
+    (MIN_ABS_VALUE..=MAX_ABS_VALUE).contains(&a) | (a == 0.0) | x.is_nan()
 }
 
 /// Parses one numeric cell: empty is NaN; otherwise a finite decimal number
