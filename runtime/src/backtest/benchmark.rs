@@ -1,0 +1,103 @@
+//! Finishing a backtest: its metrics, equity and benchmark (memoised per evaluation window).
+
+use super::*;
+
+/// The benchmark's returns and metrics on one evaluation window: they depend only on the window
+/// (and the benchmark prices), so a sweep computes them once and shares them.
+#[derive(Debug, Clone)]
+pub(super) struct BenchmarkRun {
+    rows: std::ops::Range<usize>,
+    periods_per_year: f64,
+    returns: Vec<f64>,
+    metrics: Metrics,
+}
+
+/// A memo of the benchmark of the first evaluation window seen (for one benchmark price series:
+/// never share one between runs on different benchmarks). A run on another window computes its own.
+#[derive(Debug, Default)]
+pub struct BenchmarkMemo(std::sync::OnceLock<BenchmarkRun>);
+
+/// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish(
+    t0: usize,
+    weights: Vec<f64>,
+    assets: usize,
+    returns: Vec<f64>,
+    exposure: Vec<f64>,
+    turnover: Vec<f64>,
+    gross: Vec<f64>,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Backtest {
+    let rows = (t0 + 1)..(t0 + 1 + returns.len());
+    let m = metrics(&returns, &exposure, periods_per_year);
+    let equity = equity_curve(&returns);
+    let (benchmark_returns, benchmark, ir) = match benchmark {
+        Some(b) => {
+            let bench = benchmark_run(b, &rows, periods_per_year, memo);
+            let ir = information_ratio(&returns, &bench.returns, periods_per_year);
+            (Some(bench.returns.into_owned()), Some(bench.metrics), ir)
+        }
+        None => (None, None, f64::NAN),
+    };
+    Backtest {
+        first_live: t0,
+        weights,
+        assets,
+        rows,
+        returns,
+        exposure,
+        equity,
+        turnover,
+        gross,
+        metrics: m,
+        benchmark_returns,
+        benchmark,
+        information_ratio: ir,
+        ruin: None,
+    }
+}
+
+/// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its
+/// exposure and of its turnover.
+pub(super) fn summarize(
+    t0: usize,
+    returns: &[f64],
+    avg_exposure: f64,
+    avg_turnover: f64,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Summary {
+    let rows = (t0 + 1)..(t0 + 1 + returns.len());
+    let metrics = metrics_given_exposure(returns, avg_exposure, periods_per_year);
+    let information_ratio = match benchmark {
+        Some(b) => information_ratio(returns, &benchmark_run(b, &rows, periods_per_year, memo).returns, periods_per_year),
+        None => f64::NAN,
+    };
+    Summary { first_live: t0, rows, metrics, avg_turnover, information_ratio, ruin: None }
+}
+
+/// The benchmark's returns and metrics on `rows`: borrowed from `memo` when it holds this
+/// window, else computed (and stored in `memo` if it is still empty).
+pub(super) fn benchmark_run<'m>(b: &[f64], rows: &std::ops::Range<usize>, periods_per_year: f64, memo: Option<&'m BenchmarkMemo>) -> BenchmarkView<'m> {
+    let held = memo.and_then(|m| m.0.get()).filter(|k| k.rows == *rows && k.periods_per_year.to_bits() == periods_per_year.to_bits());
+    if let Some(k) = held {
+        return BenchmarkView { returns: std::borrow::Cow::Borrowed(&k.returns), metrics: k.metrics };
+    }
+    let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
+    let ones = vec![1.0; br.len()];
+    let bm = metrics(&br, &ones, periods_per_year);
+    if let Some(m) = memo {
+        let _ = m.0.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.clone(), metrics: bm });
+    }
+    BenchmarkView { returns: std::borrow::Cow::Owned(br), metrics: bm }
+}
+
+/// The benchmark of one window, borrowed from a memo or owned.
+pub(super) struct BenchmarkView<'m> {
+    returns: std::borrow::Cow<'m, [f64]>,
+    metrics: Metrics,
+}

@@ -1,0 +1,50 @@
+//! The sweep's lean path: a backtest's figures without its per-row vectors.
+
+use super::*;
+
+/// What a sweep keeps of one backtest: the figures of [`Backtest`] without its per-row vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// First live row `t0` (as [`Backtest::first_live`]).
+    pub first_live: usize,
+    /// Return rows evaluated: `t0+1 ..= T-1`.
+    pub rows: std::ops::Range<usize>,
+    /// Strategy metrics (as [`Backtest::metrics`]).
+    pub metrics: Metrics,
+    /// Mean turnover over the decision rows (as [`Backtest::avg_turnover`]).
+    pub avg_turnover: f64,
+    /// Information ratio against the benchmark (NaN without one).
+    pub information_ratio: f64,
+    /// The ruin row (as [`Backtest::ruin`]).
+    pub ruin: Option<usize>,
+}
+
+impl Summary {
+    /// The summary of a full backtest: the same figures.
+    pub fn of(b: &Backtest) -> Summary {
+        Summary {
+            first_live: b.first_live,
+            rows: b.rows.clone(),
+            metrics: b.metrics,
+            avg_turnover: b.avg_turnover(),
+            information_ratio: b.information_ratio,
+            ruin: b.ruin,
+        }
+    }
+}
+
+/// [`backtest_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
+/// figures are bit-identical, but without the held-weight, equity and benchmark vectors. A run
+/// that ends in ruin or fails on a non-finite value (rare) takes the full path.
+pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
+    let n = shape(input).1;
+    let t0 = first_live(input)?;
+    let sums = accumulate(input, t0, None)?;
+    let returns = sums.net_returns(t0, input.cost_rate);
+    if scan_path(&returns, t0, true) != Ok(None) {
+        return backtest_memo(input, memo).map(|b| Summary::of(&b));
+    }
+    let avg_exposure = mean(&sums.gross[t0..n - 1]);
+    let avg_turnover = mean(&sums.turnover[t0..n - 1]);
+    Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
+}
