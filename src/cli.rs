@@ -461,7 +461,7 @@ fn report_failure(f: &Failure) {
 fn compile(file: &Path, backend: Backend) -> Result<Strategy, i32> {
     match engine().with_backend(backend).compile_file(file) {
         Ok(s) => {
-            print_diags(&s.warnings);
+            print_diags(s.warnings());
             Ok(s)
         }
         Err(f) => {
@@ -519,7 +519,7 @@ fn params_from(strategy: &Strategy, set: &[String]) -> Result<Params, i32> {
 fn declared_domain(strategy: &Strategy, i: usize) -> Option<(String, Vec<f64>)> {
     let decl = strategy.program().params.get(i)?;
     let strat_compiler::program::ParamDomain::Values(values) = &decl.domain else { return None };
-    let text = strategy.source.get(decl.span.start as usize..decl.span.end as usize).unwrap_or("");
+    let text = strategy.source().get(decl.span.start as usize..decl.span.end as usize).unwrap_or("");
     let after_in = text.split_once(" in ").map(|x| x.1).unwrap_or(text);
     let domain = after_in.split(" when ").next().unwrap_or(after_in).trim();
     Some((format!("`{domain}`"), values.clone()))
@@ -543,21 +543,21 @@ pub fn main() -> i32 {
                 Err(c) => return c,
             };
             if plan {
-                outp!("{}", strategy.compiled.plan_text());
+                outp!("{}", strategy.compiled().plan_text());
             }
             if clif {
-                outp!("{}", strategy.compiled.kernels.clif());
+                outp!("{}", strategy.compiled().kernels.clif());
             }
             let h = strategy.program();
             out!(
                 "ok: strategy {} ({} param(s), {} let(s), {} regime(s), {} weights, {} report(s); {} JIT kernel(s); grid of {} binding(s))",
                 h.name,
                 h.params.len(),
-                strategy.compiled.lowered.lets.len(),
+                strategy.compiled().lowered.lets.len(),
                 h.regimes.len(),
                 h.weights.len(),
                 h.reports.len(),
-                strategy.compiled.kernels.kernel_count(),
+                strategy.compiled().kernels.kernel_count(),
                 strategy.grid_size().describe()
             );
             0

@@ -211,15 +211,11 @@ fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, 
 /// A compiled strategy, ready to run on data.
 #[derive(Debug)]
 pub struct Strategy {
-    /// The compiled program.
-    pub compiled: Compiled,
-    /// The source text.
-    pub source: Arc<String>,
-    /// The file name used in diagnostics.
-    pub file_name: String,
+    compiled: Compiled,
+    source: Arc<String>,
+    file_name: String,
     base_dir: PathBuf,
-    /// Warnings found while compiling.
-    pub warnings: Vec<SourceDiag>,
+    warnings: Vec<SourceDiag>,
     backend: Backend,
     limits: Limits,
 }
@@ -286,6 +282,31 @@ impl Params {
 }
 
 impl Strategy {
+    /// The compiled program (plan, kernels and the checked declarations).
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &Arc<String> {
+        &self.source
+    }
+
+    /// The file name used in diagnostics.
+    pub fn file_name(&self) -> &str {
+        &self.file_name
+    }
+
+    /// Warnings found while compiling.
+    pub fn warnings(&self) -> &[SourceDiag] {
+        &self.warnings
+    }
+
+    /// Takes the warnings found while compiling, dropping the strategy.
+    pub fn into_warnings(self) -> Vec<SourceDiag> {
+        self.warnings
+    }
+
     /// The strategy's name.
     pub fn name(&self) -> &str {
         &self.program().name

@@ -23,7 +23,7 @@ fn expected(src: &str) -> BTreeSet<(usize, String, String)> {
 fn actual(path: &Path) -> BTreeSet<(usize, String, String)> {
     let src = std::fs::read_to_string(path).unwrap();
     let diags = match Engine::new().compile_file(path) {
-        Ok(s) => s.warnings,
+        Ok(s) => s.into_warnings(),
         Err(Failure::Program(d)) => d,
         Err(other) => panic!("{}: unexpected failure {other}", path.display()),
     };
@@ -70,7 +70,7 @@ fn every_diagnostic_has_code_span_and_help() {
         }
         let src = std::fs::read_to_string(&p).unwrap();
         let diags = match Engine::new().compile_file(&p) {
-            Ok(s) => s.warnings,
+            Ok(s) => s.into_warnings(),
             Err(Failure::Program(d)) => d,
             Err(other) => panic!("{other}"),
         };

@@ -144,7 +144,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
 fn compile(path: &Path) -> Strategy {
     match Engine::new().compile_file(path) {
         Ok(s) => {
-            assert!(s.warnings.iter().all(|d| !d.diag.is_error()), "{}: error among the warnings", path.display());
+            assert!(s.warnings().iter().all(|d| !d.diag.is_error()), "{}: error among the warnings", path.display());
             s
         }
         Err(Failure::Program(d)) => {

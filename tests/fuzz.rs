@@ -145,7 +145,7 @@ impl Harness {
             }
         };
         let diags: &[SourceDiag] = match &strategy {
-            Some(s) => &s.warnings,
+            Some(s) => s.warnings(),
             None => &diags,
         };
         self.last_codes = diags.iter().map(|d| d.diag.code).collect();
@@ -805,7 +805,7 @@ fn regime_condition_may_use_a_let() {
         let src = format!("{HEAD}{body}");
         match Engine::new().compile_source("regime_let.strat", "regime_let", src, &examples_dir()) {
             Ok(s) => {
-                assert!(s.warnings.iter().all(|d| d.diag.code != "strat::internal"));
+                assert!(s.warnings().iter().all(|d| d.diag.code != "strat::internal"));
                 s
             }
             Err(Failure::Program(d)) => panic!("{body}: {:?}", d.iter().map(|d| d.diag.code).collect::<Vec<_>>()),
@@ -835,7 +835,7 @@ fn a_fraction_outside_0_1_is_rejected_however_it_is_written() {
     };
     let codes = |r: &Result<Strategy, Failure>| -> Vec<&'static str> {
         match r {
-            Ok(s) => s.warnings.iter().map(|d| d.diag.code).collect(),
+            Ok(s) => s.warnings().iter().map(|d| d.diag.code).collect(),
             Err(Failure::Program(d)) => d.iter().map(|d| d.diag.code).collect(),
             Err(other) => panic!("{other}"),
         }

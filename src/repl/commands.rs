@@ -68,10 +68,12 @@ impl Repl {
             }
             ":type" | ":t" => eval::check(&self.session, arg).map(|c| println!("{arg} : {}", c.type_text())),
             ":ast" => self.ast(arg),
-            ":hir" => eval::check(&self.session, arg).map(|c| print!("{}", show::hir(&c.strategy.compiled.hir.lets[c.index].value, &c.strategy.compiled.hir))),
+            ":hir" => {
+                eval::check(&self.session, arg).map(|c| print!("{}", show::hir(&c.strategy.compiled().hir.lets[c.index].value, &c.strategy.compiled().hir)))
+            }
             ":plan" => eval::check(&self.session, arg).map(|c| {
                 let names: Vec<String> = c.strategy.program().params.iter().map(|p| p.name.clone()).collect();
-                print!("{}", c.strategy.compiled.lowered.plan.display(&[c.node()], &names));
+                print!("{}", c.strategy.compiled().lowered.plan.display(&[c.node()], &names));
                 println!("result: %{}", c.node().0);
             }),
             ":clif" => self.clif(arg),
@@ -192,7 +194,7 @@ impl Repl {
 
     fn clif(&self, arg: &str) -> Result<(), Problem> {
         let c = eval::check(&self.session, arg)?;
-        let plan = &c.strategy.compiled.lowered.plan;
+        let plan = &c.strategy.compiled().lowered.plan;
         let k = strat_compiler::plan_to_kernels(plan, &[c.node()]).map_err(|e| Problem::Message("strat::internal", e.to_string()))?;
         let text = k.clif();
         if text.trim().is_empty() {

@@ -22,7 +22,7 @@ pub struct Checked {
 impl Checked {
     /// The expression's type.
     pub fn ty(&self) -> Type {
-        self.strategy.compiled.hir.lets[self.index].value.ty
+        self.strategy.compiled().hir.lets[self.index].value.ty
     }
 
     /// The type as text (`series num (price)`, `param num`, `panel bool`, a regime's name).
@@ -33,7 +33,7 @@ impl Checked {
 
     /// The expression's plan node.
     pub fn node(&self) -> Node {
-        self.strategy.compiled.lowered.lets[self.index]
+        self.strategy.compiled().lowered.lets[self.index]
     }
 }
 
@@ -46,7 +46,7 @@ pub fn check(session: &Session, expr: &str) -> Result<Checked, Problem> {
     match session.compile(&build) {
         Ok(strategy) => {
             let index = strategy
-                .compiled
+                .compiled()
                 .hir
                 .lets
                 .iter()
@@ -117,7 +117,7 @@ pub fn evaluate(session: &Session, expr: &str, overrides: &[(String, String)]) -
     let c = check(session, expr)?;
     let s = &c.strategy;
     let program = s.program();
-    let plan = &s.compiled.lowered.plan;
+    let plan = &s.compiled().lowered.plan;
     let ty = c.ty();
     let node = c.node();
     let params = params_of(s, overrides);
@@ -133,7 +133,7 @@ pub fn evaluate(session: &Session, expr: &str, overrides: &[(String, String)]) -
         return Ok(v);
     }
     let frame = s.load_data().map_err(Problem::Failure)?;
-    let prep = strat_runtime::prepare(&s.compiled, &frame).map_err(|e| Problem::Message("strat::run::failed", e.to_string()))?;
+    let prep = strat_runtime::prepare(s.compiled(), &frame).map_err(|e| Problem::Message("strat::run::failed", e.to_string()))?;
     let inputs: Vec<&[f64]> = prep.inputs.iter().map(|x| x.as_slice()).collect();
     let mut cols = strat_compiler::eval_plan(plan, &inputs, &prep.dims, &binding, &[node]);
     v.values = cols.pop().unwrap_or_default();

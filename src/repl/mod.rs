@@ -301,7 +301,7 @@ impl Repl {
             return Ok(());
         };
         let warnings: Vec<SourceDiag> = s
-            .warnings
+            .warnings()
             .iter()
             .filter(|w| w.diag.code != "strat::lint::unused")
             .map(|w| self.session.locate(&build, &typed, w.diag.clone()))
@@ -373,7 +373,7 @@ fn describe(p: &Piece, s: &Strategy, replaced: bool) -> Option<String> {
     let text = match &st.kind {
         StmtKind::Let { name, .. } => {
             // A let's type is the checker's: the HIR keeps it.
-            let l = s.compiled.hir.lets.iter().find(|l| l.name == name.name)?;
+            let l = s.compiled().hir.lets.iter().find(|l| l.name == name.name)?;
             format!("{} : {}", l.name, l.value.ty.display(&names))
         }
         StmtKind::Param { name, .. } => {
