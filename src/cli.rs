@@ -380,6 +380,17 @@ fn check_exists(outs: &[Planned], force: bool) -> Result<(), i32> {
     Ok(())
 }
 
+/// Checks the planned outputs against each other and the program file, compiles the program,
+/// then checks them against its data files and for existing files; all before any data is read
+/// or anything is written. Returns the exit code of the first failure.
+fn compile_for_outputs(file: &Path, outs: &[Planned], force: bool, reference: bool) -> Result<Strategy, i32> {
+    check_outputs(outs, &[("the program", file.to_path_buf())])?;
+    let backend = if reference { Backend::Reference } else { Backend::Jit };
+    let strategy = compile(file, backend)?;
+    check_outputs(outs, &inputs_of(file, &strategy)).and_then(|_| check_exists(outs, force))?;
+    Ok(strategy)
+}
+
 /// The files a program reads: the `.strat` file and every data and universe file.
 fn inputs_of<'a>(file: &'a Path, strategy: &Strategy) -> Vec<(&'a str, PathBuf)> {
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -587,17 +598,10 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
             outs.push(Planned { flag: flag.to_string(), path: o.clone() });
         }
     }
-    if let Err(c) = check_outputs(&outs, &[("the program", file.to_path_buf())]) {
-        return c;
-    }
-    let backend = if reference { Backend::Reference } else { Backend::Jit };
-    let strategy = match compile(file, backend) {
+    let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    if let Err(c) = check_outputs(&outs, &inputs_of(file, &strategy)).and_then(|_| check_exists(&outs, force)) {
-        return c;
-    }
     if weights_out.is_some() && strategy.program().weights.is_empty() {
         return fail(
             2,
@@ -731,17 +735,10 @@ fn sweep(
             outs.push(Planned { flag: format!("--heatmap-svg ({m})"), path: PathBuf::from(format!("{}_{m}.svg", prefix.display())) });
         }
     }
-    if let Err(c) = check_outputs(&outs, &[("the program", file.to_path_buf())]) {
-        return c;
-    }
-    let backend = if reference { Backend::Reference } else { Backend::Jit };
-    let strategy = match compile(file, backend) {
+    let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    if let Err(c) = check_outputs(&outs, &inputs_of(file, &strategy)).and_then(|_| check_exists(&outs, force)) {
-        return c;
-    }
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -951,17 +948,10 @@ fn walk_forward(
         }
         outs.push(Planned { flag: "--out".into(), path: o.to_path_buf() });
     }
-    if let Err(c) = check_outputs(&outs, &[("the program", file.to_path_buf())]) {
-        return c;
-    }
-    let backend = if reference { Backend::Reference } else { Backend::Jit };
-    let strategy = match compile(file, backend) {
+    let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    if let Err(c) = check_outputs(&outs, &inputs_of(file, &strategy)).and_then(|_| check_exists(&outs, force)) {
-        return c;
-    }
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {

@@ -665,16 +665,7 @@ fn uses_bounds(m: &WeightMethod) -> bool {
     }
 }
 
-/// A method's name as written.
+/// A method's name as written (one definition: [`WeightMethod::name`]).
 pub fn method_name(m: &WeightMethod) -> &'static str {
-    match m {
-        WeightMethod::InvVol => "inv_vol",
-        WeightMethod::Erc => "erc",
-        WeightMethod::Hrp { ward: false } => "hrp",
-        WeightMethod::Hrp { ward: true } => "hrp_ward",
-        WeightMethod::MinVar => "min_var",
-        WeightMethod::MaxSharpe => "max_sharpe",
-        WeightMethod::Kelly { .. } => "kelly",
-        WeightMethod::RegimeMoe { .. } => "regime_moe",
-    }
+    m.name()
 }
