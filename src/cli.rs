@@ -391,6 +391,15 @@ fn compile_for_outputs(file: &Path, outs: &[Planned], force: bool, reference: bo
     Ok(strategy)
 }
 
+/// The `--out` file of `sweep` / `walk-forward` as the first planned output, with its format
+/// (`strat::cli::out`, exit 2, for an extension other than csv, parquet or json).
+fn planned_out(out: Option<&Path>) -> Result<(Vec<Planned>, Option<strat_runtime::write::Format>), i32> {
+    match out {
+        Some(o) => Ok((vec![Planned { flag: "--out".into(), path: o.to_path_buf() }], Some(output_format("--out", o)?))),
+        None => Ok((vec![], None)),
+    }
+}
+
 /// The files a program reads: the `.strat` file and every data and universe file.
 fn inputs_of<'a>(file: &'a Path, strategy: &Strategy) -> Vec<(&'a str, PathBuf)> {
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -721,15 +730,10 @@ fn sweep(
             Err(c) => return c,
         }
     }
-    let mut outs = vec![];
-    let mut format = None;
-    if let Some(o) = out {
-        match output_format("--out", o) {
-            Ok(f) => format = Some(f),
-            Err(c) => return c,
-        }
-        outs.push(Planned { flag: "--out".into(), path: o.to_path_buf() });
-    }
+    let (mut outs, format) = match planned_out(out) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
     if let Some(prefix) = svg {
         for m in &maps {
             outs.push(Planned { flag: format!("--heatmap-svg ({m})"), path: PathBuf::from(format!("{}_{m}.svg", prefix.display())) });
@@ -939,15 +943,10 @@ fn walk_forward(
     };
     // The walk-forward ranks by the metric names; the table's `max_dd` is `max_drawdown`.
     let by = strat::sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
-    let mut outs = vec![];
-    let mut format = None;
-    if let Some(o) = out {
-        match output_format("--out", o) {
-            Ok(f) => format = Some(f),
-            Err(c) => return c,
-        }
-        outs.push(Planned { flag: "--out".into(), path: o.to_path_buf() });
-    }
+    let (outs, format) = match planned_out(out) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
     let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
