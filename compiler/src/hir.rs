@@ -116,6 +116,38 @@ pub enum HKind {
     Lag(Box<HExpr>, Box<HExpr>),
     /// The held weights of a `weights` declaration over a universe (index into [`Hir::weights`]).
     Weights(usize),
+    /// A value of the strategy's own path (`own.equity`, ...): portfolio stage only.
+    Own(crate::program::OwnValue),
+    /// Whether kill switch `k` (index into [`Hir::kills`]) is active: portfolio stage only.
+    Kill(usize),
+}
+
+impl HExpr {
+    /// Whether the expression reads an own-path value or a kill switch (SEMANTICS.md §3b),
+    /// directly or through a `let` of `lets`; `memo` (one slot per let) caches the lets' answers.
+    pub fn reads_own(&self, lets: &[LetDecl], memo: &mut [Option<bool>]) -> bool {
+        match &self.kind {
+            HKind::Own(_) | HKind::Kill(_) => true,
+            HKind::Let(i) => {
+                if let Some(v) = memo.get(*i).copied().flatten() {
+                    return v;
+                }
+                let v = lets.get(*i).is_some_and(|l| l.value.reads_own(lets, memo));
+                if let Some(m) = memo.get_mut(*i) {
+                    *m = Some(v);
+                }
+                v
+            }
+            HKind::Unary(_, x) => x.reads_own(lets, memo),
+            HKind::Binary(_, a, b) | HKind::Lag(a, b) => a.reads_own(lets, memo) || b.reads_own(lets, memo),
+            HKind::If(c, a, b) => c.reads_own(lets, memo) || a.reads_own(lets, memo) || b.reads_own(lets, memo),
+            HKind::Tiers(x, arms, d) => {
+                x.reads_own(lets, memo) || d.reads_own(lets, memo) || arms.iter().any(|(_, t, v)| t.reads_own(lets, memo) || v.reads_own(lets, memo))
+            }
+            HKind::Call(_, args) => args.iter().any(|a| a.reads_own(lets, memo)),
+            HKind::Const(_) | HKind::Param(_) | HKind::Column(_) | HKind::Universe(_) | HKind::Regime(_) | HKind::Weights(_) => false,
+        }
+    }
 }
 
 /// A `hold`: what is traded, the target weights, and when they change.
@@ -162,6 +194,34 @@ pub enum Book {
     SleeveWeights(usize),
 }
 
+/// A checked `cost` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostDecl {
+    /// The rate per unit traded (a fraction).
+    pub rate: HExpr,
+    /// The named model it expands, if any (`impact`).
+    pub model: Option<String>,
+    /// Extra expressions whose warm-up delays the book (a named model's volatility and ADV).
+    pub warmup: Vec<HExpr>,
+    /// The statement.
+    pub span: Span,
+}
+
+/// A checked `kill` statement (SEMANTICS.md §3b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KillDecl {
+    /// The switch's name.
+    pub name: String,
+    /// The trip condition (bool series).
+    pub trip: HExpr,
+    /// The release condition (bool series).
+    pub release: HExpr,
+    /// The scale while active (const or param, a fraction).
+    pub scale: HExpr,
+    /// The statement.
+    pub span: Span,
+}
+
 /// The typed program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hir {
@@ -191,8 +251,14 @@ pub struct Hir {
     pub to: Option<String>,
     /// The benchmark price column, if declared.
     pub benchmark: Option<ColumnRef>,
-    /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
-    pub cost_rate: f64,
+    /// The cost rate per unit traded (SEMANTICS.md §3): a scalar (flat), or a series or panel
+    /// (per asset and bar; may read `own.trade` and `own.equity`). A named model is already
+    /// expanded into its formula. `None` without a `cost` statement.
+    pub cost: Option<CostDecl>,
+    /// `capital X` (a const or param scalar), if declared.
+    pub capital: Option<HExpr>,
+    /// Kill switches in declaration order.
+    pub kills: Vec<KillDecl>,
     /// Periods per year for annualised metrics (default 252).
     pub annualize: f64,
     /// User statistics.

@@ -49,7 +49,8 @@ impl Compiled {
     }
 
     /// The nodes the backtest reads: the hold weight (or an ensemble's regime), each sleeve's
-    /// weight, then each report in order.
+    /// weight, each report in order, then the series and panels the portfolio stage reads
+    /// ([`Compiled::portfolio_nodes`]).
     pub fn outputs(&self) -> Vec<Node> {
         outputs_of(&self.lowered)
     }
@@ -70,6 +71,12 @@ impl Compiled {
         l.plan.display_labelled(&self.outputs(), &labels, &names)
     }
 
+    /// The series and panel plan nodes the portfolio stage reads, in the order they follow the
+    /// reports in [`Compiled::outputs`].
+    pub fn portfolio_nodes(&self) -> Vec<Node> {
+        portfolio_nodes_of(&self.lowered)
+    }
+
     /// Default parameter values, in declaration order.
     pub fn default_params(&self) -> Vec<f64> {
         self.program().default_params()
@@ -80,6 +87,21 @@ fn outputs_of(l: &Lowered) -> Vec<Node> {
     let mut v = vec![l.weight];
     v.extend(l.sleeve_weights.iter().copied());
     v.extend(l.reports.iter().map(|r| r.1));
+    v.extend(portfolio_nodes_of(l));
+    v
+}
+
+/// The series and panel nodes the portfolio stage reads (cost, switches, own-path reports), in
+/// a fixed order without repeats; scalars are read from the binding.
+fn portfolio_nodes_of(l: &Lowered) -> Vec<Node> {
+    let p = &l.program;
+    let mut v: Vec<Node> = vec![];
+    let all = p.portfolio.nodes().into_iter().chain(p.reports.iter().filter_map(|r| r.path.as_ref()).flat_map(|x| x.nodes()));
+    for n in all {
+        if l.plan.node(n).shape != types::Shape::Scalar && !v.contains(&n) {
+            v.push(n);
+        }
+    }
     v
 }
 

@@ -11,6 +11,8 @@ use crate::types::Elem;
 use strat_grammar::ast::{BinOp, UnOp};
 use strat_grammar::Span;
 
+mod path;
+
 /// The lowered program: the plan and the nodes the runtime reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lowered {
@@ -39,7 +41,7 @@ pub struct Lowered {
 
 /// Lowers a checked program.
 pub fn hir_to_plan(hir: &Hir) -> Lowered {
-    let mut cx = Lowerer { b: PlanBuilder::new(), hir, lets: vec![None; hir.lets.len()], regimes: vec![None; hir.regimes.len()] };
+    let mut cx = Lowerer { b: PlanBuilder::new(), hir, lets: vec![None; hir.lets.len()], regimes: vec![None; hir.regimes.len()], own_lets: vec![None; hir.lets.len()] };
     for r in 0..hir.regimes.len() {
         cx.regime_node(r);
     }
@@ -57,16 +59,30 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
         Book::SleeveWeights(_) => (cx.b.konst(0.0, Span::default()), vec![]),
     };
     let sleeve_weights: Vec<Node> = hir.sleeves.iter().map(|s| cx.expr(&s.hold.weight)).collect();
+    let mut report_paths = vec![];
     let reports: Vec<(String, Node)> = hir
         .reports
         .iter()
         .map(|r| {
+            if cx.reads_own(&r.value) {
+                // Evaluated by the portfolio stage; a bool counts NaN as false there too.
+                let mut p = cx.path_expr(&r.value);
+                if r.value.ty.elem == Elem::Bool {
+                    let root = p.root();
+                    p.ops.push(program::PathOp::Unary(UnaryOp::Not, root));
+                    p.ops.push(program::PathOp::Unary(UnaryOp::Not, root + 1));
+                }
+                report_paths.push(Some(p));
+                return (r.name.clone(), cx.b.konst(0.0, r.span));
+            }
+            report_paths.push(None);
             let n = cx.expr(&r.value);
             // A bool report counts a bool still in warm-up (NaN) as false.
             let n = if r.value.ty.elem == Elem::Bool { cx.truth(n, r.span) } else { n };
             (r.name.clone(), n)
         })
         .collect();
+    let portfolio = cx.portfolio();
     let constraints: Vec<Node> = hir.constraints.iter().map(|c| cx.expr(c)).collect();
     let param_when: Vec<Option<Node>> = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
@@ -81,6 +97,8 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
             regimes: &regimes,
             constraints: &constraints,
             param_when: &param_when,
+            report_paths: &report_paths,
+            portfolio,
         },
     );
     Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when, program }
@@ -95,6 +113,8 @@ struct ProgramNodes<'a> {
     regimes: &'a [Node],
     constraints: &'a [Node],
     param_when: &'a [Option<Node>],
+    report_paths: &'a [Option<program::PathExpr>],
+    portfolio: program::Portfolio,
 }
 
 /// The [`Program`] of `hir`: its declarations, each expression replaced by its lowered node.
@@ -141,16 +161,27 @@ fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
         from: hir.from.clone(),
         to: hir.to.clone(),
         benchmark: hir.benchmark.clone(),
-        cost_rate: hir.cost_rate,
+        portfolio: n.portfolio.clone(),
         annualize: hir.annualize,
-        reports: n.reports.iter().map(|(name, node)| program::Report { name: name.clone(), node: *node }).collect(),
+        reports: n
+            .reports
+            .iter()
+            .zip(n.report_paths)
+            .map(|((name, node), path)| program::Report { name: name.clone(), node: *node, path: path.clone() })
+            .collect(),
     }
 }
 
 /// Lowers one expression of `hir` into an existing builder (used by the REPL for ad-hoc
 /// expressions); `lets` and `regimes` must be the nodes already lowered for `hir`.
 pub fn lower_expr(hir: &Hir, b: &mut PlanBuilder, lets: &[Node], regimes: &[Node], e: &HExpr) -> Node {
-    let mut cx = Lowerer { b: std::mem::take(b), hir, lets: lets.iter().map(|n| Some(*n)).collect(), regimes: regimes.iter().map(|n| Some(*n)).collect() };
+    let mut cx = Lowerer {
+        b: std::mem::take(b),
+        hir,
+        lets: lets.iter().map(|n| Some(*n)).collect(),
+        regimes: regimes.iter().map(|n| Some(*n)).collect(),
+        own_lets: vec![None; hir.lets.len()],
+    };
     let n = cx.expr(e);
     *b = cx.b;
     n
@@ -161,9 +192,34 @@ struct Lowerer<'h> {
     hir: &'h Hir,
     lets: Vec<Option<Node>>,
     regimes: Vec<Option<Node>>,
+    /// Per `let`: whether it reads the strategy's own path (memo of `reads_own`).
+    own_lets: Vec<Option<bool>>,
 }
 
 impl Lowerer<'_> {
+    /// The portfolio stage's declarations: cost, capital, kill switches.
+    fn portfolio(&mut self) -> program::Portfolio {
+        let hir = self.hir;
+        let cost = match &hir.cost {
+            None => program::Cost::Flat(self.b.konst(0.0, Span::default())),
+            Some(c) if c.rate.ty.panel.is_none() && c.rate.ty.qual != crate::types::Qual::Series && c.model.is_none() => {
+                program::Cost::Flat(self.expr(&c.rate))
+            }
+            Some(c) => {
+                let rate = self.path_expr(&c.rate);
+                let warmup = c.warmup.iter().map(|w| self.expr(w)).collect();
+                program::Cost::PerAsset { rate, warmup, model: c.model.clone() }
+            }
+        };
+        let capital = hir.capital.as_ref().map(|c| self.expr(c));
+        let kills = hir
+            .kills
+            .iter()
+            .map(|k| program::KillSwitch { name: k.name.clone(), trip: self.path_expr(&k.trip), release: self.path_expr(&k.release), scale: self.expr(&k.scale) })
+            .collect();
+        program::Portfolio { cost, capital, kills }
+    }
+
     fn let_node(&mut self, i: usize) -> Node {
         if let Some(n) = self.lets[i] {
             return n;
@@ -257,6 +313,7 @@ impl Lowerer<'_> {
                 self.b.window(WindowOp::Lag, x, k, s)
             }
             HKind::Call(f, args) => self.call(*f, args, s),
+            HKind::Own(_) | HKind::Kill(_) => unreachable!("own-path values are lowered by `path_expr`"),
         }
     }
 
@@ -315,7 +372,7 @@ impl Lowerer<'_> {
     }
 }
 
-fn binop(op: BinOp) -> BinaryOp {
+pub(crate) fn binop(op: BinOp) -> BinaryOp {
     match op {
         BinOp::Add => BinaryOp::Add,
         BinOp::Sub => BinaryOp::Sub,

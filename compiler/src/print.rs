@@ -19,6 +19,8 @@ fn expr_node(h: &HExpr, hir: &Hir, names: &[String]) -> Tree {
         HKind::Let(i) => (format!("let {}", hir.lets.get(*i).map(|l| l.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Regime(r) => (format!("regime {}", hir.regimes.get(*r).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Weights(k) => (format!("weights {}", hir.weights.get(*k).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),
+        HKind::Own(v) => (format!("own {}", v.name()), vec![]),
+        HKind::Kill(k) => (format!("kill {}", hir.kills.get(*k).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Unary(op, x) => (format!("unary {}", unop(*op)), vec![rec(x)]),
         HKind::Binary(op, a, b) => (format!("binary {}", op.symbol()), vec![rec(a), rec(b)]),
         HKind::If(c, a, b) => ("if".into(), vec![rec(c), rec(a), rec(b)]),

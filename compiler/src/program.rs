@@ -4,8 +4,10 @@
 //! declarations), cost, annualisation, the date window and the reports. Every expression is a
 //! [`Node`] of the plan; nothing here needs the type checker or the HIR.
 
+pub mod portfolio;
 pub mod weights;
 
+pub use portfolio::{Cost, KillSwitch, OwnValue, PathExpr, PathId, PathOp, Portfolio};
 pub use weights::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMembersRef, WeightMethod, WeightsDecl};
 
 use crate::plan::Node;
@@ -162,8 +164,12 @@ pub enum Book {
 pub struct Report {
     /// Name (the JSON key under `reports`).
     pub name: String,
-    /// The report's value (a bool report already counts warm-up as false).
+    /// The report's value (a bool report already counts warm-up as false). For a report on the
+    /// strategy's own path, the constant 0 (see `path`).
     pub node: Node,
+    /// A report that reads the strategy's own path (own values, a kill switch): evaluated by the
+    /// portfolio stage on every row (a bool counts NaN as false), averaged like `node`.
+    pub path: Option<PathExpr>,
 }
 
 /// What to run: every declaration of a checked program, with plan nodes for its expressions.
@@ -198,8 +204,8 @@ pub struct Program {
     pub to: Option<String>,
     /// The benchmark price column, if declared.
     pub benchmark: Option<ColumnRef>,
-    /// Cost per unit of turnover, as a fraction (`2bps` = 0.0002).
-    pub cost_rate: f64,
+    /// The portfolio stage: cost, capital, kill switches (SEMANTICS.md §3, §3b).
+    pub portfolio: Portfolio,
     /// Periods per year for annualised metrics (default 252).
     pub annualize: f64,
     /// User statistics, in declaration order.
@@ -207,6 +213,15 @@ pub struct Program {
 }
 
 impl Program {
+    /// The flat cost rate per unit of turnover of a binding (a fraction, `2bps` = 0.0002), given
+    /// its scalar node values ([`crate::Binding::scalars`]); `None` for a per-asset cost model.
+    pub fn flat_cost(&self, scalars: &[f64]) -> Option<f64> {
+        match self.portfolio.cost {
+            Cost::Flat(n) => Some(scalars.get(n.index()).copied().unwrap_or(0.0)),
+            Cost::PerAsset { .. } => None,
+        }
+    }
+
     /// Default parameter values, in declaration order.
     pub fn default_params(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.default).collect()
@@ -267,7 +282,8 @@ mod tests {
         assert_eq!(h.weight, c.lowered.weight);
         assert_eq!(p.decision, c.lowered.weight);
         assert_eq!(p.frame_column_name(p.benchmark.as_ref().unwrap()), "mkt.spx");
-        assert_eq!(p.cost_rate, 0.0002);
+        let binding = crate::bind(&c.lowered.plan, &p.default_params()).unwrap();
+        assert_eq!(p.flat_cost(&binding.scalars), Some(0.0002));
         assert_eq!(p.reports.iter().map(|r| (r.name.clone(), r.node)).collect::<Vec<_>>(), c.lowered.reports);
         assert_eq!(p.holds().len(), 1);
         assert!(p.ensemble_arms().is_empty());

@@ -60,8 +60,16 @@ pub enum StmtKind {
     HoldSleeves { sleeves: Vec<Ident>, weight: Expr, rebalance: Option<Rebalance> },
     /// `weights NAME = MEMBERS by METHOD CLAUSES...`: a portfolio weighting (spec/language.md).
     Weights { name: Ident, members: WeightMembers, method: MethodSpec, clauses: Vec<WeightClause> },
-    /// `cost N` (normally written with `bps`)
-    Cost { rate: Literal },
+    /// `cost RATE` (SEMANTICS.md §3): a flat rate (`cost 2bps`), a rate expression per asset and
+    /// bar, or a named model (`cost impact(volume = vol, ...)`).
+    Cost { cost: CostSpec },
+    /// `capital X`: the book's starting capital in currency units, which a cost model compares
+    /// with a volume (a trade's notional is `|Δw| * capital * own equity`).
+    Capital { value: Expr },
+    /// `kill NAME when TRIP release when RELEASE scale SCALE` (SEMANTICS.md §3b): a latch on the
+    /// strategy's own path. `release` and `scale` are optional in the syntax so that the checker
+    /// can say what is missing.
+    Kill { name: Ident, trip: Expr, release: Option<Expr>, scale: Option<Expr> },
     /// `annualize N` (periods per year)
     Annualize { periods: Literal },
     /// `benchmark SERIES`
@@ -71,6 +79,26 @@ pub enum StmtKind {
 }
 
 /// A parameter's value: one default, or a domain to sweep.
+/// What a `cost` statement charges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CostSpec {
+    /// A rate per unit traded: a literal (`2bps`), a param, or an expression per asset and bar.
+    Rate(Expr),
+    /// A named model with named arguments: `impact(volume = vol, base = 2bps, ...)`.
+    Model(CostModel),
+}
+
+/// A named cost model call: `NAME(key = expr, ...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostModel {
+    /// The model's name.
+    pub name: Ident,
+    /// The named arguments, in source order.
+    pub args: Vec<(Ident, Expr)>,
+    /// The whole call.
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamValue {
     /// `= literal`

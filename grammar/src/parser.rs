@@ -355,6 +355,10 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_smooth
             | Rule::kw_ewma
             | Rule::kw_fallback
+            | Rule::kw_kill
+            | Rule::kw_capital
+            | Rule::kw_release
+            | Rule::kw_scale
     )
 }
 
@@ -482,7 +486,25 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
             }
             StmtKind::Weights { name: ident(cx, n), members, method, clauses: out }
         }
-        (Rule::cost_stmt, [n]) => StmtKind::Cost { rate: literal(cx, n)? },
+        (Rule::cost_stmt, [c]) if c.as_rule() == Rule::cost_model => StmtKind::Cost { cost: CostSpec::Model(cost_model(cx, c)?) },
+        (Rule::cost_stmt, [e]) => StmtKind::Cost { cost: CostSpec::Rate(expr(cx, e.clone())?) },
+        (Rule::capital_stmt, [e]) => StmtKind::Capital { value: expr(cx, e.clone())? },
+        (Rule::kill_stmt, [n, trip, clauses @ ..]) => {
+            let (mut release, mut scale) = (None, None);
+            for c in clauses {
+                let inner = parts(c.clone());
+                let [e] = inner.as_slice() else {
+                    cx.internal(c, "kill clause");
+                    return None;
+                };
+                let e = Some(expr(cx, e.clone())?);
+                match c.as_rule() {
+                    Rule::kill_release => release = e,
+                    _ => scale = e,
+                }
+            }
+            StmtKind::Kill { name: ident(cx, n), trip: expr(cx, trip.clone())?, release, scale }
+        }
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
         (Rule::report_stmt, [n, e]) => StmtKind::Report { name: ident(cx, n), value: expr(cx, e.clone())? },
@@ -492,6 +514,23 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         }
     };
     Some(Stmt { kind, span })
+}
+
+fn cost_model(cx: &mut Ctx, p: &Pair<Rule>) -> Option<CostModel> {
+    let span = cx.span(p);
+    let ps = parts(p.clone());
+    let (name, args) = ps.split_first()?;
+    let mut out = vec![];
+    for a in args {
+        match parts(a.clone()).as_slice() {
+            [k, v] => out.push((ident(cx, k), expr(cx, v.clone())?)),
+            _ => {
+                cx.internal(a, "cost argument");
+                return None;
+            }
+        }
+    }
+    Some(CostModel { name: ident(cx, name), args: out, span })
 }
 
 fn rebalance(cx: &mut Ctx, r: &Pair<Rule>) -> Option<Rebalance> {

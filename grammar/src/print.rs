@@ -194,7 +194,18 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             };
             Tree::node(format!("weights {} = {members} by {}", name.name, method(m)), clauses.iter().map(|c| Tree::leaf(clause(c))).collect())
         }
-        StmtKind::Cost { rate } => Tree::leaf(format!("cost {}", rate.text)),
+        StmtKind::Cost { cost: CostSpec::Rate(Expr { kind: ExprKind::Number(l), .. }) } => Tree::leaf(format!("cost {}", l.text)),
+        StmtKind::Cost { cost: CostSpec::Rate(e) } => sub("cost", e),
+        StmtKind::Cost { cost: CostSpec::Model(m) } => {
+            Tree::node(format!("cost {}", m.name.name), m.args.iter().map(|(k, v)| sub(&format!("{} =", k.name), v)).collect())
+        }
+        StmtKind::Capital { value } => sub("capital", value),
+        StmtKind::Kill { name, trip, release, scale } => {
+            let mut ch = vec![sub("when", trip)];
+            ch.extend(release.as_ref().map(|e| sub("release when", e)));
+            ch.extend(scale.as_ref().map(|e| sub("scale", e)));
+            Tree::node(format!("kill {}", name.name), ch)
+        }
         StmtKind::Annualize { periods } => Tree::leaf(format!("annualize {}", periods.text)),
         StmtKind::Benchmark { target } => sub("benchmark", target),
         StmtKind::Report { name, value } => sub(&format!("report {}", name.name), value),

@@ -409,7 +409,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let memo = cache.map(|c| &c.bench);
     let summary = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) => {
-            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.cost_rate, bench, program.annualize);
+            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
             backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))
         }
@@ -438,6 +438,8 @@ struct Columns<'a> {
     sleeves: Vec<Cow<'a, [f64]>>,
     /// The report columns, in declaration order.
     reports: Vec<Cow<'a, [f64]>>,
+    /// The series and panels the portfolio stage reads ([`Compiled::portfolio_nodes`]).
+    portfolio: Vec<Cow<'a, [f64]>>,
 }
 
 /// The plan's inputs: the prepared columns, with the held-weight panels of `weights` (one slot
@@ -503,7 +505,8 @@ fn eval_columns<'a>(
     let mut cols = cols.into_iter();
     let target = cols.next().unwrap_or_default();
     let sleeves = cols.by_ref().take(compiled.program().sleeves.len()).collect();
-    Columns { target, sleeves, reports: cols.collect() }
+    let reports = cols.by_ref().take(compiled.program().reports.len()).collect();
+    Columns { target, sleeves, reports, portfolio: cols.collect() }
 }
 
 /// The backtest of each sleeve that `cache` does not hold (`None` where it does).
@@ -561,7 +564,9 @@ fn run_inner(
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let bt = match (&program.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => run_hold(h, &cols.target, warmup, rows, program.cost_rate, bench, program.annualize, memo, &prep.dates, None)?,
+        (Book::Hold(_), Some(h)) => {
+            run_hold(h, &cols.target, warmup, rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize, memo, &prep.dates, None)?
+        }
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);

@@ -34,9 +34,11 @@ impl Key {
             | StmtKind::Let { name, .. }
             | StmtKind::Regime { name, .. }
             | StmtKind::Sleeve { name, .. }
-            | StmtKind::Weights { name, .. } => Key::Name(name.name.clone()),
+            | StmtKind::Weights { name, .. }
+            | StmtKind::Kill { name, .. } => Key::Name(name.name.clone()),
             StmtKind::Hold { .. } | StmtKind::HoldSleeves { .. } | StmtKind::Ensemble { .. } => Key::Single("book"),
             StmtKind::Cost { .. } => Key::Single("cost"),
+            StmtKind::Capital { .. } => Key::Single("capital"),
             StmtKind::Annualize { .. } => Key::Single("annualize"),
             StmtKind::Benchmark { .. } => Key::Single("benchmark"),
             StmtKind::From { .. } => Key::Single("from"),

@@ -1,6 +1,6 @@
 //! What the strategy holds: `regime` declarations, the program's `hold`, `sleeve`s,
 //! `hold [sleeves] weight NAME`, the `ensemble`, and the checks that relate them (one book,
-//! at least one, no costs on sleeves).
+//! at least one).
 
 use super::{Checker, Decl};
 use crate::hir::*;
@@ -82,13 +82,6 @@ impl Checker {
             self.err(
                 Diag::error("strat::stmt::missing_hold", "the program never says what to hold", span, "no `hold` statement in this file")
                     .with_help("add `hold SERIES weight EXPR`, e.g. `hold mkt.spx weight 100%`"),
-            );
-        }
-        if (self.ensemble_span.is_some() || self.sleeve_hold_span.is_some()) && self.cost.is_some() {
-            let span = self.cost.map(|c| c.1).unwrap_or_default();
-            self.err(
-                Diag::error("strat::stmt::unsupported", "costs on sleeves are not supported yet", span, "cost")
-                    .with_help("remove `cost`; ensembles and weighted sleeves are evaluated before costs in this version"),
             );
         }
     }

@@ -22,6 +22,7 @@ mod call;
 mod expr;
 mod names;
 mod params;
+mod portfolio;
 mod stmt;
 mod weights;
 
@@ -39,6 +40,7 @@ enum Decl {
     Param(usize),
     Let(usize),
     Regime(usize),
+    Kill(usize),
 }
 
 /// Resolves and type-checks `program`. `default_name` names the strategy when the file has no
@@ -100,7 +102,23 @@ struct Checker {
     /// Where the `hold [sleeves] weight NAME` statement is, once seen.
     sleeve_hold_span: Option<Span>,
     benchmark: Option<(ColumnRef, Span)>,
-    cost: Option<(f64, Span)>,
+    /// The checked `cost` statement.
+    cost: Option<CostDecl>,
+    /// Whether a `cost` statement was seen (also one that failed to check).
+    cost_seen: bool,
+    /// The checked `capital` statement, with its span.
+    capital: Option<(HExpr, Span)>,
+    /// The `capital` statement's expression as written, for the cost models that read it.
+    capital_ast: Option<Expr>,
+    /// The program hold's target as written (`hold TARGET weight ...`), the default price of a
+    /// named cost model.
+    hold_target_ast: Option<Expr>,
+    /// Kill switches in declaration order (`None` where one failed to check).
+    kills: Vec<Option<KillDecl>>,
+    /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
+    own_ctx: portfolio::OwnCtx,
+    /// Per `let`: whether it reads the strategy's own path.
+    let_own: Vec<bool>,
     annualize: Option<(f64, Span)>,
     reports: Vec<ReportDecl>,
     /// The `where` constraints on params.
@@ -138,7 +156,9 @@ impl Checker {
             StmtKind::HoldSleeves { sleeves, weight, rebalance } => self.hold_sleeves_stmt(sleeves, weight, rebalance.as_ref(), span),
             StmtKind::Sleeve { name, hold } => self.sleeve_stmt(name, hold, span),
             StmtKind::Ensemble { regime, arms } => self.ensemble_stmt(regime, arms, span),
-            StmtKind::Cost { rate } => self.cost_stmt(rate, span),
+            StmtKind::Cost { cost } => self.cost_stmt(cost, span),
+            StmtKind::Capital { value } => self.capital_stmt(value, span),
+            StmtKind::Kill { name, trip, release, scale } => self.kill_stmt(name, trip, release.as_ref(), scale.as_ref(), span),
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
             StmtKind::Report { name, value } => self.report_stmt(name, value, span),
@@ -149,6 +169,7 @@ impl Checker {
     /// lints, which are dropped when there is an error.
     fn finish(&mut self, program: &Program) {
         self.check_book(program);
+        self.check_portfolio();
         self.check_window();
         self.lint_unused();
         if self.diags.iter().any(|d| d.is_error()) {
@@ -182,7 +203,9 @@ impl Checker {
             book,
             sleeves: std::mem::take(&mut self.sleeves),
             benchmark: self.benchmark.take().map(|b| b.0),
-            cost_rate: self.cost.map(|c| c.0).unwrap_or(0.0),
+            cost: self.cost.take(),
+            capital: self.capital.take().map(|c| c.0),
+            kills: std::mem::take(&mut self.kills).into_iter().flatten().collect(),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),
         })

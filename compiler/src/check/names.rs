@@ -12,7 +12,7 @@ use strat_grammar::{Diag, Span};
 impl Checker {
     /// First pass: every declared name, with duplicates reported.
     pub(super) fn collect(&mut self, program: &Program) {
-        let mut counts = [0usize; 7];
+        let mut counts = [0usize; 8];
         let mut enums = 0usize;
         for (i, stmt) in program.stmts.iter().enumerate() {
             let (ident, kind) = match &stmt.kind {
@@ -23,6 +23,15 @@ impl Checker {
                 StmtKind::Universe { name, .. } => (name, 4),
                 StmtKind::Sleeve { name, .. } => (name, 5),
                 StmtKind::Weights { name, .. } => (name, 6),
+                StmtKind::Kill { name, .. } => (name, 7),
+                StmtKind::Hold { target, .. } => {
+                    self.hold_target_ast.get_or_insert_with(|| target.clone());
+                    continue;
+                }
+                StmtKind::Capital { value } => {
+                    self.capital_ast.get_or_insert_with(|| value.clone());
+                    continue;
+                }
                 _ => continue,
             };
             let idx = counts[kind];
@@ -34,7 +43,8 @@ impl Checker {
                 3 => Decl::Regime(enums),
                 4 => Decl::Universe(idx),
                 5 => Decl::Sleeve(idx),
-                _ => Decl::Weights(idx),
+                6 => Decl::Weights(idx),
+                _ => Decl::Kill(idx),
             };
             // Regimes and choice params share one numbering of enum types, in source order.
             let enum_idx = match &stmt.kind {
@@ -177,9 +187,13 @@ impl Checker {
             }
             Decl::Let(i) => {
                 self.let_used[i] = true;
+                if self.let_own.get(i).copied().unwrap_or(false) && !self.own_allowed(id, span) {
+                    return None;
+                }
                 let ty = self.let_types.get(i).copied().flatten()?;
                 Some(HExpr { kind: HKind::Let(i), ty, span })
             }
+            Decl::Kill(k) => self.kill_value(k, id, span),
             Decl::Regime(r) => Some(HExpr { kind: HKind::Regime(r), ty: Type::of(Elem::Regime(r), Qual::Series), span }),
             Decl::Weights(k) => {
                 if let Some(u) = self.weights_used.get_mut(k) {
@@ -210,6 +224,11 @@ impl Checker {
 
     /// `SOURCE.column`: a price column of a `data` source.
     pub(super) fn field(&mut self, base: &Expr, col: &Ident, span: Span) -> Option<HExpr> {
+        if let ExprKind::Name(id) = &base.kind {
+            if id.name == "own" && !self.decls.contains_key("own") {
+                return self.own_value(col, span);
+            }
+        }
         let (source, id) = match &base.kind {
             ExprKind::Name(id) => match self.decls.get(&id.name) {
                 Some((Decl::Data(i), _)) => (*i, id),

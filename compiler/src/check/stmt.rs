@@ -1,7 +1,7 @@
 //! The statements that declare data and settings: `strategy`, `data`, `universe`, `let`,
 //! `report`, `from` / `to`, `cost`, `annualize` and `benchmark`.
 
-use super::Checker;
+use super::{portfolio, Checker};
 use crate::hir::*;
 use crate::suggest::did_you_mean;
 use crate::types::{Elem, Qual, Type};
@@ -145,32 +145,14 @@ impl Checker {
     /// `let NAME = EXPR`. A value that fails to check is kept as a placeholder (its type
     /// `None`), so that uses of it report nothing more.
     pub(super) fn let_stmt(&mut self, n: &Ident, value: &Expr, span: Span) {
-        let h = self.expr(value);
+        // A let may read the strategy's own path; its uses are then checked like own values.
+        let h = self.with_own(portfolio::OwnCtx::Let, |cx| cx.expr(value));
+        let own = h.as_ref().is_some_and(|h| self.hir_reads_own(h));
+        self.let_own.push(own);
         self.let_types.push(h.as_ref().map(|h| h.ty));
         self.let_used.push(false);
         let placeholder = HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span: value.span };
         self.lets.push(LetDecl { name: n.name.clone(), value: h.unwrap_or(placeholder), span, name_span: n.span });
-    }
-
-    /// `cost RATE`: the cost per unit of turnover, with a unit, declared once.
-    pub(super) fn cost_stmt(&mut self, rate: &Literal, span: Span) {
-        if self.cost.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", span, "second cost").with_help("declare the cost once"));
-            return;
-        }
-        if rate.unit == Unit::None {
-            self.err(
-                Diag::error("strat::unit::missing", "a cost needs a unit", rate.span, "bps or %?")
-                    .with_help(format!("write `cost {}bps` (basis points of traded value) or `cost {}%`", rate.text, rate.text)),
-            );
-        } else if rate.value < 0.0 {
-            self.err(
-                Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
-                    .with_help("costs are charged on turnover: write a rate >= 0"),
-            );
-        } else {
-            self.cost = Some((rate.value, span));
-        }
     }
 
     /// `annualize N`: periods per year, a plain count >= 1, declared once.
@@ -221,7 +203,8 @@ impl Checker {
             );
             return;
         }
-        if let Some(h) = self.expr(value) {
+        let h = self.with_own(portfolio::OwnCtx::Report, |cx| cx.expr(value));
+        if let Some(h) = h.and_then(|h| self.check_own_expr(h, portfolio::OwnCtx::Report)) {
             if h.ty.panel.is_some() {
                 self.err(
                     Diag::error("strat::type::shape_mismatch", "a report averages one series", value.span, "a panel")

@@ -1,0 +1,482 @@
+//! The portfolio stage's statements (SEMANTICS.md §3, §3b): `cost` (a flat rate, a rate per asset
+//! and bar, or a named model), `capital`, `kill`, and where the strategy's own path (`own.equity`,
+//! `own.drawdown`, `own.day_return`, `own.trade`, a kill switch's state) may be read: in kill
+//! switch conditions, in reports and in lets they use, and (`own.equity`, `own.trade` only) in a
+//! cost rate; never in a signal, a weight, a regime or a param.
+
+use super::Checker;
+use crate::builtins::Builtin;
+use crate::hir::*;
+use crate::program::OwnValue;
+use crate::types::{Elem, Qual, Type};
+use strat_grammar::ast::*;
+use strat_grammar::{Diag, Span};
+
+/// Where the expression being checked sits, for the own-path rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum OwnCtx {
+    /// A signal, weight, regime, param or anything else of the column plan: no own values.
+    #[default]
+    Plan,
+    /// A `let`: own values allowed; the let's uses are checked where they appear.
+    Let,
+    /// A `report`.
+    Report,
+    /// A kill switch's trip or release condition.
+    Kill,
+    /// A `cost` rate: `own.trade` and `own.equity` only, no lags or windows of them.
+    Cost,
+}
+
+/// The named cost models and their arguments (name, default as source text, what it is).
+pub(super) const IMPACT_ARGS: &[(&str, Option<&str>, &str)] = &[
+    ("volume", None, "share volume per asset (a panel over the traded assets)"),
+    ("price", None, "traded prices (default: what the program holds)"),
+    ("close", None, "the close that turns volume into currency (default: `price`)"),
+    ("adv", None, "average daily volume in currency (default: `sma(volume * close, 20)`)"),
+    ("base", Some("2bps"), "fixed rate per unit traded"),
+    ("vol_coeff", Some("1.0"), "coefficient of the square-root impact term"),
+    ("adv_coeff", Some("5.0"), "coefficient of the linear impact term"),
+    ("min", Some("1bps"), "lower bound of the rate"),
+    ("max", Some("50bps"), "upper bound of the rate"),
+    ("window", Some("60"), "lookback of the daily volatility, in bars"),
+    ("adv_window", Some("20"), "lookback of the average daily volume, in bars"),
+];
+
+/// The builtins that apply to own-path values: elementwise functions and trailing windows.
+fn path_builtin(f: Builtin) -> bool {
+    matches!(
+        f,
+        Builtin::Sma
+            | Builtin::Std
+            | Builtin::Zscore
+            | Builtin::RollingMin
+            | Builtin::RollingMax
+            | Builtin::Abs
+            | Builtin::Sign
+            | Builtin::Sqrt
+            | Builtin::Log
+            | Builtin::Exp
+            | Builtin::Min
+            | Builtin::Max
+            | Builtin::Clamp
+    )
+}
+
+fn is_window(f: Builtin) -> bool {
+    matches!(f, Builtin::Sma | Builtin::Std | Builtin::Zscore | Builtin::RollingMin | Builtin::RollingMax)
+}
+
+impl Checker {
+    /// Runs `f` with own-path values allowed as `ctx` says.
+    pub(super) fn with_own<T>(&mut self, ctx: OwnCtx, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = std::mem::replace(&mut self.own_ctx, ctx);
+        let out = f(self);
+        self.own_ctx = saved;
+        out
+    }
+
+    /// Whether `h` reads the strategy's own path (directly or through a let).
+    pub(super) fn hir_reads_own(&self, h: &HExpr) -> bool {
+        let mut memo: Vec<Option<bool>> = self.let_own.iter().map(|&b| Some(b)).collect();
+        memo.resize(self.lets.len(), None);
+        h.reads_own(&self.lets, &mut memo)
+    }
+
+    /// The error for an own-path value (named `what`) read where the column plan needs it.
+    fn own_outside(&mut self, what: &str, span: Span) {
+        let place = match self.own_ctx {
+            OwnCtx::Cost => "a cost rate reads only `own.trade` and `own.equity`",
+            _ => "the strategy's own path is known only in the portfolio stage, after the weights are decided",
+        };
+        self.err(
+            Diag::error("strat::own::outside", format!("{what} cannot be used here: {place}"), span, "own path")
+                .with_help("use own values in a `kill` switch's conditions, a `report`, or (own.trade, own.equity) a `cost` rate; a signal or a weight that read its own result would need the future"),
+        );
+    }
+
+    /// A use of a let that reads the own path: allowed where own values are.
+    pub(super) fn own_allowed(&mut self, id: &Ident, span: Span) -> bool {
+        if matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
+            return true;
+        }
+        self.own_outside(&format!("`{}` (it reads the strategy's own path)", id.name), span);
+        false
+    }
+
+    /// `own.FIELD`.
+    pub(super) fn own_value(&mut self, col: &Ident, span: Span) -> Option<HExpr> {
+        let Some(v) = OwnValue::ALL.into_iter().find(|v| v.name() == col.name) else {
+            let names: Vec<String> = OwnValue::ALL.iter().map(|v| format!("own.{}", v.name())).collect();
+            self.err(
+                Diag::error("strat::own::unknown", format!("`own.{}` is not a value of the strategy's own path", col.name), col.span, "unknown")
+                    .with_help(format!("the own values are {}", names.join(", "))),
+            );
+            return None;
+        };
+        let allowed = match self.own_ctx {
+            OwnCtx::Plan => false,
+            OwnCtx::Cost => matches!(v, OwnValue::Trade | OwnValue::Equity),
+            _ => v != OwnValue::Trade,
+        };
+        if !allowed {
+            if v == OwnValue::Trade && self.own_ctx != OwnCtx::Plan {
+                self.err(
+                    Diag::error("strat::own::outside", "`own.trade` is the size of one asset's trade: only a cost rate reads it", span, "own path")
+                        .with_help("use `own.trade` in `cost`; a kill switch or a report can read `own.equity`, `own.drawdown`, `own.day_return`"),
+                );
+            } else {
+                self.own_outside(&format!("`own.{}`", v.name()), span);
+            }
+            return None;
+        }
+        Some(HExpr { kind: HKind::Own(v), ty: Type::num(Qual::Series), span })
+    }
+
+    /// A kill switch's name as a value: whether it is active (a bool series of the own path).
+    pub(super) fn kill_value(&mut self, k: usize, id: &Ident, span: Span) -> Option<HExpr> {
+        if !matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
+            self.own_outside(&format!("kill switch `{}`", id.name), span);
+            return None;
+        }
+        self.kills.get(k)?.as_ref()?;
+        Some(HExpr { kind: HKind::Kill(k), ty: Type::bool(Qual::Series), span })
+    }
+
+    /// Checks the own-path parts of `h` (checked in `ctx`): only elementwise functions and
+    /// trailing windows apply to own values, and a cost rate takes no lag or window of them.
+    pub(super) fn check_own_expr(&mut self, h: HExpr, ctx: OwnCtx) -> Option<HExpr> {
+        let mut bad: Vec<(Span, String)> = vec![];
+        self.walk_own(&h, ctx, &mut bad);
+        let ok = bad.is_empty();
+        for (span, msg) in bad {
+            self.err(Diag::error("strat::own::unsupported", msg, span, "on an own-path value").with_help(
+                "own values take elementwise functions (abs, sqrt, min, max, clamp, ...), lags `x[k]` and trailing windows (sma, std, zscore, rolling_min, rolling_max)",
+            ));
+        }
+        ok.then_some(h)
+    }
+
+    fn walk_own(&self, h: &HExpr, ctx: OwnCtx, bad: &mut Vec<(Span, String)>) {
+        let reads = |x: &HExpr| self.hir_reads_own(x);
+        match &h.kind {
+            HKind::Call(f, args) if args.iter().any(reads) => {
+                let sig = crate::builtins::name_of(*f);
+                if !path_builtin(*f) {
+                    bad.push((h.span, format!("`{sig}` does not apply to the strategy's own path")));
+                } else if ctx == OwnCtx::Cost && is_window(*f) {
+                    bad.push((h.span, format!("a cost rate is evaluated per trade: `{sig}` of an own value has no history there")));
+                }
+            }
+            HKind::Lag(x, _) if ctx == OwnCtx::Cost && reads(x) => {
+                bad.push((h.span, "a cost rate is evaluated per trade: a lag of an own value has no history there".into()));
+            }
+            _ => {}
+        }
+        match &h.kind {
+            HKind::Let(i) => {
+                if let Some(l) = self.lets.get(*i) {
+                    if self.let_own.get(*i).copied().unwrap_or(false) {
+                        self.walk_own(&l.value, ctx, bad);
+                    }
+                }
+            }
+            HKind::Unary(_, x) => self.walk_own(x, ctx, bad),
+            HKind::Binary(_, a, b) | HKind::Lag(a, b) => {
+                self.walk_own(a, ctx, bad);
+                self.walk_own(b, ctx, bad);
+            }
+            HKind::If(c, a, b) => {
+                for x in [c, a, b] {
+                    self.walk_own(x, ctx, bad);
+                }
+            }
+            HKind::Tiers(x, arms, d) => {
+                self.walk_own(x, ctx, bad);
+                self.walk_own(d, ctx, bad);
+                for (_, t, v) in arms {
+                    self.walk_own(t, ctx, bad);
+                    self.walk_own(v, ctx, bad);
+                }
+            }
+            HKind::Call(_, args) => args.iter().for_each(|a| self.walk_own(a, ctx, bad)),
+            _ => {}
+        }
+    }
+
+    /// `capital X`: a positive const or param, declared once.
+    pub(super) fn capital_stmt(&mut self, value: &Expr, span: Span) {
+        if self.capital.is_some() {
+            self.err(Diag::error("strat::stmt::duplicate", "a second `capital` statement", span, "second capital").with_help("declare the capital once"));
+            return;
+        }
+        let Some(h) = self.expr(value) else { return };
+        if h.ty.elem != Elem::Num || h.ty.qual == Qual::Series {
+            self.err(
+                Diag::error("strat::type::expected_scalar", "`capital` is one amount for the run", value.span, "not a number")
+                    .with_help("write the starting capital in currency units, e.g. `capital 10000000`, or a param"),
+            );
+            return;
+        }
+        if let Some(v) = super::const_value(&h) {
+            if !(v > 0.0) || !v.is_finite() {
+                self.err(Diag::error("strat::value::bad_capital", "the capital must be a positive amount", value.span, "not positive").with_help("e.g. `capital 10000000`"));
+                return;
+            }
+        }
+        self.capital = Some((h, span));
+    }
+
+    /// `cost RATE` or `cost MODEL(args)`: declared once; a rate per unit traded (a fraction).
+    pub(super) fn cost_stmt(&mut self, cost: &CostSpec, span: Span) {
+        if self.cost_seen {
+            self.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", span, "second cost").with_help("declare the cost once"));
+            return;
+        }
+        self.cost_seen = true;
+        let (rate, model, warmup) = match cost {
+            CostSpec::Rate(e) => {
+                if let ExprKind::Number(l) = &e.kind {
+                    if !self.literal_rate(l) {
+                        return;
+                    }
+                }
+                (e.clone(), None, vec![])
+            }
+            CostSpec::Model(m) => match self.expand_model(m) {
+                Some((rate, warmup)) => (rate, Some(m.name.name.clone()), warmup),
+                None => return,
+            },
+        };
+        let Some(h) = self.with_own(OwnCtx::Cost, |cx| cx.expr(&rate)) else { return };
+        let Some(h) = self.check_own_expr(h, OwnCtx::Cost) else { return };
+        if h.ty.elem != Elem::Num {
+            self.err(
+                Diag::error("strat::type::mismatch", "a cost is a rate per unit traded, a number", rate.span, "not a number")
+                    .with_help("e.g. `cost 2bps`, or an expression of data such as `cost 2bps + 0.1 * std(ret(stocks), 60)`"),
+            );
+            return;
+        }
+        if let Some(v) = super::const_value(&h) {
+            if v < 0.0 {
+                self.err(
+                    Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
+                        .with_help("costs are charged on turnover: write a rate >= 0"),
+                );
+                return;
+            }
+        }
+        let warmup: Option<Vec<HExpr>> = warmup.iter().map(|w| self.expr(w)).collect();
+        let Some(warmup) = warmup else { return };
+        self.cost = Some(CostDecl { rate: h, model, warmup, span });
+    }
+
+    /// A literal flat rate: with a unit, not negative.
+    fn literal_rate(&mut self, rate: &Literal) -> bool {
+        if rate.unit == Unit::None {
+            self.err(
+                Diag::error("strat::unit::missing", "a cost needs a unit", rate.span, "bps or %?")
+                    .with_help(format!("write `cost {}bps` (basis points of traded value) or `cost {}%`", rate.text, rate.text)),
+            );
+            return false;
+        }
+        if rate.value < 0.0 {
+            self.err(
+                Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative").with_help("costs are charged on turnover: write a rate >= 0"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// The formula of a named cost model as an expression (spec/stdlib.md "Cost models"), and
+    /// the expressions whose warm-up delays the book. `impact` is the square-root market-impact
+    /// law with a linear term (Almgren, Thum, Hauptmann and Li 2005; Grinold and Kahn 2000):
+    /// `clamp(base + sigma * (vol_coeff * sqrt(q) + adv_coeff * q), min, max)`, where `sigma` is
+    /// the daily volatility of the traded asset over `window` bars and `q = own.trade * capital
+    /// * own.equity / adv` the trade's share of its average daily volume.
+    fn expand_model(&mut self, m: &CostModel) -> Option<(Expr, Vec<Expr>)> {
+        if m.name.name != "impact" {
+            self.err(
+                Diag::error("strat::cost::unknown_model", format!("unknown cost model `{}`", m.name.name), m.name.span, "not a cost model")
+                    .with_help("the named model is `impact(volume = V, base = 2bps, vol_coeff = 1.0, adv_coeff = 5.0, min = 1bps, max = 50bps)`; or write the rate as an expression"),
+            );
+            return None;
+        }
+        let mut given: Vec<(&str, Expr)> = vec![];
+        for (k, v) in &m.args {
+            if !IMPACT_ARGS.iter().any(|a| a.0 == k.name) {
+                let names: Vec<&str> = IMPACT_ARGS.iter().map(|a| a.0).collect();
+                self.err(
+                    Diag::error("strat::cost::unknown_argument", format!("`impact` has no argument `{}`", k.name), k.span, "unknown argument")
+                        .with_help(format!("its arguments are {}", names.join(", "))),
+                );
+                return None;
+            }
+            if given.iter().any(|g| g.0 == k.name) {
+                self.err(Diag::error("strat::cost::duplicate_argument", format!("`{}` is given twice", k.name), k.span, "second").with_help("give each argument once"));
+                return None;
+            }
+            given.push((IMPACT_ARGS.iter().find(|a| a.0 == k.name).map_or("", |a| a.0), v.clone()));
+        }
+        let span = m.span;
+        let arg = |name: &str| -> Option<Expr> {
+            given.iter().find(|g| g.0 == name).map(|g| g.1.clone()).or_else(|| {
+                let default = IMPACT_ARGS.iter().find(|a| a.0 == name)?.1?;
+                let (value, unit) = match default.strip_suffix("bps") {
+                    Some(n) => (n.parse::<f64>().ok()? * 1e-4, Unit::Bps),
+                    None => (default.parse().ok()?, Unit::None),
+                };
+                Some(Expr { kind: ExprKind::Number(Literal { value, unit, text: default.into(), span }), span })
+            })
+        };
+        let Some(capital) = self.capital_ast.clone() else {
+            self.err(
+                Diag::error("strat::cost::no_capital", "`impact` compares each trade with its average daily volume, which needs the book's capital", span, "no capital")
+                    .with_help("declare it, e.g. `capital 10000000` (currency units)"),
+            );
+            return None;
+        };
+        let Some(price) = arg("price").or_else(|| self.hold_target_ast.clone()) else {
+            self.err(
+                Diag::error("strat::cost::no_price", "`impact` needs the traded prices", span, "which prices?")
+                    .with_help("give them: `impact(price = stocks, volume = vol, ...)`"),
+            );
+            return None;
+        };
+        let adv = match (arg("adv"), arg("volume")) {
+            (Some(a), _) => a,
+            (None, Some(v)) => {
+                let close = arg("close").unwrap_or_else(|| price.clone());
+                call(span, "sma", vec![bin(span, BinOp::Mul, v, close), arg("adv_window")?])
+            }
+            (None, None) => {
+                self.err(
+                    Diag::error("strat::cost::no_volume", "`impact` needs each asset's volume", span, "no volume")
+                        .with_help("give a volume panel over the traded assets: `impact(volume = vol, ...)`, or the ADV itself: `adv = ...`"),
+                );
+                return None;
+            }
+        };
+        let own = |f: &str| Expr {
+            kind: ExprKind::Field(Box::new(Expr { kind: ExprKind::Name(Ident { name: "own".into(), span }), span }), Ident { name: f.into(), span }),
+            span,
+        };
+        let sigma = call(span, "std", vec![call(span, "ret", vec![price]), arg("window")?]);
+        // q = own.trade * capital * own.equity / adv
+        let q = bin(span, BinOp::Div, bin(span, BinOp::Mul, bin(span, BinOp::Mul, own("trade"), capital), own("equity")), adv.clone());
+        let impact = bin(
+            span,
+            BinOp::Add,
+            bin(span, BinOp::Mul, arg("vol_coeff")?, call(span, "sqrt", vec![q.clone()])),
+            bin(span, BinOp::Mul, arg("adv_coeff")?, q),
+        );
+        let rate = bin(span, BinOp::Add, arg("base")?, bin(span, BinOp::Mul, sigma.clone(), impact));
+        Some((call(span, "clamp", vec![rate, arg("min")?, arg("max")?]), vec![sigma, adv]))
+    }
+
+    /// `kill NAME when TRIP release when RELEASE scale SCALE`.
+    pub(super) fn kill_stmt(&mut self, name: &Ident, trip: &Expr, release: Option<&Expr>, scale: Option<&Expr>, span: Span) {
+        let decl = self.kill_decl(name, trip, release, scale, span);
+        self.kills.push(decl);
+    }
+
+    fn kill_decl(&mut self, name: &Ident, trip: &Expr, release: Option<&Expr>, scale: Option<&Expr>, span: Span) -> Option<KillDecl> {
+        let cond = |cx: &mut Self, e: &Expr, what: &str| -> Option<HExpr> {
+            let h = cx.with_own(OwnCtx::Kill, |cx| cx.expr(e))?;
+            let h = cx.check_own_expr(h, OwnCtx::Kill)?;
+            if h.ty.elem != Elem::Bool || h.ty.panel.is_some() {
+                cx.err(
+                    Diag::error("strat::type::expected_bool", format!("a kill switch's {what} condition is one condition per bar"), e.span, "not a condition")
+                        .with_help("e.g. `when own.drawdown < -15% or mkt.vix > 70`"),
+                );
+                return None;
+            }
+            Some(h)
+        };
+        let t = cond(self, trip, "trip");
+        let Some(release) = release else {
+            self.err(
+                Diag::error("strat::kill::no_release", format!("kill switch `{}` has no release condition", name.name), span, "never released")
+                    .with_help("a switch without a release would stay on for the rest of the run; add `release when COND`, e.g. `release when mkt.vix < 25`"),
+            );
+            return None;
+        };
+        let r = cond(self, release, "release");
+        let s = match scale {
+            None => {
+                self.err(
+                    Diag::error("strat::kill::no_scale", format!("kill switch `{}` has no scale", name.name), span, "scale?")
+                        .with_help("say what the held weights are multiplied by while it is active, e.g. `scale 50%` (0% closes the book)"),
+                );
+                None
+            }
+            Some(e) => self.kill_scale(e),
+        };
+        let (t, r, s) = (t?, r?, s?);
+        if let HKind::Const(c) = t.kind {
+            if c == 0.0 {
+                self.diags.push(Diag::warning("strat::kill::never_trips", "this trip condition is always false", trip.span, "never trips").with_help("the switch never turns on"));
+            }
+        }
+        Some(KillDecl { name: name.name.clone(), trip: t, release: r, scale: s, span })
+    }
+
+    fn kill_scale(&mut self, e: &Expr) -> Option<HExpr> {
+        let h = self.expr(e)?;
+        if h.ty.elem != Elem::Num || h.ty.qual == Qual::Series {
+            self.err(
+                Diag::error("strat::type::expected_scalar", "a kill switch's scale is one fraction for the run", e.span, "not a const or param")
+                    .with_help("e.g. `scale 50%`, or a param"),
+            );
+            return None;
+        }
+        if let Some(v) = super::const_value(&h) {
+            if !(0.0..=1.0).contains(&v) {
+                self.err(
+                    Diag::error("strat::value::bad_scale", "a kill switch's scale is a fraction from 0% to 100%", e.span, "out of range")
+                        .with_help("the held weights are multiplied by it while the switch is on: 50% halves every position, 0% closes the book"),
+                );
+                return None;
+            }
+        }
+        Some(h)
+    }
+
+    /// Relations between the portfolio statements and the book, after the last statement: a
+    /// per-asset cost rate over a panel must range over the book's one universe.
+    pub(super) fn check_portfolio(&mut self) {
+        let Some(c) = &self.cost else { return };
+        let Some(u) = c.rate.ty.panel else { return };
+        let held: Vec<usize> = self.held_universes();
+        if held.iter().any(|&h| h != u) || held.is_empty() {
+            let name = self.universes.get(u).map_or("?".to_string(), |x| x.name.clone());
+            let span = c.span;
+            self.err(
+                Diag::error("strat::cost::shape_mismatch", format!("the cost rate is a panel over `{name}`, but the book holds other assets"), span, "per-asset rate")
+                    .with_help("a per-asset rate must range over the universe the book holds; for a book of several universes, write a rate that is one series or a number"),
+            );
+        }
+    }
+
+    /// The universes the book's holds trade (a column hold counts as none).
+    fn held_universes(&self) -> Vec<usize> {
+        let mut v = vec![];
+        let targets = self.hold.iter().map(|h| &h.target).chain(self.sleeves.iter().map(|s| &s.hold.target));
+        for t in targets {
+            match t {
+                crate::program::Holding::Universe(u) => v.push(*u),
+                crate::program::Holding::Column(_) => v.push(usize::MAX),
+            }
+        }
+        v
+    }
+}
+
+fn call(span: Span, f: &str, args: Vec<Expr>) -> Expr {
+    Expr { kind: ExprKind::Call(Ident { name: f.into(), span }, args), span }
+}
+
+fn bin(span: Span, op: BinOp, a: Expr, b: Expr) -> Expr {
+    Expr { kind: ExprKind::Binary(op, Box::new(a), Box::new(b)), span }
+}
