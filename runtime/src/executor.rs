@@ -6,11 +6,11 @@ use crate::backtest::{
     asset_returns, backtest_memo, backtest_summary, ensemble_memo, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
     Summary,
 };
-use crate::portfolio::book::{combined_assets, stage_backtest, Layout, StageValues};
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with};
+use crate::portfolio::book::{combined_assets, stage_backtest, Layout, StageValues};
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -412,7 +412,8 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
-            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))?
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
+                .map_err(|e| locate(e, &prep.dates, &h.names, ""))?
         }
         (Book::Hold(_), Some(h)) => {
             let (b, r) = staged_hold(compiled, prep, h, &cols, &binding, warmup, memo)?;
@@ -543,7 +544,14 @@ fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usiz
 }
 
 /// The plan values the portfolio stage reads for `binding`.
-fn stage_values<'a>(compiled: &'a Compiled, binding: &'a strat_compiler::Binding, cols: &'a Columns, nodes: &'a [strat_compiler::plan::Node], columns: &'a [&'a [f64]], rows: usize) -> StageValues<'a> {
+fn stage_values<'a>(
+    compiled: &'a Compiled,
+    binding: &'a strat_compiler::Binding,
+    cols: &'a Columns,
+    nodes: &'a [strat_compiler::plan::Node],
+    columns: &'a [&'a [f64]],
+    rows: usize,
+) -> StageValues<'a> {
     let _ = cols;
     StageValues { program: compiled.program(), plan: &compiled.lowered.plan, scalars: &binding.scalars, warmup: &binding.warmup, nodes, columns, rows }
 }
@@ -567,7 +575,8 @@ fn staged_hold(
     let v = stage_values(compiled, binding, cols, &nodes, &columns, rows);
     let warmup = warmup.max(v.cost_warmup());
     let input = hold_input(h, &cols.target, warmup, rows, 0.0, None, compiled.program().annualize);
-    let gross = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
+    let gross =
+        sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
     stage_backtest(&v, &gross, &Layout::Hold, prep.benchmark.as_deref(), memo).map_err(|e| locate_stage(e, &prep.dates, &h.names))
 }
 

@@ -133,7 +133,11 @@ pub fn stage_backtest(
             let alloc = &gross.weights;
             let a = |t: usize, k: usize| alloc[k * n + t];
             let change: Vec<bool> = (0..n)
-                .map(|t| t <= t0 || (0..s).any(|k| a(t, k).to_bits() != a(t - 1, k).to_bits() || ((a(t, k) != 0.0 || a(t - 1, k) != 0.0) && sleeves[k].turnover[t] != 0.0)))
+                .map(|t| {
+                    t <= t0
+                        || (0..s)
+                            .any(|k| a(t, k).to_bits() != a(t - 1, k).to_bits() || ((a(t, k) != 0.0 || a(t - 1, k) != 0.0) && sleeves[k].turnover[t] != 0.0))
+                })
                 .collect();
             let weights = |t: usize, out: &mut [f64]| {
                 out.fill(0.0);
