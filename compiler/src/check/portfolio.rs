@@ -265,7 +265,7 @@ impl Checker {
             return;
         }
         if let Some(v) = super::const_value(&h) {
-            if !(v > 0.0) || !v.is_finite() {
+            if v.is_nan() || v <= 0.0 || !v.is_finite() {
                 self.err(
                     Diag::error("strat::value::bad_capital", "the capital must be a positive amount", value.span, "not positive")
                         .with_help("e.g. `capital 10000000`"),
