@@ -90,7 +90,7 @@ fn every_diagnostic_has_code_span_and_help() {
 #[test]
 fn portfolio_statements_check_clean() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
-    for name in ["portfolio_clean.strat", "portfolio_clean_ensemble.strat"] {
+    for name in ["portfolio_clean.strat", "portfolio_clean_ensemble.strat", "portfolio_clean_panels.strat"] {
         let path = dir.join(name);
         let out =
             std::process::Command::new(env!("CARGO_BIN_EXE_strat")).arg("check").arg(&path).env("NO_COLOR", "1").output().expect("the strat binary starts");

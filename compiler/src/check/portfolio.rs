@@ -548,12 +548,14 @@ impl Checker {
     }
 
     /// Relations between the portfolio statements and the book, after the last statement: a
-    /// per-asset cost rate over a panel must range over the book's one universe.
+    /// per-asset cost rate over a panel must range over the book's one universe (or a universe
+    /// that names the same assets in the same order, as a volume file beside a price file does).
     pub(super) fn check_portfolio(&mut self) {
         let Some(c) = &self.cost else { return };
         let Some(u) = c.rate.ty.panel else { return };
         let held: Vec<usize> = self.held_universes();
-        if held.iter().any(|&h| h != u) || held.is_empty() {
+        let same = |h: usize| h == u || matches!((self.universes.get(h), self.universes.get(u)), (Some(a), Some(b)) if a.assets == b.assets);
+        if held.iter().any(|&h| !same(h)) || held.is_empty() {
             let name = |cx: &Self, u: usize| cx.universes.get(u).map_or("a single series".to_string(), |x| format!("`{}`", x.name));
             let mut book: Vec<String> = vec![];
             for &h in &held {
