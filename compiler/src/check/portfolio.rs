@@ -340,8 +340,48 @@ impl Checker {
             }
         }
         let warmup: Option<Vec<HExpr>> = warmup.iter().map(|w| self.expr(w)).collect();
-        let Some(warmup) = warmup else { return };
+        let Some(mut warmup) = warmup else { return };
+        // A rate written as an expression delays the book like a model's inputs (SEMANTICS.md
+        // §3b: a book is live only from the first row where its cost rate is defined): its
+        // parts that the column plan computes carry its warm-up.
+        if model.is_none() {
+            self.plan_parts(&h, &mut warmup);
+        }
         self.cost = Some(CostDecl { rate: h, model, warmup, span: Span { start: span.start, end: rate.span.end } });
+    }
+
+    /// The maximal sub-expressions of `h` that do not read the own path and vary by bar: what
+    /// the column plan computes for a cost rate, whose warm-ups are the rate's.
+    fn plan_parts(&self, h: &HExpr, out: &mut Vec<HExpr>) {
+        if !self.hir_reads_own(h) {
+            if h.ty.qual == Qual::Series || h.ty.panel.is_some() {
+                out.push(h.clone());
+            }
+            return;
+        }
+        match &h.kind {
+            HKind::Unary(_, x) => self.plan_parts(x, out),
+            HKind::Binary(_, a, b) | HKind::Lag(a, b) => {
+                self.plan_parts(a, out);
+                self.plan_parts(b, out);
+            }
+            HKind::If(c, a, b) => [c, a, b].into_iter().for_each(|x| self.plan_parts(x, out)),
+            HKind::Tiers(x, arms, d) => {
+                self.plan_parts(x, out);
+                self.plan_parts(d, out);
+                for (_, t, v) in arms {
+                    self.plan_parts(t, out);
+                    self.plan_parts(v, out);
+                }
+            }
+            HKind::Call(_, args) => args.iter().for_each(|a| self.plan_parts(a, out)),
+            HKind::Let(i) => {
+                if let Some(l) = self.lets.get(*i) {
+                    self.plan_parts(&l.value.clone(), out);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A literal flat rate: with a unit, not negative.
