@@ -107,6 +107,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         ruin,
         cost,
         kills,
+        row_major: _,
     } = ba;
     diff_f64("cost", cost, &bb.cost, &mut out);
     if kills != &bb.kills {
