@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Independent reference implementation of the path-dependent portfolio stage:
+costs on combined books, per-asset cost models and kill switches.
+
+Written from /work/shared/SEMANTICS.md (sections 0-5, especially 3 costs and 3b
+own path / kill switch), the issue-11 contract (cost `impact(...)` formula,
+CLI outputs) and the .strat programs only, without looking at Strat's own
+implementation. Pure Python 3 standard library (no numpy / pandas). Reuses the
+readers, indicators and metrics of ensemble_ref.py and vix_guard_ref.py (same
+folder).
+
+Usage:
+    python3 portfolio_ref.py vix_guard DATA.csv [--set spike_window=60]
+            [--set spike_z=2.5] [--cost-bps 2] [--kill SPEC]... [--report-own]
+    python3 portfolio_ref.py ensemble [--mkt F] [--stocks F] [--safe F]
+            [--set bull_qm=0.7 ...] [--cost-bps 10] [--kill SPEC]... [--report-own]
+    python3 portfolio_ref.py stocks --stocks F [--volume F --close F]
+            [--capital 10000000] [--signal mom|ret5|ret60] [--rebalance monthly|daily]
+            [--cost impact|rate|flat] [--cost-bps 10] [--kill SPEC]...
+    common: [--rows] (per-row columns), [--annualize 252]
+
+Kill SPEC: `NAME;TRIP;RELEASE;SCALE`, TRIP and RELEASE are `|`-separated
+atoms (or) of the form VAR OP VALUE, VAR in {dd (own.drawdown), day
+(own.day_return), eq (own.equity), vix (mkt.vix), spx (mkt.spx)}, OP in
+{<, <=, >, >=}, VALUE a decimal literal, optionally with `%`. Example (ARES7):
+    "crash;dd<-15%|day<-5%|vix>70;vix<25;50%"
+is `kill crash when own.drawdown < -15% or own.day_return < -5% or mkt.vix > 70
+release when mkt.vix < 25 scale 50%`. With --report-own the program also has
+`report NAME_on = NAME` per switch and `report own_dd = own.drawdown`.
+
+Prints one JSON object shaped like `strat run --json`:
+    {"strategy", "bars", "start", "end", "t0", "metrics": {...},
+     "benchmark": {...} | null, "information_ratio", "ruin_date",
+     "avg_turnover", "cost_drag",
+     "kill_switches": [{"name", "active_share", "trips", "first_trip"}],
+     "reports": {...},
+     "rows": {"date", "weight", "return", "equity", "turnover", "cost",
+              "kill_NAME"...}}            (with --rows; rows t0 .. T-1)
+NaN is printed as null, infinities as "inf" / "-inf".
+
+The portfolio stage (one forward pass, rows t0 .. T-1):
+  * w[t, j]: the book's target weight per asset (before the switches), 0 for
+    an asset whose price at t is NaN, 0 before t0.
+  * At t0: E = 1, D = 0, R = NaN (comparisons false), return undefined.
+  * At t > t0: return[t] = sum_j w'[t-1, j] * r[t, j] (NaN r -> the asset
+    holds nothing) - cost[t-1]; E[t] = E[t-1] * (1 + return[t]);
+    D[t] = E[t] / max(1, max_{s<=t} E[s]) - 1; R[t] = return[t].
+  * Every switch k at every row t >= t0: active_k[t] = trip_k[t] or
+    (active_k[t-1] and not release_k[t]) (active = false before t0), both
+    conditions on data of row t and the own values of row t.
+  * s[t] = min scale over the active switches (1 if none); w'[t] = s[t] * w[t].
+  * turnover[t] = sum_j |w'[t, j] - w'[t-1, j]| (w' = 0 before t0).
+  * cost[t] = sum_j c[t, j] * |w'[t, j] - w'[t-1, j]| over the traded assets
+    (a NaN or negative rate on a traded asset is an error), charged against
+    return[t+1]. Flat: c = bps * 1e-4. impact (contract / spec/stdlib.md):
+      sigma = std(ret(price), window)   (sample, two-pass, rows t-window+1..t)
+      adv   = sma(volume * close, adv_window)
+      q     = trade * capital * E[t] / adv
+      c     = clamp(base + sigma * (vol_coeff * sqrt(q) + adv_coeff * q), min, max)
+    rate (the `rate` cost of the stocks case):
+      c = clamp(2bps + 0.5 * std(ret(stocks), 60) * sqrt(trade), 1bps, 50bps)
+  * Ruin: on the first row with E[t] <= 0 the book is closed: w' = 0 from
+    that row on (the closing trade is not charged), later returns are 0.
+  * Metrics (section 4) on return rows t0+1 .. T-1; avg_exposure = mean of
+    sum_j |w'[t-1, j]|. avg_turnover = mean turnover over decision rows
+    t0 .. T-2; cost_drag = sum of cost over t0 .. T-2; active_share = mean of
+    active over t0 .. T-2; trips = number of rows t in t0 .. T-2 where active
+    turns on (active[t] and not active[t-1]); first_trip = the date of the
+    first such row (null if none). Reports: mean over t0 .. T-2.
+"""
+
+import csv
+import json
+import math
+import os
+import sys
+from decimal import Decimal
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import ensemble_ref as er  # noqa: E402
+import vix_guard_ref as vg  # noqa: E402
+
+NAN = float("nan")
+INF = float("inf")
+
+
+def lit(text):
+    """The double nearest a decimal literal, `%` and `bps` suffixes allowed."""
+    text = text.strip()
+    if text.endswith("%"):
+        return float(Decimal(text[:-1]) / Decimal(100))
+    if text.endswith("bps"):
+        return float(Decimal(text[:-3]) / Decimal(10000))
+    return float(Decimal(text))
+
+
+def is_nan(v):
+    return v != v
+
+
+def nmin(a, b):
+    if is_nan(a) or is_nan(b):
+        return NAN
+    return a if a <= b else b
+
+
+def nmax(a, b):
+    if is_nan(a) or is_nan(b):
+        return NAN
+    return a if a >= b else b
+
+
+def clamp(x, lo, hi):
+    return nmin(nmax(x, lo), hi)
+
+
+# --------------------------------------------------------------------------
+# kill switches
+# --------------------------------------------------------------------------
+
+OPS = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
+VARS = ("dd", "day", "eq", "vix", "spx")
+
+
+def parse_atoms(text):
+    atoms = []
+    for part in text.split("|"):
+        part = part.strip()
+        for op in ("<=", ">=", "<", ">"):
+            if op in part:
+                var, val = part.split(op, 1)
+                var = var.strip()
+                if var not in VARS:
+                    raise SystemExit(f"kill spec: unknown variable {var!r}")
+                atoms.append((var, op, lit(val)))
+                break
+        else:
+            raise SystemExit(f"kill spec: bad atom {part!r}")
+    return atoms
+
+
+class Kill:
+    def __init__(self, spec):
+        parts = spec.split(";")
+        if len(parts) != 4:
+            raise SystemExit(f"kill spec {spec!r}: need NAME;TRIP;RELEASE;SCALE")
+        self.name = parts[0].strip()
+        self.trip = parse_atoms(parts[1])
+        self.release = parse_atoms(parts[2])
+        self.scale = lit(parts[3])
+
+    @staticmethod
+    def holds(atoms, ctx):
+        for var, op, val in atoms:
+            v = ctx[var]
+            if v == v and OPS[op](v, val):  # a NaN comparison is false
+                return True
+        return False
+
+
+# --------------------------------------------------------------------------
+# the portfolio stage
+# --------------------------------------------------------------------------
+
+class Book:
+    """What the column plan hands to the portfolio stage.
+
+    dates, t0, n_assets; target(t) -> per-asset weights (0 for NaN prices);
+    R[j][t] returns; data(t) -> {"vix": .., "spx": ..}; rate(t, j, trade, E)
+    -> cost rate per unit traded; bench[t] (None: no benchmark); reports
+    {name: list over rows} of the column-plan reports.
+    """
+
+
+def run_book(book, kills, P, report_own=False, want_rows=False):
+    dates = book.dates
+    T = len(dates)
+    t0 = book.t0
+    A = book.n_assets
+    if t0 is None or t0 >= T - 1:
+        raise SystemExit("no evaluated returns (no live weight before the last row)")
+    prev_w = [0.0] * A
+    E = 1.0
+    peak = 1.0
+    ruined = False
+    ruin_date = None
+    active = [False] * len(kills)
+    cost_prev = 0.0
+    out_rows = {"date": [], "weight": [], "return": [], "equity": [],
+                "turnover": [], "cost": []}
+    for k in kills:
+        out_rows["kill_" + k.name] = []
+    x, expo, turns, costs, Ds = [], [], [], [], []
+    act_hist = [[] for _ in kills]
+    for t in range(t0, T):
+        if t == t0:
+            ret = NAN
+            D = 0.0
+        else:
+            acc = 0.0
+            gross_prev = 0.0
+            for j in range(A):
+                wj = prev_w[j]
+                if wj == 0.0:
+                    continue
+                gross_prev += abs(wj)
+                rj = book.R[j][t]
+                if rj == rj:
+                    acc += wj * rj
+            ret = acc - cost_prev
+            if ruined:
+                ret = 0.0
+            E = E * (1.0 + ret)
+            if E > peak:
+                peak = E
+            D = E / peak - 1.0
+            x.append(ret)
+            expo.append(gross_prev)
+        if not ruined and t > t0 and E <= 0.0:
+            ruined = True
+            ruin_date = dates[t]
+        ctx = dict(book.data(t))
+        ctx["dd"] = D
+        ctx["day"] = ret
+        ctx["eq"] = E
+        scale = 1.0
+        for i, k in enumerate(kills):
+            trip = Kill.holds(k.trip, ctx)
+            rel = Kill.holds(k.release, ctx)
+            active[i] = trip or (active[i] and not rel)
+            if active[i]:
+                scale = min(scale, k.scale)
+        w = book.target(t)
+        if ruined:
+            w = [0.0] * A
+        else:
+            w = [scale * v for v in w]
+        turnover = 0.0
+        cost = 0.0
+        for j in range(A):
+            d = abs(w[j] - prev_w[j])
+            if d == 0.0:
+                continue
+            turnover += d
+            if ruined:
+                continue
+            c = book.rate(t, j, d, E)
+            if not (c >= 0.0):
+                raise SystemExit(f"bad cost rate {c!r} on {dates[t]} asset {j}")
+            cost += c * d
+        if t < T - 1:
+            turns.append(turnover)
+            costs.append(cost)
+            Ds.append(D)
+            for i in range(len(kills)):
+                act_hist[i].append(active[i])
+        if want_rows:
+            out_rows["date"].append(dates[t])
+            out_rows["weight"].append(sum(abs(v) for v in w))
+            out_rows["return"].append(ret)
+            out_rows["equity"].append(E)
+            out_rows["turnover"].append(turnover)
+            out_rows["cost"].append(cost)
+            for i, k in enumerate(kills):
+                out_rows["kill_" + k.name].append(1 if active[i] else 0)
+        prev_w = w
+        cost_prev = cost
+
+    dec_dates = dates[t0:T - 1]
+    res = {
+        "strategy": book.name,
+        "t0": t0,
+        "bars": len(x),
+        "start": dates[t0 + 1],
+        "end": dates[T - 1],
+        "metrics": er.metrics(x, expo, P),
+    }
+    if book.bench is not None:
+        b = [book.bench[t] for t in range(t0 + 1, T)]
+        res["benchmark"] = er.metrics(b, [1.0] * len(b), P)
+        res["information_ratio"] = er.information_ratio(x, b, P)
+    else:
+        res["benchmark"] = None
+        res["information_ratio"] = NAN
+    res["ruin_date"] = ruin_date
+    res["avg_turnover"] = er.mean_of(turns)
+    s = 0.0
+    for c in costs:
+        s += c
+    res["cost_drag"] = s
+    ks = []
+    reports = {}
+    for i, k in enumerate(kills):
+        h = act_hist[i]
+        trips = [dec_dates[n] for n in range(len(h)) if h[n] and (n == 0 or not h[n - 1])]
+        share = er.mean_of([1.0 if v else 0.0 for v in h])
+        ks.append({"name": k.name, "active_share": share, "trips": len(trips),
+                   "first_trip": trips[0] if trips else None})
+        if report_own:
+            reports[k.name + "_on"] = share
+    res["kill_switches"] = ks
+    for name, series in book.reports.items():
+        reports[name] = er.mean_of([series[t] for t in range(t0, T - 1)])
+    if report_own:
+        reports["own_dd"] = er.mean_of(Ds)
+    res["reports"] = reports
+    if want_rows:
+        res["rows"] = out_rows
+    return res
+
+
+# --------------------------------------------------------------------------
+# books
+# --------------------------------------------------------------------------
+
+def flat_rate(bps):
+    c = lit(bps + "bps")
+    return lambda t, j, trade, E: c
+
+
+def vix_guard_book(path, spike_window, spike_z, cost_bps):
+    dates, spx, vix = vg.read_data(path)
+    T = len(dates)
+    n = spike_window
+    z = vg.zscore(vix, n)
+    exposure = []
+    for t in range(T):
+        tr = vg.tier(vix[t])
+        exposure.append(vg.nan_min(tr, vg.CAP70) if z[t] > spike_z else tr)
+    t0 = next((t for t in range(max(n - 1, 0), T) if exposure[t] == exposure[t]), None)
+    b = Book()
+    b.name = "vix_guard"
+    b.dates = dates
+    b.t0 = t0
+    b.n_assets = 1
+    r = [NAN] + [spx[t] / spx[t - 1] - 1.0 for t in range(1, T)]
+    b.R = [r]
+
+    def target(t):
+        e = exposure[t]
+        if e != e or spx[t] != spx[t]:
+            return [0.0]
+        return [e]
+    b.target = target
+    b.data = lambda t: {"vix": vix[t], "spx": spx[t]}
+    b.rate = flat_rate(cost_bps)
+    b.bench = r
+    b.reports = {"guard_active": [1.0 if exposure[t] < vg.E100 else 0.0 for t in range(T)]}
+    return b
+
+
+def ensemble_book(mkt, stocks, safe, params, cost_bps):
+    st = er.Study(*er.load(mkt, stocks, safe))
+    p = {name: lit(values[0]) for name, values in er.PARAMS}
+    for k, v in params.items():
+        if k not in p:
+            raise SystemExit(f"unknown ensemble param {k}")
+        p[k] = lit(v)
+    arms = {
+        er.BULL: (("qm", p["bull_qm"]), ("lowvol", p["bull_lowvol"])),
+        er.BEAR: (("lowvol", p["bear_lowvol"]), ("defensive", p["bear_defensive"])),
+        er.HIGH_VOL: (("defensive", p["hv_defensive"]), ("lowvol", p["hv_lowvol"])),
+    }
+    A = len(st.PS)
+    b = Book()
+    b.name = "regime_ensemble"
+    b.dates = st.dates
+    b.t0 = st.t0
+    b.n_assets = A + len(st.PD)
+    b.R = st.RS + st.RD
+    prices = st.PS + st.PD
+
+    def target(t):
+        W = [0.0] * b.n_assets
+        for name, a in arms[st.reg[t]]:
+            w = st.held[name][t]
+            off = A if name == "defensive" else 0
+            for j, wj in enumerate(w):
+                if wj != 0.0 and prices[off + j][t] == prices[off + j][t]:
+                    W[off + j] += a * wj
+        return W
+    b.target = target
+    b.data = lambda t: {"vix": st.V[t], "spx": st.S[t]}
+    b.rate = flat_rate(cost_bps)
+    b.bench = [NAN] + [st.S[t] / st.S[t - 1] - 1.0 for t in range(1, st.T)]
+    b.reports = {
+        "bull": [1.0 if rg == er.BULL else 0.0 for rg in st.reg],
+        "high_vol": [1.0 if rg == er.HIGH_VOL else 0.0 for rg in st.reg],
+    }
+    b.params = p
+    return b
+
+
+def stocks_book(opts):
+    names, px = er.read_csv(opts["--stocks"])
+    tables = [px]
+    if opts["--cost"] == "impact":
+        vnames, vol = er.read_csv(opts["--volume"], names)
+        cnames, close = er.read_csv(opts["--close"], names)
+        tables += [vol, close]
+    dates = sorted(set.intersection(*[set(tb) for tb in tables]))
+    T = len(dates)
+    A = len(names)
+    Pm = [[px[d][j] for d in dates] for j in range(A)]
+    R = [er.returns(p) for p in Pm]
+    signal = opts["--signal"]
+    if signal == "mom":
+        warm = 252
+        def score(t, j):
+            return Pm[j][t - 21] / Pm[j][t - 252] - 1.0
+    elif signal in ("ret5", "ret60"):
+        n_ret = 5 if signal == "ret5" else 60
+        warm = n_ret
+        def score(t, j):
+            return Pm[j][t] / Pm[j][t - n_ret] - 1.0
+    else:
+        raise SystemExit(f"unknown --signal {signal}")
+
+    def select(t):
+        vals = []
+        for j in range(A):
+            v = score(t, j)
+            if v == v:
+                vals.append((v, j))
+        n = len(vals)
+        if n == 0:
+            return None
+        k = max(1, n // 5)           # floor(n * 20%) == n // 5 exactly
+        order = sorted(vals, key=lambda vj: (-vj[0], vj[1]))
+        w = [0.0] * A
+        for _, j in order[:k]:
+            w[j] = 1.0 / k
+        return w
+
+    cost = opts["--cost"]
+    window = 60
+    # static warm-up of the cost rate (std(ret(price), 60): row 60; the
+    # model's sma(volume * close, 20): row 19); flat: none
+    cost_warm = {"impact": max(window, 19), "rate": window, "flat": 0}[cost]
+    monthly = opts["--rebalance"] == "monthly"
+    first = max(warm, cost_warm)
+    targets = [None] * T
+    cur = None
+    t0 = None
+    for t in range(T):
+        is_reb = (not monthly) or t == T - 1 or dates[t + 1][:7] > dates[t][:7]
+        if t >= first and is_reb:
+            w = select(t)
+            if w is not None:
+                cur = w
+                if t0 is None:
+                    t0 = t
+        targets[t] = cur
+
+    sig_cache = {}
+
+    def sigma(t, j):
+        key = (t, j)
+        if key not in sig_cache:
+            sig_cache[key] = er.std_ddof1(R[j][t - window + 1: t + 1]) if t >= window else NAN
+        return sig_cache[key]
+
+    if cost == "flat":
+        rate = flat_rate(opts["--cost-bps"])
+    elif cost == "rate":
+        c2, c05, c1, c50 = lit("2bps"), lit("0.5"), lit("1bps"), lit("50bps")
+
+        def rate(t, j, trade, E):
+            return clamp(c2 + c05 * sigma(t, j) * math.sqrt(trade), c1, c50)
+    else:
+        V = [[vol[d][j] for d in dates] for j in range(A)]
+        C = [[close[d][j] for d in dates] for j in range(A)]
+        capital = lit(opts["--capital"])
+        base, vc, ac = lit("2bps"), lit("1.0"), lit("5.0")
+        lo, hi = lit("1bps"), lit("50bps")
+        adv_n = 20
+
+        def rate(t, j, trade, E):
+            if t < adv_n - 1:
+                return NAN
+            s = 0.0
+            for k in range(t - adv_n + 1, t + 1):
+                s += V[j][k] * C[j][k]
+            adv = s / adv_n
+            q = trade * capital * E / adv
+            return clamp(base + sigma(t, j) * (vc * math.sqrt(q) + ac * q), lo, hi)
+
+    b = Book()
+    b.name = "stock_costs"
+    b.dates = dates
+    b.t0 = t0
+    b.n_assets = A
+
+    def target(t):
+        w = targets[t]
+        if w is None:
+            return [0.0] * A
+        return [wj if (wj != 0.0 and Pm[j][t] == Pm[j][t]) else 0.0 for j, wj in enumerate(w)]
+    b.target = target
+    b.R = R
+    b.data = lambda t: {"vix": NAN, "spx": NAN}
+    b.rate = rate
+    b.bench = None
+    b.reports = {}
+    return b
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def to_json_value(v):
+    if isinstance(v, dict):
+        return {str(k): to_json_value(val) for k, val in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [to_json_value(val) for val in v]
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+    return v
+
+
+def main(argv):
+    args = list(argv[1:])
+    if not args:
+        raise SystemExit(__doc__)
+    case = args.pop(0)
+    data = os.path.normpath(os.path.join(HERE, "..", "..", "examples", "data"))
+    opts = {"--mkt": os.path.join(data, "spx_vix.csv"),
+            "--stocks": os.path.join(data, "stocks_adj_close.csv"),
+            "--safe": os.path.join(data, "etf_adj_close.csv"),
+            "--volume": None, "--close": None, "--capital": "10000000",
+            "--signal": "mom", "--rebalance": "monthly", "--cost": "impact",
+            "--cost-bps": None, "--annualize": "252"}
+    flags = {"--rows": False, "--report-own": False}
+    sets = {}
+    kills = []
+    path = None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in opts or a in ("--set", "--kill"):
+            if i + 1 >= len(args):
+                raise SystemExit(f"{a} needs a value")
+            v = args[i + 1]
+            if a == "--set":
+                k, val = v.split("=", 1)
+                sets[k] = val
+            elif a == "--kill":
+                kills.append(Kill(v))
+            else:
+                opts[a] = v
+            i += 2
+        elif a in flags:
+            flags[a] = True
+            i += 1
+        elif path is None and not a.startswith("--"):
+            path = a
+            i += 1
+        else:
+            raise SystemExit(f"unknown argument {a!r}\n{__doc__}")
+    if case == "vix_guard":
+        if path is None:
+            raise SystemExit("vix_guard needs DATA.csv")
+        book = vix_guard_book(path, int(sets.pop("spike_window", "60")),
+                              lit(sets.pop("spike_z", "2.5")), opts["--cost-bps"] or "2")
+        if sets:
+            raise SystemExit(f"unknown params {sets}")
+    elif case == "ensemble":
+        book = ensemble_book(opts["--mkt"], opts["--stocks"], opts["--safe"], sets,
+                             opts["--cost-bps"] or "10")
+    elif case == "stocks":
+        if opts["--cost"] == "flat" and opts["--cost-bps"] is None:
+            opts["--cost-bps"] = "10"
+        book = stocks_book(opts)
+    else:
+        raise SystemExit(f"unknown case {case!r}")
+    res = run_book(book, kills, lit(opts["--annualize"]), report_own=flags["--report-own"],
+                   want_rows=flags["--rows"])
+    print(json.dumps(to_json_value(res), allow_nan=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
