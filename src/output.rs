@@ -55,7 +55,10 @@ pub fn ruin_date(frame: &Frame, r: &RunResult) -> Option<String> {
 /// The `--json` object: `{"strategy", "bars", "start", "end", "metrics", "benchmark",
 /// "information_ratio", "ruin_date", "reports", "weights"}`; `bars` counts the evaluated returns,
 /// `start`/`end` are their first and last dates; `benchmark` is `null` without a `benchmark`
-/// statement; `ruin_date` is the `YYYY-MM-DD` date of the ruin row, `null` without ruin.
+/// statement; `ruin_date` is the `YYYY-MM-DD` date of the ruin row, `null` without ruin;
+/// `avg_turnover` is the mean turnover over the decision rows, `cost_drag` the sum of the costs
+/// charged against the evaluated returns (fractions of equity), and `kill_switches` lists each
+/// switch as `{"name", "active_share", "trips", "first_trip"}` (SEMANTICS.md §3b).
 pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
     let (start, end) = window_dates(frame, r);
     let mut reports = Map::new();
@@ -71,6 +74,14 @@ pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
         "benchmark": r.backtest.benchmark.as_ref().map(metrics_json).unwrap_or(Value::Null),
         "information_ratio": num(r.backtest.information_ratio),
         "ruin_date": ruin_date(frame, r),
+        "avg_turnover": num(r.backtest.avg_turnover()),
+        "cost_drag": num(r.backtest.cost_drag()),
+        "kill_switches": r.backtest.kills.iter().map(|k| json!({
+            "name": k.name,
+            "active_share": num(k.active_share),
+            "trips": k.trips,
+            "first_trip": k.first_trip.map(|t| format_date(frame.dates[t])),
+        })).collect::<Vec<_>>(),
         "reports": Value::Object(reports),
         "weights": r.weights.iter().map(|w| weights_json(frame, w)).collect::<Vec<_>>(),
     })
@@ -250,8 +261,17 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
     if has_bench {
         s += &format!("{:<18} {:>12}\n", "information_ratio", fmt_num(r.backtest.information_ratio));
     }
+    s += &format!("{:<18} {:>12}\n", "avg_turnover", fmt_num(r.backtest.avg_turnover()));
+    s += &format!("{:<18} {:>12}\n", "cost_drag", fmt_num(r.backtest.cost_drag()));
     if let Some(d) = ruin_date(frame, r) {
         s += &format!("\nruin: equity reached 0 on {d}; the book was closed\n");
+    }
+    if !r.backtest.kills.is_empty() {
+        s += &format!("\n{:<18} {:>12} {:>8}  {}\n", "kill switch", "active_share", "trips", "first trip");
+        for k in &r.backtest.kills {
+            let first = k.first_trip.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "-".into());
+            s += &format!("{:<18} {:>12} {:>8}  {first}\n", k.name, fmt_num(k.active_share), k.trips);
+        }
     }
     if !r.reports.is_empty() {
         s += "\nreports (mean over the evaluated decision bars)\n";
@@ -265,7 +285,9 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
 
 /// The daily file of `--out`: one row per bar from the first live row `t0` to the end, with
 /// `date`, the weight held from that close (`weight` for one series, `weight_ASSET` per asset of a
-/// universe), `return` (earned on that date, net of costs; empty at `t0`) and `equity` (1 at `t0`).
+/// universe), `return` (earned on that date, net of costs; empty at `t0`), `equity` (1 at `t0`),
+/// `turnover` (traded at that close), `cost` (of that trade, charged against the next row's
+/// return) and `kill_NAME` per kill switch (1 while active at that close).
 pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
     let bt = &r.backtest;
     let t0 = bt.first_live;
@@ -286,6 +308,12 @@ pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<St
     eq.extend_from_slice(&bt.equity);
     cols.push(("return".to_string(), ret));
     cols.push(("equity".to_string(), eq));
+    cols.push(("turnover".to_string(), bt.turnover[t0..rows].to_vec()));
+    let cost = if bt.cost.len() == rows { bt.cost[t0..rows].to_vec() } else { vec![0.0; rows - t0] };
+    cols.push(("cost".to_string(), cost));
+    for k in &bt.kills {
+        cols.push((format!("kill_{}", k.name), k.active[t0..rows].iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()));
+    }
     (dates, cols)
 }
 

@@ -43,6 +43,29 @@ impl std::fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
+/// Names the date and the asset of an error of the portfolio stage (see [`locate`]).
+pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[String]) -> RunError {
+    use crate::portfolio::StageError;
+    let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_else(|| format!("row {t}"));
+    match e {
+        StageError::Backtest(b) => locate(b, dates, assets, ""),
+        StageError::BadCostRate { row, asset, value } => RunError::Failed {
+            code: "strat::run::bad_cost_rate",
+            message: format!(
+                "the cost rate of {} on {} is {value} on a bar where it is traded",
+                assets.get(asset).map(|a| format!("`{a}`")).unwrap_or_else(|| format!("asset {asset}")),
+                date(row)
+            ),
+            help: "a cost rate must be a number >= 0 wherever the book trades: check its inputs on that date (a missing volume, a zero ADV), or bound it with `clamp`",
+        },
+        StageError::BadScale { name, value } => RunError::Failed {
+            code: "strat::run::bad_scale",
+            message: format!("kill switch `{name}` has scale {value}, outside 0%..100%"),
+            help: "the held weights are multiplied by the scale while the switch is on: give a fraction from 0 to 1",
+        },
+    }
+}
+
 /// Names the date and the asset of a backtest error (SEMANTICS.md: a non-finite weight or return
 /// is a run error naming both): `dates` are the frame's dates (one per row), `assets` the book's
 /// asset names (or its sleeves' names for a combined book), `what` a prefix naming the book

@@ -3,11 +3,12 @@
 //! and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_summary, ensemble_memo, ensemble_summary, report_mean, report_mean_on, sleeve_backtest, sleeve_book, Backtest,
-    BacktestInput, BenchmarkMemo, Summary,
+    asset_returns, backtest_memo, backtest_summary, ensemble_memo, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
+    Summary,
 };
+use crate::portfolio::book::{combined_assets, stage_backtest, Layout, StageValues};
 use crate::calendar::{every_n, month_ends, week_ends};
-pub use crate::error::{locate, RunError};
+pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with};
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
@@ -408,24 +409,24 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let summary = match (&program.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => {
+        (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
-            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))?
         }
-        (Book::SleeveWeights(k), _) => {
-            let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
-            let (b, w) = sleeve_weights_book(compiled, prep, params, &binding, *k, &sleeve_refs(&owned, cache), memo)?;
-            weights_runs.push(Arc::new(w));
-            Ok(Summary::of(&b))
+        (Book::Hold(_), Some(h)) => {
+            let (b, r) = staged_hold(compiled, prep, h, &cols, &binding, warmup, memo)?;
+            let reports = report_values(compiled, &cols, &r, &b.rows).into_iter().map(|x| x.1).collect();
+            return Ok((Summary::of(&b), reports, weights_runs));
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            ensemble_summary(&cols.target, warmup, &sleeves, &arms(compiled, &binding), bench, program.annualize, memo)
-                .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))
+            let (b, r) = combined_book(compiled, prep, params, &binding, &cols, &sleeves, warmup, memo, &mut weights_runs)?;
+            let reports = report_values(compiled, &cols, &r, &b.rows).into_iter().map(|x| x.1).collect();
+            return Ok((Summary::of(&b), reports, weights_runs));
         }
-    }?;
+    };
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
     Ok((summary, reports, weights_runs))
 }
@@ -541,6 +542,114 @@ fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usiz
     compiled.program().ensemble_arms().iter().map(|terms| terms.iter().map(|&(k, c)| (k, binding.scalars[c.index()])).collect()).collect()
 }
 
+/// The plan values the portfolio stage reads for `binding`.
+fn stage_values<'a>(compiled: &'a Compiled, binding: &'a strat_compiler::Binding, cols: &'a Columns, nodes: &'a [strat_compiler::plan::Node], columns: &'a [&'a [f64]], rows: usize) -> StageValues<'a> {
+    let _ = cols;
+    StageValues { program: compiled.program(), plan: &compiled.lowered.plan, scalars: &binding.scalars, warmup: &binding.warmup, nodes, columns, rows }
+}
+
+/// The program's hold run through the portfolio stage (a kill switch or a per-asset cost
+/// model): its gross path at cost 0, then the stage. Returns the backtest and the own-path
+/// reports' values per row.
+#[allow(clippy::too_many_arguments)]
+fn staged_hold(
+    compiled: &Compiled,
+    prep: &Prepared,
+    h: &PreparedHold,
+    cols: &Columns,
+    binding: &strat_compiler::Binding,
+    warmup: usize,
+    memo: Option<&BenchmarkMemo>,
+) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
+    let rows = prep.dims.rows;
+    let nodes = compiled.portfolio_nodes();
+    let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
+    let v = stage_values(compiled, binding, cols, &nodes, &columns, rows);
+    let warmup = warmup.max(v.cost_warmup());
+    let input = hold_input(h, &cols.target, warmup, rows, 0.0, None, compiled.program().annualize);
+    let gross = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
+    stage_backtest(&v, &gross, &Layout::Hold, prep.benchmark.as_deref(), memo).map_err(|e| locate_stage(e, &prep.dates, &h.names))
+}
+
+/// A combined book (an ensemble, or sleeves held with `weights`) run through the portfolio
+/// stage: its sleeves' weights netted per asset, costs and switches on them. `gross` is the
+/// book of allocations at cost 0 over the sleeves `members` (indices into the program's).
+#[allow(clippy::too_many_arguments)]
+fn staged_combined(
+    compiled: &Compiled,
+    prep: &Prepared,
+    cols: &Columns,
+    binding: &strat_compiler::Binding,
+    gross: &Backtest,
+    sleeves: &[&Backtest],
+    members: &[usize],
+    memo: Option<&BenchmarkMemo>,
+) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
+    let nodes = compiled.portfolio_nodes();
+    let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
+    let v = stage_values(compiled, binding, cols, &nodes, &columns, prep.dims.rows);
+    let (index, assets) = combined_assets(compiled.program(), members);
+    let mut names = vec![String::new(); assets];
+    for (k, &m) in members.iter().enumerate() {
+        for (i, &g) in index[k].iter().enumerate() {
+            names[g] = prep.sleeves[m].names.get(i).cloned().unwrap_or_default();
+        }
+    }
+    let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
+    let layout = Layout::Combined { sleeves: &held, index, assets };
+    stage_backtest(&v, gross, &layout, prep.benchmark.as_deref(), memo).map_err(|e| locate_stage(e, &prep.dates, &names))
+}
+
+/// A combined book's gross allocations (ensemble arms, or `weights` over sleeves) run through
+/// the portfolio stage. Pushes the `weights` run of a sleeve-weighted book to `weights_runs`.
+#[allow(clippy::too_many_arguments)]
+fn combined_book(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    binding: &strat_compiler::Binding,
+    cols: &Columns,
+    sleeves: &[&Backtest],
+    warmup: usize,
+    memo: Option<&BenchmarkMemo>,
+    weights_runs: &mut Vec<Arc<WeightsRun>>,
+) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
+    let program = compiled.program();
+    let (gross, members) = match &program.book {
+        Book::SleeveWeights(k) => {
+            let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, sleeves, None)?;
+            weights_runs.push(Arc::new(w));
+            let WeightMembersRef::Sleeves(m) = &program.weights[*k].members else { unreachable!("sleeve weights") };
+            (b, m.clone())
+        }
+        _ => {
+            let b = ensemble_memo(&cols.target, warmup, sleeves, &arms(compiled, binding), None, program.annualize, None)
+                .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
+            (b, (0..program.sleeves.len()).collect())
+        }
+    };
+    staged_combined(compiled, prep, cols, binding, &gross, sleeves, &members, memo)
+}
+
+/// The report values of a run: plan reports averaged from their columns, own-path reports
+/// from the stage's rows, over the decision rows of `bt`.
+fn report_values(compiled: &Compiled, cols: &Columns, path: &[Vec<f64>], rows: &std::ops::Range<usize>) -> Vec<(String, f64)> {
+    let mut path = path.iter();
+    compiled
+        .program()
+        .reports
+        .iter()
+        .zip(&cols.reports)
+        .map(|(r, c)| {
+            let v = match r.path.as_ref().and_then(|_| path.next()) {
+                Some(p) => report_mean_on(p, rows),
+                None => report_mean_on(c, rows),
+            };
+            (r.name.clone(), v)
+        })
+        .collect()
+}
+
 /// One run; with `keep_sleeves`, also returns the sleeves' backtests; with `detail`, fills
 /// [`RunResult::sleeve_targets`].
 #[allow(clippy::too_many_arguments)]
@@ -563,29 +672,28 @@ fn run_inner(
     let warmup = binding.warmup_of(compiled.program().decision);
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
+    let mut path_reports = vec![];
     let bt = match (&program.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) => {
+        (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
             run_hold(h, &cols.target, warmup, rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize, memo, &prep.dates, None)?
+        }
+        (Book::Hold(_), Some(h)) => {
+            let (b, r) = staged_hold(compiled, prep, h, &cols, binding, warmup, memo)?;
+            path_reports = r;
+            b
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let e = match &program.book {
-                Book::SleeveWeights(k) => {
-                    let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, &sleeves, memo)?;
-                    weights_runs.push(Arc::new(w));
-                    b
-                }
-                _ => ensemble_memo(&cols.target, warmup, &sleeves, &arms(compiled, binding), bench, program.annualize, memo)
-                    .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?,
-            };
+            let (b, r) = combined_book(compiled, prep, params, binding, &cols, &sleeves, warmup, memo, &mut weights_runs)?;
+            path_reports = r;
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
             }
-            e
+            b
         }
     };
-    let reports = compiled.program().reports.iter().zip(&cols.reports).map(|(r, c)| (r.name.clone(), report_mean(c, &bt))).collect();
+    let reports = report_values(compiled, &cols, &path_reports, &bt.rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs }, kept))
 }

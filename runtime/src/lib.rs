@@ -16,6 +16,7 @@ pub mod executor;
 pub mod frame;
 pub mod io;
 pub mod load;
+pub mod portfolio;
 pub mod sweep;
 pub mod walk_forward;
 pub mod weights;

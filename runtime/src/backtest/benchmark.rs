@@ -57,6 +57,8 @@ pub(super) fn finish(
         benchmark,
         information_ratio: ir,
         ruin: None,
+        cost: vec![],
+        kills: vec![],
     }
 }
 

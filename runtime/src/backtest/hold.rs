@@ -32,8 +32,10 @@ pub(super) fn backtest_path(input: &BacktestInput, memo: Option<&BenchmarkMemo>,
     // The exposure behind the return of row t is the gross held from row t-1 (see `RowSums`).
     let exposure = sums.gross[t0..n - 1].to_vec();
     let RowSums { turnover, gross, .. } = sums;
+    let cost = turnover.iter().map(|&tv| input.cost_rate * tv).collect();
     let mut bt = finish(t0, weights, a, returns, exposure, turnover, gross, input.benchmark, input.periods_per_year, memo);
     bt.ruin = ruin.map(|i| t0 + 1 + i);
+    bt.cost = cost;
     Ok(bt)
 }
 

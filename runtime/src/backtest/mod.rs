@@ -89,6 +89,11 @@ pub struct Backtest {
     /// 0 and the equity stays at `E[t]`. `None` when the equity stays above 0 (and always for a
     /// sleeve's own backtest: ruin is a property of the book).
     pub ruin: Option<usize>,
+    /// The cost of the trade decided on each bar (`rows` values, a fraction of equity), charged
+    /// against the next bar's return (SEMANTICS.md §3).
+    pub cost: Vec<f64>,
+    /// What each kill switch did (SEMANTICS.md §3b), in declaration order.
+    pub kills: Vec<crate::portfolio::KillTrace>,
 }
 
 impl Backtest {
@@ -99,6 +104,35 @@ impl Backtest {
         }
         mean(&self.turnover[self.rows.start - 1..self.rows.end - 1])
     }
+
+    /// Total cost drag: the sum of the costs charged against the evaluated returns (a fraction
+    /// of equity, not compounded), i.e. of the costs decided on rows `t0 ..= T-2`.
+    pub fn cost_drag(&self) -> f64 {
+        if self.rows.is_empty() || self.cost.is_empty() {
+            return 0.0;
+        }
+        self.cost[self.rows.start - 1..self.rows.end - 1].iter().sum()
+    }
+}
+
+/// A backtest from the returns and per-row figures of a book that the portfolio stage ran
+/// (see [`crate::portfolio`]): the metrics, the equity and the benchmark on the return rows
+/// `t0+1 ..`. `weights` (`rows * assets`, asset-major) are the held weights (or a combined
+/// book's allocations per sleeve); `exposure` is per return row; `turnover`, `gross` per row.
+#[allow(clippy::too_many_arguments)]
+pub fn assemble(
+    t0: usize,
+    weights: Vec<f64>,
+    assets: usize,
+    returns: Vec<f64>,
+    exposure: Vec<f64>,
+    turnover: Vec<f64>,
+    gross: Vec<f64>,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Backtest {
+    finish(t0, weights, assets, returns, exposure, turnover, gross, benchmark, periods_per_year, memo)
 }
 
 /// Why a backtest cannot be evaluated.

@@ -1,0 +1,238 @@
+//! The sequential portfolio stage (SEMANTICS.md §3, §3b): after the column plan, one pass over
+//! the bars holding the book's per-asset weights, its own equity, peak and the state of every
+//! kill switch. It is the only place where the strategy's own path exists.
+//!
+//! On each row `t` from the first live row `t0`, in this order:
+//! 1. (`t > t0`) the return of row `t` is earned by the weights held from `t-1`, net of the cost
+//!    of the trade decided at `t-1`: `r[t] = s[t-1] * g[t] - cost[t-1]`, where `g[t] = sum_j
+//!    w[t-1, j] * r[t, j]` is the book's gross return before switches (the column plan's weights
+//!    scaled uniformly by `s`); own equity, drawdown and day return of row `t` follow; ruin
+//!    closes the book on the first row with `E <= 0`;
+//! 2. every kill switch: `active[t] = trip[t] or (active[t-1] and not release[t])`, its
+//!    conditions read own values of row `t` and data of rows `<= t`; the scale `s[t]` is the
+//!    smallest scale of the active switches (1 if none);
+//! 3. the weights decided at `t` are `w'[t, j] = s[t] * w[t, j]`; the trade `|w'[t, j] -
+//!    w'[t-1, j]|` of each asset is charged `cost[t] = sum_j c[t, j] * trade[t, j]` (a flat rate, or
+//!    a per-asset rate that may read the trade and own equity).
+//!
+//! Per-asset work happens only on rows where the book's weights or the scale change (rebalance
+//! rows, regime switches, trips and releases): elsewhere the trade is 0.
+
+pub mod book;
+pub mod path;
+
+use crate::backtest::BacktestError;
+use path::{OwnRow, PathEval};
+use strat_compiler::ops::truthy;
+
+/// The book before the portfolio stage: what the column plan and the sleeves decided.
+pub struct BookPath<'a> {
+    /// First live row `t0`.
+    pub t0: usize,
+    /// Bars.
+    pub rows: usize,
+    /// Assets of the combined book (sleeves' assets of one universe netted).
+    pub assets: usize,
+    /// Gross return of each return row `t0+1 ..= T-1` before costs and switches: `sum_j
+    /// w[t-1, j] * r[t, j]` (index `t - t0 - 1`).
+    pub gross: &'a [f64],
+    /// Per row: whether the weights may differ from the row before (always true on `t0`).
+    pub change: &'a [bool],
+    /// Fills the weights `w[t, j]` decided at row `t` (before switches) into the slice of `assets` values.
+    pub weights: &'a dyn Fn(usize, &mut [f64]),
+}
+
+/// What a book pays per unit traded.
+pub enum StageCost<'a> {
+    /// One rate per unit of turnover (a fraction).
+    Flat(f64),
+    /// A rate per asset and bar (a fraction), which may read `own.trade` and `own.equity`.
+    PerAsset(PathEval<'a>),
+}
+
+/// A kill switch ready to run.
+pub struct StageKill<'a> {
+    /// Its name.
+    pub name: String,
+    /// Trip condition (row mode).
+    pub trip: PathEval<'a>,
+    /// Release condition (row mode).
+    pub release: PathEval<'a>,
+    /// Scale while active, a fraction in `[0, 1]`.
+    pub scale: f64,
+}
+
+/// What a kill switch did over the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KillTrace {
+    /// The switch's name.
+    pub name: String,
+    /// Whether it is active at the close of each row (`rows` values; false before `t0`).
+    pub active: Vec<bool>,
+    /// Share of the decision rows `t0 ..= T-2` on which it is active.
+    pub active_share: f64,
+    /// Number of decision rows on which it turns on.
+    pub trips: usize,
+    /// The first row on which it turns on, if any.
+    pub first_trip: Option<usize>,
+}
+
+/// The result of the stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageResult {
+    /// Strategy returns of rows `t0+1 ..= T-1`, net of costs, switches applied.
+    pub returns: Vec<f64>,
+    /// Gross exposure `sum_j |w'[t-1, j]|` behind each return.
+    pub exposure: Vec<f64>,
+    /// Turnover `sum_j |w'[t, j] - w'[t-1, j]|` decided on each row (`rows` values).
+    pub turnover: Vec<f64>,
+    /// Cost of the trade decided on each row, charged against the next row's return (`rows`).
+    pub cost: Vec<f64>,
+    /// Gross exposure `sum_j |w'[t, j]|` held from each row's close (`rows`).
+    pub gross: Vec<f64>,
+    /// The scale `s[t]` applied on each row (`rows`; 1 without an active switch).
+    pub scale: Vec<f64>,
+    /// Each kill switch's trace.
+    pub kills: Vec<KillTrace>,
+    /// Each own-path report's value per row (`rows` values; NaN before `t0`).
+    pub reports: Vec<Vec<f64>>,
+    /// The ruin row (SEMANTICS.md §3b), if any.
+    pub ruin: Option<usize>,
+}
+
+/// Errors of the stage beyond the backtest's.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageError {
+    /// A backtest error (a non-finite return or equity).
+    Backtest(BacktestError),
+    /// A per-asset cost rate that is NaN or negative on a row where the asset is traded.
+    BadCostRate { row: usize, asset: usize, value: f64 },
+    /// A kill switch's scale outside `[0, 1]` (a param value).
+    BadScale { name: String, value: f64 },
+}
+
+/// Runs the stage over `book`. `reports` are own-path report expressions (row mode).
+pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill], reports: &mut [PathEval]) -> Result<StageResult, StageError> {
+    for k in kills.iter() {
+        if !(0.0..=1.0).contains(&k.scale) {
+            return Err(StageError::BadScale { name: k.name.clone(), value: k.scale });
+        }
+    }
+    let (n, a, t0) = (book.rows, book.assets, book.t0);
+    let mut out = StageResult {
+        returns: Vec::with_capacity(n - t0 - 1),
+        exposure: Vec::with_capacity(n - t0 - 1),
+        turnover: vec![0.0; n],
+        cost: vec![0.0; n],
+        gross: vec![0.0; n],
+        scale: vec![1.0; n],
+        kills: kills.iter().map(|k| KillTrace { name: k.name.clone(), active: vec![false; n], active_share: 0.0, trips: 0, first_trip: None }).collect(),
+        reports: vec![vec![f64::NAN; n]; reports.len()],
+        ruin: None,
+    };
+    // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
+    let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
+    let mut active = vec![false; kills.len()];
+    let (mut equity, mut peak, mut s_prev, mut cost_prev) = (1.0_f64, 1.0_f64, 1.0_f64, 0.0_f64);
+    for t in t0..n {
+        let mut day = f64::NAN;
+        if t > t0 {
+            let r = s_prev * book.gross[t - t0 - 1] - cost_prev;
+            if !r.is_finite() {
+                return Err(StageError::Backtest(BacktestError::NonFiniteReturn { row: t, asset: None, value: r }));
+            }
+            out.exposure.push(out.gross[t - 1]);
+            out.returns.push(r);
+            equity *= 1.0 + r;
+            if !equity.is_finite() {
+                return Err(StageError::Backtest(BacktestError::NonFiniteEquity { row: t }));
+            }
+            if equity <= 0.0 {
+                close(&mut out, t, n);
+                break;
+            }
+            peak = peak.max(equity);
+            day = r;
+        }
+        let own = OwnRow { equity, drawdown: equity / peak - 1.0, day_return: day, trade: f64::NAN };
+        let mut s = 1.0_f64;
+        for (i, k) in kills.iter_mut().enumerate() {
+            let trip = truthy(k.trip.row(t, &own, &active));
+            let release = truthy(k.release.row(t, &own, &active));
+            let on = trip || (active[i] && !release);
+            if on && !active[i] && t + 1 < n {
+                out.kills[i].trips += 1;
+                out.kills[i].first_trip.get_or_insert(t);
+            }
+            active[i] = on;
+            out.kills[i].active[t] = on;
+            if on {
+                s = s.min(k.scale);
+            }
+        }
+        for (i, r) in reports.iter_mut().enumerate() {
+            out.reports[i][t] = r.row(t, &own, &active);
+        }
+        out.scale[t] = s;
+        if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
+            if book.change[t] || t == t0 {
+                (book.weights)(t, &mut h);
+            }
+            let mut tv: f64 = std::iter::empty::<f64>().sum();
+            let mut g: f64 = std::iter::empty::<f64>().sum();
+            let mut c = 0.0;
+            for j in 0..a {
+                next[j] = s * h[j];
+                let trade = (next[j] - held[j]).abs();
+                tv += trade;
+                g += next[j].abs();
+                if let StageCost::PerAsset(rate) = cost {
+                    if trade > 0.0 {
+                        let v = rate.asset(t, j, &OwnRow { trade, ..own });
+                        if v.is_nan() || v < 0.0 {
+                            return Err(StageError::BadCostRate { row: t, asset: j, value: v });
+                        }
+                        c += v * trade;
+                    }
+                }
+            }
+            if let StageCost::Flat(rate) = cost {
+                c = *rate * tv;
+            }
+            std::mem::swap(&mut held, &mut next);
+            out.turnover[t] = tv;
+            out.gross[t] = g;
+            out.cost[t] = c;
+            cost_prev = c;
+        } else {
+            out.gross[t] = out.gross[t - 1];
+            cost_prev = 0.0;
+        }
+        s_prev = s;
+    }
+    finish_traces(&mut out, t0, n);
+    Ok(out)
+}
+
+/// Closes the book at its ruin row `t`: nothing is held from its close on (the closing trade
+/// costs nothing: no later return is charged), every later return is 0.
+fn close(out: &mut StageResult, t: usize, n: usize) {
+    out.ruin = Some(t);
+    out.turnover[t] = out.gross[t - 1];
+    for _ in t + 1..n {
+        out.returns.push(0.0);
+        out.exposure.push(0.0);
+    }
+}
+
+/// The switches' shares over the decision rows `t0 ..= T-2`.
+fn finish_traces(out: &mut StageResult, t0: usize, n: usize) {
+    let decisions = (n - 1 - t0) as f64;
+    for k in &mut out.kills {
+        let on = k.active[t0..n - 1].iter().filter(|&&b| b).count();
+        k.active_share = on as f64 / decisions;
+    }
+}
+
+#[cfg(test)]
+mod tests;
