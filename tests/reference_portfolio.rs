@@ -115,7 +115,7 @@ fn kill_name(spec: &str) -> String {
 }
 
 /// The kill statements and, with `report_own`, `report NAME_on = NAME` per switch and
-/// `report own_dd = own.drawdown` (the reference's `--report-own`).
+/// `report own_dd = own.drawdown`, `report own_eq = own.equity` (the reference's `--report-own`).
 fn kill_block(kills: &[&str], report_own: bool) -> String {
     let mut s = String::new();
     for k in kills {
@@ -126,7 +126,7 @@ fn kill_block(kills: &[&str], report_own: bool) -> String {
             let n = kill_name(k);
             s.push_str(&format!("report {n}_on = {n}\n"));
         }
-        s.push_str("report own_dd = own.drawdown\n");
+        s.push_str("report own_dd = own.drawdown\nreport own_eq = own.equity\n");
     }
     s
 }
@@ -329,10 +329,16 @@ impl Cmp {
         }
         let mut cols: Vec<String> = ["return", "equity", "turnover", "cost"].iter().map(|s| s.to_string()).collect();
         cols.extend(kills.iter().map(|k| format!("kill_{k}")));
+        // the gross exposure `weight` when the file has it (a single-series hold); the per-asset
+        // `weight_ASSET` columns of a universe hold (the reference has them for the stocks books)
         if csv.header.iter().any(|h| h == "weight") {
             cols.push("weight".to_string());
-        } else {
-            eprintln!("note: --out has no `weight` column (header {:?}); weights not compared", csv.header);
+        }
+        if let Some(obj) = rr.as_object() {
+            cols.extend(obj.keys().filter(|k| k.starts_with("weight_")).cloned());
+        }
+        if !cols.iter().any(|c| c.starts_with("weight")) {
+            eprintln!("note: --out weights not compared (header {:?})", csv.header);
         }
         let mut shown = 0;
         for col in &cols {
@@ -463,7 +469,11 @@ fn check(case: &Case) -> Value {
 // VIX guard with kill switches
 // --------------------------------------------------------------------------
 
-fn vix_guard_case(label: &str, csv: Option<&str>, kills: &[&str], cost: Option<&str>) -> Case {
+/// The VIX guard (examples/vix_guard.strat) with `kills` appended; `csv`: a file under
+/// tests/reference/data instead of the bundled spx_vix.csv; `cost`: a flat rate in bps instead of
+/// 2bps, or `wN`: the rate expression `clamp(2bps + 0.5 * std(ret(mkt.spx), N) * sqrt(own.trade),
+/// 1bps, 50bps)`; `report_own`: the own-value reports.
+fn vix_guard_case(label: &str, csv: Option<&str>, kills: &[&str], cost: Option<&str>, report_own: bool) -> Case {
     let mut text = example_text("vix_guard.strat");
     let data_path = match csv {
         Some(name) => {
@@ -474,30 +484,38 @@ fn vix_guard_case(label: &str, csv: Option<&str>, kills: &[&str], cost: Option<&
         None => data("spx_vix.csv"),
     };
     let mut py = vec!["vix_guard".to_string(), data_path];
-    if let Some(bps) = cost {
-        text = must_replace(&text, "cost 2bps", &format!("cost {bps}bps"));
-        py.extend(["--cost-bps".to_string(), bps.to_string()]);
+    match cost {
+        Some(w) if w.starts_with('w') => {
+            let n = &w[1..];
+            text = must_replace(&text, "cost 2bps", &format!("cost clamp(2bps + 0.5 * std(ret(mkt.spx), {n}) * sqrt(own.trade), 1bps, 50bps)"));
+            py.extend(["--rate-window".to_string(), n.to_string()]);
+        }
+        Some(bps) => {
+            text = must_replace(&text, "cost 2bps", &format!("cost {bps}bps"));
+            py.extend(["--cost-bps".to_string(), bps.to_string()]);
+        }
+        None => {}
     }
-    text.push_str(&kill_block(kills, true));
-    py.extend(py_args_kills(kills, true));
+    text.push_str(&kill_block(kills, report_own));
+    py.extend(py_args_kills(kills, report_own));
     Case { label: label.to_string(), text, sets: Vec::new(), py, kills: kills.iter().map(|k| kill_name(k)).collect() }
 }
 
 #[test]
 fn vix_guard_ares7_kill_switch() {
-    let r = check(&vix_guard_case("vix guard + ARES7 kill", None, &[ARES7], None));
+    let r = check(&vix_guard_case("vix guard + ARES7 kill", None, &[ARES7], None, true));
     assert!(r["kill_switches"][0]["trips"].as_u64().unwrap() > 0, "the ARES7 switch should trip on the bundled data: {}", r["kill_switches"]);
 }
 
 #[test]
 fn vix_guard_kill_dd8_trips() {
-    let r = check(&vix_guard_case("vix guard + kill at -8%", None, &[ARES7_DD8], None));
+    let r = check(&vix_guard_case("vix guard + kill at -8%", None, &[ARES7_DD8], None, true));
     assert!(r["kill_switches"][0]["trips"].as_u64().unwrap() > 0, "the -8% switch should trip: {}", r["kill_switches"]);
 }
 
 #[test]
 fn vix_guard_two_switches_smallest_scale() {
-    let r = check(&vix_guard_case("vix guard + two switches", None, &[ARES7, DEEP], None));
+    let r = check(&vix_guard_case("vix guard + two switches", None, &[ARES7, DEEP], None, true));
     for k in r["kill_switches"].as_array().unwrap() {
         assert!(k["trips"].as_u64().unwrap() > 0, "both switches should trip: {}", r["kill_switches"]);
     }
@@ -505,13 +523,33 @@ fn vix_guard_two_switches_smallest_scale() {
 
 #[test]
 fn vix_guard_no_switch_costs_columns() {
-    check(&vix_guard_case("vix guard, cost 2bps, no switch", None, &[], None));
+    check(&vix_guard_case("vix guard, cost 2bps, no switch", None, &[], None, false));
+}
+
+/// Own values in reports of a program without a kill switch (SEMANTICS §3b: own values may
+/// appear in reports): `report own_dd = own.drawdown`, `report own_eq = own.equity`.
+#[test]
+fn own_values_in_reports_without_switch() {
+    check(&vix_guard_case("vix guard, own-value reports, no switch", None, &[], None, true));
+}
+
+/// A cost rate expression on the index's own volatility: std(ret(mkt.spx), 100) is defined from
+/// row 100, later than the guard's row 59, so the book is live from row 100 (SEMANTICS §3b: a
+/// cost model's inputs extend the weight's warm-up); with a 30-row window the guard's row 59 stays.
+#[test]
+fn vix_guard_rate_expression_extends_warm_up() {
+    check(&vix_guard_case("vix guard, rate std(ret, 100)", None, &[ARES7], Some("w100"), true));
+}
+
+#[test]
+fn vix_guard_rate_expression_within_warm_up() {
+    check(&vix_guard_case("vix guard, rate std(ret, 30)", None, &[ARES7], Some("w30"), true));
 }
 
 // 2007-2009: VIX above 70 in October-November 2008; a 10bps cost
 #[test]
 fn vix_guard_ares7_2007_2009() {
-    let r = check(&vix_guard_case("vix guard + ARES7 kill 2007-2009", Some("spx_vix_2007_2009.csv"), &[ARES7], Some("10")));
+    let r = check(&vix_guard_case("vix guard + ARES7 kill 2007-2009", Some("spx_vix_2007_2009.csv"), &[ARES7], Some("10"), true));
     assert!(r["kill_switches"][0]["trips"].as_u64().unwrap() > 0);
 }
 
@@ -541,7 +579,7 @@ fn kill_threshold_sweep_equals_single_runs() {
     let mut text = example_text("vix_guard.strat");
     text.push_str("param dd in [-10%, -15%, -20%]\n");
     text.push_str("kill crash when own.drawdown < dd or own.day_return < -5% or mkt.vix > 70\n     release when mkt.vix < 25\n     scale 50%\n");
-    text.push_str("report crash_on = crash\nreport own_dd = own.drawdown\n");
+    text.push_str("report crash_on = crash\nreport own_dd = own.drawdown\nreport own_eq = own.equity\n");
     let (dir, file) = write_program("kill_sweep", &text);
     let quiet = ["--json".to_string(), "--quiet".to_string()];
     let (cmd, what) = strat_cmd("sweep", &file, &quiet);

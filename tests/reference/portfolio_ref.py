@@ -11,7 +11,8 @@ folder).
 
 Usage:
     python3 portfolio_ref.py vix_guard DATA.csv [--set spike_window=60]
-            [--set spike_z=2.5] [--cost-bps 2] [--kill SPEC]... [--report-own]
+            [--set spike_z=2.5] [--cost-bps 2 | --rate-window N] [--kill SPEC]...
+            [--report-own]
     python3 portfolio_ref.py ensemble [--mkt F] [--stocks F] [--safe F]
             [--set bull_qm=0.7 ...] [--cost-bps 10] [--kill SPEC]... [--report-own]
     python3 portfolio_ref.py stocks --stocks F [--volume F --close F]
@@ -26,7 +27,10 @@ atoms (or) of the form VAR OP VALUE, VAR in {dd (own.drawdown), day
     "crash;dd<-15%|day<-5%|vix>70;vix<25;50%"
 is `kill crash when own.drawdown < -15% or own.day_return < -5% or mkt.vix > 70
 release when mkt.vix < 25 scale 50%`. With --report-own the program also has
-`report NAME_on = NAME` per switch and `report own_dd = own.drawdown`.
+`report NAME_on = NAME` per switch, `report own_dd = own.drawdown` and
+`report own_eq = own.equity`. vix_guard --rate-window N replaces `cost 2bps`
+by `cost clamp(2bps + 0.5 * std(ret(mkt.spx), N) * sqrt(own.trade), 1bps,
+50bps)` (its warm-up, row N, extends the weight's).
 
 Prints one JSON object shaped like `strat run --json`:
     {"strategy", "bars", "start", "end", "t0", "metrics": {...},
@@ -35,7 +39,9 @@ Prints one JSON object shaped like `strat run --json`:
      "kill_switches": [{"name", "active_share", "trips", "first_trip"}],
      "reports": {...},
      "rows": {"date", "weight", "return", "equity", "turnover", "cost",
-              "kill_NAME"...}}            (with --rows; rows t0 .. T-1)
+              "kill_NAME"..., "weight_ASSET"... (stocks)}}
+                                          (with --rows; rows t0 .. T-1)
+"weight" is the gross exposure sum_j |w'[t, j]|, weight_ASSET the held w'[t, j].
 NaN is printed as null, infinities as "inf" / "-inf".
 
 The portfolio stage (one forward pass, rows t0 .. T-1):
@@ -197,7 +203,11 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
                 "turnover": [], "cost": []}
     for k in kills:
         out_rows["kill_" + k.name] = []
-    x, expo, turns, costs, Ds = [], [], [], [], []
+    names = getattr(book, "asset_names", None)
+    if names:
+        for n in names:
+            out_rows["weight_" + n] = []
+    x, expo, turns, costs, Ds, Es = [], [], [], [], [], []
     act_hist = [[] for _ in kills]
     for t in range(t0, T):
         if t == t0:
@@ -259,6 +269,7 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
             turns.append(turnover)
             costs.append(cost)
             Ds.append(D)
+            Es.append(E)
             for i in range(len(kills)):
                 act_hist[i].append(active[i])
         if want_rows:
@@ -270,6 +281,9 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
             out_rows["cost"].append(cost)
             for i, k in enumerate(kills):
                 out_rows["kill_" + k.name].append(1 if active[i] else 0)
+            if names:
+                for j, n in enumerate(names):
+                    out_rows["weight_" + n].append(w[j])
         prev_w = w
         cost_prev = cost
 
@@ -310,6 +324,7 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
         reports[name] = er.mean_of([series[t] for t in range(t0, T - 1)])
     if report_own:
         reports["own_dd"] = er.mean_of(Ds)
+        reports["own_eq"] = er.mean_of(Es)
     res["reports"] = reports
     if want_rows:
         res["rows"] = out_rows
@@ -325,7 +340,7 @@ def flat_rate(bps):
     return lambda t, j, trade, E: c
 
 
-def vix_guard_book(path, spike_window, spike_z, cost_bps):
+def vix_guard_book(path, spike_window, spike_z, cost_bps, rate_window=None):
     dates, spx, vix = vg.read_data(path)
     T = len(dates)
     n = spike_window
@@ -334,7 +349,9 @@ def vix_guard_book(path, spike_window, spike_z, cost_bps):
     for t in range(T):
         tr = vg.tier(vix[t])
         exposure.append(vg.nan_min(tr, vg.CAP70) if z[t] > spike_z else tr)
-    t0 = next((t for t in range(max(n - 1, 0), T) if exposure[t] == exposure[t]), None)
+    # a cost rate's static warm-up extends the weight's (std(ret(spx), N): row N)
+    first = max(n - 1, 0) if rate_window is None else max(n - 1, rate_window, 0)
+    t0 = next((t for t in range(first, T) if exposure[t] == exposure[t]), None)
     b = Book()
     b.name = "vix_guard"
     b.dates = dates
@@ -350,7 +367,17 @@ def vix_guard_book(path, spike_window, spike_z, cost_bps):
         return [e]
     b.target = target
     b.data = lambda t: {"vix": vix[t], "spx": spx[t]}
-    b.rate = flat_rate(cost_bps)
+    if rate_window is None:
+        b.rate = flat_rate(cost_bps)
+    else:
+        c2, c05, c1, c50 = lit("2bps"), lit("0.5"), lit("1bps"), lit("50bps")
+        sig = {}
+
+        def rate(t, j, trade, E):
+            if t not in sig:
+                sig[t] = er.std_ddof1(r[t - rate_window + 1: t + 1]) if t >= rate_window else NAN
+            return clamp(c2 + c05 * sig[t] * math.sqrt(trade), c1, c50)
+        b.rate = rate
     b.bench = r
     b.reports = {"guard_active": [1.0 if exposure[t] < vg.E100 else 0.0 for t in range(T)]}
     return b
@@ -494,6 +521,7 @@ def stocks_book(opts):
 
     b = Book()
     b.name = "stock_costs"
+    b.asset_names = names
     b.dates = dates
     b.t0 = t0
     b.n_assets = A
@@ -540,7 +568,7 @@ def main(argv):
             "--safe": os.path.join(data, "etf_adj_close.csv"),
             "--volume": None, "--close": None, "--capital": "10000000",
             "--signal": "mom", "--rebalance": "monthly", "--cost": "impact",
-            "--cost-bps": None, "--annualize": "252"}
+            "--cost-bps": None, "--annualize": "252", "--rate-window": None}
     flags = {"--rows": False, "--report-own": False}
     sets = {}
     kills = []
@@ -571,8 +599,10 @@ def main(argv):
     if case == "vix_guard":
         if path is None:
             raise SystemExit("vix_guard needs DATA.csv")
+        rw = opts["--rate-window"]
         book = vix_guard_book(path, int(sets.pop("spike_window", "60")),
-                              lit(sets.pop("spike_z", "2.5")), opts["--cost-bps"] or "2")
+                              lit(sets.pop("spike_z", "2.5")), opts["--cost-bps"] or "2",
+                              None if rw is None else int(rw))
         if sets:
             raise SystemExit(f"unknown params {sets}")
     elif case == "ensemble":
