@@ -13,7 +13,21 @@ use common::{root, TempDir};
 const METRICS: [&str; 11] = ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
-const JSON_KEYS: [&str; 10] = ["strategy", "bars", "start", "end", "metrics", "benchmark", "information_ratio", "ruin_date", "reports", "weights"];
+const JSON_KEYS: [&str; 13] = [
+    "strategy",
+    "bars",
+    "start",
+    "end",
+    "metrics",
+    "benchmark",
+    "information_ratio",
+    "ruin_date",
+    "avg_turnover",
+    "cost_drag",
+    "kill_switches",
+    "reports",
+    "weights",
+];
 
 fn example() -> PathBuf {
     root().join("examples/vix_guard.strat")
@@ -159,15 +173,23 @@ fn json_has_the_documented_keys_and_the_table_figures() {
     assert!(first.contains(j["start"].as_str().unwrap()) && first.contains(j["end"].as_str().unwrap()), "{first}");
 }
 
-/// Parses the `--out` file: (date, weight, return (NaN if empty), equity) per row.
+/// Parses the `--out` file: (date, weight, return (NaN if empty), equity) per row; checks that
+/// the `turnover` and `cost` columns (SEMANTICS.md §3) follow: the trade of each row is
+/// `|w[t] - w[t-1]|` and the example's cost `2bps` of it.
 fn read_daily(path: &Path) -> Vec<(String, f64, f64, f64)> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("date,weight,return,equity"));
+    assert_eq!(lines.next(), Some("date,weight,return,equity,turnover,cost"));
+    let mut prev = 0.0;
     lines
         .map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            assert_eq!(c.len(), 4, "{l}");
+            assert_eq!(c.len(), 6, "{l}");
+            let w: f64 = c[1].parse().unwrap();
+            let (tv, cost): (f64, f64) = (c[4].parse().unwrap(), c[5].parse().unwrap());
+            assert_eq!(tv, (w - prev).abs(), "{l}");
+            assert!((cost - 0.0002 * tv).abs() <= 1e-18, "{l}");
+            prev = w;
             let num = |s: &str| if s.is_empty() { f64::NAN } else { s.parse::<f64>().unwrap_or_else(|e| panic!("{s}: {e}")) };
             (c[0].to_string(), num(c[1]), num(c[2]), num(c[3]))
         })

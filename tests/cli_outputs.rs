@@ -160,7 +160,7 @@ fn run_out_writes_csv_parquet_or_json_by_extension_and_refuses_others() {
     }
     let csv = std::fs::read_to_string(dir.join("d.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "date,weight,return,equity");
+    assert_eq!(lines[0], "date,weight,return,equity,turnover,cost");
     let pq = read_parquet(&dir.join("d.parquet"));
     assert_eq!(pq.height(), lines.len() - 1, "one Parquet row per CSV row");
     assert_eq!(pq.column("date").unwrap().dtype(), &DataType::Date, "dates are a Date column");
@@ -168,7 +168,7 @@ fn run_out_writes_csv_parquet_or_json_by_extension_and_refuses_others() {
         assert_eq!(pq.column(c).unwrap().dtype(), &DataType::Float64, "{c}");
     }
     let eq = pq.column("equity").unwrap().f64().unwrap();
-    let last_csv: f64 = lines.last().unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    let last_csv: f64 = lines.last().unwrap().split(',').nth(3).unwrap().parse().unwrap();
     assert_eq!(eq.get(pq.height() - 1), Some(last_csv), "the same numbers as the CSV");
     assert_eq!(pq.column("return").unwrap().f64().unwrap().get(0), None, "the first return is missing");
     let first_date = pq.column("date").unwrap().cast(&DataType::String).unwrap();

@@ -105,7 +105,14 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         benchmark,
         information_ratio,
         ruin,
+        cost,
+        kills,
+        row_major: _,
     } = ba;
+    diff_f64("cost", cost, &bb.cost, &mut out);
+    if kills != &bb.kills {
+        out.push(format!("kills: {kills:?} vs {:?}", bb.kills));
+    }
     if *ruin != bb.ruin {
         out.push(format!("ruin: {ruin:?} vs {:?}", bb.ruin));
     }

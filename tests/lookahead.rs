@@ -61,6 +61,13 @@ fn run_params(strategy: &Strategy, params: &strat::Params, frame: &Frame, backen
     for (k, s) in r.sleeve_targets.into_iter().enumerate() {
         series.push((format!("sleeve {k} target"), s));
     }
+    // The portfolio stage's decisions: the cost of each row's trade and each kill switch's state.
+    if !bt.cost.is_empty() {
+        series.push(("cost".to_string(), bt.cost));
+    }
+    for k in bt.kills {
+        series.push((format!("kill {}", k.name), k.active.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()));
+    }
     for (name, v) in &series {
         assert!(!v.is_empty() && v.len().is_multiple_of(n), "{}: {name} has {} values for {n} rows", strategy.name(), v.len());
     }
@@ -223,6 +230,10 @@ const PROGRAMS: &[(&str, &str)] = &[
         "regime",
         "let crash = drawdown(mkt.spx) < -20%\nregime state {\n  FEAR when mkt.vix >= 30 or crash\n  BULL when mkt.spx > sma(mkt.spx, 50) and ema(mkt.vix, n) < 20\n  CHOP otherwise\n}\nlet w = if state == FEAR then 0.25 else if state == BULL then 1.25 else 0.75\nhold mkt.spx weight w + zscore(mkt.vix, n) / 100\nreport fear = state == FEAR",
     ),
+    (
+        "kill switch on the own path",
+        "hold mkt.spx weight 1.5 - mkt.vix / 40\ncost 2bps\nkill k when own.drawdown < -8% or own.day_return < -3% or sma(own.day_return, 5) < -1%\n  release when mkt.vix < 20 and own.equity > own.equity[lag]\n  scale 40%\nkill hard when own.drawdown < -20% and not k[1] release when own.drawdown > -5% scale 10%\nreport on = k\nreport dd = own.drawdown",
+    ),
     ("min max clamp", "hold mkt.spx weight clamp(min(rolling_max(mkt.vix, n), 40) / max(rolling_min(mkt.vix, 5), 10), 0, 2)"),
     (
         "everything",
@@ -239,6 +250,14 @@ const PANEL_PROGRAMS: &[(&str, &str)] = &[
     (
         "cross-section",
         "let mom = ret(px, n)\nlet pick = if top(mom, 34%) then 1 else 0\nlet low = if bottom(std(ret(px), n), 50%) then 1 else 0\nhold px weight (pick + low) / max(sum(pick + low), 1) + rank(mom) / 100 + zscore_cs(mom) / 1000 + (mean(mom) + count(px)) / 10000\nreport picks = sum(pick)",
+    ),
+    (
+        "per-asset cost rate",
+        "let w = (1 + zscore_cs(ret(px, n))) / max(count(px), 1)\nhold px weight w rebalance weekly\ncapital 1000000\nlet vol = std(ret(px), n)\ncost if vol > 0 then clamp(2bps + vol * sqrt(own.trade * own.equity), 1bps, 50bps) else 5bps\nkill k when own.drawdown < -10% release when own.day_return > 1% scale 50%",
+    ),
+    (
+        "ensemble with costs and a kill switch",
+        "regime state {\n  RISK when mkt.spx > sma(mkt.spx, 50) and mkt.vix < 25\n  SAFE otherwise\n}\nlet up = if top(ret(px, n), 34%) then 1 else 0\nsleeve mom { hold px weight up / max(sum(up), 1) rebalance weekly }\nsleeve fast { hold px weight 1 / max(count(px), 1) rebalance every 5 }\nensemble by state {\n  RISK => 0.7 * mom + 0.3 * fast\n  SAFE => 0.5 * fast\n}\ncost 10bps\nkill k when own.drawdown < -5% or mkt.vix > 35 release when mkt.vix < 20 scale 50%\nreport on = k",
     ),
     ("rebalance monthly", "hold px weight rank(std(ret(px), n)) / sum(rank(std(ret(px), n))) rebalance monthly"),
     ("rebalance weekly", "hold px weight if top(ret(px, n), 50%) then 0.5 + ret(px, n) else 0.1 rebalance weekly"),

@@ -41,7 +41,8 @@ pub struct Lowered {
 
 /// Lowers a checked program.
 pub fn hir_to_plan(hir: &Hir) -> Lowered {
-    let mut cx = Lowerer { b: PlanBuilder::new(), hir, lets: vec![None; hir.lets.len()], regimes: vec![None; hir.regimes.len()], own_lets: vec![None; hir.lets.len()] };
+    let mut cx =
+        Lowerer { b: PlanBuilder::new(), hir, lets: vec![None; hir.lets.len()], regimes: vec![None; hir.regimes.len()], own_lets: vec![None; hir.lets.len()] };
     for r in 0..hir.regimes.len() {
         cx.regime_node(r);
     }
@@ -215,7 +216,12 @@ impl Lowerer<'_> {
         let kills = hir
             .kills
             .iter()
-            .map(|k| program::KillSwitch { name: k.name.clone(), trip: self.path_expr(&k.trip), release: self.path_expr(&k.release), scale: self.expr(&k.scale) })
+            .map(|k| program::KillSwitch {
+                name: k.name.clone(),
+                trip: self.path_expr(&k.trip),
+                release: self.path_expr(&k.release),
+                scale: self.expr(&k.scale),
+            })
             .collect();
         program::Portfolio { cost, capital, kills }
     }

@@ -68,7 +68,8 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
-pub const CONTEXTUAL: &[&str] = &["step", "rebalance", "monthly", "weekly", "every", "by", "lookback", "covariance", "constrain", "smooth", "ewma", "fallback", "release", "scale"];
+pub const CONTEXTUAL: &[&str] =
+    &["step", "rebalance", "monthly", "weekly", "every", "by", "lookback", "covariance", "constrain", "smooth", "ewma", "fallback", "release", "scale"];
 
 /// The boolean literals (what [`Tag::Bool`] marks).
 pub const BOOLS: &[&str] = &["true", "false"];

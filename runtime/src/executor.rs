@@ -3,14 +3,15 @@
 //! and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_summary, ensemble_memo, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
+    asset_returns, backtest_memo, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
     Summary,
 };
-use crate::portfolio::book::{combined_assets, stage_backtest, Layout, StageValues};
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with};
+use crate::portfolio::book::{combined_assets, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
+use crate::portfolio::StageResult;
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -412,19 +413,22 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
-            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo).map_err(|e| locate(e, &prep.dates, &h.names, ""))?
+            backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
+                .map_err(|e| locate(e, &prep.dates, &h.names, ""))?
         }
         (Book::Hold(_), Some(h)) => {
-            let (b, r) = staged_hold(compiled, prep, h, &cols, &binding, warmup, memo)?;
-            let reports = report_values(compiled, &cols, &r, &b.rows).into_iter().map(|x| x.1).collect();
-            return Ok((Summary::of(&b), reports, weights_runs));
+            let (g, out) = staged_hold(compiled, prep, h, &cols, &binding, warmup)?;
+            let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
+            return Ok((summary, reports, weights_runs));
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let (b, r) = combined_book(compiled, prep, params, &binding, &cols, &sleeves, warmup, memo, &mut weights_runs)?;
-            let reports = report_values(compiled, &cols, &r, &b.rows).into_iter().map(|x| x.1).collect();
-            return Ok((Summary::of(&b), reports, weights_runs));
+            let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, &mut weights_runs)?;
+            let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
+            return Ok((summary, reports, weights_runs));
         }
     };
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
@@ -543,15 +547,34 @@ fn arms(compiled: &Compiled, binding: &strat_compiler::Binding) -> Vec<Vec<(usiz
 }
 
 /// The plan values the portfolio stage reads for `binding`.
-fn stage_values<'a>(compiled: &'a Compiled, binding: &'a strat_compiler::Binding, cols: &'a Columns, nodes: &'a [strat_compiler::plan::Node], columns: &'a [&'a [f64]], rows: usize) -> StageValues<'a> {
-    let _ = cols;
+fn stage_values<'a>(
+    compiled: &'a Compiled,
+    binding: &'a strat_compiler::Binding,
+    nodes: &'a [strat_compiler::plan::Node],
+    columns: &'a [&'a [f64]],
+    rows: usize,
+) -> StageValues<'a> {
     StageValues { program: compiled.program(), plan: &compiled.lowered.plan, scalars: &binding.scalars, warmup: &binding.warmup, nodes, columns, rows }
 }
 
+/// A book's gross path, owned: what [`Gross`] views.
+struct OwnedGross {
+    first_live: usize,
+    weights: Vec<f64>,
+    assets: usize,
+    returns: Vec<f64>,
+    turnover: Vec<f64>,
+}
+
+impl OwnedGross {
+    fn view(&self) -> Gross<'_> {
+        Gross { first_live: self.first_live, weights: &self.weights, assets: self.assets, returns: &self.returns, turnover: &self.turnover }
+    }
+}
+
 /// The program's hold run through the portfolio stage (a kill switch or a per-asset cost
-/// model): its gross path at cost 0, then the stage. Returns the backtest and the own-path
-/// reports' values per row.
-#[allow(clippy::too_many_arguments)]
+/// model): its gross path at cost 0 (from the first row its cost rate is defined), then the
+/// stage.
 fn staged_hold(
     compiled: &Compiled,
     prep: &Prepared,
@@ -559,51 +582,24 @@ fn staged_hold(
     cols: &Columns,
     binding: &strat_compiler::Binding,
     warmup: usize,
-    memo: Option<&BenchmarkMemo>,
-) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
+) -> Result<(OwnedGross, StageResult), RunError> {
     let rows = prep.dims.rows;
     let nodes = compiled.portfolio_nodes();
     let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
-    let v = stage_values(compiled, binding, cols, &nodes, &columns, rows);
+    let v = stage_values(compiled, binding, &nodes, &columns, rows);
     let warmup = warmup.max(v.cost_warmup());
     let input = hold_input(h, &cols.target, warmup, rows, 0.0, None, compiled.program().annualize);
-    let gross = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
-    stage_backtest(&v, &gross, &Layout::Hold, prep.benchmark.as_deref(), memo).map_err(|e| locate_stage(e, &prep.dates, &h.names))
+    let b = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
+    let gross = OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: b.turnover };
+    let out = run_book(&v, &gross.view(), &Layout::Hold).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
+    Ok((gross, out))
 }
 
 /// A combined book (an ensemble, or sleeves held with `weights`) run through the portfolio
-/// stage: its sleeves' weights netted per asset, costs and switches on them. `gross` is the
-/// book of allocations at cost 0 over the sleeves `members` (indices into the program's).
+/// stage: its sleeves' weights netted per asset, costs and switches on them. Pushes the
+/// `weights` run of a sleeve-weighted book to `weights_runs`.
 #[allow(clippy::too_many_arguments)]
 fn staged_combined(
-    compiled: &Compiled,
-    prep: &Prepared,
-    cols: &Columns,
-    binding: &strat_compiler::Binding,
-    gross: &Backtest,
-    sleeves: &[&Backtest],
-    members: &[usize],
-    memo: Option<&BenchmarkMemo>,
-) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
-    let nodes = compiled.portfolio_nodes();
-    let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
-    let v = stage_values(compiled, binding, cols, &nodes, &columns, prep.dims.rows);
-    let (index, assets) = combined_assets(compiled.program(), members);
-    let mut names = vec![String::new(); assets];
-    for (k, &m) in members.iter().enumerate() {
-        for (i, &g) in index[k].iter().enumerate() {
-            names[g] = prep.sleeves[m].names.get(i).cloned().unwrap_or_default();
-        }
-    }
-    let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
-    let layout = Layout::Combined { sleeves: &held, index, assets };
-    stage_backtest(&v, gross, &layout, prep.benchmark.as_deref(), memo).map_err(|e| locate_stage(e, &prep.dates, &names))
-}
-
-/// A combined book's gross allocations (ensemble arms, or `weights` over sleeves) run through
-/// the portfolio stage. Pushes the `weights` run of a sleeve-weighted book to `weights_runs`.
-#[allow(clippy::too_many_arguments)]
-fn combined_book(
     compiled: &Compiled,
     prep: &Prepared,
     params: &[f64],
@@ -611,24 +607,42 @@ fn combined_book(
     cols: &Columns,
     sleeves: &[&Backtest],
     warmup: usize,
-    memo: Option<&BenchmarkMemo>,
     weights_runs: &mut Vec<Arc<WeightsRun>>,
-) -> Result<(Backtest, Vec<Vec<f64>>), RunError> {
+) -> Result<(OwnedGross, StageResult), RunError> {
     let program = compiled.program();
+    let nodes = compiled.portfolio_nodes();
+    let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
+    let v = stage_values(compiled, binding, &nodes, &columns, prep.dims.rows);
+    // A cost rate's inputs delay the book (SEMANTICS.md §3).
+    let warmup = warmup.max(v.cost_warmup());
     let (gross, members) = match &program.book {
         Book::SleeveWeights(k) => {
             let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, sleeves, None)?;
             weights_runs.push(Arc::new(w));
             let WeightMembersRef::Sleeves(m) = &program.weights[*k].members else { unreachable!("sleeve weights") };
-            (b, m.clone())
+            (OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: vec![] }, m.clone())
         }
         _ => {
-            let b = ensemble_memo(&cols.target, warmup, sleeves, &arms(compiled, binding), None, program.annualize, None)
-                .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
-            (b, (0..program.sleeves.len()).collect())
+            let (t0, alloc, returns) =
+                ensemble_gross(&cols.target, warmup, sleeves, &arms(compiled, binding)).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
+            (OwnedGross { first_live: t0, weights: alloc, assets: sleeves.len(), returns, turnover: vec![] }, (0..program.sleeves.len()).collect())
         }
     };
-    staged_combined(compiled, prep, cols, binding, &gross, sleeves, &members, memo)
+    let (index, assets) = combined_assets(program, &members);
+    let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
+    let names = |index: &[Vec<usize>]| {
+        // The combined book's assets, named as the sleeves that hold them name them.
+        let mut names = vec![String::new(); assets];
+        for (k, &m) in members.iter().enumerate() {
+            for (i, &g) in index[k].iter().enumerate() {
+                names[g] = prep.sleeves[m].names.get(i).cloned().unwrap_or_default();
+            }
+        }
+        names
+    };
+    let layout = Layout::Combined { sleeves: &held, index: index.clone(), assets };
+    let out = run_book(&v, &gross.view(), &layout).map_err(|e| locate_stage(e, &prep.dates, &names(&index)))?;
+    Ok((gross, out))
 }
 
 /// The report values of a run: plan reports averaged from their columns, own-path reports
@@ -678,14 +692,16 @@ fn run_inner(
             run_hold(h, &cols.target, warmup, rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize, memo, &prep.dates, None)?
         }
         (Book::Hold(_), Some(h)) => {
-            let (b, r) = staged_hold(compiled, prep, h, &cols, binding, warmup, memo)?;
+            let (g, out) = staged_hold(compiled, prep, h, &cols, binding, warmup)?;
+            let (b, r) = stage_backtest(&g.view(), out, bench, program.annualize, memo);
             path_reports = r;
             b
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let (b, r) = combined_book(compiled, prep, params, binding, &cols, &sleeves, warmup, memo, &mut weights_runs)?;
+            let (g, out) = staged_combined(compiled, prep, params, binding, &cols, &sleeves, warmup, &mut weights_runs)?;
+            let (b, r) = stage_backtest(&g.view(), out, bench, program.annualize, memo);
             path_reports = r;
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();

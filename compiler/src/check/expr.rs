@@ -222,13 +222,40 @@ impl Checker {
         Some(HExpr { kind: HKind::Binary(op, Box::new(a), Box::new(b)), ty, span })
     }
 
+    /// Whether universes `u` and `v` name the same assets in the same order.
+    fn same_assets(&self, u: usize, v: usize) -> bool {
+        match (self.universes.get(u), self.universes.get(v)) {
+            (Some(a), Some(b)) => a.assets == b.assets,
+            _ => false,
+        }
+    }
+
+    /// The help line of a mix of two universes: which assets differ.
+    fn asset_difference(&self, v: usize, u: usize) -> String {
+        let (Some(a), Some(b)) = (self.universes.get(v), self.universes.get(u)) else {
+            return "elementwise operations combine panels of the same assets only".into();
+        };
+        let only = |x: &[String], y: &[String]| x.iter().filter(|s| !y.contains(s)).take(5).cloned().collect::<Vec<_>>().join(", ");
+        let (oa, ob) = (only(&a.assets, &b.assets), only(&b.assets, &a.assets));
+        match (oa.is_empty(), ob.is_empty()) {
+            (true, true) => format!("`{}` and `{}` name the same assets in another order: list the columns in one order, e.g. `csv(\"...\", [{}])`", a.name, b.name, a.assets.iter().take(3).cloned().collect::<Vec<_>>().join(", ")),
+            _ => format!(
+                "elementwise operations combine panels of the same assets: only in `{}`: [{oa}]; only in `{}`: [{ob}] (select common columns with `csv(\"...\", [a, b, ...])`)",
+                a.name, b.name
+            ),
+        }
+    }
+
     /// The panel of an elementwise combination of `hs`: none, or the one universe they share.
-    /// Mixing two universes is an error (`None` is returned after reporting it).
+    /// Two universes that name the same assets in the same order (e.g. the prices and the
+    /// volumes of one panel, from two wide files) mix as the first one's; mixing other universes
+    /// is an error (`None` is returned after reporting it), which lists the assets that differ.
     pub(super) fn panel_of(&mut self, hs: &[&HExpr], span: Span) -> Option<Option<usize>> {
         let mut found: Option<(usize, Span)> = None;
         for h in hs {
             if let Some(u) = h.ty.panel {
                 match found {
+                    Some((v, _)) if v != u && self.same_assets(u, v) => {}
                     Some((v, vspan)) if v != u => {
                         let (a, b) = (
                             self.universes.get(v).map(|x| x.name.clone()).unwrap_or_default(),
@@ -238,7 +265,7 @@ impl Checker {
                             Diag::error("strat::type::shape_mismatch", format!("mixing panels of `{a}` and `{b}`"), span, "two universes")
                                 .with_label(vspan, format!("over `{a}`"))
                                 .with_label(h.span, format!("over `{b}`"))
-                                .with_help("elementwise operations combine panels of the same assets only"),
+                                .with_help(self.asset_difference(v, u)),
                         );
                         return None;
                     }

@@ -219,8 +219,11 @@ impl Checker {
             return;
         }
         if let Some(v) = super::const_value(&h) {
-            if !(v > 0.0) || !v.is_finite() {
-                self.err(Diag::error("strat::value::bad_capital", "the capital must be a positive amount", value.span, "not positive").with_help("e.g. `capital 10000000`"));
+            if v.is_nan() || v <= 0.0 || !v.is_finite() {
+                self.err(
+                    Diag::error("strat::value::bad_capital", "the capital must be a positive amount", value.span, "not positive")
+                        .with_help("e.g. `capital 10000000`"),
+                );
                 return;
             }
         }
@@ -282,7 +285,8 @@ impl Checker {
         }
         if rate.value < 0.0 {
             self.err(
-                Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative").with_help("costs are charged on turnover: write a rate >= 0"),
+                Diag::error("strat::value::negative_cost", "a cost cannot be negative", rate.span, "negative")
+                    .with_help("costs are charged on turnover: write a rate >= 0"),
             );
             return false;
         }
@@ -314,7 +318,10 @@ impl Checker {
                 return None;
             }
             if given.iter().any(|g| g.0 == k.name) {
-                self.err(Diag::error("strat::cost::duplicate_argument", format!("`{}` is given twice", k.name), k.span, "second").with_help("give each argument once"));
+                self.err(
+                    Diag::error("strat::cost::duplicate_argument", format!("`{}` is given twice", k.name), k.span, "second")
+                        .with_help("give each argument once"),
+                );
                 return None;
             }
             given.push((IMPACT_ARGS.iter().find(|a| a.0 == k.name).map_or("", |a| a.0), v.clone()));
@@ -332,8 +339,13 @@ impl Checker {
         };
         let Some(capital) = self.capital_ast.clone() else {
             self.err(
-                Diag::error("strat::cost::no_capital", "`impact` compares each trade with its average daily volume, which needs the book's capital", span, "no capital")
-                    .with_help("declare it, e.g. `capital 10000000` (currency units)"),
+                Diag::error(
+                    "strat::cost::no_capital",
+                    "`impact` compares each trade with its average daily volume, which needs the book's capital",
+                    span,
+                    "no capital",
+                )
+                .with_help("declare it, e.g. `capital 10000000` (currency units)"),
             );
             return None;
         };
@@ -365,12 +377,8 @@ impl Checker {
         let sigma = call(span, "std", vec![call(span, "ret", vec![price]), arg("window")?]);
         // q = own.trade * capital * own.equity / adv
         let q = bin(span, BinOp::Div, bin(span, BinOp::Mul, bin(span, BinOp::Mul, own("trade"), capital), own("equity")), adv.clone());
-        let impact = bin(
-            span,
-            BinOp::Add,
-            bin(span, BinOp::Mul, arg("vol_coeff")?, call(span, "sqrt", vec![q.clone()])),
-            bin(span, BinOp::Mul, arg("adv_coeff")?, q),
-        );
+        let impact =
+            bin(span, BinOp::Add, bin(span, BinOp::Mul, arg("vol_coeff")?, call(span, "sqrt", vec![q.clone()])), bin(span, BinOp::Mul, arg("adv_coeff")?, q));
         let rate = bin(span, BinOp::Add, arg("base")?, bin(span, BinOp::Mul, sigma.clone(), impact));
         Some((call(span, "clamp", vec![rate, arg("min")?, arg("max")?]), vec![sigma, adv]))
     }
@@ -416,7 +424,10 @@ impl Checker {
         let (t, r, s) = (t?, r?, s?);
         if let HKind::Const(c) = t.kind {
             if c == 0.0 {
-                self.diags.push(Diag::warning("strat::kill::never_trips", "this trip condition is always false", trip.span, "never trips").with_help("the switch never turns on"));
+                self.diags.push(
+                    Diag::warning("strat::kill::never_trips", "this trip condition is always false", trip.span, "never trips")
+                        .with_help("the switch never turns on"),
+                );
             }
         }
         Some(KillDecl { name: name.name.clone(), trip: t, release: r, scale: s, span })

@@ -59,6 +59,7 @@ pub(super) fn finish(
         ruin: None,
         cost: vec![],
         kills: vec![],
+        row_major: std::sync::OnceLock::new(),
     }
 }
 

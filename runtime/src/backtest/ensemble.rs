@@ -52,6 +52,35 @@ pub fn ensemble_memo(
     Ok(bt)
 }
 
+/// An ensemble's gross path, before costs and switches, for the portfolio stage: its first
+/// live row `t0`, the allocation decided on each row per sleeve (`rows * sleeves`, asset-major,
+/// 0 before `t0` and where no arm applies) and the returns of rows `t0+1 ..= T-1` (`sum_k
+/// c_k * sleeve_k[t]` of the previous close's arm, as [`ensemble_memo`] computes them).
+pub fn ensemble_gross(
+    regime: &[f64],
+    regime_warmup: usize,
+    sleeves: &[&Backtest],
+    arms: &[Vec<(usize, f64)>],
+) -> Result<(usize, Vec<f64>, Vec<f64>), BacktestError> {
+    let n = regime.len();
+    let s = sleeves.len();
+    let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
+    let allocs = ArmAllocations::new(arms, s);
+    let mut alloc = vec![0.0; n * s];
+    let spans = allocs.spans(regime, t0);
+    for span in &spans {
+        for (k, &c) in allocs.rows[span.arm].iter().enumerate() {
+            alloc[k * n + t0 + span.start..k * n + t0 + span.end].fill(c);
+        }
+    }
+    // The last row decides too (its allocation earns nothing).
+    for (k, &c) in allocs.rows[allocs.index(regime, n - 1)].iter().enumerate() {
+        alloc[k * n + n - 1] = c;
+    }
+    let (returns, _) = arm_returns(sleeves, arms, &spans, t0);
+    Ok((t0, alloc, returns))
+}
+
 /// Closes a combined book on its ruin row `t`: the allocations (`rows * sleeves`, asset-major)
 /// are 0 from `t` on, and the returns and exposures after it (`later_*`) are 0.
 pub(super) fn close_allocations(alloc: &mut [f64], rows: usize, sleeves: usize, t: usize, later_returns: &mut [f64], later_exposure: &mut [f64]) {

@@ -20,7 +20,7 @@ mod tests;
 
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
 pub use benchmark::BenchmarkMemo;
-pub use ensemble::{ensemble, ensemble_memo, ensemble_summary};
+pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
 pub use summary::{backtest_summary, Summary};
@@ -94,6 +94,10 @@ pub struct Backtest {
     pub cost: Vec<f64>,
     /// What each kill switch did (SEMANTICS.md §3b), in declaration order.
     pub kills: Vec<crate::portfolio::KillTrace>,
+    /// `weights` transposed to row-major (`rows * assets`, row `t`'s assets at `t * assets ..`),
+    /// made on first use by [`Backtest::weights_row_major`]: a combined book reads its sleeves'
+    /// weights row by row, and a sweep's bindings share the sleeves.
+    pub row_major: std::sync::OnceLock<Vec<f64>>,
 }
 
 impl Backtest {
@@ -105,6 +109,21 @@ impl Backtest {
         mean(&self.turnover[self.rows.start - 1..self.rows.end - 1])
     }
 
+    /// The held weights, row-major (see [`Backtest::row_major`]).
+    pub fn weights_row_major(&self) -> &[f64] {
+        self.row_major.get_or_init(|| {
+            let a = self.assets.max(1);
+            let n = self.weights.len() / a;
+            let mut out = vec![0.0; self.weights.len()];
+            for (j, col) in self.weights.chunks_exact(n.max(1)).enumerate() {
+                for (t, &w) in col.iter().enumerate() {
+                    out[t * a + j] = w;
+                }
+            }
+            out
+        })
+    }
+
     /// Total cost drag: the sum of the costs charged against the evaluated returns (a fraction
     /// of equity, not compounded), i.e. of the costs decided on rows `t0 ..= T-2`.
     pub fn cost_drag(&self) -> f64 {
@@ -113,6 +132,20 @@ impl Backtest {
         }
         self.cost[self.rows.start - 1..self.rows.end - 1].iter().sum()
     }
+}
+
+/// The [`Summary`] of a book that the portfolio stage ran: its metrics from the returns of rows
+/// `t0+1 ..` and the mean exposure and turnover, without the per-row vectors of [`assemble`].
+pub fn summary_of_path(
+    t0: usize,
+    returns: &[f64],
+    avg_exposure: f64,
+    avg_turnover: f64,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Summary {
+    summarize(t0, returns, avg_exposure, avg_turnover, benchmark, periods_per_year, memo)
 }
 
 /// A backtest from the returns and per-row figures of a book that the portfolio stage ran

@@ -4,10 +4,11 @@
 
 use super::path::{Leaf, PathEval};
 use super::{run_stage, BookPath, StageCost, StageError, StageKill, StageResult};
-use crate::backtest::{assemble, Backtest, BenchmarkMemo};
+use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
 use strat_compiler::types::Shape;
+use strat_stdlib::metrics::mean;
 
 /// The plan values the stage reads for one binding.
 pub struct StageValues<'a> {
@@ -89,15 +90,30 @@ pub fn combined_assets(program: &Program, sleeves: &[usize]) -> (Vec<Vec<usize>>
     (index, count)
 }
 
-/// Runs `gross` (the book at cost 0 without switches, not closed on ruin) through the stage.
-/// Returns the net backtest and each own-path report's value per row.
-pub fn stage_backtest(
-    v: &StageValues,
-    gross: &Backtest,
-    layout: &Layout,
-    benchmark: Option<&[f64]>,
-    memo: Option<&BenchmarkMemo>,
-) -> Result<(Backtest, Vec<Vec<f64>>), StageError> {
+/// A book before the portfolio stage: at cost 0, without switches, not closed on ruin.
+pub struct Gross<'a> {
+    /// First live row `t0`.
+    pub first_live: usize,
+    /// Held weights per asset (a hold) or allocations per sleeve (a combined book): `rows *
+    /// assets`, asset-major.
+    pub weights: &'a [f64],
+    /// Columns of `weights`.
+    pub assets: usize,
+    /// Gross returns of rows `t0+1 ..= T-1`.
+    pub returns: &'a [f64],
+    /// A hold's turnover per row (where it is 0, nothing changed); unused for a combined book.
+    pub turnover: &'a [f64],
+}
+
+impl<'a> Gross<'a> {
+    /// The gross path of a backtest run at cost 0.
+    pub fn of(b: &'a Backtest) -> Gross<'a> {
+        Gross { first_live: b.first_live, weights: &b.weights, assets: b.assets, returns: &b.returns, turnover: &b.turnover }
+    }
+}
+
+/// Runs `gross` through the stage: the cost, switches and own-path reports of the program.
+pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout) -> Result<StageResult, StageError> {
     let (n, t0) = (v.rows, gross.first_live);
     let p = &v.program.portfolio;
     let leaf = |node: Node| v.leaf(node);
@@ -116,25 +132,34 @@ pub fn stage_backtest(
         })
         .collect();
     let mut reports: Vec<PathEval> = v.program.reports.iter().filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
-    let out = match layout {
+    match layout {
         Layout::Hold => {
             let change: Vec<bool> = (0..n).map(|t| t <= t0 || gross.turnover[t] != 0.0).collect();
-            let w = &gross.weights;
+            let w = gross.weights;
             let weights = |t: usize, out: &mut [f64]| {
                 for (j, o) in out.iter_mut().enumerate() {
                     *o = w[j * n + t];
                 }
             };
-            let book = BookPath { t0, rows: n, assets: gross.assets, gross: &gross.returns, change: &change, weights: &weights };
-            run_stage(&book, &mut cost, &mut kills, &mut reports)?
+            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights };
+            run_stage(&book, &mut cost, &mut kills, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
             let s = gross.assets;
-            let alloc = &gross.weights;
+            let alloc = gross.weights;
             let a = |t: usize, k: usize| alloc[k * n + t];
-            let change: Vec<bool> = (0..n)
-                .map(|t| t <= t0 || (0..s).any(|k| a(t, k).to_bits() != a(t - 1, k).to_bits() || ((a(t, k) != 0.0 || a(t - 1, k) != 0.0) && sleeves[k].turnover[t] != 0.0)))
-                .collect();
+            // The combined weights change where an allocation changes or a sleeve with an
+            // allocation trades.
+            let mut change = vec![false; n];
+            change[..=t0].fill(true);
+            for k in 0..s {
+                let (ak, tk) = (&alloc[k * n..(k + 1) * n], &sleeves[k].turnover);
+                for t in t0 + 1..n {
+                    let (x, p) = (ak[t], ak[t - 1]);
+                    change[t] |= x.to_bits() != p.to_bits() || ((x != 0.0 || p != 0.0) && tk[t] != 0.0);
+                }
+            }
+            let rows: Vec<&[f64]> = sleeves.iter().map(|b| b.weights_row_major()).collect();
             let weights = |t: usize, out: &mut [f64]| {
                 out.fill(0.0);
                 for k in 0..s {
@@ -142,24 +167,30 @@ pub fn stage_backtest(
                     if ak == 0.0 {
                         continue;
                     }
-                    let (wk, nk) = (&sleeves[k].weights, sleeves[k].weights.len() / n);
-                    for i in 0..nk {
-                        out[index[k][i]] += ak * wk[i * n + t];
+                    // A sleeve's assets are a contiguous run of the combined book's.
+                    let (start, nk) = (index[k].first().copied().unwrap_or(0), index[k].len());
+                    for (o, &w) in out[start..start + nk].iter_mut().zip(&rows[k][t * nk..(t + 1) * nk]) {
+                        *o += ak * w;
                     }
                 }
             };
-            let book = BookPath { t0, rows: n, assets: *assets, gross: &gross.returns, change: &change, weights: &weights };
-            run_stage(&book, &mut cost, &mut kills, &mut reports)?
+            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights };
+            run_stage(&book, &mut cost, &mut kills, &mut reports)
         }
-    };
-    Ok(finish(gross, out, benchmark, v.program.annualize, memo))
+    }
 }
 
 /// The backtest of a staged book: the gross book's weights (or allocations) scaled by the
-/// switches, zero from a ruin on.
-fn finish(gross: &Backtest, out: StageResult, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> (Backtest, Vec<Vec<f64>>) {
+/// switches, zero from a ruin on; and each own-path report's value per row.
+pub fn stage_backtest(
+    gross: &Gross,
+    out: StageResult,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> (Backtest, Vec<Vec<f64>>) {
     let n = out.scale.len();
-    let mut weights = gross.weights.clone();
+    let mut weights = gross.weights.to_vec();
     for col in weights.chunks_mut(n.max(1)) {
         for (t, w) in col.iter_mut().enumerate() {
             if out.ruin.is_some_and(|r| t >= r) {
@@ -175,4 +206,13 @@ fn finish(gross: &Backtest, out: StageResult, benchmark: Option<&[f64]>, periods
     bt.cost = cost;
     bt.kills = kills;
     (bt, reports)
+}
+
+/// The [`Summary`] of a staged book (a sweep's lean path): the same figures as
+/// [`stage_backtest`], without its per-row vectors.
+pub fn stage_summary(t0: usize, out: &StageResult, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Summary {
+    let n = out.turnover.len();
+    let mut s = summary_of_path(t0, &out.returns, mean(&out.exposure), mean(&out.turnover[t0..n - 1]), benchmark, periods_per_year, memo);
+    s.ruin = out.ruin;
+    s
 }

@@ -169,12 +169,7 @@ mod tests {
     fn a_window_of_an_own_value_waits_for_its_values_from_t0() {
         // sma(own.drawdown, 3) < -0.1
         let e = PathExpr {
-            ops: vec![
-                PathOp::Own(OwnValue::Drawdown),
-                PathOp::Window(WindowOp::Sma, 0, Node(0)),
-                PathOp::Node(Node(1)),
-                PathOp::Binary(BinaryOp::Lt, 1, 2),
-            ],
+            ops: vec![PathOp::Own(OwnValue::Drawdown), PathOp::Window(WindowOp::Sma, 0, Node(0)), PathOp::Node(Node(1)), PathOp::Binary(BinaryOp::Lt, 1, 2)],
         };
         let leaf = |n: Node| if n == Node(0) { Leaf::Scalar(3.0) } else { Leaf::Scalar(-0.1) };
         let mut ev = PathEval::new(&e, &leaf, 10, 2, true);

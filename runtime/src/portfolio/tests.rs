@@ -28,12 +28,8 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let weights = |_: usize, w: &mut [f64]| w[0] = 1.0;
     let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights };
     let (trip, release) = dd_trip();
-    let mut kills = vec![StageKill {
-        name: "k".into(),
-        trip: PathEval::new(&trip, &leaf, 6, 0, true),
-        release: PathEval::new(&release, &leaf, 6, 0, true),
-        scale: 0.5,
-    }];
+    let mut kills =
+        vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
     let mut cost = StageCost::Flat(0.001);
     let out = run_stage(&book, &mut cost, &mut kills, &mut []).unwrap();
     // Row 0: enter at 1 (cost 0.001). Row 1: r = -0.05 - 0.001; E = 0.949, D = -5.1%.
