@@ -553,6 +553,16 @@ fn vix_guard_ares7_2007_2009() {
     assert!(r["kill_switches"][0]["trips"].as_u64().unwrap() > 0);
 }
 
+/// The ARES7 switch on the other cuts of tests/reference/data: 2019Q4-2020 (VIX above 70 in
+/// March 2020), SPY with the VIX high 1997-2003, and the synthetic edge file (NaN VIX rows inside
+/// the live window: NaN comparisons are false for the trip and the release alike).
+#[test]
+fn vix_guard_ares7_other_data() {
+    for (file, cost) in [("spx_vix_2019q4_2020.csv", None), ("spy_adj_vix_high_1997_2003.csv", Some("10")), ("spx_vix_2008_edge_synthetic.csv", None)] {
+        check(&vix_guard_case(&format!("vix guard + ARES7 + two switches on {file}"), Some(file), &[ARES7, DEEP], cost, true));
+    }
+}
+
 // --------------------------------------------------------------------------
 // kill threshold sweep == single runs
 // --------------------------------------------------------------------------
