@@ -627,6 +627,70 @@ fn kill_threshold_sweep_equals_single_runs() {
     assert!(shares[0] > shares[2], "a tighter threshold should be active more often: {shares:?}");
 }
 
+/// Walk-forward (`--train 5y --test 1y --by sharpe`) over the kill threshold: each binding's
+/// switch runs on its own full net path (SEMANTICS §3b), the folds choose on net Sharpe and
+/// stitch the chosen binding's own net returns; folds (train, test, binding, params, bars, in-
+/// and out-of-sample Sharpe), the stitched metrics, bars, start and end against the reference,
+/// and `--reference` equal to the JIT bit for bit.
+#[test]
+fn kill_threshold_walk_forward() {
+    let mut text = example_text("vix_guard.strat");
+    text.push_str("param dd in [-10%, -15%, -20%]\n");
+    text.push_str("kill crash when own.drawdown < dd or own.day_return < -5% or mkt.vix > 70\n     release when mkt.vix < 25\n     scale 50%\n");
+    text.push_str("report crash_on = crash\n");
+    let (_dir, file) = write_program("kill_wf", &text);
+    let args: Vec<String> = ["--train", "5y", "--test", "1y", "--by", "sharpe", "--json"].iter().map(|s| s.to_string()).collect();
+    let (cmd, what) = strat_cmd("walk-forward", &file, &args);
+    let wf = run_json(cmd, &what);
+    let mut a2 = args.clone();
+    a2.push("--reference".to_string());
+    let (cmd, what) = strat_cmd("walk-forward", &file, &a2);
+    let wf_ref = run_json(cmd, &what);
+    assert!(bit_equal(&wf, &wf_ref), "kill walk-forward: JIT and --reference differ:\n{wf}\n{wf_ref}");
+    let py: Vec<String> = [
+        "vix_guard",
+        &data("spx_vix.csv"),
+        "--kill-grid",
+        "crash;dd<{}|day<-5%|vix>70;vix<25;50%",
+        "--grid",
+        "-10%,-15%,-20%",
+        "--walk-forward",
+        "--train",
+        "5",
+        "--test",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let refv = python_ref(&py);
+    let rw = &refv["walk_forward"];
+    let sf = wf["folds"].as_array().expect("walk-forward folds");
+    let rf = rw["folds"].as_array().expect("reference folds");
+    assert_eq!(sf.len(), rf.len(), "number of folds: strat {} vs reference {}", wf["folds"], rw["folds"]);
+    let dds = [-0.1f64, -0.15, -0.2];
+    let mut c = Cmp::default();
+    for (k, (s, r)) in sf.iter().zip(rf).enumerate() {
+        let p = format!("fold {k} (test {})", r["test"]);
+        for key in ["train", "test", "binding", "bars"] {
+            c.eq(&format!("{p}.{key}"), s.get(key), r.get(key));
+        }
+        let b = r["binding"].as_u64().unwrap() as usize;
+        if s["params"]["dd"].as_f64().map(f64::to_bits) != Some(dds[b].to_bits()) {
+            c.errors.push(format!("{p}.params: strat {} vs reference dd = {}", s["params"], dds[b]));
+        }
+        c.num(&format!("{p}.in_sample"), s.get("in_sample"), r.get("in_sample"));
+        c.num(&format!("{p}.out_of_sample"), s.get("out_of_sample"), r.get("out_of_sample"));
+    }
+    for key in ["bars", "start", "end"] {
+        c.eq(&format!("walk_forward.{key}"), wf.get(key), rw.get(key));
+    }
+    c.metrics("walk_forward.out_of_sample", &wf["out_of_sample"], &rw["out_of_sample"]);
+    c.finish("kill walk-forward");
+    let chosen: std::collections::BTreeSet<u64> = rf.iter().map(|f| f["binding"].as_u64().unwrap()).collect();
+    eprintln!("kill walk-forward: {} folds, bindings chosen {chosen:?}", rf.len());
+}
+
 // --------------------------------------------------------------------------
 // regime ensemble with cost 10bps
 // --------------------------------------------------------------------------

@@ -19,6 +19,12 @@ Usage:
             [--capital 10000000] [--signal mom|ret5|ret60] [--rebalance monthly|daily]
             [--cost impact|rate|flat] [--cost-bps 10] [--kill SPEC]...
     common: [--rows] (per-row columns), [--annualize 252]
+            [--kill-grid SPEC --grid V1,V2,.. [--walk-forward --train 5 --test 1]]
+              one binding per value V (substituted for `{}` in SPEC, a switch
+              added to the --kill ones); prints {"bindings", "rows": [run
+              results], "walk_forward": {"folds": [{"train", "test",
+              "binding", "in_sample", "out_of_sample", "bars"}],
+              "out_of_sample": {metrics}, "bars", "start", "end"}}
 
 Kill SPEC: `NAME;TRIP;RELEASE;SCALE`, TRIP and RELEASE are `|`-separated
 atoms (or) of the form VAR OP VALUE, VAR in {dd (own.drawdown), day
@@ -328,7 +334,56 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
     res["reports"] = reports
     if want_rows:
         res["rows"] = out_rows
+    # for the walk-forward (not printed)
+    res["_x"] = x
+    res["_expo"] = expo
+    res["_years"] = [int(d[:4]) for d in dates[t0 + 1:T]]
+    res["_dates"] = dates[t0 + 1:T]
     return res
+
+
+def walk_forward(runs, train, test, P):
+    """Rolling walk-forward over the bindings' full net paths (section 6's rule:
+    years y0 .. yN of the evaluated rows; for each test year Y = y0+train ..
+    yN (step test) the binding with the best Sharpe over the rows of years
+    Y-train .. Y-1, ties within 1e-9 * max(1, |best|) to the lowest index;
+    the chosen binding's own net returns (and exposures) of the test years are
+    stitched). Each binding's kill switch ran on its own full path."""
+    years = runs[0]["_years"]
+    dates = runs[0]["_dates"]
+    for r in runs:
+        if r["_years"] != years:
+            raise SystemExit("walk-forward: bindings with different evaluation windows")
+    y0, yN = years[0], years[-1]
+
+    def rows_of(ya, yb):
+        return [i for i, y in enumerate(years) if ya <= y <= yb]
+    folds = []
+    ox, oe = [], []
+    for Y in range(y0 + train, yN + 1, test):
+        tr = rows_of(Y - train, Y - 1)
+        te = rows_of(Y, Y + test - 1)
+        if not te:
+            continue
+        sh = [er.sharpe_of([r["_x"][i] for i in tr]) for r in runs]
+        finite = [v for v in sh if v == v]
+        if not finite:
+            raise SystemExit(f"walk-forward: no finite Sharpe for test year {Y}")
+        best = max(finite)
+        tol = 1e-9 * max(1.0, abs(best))
+        chosen = min(b for b, v in enumerate(sh) if v == v and v >= best - tol)
+        tx = [runs[chosen]["_x"][i] for i in te]
+        ox.extend(tx)
+        oe.extend(runs[chosen]["_expo"][i] for i in te)
+        folds.append({"train": [Y - train, Y - 1], "test": [Y, Y + test - 1],
+                      "binding": chosen, "in_sample": sh[chosen],
+                      "out_of_sample": er.sharpe_of(tx), "bars": len(tx),
+                      "first_row": te[0]})
+    start = dates[folds[0]["first_row"]] if folds else None
+    for f in folds:
+        del f["first_row"]
+    return {"folds": folds, "out_of_sample": er.metrics(ox, oe, P), "bars": len(ox),
+            "start": start, "end": dates[-1] if folds else None}
 
 
 # --------------------------------------------------------------------------
@@ -569,7 +624,8 @@ def main(argv):
             "--volume": None, "--close": None, "--capital": "10000000",
             "--signal": "mom", "--rebalance": "monthly", "--cost": "impact",
             "--cost-bps": None, "--annualize": "252", "--rate-window": None}
-    flags = {"--rows": False, "--report-own": False}
+    flags = {"--rows": False, "--report-own": False, "--walk-forward": False}
+    opts.update({"--kill-grid": None, "--grid": None, "--train": "5", "--test": "1"})
     sets = {}
     kills = []
     path = None
@@ -614,8 +670,24 @@ def main(argv):
         book = stocks_book(opts)
     else:
         raise SystemExit(f"unknown case {case!r}")
-    res = run_book(book, kills, lit(opts["--annualize"]), report_own=flags["--report-own"],
-                   want_rows=flags["--rows"])
+    P = lit(opts["--annualize"])
+    if opts["--kill-grid"] is not None:
+        # one binding per grid value, substituted for `{}` in the kill spec
+        runs = []
+        for v in opts["--grid"].split(","):
+            runs.append(run_book(book, kills + [Kill(opts["--kill-grid"].replace("{}", v))], P,
+                                 report_own=flags["--report-own"]))
+        res = {"bindings": len(runs), "rows": runs}
+        if flags["--walk-forward"]:
+            res["walk_forward"] = walk_forward(runs, int(opts["--train"]), int(opts["--test"]), P)
+        for r in runs:
+            for k in [k for k in r if k.startswith("_")]:
+                del r[k]
+        print(json.dumps(to_json_value(res), allow_nan=False))
+        return
+    res = run_book(book, kills, P, report_own=flags["--report-own"], want_rows=flags["--rows"])
+    for k in [k for k in res if k.startswith("_")]:
+        del res[k]
     print(json.dumps(to_json_value(res), allow_nan=False))
 
 
