@@ -11,7 +11,8 @@
 //!   `information_ratio`, `avg_turnover`, `cost_drag`, `kill_switches` (`name`, `active_share`,
 //!   `trips`, `first_trip`) and every report;
 //! * `--out` per row (rows t0 .. T-1): `return`, `equity`, `turnover`, `cost`, one `kill_NAME` per
-//!   switch, and `weight` (the gross exposure sum_j |w'[t, j]|) when the file has that column;
+//!   switch, and `weight` (the gross exposure sum_j |w'[t, j]|) when the file has that column,
+//!   the per-asset `weight_ASSET` of a universe hold, the `weight_SLEEVE` of an ensemble;
 //! * the JIT and the reference evaluator agree bit for bit (the JSON numbers by their f64 bits, the
 //!   `--out` files byte for byte);
 //! * a sweep over a kill threshold (`param dd in [-10%, -15%, -20%]`, `own.drawdown < dd`) and the
@@ -335,7 +336,8 @@ impl Cmp {
         let mut cols: Vec<String> = ["return", "equity", "turnover", "cost"].iter().map(|s| s.to_string()).collect();
         cols.extend(kills.iter().map(|k| format!("kill_{k}")));
         // the gross exposure `weight` when the file has it (a single-series hold); the per-asset
-        // `weight_ASSET` columns of a universe hold (the reference has them for the stocks books)
+        // `weight_ASSET` columns of a universe hold (the reference has them for the stocks books),
+        // the `weight_SLEEVE` columns of an ensemble (allocation times the switches' scale)
         if csv.header.iter().any(|h| h == "weight") {
             cols.push("weight".to_string());
         }

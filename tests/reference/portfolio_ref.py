@@ -48,7 +48,9 @@ Prints one JSON object shaped like `strat run --json`:
      "rows": {"date", "weight", "return", "equity", "turnover", "cost",
               "kill_NAME"..., "weight_ASSET"... (stocks)}}
                                           (with --rows; rows t0 .. T-1)
-"weight" is the gross exposure sum_j |w'[t, j]|, weight_ASSET the held w'[t, j].
+"weight" is the gross exposure sum_j |w'[t, j]|, weight_ASSET the held w'[t, j];
+for the ensemble weight_SLEEVE = s[t] * a[t, SLEEVE] (the sleeve allocation of
+the regime at t times the switches' scale; Strat's --out layout for ensembles).
 NaN is printed as null, infinities as "inf" / "-inf".
 
 The portfolio stage (one forward pass, rows t0 .. T-1):
@@ -214,6 +216,10 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
     if names:
         for n in names:
             out_rows["weight_" + n] = []
+    alloc = getattr(book, "alloc", None)
+    if alloc:
+        for n in book.sleeves:
+            out_rows["weight_" + n] = []
     x, expo, turns, costs, Ds, Es = [], [], [], [], [], []
     act_hist = [[] for _ in kills]
     for t in range(t0, T):
@@ -291,6 +297,10 @@ def run_book(book, kills, P, report_own=False, want_rows=False):
             if names:
                 for j, n in enumerate(names):
                     out_rows["weight_" + n].append(w[j])
+            if alloc:
+                a = alloc(t)
+                for n in book.sleeves:
+                    out_rows["weight_" + n].append(0.0 if ruined else scale * a[n])
         prev_w = w
         cost_prev = cost
 
@@ -571,6 +581,14 @@ def ensemble_book(mkt, stocks, safe, params, cost_bps):
         "high_vol": [1.0 if rg == er.HIGH_VOL else 0.0 for rg in st.reg],
     }
     b.params = p
+    b.sleeves = ("qm", "lowvol", "defensive")
+
+    def alloc(t):
+        d = {"qm": 0.0, "lowvol": 0.0, "defensive": 0.0}
+        for name, a in arms[st.reg[t]]:
+            d[name] += a
+        return d
+    b.alloc = alloc
     return b
 
 
