@@ -930,6 +930,58 @@ fn stocks_impact_model_cut() {
     check(&stocks_case("stocks ret60 daily, impact model (cut)", cut_files(), "ret60", "impact", &[]));
 }
 
+/// `impact(volume = vol, close = px)` without the other arguments is the ARES7 model (base 2bps,
+/// vol_coeff 1.0, adv_coeff 5.0, min 1bps, max 50bps): bit for bit the explicit program.
+#[test]
+fn stocks_impact_defaults_are_ares7() {
+    let case = stocks_case("stocks impact defaults", cut_files(), "mom", "impact", &[]);
+    let short = must_replace(&case.text, IMPACT, "impact(volume = vol, close = px)");
+    let (dir, file) = write_program("impact_explicit", &case.text);
+    let (_dir2, file2) = write_program("impact_defaults", &short);
+    let a = strat_run(&dir, &file, &[], false, "a");
+    let b = strat_run(&dir, &file2, &[], false, "b");
+    assert!(bit_equal(&a.0, &b.0), "impact defaults differ from the explicit ARES7 arguments:\n{}\n{}", a.0, b.0);
+    assert_eq!(a.1.text, b.1.text, "impact defaults: --out differs");
+}
+
+/// `capital` as a swept param: each row of the sweep equals `strat run --set cap=...` bit for bit
+/// and the reference with that capital (the trade's share of ADV scales with it).
+#[test]
+fn stocks_impact_capital_sweep() {
+    let case = stocks_case("stocks impact capital sweep", cut_files(), "mom", "impact", &[]);
+    let text = must_replace(&case.text, "capital 10000000\n", "param cap in [1000000, 10000000, 1000000000]\ncapital cap\n");
+    let (dir, file) = write_program("capital_sweep", &text);
+    let (cmd, what) = strat_cmd("sweep", &file, &["--json".to_string(), "--quiet".to_string()]);
+    let sweep = run_json(cmd, &what);
+    let rows = sweep["rows"].as_array().expect("sweep rows");
+    assert_eq!(rows.len(), 3, "capital sweep rows: {}", sweep["rows"]);
+    let mut drags = Vec::new();
+    for cap in ["1000000", "10000000", "1000000000"] {
+        let v: f64 = cap.parse().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["params"]["cap"].as_f64().map(f64::to_bits) == Some(v.to_bits()))
+            .unwrap_or_else(|| panic!("no sweep row with cap = {cap}: {}", sweep["rows"]));
+        let sets = vec![("cap".to_string(), cap.to_string())];
+        let jit = strat_run(&dir, &file, &sets, false, &format!("jit{cap}"));
+        let interp = strat_run(&dir, &file, &sets, true, &format!("interp{cap}"));
+        let l = format!("capital sweep cap={cap}");
+        assert_backends_equal(&l, &jit, &interp);
+        assert_run_equals_row(&l, &jit.0, row);
+        let mut py = case.py.clone();
+        let i = py.iter().position(|a| a == "--capital").unwrap();
+        py[i + 1] = cap.to_string();
+        py.push("--rows".to_string());
+        let refv = python_ref(&py);
+        let mut c = Cmp::default();
+        c.run_json(&jit.0, &refv);
+        c.out_rows(&jit.1, &refv, &[]);
+        c.finish(&l);
+        drags.push(refv["cost_drag"].as_f64().unwrap());
+    }
+    assert!(drags[0] < drags[1] && drags[1] < drags[2], "a larger capital should cost more: {drags:?}");
+}
+
 /// The 49-stock panel of examples/data with real volumes and closes.
 #[test]
 fn stocks_impact_model_49_stocks() {
