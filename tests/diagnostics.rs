@@ -83,3 +83,20 @@ fn every_diagnostic_has_code_span_and_help() {
         }
     }
 }
+
+/// Programs that use every statement of the portfolio stage correctly (`capital`, the three
+/// forms of `cost`, `kill`, own values in lets, switches and reports) pass `strat check` with
+/// exit code 0 and no warning.
+#[test]
+fn portfolio_statements_check_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    for name in ["portfolio_clean.strat", "portfolio_clean_ensemble.strat", "portfolio_clean_panels.strat"] {
+        let path = dir.join(name);
+        let out =
+            std::process::Command::new(env!("CARGO_BIN_EXE_strat")).arg("check").arg(&path).env("NO_COLOR", "1").output().expect("the strat binary starts");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{name}: exit {:?}\n{stdout}\n{stderr}", out.status.code());
+        assert!(stdout.starts_with("ok: strategy "), "{name}: {stdout}");
+        assert!(stderr.trim().is_empty(), "{name}: warnings or errors:\n{stderr}");
+    }
+}

@@ -47,7 +47,11 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
         cx.regime_node(r);
     }
     for l in 0..hir.lets.len() {
-        cx.let_node(l);
+        // A let that reads the strategy's own path is evaluated by the portfolio stage where it
+        // is used (`path_expr`); the column plan has no node for it.
+        if !cx.reads_own(&hir.lets[l].value) {
+            cx.let_node(l);
+        }
     }
     let (weight, ensemble) = match &hir.book {
         Book::Hold(h) => (cx.expr(&h.weight), vec![]),

@@ -266,6 +266,34 @@ mod tests {
     }
 
     #[test]
+    fn portfolio_words() {
+        // `kill` and `capital` begin statements; `release` and `scale` are clause words of `kill`.
+        assert_eq!(
+            tags("kill k when own.drawdown < -15% release when x scale 50%"),
+            [
+                (Tag::Keyword, "kill"),
+                (Tag::Ident, "k"),
+                (Tag::Keyword, "when"),
+                (Tag::Ident, "own"),
+                (Tag::Punct, "."),
+                (Tag::Ident, "drawdown"),
+                (Tag::Operator, "<"),
+                (Tag::Operator, "-"),
+                (Tag::Number, "15%"),
+                (Tag::Contextual, "release"),
+                (Tag::Keyword, "when"),
+                (Tag::Ident, "x"),
+                (Tag::Contextual, "scale"),
+                (Tag::Number, "50%"),
+            ]
+        );
+        assert_eq!(tags("capital 1e7 cost impact"), [(Tag::Keyword, "capital"), (Tag::Number, "1e7"), (Tag::Keyword, "cost"), (Tag::Ident, "impact")]);
+        for w in ["kill", "capital"] {
+            assert!(STATEMENT_KEYWORDS.contains(&w), "{w}");
+        }
+    }
+
+    #[test]
     fn every_byte_is_a_token_or_whitespace() {
         let src = "strategy s\nlet x = sma(m.c, 20)[1] * -2 != 3 # ¤\n";
         let mut at = 0;

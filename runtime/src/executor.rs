@@ -262,6 +262,9 @@ pub struct RunResult {
     pub sleeve_targets: Vec<Vec<f64>>,
     /// The `weights` declarations this run computed (those the book uses), in declaration order.
     pub weights: Vec<Arc<WeightsRun>>,
+    /// The book's assets, as [`Backtest::trades`] index them: a hold's traded assets, or a
+    /// combined book's netted assets (named as the sleeves' universes name them).
+    pub asset_names: Vec<String>,
 }
 
 /// Runs `compiled` over `frame` with `params` (one value per declared param) on `backend`.
@@ -417,7 +420,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
                 .map_err(|e| locate(e, &prep.dates, &h.names, ""))?
         }
         (Book::Hold(_), Some(h)) => {
-            let (g, out) = staged_hold(compiled, prep, h, &cols, &binding, warmup)?;
+            let (g, out) = staged_hold(compiled, prep, h, &cols, &binding, warmup, false)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
             let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
@@ -425,7 +428,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, &mut weights_runs)?;
+            let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, false, &mut weights_runs)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
             let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
@@ -582,6 +585,7 @@ fn staged_hold(
     cols: &Columns,
     binding: &strat_compiler::Binding,
     warmup: usize,
+    detail: bool,
 ) -> Result<(OwnedGross, StageResult), RunError> {
     let rows = prep.dims.rows;
     let nodes = compiled.portfolio_nodes();
@@ -591,7 +595,7 @@ fn staged_hold(
     let input = hold_input(h, &cols.target, warmup, rows, 0.0, None, compiled.program().annualize);
     let b = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
     let gross = OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: b.turnover };
-    let out = run_book(&v, &gross.view(), &Layout::Hold).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
+    let out = run_book(&v, &gross.view(), &Layout::Hold, detail).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
     Ok((gross, out))
 }
 
@@ -607,6 +611,7 @@ fn staged_combined(
     cols: &Columns,
     sleeves: &[&Backtest],
     warmup: usize,
+    detail: bool,
     weights_runs: &mut Vec<Arc<WeightsRun>>,
 ) -> Result<(OwnedGross, StageResult), RunError> {
     let program = compiled.program();
@@ -630,19 +635,36 @@ fn staged_combined(
     };
     let (index, assets) = combined_assets(program, &members);
     let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
-    let names = |index: &[Vec<usize>]| {
-        // The combined book's assets, named as the sleeves that hold them name them.
-        let mut names = vec![String::new(); assets];
-        for (k, &m) in members.iter().enumerate() {
-            for (i, &g) in index[k].iter().enumerate() {
-                names[g] = prep.sleeves[m].names.get(i).cloned().unwrap_or_default();
-            }
-        }
-        names
-    };
+    let names = |index: &[Vec<usize>]| combined_names(prep, &members, index, assets);
     let layout = Layout::Combined { sleeves: &held, index: index.clone(), assets };
-    let out = run_book(&v, &gross.view(), &layout).map_err(|e| locate_stage(e, &prep.dates, &names(&index)))?;
+    let out = run_book(&v, &gross.view(), &layout, detail).map_err(|e| locate_stage(e, &prep.dates, &names(&index)))?;
     Ok((gross, out))
+}
+
+/// The combined book's assets, named as the sleeves that hold them name them.
+fn combined_names(prep: &Prepared, members: &[usize], index: &[Vec<usize>], assets: usize) -> Vec<String> {
+    let mut names = vec![String::new(); assets];
+    for (k, &m) in members.iter().enumerate() {
+        for (i, &g) in index[k].iter().enumerate() {
+            names[g] = prep.sleeves[m].names.get(i).cloned().unwrap_or_default();
+        }
+    }
+    names
+}
+
+/// The book's asset names (see [`RunResult::asset_names`]).
+fn book_asset_names(compiled: &Compiled, prep: &Prepared) -> Vec<String> {
+    let program = compiled.program();
+    let members: Vec<usize> = match &program.book {
+        Book::Hold(_) => return prep.hold.as_ref().map(|h| h.names.clone()).unwrap_or_default(),
+        Book::SleeveWeights(k) => match &program.weights[*k].members {
+            WeightMembersRef::Sleeves(m) => m.clone(),
+            WeightMembersRef::Universe(_) => vec![],
+        },
+        Book::Ensemble(_) => (0..program.sleeves.len()).collect(),
+    };
+    let (index, assets) = combined_assets(program, &members);
+    combined_names(prep, &members, &index, assets)
 }
 
 /// The report values of a run: plan reports averaged from their columns, own-path reports
@@ -689,10 +711,15 @@ fn run_inner(
     let mut path_reports = vec![];
     let bt = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
-            run_hold(h, &cols.target, warmup, rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize, memo, &prep.dates, None)?
+            let rate = program.flat_cost(&binding.scalars).unwrap_or(0.0);
+            let mut b = run_hold(h, &cols.target, warmup, rows, rate, bench, program.annualize, memo, &prep.dates, None)?;
+            if detail {
+                b.trades = b.flat_trades(rate);
+            }
+            b
         }
         (Book::Hold(_), Some(h)) => {
-            let (g, out) = staged_hold(compiled, prep, h, &cols, binding, warmup)?;
+            let (g, out) = staged_hold(compiled, prep, h, &cols, binding, warmup, detail)?;
             let (b, r) = stage_backtest(&g.view(), out, bench, program.annualize, memo);
             path_reports = r;
             b
@@ -700,7 +727,7 @@ fn run_inner(
         _ => {
             let owned = sleeve_backtests(compiled, prep, binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            let (g, out) = staged_combined(compiled, prep, params, binding, &cols, &sleeves, warmup, &mut weights_runs)?;
+            let (g, out) = staged_combined(compiled, prep, params, binding, &cols, &sleeves, warmup, detail, &mut weights_runs)?;
             let (b, r) = stage_backtest(&g.view(), out, bench, program.annualize, memo);
             path_reports = r;
             if keep_sleeves {
@@ -711,5 +738,6 @@ fn run_inner(
     };
     let reports = report_values(compiled, &cols, &path_reports, &bt.rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs }, kept))
+    let asset_names = if detail { book_asset_names(compiled, prep) } else { vec![] };
+    Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names }, kept))
 }

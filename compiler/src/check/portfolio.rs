@@ -83,24 +83,61 @@ impl Checker {
         h.reads_own(&self.lets, &mut memo)
     }
 
-    /// The error for an own-path value (named `what`) read where the column plan needs it.
-    fn own_outside(&mut self, what: &str, span: Span) {
-        let place = match self.own_ctx {
-            OwnCtx::Cost => "a cost rate reads only `own.trade` and `own.equity`",
-            _ => "the strategy's own path is known only in the portfolio stage, after the weights are decided",
+    /// The error for an own-path value (`what`, e.g. "`own.drawdown`") read where it is not
+    /// known. `source` is set when `what` is a let: where the let reads the own path, and what.
+    fn own_outside(&mut self, what: &str, span: Span, source: Option<(Span, String)>) {
+        let read = source.as_ref().map(|s| s.1.clone());
+        let (reason, help) = match (self.own_ctx, &read) {
+            (OwnCtx::Cost, Some(r)) => (
+                format!("it reads {r}, and a cost rate reads only `own.trade` and `own.equity`, written in the rate itself"),
+                "write `own.trade` and `own.equity` in the `cost` expression; a rule on the drawdown or the day's return belongs in a `kill` switch",
+            ),
+            (OwnCtx::Cost, None) => (
+                "a cost rate reads only the trade (`own.trade`) and the equity it is a share of (`own.equity`)".to_string(),
+                "a rule on the drawdown or the day's return belongs in a `kill` switch: `kill NAME when own.drawdown < -15% release when ... scale 50%`",
+            ),
+            (_, Some(r)) => (
+                format!("it reads {r}, which is known only after the weights are decided"),
+                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
+            ),
+            (_, None) => (
+                "the strategy's own path is known only after the weights are decided".to_string(),
+                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
+            ),
         };
-        self.err(
-            Diag::error("strat::own::outside", format!("{what} cannot be used here: {place}"), span, "own path")
-                .with_help("use own values in a `kill` switch's conditions, a `report`, or (own.trade, own.equity) a `cost` rate; a signal or a weight that read its own result would need the future"),
-        );
+        let mut d = Diag::error("strat::own::outside", format!("{what} cannot be used here: {reason}"), span, "the strategy's own path").with_help(help);
+        if let Some((at, r)) = source {
+            d = d.with_label(at, format!("reads {r} here"));
+        }
+        self.err(d);
     }
 
-    /// A use of a let that reads the own path: allowed where own values are.
+    /// Where `h` first reads the own path (through lets too), and what it reads there
+    /// ("`own.drawdown`", "kill switch `crash`").
+    fn first_own(&self, h: &HExpr) -> Option<(Span, String)> {
+        match &h.kind {
+            HKind::Own(v) => Some((h.span, format!("`own.{}`", v.name()))),
+            HKind::Kill(k) => Some((h.span, format!("kill switch `{}`", self.kills.get(*k).cloned().flatten().map_or("?".into(), |k| k.name)))),
+            HKind::Let(i) => self.lets.get(*i).filter(|_| self.let_own.get(*i).copied().unwrap_or(false)).and_then(|l| self.first_own(&l.value)),
+            HKind::Unary(_, x) => self.first_own(x),
+            HKind::Binary(_, a, b) | HKind::Lag(a, b) => self.first_own(a).or_else(|| self.first_own(b)),
+            HKind::If(c, a, b) => self.first_own(c).or_else(|| self.first_own(a)).or_else(|| self.first_own(b)),
+            HKind::Tiers(x, arms, d) => {
+                self.first_own(x).or_else(|| arms.iter().find_map(|(_, t, v)| self.first_own(t).or_else(|| self.first_own(v)))).or_else(|| self.first_own(d))
+            }
+            HKind::Call(_, args) => args.iter().find_map(|a| self.first_own(a)),
+            _ => None,
+        }
+    }
+
+    /// A use of a let that reads the own path: allowed where own values are (a cost rate reads
+    /// `own.trade` and `own.equity` directly, not through a let).
     pub(super) fn own_allowed(&mut self, id: &Ident, span: Span) -> bool {
         if matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
             return true;
         }
-        self.own_outside(&format!("`{}` (it reads the strategy's own path)", id.name), span);
+        let source = self.lets.iter().position(|l| l.name == id.name).and_then(|i| self.first_own(&self.lets[i].value));
+        self.own_outside(&format!("`{}`", id.name), span, source);
         false
     }
 
@@ -122,11 +159,13 @@ impl Checker {
         if !allowed {
             if v == OwnValue::Trade && self.own_ctx != OwnCtx::Plan {
                 self.err(
-                    Diag::error("strat::own::outside", "`own.trade` is the size of one asset's trade: only a cost rate reads it", span, "own path")
-                        .with_help("use `own.trade` in `cost`; a kill switch or a report can read `own.equity`, `own.drawdown`, `own.day_return`"),
+                    Diag::error("strat::own::outside", "`own.trade` is the size of one asset's trade: only a cost rate reads it", span, "one asset's trade")
+                        .with_help(
+                            "use `own.trade` in `cost`; a kill switch, a report or a let they read can use `own.equity`, `own.drawdown` and `own.day_return`",
+                        ),
                 );
             } else {
-                self.own_outside(&format!("`own.{}`", v.name()), span);
+                self.own_outside(&format!("`own.{}`", v.name()), span, None);
             }
             return None;
         }
@@ -136,7 +175,7 @@ impl Checker {
     /// A kill switch's name as a value: whether it is active (a bool series of the own path).
     pub(super) fn kill_value(&mut self, k: usize, id: &Ident, span: Span) -> Option<HExpr> {
         if !matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
-            self.own_outside(&format!("kill switch `{}`", id.name), span);
+            self.own_outside(&format!("kill switch `{}`", id.name), span, None);
             return None;
         }
         self.kills.get(k)?.as_ref()?;
@@ -206,15 +245,22 @@ impl Checker {
 
     /// `capital X`: a positive const or param, declared once.
     pub(super) fn capital_stmt(&mut self, value: &Expr, span: Span) {
-        if self.capital.is_some() {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `capital` statement", span, "second capital").with_help("declare the capital once"));
+        // The first `capital` statement is the one the name pass kept (also when it fails).
+        if self.capital_ast.as_ref().is_some_and(|first| first.span != value.span) {
+            let at = Span { start: span.start, end: value.span.end };
+            let mut d = Diag::error("strat::stmt::duplicate", "a second `capital` statement", at, "second capital").with_help("declare the capital once");
+            if let Some(first) = &self.capital_ast {
+                d = d.with_label(first.span, "first declared here");
+            }
+            self.err(d);
             return;
         }
         let Some(h) = self.expr(value) else { return };
-        if h.ty.elem != Elem::Num || h.ty.qual == Qual::Series {
+        if h.ty.elem != Elem::Num || h.ty.qual == Qual::Series || h.ty.panel.is_some() {
+            let label = if h.ty.elem != Elem::Num { "not a number" } else { "changes from bar to bar" };
             self.err(
-                Diag::error("strat::type::expected_scalar", "`capital` is one amount for the run", value.span, "not a number")
-                    .with_help("write the starting capital in currency units, e.g. `capital 10000000`, or a param"),
+                Diag::error("strat::type::expected_scalar", "`capital` is one amount for the whole run", value.span, label)
+                    .with_help("write the starting capital in currency units, e.g. `capital 10000000`, or a param to sweep it"),
             );
             return;
         }
@@ -232,8 +278,32 @@ impl Checker {
 
     /// `cost RATE` or `cost MODEL(args)`: declared once; a rate per unit traded (a fraction).
     pub(super) fn cost_stmt(&mut self, cost: &CostSpec, span: Span) {
+        let before = self.diags.len();
+        self.cost_decl(cost, span);
+        // A named model's formula reads some arguments more than once (`q` twice, `volume` in
+        // the rate and in the warm-up): report each problem of an argument once.
+        let mut seen: Vec<Diag> = vec![];
+        for d in self.diags.split_off(before) {
+            if !seen.contains(&d) {
+                seen.push(d);
+            }
+        }
+        self.diags.extend(seen);
+    }
+
+    fn cost_decl(&mut self, cost: &CostSpec, span: Span) {
         if self.cost_seen {
-            self.err(Diag::error("strat::stmt::duplicate", "a second `cost` statement", span, "second cost").with_help("declare the cost once"));
+            // The statement's span runs over a trailing comment; label the statement's text.
+            let end = match cost {
+                CostSpec::Rate(e) => e.span.end,
+                CostSpec::Model(m) => m.span.end,
+            };
+            let mut d = Diag::error("strat::stmt::duplicate", "a second `cost` statement", Span { start: span.start, end }, "second cost")
+                .with_help("declare the cost once");
+            if let Some(c) = &self.cost {
+                d = d.with_label(c.span, "first declared here");
+            }
+            self.err(d);
             return;
         }
         self.cost_seen = true;
@@ -270,8 +340,48 @@ impl Checker {
             }
         }
         let warmup: Option<Vec<HExpr>> = warmup.iter().map(|w| self.expr(w)).collect();
-        let Some(warmup) = warmup else { return };
-        self.cost = Some(CostDecl { rate: h, model, warmup, span });
+        let Some(mut warmup) = warmup else { return };
+        // A rate written as an expression delays the book like a model's inputs (SEMANTICS.md
+        // §3b: a book is live only from the first row where its cost rate is defined): its
+        // parts that the column plan computes carry its warm-up.
+        if model.is_none() {
+            self.plan_parts(&h, &mut warmup);
+        }
+        self.cost = Some(CostDecl { rate: h, model, warmup, span: Span { start: span.start, end: rate.span.end } });
+    }
+
+    /// The maximal sub-expressions of `h` that do not read the own path and vary by bar: what
+    /// the column plan computes for a cost rate, whose warm-ups are the rate's.
+    fn plan_parts(&self, h: &HExpr, out: &mut Vec<HExpr>) {
+        if !self.hir_reads_own(h) {
+            if h.ty.qual == Qual::Series || h.ty.panel.is_some() {
+                out.push(h.clone());
+            }
+            return;
+        }
+        match &h.kind {
+            HKind::Unary(_, x) => self.plan_parts(x, out),
+            HKind::Binary(_, a, b) | HKind::Lag(a, b) => {
+                self.plan_parts(a, out);
+                self.plan_parts(b, out);
+            }
+            HKind::If(c, a, b) => [c, a, b].into_iter().for_each(|x| self.plan_parts(x, out)),
+            HKind::Tiers(x, arms, d) => {
+                self.plan_parts(x, out);
+                self.plan_parts(d, out);
+                for (_, t, v) in arms {
+                    self.plan_parts(t, out);
+                    self.plan_parts(v, out);
+                }
+            }
+            HKind::Call(_, args) => args.iter().for_each(|a| self.plan_parts(a, out)),
+            HKind::Let(i) => {
+                if let Some(l) = self.lets.get(*i) {
+                    self.plan_parts(&l.value.clone(), out);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// A literal flat rate: with a unit, not negative.
@@ -351,8 +461,13 @@ impl Checker {
         };
         let Some(price) = arg("price").or_else(|| self.hold_target_ast.clone()) else {
             self.err(
-                Diag::error("strat::cost::no_price", "`impact` needs the traded prices", span, "which prices?")
-                    .with_help("give them: `impact(price = stocks, volume = vol, ...)`"),
+                Diag::error(
+                    "strat::cost::no_price",
+                    "`impact` needs the traded prices, and this book has no single `hold` target to take them from",
+                    span,
+                    "which prices?",
+                )
+                .with_help("give the prices of the assets it charges: `impact(price = stocks, volume = vol, ...)`"),
             );
             return None;
         };
@@ -394,15 +509,28 @@ impl Checker {
             let h = cx.with_own(OwnCtx::Kill, |cx| cx.expr(e))?;
             let h = cx.check_own_expr(h, OwnCtx::Kill)?;
             if h.ty.elem != Elem::Bool || h.ty.panel.is_some() {
-                cx.err(
-                    Diag::error("strat::type::expected_bool", format!("a kill switch's {what} condition is one condition per bar"), e.span, "not a condition")
-                        .with_help("e.g. `when own.drawdown < -15% or mkt.vix > 70`"),
-                );
+                let (msg, label, help) = if h.ty.elem != Elem::Bool {
+                    (
+                        format!("the {what} condition of kill switch `{}` is a number, not a condition", name.name),
+                        "a number",
+                        "compare it, e.g. `when own.drawdown < -15% or mkt.vix > 70`",
+                    )
+                } else {
+                    (
+                        format!("the {what} condition of kill switch `{}` is a condition per asset; a switch needs one per bar", name.name),
+                        "one per asset",
+                        "reduce it over the assets first, e.g. `count(if ret(stocks) < -5% then 1 else 0) > 10`",
+                    )
+                };
+                cx.err(Diag::error("strat::type::expected_bool", msg, e.span, label).with_help(help));
                 return None;
             }
             Some(h)
         };
         let t = cond(self, trip, "trip");
+        // The statement's span runs over a trailing comment; label the statement's text.
+        let end = [Some(trip), release, scale].into_iter().flatten().map(|e| e.span.end).max().unwrap_or(span.end);
+        let span = Span { start: span.start, end };
         let Some(release) = release else {
             self.err(
                 Diag::error("strat::kill::no_release", format!("kill switch `{}` has no release condition", name.name), span, "never released")
@@ -425,8 +553,13 @@ impl Checker {
         if let HKind::Const(c) = t.kind {
             if c == 0.0 {
                 self.diags.push(
-                    Diag::warning("strat::kill::never_trips", "this trip condition is always false", trip.span, "never trips")
-                        .with_help("the switch never turns on"),
+                    Diag::warning(
+                        "strat::kill::never_trips",
+                        format!("kill switch `{}` never trips: its trip condition is always false", name.name),
+                        trip.span,
+                        "always false",
+                    )
+                    .with_help("remove the switch, or write the condition that should turn it on, e.g. `when own.drawdown < -15%`"),
                 );
             }
         }
@@ -455,17 +588,31 @@ impl Checker {
     }
 
     /// Relations between the portfolio statements and the book, after the last statement: a
-    /// per-asset cost rate over a panel must range over the book's one universe.
+    /// per-asset cost rate over a panel must range over the book's one universe (or a universe
+    /// that names the same assets in the same order, as a volume file beside a price file does).
     pub(super) fn check_portfolio(&mut self) {
         let Some(c) = &self.cost else { return };
         let Some(u) = c.rate.ty.panel else { return };
         let held: Vec<usize> = self.held_universes();
-        if held.iter().any(|&h| h != u) || held.is_empty() {
-            let name = self.universes.get(u).map_or("?".to_string(), |x| x.name.clone());
-            let span = c.span;
+        let same = |h: usize| h == u || matches!((self.universes.get(h), self.universes.get(u)), (Some(a), Some(b)) if a.assets == b.assets);
+        if held.iter().any(|&h| !same(h)) || held.is_empty() {
+            let name = |cx: &Self, u: usize| cx.universes.get(u).map_or("a single series".to_string(), |x| format!("`{}`", x.name));
+            let mut book: Vec<String> = vec![];
+            for &h in &held {
+                let n = name(self, h);
+                if !book.contains(&n) {
+                    book.push(n);
+                }
+            }
+            let span = c.rate.span;
             self.err(
-                Diag::error("strat::cost::shape_mismatch", format!("the cost rate is a panel over `{name}`, but the book holds other assets"), span, "per-asset rate")
-                    .with_help("a per-asset rate must range over the universe the book holds; for a book of several universes, write a rate that is one series or a number"),
+                Diag::error(
+                    "strat::cost::shape_mismatch",
+                    format!("the cost rate is a panel over {}, but the book holds {}", name(self, u), book.join(" and ")),
+                    span,
+                    format!("one rate per asset of {}", name(self, u)),
+                )
+                .with_help("a per-asset rate must range over the one universe the book holds; for a book of several universes, write a rate that is one series or a number"),
             );
         }
     }

@@ -59,7 +59,9 @@ pub(super) fn finish(
         ruin: None,
         cost: vec![],
         kills: vec![],
+        trades: vec![],
         row_major: std::sync::OnceLock::new(),
+        changed_rows: std::sync::OnceLock::new(),
     }
 }
 

@@ -94,10 +94,16 @@ pub struct Backtest {
     pub cost: Vec<f64>,
     /// What each kill switch did (SEMANTICS.md §3b), in declaration order.
     pub kills: Vec<crate::portfolio::KillTrace>,
+    /// Every asset's trade with its cost (a run's book; empty for a sleeve or a sweep's
+    /// binding). For a combined book the assets are its netted assets.
+    pub trades: Vec<crate::portfolio::AssetTrade>,
     /// `weights` transposed to row-major (`rows * assets`, row `t`'s assets at `t * assets ..`),
     /// made on first use by [`Backtest::weights_row_major`]: a combined book reads its sleeves'
     /// weights row by row, and a sweep's bindings share the sleeves.
     pub row_major: std::sync::OnceLock<Vec<f64>>,
+    /// The rows whose turnover is not 0 (the held weights changed), made on first use by
+    /// [`Backtest::trade_rows`].
+    pub changed_rows: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl Backtest {
@@ -122,6 +128,29 @@ impl Backtest {
             }
             out
         })
+    }
+
+    /// The rows on which the held weights change (turnover not 0), in order.
+    pub fn trade_rows(&self) -> &[usize] {
+        self.changed_rows.get_or_init(|| self.turnover.iter().enumerate().filter(|(_, &x)| x != 0.0).map(|(t, _)| t).collect())
+    }
+
+    /// Every asset's trade of a book held at a flat rate (see [`Backtest::trades`]), from its
+    /// held weights: the trades of rows `t0 ..`, in row then asset order.
+    pub fn flat_trades(&self, rate: f64) -> Vec<crate::portfolio::AssetTrade> {
+        let a = self.assets.max(1);
+        let n = self.weights.len() / a;
+        let mut out = vec![];
+        for t in self.first_live..n {
+            for j in 0..a {
+                let (w, p) = (self.weights[j * n + t], if t > 0 { self.weights[j * n + t - 1] } else { 0.0 });
+                let trade = (w - p).abs();
+                if trade > 0.0 {
+                    out.push(crate::portfolio::AssetTrade { row: t, asset: j, weight: w, trade, cost: rate * trade });
+                }
+            }
+        }
+        out
     }
 
     /// Total cost drag: the sum of the costs charged against the evaluated returns (a fraction

@@ -112,8 +112,9 @@ impl<'a> Gross<'a> {
     }
 }
 
-/// Runs `gross` through the stage: the cost, switches and own-path reports of the program.
-pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout) -> Result<StageResult, StageError> {
+/// Runs `gross` through the stage: the cost, switches and own-path reports of the program;
+/// with `detail`, every asset's trade is recorded.
+pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -> Result<StageResult, StageError> {
     let (n, t0) = (v.rows, gross.first_live);
     let p = &v.program.portfolio;
     let leaf = |node: Node| v.leaf(node);
@@ -141,7 +142,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout) -> Result<Stage
                     *o = w[j * n + t];
                 }
             };
-            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights };
+            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail };
             run_stage(&book, &mut cost, &mut kills, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
@@ -150,13 +151,17 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout) -> Result<Stage
             let a = |t: usize, k: usize| alloc[k * n + t];
             // The combined weights change where an allocation changes or a sleeve with an
             // allocation trades.
+            // The combined weights change where an allocation changes or a sleeve trades
+            // (a superset of the rows where they change is harmless: an unchanged row trades 0).
             let mut change = vec![false; n];
             change[..=t0].fill(true);
-            for k in 0..s {
-                let (ak, tk) = (&alloc[k * n..(k + 1) * n], &sleeves[k].turnover);
-                for t in t0 + 1..n {
-                    let (x, p) = (ak[t], ak[t - 1]);
-                    change[t] |= x.to_bits() != p.to_bits() || ((x != 0.0 || p != 0.0) && tk[t] != 0.0);
+            for (k, b) in sleeves.iter().enumerate().take(s) {
+                for &t in b.trade_rows() {
+                    change[t] = true;
+                }
+                let ak = &alloc[k * n..(k + 1) * n];
+                for (c, (x, p)) in change[t0 + 1..].iter_mut().zip(ak[t0 + 1..].iter().zip(&ak[t0..n - 1])) {
+                    *c |= x.to_bits() != p.to_bits();
                 }
             }
             let rows: Vec<&[f64]> = sleeves.iter().map(|b| b.weights_row_major()).collect();
@@ -174,7 +179,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout) -> Result<Stage
                     }
                 }
             };
-            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights };
+            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail };
             run_stage(&book, &mut cost, &mut kills, &mut reports)
         }
     }
@@ -200,11 +205,12 @@ pub fn stage_backtest(
             }
         }
     }
-    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, .. } = out;
+    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, .. } = out;
     let mut bt = assemble(gross.first_live, weights, gross.assets, returns, exposure, turnover, g, benchmark, periods_per_year, memo);
     bt.ruin = ruin;
     bt.cost = cost;
     bt.kills = kills;
+    bt.trades = trades;
     (bt, reports)
 }
 

@@ -40,6 +40,35 @@ pub struct BookPath<'a> {
     pub change: &'a [bool],
     /// Fills the weights `w[t, j]` decided at row `t` (before switches) into the slice of `assets` values.
     pub weights: &'a dyn Fn(usize, &mut [f64]),
+    /// Whether to record every asset's trade ([`StageResult::trades`]).
+    pub detail: bool,
+}
+
+/// One asset's trade decided at the close of a row (a `--costs-out` line).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AssetTrade {
+    /// The row.
+    pub row: usize,
+    /// The asset (an index into the book's assets).
+    pub asset: usize,
+    /// Its weight after the trade (switches applied), a fraction of equity.
+    pub weight: f64,
+    /// The size of the trade `|w'[t, j] - w'[t-1, j]|`.
+    pub trade: f64,
+    /// Its cost, a fraction of equity (charged against the next row's return).
+    pub cost: f64,
+}
+
+/// Turnover `sum_j |w[j] - prev[j]|` and gross `sum_j |w[j]|`, summed in asset order from the
+/// neutral element of a float `sum()` (the order every path of the stage uses).
+pub fn turnover_and_gross(w: &[f64], prev: &[f64]) -> (f64, f64) {
+    let mut tv: f64 = std::iter::empty::<f64>().sum();
+    let mut g: f64 = std::iter::empty::<f64>().sum();
+    for (x, p) in w.iter().zip(prev) {
+        tv += (x - p).abs();
+        g += x.abs();
+    }
+    (tv, g)
 }
 
 /// What a book pays per unit traded.
@@ -98,6 +127,8 @@ pub struct StageResult {
     pub reports: Vec<Vec<f64>>,
     /// The ruin row (SEMANTICS.md §3b), if any.
     pub ruin: Option<usize>,
+    /// Every asset's trade, in row then asset order (with [`BookPath::detail`]; else empty).
+    pub trades: Vec<AssetTrade>,
 }
 
 /// Errors of the stage beyond the backtest's.
@@ -132,6 +163,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
         kills: kills.iter().map(|k| KillTrace { name: k.name.clone(), active: vec![false; n], active_share: 0.0, trips: 0, first_trip: None }).collect(),
         reports: vec![vec![f64::NAN; n]; reports.len()],
         ruin: None,
+        trades: vec![],
     };
     // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
@@ -202,6 +234,13 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             if let StageCost::Flat(rate) = cost {
                 c = *rate * tv;
             }
+            if book.detail {
+                let mut rates = match cost {
+                    StageCost::Flat(rate) => Box::new(move |_: usize, trade: f64| *rate * trade) as Box<dyn FnMut(usize, f64) -> f64>,
+                    StageCost::PerAsset(eval) => Box::new(move |j: usize, trade: f64| eval.asset(t, j, &OwnRow { trade, ..own }) * trade),
+                };
+                record_trades(&mut out.trades, t, &next, &held, &mut *rates);
+            }
             std::mem::swap(&mut held, &mut next);
             out.turnover[t] = tv;
             out.gross[t] = g;
@@ -232,6 +271,7 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         kills: vec![],
         reports: vec![],
         ruin: None,
+        trades: vec![],
     };
     let (mut h, mut held) = (vec![0.0; a], vec![0.0; a]);
     for t in t0..n {
@@ -240,13 +280,11 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
             continue;
         }
         (book.weights)(t, &mut h);
-        let mut tv: f64 = std::iter::empty::<f64>().sum();
-        let mut g: f64 = std::iter::empty::<f64>().sum();
-        for (x, p) in h.iter().zip(held.iter_mut()) {
-            tv += (x - *p).abs();
-            g += x.abs();
-            *p = *x;
+        let (tv, g) = turnover_and_gross(&h, &held);
+        if book.detail {
+            record_trades(&mut out.trades, t, &h, &held, |_, trade| rate * trade);
         }
+        std::mem::swap(&mut h, &mut held);
         out.turnover[t] = tv;
         out.gross[t] = g;
         out.cost[t] = rate * tv;
@@ -272,6 +310,16 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         }
     }
     Ok(out)
+}
+
+/// Appends the trades of row `t` (weights `w` after, `prev` before) with their costs.
+fn record_trades(trades: &mut Vec<AssetTrade>, t: usize, w: &[f64], prev: &[f64], mut cost: impl FnMut(usize, f64) -> f64) {
+    for (j, (x, p)) in w.iter().zip(prev).enumerate() {
+        let trade = (x - p).abs();
+        if trade > 0.0 {
+            trades.push(AssetTrade { row: t, asset: j, weight: *x, trade, cost: cost(j, trade) });
+        }
+    }
 }
 
 /// Closes the book at its ruin row `t`: nothing is held from its close on (the closing trade

@@ -26,7 +26,7 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let gross: Vec<f64> = r[1..].to_vec();
     let change = vec![true, false, false, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w[0] = 1.0;
-    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights };
+    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights, detail: true };
     let (trip, release) = dd_trip();
     let mut kills =
         vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
@@ -54,7 +54,7 @@ fn a_per_asset_rate_reads_the_trade_and_a_bad_rate_is_an_error() {
     let gross = vec![0.01, 0.01];
     let change = vec![true, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, -0.5]);
-    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights };
+    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true };
     let l = |_: Node| Leaf::Scalar(0.001);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &l, 3, 0, false));
     let out = run_stage(&book, &mut cost, &mut [], &mut []).unwrap();
