@@ -570,6 +570,20 @@ fn vix_guard_ares7_other_data() {
     }
 }
 
+/// Ruin in the portfolio stage (SEMANTICS §3b): the guard levered 15x on 2007-2009 loses more
+/// than everything on 2008-09-29; from that row the book is closed (weights 0, the closing trade
+/// counted in turnover but not charged, later returns 0, equity stays where it is), `ruin_date`
+/// is that date and `cagr = -1`. A switch that never trips keeps the own path on, so the reports
+/// of own values read E (which stays at its ruin value) and D after the ruin too.
+#[test]
+fn ruin_in_the_portfolio_stage() {
+    let mut case = vix_guard_case("vix guard x15 ruin 2007-2009", Some("spx_vix_2007_2009.csv"), &["never;vix>1000;vix<25;50%"], None, true);
+    case.text = must_replace(&case.text, "hold mkt.spx weight exposure", "hold mkt.spx weight 15 * exposure");
+    case.py.extend(["--leverage".to_string(), "15".to_string()]);
+    let r = check(&case);
+    assert_eq!(r["ruin_date"], "2008-09-29", "{}", r["ruin_date"]);
+}
+
 // --------------------------------------------------------------------------
 // kill threshold sweep == single runs
 // --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ folder).
 Usage:
     python3 portfolio_ref.py vix_guard DATA.csv [--set spike_window=60]
             [--set spike_z=2.5] [--cost-bps 2 | --rate-window N] [--kill SPEC]...
-            [--report-own]
+            [--report-own] [--leverage L]  (hold mkt.spx weight L * exposure)
     python3 portfolio_ref.py ensemble [--mkt F] [--stocks F] [--safe F]
             [--set bull_qm=0.7 ...] [--cost-bps 10] [--kill SPEC]... [--report-own]
             [--walk-forward --train 5 --test 1]   (all 729 bindings, no switch)
@@ -440,7 +440,7 @@ def flat_rate(bps):
     return lambda t, j, trade, E: c
 
 
-def vix_guard_book(path, spike_window, spike_z, cost_bps, rate_window=None):
+def vix_guard_book(path, spike_window, spike_z, cost_bps, rate_window=None, leverage=None):
     dates, spx, vix = vg.read_data(path)
     T = len(dates)
     n = spike_window
@@ -461,7 +461,7 @@ def vix_guard_book(path, spike_window, spike_z, cost_bps, rate_window=None):
     b.R = [r]
 
     def target(t):
-        e = exposure[t]
+        e = exposure[t] if leverage is None else leverage * exposure[t]
         if e != e or spx[t] != spx[t]:
             return [0.0]
         return [e]
@@ -735,7 +735,8 @@ def main(argv):
             "--safe": os.path.join(data, "etf_adj_close.csv"),
             "--volume": None, "--close": None, "--capital": "10000000",
             "--signal": "mom", "--rebalance": "monthly", "--cost": "impact",
-            "--cost-bps": None, "--annualize": "252", "--rate-window": None}
+            "--cost-bps": None, "--annualize": "252", "--rate-window": None,
+            "--leverage": None}
     flags = {"--rows": False, "--report-own": False, "--walk-forward": False}
     opts.update({"--kill-grid": None, "--grid": None, "--train": "5", "--test": "1"})
     sets = {}
@@ -770,7 +771,8 @@ def main(argv):
         rw = opts["--rate-window"]
         book = vix_guard_book(path, int(sets.pop("spike_window", "60")),
                               lit(sets.pop("spike_z", "2.5")), opts["--cost-bps"] or "2",
-                              None if rw is None else int(rw))
+                              None if rw is None else int(rw),
+                              None if opts["--leverage"] is None else lit(opts["--leverage"]))
         if sets:
             raise SystemExit(f"unknown params {sets}")
     elif case == "ensemble" and flags["--walk-forward"]:
