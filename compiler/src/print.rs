@@ -72,6 +72,17 @@ pub fn hir_tree(hir: &Hir) -> String {
     for c in &hir.constraints {
         out += &node("where".into(), c);
     }
+    if let Some(c) = &hir.cost {
+        let label = c.model.as_ref().map_or("cost".to_string(), |m| format!("cost (model {m})"));
+        out += &node(label, &c.rate);
+    }
+    if let Some(c) = &hir.capital {
+        out += &node("capital".into(), c);
+    }
+    for k in &hir.kills {
+        let ch = [("when", &k.trip), ("release when", &k.release), ("scale", &k.scale)];
+        out += &Tree::node(format!("kill {}", k.name), ch.iter().map(|(l, h)| Tree::node(l.to_string(), vec![expr_node(h, hir, &names)])).collect()).render();
+    }
     for r in &hir.reports {
         out += &node(format!("report {}", r.name), &r.value);
     }

@@ -56,7 +56,7 @@ pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[St
                 assets.get(asset).map(|a| format!("`{a}`")).unwrap_or_else(|| format!("asset {asset}")),
                 date(row)
             ),
-            help: "a cost rate must be a number >= 0 wherever the book trades: check its inputs on that date (a missing volume, a zero ADV), or bound it with `clamp`",
+            help: "a cost rate must be a number >= 0 wherever the book trades: check its inputs on that date (a missing volume, a zero ADV, an asset listed too recently for its volatility window); `clamp` keeps a NaN, so guard the rate with a comparison, e.g. `if vol > 0 then RATE else 5bps`",
         },
         StageError::BadScale { name, value } => RunError::Failed {
             code: "strat::run::bad_scale",

@@ -65,29 +65,33 @@ pub enum Layout<'a> {
     },
 }
 
-/// The combined book's asset index of each sleeve's assets: assets of the same universe (or the
-/// same column) net (SEMANTICS.md §3); returns the index and the number of assets.
+/// The combined book's asset index of each sleeve's assets: weights of the same asset net when
+/// they come from the same file and column (SEMANTICS.md §3), whichever declaration reads it;
+/// returns the index and the number of assets.
 pub fn combined_assets(program: &Program, sleeves: &[usize]) -> (Vec<Vec<usize>>, usize) {
-    let mut seen: Vec<(Holding, usize)> = vec![];
-    let mut count = 0;
+    let mut seen: Vec<(&str, &str)> = vec![];
     let mut index = vec![];
     for &k in sleeves {
-        let target = &program.sleeves[k].hold.target;
-        let width = match target {
-            Holding::Universe(u) => program.universes[*u].assets.len(),
-            Holding::Column(_) => 1,
-        };
-        let start = match seen.iter().find(|(h, _)| h == target) {
-            Some((_, s)) => *s,
-            None => {
-                seen.push((target.clone(), count));
-                count += width;
-                count - width
+        let assets: Vec<(&str, &str)> = match &program.sleeves[k].hold.target {
+            Holding::Universe(u) => {
+                let un = &program.universes[*u];
+                un.assets.iter().map(|a| (un.path.as_str(), a.as_str())).collect()
             }
+            Holding::Column(c) => vec![(program.data[c.source].path.as_str(), c.column.as_str())],
         };
-        index.push((start..start + width).collect());
+        let idx = assets
+            .into_iter()
+            .map(|id| match seen.iter().position(|s| *s == id) {
+                Some(i) => i,
+                None => {
+                    seen.push(id);
+                    seen.len() - 1
+                }
+            })
+            .collect();
+        index.push(idx);
     }
-    (index, count)
+    (index, seen.len())
 }
 
 /// A book before the portfolio stage: at cost 0, without switches, not closed on ruin.
@@ -165,6 +169,8 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                 }
             }
             let rows: Vec<&[f64]> = sleeves.iter().map(|b| b.weights_row_major()).collect();
+            // Most sleeves' assets are a contiguous run of the combined book's (a fast path).
+            let contiguous: Vec<bool> = index.iter().map(|ix| ix.windows(2).all(|w| w[1] == w[0] + 1)).collect();
             let weights = |t: usize, out: &mut [f64]| {
                 out.fill(0.0);
                 for k in 0..s {
@@ -172,10 +178,16 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     if ak == 0.0 {
                         continue;
                     }
-                    // A sleeve's assets are a contiguous run of the combined book's.
                     let (start, nk) = (index[k].first().copied().unwrap_or(0), index[k].len());
-                    for (o, &w) in out[start..start + nk].iter_mut().zip(&rows[k][t * nk..(t + 1) * nk]) {
-                        *o += ak * w;
+                    let row = &rows[k][t * nk..(t + 1) * nk];
+                    if contiguous[k] {
+                        for (o, &w) in out[start..start + nk].iter_mut().zip(row) {
+                            *o += ak * w;
+                        }
+                    } else {
+                        for (&g, &w) in index[k].iter().zip(row) {
+                            out[g] += ak * w;
+                        }
                     }
                 }
             };
