@@ -783,6 +783,34 @@ fn ensemble_cost_10bps_bindings() {
     }
 }
 
+/// lowvol reads its stocks through a second declaration: of the same file (weights net with
+/// qm's: the same result as one declaration) or of a copy of the file under another path (they
+/// do not net: SEMANTICS §3b, "the same file and column"; more turnover).
+fn lowvol_via(label: &str, path: &str, separate: bool) {
+    let mut case = ensemble_case(label, 0, &[], false);
+    let calm = "let calm     = if bottom(std(ret(stocks), 63), 20%) then 1 else 0";
+    case.text =
+        must_replace(&case.text, calm, &format!("universe stocks2 = csv(\"{path}\")\nlet calm     = if bottom(std(ret(stocks2), 63), 20%) then 1 else 0"));
+    case.text = must_replace(&case.text, "sleeve lowvol    { hold stocks weight", "sleeve lowvol    { hold stocks2 weight");
+    if separate {
+        case.py.push("--lowvol-separate".to_string());
+    }
+    check(&case);
+}
+
+#[test]
+fn ensemble_netting_same_file_two_declarations() {
+    lowvol_via("ensemble cost 10bps, lowvol via a second declaration of the same file", &data("stocks_adj_close.csv"), false);
+}
+
+#[test]
+fn ensemble_no_netting_across_files() {
+    let dir = TempDir::new("stocks_copy");
+    let copy = dir.join("stocks_copy.csv");
+    std::fs::copy(root().join("examples/data/stocks_adj_close.csv"), &copy).expect("copy stocks");
+    lowvol_via("ensemble cost 10bps, lowvol on a copy of the stocks file", &abs_path(&copy), true);
+}
+
 #[test]
 fn ensemble_cost_10bps_kill_switch() {
     let r = check(&ensemble_case("ensemble cost 10bps + kill", 0, &["crash;dd<-10%|vix>45;vix<20;50%"], false));

@@ -16,6 +16,7 @@ Usage:
     python3 portfolio_ref.py ensemble [--mkt F] [--stocks F] [--safe F]
             [--set bull_qm=0.7 ...] [--cost-bps 10] [--kill SPEC]... [--report-own]
             [--walk-forward --train 5 --test 1]   (all 729 bindings, no switch)
+            [--lowvol-separate]  (lowvol's stocks do not net with qm's)
     python3 portfolio_ref.py stocks --stocks F [--volume F --close F]
             [--capital 10000000] [--signal mom|ret5|ret60] [--rebalance monthly|daily]
             [--cost impact|rate|flat] [--cost-bps 10] [--kill SPEC]...
@@ -542,7 +543,7 @@ def ensemble_all_bindings(mkt, stocks, safe, cost_bps):
     return runs
 
 
-def ensemble_book(mkt, stocks, safe, params, cost_bps):
+def ensemble_book(mkt, stocks, safe, params, cost_bps, lowvol_separate=False):
     st = er.Study(*er.load(mkt, stocks, safe))
     p = {name: lit(values[0]) for name, values in er.PARAMS}
     for k, v in params.items():
@@ -559,15 +560,18 @@ def ensemble_book(mkt, stocks, safe, params, cost_bps):
     b.name = "regime_ensemble"
     b.dates = st.dates
     b.t0 = st.t0
-    b.n_assets = A + len(st.PD)
-    b.R = st.RS + st.RD
-    prices = st.PS + st.PD
+    # lowvol_separate: lowvol holds a copy of the stocks file (another file), so
+    # its weights do not net with qm's (SEMANTICS 3b: same file and column only)
+    b.n_assets = A + len(st.PD) + (A if lowvol_separate else 0)
+    b.R = st.RS + st.RD + (st.RS if lowvol_separate else [])
+    prices = st.PS + st.PD + (st.PS if lowvol_separate else [])
+    offs = {"qm": 0, "lowvol": A + len(st.PD) if lowvol_separate else 0, "defensive": A}
 
     def target(t):
         W = [0.0] * b.n_assets
         for name, a in arms[st.reg[t]]:
             w = st.held[name][t]
-            off = A if name == "defensive" else 0
+            off = offs[name]
             for j, wj in enumerate(w):
                 if wj != 0.0 and prices[off + j][t] == prices[off + j][t]:
                     W[off + j] += a * wj
@@ -737,7 +741,8 @@ def main(argv):
             "--signal": "mom", "--rebalance": "monthly", "--cost": "impact",
             "--cost-bps": None, "--annualize": "252", "--rate-window": None,
             "--leverage": None}
-    flags = {"--rows": False, "--report-own": False, "--walk-forward": False}
+    flags = {"--rows": False, "--report-own": False, "--walk-forward": False,
+             "--lowvol-separate": False}
     opts.update({"--kill-grid": None, "--grid": None, "--train": "5", "--test": "1"})
     sets = {}
     kills = []
@@ -785,7 +790,7 @@ def main(argv):
         return
     elif case == "ensemble":
         book = ensemble_book(opts["--mkt"], opts["--stocks"], opts["--safe"], sets,
-                             opts["--cost-bps"] or "10")
+                             opts["--cost-bps"] or "10", flags["--lowvol-separate"])
     elif case == "stocks":
         if opts["--cost"] == "flat" and opts["--cost-bps"] is None:
             opts["--cost-bps"] = "10"
