@@ -85,6 +85,9 @@ pub struct Prepared {
     pub weights_memo: WeightsMemo,
     /// The frame's dates (days since 1970-01-01, one per row), to name the date of a run error.
     pub dates: Vec<i32>,
+    /// A combined book's sleeves (indices into the program's) and each one's assets as indices
+    /// into the book's netted assets, with their count (see [`combined_assets`]); empty for a hold.
+    pub combined: (Vec<usize>, Vec<Vec<usize>>, usize),
 }
 
 fn gather(frame: &Frame, names: &[String]) -> Result<Vec<f64>, RunError> {
@@ -168,7 +171,20 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
         Some(b) => Some(gather(frame, &[program.frame_column_name(b)])?),
         None => None,
     };
-    Ok(Prepared { dims, inputs, hold, sleeves, benchmark, weight_returns, weight_calendars, weights_memo: Arc::default(), dates: frame.dates.clone() })
+    let members = book_members(program);
+    let (index, assets) = combined_assets(program, &members);
+    Ok(Prepared {
+        dims,
+        inputs,
+        hold,
+        sleeves,
+        benchmark,
+        weight_returns,
+        weight_calendars,
+        weights_memo: Arc::default(),
+        dates: frame.dates.clone(),
+        combined: (members, index, assets),
+    })
 }
 
 /// Backtests one hold given its target weight column (a series or a panel over its assets):
@@ -620,24 +636,22 @@ fn staged_combined(
     let v = stage_values(compiled, binding, &nodes, &columns, prep.dims.rows);
     // A cost rate's inputs delay the book (SEMANTICS.md §3).
     let warmup = warmup.max(v.cost_warmup());
-    let (gross, members) = match &program.book {
+    let (members, index, assets) = (&prep.combined.0, &prep.combined.1, prep.combined.2);
+    let gross = match &program.book {
         Book::SleeveWeights(k) => {
             let (b, w) = sleeve_weights_book(compiled, prep, params, binding, *k, sleeves, None)?;
             weights_runs.push(Arc::new(w));
-            let WeightMembersRef::Sleeves(m) = &program.weights[*k].members else { unreachable!("sleeve weights") };
-            (OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: vec![] }, m.clone())
+            OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: vec![] }
         }
         _ => {
             let (t0, alloc, returns) =
                 ensemble_gross(&cols.target, warmup, sleeves, &arms(compiled, binding)).map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
-            (OwnedGross { first_live: t0, weights: alloc, assets: sleeves.len(), returns, turnover: vec![] }, (0..program.sleeves.len()).collect())
+            OwnedGross { first_live: t0, weights: alloc, assets: sleeves.len(), returns, turnover: vec![] }
         }
     };
-    let (index, assets) = combined_assets(program, &members);
     let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
-    let names = |index: &[Vec<usize>]| combined_names(prep, &members, index, assets);
-    let layout = Layout::Combined { sleeves: &held, index: index.clone(), assets };
-    let out = run_book(&v, &gross.view(), &layout, detail).map_err(|e| locate_stage(e, &prep.dates, &names(&index)))?;
+    let layout = Layout::Combined { sleeves: &held, index, assets };
+    let out = run_book(&v, &gross.view(), &layout, detail).map_err(|e| locate_stage(e, &prep.dates, &combined_names(prep, members, index, assets)))?;
     Ok((gross, out))
 }
 
@@ -652,19 +666,25 @@ fn combined_names(prep: &Prepared, members: &[usize], index: &[Vec<usize>], asse
     names
 }
 
-/// The book's asset names (see [`RunResult::asset_names`]).
-fn book_asset_names(compiled: &Compiled, prep: &Prepared) -> Vec<String> {
-    let program = compiled.program();
-    let members: Vec<usize> = match &program.book {
-        Book::Hold(_) => return prep.hold.as_ref().map(|h| h.names.clone()).unwrap_or_default(),
+/// The sleeves a combined book holds (indices into the program's sleeves; none for a hold).
+fn book_members(program: &Program) -> Vec<usize> {
+    match &program.book {
+        Book::Hold(_) => vec![],
         Book::SleeveWeights(k) => match &program.weights[*k].members {
             WeightMembersRef::Sleeves(m) => m.clone(),
             WeightMembersRef::Universe(_) => vec![],
         },
         Book::Ensemble(_) => (0..program.sleeves.len()).collect(),
-    };
-    let (index, assets) = combined_assets(program, &members);
-    combined_names(prep, &members, &index, assets)
+    }
+}
+
+/// The book's asset names (see [`RunResult::asset_names`]).
+fn book_asset_names(compiled: &Compiled, prep: &Prepared) -> Vec<String> {
+    if let Book::Hold(_) = compiled.program().book {
+        return prep.hold.as_ref().map(|h| h.names.clone()).unwrap_or_default();
+    }
+    let (members, index, assets) = &prep.combined;
+    combined_names(prep, members, index, *assets)
 }
 
 /// The report values of a run: plan reports averaged from their columns, own-path reports

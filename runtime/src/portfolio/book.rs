@@ -59,7 +59,7 @@ pub enum Layout<'a> {
         /// Each sleeve's own backtest (held weights per its assets).
         sleeves: &'a [&'a Backtest],
         /// Each sleeve's traded assets as indices into the combined book's assets.
-        index: Vec<Vec<usize>>,
+        index: &'a [Vec<usize>],
         /// Assets of the combined book.
         assets: usize,
     },
