@@ -222,6 +222,12 @@ impl Program {
         }
     }
 
+    /// Whether the book runs through the portfolio stage even as a plain hold: a kill switch, a
+    /// per-asset cost rate, or a report on the own path.
+    pub fn needs_stage(&self) -> bool {
+        self.portfolio.is_path_dependent() || self.reports.iter().any(|r| r.path.is_some())
+    }
+
     /// Default parameter values, in declaration order.
     pub fn default_params(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.default).collect()

@@ -429,7 +429,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let bench = prep.benchmark.as_deref();
     let memo = cache.map(|c| &c.bench);
     let summary = match (&program.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
+        (Book::Hold(_), Some(h)) if !program.needs_stage() => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
             // Every binding reads the same prices: their returns are computed once.
             backtest_summary(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }, memo)
@@ -730,7 +730,7 @@ fn run_inner(
     let memo = cache.map(|c| &c.bench);
     let mut path_reports = vec![];
     let bt = match (&program.book, &prep.hold) {
-        (Book::Hold(_), Some(h)) if !program.portfolio.is_path_dependent() => {
+        (Book::Hold(_), Some(h)) if !program.needs_stage() => {
             let rate = program.flat_cost(&binding.scalars).unwrap_or(0.0);
             let mut b = run_hold(h, &cols.target, warmup, rows, rate, bench, program.annualize, memo, &prep.dates, None)?;
             if detail {

@@ -172,7 +172,9 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
     for t in t0..n {
         let mut day = f64::NAN;
         if t > t0 {
-            let r = s_prev * book.gross[t - t0 - 1] - cost_prev;
+            // A closed book (ruin) earns nothing more; its own values stay where they are and
+            // the switches and reports keep reading them.
+            let r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
             if !r.is_finite() {
                 return Err(StageError::Backtest(BacktestError::NonFiniteReturn { row: t, asset: None, value: r }));
             }
@@ -182,9 +184,9 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             if !equity.is_finite() {
                 return Err(StageError::Backtest(BacktestError::NonFiniteEquity { row: t }));
             }
-            if equity <= 0.0 {
-                close(&mut out, t, n);
-                break;
+            if equity <= 0.0 && out.ruin.is_none() {
+                out.ruin = Some(t);
+                out.turnover[t] = out.gross[t - 1];
             }
             peak = peak.max(equity);
             day = r;
@@ -209,6 +211,12 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             out.reports[i][t] = r.row(t, &own, &active);
         }
         out.scale[t] = s;
+        if out.ruin.is_some() {
+            // Nothing is held from the ruin row's close on (its closing trade costs nothing).
+            s_prev = s;
+            cost_prev = 0.0;
+            continue;
+        }
         if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
             if book.change[t] || t == t0 {
                 (book.weights)(t, &mut h);
