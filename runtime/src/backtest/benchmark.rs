@@ -17,9 +17,12 @@ pub(super) struct BenchmarkRun {
 #[derive(Debug, Default)]
 pub struct BenchmarkMemo(std::sync::OnceLock<BenchmarkRun>);
 
-/// Metrics, equity and benchmark of a finished return series (rows `t0+1 ..`).
+/// The backtest of a finished return series (rows `t0+1 ..`): its metrics, equity and
+/// benchmark. `weights` (`rows * assets`, asset-major) are the held weights (or a combined
+/// book's allocations per sleeve); `exposure` is per return row; `turnover`, `gross` per row.
+/// Re-exported as `backtest::assemble` for the portfolio stage.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn finish(
+pub fn finish(
     t0: usize,
     weights: Vec<f64>,
     assets: usize,

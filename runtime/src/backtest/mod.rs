@@ -19,7 +19,7 @@ mod summary;
 mod tests;
 
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
-pub use benchmark::BenchmarkMemo;
+pub use benchmark::{finish as assemble, BenchmarkMemo};
 pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
@@ -175,26 +175,6 @@ pub fn summary_of_path(
     memo: Option<&BenchmarkMemo>,
 ) -> Summary {
     summarize(t0, returns, avg_exposure, avg_turnover, benchmark, periods_per_year, memo)
-}
-
-/// A backtest from the returns and per-row figures of a book that the portfolio stage ran
-/// (see [`crate::portfolio`]): the metrics, the equity and the benchmark on the return rows
-/// `t0+1 ..`. `weights` (`rows * assets`, asset-major) are the held weights (or a combined
-/// book's allocations per sleeve); `exposure` is per return row; `turnover`, `gross` per row.
-#[allow(clippy::too_many_arguments)]
-pub fn assemble(
-    t0: usize,
-    weights: Vec<f64>,
-    assets: usize,
-    returns: Vec<f64>,
-    exposure: Vec<f64>,
-    turnover: Vec<f64>,
-    gross: Vec<f64>,
-    benchmark: Option<&[f64]>,
-    periods_per_year: f64,
-    memo: Option<&BenchmarkMemo>,
-) -> Backtest {
-    finish(t0, weights, assets, returns, exposure, turnover, gross, benchmark, periods_per_year, memo)
 }
 
 /// Why a backtest cannot be evaluated.

@@ -131,6 +131,40 @@ pub struct StageResult {
     pub trades: Vec<AssetTrade>,
 }
 
+impl StageResult {
+    /// An empty result for `rows` bars from `t0`, with a trace per switch and a row of values
+    /// per own-path report.
+    fn new(rows: usize, t0: usize, kills: &[StageKill], reports: usize) -> StageResult {
+        StageResult {
+            returns: Vec::with_capacity(rows - t0 - 1),
+            exposure: Vec::with_capacity(rows - t0 - 1),
+            turnover: vec![0.0; rows],
+            cost: vec![0.0; rows],
+            gross: vec![0.0; rows],
+            scale: vec![1.0; rows],
+            kills: kills.iter().map(|k| KillTrace { name: k.name.clone(), active: vec![false; rows], active_share: 0.0, trips: 0, first_trip: None }).collect(),
+            reports: vec![vec![f64::NAN; rows]; reports],
+            ruin: None,
+            trades: vec![],
+        }
+    }
+
+    /// Books the return `r` of row `t` (earned by the weights held from `t-1`) and compounds
+    /// `equity` with it. Errors on a return or an equity that is not finite.
+    fn book_return(&mut self, t: usize, r: f64, equity: &mut f64) -> Result<(), StageError> {
+        if !r.is_finite() {
+            return Err(StageError::Backtest(BacktestError::NonFiniteReturn { row: t, asset: None, value: r }));
+        }
+        self.exposure.push(self.gross[t - 1]);
+        self.returns.push(r);
+        *equity *= 1.0 + r;
+        if !equity.is_finite() {
+            return Err(StageError::Backtest(BacktestError::NonFiniteEquity { row: t }));
+        }
+        Ok(())
+    }
+}
+
 /// Errors of the stage beyond the backtest's.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StageError {
@@ -153,18 +187,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
     if let (true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), &*cost) {
         return flat_stage(book, *rate);
     }
-    let mut out = StageResult {
-        returns: Vec::with_capacity(n - t0 - 1),
-        exposure: Vec::with_capacity(n - t0 - 1),
-        turnover: vec![0.0; n],
-        cost: vec![0.0; n],
-        gross: vec![0.0; n],
-        scale: vec![1.0; n],
-        kills: kills.iter().map(|k| KillTrace { name: k.name.clone(), active: vec![false; n], active_share: 0.0, trips: 0, first_trip: None }).collect(),
-        reports: vec![vec![f64::NAN; n]; reports.len()],
-        ruin: None,
-        trades: vec![],
-    };
+    let mut out = StageResult::new(n, t0, kills, reports.len());
     // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
     let mut active = vec![false; kills.len()];
@@ -175,15 +198,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             // A closed book (ruin) earns nothing more; its own values stay where they are and
             // the switches and reports keep reading them.
             let r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
-            if !r.is_finite() {
-                return Err(StageError::Backtest(BacktestError::NonFiniteReturn { row: t, asset: None, value: r }));
-            }
-            out.exposure.push(out.gross[t - 1]);
-            out.returns.push(r);
-            equity *= 1.0 + r;
-            if !equity.is_finite() {
-                return Err(StageError::Backtest(BacktestError::NonFiniteEquity { row: t }));
-            }
+            out.book_return(t, r, &mut equity)?;
             if equity <= 0.0 && out.ruin.is_none() {
                 out.ruin = Some(t);
                 out.turnover[t] = out.gross[t - 1];
@@ -269,18 +284,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
 /// in one pass. The figures are those of the general loop, bit for bit.
 fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    let mut out = StageResult {
-        returns: Vec::with_capacity(n - t0 - 1),
-        exposure: Vec::with_capacity(n - t0 - 1),
-        turnover: vec![0.0; n],
-        cost: vec![0.0; n],
-        gross: vec![0.0; n],
-        scale: vec![1.0; n],
-        kills: vec![],
-        reports: vec![],
-        ruin: None,
-        trades: vec![],
-    };
+    let mut out = StageResult::new(n, t0, &[], 0);
     let (mut h, mut held) = (vec![0.0; a], vec![0.0; a]);
     for t in t0..n {
         if t > t0 && !book.change[t] {
@@ -300,15 +304,7 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
     let mut equity = 1.0_f64;
     for t in t0 + 1..n {
         let r = book.gross[t - t0 - 1] - out.cost[t - 1];
-        if !r.is_finite() {
-            return Err(StageError::Backtest(BacktestError::NonFiniteReturn { row: t, asset: None, value: r }));
-        }
-        out.exposure.push(out.gross[t - 1]);
-        out.returns.push(r);
-        equity *= 1.0 + r;
-        if !equity.is_finite() {
-            return Err(StageError::Backtest(BacktestError::NonFiniteEquity { row: t }));
-        }
+        out.book_return(t, r, &mut equity)?;
         if equity <= 0.0 {
             out.turnover[t + 1..].fill(0.0);
             out.cost[t..].fill(0.0);
