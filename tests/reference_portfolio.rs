@@ -40,15 +40,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
+use common::compare::{bit_equal, Cmp, ABS_TOL};
 use common::{python, root, run_json, TempDir};
 
-const REL_TOL: f64 = 1e-9;
-const ABS_TOL: f64 = 1e-12;
-
-const METRIC_KEYS: [&str; 11] =
-    ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
-
-/// The ARES7 kill switch in the reference's spec syntax (NAME;TRIP;RELEASE;SCALE).
 const ARES7: &str = "crash;dd<-15%|day<-5%|vix>70;vix<25;50%";
 /// The same with a drawdown threshold that trips more often on the bundled data.
 const ARES7_DD8: &str = "crash;dd<-8%|day<-5%|vix>70;vix<25;50%";
@@ -177,99 +171,14 @@ fn read_out(path: &Path) -> Csv {
     Csv { text, header, rows }
 }
 
-/// Bit-for-bit equality of two JSON values (numbers compared by their f64 bits).
-fn bit_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().unwrap().to_bits() == y.as_f64().unwrap().to_bits(),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| bit_equal(v, w))),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| bit_equal(v, w)),
-        _ => a == b,
-    }
+/// The portfolio checks on top of the shared comparison ([`Cmp`]).
+trait PortfolioCmp {
+    fn kill_switches(&mut self, path: &str, strat: &Value, refv: &Value);
+    fn run_json(&mut self, strat: &Value, refv: &Value);
+    fn out_rows(&mut self, csv: &Csv, refv: &Value, kills: &[String]);
 }
 
-// --------------------------------------------------------------------------
-// comparison
-// --------------------------------------------------------------------------
-
-#[derive(Default)]
-struct Cmp {
-    errors: Vec<String>,
-    max_rel: f64,
-    numbers: usize,
-}
-
-impl Cmp {
-    fn close(a: f64, b: f64) -> bool {
-        let diff = (a - b).abs();
-        diff <= ABS_TOL || diff <= REL_TOL * a.abs().max(b.abs())
-    }
-
-    fn f(&mut self, path: &str, a: f64, b: f64) {
-        self.numbers += 1;
-        if a.is_nan() && b.is_nan() {
-            return;
-        }
-        let diff = (a - b).abs();
-        let scale = a.abs().max(b.abs());
-        if !Self::close(a, b) {
-            self.errors.push(format!("{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {:e})", diff / scale));
-        } else if diff > ABS_TOL && scale > 0.0 {
-            self.max_rel = self.max_rel.max(diff / scale);
-        }
-    }
-
-    fn num(&mut self, path: &str, strat: Option<&Value>, refv: Option<&Value>) {
-        match (strat, refv) {
-            (Some(Value::Null), Some(Value::Null)) => self.numbers += 1,
-            (Some(Value::String(a)), Some(Value::String(b))) if a == b => self.numbers += 1,
-            (Some(Value::Number(a)), Some(Value::Number(b))) => self.f(path, a.as_f64().unwrap(), b.as_f64().unwrap()),
-            (a, b) => self.errors.push(format!("{path}: strat {a:?} vs reference {b:?}")),
-        }
-    }
-
-    fn eq(&mut self, path: &str, strat: Option<&Value>, refv: Option<&Value>) {
-        let norm = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
-        if norm(strat) != norm(refv) {
-            self.errors.push(format!("{path}: strat {strat:?} vs reference {refv:?}"));
-        }
-    }
-
-    fn metrics(&mut self, path: &str, strat: &Value, refv: &Value) {
-        match (strat.as_object(), refv.as_object()) {
-            (Some(s), Some(_)) => {
-                for key in METRIC_KEYS {
-                    self.num(&format!("{path}.{key}"), strat.get(key), refv.get(key));
-                }
-                let extra: Vec<_> = s.keys().filter(|k| !METRIC_KEYS.contains(&k.as_str())).collect();
-                if !extra.is_empty() {
-                    self.errors.push(format!("{path}: unexpected keys {extra:?}"));
-                }
-            }
-            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
-        }
-    }
-
-    fn reports(&mut self, path: &str, strat: &Value, refv: &Value) {
-        match (strat.as_object(), refv.as_object()) {
-            (Some(so), Some(ro)) => {
-                let mut sk: Vec<_> = so.keys().collect();
-                let mut rk: Vec<_> = ro.keys().collect();
-                sk.sort();
-                rk.sort();
-                if sk != rk {
-                    self.errors.push(format!("{path}: keys strat {sk:?} vs reference {rk:?}"));
-                }
-                for (k, b) in ro {
-                    if so.contains_key(k) {
-                        self.num(&format!("{path}.{k}"), so.get(k), Some(b));
-                    }
-                }
-            }
-            (None, Some(ro)) if ro.is_empty() => {}
-            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
-        }
-    }
-
+impl PortfolioCmp for Cmp {
     fn kill_switches(&mut self, path: &str, strat: &Value, refv: &Value) {
         let r = refv.as_array().expect("reference kill_switches");
         let s = match strat.as_array() {
@@ -302,13 +211,13 @@ impl Cmp {
         for key in ["strategy", "bars", "start", "end", "ruin_date"] {
             self.eq(key, strat.get(key), refv.get(key));
         }
-        self.metrics("metrics", &strat["metrics"], &refv["metrics"]);
+        self.metrics("metrics", &strat["metrics"], &refv["metrics"], &[]);
         if refv["benchmark"].is_null() {
             if !strat["benchmark"].is_null() {
                 self.errors.push(format!("benchmark: strat {} vs reference none", strat["benchmark"]));
             }
         } else {
-            self.metrics("benchmark", &strat["benchmark"], &refv["benchmark"]);
+            self.metrics("benchmark", &strat["benchmark"], &refv["benchmark"], &[]);
         }
         self.num("information_ratio", strat.get("information_ratio"), refv.get("information_ratio"));
         self.num("avg_turnover", strat.get("avg_turnover"), refv.get("avg_turnover"));
@@ -387,15 +296,6 @@ impl Cmp {
                 self.errors.push(format!("--out column {col}: {bad} of {} rows differ", csv.rows.len()));
             }
         }
-    }
-
-    fn finish(self, label: &str) {
-        if !self.errors.is_empty() {
-            let n = self.errors.len();
-            let shown: Vec<_> = self.errors.iter().take(60).cloned().collect();
-            panic!("{label}: Strat disagrees with the reference implementation ({n} mismatches):\n  {}", shown.join("\n  "));
-        }
-        eprintln!("{label}: OK, {} numbers, max relative difference {:e}", self.numbers, self.max_rel);
     }
 }
 
@@ -706,7 +606,7 @@ fn kill_threshold_walk_forward() {
     for key in ["bars", "start", "end"] {
         c.eq(&format!("walk_forward.{key}"), wf.get(key), rw.get(key));
     }
-    c.metrics("walk_forward.out_of_sample", &wf["out_of_sample"], &rw["out_of_sample"]);
+    c.metrics("walk_forward.out_of_sample", &wf["out_of_sample"], &rw["out_of_sample"], &[]);
     c.finish("kill walk-forward");
     let chosen: std::collections::BTreeSet<u64> = rf.iter().map(|f| f["binding"].as_u64().unwrap()).collect();
     eprintln!("kill walk-forward: {} folds, bindings chosen {chosen:?}", rf.len());
@@ -851,7 +751,7 @@ fn ensemble_cost_sweep_rows_equal_runs() {
         }
         let refv = python_ref(&py);
         let mut c = Cmp::default();
-        c.metrics("metrics", &row["metrics"], &refv["metrics"]);
+        c.metrics("metrics", &row["metrics"], &refv["metrics"], &[]);
         c.num("information_ratio", row.get("information_ratio"), refv.get("information_ratio"));
         c.num("avg_turnover", row.get("avg_turnover"), refv.get("avg_turnover"));
         if row.get("cost_drag").is_some() {
@@ -899,7 +799,7 @@ fn check_ensemble_walk_forward(label: &str, cut: bool, train: u32) {
     for key in ["bars", "start", "end"] {
         c.eq(&format!("walk_forward.{key}"), wf.get(key), rw.get(key));
     }
-    c.metrics("walk_forward.out_of_sample", &wf["out_of_sample"], &rw["out_of_sample"]);
+    c.metrics("walk_forward.out_of_sample", &wf["out_of_sample"], &rw["out_of_sample"], &[]);
     c.finish(label);
 }
 

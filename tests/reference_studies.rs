@@ -39,13 +39,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
+use common::compare::{bit_equal, Cmp, REL_TOL};
 use common::{python, root, run_json, TempDir};
-
-const REL_TOL: f64 = 1e-9;
-const ABS_TOL: f64 = 1e-12;
-
-const METRIC_KEYS: [&str; 11] =
-    ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// Grid indices of the ensemble checked binding by binding.
 const ENSEMBLE_BINDINGS: [usize; 8] = [0, 1, 100, 243, 364, 500, 727, 728];
@@ -90,95 +85,6 @@ fn rewrite(example: &str, tag: &str, repl: &[(String, String)]) -> (TempDir, Pat
 // --------------------------------------------------------------------------
 
 /// Collects mismatches and the largest relative difference.
-#[derive(Default)]
-struct Cmp {
-    errors: Vec<String>,
-    max_rel: f64,
-    numbers: usize,
-}
-
-impl Cmp {
-    fn num(&mut self, path: &str, strat: Option<&Value>, refv: Option<&Value>) {
-        self.numbers += 1;
-        match (strat, refv) {
-            (Some(Value::Null), Some(Value::Null)) => {}
-            (Some(Value::String(a)), Some(Value::String(b))) if a == b => {}
-            (Some(Value::Number(a)), Some(Value::Number(b))) => {
-                let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-                let diff = (a - b).abs();
-                let scale = a.abs().max(b.abs());
-                if !(diff <= ABS_TOL || diff <= REL_TOL * scale) {
-                    self.errors.push(format!("{path}: strat {a:?} vs reference {b:?} (abs diff {diff:e}, rel {:e})", diff / scale));
-                }
-                if diff > ABS_TOL && scale > 0.0 {
-                    self.max_rel = self.max_rel.max(diff / scale);
-                }
-            }
-            (a, b) => self.errors.push(format!("{path}: strat {a:?} vs reference {b:?}")),
-        }
-    }
-
-    fn eq(&mut self, path: &str, strat: Option<&Value>, refv: Option<&Value>) {
-        if strat != refv || strat.is_none() {
-            self.errors.push(format!("{path}: strat {strat:?} vs reference {refv:?}"));
-        }
-    }
-
-    fn metrics(&mut self, path: &str, strat: &Value, refv: &Value, skip: &[&str]) {
-        match (strat.as_object(), refv.as_object()) {
-            (Some(s), Some(_)) => {
-                for key in METRIC_KEYS.iter().filter(|k| !skip.contains(*k)) {
-                    self.num(&format!("{path}.{key}"), strat.get(*key), refv.get(*key));
-                }
-                let extra: Vec<_> = s.keys().filter(|k| !METRIC_KEYS.contains(&k.as_str())).collect();
-                if !extra.is_empty() {
-                    self.errors.push(format!("{path}: unexpected keys {extra:?}"));
-                }
-            }
-            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
-        }
-    }
-
-    fn reports(&mut self, path: &str, strat: &Value, refv: &Value) {
-        match (strat.as_object(), refv.as_object()) {
-            (Some(so), Some(ro)) => {
-                let mut sk: Vec<_> = so.keys().collect();
-                let mut rk: Vec<_> = ro.keys().collect();
-                sk.sort();
-                rk.sort();
-                if sk != rk {
-                    self.errors.push(format!("{path}: keys strat {sk:?} vs reference {rk:?}"));
-                }
-                for (k, b) in ro {
-                    self.num(&format!("{path}.{k}"), so.get(k), Some(b));
-                }
-            }
-            _ => self.errors.push(format!("{path}: strat {strat} vs reference {refv}")),
-        }
-    }
-
-    fn finish(self, label: &str) -> f64 {
-        if !self.errors.is_empty() {
-            let n = self.errors.len();
-            let shown: Vec<_> = self.errors.iter().take(40).cloned().collect();
-            panic!("{label}: Strat disagrees with the reference implementation ({n} mismatches):\n  {}", shown.join("\n  "));
-        }
-        eprintln!("{label}: OK, {} numbers, max relative difference {:e}", self.numbers, self.max_rel);
-        self.max_rel
-    }
-}
-
-/// Bit-for-bit equality of two JSON values (numbers compared by their f64 bits;
-/// serde_json parses with `float_roundtrip`, so equal bits mean equal output).
-fn bit_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64().unwrap().to_bits() == y.as_f64().unwrap().to_bits(),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| bit_equal(v, w))),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| bit_equal(v, w)),
-        _ => a == b,
-    }
-}
-
 /// `strat run --set` of one binding must reproduce the sweep row exactly.
 fn assert_run_equals_sweep_row(label: &str, run: &Value, row: &Value) {
     for key in ["bars", "metrics", "information_ratio", "reports"] {

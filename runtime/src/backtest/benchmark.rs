@@ -69,8 +69,9 @@ pub fn finish(
 }
 
 /// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its
-/// exposure and of its turnover.
-pub(super) fn summarize(
+/// exposure and of its turnover: the sweep's lean path, without per-row vectors. Re-exported
+/// as `backtest::summary_of_path` for the portfolio stage.
+pub fn summarize(
     t0: usize,
     returns: &[f64],
     avg_exposure: f64,

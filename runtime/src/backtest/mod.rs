@@ -19,7 +19,7 @@ mod summary;
 mod tests;
 
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
-pub use benchmark::{finish as assemble, BenchmarkMemo};
+pub use benchmark::{finish as assemble, summarize as summary_of_path, BenchmarkMemo};
 pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
@@ -161,20 +161,6 @@ impl Backtest {
         }
         self.cost[self.rows.start - 1..self.rows.end - 1].iter().sum()
     }
-}
-
-/// The [`Summary`] of a book that the portfolio stage ran: its metrics from the returns of rows
-/// `t0+1 ..` and the mean exposure and turnover, without the per-row vectors of [`assemble`].
-pub fn summary_of_path(
-    t0: usize,
-    returns: &[f64],
-    avg_exposure: f64,
-    avg_turnover: f64,
-    benchmark: Option<&[f64]>,
-    periods_per_year: f64,
-    memo: Option<&BenchmarkMemo>,
-) -> Summary {
-    summarize(t0, returns, avg_exposure, avg_turnover, benchmark, periods_per_year, memo)
 }
 
 /// Why a backtest cannot be evaluated.
