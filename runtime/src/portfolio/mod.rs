@@ -244,25 +244,25 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
                 let trade = (next[j] - held[j]).abs();
                 tv += trade;
                 g += next[j].abs();
-                if let StageCost::PerAsset(rate) = cost {
-                    if trade > 0.0 {
-                        let v = rate.asset(t, j, &OwnRow { trade, ..own });
-                        if v.is_nan() || v < 0.0 {
-                            return Err(StageError::BadCostRate { row: t, asset: j, value: v });
+                if trade > 0.0 {
+                    let cj = match cost {
+                        StageCost::Flat(rate) => *rate * trade,
+                        StageCost::PerAsset(rate) => {
+                            let v = rate.asset(t, j, &OwnRow { trade, ..own });
+                            if v.is_nan() || v < 0.0 {
+                                return Err(StageError::BadCostRate { row: t, asset: j, value: v });
+                            }
+                            c += v * trade;
+                            v * trade
                         }
-                        c += v * trade;
+                    };
+                    if book.detail {
+                        out.trades.push(AssetTrade { row: t, asset: j, weight: next[j], trade, cost: cj });
                     }
                 }
             }
             if let StageCost::Flat(rate) = cost {
                 c = *rate * tv;
-            }
-            if book.detail {
-                let mut rates = match cost {
-                    StageCost::Flat(rate) => Box::new(move |_: usize, trade: f64| *rate * trade) as Box<dyn FnMut(usize, f64) -> f64>,
-                    StageCost::PerAsset(eval) => Box::new(move |j: usize, trade: f64| eval.asset(t, j, &OwnRow { trade, ..own }) * trade),
-                };
-                record_trades(&mut out.trades, t, &next, &held, &mut *rates);
             }
             std::mem::swap(&mut held, &mut next);
             out.turnover[t] = tv;
@@ -294,7 +294,12 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         (book.weights)(t, &mut h);
         let (tv, g) = turnover_and_gross(&h, &held);
         if book.detail {
-            record_trades(&mut out.trades, t, &h, &held, |_, trade| rate * trade);
+            for (j, (x, p)) in h.iter().zip(&held).enumerate() {
+                let trade = (x - p).abs();
+                if trade > 0.0 {
+                    out.trades.push(AssetTrade { row: t, asset: j, weight: *x, trade, cost: rate * trade });
+                }
+            }
         }
         std::mem::swap(&mut h, &mut held);
         out.turnover[t] = tv;
@@ -314,16 +319,6 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         }
     }
     Ok(out)
-}
-
-/// Appends the trades of row `t` (weights `w` after, `prev` before) with their costs.
-fn record_trades(trades: &mut Vec<AssetTrade>, t: usize, w: &[f64], prev: &[f64], mut cost: impl FnMut(usize, f64) -> f64) {
-    for (j, (x, p)) in w.iter().zip(prev).enumerate() {
-        let trade = (x - p).abs();
-        if trade > 0.0 {
-            trades.push(AssetTrade { row: t, asset: j, weight: *x, trade, cost: cost(j, trade) });
-        }
-    }
 }
 
 /// Closes the book at its ruin row `t`: nothing is held from its close on (the closing trade
