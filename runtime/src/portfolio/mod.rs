@@ -59,16 +59,24 @@ pub struct AssetTrade {
     pub cost: f64,
 }
 
-/// Turnover `sum_j |w[j] - prev[j]|` and gross `sum_j |w[j]|`, summed in asset order from the
-/// neutral element of a float `sum()` (the order every path of the stage uses).
+/// Turnover `sum_j |w[j] - prev[j]|` and gross `sum_j |w[j]|`: four partial sums over the
+/// assets `j = 4i + l` (lane `l`), added as `(s0 + s1) + (s2 + s3)`, so that the sums do not wait
+/// on each other (every path of the stage uses this order).
 pub fn turnover_and_gross(w: &[f64], prev: &[f64]) -> (f64, f64) {
-    let mut tv: f64 = std::iter::empty::<f64>().sum();
-    let mut g: f64 = std::iter::empty::<f64>().sum();
-    for (x, p) in w.iter().zip(prev) {
-        tv += (x - p).abs();
-        g += x.abs();
+    let (mut tv, mut g) = ([0.0_f64; 4], [0.0_f64; 4]);
+    let (wc, pc) = (w.chunks_exact(4), prev.chunks_exact(4));
+    let (wr, pr) = (wc.remainder(), pc.remainder());
+    for (x, p) in wc.zip(pc) {
+        for l in 0..4 {
+            tv[l] += (x[l] - p[l]).abs();
+            g[l] += x[l].abs();
+        }
     }
-    (tv, g)
+    for (l, (x, p)) in wr.iter().zip(pr).enumerate() {
+        tv[l] += (x - p).abs();
+        g[l] += x.abs();
+    }
+    ((tv[0] + tv[1]) + (tv[2] + tv[3]), (g[0] + g[1]) + (g[2] + g[3]))
 }
 
 /// What a book pays per unit traded.
@@ -236,15 +244,20 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             if book.change[t] || t == t0 {
                 (book.weights)(t, &mut h);
             }
-            let mut tv: f64 = std::iter::empty::<f64>().sum();
-            let mut g: f64 = std::iter::empty::<f64>().sum();
-            let mut c = 0.0;
-            for j in 0..a {
-                next[j] = s * h[j];
-                let trade = (next[j] - held[j]).abs();
-                tv += trade;
-                g += next[j].abs();
-                if trade > 0.0 {
+            for (x, w) in next.iter_mut().zip(&h) {
+                *x = s * w;
+            }
+            let (tv, g) = turnover_and_gross(&next, &held);
+            let mut c = match cost {
+                StageCost::Flat(rate) => *rate * tv,
+                StageCost::PerAsset(_) => 0.0,
+            };
+            if book.detail || matches!(cost, StageCost::PerAsset(_)) {
+                for j in 0..a {
+                    let trade = (next[j] - held[j]).abs();
+                    if trade == 0.0 {
+                        continue;
+                    }
                     let cj = match cost {
                         StageCost::Flat(rate) => *rate * trade,
                         StageCost::PerAsset(rate) => {
@@ -260,9 +273,6 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
                         out.trades.push(AssetTrade { row: t, asset: j, weight: next[j], trade, cost: cj });
                     }
                 }
-            }
-            if let StageCost::Flat(rate) = cost {
-                c = *rate * tv;
             }
             std::mem::swap(&mut held, &mut next);
             out.turnover[t] = tv;
