@@ -26,9 +26,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod limits;
-pub mod output;
-pub mod repl;
-pub mod sweep_output;
 
 pub use limits::Limits;
 pub use strat_compiler::Compiled;

@@ -1,8 +1,8 @@
 //! Sweep results for people and machines: the top-N table, the terminal heatmap of a
 //! two-parameter grid, the JSON document and the CSV table.
 
-use crate::output::{metric_values, num, METRIC_NAMES};
-use crate::Params;
+use crate::cli::output::{metric_values, num, METRIC_NAMES};
+use strat::Params;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
@@ -78,9 +78,9 @@ pub fn binding_text(params: &Params, grid: &Grid, index: usize) -> String {
         .join(" ")
 }
 
-/// A table cell: [`crate::output::fmt_num`] (4 decimals, scientific beyond 1e9 or below 1e-4).
+/// A table cell: [`crate::cli::output::fmt_num`] (4 decimals, scientific beyond 1e9 or below 1e-4).
 fn f4(x: f64) -> String {
-    crate::output::fmt_num(x)
+    crate::cli::output::fmt_num(x)
 }
 
 /// The top-`n` table by `metric`.
@@ -274,7 +274,7 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by
 fn trim(x: f64) -> String {
     let s = format!("{x}");
     if s.len() > 8 {
-        crate::output::fmt_num(x)
+        crate::cli::output::fmt_num(x)
     } else {
         s
     }
@@ -347,17 +347,12 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
 /// "metrics", "avg_turnover", "information_ratio", "reports", "weights": [{"name", "method",
 /// "rebalances", "fallbacks", "avg_rebalance_turnover"}], "params": {..}} | {"params",
 /// "error"}]}`. Numbers as [`num`] writes them (NaN as null, infinities as "inf" / "-inf").
-pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Value {
-    serde_json::to_value(SweepJson { name, rows, params, grid, report_names }).unwrap_or(Value::Null)
-}
-
-/// [`to_json`] as compact text, serialised straight from the rows (no [`Value`] tree): the
-/// same bytes as `to_json(..).to_string()`.
+/// Serialised straight from the rows (no `Value` tree).
 pub fn to_json_string(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> String {
     serde_json::to_string(&SweepJson { name, rows, params, grid, report_names }).unwrap_or_default()
 }
 
-/// The JSON document of a sweep (see [`to_json`]).
+/// The JSON document of a sweep (see [`to_json_string`]).
 struct SweepJson<'a> {
     name: &'a str,
     rows: &'a [SweepRow],

@@ -16,7 +16,7 @@ mod preview;
 mod session;
 mod show;
 
-use crate::{Failure, SourceDiag, Strategy};
+use strat::{Failure, SourceDiag, Strategy};
 use helper::{Names, StratHelper};
 use metrics::Snapshot;
 use rustyline::error::ReadlineError;
@@ -152,7 +152,7 @@ fn report(p: Problem) {
 }
 
 /// Loads the data of `s` and runs it with `overrides`.
-fn execute(s: &Strategy, overrides: &[(String, String)]) -> Result<(crate::Frame, crate::RunResult), Problem> {
+fn execute(s: &Strategy, overrides: &[(String, String)]) -> Result<(strat::Frame, strat::RunResult), Problem> {
     let frame = s.load_data().map_err(Problem::Failure)?;
     let params = eval::params_of(s, overrides);
     let r = s.run(&frame, &params).map_err(Problem::Failure)?;
@@ -321,7 +321,7 @@ impl Repl {
 
     /// The parameter values of `s` with the `:set` values; a value that no longer fits (its
     /// param was removed or changed kind) is dropped with a note.
-    fn params(&mut self, s: &Strategy) -> crate::Params {
+    fn params(&mut self, s: &Strategy) -> strat::Params {
         let mut p = s.params();
         let mut kept = vec![];
         for (k, v) in std::mem::take(&mut self.overrides) {
@@ -343,7 +343,7 @@ impl Repl {
     }
 
     /// Prints a run's metrics with their changes from the previous run.
-    fn show_run(&mut self, s: &Strategy, frame: &crate::Frame, r: &crate::RunResult) {
+    fn show_run(&mut self, s: &Strategy, frame: &strat::Frame, r: &strat::RunResult) {
         let now = Snapshot::of(r);
         print!("{}", metrics::compare(s.name(), frame, r, &now, self.last.as_ref(), self.colour));
         self.last = Some(now);

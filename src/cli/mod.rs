@@ -5,6 +5,10 @@
 //! Every output file is checked before anything is computed: two outputs naming one file, or an
 //! output naming an input, is refused (spec/studies.md, "Output files").
 
+mod output;
+mod repl;
+mod sweep_output;
+
 use clap::{Parser, Subcommand};
 
 /// `println!` that ignores a closed stdout (e.g. `strat sweep --json | head`) instead of panicking.
@@ -25,7 +29,7 @@ macro_rules! outp {
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strat::output::{daily_columns, to_json, to_table};
+use output::{daily_columns, to_json, to_table};
 use strat::{Backend, Engine, Failure, Params, SourceDiag, Strategy};
 use strat_runtime::walk_forward::PeriodUnit;
 
@@ -583,7 +587,7 @@ pub fn main() -> i32 {
             0
         }
         Command::Bench { file, iterations, json, set } => bench(&file, iterations.max(1), json, &set),
-        Command::Repl { file } => strat::repl::run(file),
+        Command::Repl { file } => repl::run(file),
         Command::WalkForward { file, train, test, anchored, by, json, reference, out, force, quiet } => {
             walk_forward(&file, &train, &test, anchored, &by, json, reference, out.as_deref(), force, quiet)
         }
@@ -649,7 +653,7 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
             return 1;
         }
     };
-    let weights_rows = weights_out.as_ref().map(|_| strat::output::weights_rows(&frame, &result));
+    let weights_rows = weights_out.as_ref().map(|_| output::weights_rows(&frame, &result));
     if let Some((text, _)) = &weights_rows {
         if let Err(c) = check_output_size(&outs[k], text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0) {
             return c;
@@ -666,7 +670,7 @@ fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBu
             return c;
         }
     }
-    for w in strat::output::weights_warnings(&frame, &result) {
+    for w in output::weights_warnings(&frame, &result) {
         eprintln!("{w}");
     }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
@@ -695,7 +699,7 @@ fn progress_bar(n: impl FnOnce() -> usize, quiet: bool, json: bool) -> indicatif
 /// The metric `--by` or `--heatmap` names (a metric or a column name of the top table), or the
 /// `strat::cli::metric` error (exit 2) with a did-you-mean.
 fn metric_arg(flag: &str, name: &str) -> Result<&'static str, i32> {
-    use strat::sweep_output as so;
+    use sweep_output as so;
     so::canonical_metric(name).ok_or_else(|| {
         let help = match so::suggest_metric(name) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -718,7 +722,7 @@ fn sweep(
     reference: bool,
     quiet: bool,
 ) -> i32 {
-    use strat::sweep_output as so;
+    use sweep_output as so;
     let by = match metric_arg("--by", by) {
         Ok(m) => m,
         Err(c) => return c,
@@ -769,7 +773,7 @@ fn sweep(
     let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
     if let (Some(o), Some(f)) = (outs.first().filter(|_| out.is_some()), format) {
         let n_weights = strategy.program().weights.len();
-        let columns = grid.names.len() + 2 + strat::output::METRIC_NAMES.len() + 2 + report_names.len() + 3 * n_weights;
+        let columns = grid.names.len() + 2 + output::METRIC_NAMES.len() + 2 + report_names.len() + 3 * n_weights;
         // JSON repeats the keys in every row.
         let columns = if f == strat_runtime::write::Format::Json { columns * 2 } else { columns };
         if let Err(c) = check_output_size(o, grid.bindings.len(), columns, 0) {
@@ -942,7 +946,7 @@ fn walk_forward(
         (PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit))
     };
     // The walk-forward ranks by the metric names; the table's `max_dd` is `max_drawdown`.
-    let by = strat::sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
+    let by = sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
     let (outs, format) = match planned_out(out) {
         Ok(x) => x,
         Err(c) => return c,
@@ -994,7 +998,7 @@ fn walk_forward(
     }
     let elapsed = t.elapsed().as_secs_f64();
     let params = strategy.params();
-    let text = |i: usize| strat::sweep_output::binding_text(&params, &grid, i);
+    let text = |i: usize| sweep_output::binding_text(&params, &grid, i);
     let (start, end) = match (wf.rows.first(), wf.rows.last()) {
         (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
         _ => (String::new(), String::new()),
@@ -1015,14 +1019,14 @@ fn walk_forward(
             .folds
             .iter()
             .map(|f| {
-                let p = strat::sweep_output::params_json(&params, &grid, &grid.bindings[f.chosen]);
+                let p = sweep_output::params_json(&params, &grid, &grid.bindings[f.chosen]);
                 serde_json::json!({"train": [period(f.train.0), period(f.train.1)], "test": [period(f.test.0), period(f.test.1)], "binding": f.chosen, "params": p,
-                    "in_sample": strat::output::num(f.in_sample), "out_of_sample": strat::output::num(f.out_of_sample), "bars": f.bars})
+                    "in_sample": output::num(f.in_sample), "out_of_sample": output::num(f.out_of_sample), "bars": f.bars})
             })
             .collect();
         let mut m = serde_json::Map::new();
-        for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
-            m.insert(k.to_string(), strat::output::num(v));
+        for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
+            m.insert(k.to_string(), output::num(v));
         }
         let mut doc = serde_json::Map::new();
         doc.insert("strategy".into(), serde_json::json!(strategy.name()));
@@ -1031,10 +1035,10 @@ fn walk_forward(
         doc.insert(test_key.into(), serde_json::json!(test_n));
         let rest = serde_json::json!({"anchored": anchored,
                 "bindings": grid.bindings.len(), "bars": wf.returns.len(), "start": start, "end": end, "folds": folds,
-                "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": strat::output::num(wf.in_sample_mean),
-                "out_of_sample_mean": strat::output::num(wf.out_of_sample_mean),
-                "degradation": strat::output::num(wf.out_of_sample_mean - wf.in_sample_mean),
-                "deflated_sharpe": strat::output::num(wf.deflated_sharpe), "trials": wf.trials,
+                "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": output::num(wf.in_sample_mean),
+                "out_of_sample_mean": output::num(wf.out_of_sample_mean),
+                "degradation": output::num(wf.out_of_sample_mean - wf.in_sample_mean),
+                "deflated_sharpe": output::num(wf.deflated_sharpe), "trials": wf.trials,
                 "skipped": wf.skipped.iter().map(|(a, b)| serde_json::json!([period(*a), period(*b)])).collect::<Vec<_>>()});
         if let serde_json::Value::Object(rest) = rest {
             doc.extend(rest);
@@ -1063,8 +1067,8 @@ fn walk_forward(
             "{:<w$} {:<w$} {:>10} {:>10} {:>6}  #{} {}",
             span(f.train.0, f.train.1),
             test,
-            strat::output::fmt_num(f.in_sample),
-            strat::output::fmt_num(f.out_of_sample),
+            output::fmt_num(f.in_sample),
+            output::fmt_num(f.out_of_sample),
             f.bars,
             f.chosen,
             text(f.chosen)
@@ -1074,16 +1078,16 @@ fn walk_forward(
         out!("{}: skipped (no binding has a {by} over its training {}s)", span(*lo, *hi), unit.name());
     }
     out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
-    for (k, v) in strat::output::METRIC_NAMES.iter().zip(strat::output::metric_values(&wf.metrics)) {
-        out!("{:<18} {:>12}", k, strat::output::fmt_num(v));
+    for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
+        out!("{:<18} {:>12}", k, output::fmt_num(v));
     }
     out!(
         "\n{by}: in-sample mean {}, out-of-sample mean {}, degradation {}",
-        strat::output::fmt_num(wf.in_sample_mean),
-        strat::output::fmt_num(wf.out_of_sample_mean),
-        strat::output::fmt_signed(wf.out_of_sample_mean - wf.in_sample_mean)
+        output::fmt_num(wf.in_sample_mean),
+        output::fmt_num(wf.out_of_sample_mean),
+        output::fmt_signed(wf.out_of_sample_mean - wf.in_sample_mean)
     );
-    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {}", wf.trials, strat::output::fmt_num(wf.deflated_sharpe));
+    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {}", wf.trials, output::fmt_num(wf.deflated_sharpe));
     0
 }
 
