@@ -2,8 +2,8 @@
 //! file. JSON floats are printed round-trip exact (shortest representation that parses back to
 //! the same double); NaN is `null`, infinities are `"inf"` / `"-inf"` (SEMANTICS.md §4).
 
-use strat::{Frame, RunResult};
 use serde_json::{json, Map, Value};
+use strat::{Frame, RunResult};
 use strat_runtime::frame::format_date;
 use strat_runtime::weights::WeightsRun;
 use strat_stdlib::metrics::Metrics;

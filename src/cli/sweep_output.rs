@@ -2,9 +2,9 @@
 //! two-parameter grid, the JSON document and the CSV table.
 
 use crate::cli::output::{metric_values, num, METRIC_NAMES};
-use strat::Params;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
+use strat::Params;
 use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
 use strat_stdlib::metrics::{metric_def, RUN_MEASURES};
 

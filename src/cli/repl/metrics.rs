@@ -2,8 +2,8 @@
 //! previous run of the session.
 
 use crate::cli::output::{metric_values, METRIC_NAMES};
-use strat::{Frame, RunResult};
 use std::fmt::Write as _;
+use strat::{Frame, RunResult};
 use strat_runtime::frame::format_date;
 
 /// The numbers of one run, by name (metrics, then reports).

@@ -16,7 +16,6 @@ mod preview;
 mod session;
 mod show;
 
-use strat::{Failure, SourceDiag, Strategy};
 use helper::{Names, StratHelper};
 use metrics::Snapshot;
 use rustyline::error::ReadlineError;
@@ -26,6 +25,7 @@ use session::{Piece, Session, Typed};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
+use strat::{Failure, SourceDiag, Strategy};
 use strat_grammar::ast::StmtKind;
 use strat_grammar::tokens::{tokens, Tag};
 use strat_grammar::Diag;

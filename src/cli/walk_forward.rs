@@ -1,0 +1,210 @@
+//! `strat walk-forward`: folds of training and test windows, stitched out of sample.
+
+use super::diagnostics::{fail, report_failure};
+use super::output;
+use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output};
+use super::sweep::progress_bar;
+use super::sweep_output;
+use std::path::Path;
+use std::time::Instant;
+use strat_runtime::walk_forward::PeriodUnit;
+
+/// A walk-forward window: a whole number `N >= 1` of calendar years (`5y`) or months (`60m`).
+pub(super) fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32> {
+    let t = text.trim();
+    let parsed = [("y", PeriodUnit::Years), ("m", PeriodUnit::Months)]
+        .into_iter()
+        .find_map(|(suffix, unit)| t.strip_suffix(suffix).and_then(|n| n.parse::<i32>().ok()).filter(|n| (1..=100_000).contains(n)).map(|n| (n, unit)));
+    parsed.ok_or_else(|| {
+        fail(
+            2,
+            "strat::cli::duration",
+            format!("{flag} takes a number of calendar years or months such as 5y or 60m, got `{text}`"),
+            "write Ny (years) or Nm (months) with N >= 1",
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn walk_forward(
+    file: &Path,
+    train: &str,
+    test: &str,
+    anchored: bool,
+    by: &str,
+    json: bool,
+    reference: bool,
+    out: Option<&Path>,
+    force: bool,
+    quiet: bool,
+) -> i32 {
+    let ((train_n, train_unit), (test_n, test_unit)) = match (duration(train, "--train"), duration(test, "--test")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    // Years on both sides count in years; months on either side count both in months.
+    let (unit, train_n, test_n) = if train_unit == PeriodUnit::Years && test_unit == PeriodUnit::Years {
+        (PeriodUnit::Years, train_n, test_n)
+    } else {
+        let months = |n: i32, u: PeriodUnit| if u == PeriodUnit::Years { n.saturating_mul(12) } else { n };
+        (PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit))
+    };
+    // The walk-forward ranks by the metric names; the table's `max_dd` is `max_drawdown`.
+    let by = sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
+    let (outs, format) = match planned_out(out) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let strategy = match compile_for_outputs(file, &outs, force, reference) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let frame = match strategy.load_data() {
+        Ok(f) => f,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    if let Some(o) = outs.first() {
+        if let Err(c) = check_output_size(o, frame.len(), 4, 0) {
+            return c;
+        }
+    }
+    let spec = strat_runtime::walk_forward::WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
+    let t = Instant::now();
+    // The memory estimate comes before the progress bar counts the grid's bindings.
+    if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::WalkForward) {
+        report_failure(&f);
+        return 1;
+    }
+    let bar = progress_bar(|| strategy.grid().bindings.len(), quiet, json);
+    let (grid, wf) = match strategy.walk_forward(&frame, by, spec, &|| bar.inc(1)) {
+        Ok(r) => r,
+        Err(f) => {
+            bar.finish_and_clear();
+            report_failure(&f);
+            return 1;
+        }
+    };
+    bar.finish_and_clear();
+    if let (Some(o), Some(f)) = (outs.first(), format) {
+        use strat_runtime::write::Col;
+        let cols = vec![
+            ("date".to_string(), Col::Date(wf.rows.iter().map(|&t| frame.dates[t]).collect())),
+            ("binding".to_string(), Col::Int(wf.bindings.iter().map(|&b| Some(b as i64)).collect())),
+            ("return".to_string(), Col::Float(wf.returns.clone())),
+            ("equity".to_string(), Col::Float(strat_stdlib::metrics::equity_curve(&wf.returns))),
+        ];
+        if let Err(c) = write_output(o, f, &cols) {
+            return c;
+        }
+    }
+    let elapsed = t.elapsed().as_secs_f64();
+    let params = strategy.params();
+    let text = |i: usize| sweep_output::binding_text(&params, &grid, i);
+    let (start, end) = match (wf.rows.first(), wf.rows.last()) {
+        (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
+        _ => (String::new(), String::new()),
+    };
+    // A period in the JSON: the year as a number, a month as "YYYY-MM".
+    let period = |p: i32| -> serde_json::Value {
+        match unit {
+            PeriodUnit::Years => serde_json::json!(p),
+            PeriodUnit::Months => serde_json::json!(unit.label(p)),
+        }
+    };
+    let (train_key, test_key) = match unit {
+        PeriodUnit::Years => ("train_years", "test_years"),
+        PeriodUnit::Months => ("train_months", "test_months"),
+    };
+    if json {
+        let folds: Vec<serde_json::Value> = wf
+            .folds
+            .iter()
+            .map(|f| {
+                let p = sweep_output::params_json(&params, &grid, &grid.bindings[f.chosen]);
+                serde_json::json!({"train": [period(f.train.0), period(f.train.1)], "test": [period(f.test.0), period(f.test.1)], "binding": f.chosen, "params": p,
+                    "in_sample": output::num(f.in_sample), "out_of_sample": output::num(f.out_of_sample), "bars": f.bars})
+            })
+            .collect();
+        let mut m = serde_json::Map::new();
+        for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
+            m.insert(k.to_string(), output::num(v));
+        }
+        let mut doc = serde_json::Map::new();
+        doc.insert("strategy".into(), serde_json::json!(strategy.name()));
+        doc.insert("by".into(), serde_json::json!(by));
+        doc.insert(train_key.into(), serde_json::json!(train_n));
+        doc.insert(test_key.into(), serde_json::json!(test_n));
+        let rest = serde_json::json!({"anchored": anchored,
+                "bindings": grid.bindings.len(), "bars": wf.returns.len(), "start": start, "end": end, "folds": folds,
+                "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": output::num(wf.in_sample_mean),
+                "out_of_sample_mean": output::num(wf.out_of_sample_mean),
+                "degradation": output::num(wf.out_of_sample_mean - wf.in_sample_mean),
+                "deflated_sharpe": output::num(wf.deflated_sharpe), "trials": wf.trials,
+                "skipped": wf.skipped.iter().map(|(a, b)| serde_json::json!([period(*a), period(*b)])).collect::<Vec<_>>()});
+        if let serde_json::Value::Object(rest) = rest {
+            doc.extend(rest);
+        }
+        out!("{}", serde_json::Value::Object(doc));
+        return 0;
+    }
+    out!(
+        "{}: walk-forward {}, train {train_n}{u}, test {test_n}{u}, by {by}; {} bindings in {:.3} s\n",
+        strategy.name(),
+        if anchored { "anchored" } else { "rolling" },
+        grid.bindings.len(),
+        elapsed,
+        u = unit.suffix()
+    );
+    // Years print as `2001-2005`, months as `2001-02..2006-01`.
+    let (sep, w) = match unit {
+        PeriodUnit::Years => ("-", 11),
+        PeriodUnit::Months => ("..", 17),
+    };
+    let span = |a: i32, b: i32| format!("{}{sep}{}", unit.label(a), unit.label(b));
+    out!("{:<w$} {:<w$} {:>10} {:>10} {:>6}  chosen binding", "train", "test", "in-sample", "out", "bars");
+    for f in &wf.folds {
+        let test = if f.test.0 == f.test.1 { unit.label(f.test.0) } else { span(f.test.0, f.test.1) };
+        out!(
+            "{:<w$} {:<w$} {:>10} {:>10} {:>6}  #{} {}",
+            span(f.train.0, f.train.1),
+            test,
+            output::fmt_num(f.in_sample),
+            output::fmt_num(f.out_of_sample),
+            f.bars,
+            f.chosen,
+            text(f.chosen)
+        );
+    }
+    for (lo, hi) in &wf.skipped {
+        out!("{}: skipped (no binding has a {by} over its training {}s)", span(*lo, *hi), unit.name());
+    }
+    out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
+    for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
+        out!("{:<18} {:>12}", k, output::fmt_num(v));
+    }
+    out!(
+        "\n{by}: in-sample mean {}, out-of-sample mean {}, degradation {}",
+        output::fmt_num(wf.in_sample_mean),
+        output::fmt_num(wf.out_of_sample_mean),
+        output::fmt_signed(wf.out_of_sample_mean - wf.in_sample_mean)
+    );
+    out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {}", wf.trials, output::fmt_num(wf.deflated_sharpe));
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_years_or_months() {
+        assert_eq!(duration("5y", "--train"), Ok((5, PeriodUnit::Years)));
+        assert_eq!(duration("60m", "--train"), Ok((60, PeriodUnit::Months)));
+        for bad in ["5", "0y", "0m", "-1y", "5w", "y", "1.5y", "100001m"] {
+            assert_eq!(duration(bad, "--train"), Err(2), "{bad}");
+        }
+    }
+}
