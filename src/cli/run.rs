@@ -2,7 +2,7 @@
 
 use super::diagnostics::fail;
 use super::diagnostics::{print_diags, report_failure};
-use super::output::{self, daily_columns, to_json, to_table};
+use super::output::{self, daily_columns, to_table};
 use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
 use super::program::params_from;
 use std::io::Write as _;
@@ -86,7 +86,11 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
         eprintln!("{w}");
     }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
-    let text = if json { format!("{}\n", to_json(strategy.name(), &frame, &result)) } else { to_table(strategy.name(), &frame, &result) };
+    let text = if json {
+        format!("{}\n", serde_json::to_string(&strategy.report(&frame, &result)).unwrap_or_default())
+    } else {
+        to_table(strategy.name(), &frame, &result)
+    };
     let _ = std::io::stdout().write_all(text.as_bytes());
     0
 }

@@ -124,7 +124,7 @@ pub(super) fn sweep(
     if let (Some(o), Some(f)) = (out, format) {
         let planned = &outs[0];
         let res = if f == strat_runtime::write::Format::Json {
-            std::fs::write(o, format!("{}\n", so::to_json_string(strategy.name(), &rows, &params, &grid, &report_names)))
+            std::fs::write(o, format!("{}\n", serde_json::to_string(&strategy.sweep_report(&grid, &rows)).unwrap_or_default()))
                 .map_err(|e| fail(1, "strat::io::write", format!("cannot write {}: {e}", o.display()), "check that the folder exists and is writable"))
         } else {
             write_output(planned, f, &so::to_columns(&rows, &params, &grid, &report_names))
@@ -143,7 +143,7 @@ pub(super) fn sweep(
     }
     let all_failed = !rows.is_empty() && rows.iter().all(|r| r.result.is_err());
     if json {
-        out!("{}", so::to_json_string(strategy.name(), &rows, &params, &grid, &report_names));
+        out!("{}", serde_json::to_string(&strategy.sweep_report(&grid, &rows)).unwrap_or_default());
         return if all_failed { 1 } else { 0 };
     }
     let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);

@@ -2,12 +2,16 @@
 
 use super::diagnostics::{fail, report_failure};
 use super::output;
+use super::outputs::Planned;
 use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output};
 use super::sweep::progress_bar;
 use super::sweep_output;
 use std::path::Path;
 use std::time::Instant;
-use strat_runtime::walk_forward::PeriodUnit;
+use strat::{Frame, Strategy, WalkForwardReport};
+use strat_runtime::sweep::Grid;
+use strat_runtime::walk_forward::{PeriodUnit, WalkForward, WalkForwardSpec};
+use strat_runtime::write::Format;
 
 /// A walk-forward window: a whole number `N >= 1` of calendar years (`5y`) or months (`60m`).
 pub(super) fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32> {
@@ -25,6 +29,22 @@ pub(super) fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32>
     })
 }
 
+/// The unit and lengths of `--train` and `--test`: years on both sides count in years; months on
+/// either side count both in months.
+fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
+    let ((train_n, train_unit), (test_n, test_unit)) = match (duration(train, "--train"), duration(test, "--test")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(c), _) | (_, Err(c)) => return Err(c),
+    };
+    if train_unit == PeriodUnit::Years && test_unit == PeriodUnit::Years {
+        return Ok((PeriodUnit::Years, train_n, test_n));
+    }
+    let months = |n: i32, u: PeriodUnit| if u == PeriodUnit::Years { n.saturating_mul(12) } else { n };
+    Ok((PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit)))
+}
+
+/// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
+/// prints the table or the JSON report; returns the exit code.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn walk_forward(
     file: &Path,
@@ -38,16 +58,9 @@ pub(super) fn walk_forward(
     force: bool,
     quiet: bool,
 ) -> i32 {
-    let ((train_n, train_unit), (test_n, test_unit)) = match (duration(train, "--train"), duration(test, "--test")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(c), _) | (_, Err(c)) => return c,
-    };
-    // Years on both sides count in years; months on either side count both in months.
-    let (unit, train_n, test_n) = if train_unit == PeriodUnit::Years && test_unit == PeriodUnit::Years {
-        (PeriodUnit::Years, train_n, test_n)
-    } else {
-        let months = |n: i32, u: PeriodUnit| if u == PeriodUnit::Years { n.saturating_mul(12) } else { n };
-        (PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit))
+    let (unit, train_n, test_n) = match windows(train, test) {
+        Ok(w) => w,
+        Err(c) => return c,
     };
     // The walk-forward ranks by the metric names; the table's `max_dd` is `max_drawdown`.
     let by = sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
@@ -71,7 +84,7 @@ pub(super) fn walk_forward(
             return c;
         }
     }
-    let spec = strat_runtime::walk_forward::WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
+    let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
     let t = Instant::now();
     // The memory estimate comes before the progress bar counts the grid's bindings.
     if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::WalkForward) {
@@ -89,71 +102,44 @@ pub(super) fn walk_forward(
     };
     bar.finish_and_clear();
     if let (Some(o), Some(f)) = (outs.first(), format) {
-        use strat_runtime::write::Col;
-        let cols = vec![
-            ("date".to_string(), Col::Date(wf.rows.iter().map(|&t| frame.dates[t]).collect())),
-            ("binding".to_string(), Col::Int(wf.bindings.iter().map(|&b| Some(b as i64)).collect())),
-            ("return".to_string(), Col::Float(wf.returns.clone())),
-            ("equity".to_string(), Col::Float(strat_stdlib::metrics::equity_curve(&wf.returns))),
-        ];
-        if let Err(c) = write_output(o, f, &cols) {
+        if let Err(c) = write_days(o, f, &frame, &wf) {
             return c;
         }
     }
     let elapsed = t.elapsed().as_secs_f64();
-    let params = strategy.params();
-    let text = |i: usize| sweep_output::binding_text(&params, &grid, i);
-    let (start, end) = match (wf.rows.first(), wf.rows.last()) {
-        (Some(&a), Some(&b)) => (strat_runtime::frame::format_date(frame.dates[a]), strat_runtime::frame::format_date(frame.dates[b])),
-        _ => (String::new(), String::new()),
-    };
-    // A period in the JSON: the year as a number, a month as "YYYY-MM".
-    let period = |p: i32| -> serde_json::Value {
-        match unit {
-            PeriodUnit::Years => serde_json::json!(p),
-            PeriodUnit::Months => serde_json::json!(unit.label(p)),
-        }
-    };
-    let (train_key, test_key) = match unit {
-        PeriodUnit::Years => ("train_years", "test_years"),
-        PeriodUnit::Months => ("train_months", "test_months"),
-    };
+    let report = strategy.walk_forward_report(&frame, by, &spec, &grid, &wf);
     if json {
-        let folds: Vec<serde_json::Value> = wf
-            .folds
-            .iter()
-            .map(|f| {
-                let p = sweep_output::params_json(&params, &grid, &grid.bindings[f.chosen]);
-                serde_json::json!({"train": [period(f.train.0), period(f.train.1)], "test": [period(f.test.0), period(f.test.1)], "binding": f.chosen, "params": p,
-                    "in_sample": output::num(f.in_sample), "out_of_sample": output::num(f.out_of_sample), "bars": f.bars})
-            })
-            .collect();
-        let mut m = serde_json::Map::new();
-        for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
-            m.insert(k.to_string(), output::num(v));
-        }
-        let mut doc = serde_json::Map::new();
-        doc.insert("strategy".into(), serde_json::json!(strategy.name()));
-        doc.insert("by".into(), serde_json::json!(by));
-        doc.insert(train_key.into(), serde_json::json!(train_n));
-        doc.insert(test_key.into(), serde_json::json!(test_n));
-        let rest = serde_json::json!({"anchored": anchored,
-                "bindings": grid.bindings.len(), "bars": wf.returns.len(), "start": start, "end": end, "folds": folds,
-                "out_of_sample": serde_json::Value::Object(m), "in_sample_mean": output::num(wf.in_sample_mean),
-                "out_of_sample_mean": output::num(wf.out_of_sample_mean),
-                "degradation": output::num(wf.out_of_sample_mean - wf.in_sample_mean),
-                "deflated_sharpe": output::num(wf.deflated_sharpe), "trials": wf.trials,
-                "skipped": wf.skipped.iter().map(|(a, b)| serde_json::json!([period(*a), period(*b)])).collect::<Vec<_>>()});
-        if let serde_json::Value::Object(rest) = rest {
-            doc.extend(rest);
-        }
-        out!("{}", serde_json::Value::Object(doc));
-        return 0;
+        out!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        print_table(&strategy, &spec, &grid, &wf, &report, elapsed);
     }
+    0
+}
+
+/// Writes the stitched out-of-sample days (date, binding, return, equity) to `o`.
+fn write_days(o: &Planned, format: Format, frame: &Frame, wf: &WalkForward) -> Result<(), i32> {
+    use strat_runtime::write::Col;
+    let cols = vec![
+        ("date".to_string(), Col::Date(wf.rows.iter().map(|&t| frame.dates[t]).collect())),
+        ("binding".to_string(), Col::Int(wf.bindings.iter().map(|&b| Some(b as i64)).collect())),
+        ("return".to_string(), Col::Float(wf.returns.clone())),
+        ("equity".to_string(), Col::Float(strat_stdlib::metrics::equity_curve(&wf.returns))),
+    ];
+    write_output(o, format, &cols)
+}
+
+/// The walk-forward for people: the folds, the skipped blocks, the stitched metrics and the
+/// in-sample / out-of-sample comparison.
+fn print_table(strategy: &Strategy, spec: &WalkForwardSpec, grid: &Grid, wf: &WalkForward, report: &WalkForwardReport, elapsed: f64) {
+    let (unit, by) = (spec.unit, &report.by);
+    let params = strategy.params();
+    let text = |i: usize| sweep_output::binding_text(&params, grid, i);
     out!(
-        "{}: walk-forward {}, train {train_n}{u}, test {test_n}{u}, by {by}; {} bindings in {:.3} s\n",
+        "{}: walk-forward {}, train {}{u}, test {}{u}, by {by}; {} bindings in {:.3} s\n",
         strategy.name(),
-        if anchored { "anchored" } else { "rolling" },
+        if spec.anchored { "anchored" } else { "rolling" },
+        spec.train,
+        spec.test,
         grid.bindings.len(),
         elapsed,
         u = unit.suffix()
@@ -181,7 +167,7 @@ pub(super) fn walk_forward(
     for (lo, hi) in &wf.skipped {
         out!("{}: skipped (no binding has a {by} over its training {}s)", span(*lo, *hi), unit.name());
     }
-    out!("\nout of sample, stitched: {} bars, {start} .. {end}", wf.returns.len());
+    out!("\nout of sample, stitched: {} bars, {} .. {}", report.bars, report.start, report.end);
     for (k, v) in output::METRIC_NAMES.iter().zip(output::metric_values(&wf.metrics)) {
         out!("{:<18} {:>12}", k, output::fmt_num(v));
     }
@@ -192,7 +178,6 @@ pub(super) fn walk_forward(
         output::fmt_signed(wf.out_of_sample_mean - wf.in_sample_mean)
     );
     out!("deflated Sharpe ratio (Bailey & Lopez de Prado 2014, {} trials): {}", wf.trials, output::fmt_num(wf.deflated_sharpe));
-    0
 }
 
 #[cfg(test)]
