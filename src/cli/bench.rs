@@ -1,6 +1,6 @@
 //! `strat bench`: timings of compilation, data loading and runs on both backends.
 
-use super::diagnostics::report_failure;
+use super::diagnostics::{fail, report_failure};
 use super::limits::engine;
 use super::program::params_from;
 use std::path::Path;
@@ -10,10 +10,7 @@ use strat::{Backend, Failure};
 pub(super) fn bench(file: &Path, iterations: usize, json: bool, set: &[String]) -> i32 {
     let src = match std::fs::read_to_string(file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error[strat::io]: cannot read {}: {e}", file.display());
-            return 1;
-        }
+        Err(e) => return fail(1, "strat::io", format!("cannot read {}: {e}", file.display()), ""),
     };
     let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let t = Instant::now();

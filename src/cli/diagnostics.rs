@@ -6,7 +6,7 @@ use strat::{Failure, SourceDiag};
 
 /// The miette handler for stderr: unicode, without colour when `NO_COLOR` is set or stderr is
 /// not a terminal.
-pub(super) fn handler() -> miette::GraphicalReportHandler {
+pub(crate) fn handler() -> miette::GraphicalReportHandler {
     miette::GraphicalReportHandler::new_themed(if std::env::var_os("NO_COLOR").is_some() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         miette::GraphicalTheme::unicode_nocolor()
     } else {
@@ -14,7 +14,7 @@ pub(super) fn handler() -> miette::GraphicalReportHandler {
     })
 }
 
-pub(super) fn print_diags(diags: &[SourceDiag]) {
+pub(crate) fn print_diags(diags: &[SourceDiag]) {
     let handler = handler();
     let mut out = String::new();
     // Render at most MAX_SAME_CODE diagnostics of one code; the rest become one summary line each.
@@ -60,26 +60,32 @@ pub(super) fn thousands(n: u64) -> String {
 }
 
 /// Prints a diagnostic of the command line (no source span) through miette: its code, message
-/// and help line.
-pub(super) fn print_cli(severity: miette::Severity, code: &'static str, message: String, help: String) {
-    let d = miette::MietteDiagnostic::new(message).with_code(code).with_help(help).with_severity(severity);
+/// and help line (none when `help` is empty). Lines are not wrapped, so that a long message (a
+/// file path, a weighting fallback) stays one line to read and to search.
+pub(crate) fn print_cli(severity: miette::Severity, code: &str, message: String, help: String) {
+    let mut d = miette::MietteDiagnostic::new(message).with_code(code).with_severity(severity);
+    if !help.is_empty() {
+        d = d.with_help(help);
+    }
     let mut out = String::new();
-    let _ = handler().render_report(&mut out, &d);
+    let _ = handler().with_wrap_lines(false).render_report(&mut out, &d);
     eprintln!("{out}");
 }
 
 /// Prints a command-line error with its code and help line; returns the exit code `exit`.
-pub(super) fn fail(exit: i32, code: &'static str, message: impl Into<String>, help: impl Into<String>) -> i32 {
+pub(crate) fn fail(exit: i32, code: &str, message: impl Into<String>, help: impl Into<String>) -> i32 {
     print_cli(miette::Severity::Error, code, message.into(), help.into());
     exit
 }
 
-/// Prints a command-line warning with its code and help line.
-pub(super) fn warn(code: &'static str, message: impl Into<String>, help: impl Into<String>) {
+/// Prints a command-line warning with its code and help line (none when `help` is empty).
+pub(crate) fn warn(code: &str, message: impl Into<String>, help: impl Into<String>) {
     print_cli(miette::Severity::Warning, code, message.into(), help.into());
 }
 
-pub(super) fn report_failure(f: &Failure) {
+/// Prints why a program could not be compiled or run: its diagnostics (and their count), or the
+/// data or file error with its code and help line.
+pub(crate) fn report_failure(f: &Failure) {
     match f {
         Failure::Program(ds) => {
             print_diags(ds);
@@ -87,7 +93,7 @@ pub(super) fn report_failure(f: &Failure) {
             eprintln!("error: {n} error(s) found");
         }
         Failure::Run(d) => print_diags(std::slice::from_ref(d)),
-        Failure::Data(e) => eprintln!("error[{}]: {e}", e.code),
-        Failure::Io(p, e) => eprintln!("error[strat::io]: cannot read {}: {e}", p.display()),
+        Failure::Data(e) => print_cli(miette::Severity::Error, e.code, e.located(), e.help.clone().unwrap_or_default()),
+        Failure::Io(p, e) => print_cli(miette::Severity::Error, "strat::io", format!("cannot read {}: {e}", p.display()), String::new()),
     }
 }

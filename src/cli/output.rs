@@ -50,8 +50,8 @@ pub fn weights_table(frame: &Frame, r: &RunResult) -> String {
     s
 }
 
-/// One warning line per kind of fallback, for stderr: the user learns that a method could not
-/// run (and why) without reading the whole log.
+/// One `strat::weights::fallback` warning message per kind of fallback, for stderr: the user
+/// learns that a method could not run (and why) without reading the whole log.
 pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
     let date = |t: usize| format_date(frame.dates[t]);
     let mut out = vec![];
@@ -59,7 +59,7 @@ pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
         let total = w.schedule.rebalance_rows.len();
         for g in w.fallback_groups() {
             out.push(format!(
-                "warning[strat::weights::fallback]: weights `{}`: {} of {total} rebalance(s) fell back to {} ({}), first on {}: {}",
+                "weights `{}`: {} of {total} rebalance(s) fell back to {} ({}), first on {}: {}",
                 w.name,
                 g.count,
                 g.step,

@@ -1,7 +1,6 @@
 //! `strat run`: one backtest, printed as a table or JSON, with its daily and weights files.
 
-use super::diagnostics::fail;
-use super::diagnostics::{print_diags, report_failure};
+use super::diagnostics::{fail, print_diags, report_failure, warn};
 use super::output::{self, daily_columns, to_table};
 use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
 use super::program::params_from;
@@ -40,7 +39,7 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
         Err(c) => return c,
     };
     for w in strategy.binding_warnings(&params) {
-        eprintln!("warning[strat::param::binding]: {w}");
+        warn("strat::param::binding", w, "");
     }
     let frame = match strategy.load_data() {
         Ok(f) => f,
@@ -83,7 +82,7 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
         }
     }
     for w in output::weights_warnings(&frame, &result) {
-        eprintln!("{w}");
+        warn("strat::weights::fallback", w, "");
     }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
     let text = if json {

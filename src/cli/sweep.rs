@@ -157,8 +157,7 @@ pub(super) fn sweep(
         }
     }
     if all_failed {
-        eprintln!("error[strat::run::failed]: every binding failed");
-        return 1;
+        return fail(1, "strat::run::failed", "every binding failed", "the table above names the first failure");
     }
     0
 }
