@@ -11,6 +11,7 @@ use strat::{Backend, Strategy};
 
 /// A file a command will write: the flag that names it (`--out`, `--heatmap-svg`, ...) and its
 /// path as given.
+#[derive(Debug, Clone)]
 pub(super) struct Planned {
     pub(super) flag: String,
     pub(super) path: PathBuf,

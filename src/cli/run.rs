@@ -6,23 +6,30 @@ use super::outputs::{check_output_size, compile_for_outputs, output_format, type
 use super::program::params_from;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use strat::Strategy;
+use strat::{Frame, RunResult, Strategy};
+use strat_runtime::write::Format;
+
+/// The files of `strat run`: `--out` then `--weights-out`, each with its format.
+fn planned_outputs(out: Option<&Path>, weights_out: Option<&Path>) -> Result<Vec<(Planned, Format)>, i32> {
+    let mut outs = vec![];
+    for (flag, o) in [("--out", out), ("--weights-out", weights_out)] {
+        if let Some(o) = o {
+            let f = output_format(flag, o)?;
+            outs.push((Planned { flag: flag.to_string(), path: o.to_path_buf() }, f));
+        }
+    }
+    Ok(outs)
+}
 
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
 pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBuf>, force: bool, set: &[String], reference: bool) -> i32 {
-    let mut outs = vec![];
-    let mut formats = vec![];
-    for (flag, o) in [("--out", &out), ("--weights-out", &weights_out)] {
-        if let Some(o) = o {
-            match output_format(flag, o) {
-                Ok(f) => formats.push(f),
-                Err(c) => return c,
-            }
-            outs.push(Planned { flag: flag.to_string(), path: o.clone() });
-        }
-    }
-    let strategy = match compile_for_outputs(file, &outs, force, reference) {
+    let outs = match planned_outputs(out.as_deref(), weights_out.as_deref()) {
+        Ok(o) => o,
+        Err(c) => return c,
+    };
+    let planned: Vec<Planned> = outs.iter().map(|(p, _)| p.clone()).collect();
+    let strategy = match compile_for_outputs(file, &planned, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -48,14 +55,13 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
             return 1;
         }
     };
-    let assets = held_assets(&strategy);
-    let mut k = 0;
-    if out.is_some() {
+    let daily = out.is_some().then(|| &outs[0]);
+    let weights = weights_out.is_some().then(|| &outs[outs.len() - 1]);
+    if let Some((o, _)) = daily {
         // One row per bar at most; date, one weight per held asset, return, equity.
-        if let Err(c) = check_output_size(&outs[0], frame.len(), assets.len().max(1) + 3, 0) {
+        if let Err(c) = check_output_size(o, frame.len(), strategy.held_assets().len().max(1) + 3, 0) {
             return c;
         }
-        k = 1;
     }
     let result = match strategy.run(&frame, &params) {
         Ok(r) => r,
@@ -64,22 +70,8 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
             return 1;
         }
     };
-    let weights_rows = weights_out.as_ref().map(|_| output::weights_rows(&frame, &result));
-    if let Some((text, _)) = &weights_rows {
-        if let Err(c) = check_output_size(&outs[k], text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0) {
-            return c;
-        }
-    }
-    if out.is_some() {
-        let (dates, cols) = daily_columns(&frame, &result, &assets);
-        if let Err(c) = write_output(&outs[0], formats[0], &typed(vec![("date".into(), dates)], cols)) {
-            return c;
-        }
-    }
-    if let Some((text, nums)) = weights_rows {
-        if let Err(c) = write_output(&outs[k], formats[k], &typed(text, nums)) {
-            return c;
-        }
+    if let Err(c) = write_files(&strategy, &frame, &result, daily, weights) {
+        return c;
     }
     for w in output::weights_warnings(&frame, &result) {
         warn("strat::weights::fallback", w, "");
@@ -94,6 +86,25 @@ pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Op
     0
 }
 
-pub(super) fn held_assets(strategy: &Strategy) -> Vec<String> {
-    strategy.held_assets()
+/// Writes the daily file (`daily`, `--out`) and the weights file (`weights`, `--weights-out`)
+/// of a run; the weights file's size is checked once its rows are known.
+fn write_files(
+    strategy: &Strategy,
+    frame: &Frame,
+    result: &RunResult,
+    daily: Option<&(Planned, Format)>,
+    weights: Option<&(Planned, Format)>,
+) -> Result<(), i32> {
+    let weights_rows = weights.map(|(o, _)| (o, output::weights_rows(frame, result)));
+    if let Some((o, (text, _))) = &weights_rows {
+        check_output_size(o, text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0)?;
+    }
+    if let Some((o, f)) = daily {
+        let (dates, cols) = daily_columns(frame, result, &strategy.held_assets());
+        write_output(o, *f, &typed(vec![("date".into(), dates)], cols))?;
+    }
+    if let (Some((o, (text, nums))), Some((_, f))) = (weights_rows, weights) {
+        write_output(o, *f, &typed(text, nums))?;
+    }
+    Ok(())
 }
