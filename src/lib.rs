@@ -2,7 +2,9 @@
 //!
 //! A declarative language for trading strategies: a `.strat` file is parsed, type-checked,
 //! lowered to a plan of column operations, JIT-compiled through Cranelift and backtested.
-//! This crate is the embedding API and the `strat` command-line tool.
+//! This crate is the embedding API (this library: [`Engine`], [`Strategy`], [`Params`], the
+//! [`Frame`] of data, the results and their serialisable [`report`]s, [`Failure`], [`Limits`])
+//! and the `strat` command-line tool (the binary; its printing and the REPL are private to it).
 //!
 //! ```no_run
 //! use strat::{Engine, Params};
@@ -14,6 +16,8 @@
 //! params.set("spike_z", "3.0").unwrap();
 //! let result = strategy.run(&frame, &params).expect("runs");
 //! println!("Sharpe {:.3}", result.backtest.metrics.sharpe);
+//! // What `strat run --json` prints: the same values from one definition.
+//! println!("{}", serde_json::to_string(&strategy.report(&frame, &result)).unwrap());
 //! ```
 //!
 //! Stages, each one public function: `strat_grammar::source_to_ast` → `strat_compiler::ast_to_hir`
