@@ -80,3 +80,23 @@ pub enum Period {
     /// A calendar month, `YYYY-MM`.
     Month(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_are_round_trip_exact_with_nan_null_and_infinities_as_text() {
+        let text = |x: f64| serde_json::to_string(&Float(x)).unwrap();
+        assert_eq!(text(f64::NAN), "null");
+        assert_eq!(text(f64::INFINITY), "\"inf\"");
+        assert_eq!(text(f64::NEG_INFINITY), "\"-inf\"");
+        assert_eq!(text(1.0), "1.0");
+        assert_eq!(text(-0.0), "-0.0");
+        assert_eq!(text(0.1 + 0.2), "0.30000000000000004");
+        assert_eq!(text(1e300), "1e+300");
+        let choice = serde_json::to_string(&[ParamValue::Number(2.5), ParamValue::Choice("hedge".into()), ParamValue::Number(f64::NAN)]).unwrap();
+        assert_eq!(choice, "[2.5,\"hedge\",null]");
+        assert_eq!(serde_json::to_string(&[Period::Year(2001), Period::Month("2001-02".into())]).unwrap(), "[2001,\"2001-02\"]");
+    }
+}
