@@ -43,29 +43,7 @@ pub(super) fn parse_depth(text: &str) -> Result<usize, String> {
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
     /// Compile and backtest a .strat file; print its metrics.
-    Run {
-        /// The .strat file.
-        file: PathBuf,
-        /// Print one JSON object instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Write the daily date, weight, return and equity to FILE.csv, FILE.parquet or FILE.json.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Write the weights of every `weights` declaration at each rebalance (date, weights,
-        /// asset, source, target, held, turnover) to FILE.csv, FILE.parquet or FILE.json.
-        #[arg(long, value_name = "FILE")]
-        weights_out: Option<PathBuf>,
-        /// Overwrite the --out / --weights-out file if it exists.
-        #[arg(long)]
-        force: bool,
-        /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).
-        #[arg(long = "set", value_name = "NAME=VALUE")]
-        set: Vec<String>,
-        /// Evaluate with the reference evaluator instead of the JIT.
-        #[arg(long)]
-        reference: bool,
-    },
+    Run(RunArgs),
     /// Type-check a .strat file (and read its data headers); exit 1 on any error.
     Check {
         /// The .strat file.
@@ -78,71 +56,10 @@ pub(super) enum Command {
         clif: bool,
     },
     /// Run every binding of the program's swept params in parallel; print the best and a heatmap.
-    Sweep {
-        /// The .strat file.
-        file: PathBuf,
-        /// Write every binding's metrics to FILE.csv, FILE.parquet or FILE.json.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Overwrite the --out file if it exists.
-        #[arg(long)]
-        force: bool,
-        /// Rows of the top table.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
-        /// Metric to rank by.
-        #[arg(long, default_value = "sharpe")]
-        by: String,
-        /// Metric for the terminal heatmap of a two-parameter grid (repeatable).
-        #[arg(long)]
-        heatmap: Vec<String>,
-        /// Also write each --heatmap as an SVG file: PREFIX_METRIC.svg.
-        #[arg(long, value_name = "PREFIX")]
-        heatmap_svg: Option<PathBuf>,
-        /// Print one JSON document with every binding instead of the tables.
-        #[arg(long)]
-        json: bool,
-        /// Evaluate with the reference evaluator instead of the JIT.
-        #[arg(long)]
-        reference: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Sweep(SweepArgs),
     /// Walk-forward validation: choose the best binding on each training window, test it on
     /// the next years (or months), and report the stitched out-of-sample results.
-    WalkForward {
-        /// The .strat file.
-        file: PathBuf,
-        /// Training window in calendar years or months, e.g. 5y or 60m.
-        #[arg(long, default_value = "5y")]
-        train: String,
-        /// Test window in calendar years or months, e.g. 1y or 6m (with months in either, both count in months).
-        #[arg(long, default_value = "1y")]
-        test: String,
-        /// Train on every year from the start (expanding window).
-        #[arg(long)]
-        anchored: bool,
-        /// Metric that chooses the binding in each training window.
-        #[arg(long, default_value = "sharpe")]
-        by: String,
-        /// Print one JSON object.
-        #[arg(long)]
-        json: bool,
-        /// Evaluate with the reference evaluator instead of the JIT.
-        #[arg(long)]
-        reference: bool,
-        /// Write the stitched out-of-sample days (date, binding, return, equity) to FILE.csv,
-        /// FILE.parquet or FILE.json.
-        #[arg(long, value_name = "FILE")]
-        out: Option<PathBuf>,
-        /// Overwrite the --out file if it exists.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
+    WalkForward(WalkForwardArgs),
     /// Time compilation, data loading and runs of a .strat file (JIT and reference evaluator).
     Bench {
         /// The .strat file.
@@ -163,4 +80,99 @@ pub(super) enum Command {
         /// A .strat file to start from.
         file: Option<PathBuf>,
     },
+}
+
+/// The flags of `strat run`.
+#[derive(clap::Args, Debug)]
+pub(super) struct RunArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Write the daily date, weight, return and equity to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Write the weights of every `weights` declaration at each rebalance (date, weights,
+    /// asset, source, target, held, turnover) to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) weights_out: Option<PathBuf>,
+    /// Overwrite the --out / --weights-out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(super) set: Vec<String>,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+}
+
+/// The flags of `strat sweep`.
+#[derive(clap::Args, Debug)]
+pub(super) struct SweepArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Write every binding's metrics to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Rows of the top table.
+    #[arg(long, default_value_t = 10)]
+    pub(super) top: usize,
+    /// Metric to rank by.
+    #[arg(long, default_value = "sharpe")]
+    pub(super) by: String,
+    /// Metric for the terminal heatmap of a two-parameter grid (repeatable).
+    #[arg(long)]
+    pub(super) heatmap: Vec<String>,
+    /// Also write each --heatmap as an SVG file: PREFIX_METRIC.svg.
+    #[arg(long, value_name = "PREFIX")]
+    pub(super) heatmap_svg: Option<PathBuf>,
+    /// Print one JSON document with every binding instead of the tables.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub(super) quiet: bool,
+}
+
+/// The flags of `strat walk-forward`.
+#[derive(clap::Args, Debug)]
+pub(super) struct WalkForwardArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Training window in calendar years or months, e.g. 5y or 60m.
+    #[arg(long, default_value = "5y")]
+    pub(super) train: String,
+    /// Test window in calendar years or months, e.g. 1y or 6m (with months in either, both count in months).
+    #[arg(long, default_value = "1y")]
+    pub(super) test: String,
+    /// Train on every year from the start (expanding window).
+    #[arg(long)]
+    pub(super) anchored: bool,
+    /// Metric that chooses the binding in each training window.
+    #[arg(long, default_value = "sharpe")]
+    pub(super) by: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+    /// Write the stitched out-of-sample days (date, binding, return, equity) to FILE.csv,
+    /// FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub(super) quiet: bool,
 }

@@ -56,15 +56,11 @@ pub fn main() -> i32 {
     };
     let _ = limits::LIMITS.set(cli.limits.limits());
     match cli.command {
-        Command::Run { file, json, out, weights_out, force, set, reference } => run::run(&file, json, out, weights_out, force, &set, reference),
+        Command::Run(args) => run::run(&args),
         Command::Check { file, plan, clif } => check::check(&file, plan, clif),
         Command::Bench { file, iterations, json, set } => bench::bench(&file, iterations.max(1), json, &set),
         Command::Repl { file } => repl::run(file),
-        Command::WalkForward { file, train, test, anchored, by, json, reference, out, force, quiet } => {
-            walk_forward::walk_forward(&file, &train, &test, anchored, &by, json, reference, out.as_deref(), force, quiet)
-        }
-        Command::Sweep { file, out, force, top, by, heatmap, heatmap_svg, json, reference, quiet } => {
-            sweep::sweep(&file, out.as_deref(), force, top, &by, &heatmap, heatmap_svg.as_deref(), json, reference, quiet)
-        }
+        Command::WalkForward(args) => walk_forward::walk_forward(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
     }
 }

@@ -1,11 +1,12 @@
 //! `strat run`: one backtest, printed as a table or JSON, with its daily and weights files.
 
+use super::args::RunArgs;
 use super::diagnostics::{fail, print_diags, report_failure, warn};
 use super::output::{self, daily_columns, to_table};
 use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
 use super::program::params_from;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use strat::{Frame, RunResult, Strategy};
 use strat_runtime::write::Format;
 
@@ -23,7 +24,9 @@ fn planned_outputs(out: Option<&Path>, weights_out: Option<&Path>) -> Result<Vec
 
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
-pub(super) fn run(file: &Path, json: bool, out: Option<PathBuf>, weights_out: Option<PathBuf>, force: bool, set: &[String], reference: bool) -> i32 {
+pub(super) fn run(args: &RunArgs) -> i32 {
+    let RunArgs { file, json, out, weights_out, force, set, reference } = args;
+    let (json, force, reference) = (*json, *force, *reference);
     let outs = match planned_outputs(out.as_deref(), weights_out.as_deref()) {
         Ok(o) => o,
         Err(c) => return c,

@@ -1,5 +1,6 @@
 //! `strat sweep`: every binding of the grid, ranked, as tables, heatmaps, JSON and files.
 
+use super::args::SweepArgs;
 use super::diagnostics::{fail, report_failure};
 use super::output;
 use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output, Planned};
@@ -62,19 +63,9 @@ fn svg_path(prefix: &Path, metric: &str) -> PathBuf {
 
 /// `strat sweep`: checks the metrics and outputs, compiles, loads, runs every binding, writes
 /// the files and prints the tables and heatmaps or the JSON report; returns the exit code.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn sweep(
-    file: &Path,
-    out: Option<&Path>,
-    force: bool,
-    top: usize,
-    by: &str,
-    heatmaps: &[String],
-    svg: Option<&Path>,
-    json: bool,
-    reference: bool,
-    quiet: bool,
-) -> i32 {
+pub(super) fn sweep(args: &SweepArgs) -> i32 {
+    let SweepArgs { file, out, force, top, by, heatmap: heatmaps, heatmap_svg, json, reference, quiet } = args;
+    let (out, svg, force, top, json, reference, quiet) = (out.as_deref(), heatmap_svg.as_deref(), *force, *top, *json, *reference, *quiet);
     let (by, maps) = match metric_args(by, heatmaps) {
         Ok(x) => x,
         Err(c) => return c,

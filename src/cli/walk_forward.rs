@@ -1,12 +1,12 @@
 //! `strat walk-forward`: folds of training and test windows, stitched out of sample.
 
+use super::args::WalkForwardArgs;
 use super::diagnostics::{fail, report_failure};
 use super::output;
 use super::outputs::Planned;
 use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output};
 use super::sweep::progress_bar;
 use super::sweep_output;
-use std::path::Path;
 use std::time::Instant;
 use strat::{Frame, Strategy, WalkForwardReport};
 use strat_runtime::sweep::Grid;
@@ -45,19 +45,9 @@ fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
 
 /// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
 /// prints the table or the JSON report; returns the exit code.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn walk_forward(
-    file: &Path,
-    train: &str,
-    test: &str,
-    anchored: bool,
-    by: &str,
-    json: bool,
-    reference: bool,
-    out: Option<&Path>,
-    force: bool,
-    quiet: bool,
-) -> i32 {
+pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
+    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet } = args;
+    let (anchored, json, reference, out, force, quiet) = (*anchored, *json, *reference, out.as_deref(), *force, *quiet);
     let (unit, train_n, test_n) = match windows(train, test) {
         Ok(w) => w,
         Err(c) => return c,
