@@ -4,6 +4,7 @@ use super::args::LimitArgs;
 use strat::Engine;
 
 impl LimitArgs {
+    /// The limits the flags set, the defaults of [`strat::Limits`] where a flag is absent.
     pub(super) fn limits(&self) -> strat::Limits {
         let d = strat::Limits::default();
         strat::Limits {

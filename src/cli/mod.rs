@@ -4,7 +4,6 @@
 //! Exit codes: 0 success; 1 a program, data or run error (diagnostics on stderr); 2 bad usage.
 //! Every output file is checked before anything is computed: two outputs naming one file, or an
 //! output naming an input, is refused (spec/studies.md, "Output files").
-
 //!
 //! One module per job: `args` (the clap definitions), `limits` (the limit flags, set once per
 //! process), `diagnostics` (everything printed on stderr, through miette), `program` (compiling
