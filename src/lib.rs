@@ -2,7 +2,9 @@
 //!
 //! A declarative language for trading strategies: a `.strat` file is parsed, type-checked,
 //! lowered to a plan of column operations, JIT-compiled through Cranelift and backtested.
-//! This crate is the embedding API and the `strat` command-line tool.
+//! This crate is the embedding API (this library: [`Engine`], [`Strategy`], [`Params`], the
+//! [`Frame`] of data, the results and their serialisable [`report`]s, [`Failure`], [`Limits`])
+//! and the `strat` command-line tool (the binary; its printing and the REPL are private to it).
 //!
 //! ```no_run
 //! use strat::{Engine, Params};
@@ -14,6 +16,8 @@
 //! params.set("spike_z", "3.0").unwrap();
 //! let result = strategy.run(&frame, &params).expect("runs");
 //! println!("Sharpe {:.3}", result.backtest.metrics.sharpe);
+//! // What `strat run --json` prints: the same values from one definition.
+//! println!("{}", serde_json::to_string(&strategy.report(&frame, &result)).unwrap());
 //! ```
 //!
 //! Stages, each one public function: `strat_grammar::source_to_ast` → `strat_compiler::ast_to_hir`
@@ -26,11 +30,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod limits;
-pub mod output;
-pub mod repl;
-pub mod sweep_output;
+pub mod report;
 
 pub use limits::Limits;
+pub use report::{RunReport, SweepReport, SweepRowReport, WalkForwardReport};
 pub use strat_compiler::Compiled;
 pub use strat_grammar::{Diag, SourceDiag};
 pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
@@ -505,6 +508,38 @@ impl Strategy {
         let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
             .map_err(|e| self.run_failure(RunError::Study(e)))?;
         Ok((grid, wf))
+    }
+
+    /// The serialisable report of `result`, a run of this strategy on `frame` (what
+    /// `strat run --json` prints).
+    pub fn report(&self, frame: &Frame, result: &RunResult) -> RunReport {
+        RunReport::new(self.name(), frame, result)
+    }
+
+    /// The serialisable report of a sweep of `grid` with `rows` (what `strat sweep --json`
+    /// prints); it borrows them and builds each row's report as it is serialised.
+    pub fn sweep_report<'a>(&self, grid: &'a strat_runtime::sweep::Grid, rows: &'a [strat_runtime::sweep::SweepRow]) -> SweepReport<'a> {
+        SweepReport {
+            strategy: self.name().to_string(),
+            params: self.params(),
+            report_names: self.program().reports.iter().map(|r| r.name.clone()).collect(),
+            grid,
+            rows,
+        }
+    }
+
+    /// The serialisable report of a walk-forward by metric `by` under `spec` (what
+    /// `strat walk-forward --json` prints): `grid` and `wf` as [`Strategy::walk_forward`]
+    /// returns them, `frame` the data it ran on.
+    pub fn walk_forward_report(
+        &self,
+        frame: &Frame,
+        by: &str,
+        spec: &strat_runtime::walk_forward::WalkForwardSpec,
+        grid: &strat_runtime::sweep::Grid,
+        wf: &strat_runtime::walk_forward::WalkForward,
+    ) -> WalkForwardReport {
+        WalkForwardReport::new(self.name(), by, spec, &self.params(), grid, wf, &frame.dates)
     }
 
     /// Runs on a chosen backend (the differential tests run both).

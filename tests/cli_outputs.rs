@@ -3,7 +3,8 @@
 //! size limit; `run --out` in CSV, Parquet and JSON; typed sweep columns; `--by` and `--heatmap`
 //! taking the table's column names; `--heatmap-svg` without two numeric params; a heatmap slice
 //! through the best binding; walk-forward in months and its `--out`; `--set` twice and values
-//! outside a param's domain. Everything is written under a fresh temp folder.
+//! outside a param's domain; the `--json` of `run`, `sweep` and `walk-forward` is the embedding
+//! API's report (issue 10). Everything is written under a fresh temp folder.
 
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -305,4 +306,34 @@ fn set_twice_is_an_error_and_a_value_off_the_domain_warns() {
     let ts = s(&root().join("examples/tsmom_hedge.strat"));
     let r = strat_in(dir.path(), &["run", &ts, "--set", "mode=hedge", "--set", "hedge_strength=5"]);
     assert!(r.stderr.contains("`0.1 ..= 1.0 step 0.1`"), "names the declared range: {}", r.stderr);
+}
+
+/// The CLI's `--json` of `run`, `sweep` and `walk-forward` is the embedding API's report
+/// (`strat::report`) serialised: one definition for every front end, byte for byte.
+#[test]
+fn every_json_is_the_embedding_apis_report() {
+    let file = root().join("examples/tsmom_hedge.strat");
+    let strategy = strat::Engine::new().compile_file(&file).expect("compiles");
+    let frame = strategy.load_data().expect("loads");
+    let result = strategy.run(&frame, &strategy.params()).expect("runs");
+    let run = strat_in(&root(), &["run", &s(&file), "--json"]).code(0, "run --json");
+    assert_eq!(run.stdout, format!("{}\n", serde_json::to_string(&strategy.report(&frame, &result)).unwrap()));
+
+    let grid = strategy.grid();
+    let rows = strategy.sweep(&frame, &grid, &|| {}).expect("sweeps");
+    let sweep = strat_in(&root(), &["sweep", &s(&file), "--json", "--quiet"]).code(0, "sweep --json");
+    assert_eq!(sweep.stdout, format!("{}\n", serde_json::to_string(&strategy.sweep_report(&grid, &rows)).unwrap()));
+    let report = strategy.sweep_report(&grid, &rows);
+    assert_eq!(report.row_reports().count(), grid.bindings.len());
+
+    let spec = strat_runtime::walk_forward::WalkForwardSpec {
+        train: 36,
+        test: 6,
+        unit: strat_runtime::walk_forward::PeriodUnit::Months,
+        anchored: false,
+        periods_per_year: strategy.program().annualize,
+    };
+    let (grid, wf) = strategy.walk_forward(&frame, "sharpe", spec, &|| {}).expect("walks forward");
+    let walk = strat_in(&root(), &["walk-forward", &s(&file), "--train", "36m", "--test", "6m", "--json", "--quiet"]).code(0, "walk-forward --json");
+    assert_eq!(walk.stdout, format!("{}\n", serde_json::to_string(&strategy.walk_forward_report(&frame, "sharpe", &spec, &grid, &wf)).unwrap()));
 }

@@ -114,7 +114,7 @@ fn subnormal_and_overflowing_prices_are_data_errors() {
         ("1e309", "x.csv:3: column 'spx': number \"1e309\" is out of range"),
     ] {
         std::fs::write(dir.join("x.csv"), format!("date,spx\n2024-01-02,100\n2024-01-03,{cell}\n2024-01-04,102\n")).unwrap();
-        fails(&dir, &["run"], &["error[strat::data::", message, "help: Strat reads numbers of magnitude 1e-100 to 1e100"]);
+        fails(&dir, &["run"], &["strat::data::", message, "help: Strat reads numbers of magnitude 1e-100 to 1e100"]);
     }
 }
 

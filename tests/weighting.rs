@@ -165,7 +165,7 @@ fn a_short_history_falls_back_and_names_the_member() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("warning[strat::weights::fallback]: weights `w`: 2 of 235 rebalance(s) fell back to sharpe_proportional (insufficient history), first on 2006-03-31: erc failed: insufficient history for dbc"),
+        stderr.contains("strat::weights::fallback") && stderr.contains("⚠ weights `w`: 2 of 235 rebalance(s) fell back to sharpe_proportional (insufficient history), first on 2006-03-31: erc failed: insufficient history for dbc"),
         "{stderr}"
     );
     let j = json_of(&out);

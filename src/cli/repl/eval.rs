@@ -5,7 +5,7 @@
 
 use super::session::{Build, Session, Typed, EXPR_LET};
 use super::Problem;
-use crate::{Failure, Params, Strategy};
+use strat::{Failure, Params, Strategy};
 use strat_compiler::types::{Elem, Shape, Type};
 use strat_compiler::Node;
 

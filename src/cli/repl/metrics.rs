@@ -1,9 +1,9 @@
 //! The metrics a re-run prints: one line per metric and report, with the change from the
 //! previous run of the session.
 
-use crate::output::{metric_values, METRIC_NAMES};
-use crate::{Frame, RunResult};
+use crate::cli::output::{metric_values, METRIC_NAMES};
 use std::fmt::Write as _;
+use strat::{Frame, RunResult};
 use strat_runtime::frame::format_date;
 
 /// The numbers of one run, by name (metrics, then reports).

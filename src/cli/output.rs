@@ -1,116 +1,17 @@
-//! Results for people and machines: the terminal table, the `--json` object and the `--out` daily
-//! file. JSON floats are printed round-trip exact (shortest representation that parses back to
-//! the same double); NaN is `null`, infinities are `"inf"` / `"-inf"` (SEMANTICS.md §4).
+//! A run for people and files: the terminal table, the weighting summary and warnings, and the
+//! `--out` / `--weights-out` columns. The `--json` object is [`strat::RunReport`], serialised.
 
-use crate::{Frame, RunResult};
-use serde_json::{json, Map, Value};
+use strat::{Frame, RunReport, RunResult};
 use strat_runtime::frame::format_date;
-use strat_runtime::weights::WeightsRun;
 use strat_stdlib::metrics::Metrics;
 
 /// The metric names, in display order (also the JSON keys): the names of
 /// [`strat_stdlib::metrics::METRICS`].
 pub const METRIC_NAMES: &[&str] = &strat_stdlib::metrics::METRIC_NAMES;
 
-/// A float as JSON: a number (round-trip exact), `null` for NaN, `"inf"` / `"-inf"`.
-pub fn num(x: f64) -> Value {
-    if x.is_nan() {
-        Value::Null
-    } else if x == f64::INFINITY {
-        Value::String("inf".into())
-    } else if x == f64::NEG_INFINITY {
-        Value::String("-inf".into())
-    } else {
-        serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
-    }
-}
-
 /// The metric values in [`METRIC_NAMES`] order.
 pub fn metric_values(m: &Metrics) -> [f64; 11] {
     m.values()
-}
-
-fn metrics_json(m: &Metrics) -> Value {
-    let mut o = Map::new();
-    for (k, v) in METRIC_NAMES.iter().zip(metric_values(m)) {
-        o.insert(k.to_string(), num(v));
-    }
-    Value::Object(o)
-}
-
-/// Dates (first and last) of the evaluated return rows.
-fn window_dates(frame: &Frame, r: &RunResult) -> (String, String) {
-    let rows = &r.backtest.rows;
-    if rows.is_empty() {
-        return (String::new(), String::new());
-    }
-    (format_date(frame.dates[rows.start]), format_date(frame.dates[rows.end - 1]))
-}
-
-/// The date of the run's ruin row (its own equity reached 0, SEMANTICS.md §3b), if any.
-pub fn ruin_date(frame: &Frame, r: &RunResult) -> Option<String> {
-    r.backtest.ruin.and_then(|t| frame.dates.get(t)).map(|&d| format_date(d))
-}
-
-/// The `--json` object: `{"strategy", "bars", "start", "end", "metrics", "benchmark",
-/// "information_ratio", "ruin_date", "reports", "weights"}`; `bars` counts the evaluated returns,
-/// `start`/`end` are their first and last dates; `benchmark` is `null` without a `benchmark`
-/// statement; `ruin_date` is the `YYYY-MM-DD` date of the ruin row, `null` without ruin;
-/// `avg_turnover` is the mean turnover over the decision rows, `cost_drag` the sum of the costs
-/// charged against the evaluated returns (fractions of equity), and `kill_switches` lists each
-/// switch as `{"name", "active_share", "trips", "first_trip"}` (SEMANTICS.md §3b).
-pub fn to_json(name: &str, frame: &Frame, r: &RunResult) -> Value {
-    let (start, end) = window_dates(frame, r);
-    let mut reports = Map::new();
-    for (k, v) in &r.reports {
-        reports.insert(k.clone(), num(*v));
-    }
-    json!({
-        "strategy": name,
-        "bars": r.backtest.returns.len(),
-        "start": start,
-        "end": end,
-        "metrics": metrics_json(&r.backtest.metrics),
-        "benchmark": r.backtest.benchmark.as_ref().map(metrics_json).unwrap_or(Value::Null),
-        "information_ratio": num(r.backtest.information_ratio),
-        "ruin_date": ruin_date(frame, r),
-        "avg_turnover": num(r.backtest.avg_turnover()),
-        "cost_drag": num(r.backtest.cost_drag()),
-        "kill_switches": r.backtest.kills.iter().map(|k| json!({
-            "name": k.name,
-            "active_share": num(k.active_share),
-            "trips": k.trips,
-            "first_trip": k.first_trip.map(|t| format_date(frame.dates[t])),
-        })).collect::<Vec<_>>(),
-        "reports": Value::Object(reports),
-        "weights": r.weights.iter().map(|w| weights_json(frame, w)).collect::<Vec<_>>(),
-    })
-}
-
-/// One `weights` run as JSON: `{"name", "method", "members", "rebalances", "first", "last",
-/// "avg_rebalance_turnover", "fallbacks", "last_weights": {member: weight}, "log": [{"date",
-/// "message"}]}`.
-pub fn weights_json(frame: &Frame, w: &WeightsRun) -> Value {
-    let rows = &w.schedule.rebalance_rows;
-    let date = |t: usize| format_date(frame.dates[t]);
-    let mut last = Map::new();
-    if let Some(&t) = rows.last() {
-        for (j, m) in w.members.iter().enumerate() {
-            last.insert(m.clone(), num(w.schedule.weights[[t, j]]));
-        }
-    }
-    json!({
-        "name": w.name,
-        "method": w.method,
-        "members": w.members,
-        "rebalances": rows.len(),
-        "first": rows.first().map(|&t| date(t)),
-        "last": rows.last().map(|&t| date(t)),
-        "avg_rebalance_turnover": num(w.avg_rebalance_turnover()),
-        "fallbacks": w.fallbacks(),
-        "last_weights": Value::Object(last),
-        "log": w.log_lines().into_iter().map(|(t, m)| json!({"date": date(t), "message": m})).collect::<Vec<_>>(),
-    })
 }
 
 /// The human summary of the `weights` runs: per declaration its method, rebalances, average
@@ -149,8 +50,8 @@ pub fn weights_table(frame: &Frame, r: &RunResult) -> String {
     s
 }
 
-/// One warning line per kind of fallback, for stderr: the user learns that a method could not
-/// run (and why) without reading the whole log.
+/// One `strat::weights::fallback` warning message per kind of fallback, for stderr: the user
+/// learns that a method could not run (and why) without reading the whole log.
 pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
     let date = |t: usize| format_date(frame.dates[t]);
     let mut out = vec![];
@@ -158,7 +59,7 @@ pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
         let total = w.schedule.rebalance_rows.len();
         for g in w.fallback_groups() {
             out.push(format!(
-                "warning[strat::weights::fallback]: weights `{}`: {} of {total} rebalance(s) fell back to {} ({}), first on {}: {}",
+                "weights `{}`: {} of {total} rebalance(s) fell back to {} ({}), first on {}: {}",
                 w.name,
                 g.count,
                 g.step,
@@ -241,8 +142,8 @@ pub fn fmt_signed(x: f64) -> String {
 
 /// The human table: metrics of the strategy and its benchmark side by side, then the reports.
 pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
-    let (start, end) = window_dates(frame, r);
-    let mut s = format!("{name}: {} bars, {start} .. {end}\n\n", r.backtest.returns.len());
+    let report = RunReport::new(name, frame, r);
+    let mut s = format!("{name}: {} bars, {} .. {}\n\n", report.bars, report.start, report.end);
     let has_bench = r.backtest.benchmark.is_some();
     s += &format!("{:<18} {:>12}", "metric", "strategy");
     if has_bench {
@@ -263,13 +164,13 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
     }
     s += &format!("{:<18} {:>12}\n", "avg_turnover", fmt_num(r.backtest.avg_turnover()));
     s += &format!("{:<18} {:>12}\n", "cost_drag", fmt_num(r.backtest.cost_drag()));
-    if let Some(d) = ruin_date(frame, r) {
+    if let Some(d) = &report.ruin_date {
         s += &format!("\nruin: equity reached 0 on {d}; the book was closed\n");
     }
-    if !r.backtest.kills.is_empty() {
+    if !report.kill_switches.is_empty() {
         s += &format!("\n{:<18} {:>12} {:>8}  {}\n", "kill switch", "active_share", "trips", "first trip");
-        for k in &r.backtest.kills {
-            let first = k.first_trip.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "-".into());
+        for k in &report.kill_switches {
+            let first = k.first_trip.as_deref().unwrap_or("-");
             s += &format!("{:<18} {:>12} {:>8}  {first}\n", k.name, fmt_num(k.active_share), k.trips);
         }
     }

@@ -3,10 +3,10 @@
 use super::metrics::Snapshot;
 use super::session::{self, Session, Typed};
 use super::{eval, execute, plot, preview, print_diags, report, show, Flow, Problem, Repl};
-use crate::output::to_table;
-use crate::Failure;
+use crate::cli::output::to_table;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use strat::Failure;
 use strat_grammar::ast::StmtKind;
 use strat_grammar::Diag;
 

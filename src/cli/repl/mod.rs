@@ -16,9 +16,10 @@ mod preview;
 mod session;
 mod show;
 
-use crate::{Failure, SourceDiag, Strategy};
+use super::diagnostics::{handler, print_cli, report_failure};
 use helper::{Names, StratHelper};
 use metrics::Snapshot;
+use miette::Severity;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{ColorMode, CompletionType, Config, Editor};
@@ -26,6 +27,7 @@ use session::{Piece, Session, Typed};
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::sync::Arc;
+use strat::{Failure, SourceDiag, Strategy};
 use strat_grammar::ast::StmtKind;
 use strat_grammar::tokens::{tokens, Tag};
 use strat_grammar::Diag;
@@ -53,7 +55,7 @@ pub fn run(file: Option<PathBuf>) -> i32 {
     let mut rl: Editor<StratHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error[strat::repl::terminal]: cannot start the line editor: {e}");
+            print_cli(Severity::Error, "strat::repl::terminal", format!("cannot start the line editor: {e}"), String::new());
             return 1;
         }
     };
@@ -86,7 +88,7 @@ pub fn run(file: Option<PathBuf>) -> i32 {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("error[strat::repl::terminal]: {e}");
+                print_cli(Severity::Error, "strat::repl::terminal", e.to_string(), String::new());
                 break;
             }
         }
@@ -129,9 +131,10 @@ struct Repl {
     width: usize,
 }
 
+/// Prints diagnostics through miette, all of them (the command line's printer summarises
+/// beyond 20 of one code; a session's entry never has that many).
 fn print_diags(diags: &[SourceDiag]) {
-    let plain = std::env::var_os("NO_COLOR").is_some() || !std::io::stderr().is_terminal();
-    let handler = miette::GraphicalReportHandler::new_themed(if plain { miette::GraphicalTheme::unicode_nocolor() } else { miette::GraphicalTheme::unicode() });
+    let handler = handler();
     let mut out = String::new();
     for d in diags {
         let _ = handler.render_report(&mut out, d);
@@ -140,19 +143,18 @@ fn print_diags(diags: &[SourceDiag]) {
     eprint!("{out}");
 }
 
+/// Prints why an entry failed, through miette with its code.
 fn report(p: Problem) {
     match p {
         Problem::Diags(ds) => print_diags(&ds),
         Problem::Failure(Failure::Program(ds)) => print_diags(&ds),
-        Problem::Failure(Failure::Run(d)) => print_diags(std::slice::from_ref(&d)),
-        Problem::Failure(Failure::Data(e)) => eprintln!("error[{}]: {e}", e.code),
-        Problem::Failure(Failure::Io(p, e)) => eprintln!("error[strat::io]: cannot read {}: {e}", p.display()),
-        Problem::Message(code, m) => eprintln!("error[{code}]: {m}"),
+        Problem::Failure(f) => report_failure(&f),
+        Problem::Message(code, m) => print_cli(Severity::Error, code, m, String::new()),
     }
 }
 
 /// Loads the data of `s` and runs it with `overrides`.
-fn execute(s: &Strategy, overrides: &[(String, String)]) -> Result<(crate::Frame, crate::RunResult), Problem> {
+fn execute(s: &Strategy, overrides: &[(String, String)]) -> Result<(strat::Frame, strat::RunResult), Problem> {
     let frame = s.load_data().map_err(Problem::Failure)?;
     let params = eval::params_of(s, overrides);
     let r = s.run(&frame, &params).map_err(Problem::Failure)?;
@@ -321,7 +323,7 @@ impl Repl {
 
     /// The parameter values of `s` with the `:set` values; a value that no longer fits (its
     /// param was removed or changed kind) is dropped with a note.
-    fn params(&mut self, s: &Strategy) -> crate::Params {
+    fn params(&mut self, s: &Strategy) -> strat::Params {
         let mut p = s.params();
         let mut kept = vec![];
         for (k, v) in std::mem::take(&mut self.overrides) {
@@ -343,7 +345,7 @@ impl Repl {
     }
 
     /// Prints a run's metrics with their changes from the previous run.
-    fn show_run(&mut self, s: &Strategy, frame: &crate::Frame, r: &crate::RunResult) {
+    fn show_run(&mut self, s: &Strategy, frame: &strat::Frame, r: &strat::RunResult) {
         let now = Snapshot::of(r);
         print!("{}", metrics::compare(s.name(), frame, r, &now, self.last.as_ref(), self.colour));
         self.last = Some(now);

@@ -25,7 +25,7 @@ fn dot(x: usize, y: usize) -> u32 {
 pub fn chart(series: &[(String, &[f64])], dates: &[i32], width: usize, height: usize, colour: bool) -> String {
     let n = dates.len();
     let (w, h) = (width.max(8), height.max(2));
-    let (cols, rows) = (2 * w, 4 * h);
+    let rows = 4 * h;
     let finite = series.iter().flat_map(|(_, v)| v.iter().copied()).filter(|x| x.is_finite());
     let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
     if lo > hi {
@@ -37,34 +37,7 @@ pub fn chart(series: &[(String, &[f64])], dates: &[i32], width: usize, height: u
         hi += pad;
     }
     let y_of = |v: f64| -> usize { (((hi - v) / (hi - lo)) * (rows - 1) as f64).round().clamp(0.0, (rows - 1) as f64) as usize };
-    let mut bits = vec![0u32; w * h];
-    let mut owner = vec![usize::MAX; w * h];
-    for (k, (_, values)) in series.iter().enumerate() {
-        let mut prev: Option<usize> = None;
-        for c in 0..cols {
-            let (a, b) = (c * n / cols, ((c + 1) * n / cols).max(c * n / cols + 1).min(n));
-            if a >= n {
-                break;
-            }
-            let bucket = values[a..b].iter().copied().filter(|x| x.is_finite());
-            let (mn, mx, last) = bucket.fold((f64::INFINITY, f64::NEG_INFINITY, f64::NAN), |(p, q, _), x| (p.min(x), q.max(x), x));
-            if last.is_nan() {
-                prev = None;
-                continue;
-            }
-            let (mut top, mut bottom) = (y_of(mx), y_of(mn));
-            if let Some(p) = prev {
-                top = top.min(p);
-                bottom = bottom.max(p);
-            }
-            for y in top..=bottom {
-                let i = (y / 4) * w + c / 2;
-                bits[i] |= dot(c % 2, y % 4);
-                owner[i] = k;
-            }
-            prev = Some(y_of(last));
-        }
-    }
+    let (bits, owner) = dots(series, n, (w, h), &y_of);
     let decimals = (2.0 - (hi - lo).log10().floor()).clamp(0.0, 8.0) as usize;
     let labels = [fmt_axis(hi, decimals), fmt_axis((hi + lo) / 2.0, decimals), fmt_axis(lo, decimals)];
     let lw = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
@@ -97,16 +70,7 @@ pub fn chart(series: &[(String, &[f64])], dates: &[i32], width: usize, height: u
         s.push('\n');
     }
     let _ = writeln!(s, "{:>lw$} └{}", "", "─".repeat(w));
-    if let (Some(&a), Some(&b)) = (dates.first(), dates.last()) {
-        let (a, m, b) = (format_date(a), format_date(dates[n / 2]), format_date(b));
-        let axis = if w >= a.len() + m.len() + b.len() + 2 {
-            let gap = (w - a.len() - m.len() - b.len()) / 2;
-            format!("{a}{}{m}{}{b}", " ".repeat(gap), " ".repeat(w - a.len() - gap - m.len() - b.len()))
-        } else if w > a.len() + b.len() {
-            format!("{a}{}{b}", " ".repeat(w - a.len() - b.len()))
-        } else {
-            a
-        };
+    if let Some(axis) = date_axis(dates, w) {
         let _ = writeln!(s, "{:>lw$}  {axis}", "");
     }
     if series.len() > 1 {
@@ -121,6 +85,58 @@ pub fn chart(series: &[(String, &[f64])], dates: &[i32], width: usize, height: u
         s.push('\n');
     }
     s
+}
+
+/// The braille dots of each series on a `w` × `h` grid of cells (2 × 4 dots each): each column
+/// of dots spans a bucket of the `n` values and joins the previous column; `y_of` maps a value
+/// to its dot row. Returns each cell's dot bits and the series that drew it last.
+fn dots(series: &[(String, &[f64])], n: usize, (w, h): (usize, usize), y_of: &dyn Fn(f64) -> usize) -> (Vec<u32>, Vec<usize>) {
+    let cols = 2 * w;
+    let mut bits = vec![0u32; w * h];
+    let mut owner = vec![usize::MAX; w * h];
+    for (k, (_, values)) in series.iter().enumerate() {
+        let mut prev: Option<usize> = None;
+        for c in 0..cols {
+            let (a, b) = (c * n / cols, ((c + 1) * n / cols).max(c * n / cols + 1).min(n));
+            if a >= n {
+                break;
+            }
+            let bucket = values[a..b].iter().copied().filter(|x| x.is_finite());
+            let (mn, mx, last) = bucket.fold((f64::INFINITY, f64::NEG_INFINITY, f64::NAN), |(p, q, _), x| (p.min(x), q.max(x), x));
+            if last.is_nan() {
+                prev = None;
+                continue;
+            }
+            let (mut top, mut bottom) = (y_of(mx), y_of(mn));
+            if let Some(p) = prev {
+                top = top.min(p);
+                bottom = bottom.max(p);
+            }
+            for y in top..=bottom {
+                let i = (y / 4) * w + c / 2;
+                bits[i] |= dot(c % 2, y % 4);
+                owner[i] = k;
+            }
+            prev = Some(y_of(last));
+        }
+    }
+    (bits, owner)
+}
+
+/// The dates under a chart `w` characters wide: first, middle and last when they fit, else
+/// first and last, else the first; `None` without dates.
+fn date_axis(dates: &[i32], w: usize) -> Option<String> {
+    let n = dates.len();
+    let (Some(&a), Some(&b)) = (dates.first(), dates.last()) else { return None };
+    let (a, m, b) = (format_date(a), format_date(dates[n / 2]), format_date(b));
+    Some(if w >= a.len() + m.len() + b.len() + 2 {
+        let gap = (w - a.len() - m.len() - b.len()) / 2;
+        format!("{a}{}{m}{}{b}", " ".repeat(gap), " ".repeat(w - a.len() - gap - m.len() - b.len()))
+    } else if w > a.len() + b.len() {
+        format!("{a}{}{b}", " ".repeat(w - a.len() - b.len()))
+    } else {
+        a
+    })
 }
 
 /// An axis label with `decimals` decimals (chosen from the range), or scientific when huge.

@@ -1,10 +1,8 @@
 //! Sweep results for people and machines: the top-N table, the terminal heatmap of a
-//! two-parameter grid, the JSON document and the CSV table.
+//! two-parameter grid and the CSV table. The JSON document is [`strat::SweepReport`], serialised.
 
-use crate::output::{metric_values, num, METRIC_NAMES};
-use crate::Params;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use crate::cli::output::{metric_values, METRIC_NAMES};
+use strat::Params;
 use strat_runtime::sweep::{Grid, SweepRow, SweepStats};
 use strat_stdlib::metrics::{metric_def, RUN_MEASURES};
 
@@ -78,9 +76,9 @@ pub fn binding_text(params: &Params, grid: &Grid, index: usize) -> String {
         .join(" ")
 }
 
-/// A table cell: [`crate::output::fmt_num`] (4 decimals, scientific beyond 1e9 or below 1e-4).
+/// A table cell: [`crate::cli::output::fmt_num`] (4 decimals, scientific beyond 1e9 or below 1e-4).
 fn f4(x: f64) -> String {
-    crate::output::fmt_num(x)
+    crate::cli::output::fmt_num(x)
 }
 
 /// The top-`n` table by `metric`.
@@ -274,7 +272,7 @@ pub fn heatmap(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by
 fn trim(x: f64) -> String {
     let s = format!("{x}");
     if s.len() > 8 {
-        crate::output::fmt_num(x)
+        crate::cli::output::fmt_num(x)
     } else {
         s
     }
@@ -290,16 +288,6 @@ fn heat_cell(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
-}
-
-/// A binding's param values as a JSON object: numbers, or the choice name of a choice param.
-pub fn params_json(params: &Params, grid: &Grid, values: &[f64]) -> Value {
-    let mut p = Map::new();
-    for (i, v) in values.iter().enumerate() {
-        let value = if params.choices[i].is_empty() { num(*v) } else { Value::String(params.display_value(i, *v)) };
-        p.insert(grid.names[i].clone(), value);
-    }
-    Value::Object(p)
 }
 
 /// The weighting summary of the top-`n` bindings by `metric`, side by side: per `weights` run
@@ -341,88 +329,6 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
         s += &log;
     }
     s
-}
-
-/// The sweep as one JSON document: `{"strategy", "bindings", "params", "rows": [{"bars",
-/// "metrics", "avg_turnover", "information_ratio", "reports", "weights": [{"name", "method",
-/// "rebalances", "fallbacks", "avg_rebalance_turnover"}], "params": {..}} | {"params",
-/// "error"}]}`. Numbers as [`num`] writes them (NaN as null, infinities as "inf" / "-inf").
-pub fn to_json(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Value {
-    serde_json::to_value(SweepJson { name, rows, params, grid, report_names }).unwrap_or(Value::Null)
-}
-
-/// [`to_json`] as compact text, serialised straight from the rows (no [`Value`] tree): the
-/// same bytes as `to_json(..).to_string()`.
-pub fn to_json_string(name: &str, rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> String {
-    serde_json::to_string(&SweepJson { name, rows, params, grid, report_names }).unwrap_or_default()
-}
-
-/// The JSON document of a sweep (see [`to_json`]).
-struct SweepJson<'a> {
-    name: &'a str,
-    rows: &'a [SweepRow],
-    params: &'a Params,
-    grid: &'a Grid,
-    report_names: &'a [String],
-}
-
-impl Serialize for SweepJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(4))?;
-        m.serialize_entry("strategy", self.name)?;
-        m.serialize_entry("bindings", &self.rows.len())?;
-        m.serialize_entry("params", &self.grid.names)?;
-        let rows: Vec<RowJson> = self.rows.iter().map(|row| RowJson { row, doc: self }).collect();
-        m.serialize_entry("rows", &rows)?;
-        m.end()
-    }
-}
-
-/// One row of [`SweepJson`].
-struct RowJson<'a> {
-    row: &'a SweepRow,
-    doc: &'a SweepJson<'a>,
-}
-
-impl Serialize for RowJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let params = params_json(self.doc.params, self.doc.grid, &self.row.params);
-        let mut m = s.serialize_map(None)?;
-        match &self.row.result {
-            Ok(st) => {
-                m.serialize_entry("bars", &st.bars)?;
-                m.serialize_entry("metrics", &Pairs(METRIC_NAMES.iter().copied().zip(metric_values(&st.metrics))))?;
-                m.serialize_entry("avg_turnover", &num(st.avg_turnover))?;
-                m.serialize_entry("information_ratio", &num(st.information_ratio))?;
-                m.serialize_entry("reports", &Pairs(self.doc.report_names.iter().map(String::as_str).zip(st.reports.iter().copied())))?;
-                let weights: Vec<Value> = st
-                    .weights
-                    .iter()
-                    .map(|w| serde_json::json!({"name": w.name, "method": w.method, "rebalances": w.rebalances, "fallbacks": w.fallbacks, "avg_rebalance_turnover": num(w.avg_rebalance_turnover)}))
-                    .collect();
-                m.serialize_entry("weights", &weights)?;
-                m.serialize_entry("params", &params)?;
-            }
-            Err(e) => {
-                m.serialize_entry("params", &params)?;
-                m.serialize_entry("error", e)?;
-            }
-        }
-        m.end()
-    }
-}
-
-/// A JSON object of (name, number) pairs, in order; numbers as [`num`] writes them.
-struct Pairs<I>(I);
-
-impl<'a, I: Iterator<Item = (&'a str, f64)> + Clone> Serialize for Pairs<I> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in self.0.clone() {
-            m.serialize_entry(k, &num(v))?;
-        }
-        m.end()
-    }
 }
 
 /// The sweep as typed columns for CSV and Parquet: one column per param in declaration order

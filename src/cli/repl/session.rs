@@ -6,10 +6,10 @@
 //! name, or the one-per-program statements (`strategy`, the book — `hold` or `ensemble` —,
 //! `cost`, `annualize`, `benchmark`, `from`, `to`). `where` constraints accumulate.
 
-use crate::{Engine, Failure, SourceDiag, Strategy};
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use strat::{Engine, Failure, SourceDiag, Strategy};
 use strat_grammar::ast::StmtKind;
 use strat_grammar::{source_to_ast, Diag};
 

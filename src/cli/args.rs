@@ -1,0 +1,178 @@
+//! The command line's shape (clap): the commands, their flags and the global limit flags.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "strat", version, about = "Strat: a declarative language for trading strategies")]
+pub(super) struct Cli {
+    #[command(subcommand)]
+    pub(super) command: Command,
+    #[command(flatten)]
+    pub(super) limits: LimitArgs,
+}
+
+/// Resource limits (spec/limits.md); every command takes them, before or after its name.
+#[derive(clap::Args, Debug)]
+pub(super) struct LimitArgs {
+    /// Largest .strat source accepted (e.g. 8MiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    pub(super) max_source_bytes: Option<u64>,
+    /// Deepest expression nesting accepted (default 256, at most 4096).
+    #[arg(long, global = true, value_name = "N", value_parser = parse_depth)]
+    pub(super) max_depth: Option<usize>,
+    /// Largest estimated memory of a run or sweep (e.g. 8GiB); larger runs are refused before they start.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    pub(super) max_memory: Option<u64>,
+    /// Largest data file read (e.g. 4GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    pub(super) max_data_bytes: Option<u64>,
+    /// Largest file one output may write (e.g. 1GiB).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = strat::limits::parse_bytes)]
+    pub(super) max_output_bytes: Option<u64>,
+}
+
+/// Parses `--max-depth`: a whole number of levels from 1 to [`strat::limits::MAX_DEPTH_CEILING`].
+pub(super) fn parse_depth(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=strat::limits::MAX_DEPTH_CEILING).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a depth; write a whole number from 1 to {}", strat::limits::MAX_DEPTH_CEILING)),
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum Command {
+    /// Compile and backtest a .strat file; print its metrics.
+    Run(RunArgs),
+    /// Type-check a .strat file (and read its data headers); exit 1 on any error.
+    Check {
+        /// The .strat file.
+        file: PathBuf,
+        /// Also print the optimised plan.
+        #[arg(long)]
+        plan: bool,
+        /// Also print the Cranelift IR of the kernels.
+        #[arg(long)]
+        clif: bool,
+    },
+    /// Run every binding of the program's swept params in parallel; print the best and a heatmap.
+    Sweep(SweepArgs),
+    /// Walk-forward validation: choose the best binding on each training window, test it on
+    /// the next years (or months), and report the stitched out-of-sample results.
+    WalkForward(WalkForwardArgs),
+    /// Time compilation, data loading and runs of a .strat file (JIT and reference evaluator).
+    Bench {
+        /// The .strat file.
+        file: PathBuf,
+        /// Runs to time per backend.
+        #[arg(long, default_value_t = 200)]
+        iterations: usize,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Override a param for the timed runs: --set NAME=VALUE.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
+    /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
+    /// see the metrics change (`:help` inside lists the commands).
+    Repl {
+        /// A .strat file to start from.
+        file: Option<PathBuf>,
+    },
+}
+
+/// The flags of `strat run`.
+#[derive(clap::Args, Debug)]
+pub(super) struct RunArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Write the daily date, weight, return and equity to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Write the weights of every `weights` declaration at each rebalance (date, weights,
+    /// asset, source, target, held, turnover) to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) weights_out: Option<PathBuf>,
+    /// Overwrite the --out / --weights-out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(super) set: Vec<String>,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+}
+
+/// The flags of `strat sweep`.
+#[derive(clap::Args, Debug)]
+pub(super) struct SweepArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Write every binding's metrics to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Rows of the top table.
+    #[arg(long, default_value_t = 10)]
+    pub(super) top: usize,
+    /// Metric to rank by.
+    #[arg(long, default_value = "sharpe")]
+    pub(super) by: String,
+    /// Metric for the terminal heatmap of a two-parameter grid (repeatable).
+    #[arg(long)]
+    pub(super) heatmap: Vec<String>,
+    /// Also write each --heatmap as an SVG file: PREFIX_METRIC.svg.
+    #[arg(long, value_name = "PREFIX")]
+    pub(super) heatmap_svg: Option<PathBuf>,
+    /// Print one JSON document with every binding instead of the tables.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub(super) quiet: bool,
+}
+
+/// The flags of `strat walk-forward`.
+#[derive(clap::Args, Debug)]
+pub(super) struct WalkForwardArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// Training window in calendar years or months, e.g. 5y or 60m.
+    #[arg(long, default_value = "5y")]
+    pub(super) train: String,
+    /// Test window in calendar years or months, e.g. 1y or 6m (with months in either, both count in months).
+    #[arg(long, default_value = "1y")]
+    pub(super) test: String,
+    /// Train on every year from the start (expanding window).
+    #[arg(long)]
+    pub(super) anchored: bool,
+    /// Metric that chooses the binding in each training window.
+    #[arg(long, default_value = "sharpe")]
+    pub(super) by: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
+    /// Write the stitched out-of-sample days (date, binding, return, equity) to FILE.csv,
+    /// FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) out: Option<PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub(super) quiet: bool,
+}

@@ -1,0 +1,65 @@
+//! Command-line interface (clap): `strat run`, `strat check`, `strat sweep`,
+//! `strat walk-forward`, `strat bench`, `strat repl`.
+//!
+//! Exit codes: 0 success; 1 a program, data or run error (diagnostics on stderr); 2 bad usage.
+//! Every output file is checked before anything is computed: two outputs naming one file, or an
+//! output naming an input, is refused (spec/studies.md, "Output files").
+//!
+//! One module per job: `args` (the clap definitions), `limits` (the limit flags, set once per
+//! process), `diagnostics` (everything printed on stderr, through miette), `program` (compiling
+//! and `--set`), `outputs` (the files written and their checks), one module per command (`run`,
+//! `check`, `sweep`, `walk_forward`, `bench`, `repl`), and the printers of the results
+//! (`output`: the run table and files; `sweep_output`: the sweep tables, heatmaps and files).
+
+/// `println!` that ignores a closed stdout (e.g. `strat sweep --json | head`) instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! outp {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+mod args;
+mod bench;
+mod check;
+mod diagnostics;
+mod limits;
+mod output;
+mod outputs;
+mod program;
+mod repl;
+mod run;
+mod sweep;
+mod sweep_output;
+mod walk_forward;
+
+use args::{Cli, Command};
+use clap::Parser;
+
+/// Runs the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let _ = limits::LIMITS.set(cli.limits.limits());
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Check { file, plan, clif } => check::check(&file, plan, clif),
+        Command::Bench { file, iterations, json, set } => bench::bench(&file, iterations.max(1), json, &set),
+        Command::Repl { file } => repl::run(file),
+        Command::WalkForward(args) => walk_forward::walk_forward(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+    }
+}

@@ -1,0 +1,113 @@
+//! `strat run`: one backtest, printed as a table or JSON, with its daily and weights files.
+
+use super::args::RunArgs;
+use super::diagnostics::{fail, print_diags, report_failure, warn};
+use super::output::{self, daily_columns, to_table};
+use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
+use super::program::params_from;
+use std::io::Write as _;
+use std::path::Path;
+use strat::{Frame, RunResult, Strategy};
+use strat_runtime::write::Format;
+
+/// The files of `strat run`: `--out` then `--weights-out`, each with its format.
+fn planned_outputs(out: Option<&Path>, weights_out: Option<&Path>) -> Result<Vec<(Planned, Format)>, i32> {
+    let mut outs = vec![];
+    for (flag, o) in [("--out", out), ("--weights-out", weights_out)] {
+        if let Some(o) = o {
+            let f = output_format(flag, o)?;
+            outs.push((Planned { flag: flag.to_string(), path: o.to_path_buf() }, f));
+        }
+    }
+    Ok(outs)
+}
+
+/// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
+/// or JSON; returns the exit code.
+pub(super) fn run(args: &RunArgs) -> i32 {
+    let RunArgs { file, json, out, weights_out, force, set, reference } = args;
+    let (json, force, reference) = (*json, *force, *reference);
+    let outs = match planned_outputs(out.as_deref(), weights_out.as_deref()) {
+        Ok(o) => o,
+        Err(c) => return c,
+    };
+    let planned: Vec<Planned> = outs.iter().map(|(p, _)| p.clone()).collect();
+    let strategy = match compile_for_outputs(file, &planned, force, reference) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    if weights_out.is_some() && strategy.program().weights.is_empty() {
+        return fail(
+            2,
+            "strat::cli::no_weights",
+            format!("--weights-out: {} declares no `weights`", file.display()),
+            "drop --weights-out, or declare `weights` in the program",
+        );
+    }
+    let params = match params_from(&strategy, set) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    for w in strategy.binding_warnings(&params) {
+        warn("strat::param::binding", w, "");
+    }
+    let frame = match strategy.load_data() {
+        Ok(f) => f,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    let daily = out.is_some().then(|| &outs[0]);
+    let weights = weights_out.is_some().then(|| &outs[outs.len() - 1]);
+    if let Some((o, _)) = daily {
+        // One row per bar at most; date, one weight per held asset, return, equity.
+        if let Err(c) = check_output_size(o, frame.len(), strategy.held_assets().len().max(1) + 3, 0) {
+            return c;
+        }
+    }
+    let result = match strategy.run(&frame, &params) {
+        Ok(r) => r,
+        Err(f) => {
+            report_failure(&f);
+            return 1;
+        }
+    };
+    if let Err(c) = write_files(&strategy, &frame, &result, daily, weights) {
+        return c;
+    }
+    for w in output::weights_warnings(&frame, &result) {
+        warn("strat::weights::fallback", w, "");
+    }
+    print_diags(&strategy.nan_condition_warnings(&frame, &params));
+    let text = if json {
+        format!("{}\n", serde_json::to_string(&strategy.report(&frame, &result)).unwrap_or_default())
+    } else {
+        to_table(strategy.name(), &frame, &result)
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    0
+}
+
+/// Writes the daily file (`daily`, `--out`) and the weights file (`weights`, `--weights-out`)
+/// of a run; the weights file's size is checked once its rows are known.
+fn write_files(
+    strategy: &Strategy,
+    frame: &Frame,
+    result: &RunResult,
+    daily: Option<&(Planned, Format)>,
+    weights: Option<&(Planned, Format)>,
+) -> Result<(), i32> {
+    let weights_rows = weights.map(|(o, _)| (o, output::weights_rows(frame, result)));
+    if let Some((o, (text, _))) = &weights_rows {
+        check_output_size(o, text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0)?;
+    }
+    if let Some((o, f)) = daily {
+        let (dates, cols) = daily_columns(frame, result, &strategy.held_assets());
+        write_output(o, *f, &typed(vec![("date".into(), dates)], cols))?;
+    }
+    if let (Some((o, (text, nums))), Some((_, f))) = (weights_rows, weights) {
+        write_output(o, *f, &typed(text, nums))?;
+    }
+    Ok(())
+}
