@@ -337,3 +337,43 @@ fn every_json_is_the_embedding_apis_report() {
     let walk = strat_in(&root(), &["walk-forward", &s(&file), "--train", "36m", "--test", "6m", "--json", "--quiet"]).code(0, "walk-forward --json");
     assert_eq!(walk.stdout, format!("{}\n", serde_json::to_string(&strategy.walk_forward_report(&frame, "sharpe", &spec, &grid, &wf)).unwrap()));
 }
+
+/// `--costs-out` lists every asset's trade (SEMANTICS.md §3): per date its costs add up to the
+/// `cost` column of `--out`, for a combined book (netted stocks of two sleeves plus ETFs) and for
+/// the `impact` model; a combined book names its netted assets; `--force` is needed to replace it.
+#[test]
+fn costs_out_lists_each_assets_trade_and_adds_up_to_the_daily_cost() {
+    let dir = TempDir::new("costs-out");
+    for (example, assets) in [("regime_ensemble_net", 52), ("momentum_impact", 49)] {
+        let file = s(&root().join(format!("examples/{example}.strat")));
+        strat_in(dir.path(), &["run", &file, "--out", &format!("{example}.csv"), "--costs-out", &format!("{example}-costs.csv")]).code(0, example);
+        let read = |name: &str| -> Vec<Vec<String>> {
+            let text = std::fs::read_to_string(dir.join(name)).unwrap();
+            text.lines().map(|l| l.split(',').map(str::to_string).collect()).collect()
+        };
+        let (daily, costs) = (read(&format!("{example}.csv")), read(&format!("{example}-costs.csv")));
+        assert_eq!(costs[0], ["date", "asset", "weight", "trade", "cost"]);
+        let col = |name: &str| daily[0].iter().position(|c| c == name).unwrap();
+        let (date_col, cost_col, tv_col) = (col("date"), col("cost"), col("turnover"));
+        let mut per_day: std::collections::HashMap<&str, (f64, f64)> = Default::default();
+        let mut names = std::collections::BTreeSet::new();
+        for r in &costs[1..] {
+            let e = per_day.entry(r[0].as_str()).or_default();
+            e.0 += r[4].parse::<f64>().unwrap();
+            e.1 += r[3].parse::<f64>().unwrap();
+            names.insert(r[1].clone());
+        }
+        assert!(names.len() <= assets && names.len() > 10, "{example}: {} assets traded", names.len());
+        let mut traded_days = 0;
+        for r in &daily[1..] {
+            let (c, tv) = per_day.get(r[date_col].as_str()).copied().unwrap_or((0.0, 0.0));
+            let (want_c, want_tv): (f64, f64) = (r[cost_col].parse().unwrap(), r[tv_col].parse().unwrap());
+            assert!((c - want_c).abs() <= 1e-15 + 1e-12 * want_c, "{example} {}: costs {c} vs daily {want_c}", r[date_col]);
+            assert!((tv - want_tv).abs() <= 1e-12, "{example} {}: trades {tv} vs turnover {want_tv}", r[date_col]);
+            traded_days += usize::from(want_tv > 0.0);
+        }
+        assert!(traded_days > 100, "{example}: {traded_days} days with trades");
+    }
+    let file = s(&root().join("examples/regime_ensemble_net.strat"));
+    strat_in(dir.path(), &["run", &file, "--costs-out", "regime_ensemble_net-costs.csv"]).code(1, "no --force").says("strat::io::exists", "no --force");
+}

@@ -97,7 +97,11 @@ pub(super) struct RunArgs {
     /// asset, source, target, held, turnover) to FILE.csv, FILE.parquet or FILE.json.
     #[arg(long, value_name = "FILE")]
     pub(super) weights_out: Option<PathBuf>,
-    /// Overwrite the --out / --weights-out file if it exists.
+    /// Write every asset's trade (date, asset, weight after it, trade, cost) to FILE.csv,
+    /// FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) costs_out: Option<PathBuf>,
+    /// Overwrite the --out / --weights-out / --costs-out file if it exists.
     #[arg(long)]
     pub(super) force: bool,
     /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).

@@ -75,6 +75,23 @@ pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
 /// A table to write: named text columns, then named number columns (all the same length).
 pub type Table = (Vec<(String, Vec<String>)>, Vec<(String, Vec<f64>)>);
 
+/// The rows of `--costs-out`: one per asset traded at a close (SEMANTICS.md §3), as text columns
+/// (`date`, `asset`: as the book names it; for a combined book its netted assets) and number
+/// columns (`weight` after the trade, switches applied; `trade`, the size `|Δw|`; `cost`, a
+/// fraction of equity charged against the next row's return).
+pub fn cost_rows(frame: &Frame, r: &RunResult) -> Table {
+    let (mut date, mut asset) = (vec![], vec![]);
+    let (mut weight, mut trade, mut cost) = (vec![], vec![], vec![]);
+    for t in &r.backtest.trades {
+        date.push(format_date(frame.dates[t.row]));
+        asset.push(r.asset_names.get(t.asset).cloned().unwrap_or_else(|| t.asset.to_string()));
+        weight.push(t.weight);
+        trade.push(t.trade);
+        cost.push(t.cost);
+    }
+    (vec![("date".into(), date), ("asset".into(), asset)], vec![("weight".into(), weight), ("trade".into(), trade), ("cost".into(), cost)])
+}
+
 /// The rows of `--weights-out`: one per rebalance and member, as text columns (`date`, `weights`,
 /// `asset`, `source`: the method or `fallback:STEP`) and number columns (`target` before
 /// smoothing and the turnover cap, `held` after them, `turnover` of that rebalance).

@@ -10,13 +10,16 @@ use std::path::Path;
 use strat::{Frame, RunResult, Strategy};
 use strat_runtime::write::Format;
 
-/// The files of `strat run`: `--out` then `--weights-out`, each with its format.
-fn planned_outputs(out: Option<&Path>, weights_out: Option<&Path>) -> Result<Vec<(Planned, Format)>, i32> {
-    let mut outs = vec![];
-    for (flag, o) in [("--out", out), ("--weights-out", weights_out)] {
+/// The files of `strat run`: `--out`, `--weights-out`, `--costs-out`, each with its format
+/// (`None` where the flag is absent).
+type RunOutputs = [Option<(Planned, Format)>; 3];
+
+fn planned_outputs(files: [(&str, Option<&Path>); 3]) -> Result<RunOutputs, i32> {
+    let mut outs: RunOutputs = [None, None, None];
+    for (slot, (flag, o)) in outs.iter_mut().zip(files) {
         if let Some(o) = o {
             let f = output_format(flag, o)?;
-            outs.push((Planned { flag: flag.to_string(), path: o.to_path_buf() }, f));
+            *slot = Some((Planned { flag: flag.to_string(), path: o.to_path_buf() }, f));
         }
     }
     Ok(outs)
@@ -25,13 +28,13 @@ fn planned_outputs(out: Option<&Path>, weights_out: Option<&Path>) -> Result<Vec
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
 pub(super) fn run(args: &RunArgs) -> i32 {
-    let RunArgs { file, json, out, weights_out, force, set, reference } = args;
+    let RunArgs { file, json, out, weights_out, costs_out, force, set, reference } = args;
     let (json, force, reference) = (*json, *force, *reference);
-    let outs = match planned_outputs(out.as_deref(), weights_out.as_deref()) {
+    let outs = match planned_outputs([("--out", out.as_deref()), ("--weights-out", weights_out.as_deref()), ("--costs-out", costs_out.as_deref())]) {
         Ok(o) => o,
         Err(c) => return c,
     };
-    let planned: Vec<Planned> = outs.iter().map(|(p, _)| p.clone()).collect();
+    let planned: Vec<Planned> = outs.iter().flatten().map(|(p, _)| p.clone()).collect();
     let strategy = match compile_for_outputs(file, &planned, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
@@ -58,8 +61,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let daily = out.is_some().then(|| &outs[0]);
-    let weights = weights_out.is_some().then(|| &outs[outs.len() - 1]);
+    let [daily, weights, costs] = &outs;
     if let Some((o, _)) = daily {
         // One row per bar at most; date, one weight per held asset, return, equity.
         if let Err(c) = check_output_size(o, frame.len(), strategy.held_assets().len().max(1) + 3, 0) {
@@ -73,7 +75,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    if let Err(c) = write_files(&strategy, &frame, &result, daily, weights) {
+    if let Err(c) = write_files(&strategy, &frame, &result, daily.as_ref(), weights.as_ref(), costs.as_ref()) {
         return c;
     }
     for w in output::weights_warnings(&frame, &result) {
@@ -89,15 +91,22 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     0
 }
 
-/// Writes the daily file (`daily`, `--out`) and the weights file (`weights`, `--weights-out`)
-/// of a run; the weights file's size is checked once its rows are known.
+/// Writes the daily file (`daily`, `--out`), the weights file (`weights`, `--weights-out`) and
+/// the per-asset cost file (`costs`, `--costs-out`) of a run; the sizes of the last two are
+/// checked once their rows are known.
 fn write_files(
     strategy: &Strategy,
     frame: &Frame,
     result: &RunResult,
     daily: Option<&(Planned, Format)>,
     weights: Option<&(Planned, Format)>,
+    costs: Option<&(Planned, Format)>,
 ) -> Result<(), i32> {
+    if let Some((o, f)) = costs {
+        let (text, nums) = output::cost_rows(frame, result);
+        check_output_size(o, nums.first().map(|c| c.1.len()).unwrap_or(0), 5, 0)?;
+        write_output(o, *f, &typed(text, nums))?;
+    }
     let weights_rows = weights.map(|(o, _)| (o, output::weights_rows(frame, result)));
     if let Some((o, (text, _))) = &weights_rows {
         check_output_size(o, text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0)?;
