@@ -438,3 +438,18 @@ fn help_quit_unknown_commands_and_history() {
     let h = std::fs::read_to_string(&hist).expect("history file");
     assert!(h.contains("spike_z") && h.contains(":plott x"), "{h}");
 }
+
+/// The strategy's own path exists only after a whole run: the REPL says so for an own value, a
+/// let that reads one and a kill switch, instead of printing another series; `:metrics` shows
+/// the reports that read it, with the numbers of `strat run`.
+#[test]
+fn own_path_values_are_refused_with_a_pointer_to_the_run() {
+    let file = example("vix_guard_kill.strat");
+    let s = piped(Some(&file), "own.drawdown\ncrash\nlet dd = own.drawdown * 2\ndd\n:metrics\n");
+    s.ok();
+    assert_eq!(s.stderr.matches("strat::repl::own_path").count(), 3, "{}", s.stderr);
+    let run = strat_run(&file, &[]);
+    for name in ["crash_on", "sharpe"] {
+        assert_eq!(metric(&s.stdout, name), metric(&run, name), "{name}");
+    }
+}

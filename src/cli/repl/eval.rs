@@ -52,6 +52,14 @@ pub fn check(session: &Session, expr: &str) -> Result<Checked, Problem> {
                 .iter()
                 .position(|l| l.name == EXPR_LET)
                 .ok_or_else(|| Problem::Message("strat::internal", "the expression was not compiled (a bug in the REPL)".into()))?;
+            let hir = &strategy.compiled().hir;
+            if hir.lets[index].value.reads_own(&hir.lets, &mut vec![None; hir.lets.len()]) {
+                // Own values exist only in the portfolio stage, after a whole run.
+                return Err(Problem::Message(
+                    "strat::repl::own_path",
+                    "this reads the strategy's own path (own.equity, own.drawdown, own.day_return or a kill switch), which exists only once the whole book has run: add it as a `report NAME = ...` and see it in `:metrics`".into(),
+                ));
+            }
             Ok(Checked { strategy, build, index })
         }
         Err(Failure::Program(ds)) => {
