@@ -296,11 +296,10 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
     let (n, a, t0) = (book.rows, book.assets, book.t0);
     let mut out = StageResult::new(n, t0, &[], 0);
     let (mut h, mut held) = (vec![0.0; a], vec![0.0; a]);
-    for t in t0..n {
-        if t > t0 && !book.change[t] {
-            out.gross[t] = out.gross[t - 1];
-            continue;
-        }
+    // From one change row to the next; between them nothing is traded and the gross holds.
+    let mut next = Some(t0);
+    while let Some(t) = next {
+        next = book.change[t + 1..n].iter().position(|&c| c).map(|i| t + 1 + i);
         (book.weights)(t, &mut h);
         let (tv, g) = turnover_and_gross(&h, &held);
         if book.detail {
@@ -315,6 +314,7 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         out.turnover[t] = tv;
         out.gross[t] = g;
         out.cost[t] = rate * tv;
+        out.gross[t + 1..next.unwrap_or(n)].fill(g);
     }
     let mut equity = 1.0_f64;
     for t in t0 + 1..n {
