@@ -61,8 +61,13 @@ fn check(strategy: &Strategy, frame: &Frame, params: &Params, label: &str) -> us
     for &t in ts.iter().filter(|&&t| t + 1 < rows) {
         // A NaN after `t` can stop the whole run (a cost rate that is NaN on a traded bar is an
         // error), and so can an equity that overflows: then the same check, mildly perturbed.
-        let run = strategy.run_with(&perturbed(frame, t, &mut rng, false), params, Backend::Jit);
-        let Ok(run) = run.or_else(|_| strategy.run_with(&perturbed(frame, t, &mut rng, true), params, Backend::Jit)) else { continue };
+        let run = match strategy.run_with(&perturbed(frame, t, &mut rng, false), params, Backend::Jit) {
+            Ok(r) => r,
+            Err(_) => match strategy.run_with(&perturbed(frame, t, &mut rng, true), params, Backend::Jit) {
+                Ok(r) => r,
+                Err(_) => continue,
+            },
+        };
         if let Some((what, row)) = first_change(&base, &run, rows, t) {
             panic!("{label}: perturbing rows after {t} changed {what} at row {row}");
         }
