@@ -108,3 +108,22 @@ fn a_nan_condition_is_warned_once_with_its_count_and_first_date() {
     let e = stderr(&run(&clean, &[]));
     assert!(!e.contains("nan_condition"), "{e}");
 }
+
+/// A kill switch whose release is NaN on every row could never be released once tripped: a run
+/// error with its name. A param scale outside 0..1 is a run error too (a literal one is refused
+/// by the checker).
+#[test]
+fn a_kill_switch_that_can_never_be_released_or_has_a_bad_scale_is_an_error() {
+    let dir = TempDir::new("run-kill");
+    let file = program(&dir, CSV, "hold px.a weight 1\nkill k when px.a > 101.5 release when sma(px.a, 50) < 100 scale 50%");
+    let o = run(&file, &[]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::release_undefined") && e.contains("kill switch `k`"), "{e}");
+    let file = program(&dir, CSV, "param s = 50%\nhold px.a weight 1\nkill k when px.a > 101.5 release when px.a < 100 scale s");
+    let o = run(&file, &["--set", "s=1.5"]);
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("strat::run::bad_scale") && e.contains("kill switch `k` has scale 1.5"), "{e}");
+    assert_eq!(run(&file, &[]).status.code(), Some(0));
+}

@@ -58,6 +58,11 @@ pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[St
             ),
             help: "a cost rate must be a number >= 0 wherever the book trades: check its inputs on that date (a missing volume, a zero ADV, an asset listed too recently for its volatility window); `clamp` keeps a NaN, so guard the rate with a comparison, e.g. `if vol > 0 then RATE else 5bps`",
         },
+        StageError::ReleaseUndefined { name } => RunError::Failed {
+            code: "strat::run::release_undefined",
+            message: format!("kill switch `{name}`'s release condition is NaN on every row of the run: once it trips, it can never be released"),
+            help: "a release condition must be defined on some rows: check its windows and lags against the data's length, and the columns it reads",
+        },
         StageError::BadScale { name, value } => RunError::Failed {
             code: "strat::run::bad_scale",
             message: format!("kill switch `{name}` has scale {value}, outside 0%..100%"),

@@ -136,6 +136,13 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
             scale: v.scalars.get(k.scale.index()).copied().unwrap_or(f64::NAN),
         })
         .collect();
+    // A release that cannot be evaluated on this data would hold a tripped switch forever.
+    for (k, decl) in kills.iter().zip(&p.kills) {
+        let warmup = decl.release.nodes().iter().map(|n| v.warmup.get(n.index()).copied().unwrap_or(0)).max().unwrap_or(0);
+        if warmup >= n || k.release.longest_history() >= n - t0 {
+            return Err(StageError::ReleaseUndefined { name: k.name.clone() });
+        }
+    }
     let mut reports: Vec<PathEval> = v.program.reports.iter().filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
     match layout {
         Layout::Hold => {

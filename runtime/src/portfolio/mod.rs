@@ -182,6 +182,10 @@ pub enum StageError {
     BadCostRate { row: usize, asset: usize, value: f64 },
     /// A kill switch's scale outside `[0, 1]` (a param value).
     BadScale { name: String, value: f64 },
+    /// A kill switch whose release condition can never be evaluated on this data (its warm-up,
+    /// or a window or lag of an own value, is at least as long as the run): once tripped it
+    /// could never be released.
+    ReleaseUndefined { name: String },
 }
 
 /// Runs the stage over `book`. `reports` are own-path report expressions (row mode).

@@ -93,6 +93,17 @@ impl<'a> PathEval<'a> {
         PathEval { expr, leaves, lengths, hist: vec![vec![f64::NAN; len]; expr.ops.len()], scratch: vec![0.0; longest], rows, t0 }
     }
 
+    /// How many rows before the current one a lag or a window over own values reaches at most
+    /// (`k` for `x[k]`, `n - 1` for a window of `n`; `usize::MAX` for a bad length).
+    pub fn longest_history(&self) -> usize {
+        let reach = |(op, &n): (&PathOp, &usize)| match op {
+            PathOp::Lag(..) => n,
+            PathOp::Window(..) => n.saturating_sub(1),
+            _ => 0,
+        };
+        self.expr.ops.iter().zip(&self.lengths).map(reach).max().unwrap_or(0)
+    }
+
     /// Evaluates every op on row `t` (row mode: call for `t = t0, t0+1, ...` in order) with the
     /// row's own values and the switches' states so far; returns the result's value.
     pub fn row(&mut self, t: usize, own: &OwnRow, kills: &[bool]) -> f64 {
