@@ -60,7 +60,7 @@ pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[St
         },
         StageError::ReleaseUndefined { name } => RunError::Failed {
             code: "strat::run::release_undefined",
-            message: format!("kill switch `{name}`'s release condition is NaN on every row of the run: once it trips, it can never be released"),
+            message: format!("kill switch `{name}`'s release condition can never be evaluated on this data (its warm-up, or the history it reads, is as long as the run): once it trips, it can never be released"),
             help: "a release condition must be defined on some rows: check its windows and lags against the data's length, and the columns it reads",
         },
         StageError::BadScale { name, value } => RunError::Failed {
