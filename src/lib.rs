@@ -335,6 +335,53 @@ impl Strategy {
         }
     }
 
+    /// A `strat::run::implausible_weights` warning when the book's target weights on some row
+    /// past warm-up sum to a gross exposure (the sum of `|w|` over the assets) above
+    /// [`IMPLAUSIBLE_GROSS`]: weights are fractions of equity, so such a row is almost always a
+    /// unit mistake (percent for fractions, prices or volumes for weights). Names the first such
+    /// date, the largest asset and, when that weight is the value of a wide `panel` (a weights
+    /// file), the file and the row in effect: (message, help). A plain `hold` only.
+    pub fn weight_warnings(&self, frame: &Frame, result: &RunResult) -> Vec<(String, String)> {
+        use strat_compiler::program::{Book, Holding, PanelLayout, PanelRef};
+        let program = self.program();
+        let Book::Hold(h) = &program.book else { return vec![] };
+        let rows = frame.len();
+        let w = &result.target_weight;
+        let assets = match &h.target {
+            Holding::Universe(u) => program.universes[*u].assets.clone(),
+            Holding::Column(_) => vec![String::new()],
+        };
+        if rows == 0 || (w.len() != rows * assets.len() && w.len() != rows) {
+            return vec![];
+        }
+        let at = |t: usize, j: usize| if w.len() == rows { w[t] } else { w[j * rows + t] };
+        for t in result.backtest.first_live..rows {
+            let gross: f64 = (0..assets.len()).map(|j| at(t, j).abs()).filter(|x| !x.is_nan()).sum();
+            if gross <= IMPLAUSIBLE_GROSS {
+                continue;
+            }
+            let j = (0..assets.len()).max_by(|&a, &b| at(t, a).abs().total_cmp(&at(t, b).abs())).unwrap_or(0);
+            let date = strat_runtime::frame::format_date(frame.dates[t]);
+            let name = if assets[j].is_empty() { String::new() } else { format!(" (largest: {} at {})", assets[j], at(t, j)) };
+            let mut msg = format!("on {date} the target weights sum to a gross exposure of {gross}{name}");
+            for (k, p) in program.panels.iter().enumerate() {
+                if !matches!(p.layout, PanelLayout::Wide { .. }) || assets[j].is_empty() {
+                    continue;
+                }
+                let cols = program.panel_columns(&PanelRef { source: k, field: None });
+                let hit = cols.iter().find(|c| c.ends_with(&format!(".{}", assets[j]))).and_then(|c| frame.column_index(c)).map(|c| frame.columns[c][t]);
+                if hit.is_some_and(|v| v.to_bits() == at(t, j).to_bits()) {
+                    msg += &format!("; it is the value of {} column '{}' in the row in effect on {date}", p.path, assets[j]);
+                }
+            }
+            return vec![(
+                msg,
+                "weights are fractions of equity (1 = 100%): check the units of the weights (a percent 50 for 0.5, prices or volumes as weights)".to_string(),
+            )];
+        }
+        vec![]
+    }
+
     /// The resource limits this strategy was compiled with (its engine's).
     pub fn limits(&self) -> Limits {
         self.limits

@@ -106,6 +106,9 @@ pub(super) fn run(args: &RunArgs) -> i32 {
         }
     }
     data_warnings(&frame);
+    for (m, help) in strategy.weight_warnings(&frame, &result) {
+        warn("strat::run::implausible_weights", m, help);
+    }
     for w in output::weights_warnings(&frame, &result) {
         warn("strat::weights::fallback", w, "");
     }

@@ -60,7 +60,8 @@ impl Checker {
             }
         };
         let layout = header.and_then(|h| self.panel_layout(&st, h));
-        let ok = universe.is_some() && lag_days.is_some() && layout.is_some();
+        // A bad lag is reported once; the panel's fields still check.
+        let ok = universe.is_some() && layout.is_some();
         self.broken_panels.push(!ok);
         self.panels.push(PanelSource {
             name: st.name.name.clone(),
