@@ -29,14 +29,20 @@
 // bytes) costs nothing worth boxing it for.
 #![allow(clippy::result_large_err)]
 
+pub mod audit;
 pub mod limits;
 pub mod report;
 
+pub use audit::{AuditOptions, AuditReport};
 pub use limits::Limits;
 pub use report::{RunReport, SweepReport, SweepRowReport, WalkForwardReport};
 pub use strat_compiler::Compiled;
 pub use strat_grammar::{Diag, SourceDiag};
 pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
+
+/// The gross exposure (sum of `|w|`, a fraction of equity) above which a row of target weights is
+/// reported as implausible ([`Strategy::weight_warnings`]): 10, i.e. 1,000 %.
+pub const IMPLAUSIBLE_GROSS: f64 = 10.0;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

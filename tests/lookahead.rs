@@ -6,6 +6,12 @@
 //! example and for programs written here that use every windowed builtin (and the panel builtins,
 //! rebalance schedules, sleeves and an ensemble), on both backends; a
 //! meta-test shows the harness catches a planted look-ahead.
+//!
+//! Point-in-time panels (SEMANTICS.md §3c) are checked on their records, not on the joined
+//! columns: for the QM overlay, the records whose usable day (period end + the 90-day lag) is
+//! after `date[t]` are perturbed and the panel joined again (what `strat audit` does); nothing at
+//! rows `<= t` may change. The same program with `lag 0d`, perturbed as if the lag were 90 days,
+//! must be caught (so that test can fail).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -386,4 +392,109 @@ fn the_harness_detects_a_planted_look_ahead() {
     };
     let v = look_ahead_violations(&frame, &[t0, t0 + 10, n - 2], 9, &nudge);
     assert_eq!(v.len(), 3, "{v:?}");
+}
+
+/// The QM overlay's program (optionally with its `lag 90d` replaced) and its sources as read:
+/// the frame of the universe and the panel's records, not yet joined.
+fn qm_sources(lag: Option<&str>) -> (Strategy, strat_runtime::executor::Sources) {
+    let path = root().join("examples/qm_overlay.strat");
+    let src = std::fs::read_to_string(&path).unwrap();
+    assert!(src.contains(" lag 90d"), "the example's panel has a 90-day lag");
+    let src = match lag {
+        Some(l) => src.replace(" lag 90d", &format!(" lag {l}")),
+        None => src,
+    };
+    let base_dir = root().join("examples");
+    let s = Engine::new().compile_source(&path.display().to_string(), "qm_overlay", src, &base_dir).unwrap_or_else(|e| panic!("{e}"));
+    let sources = strat_runtime::executor::load_sources(s.compiled(), &base_dir, &strat_runtime::io::ReadOptions::default()).expect("the example's data loads");
+    assert_eq!(s.program().panels.len(), 1);
+    (s, sources)
+}
+
+/// For each row `t` of `rows`: the panel records whose usable day under a lag of `lag_days`
+/// (not necessarily the program's) is after `date[t]` are perturbed (factors in [0.5, 1.5], the
+/// audit's own perturbation), the panel joined again and the run repeated. Returns the
+/// violations (decisions at rows `<= t` that changed) and how many rows saw a decision after `t`
+/// change (else the perturbation proved nothing).
+fn record_violations(
+    s: &Strategy,
+    sources: &strat_runtime::executor::Sources,
+    rows: &[usize],
+    lag_days: i64,
+    seed: u64,
+    backend: Backend,
+) -> (Vec<String>, usize) {
+    let frame = sources.assemble(s.compiled());
+    let base = run(s, &frame, backend).expect("the unperturbed run succeeds");
+    let (mut out, mut changed_after) = (vec![], 0);
+    for (i, &t) in rows.iter().enumerate() {
+        let mut panels = sources.panels.clone();
+        let perturbed = strat::audit::perturb_panel_after(&mut panels[0], lag_days, frame.dates[t], seed + i as u64);
+        assert!(perturbed > 0, "row {t}: no record is usable after it");
+        let joined = strat_runtime::executor::Sources { frame: sources.frame.clone(), panels, base_dir: sources.base_dir.clone() }.assemble(s.compiled());
+        // The bars themselves are untouched: only what the join made of the records differs.
+        assert_eq!(joined.dates, frame.dates);
+        let d = match run(s, &joined, backend) {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(format!("row {t}: the perturbed run fails: {e}"));
+                continue;
+            }
+        };
+        if let Some(v) = first_difference(&base, &d, t) {
+            out.push(v);
+        }
+        let n = base.n;
+        if ((t + 1)..n).any(|r| bits(base.get("target").get(r).copied().unwrap_or(0.0)) != bits(d.get("target").get(r).copied().unwrap_or(0.0))) {
+            changed_after += 1;
+        }
+    }
+    (out, changed_after)
+}
+
+/// Panel records usable only after `date[t]` (by the program's own 90-day lag) are perturbed —
+/// the records, not the joined columns — and no decision at a row `<= t` changes, on both
+/// backends; the perturbation does change the decisions after `t`.
+#[test]
+fn panel_records_usable_after_t_cannot_change_earlier_decisions() {
+    let (s, sources) = qm_sources(None);
+    assert_eq!(s.program().panels[0].lag_days, 90);
+    let frame = sources.assemble(s.compiled());
+    let n = frame.len();
+    let first_live = s.run(&frame, &s.params()).unwrap().backtest.first_live;
+    assert!(first_live > 200 && first_live < n / 2, "{first_live}");
+    let mut rows = rows_to_test(n, first_live, 14);
+    // Plus rows drawn as `strat audit` draws them.
+    rows.extend(strat::audit::sample_rows(first_live, n - 2, 6, 5));
+    rows.sort_unstable();
+    rows.dedup();
+    for backend in [Backend::Jit, Backend::Reference] {
+        let (v, changed_after) = record_violations(&s, &sources, &rows, 90, 21, backend);
+        assert!(v.is_empty(), "{backend:?}: look-ahead through the panel at {} of {} rows:\n{}", v.len(), rows.len(), v.join("\n"));
+        let live_rows = rows.iter().filter(|&&t| t >= first_live && t + 70 < n).count();
+        assert!(changed_after >= live_rows / 2, "{backend:?}: the perturbation changed the decisions after t at only {changed_after} of {} rows", rows.len());
+    }
+    // And the library's audit agrees.
+    let report = s.audit(&strat::AuditOptions { rows: 4, seed: 3, params: None }).unwrap();
+    assert!(!report.found_look_ahead(), "{:?}", report.leaks);
+    assert_eq!(report.runs, 8);
+}
+
+/// The test above can fail: the same program with `lag 0d` uses each record from its period
+/// end, so perturbing the records a 90-day lag would still hide (usable after `date[t]` only
+/// with the lag) changes decisions at rows `<= t`.
+#[test]
+fn panel_records_used_before_their_lag_are_caught() {
+    let (s, sources) = qm_sources(Some("0d"));
+    assert_eq!(s.program().panels[0].lag_days, 0);
+    let frame = sources.assemble(s.compiled());
+    let n = frame.len();
+    let first_live = s.run(&frame, &s.params()).unwrap().backtest.first_live;
+    let rows = strat::audit::sample_rows(first_live, n - 2, 8, 9);
+    let (v, _) = record_violations(&s, &sources, &rows, 90, 31, Backend::Jit);
+    assert!(v.len() * 2 >= rows.len(), "the lag-0 program was caught at only {} of {} rows: {v:?}", v.len(), rows.len());
+    // Keyed to its own (zero) lag, the same perturbation finds nothing: the program is honest
+    // about the lag it declares; that the lag is wrong is for the data's owner to say.
+    let (v, _) = record_violations(&s, &sources, &rows, 0, 31, Backend::Jit);
+    assert!(v.is_empty(), "{v:?}");
 }

@@ -74,6 +74,25 @@ pub(super) enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
     },
+    /// Audit a .strat file for look-ahead: at sampled rows t, perturb what was not yet known at
+    /// t (each source separately, panel records by the day they became usable) and check that no
+    /// decision at or before t changes; exit 1 on a leak.
+    Audit {
+        /// The .strat file.
+        file: PathBuf,
+        /// Rows t to sample.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        rows: u64,
+        /// Seed of the sampling and the perturbations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Override a param: --set NAME=VALUE.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+    },
     /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
     /// see the metrics change (`:help` inside lists the commands).
     Repl {

@@ -28,6 +28,7 @@ macro_rules! outp {
 }
 
 mod args;
+mod audit;
 mod bench;
 mod check;
 mod diagnostics;
@@ -59,6 +60,7 @@ pub fn main() -> i32 {
         Command::Check { file, plan, clif } => check::check(&file, plan, clif),
         Command::Bench { file, iterations, json, set } => bench::bench(&file, iterations.max(1), json, &set),
         Command::Repl { file } => repl::run(file),
+        Command::Audit { file, rows, seed, json, set } => audit::audit(&file, rows as usize, seed, json, &set),
         Command::WalkForward(args) => walk_forward::walk_forward(&args),
         Command::Sweep(args) => sweep::sweep(&args),
     }
