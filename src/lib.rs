@@ -548,6 +548,41 @@ impl Strategy {
         strat_runtime::run(&self.compiled, frame, &params.values, backend).map_err(|e| self.run_failure(e))
     }
 
+    /// The value on every bar of each named `let` for `params` (on the reference evaluator, the
+    /// plan's own semantics): per name, its columns, `rows` values each (a row per bar of
+    /// `frame`): a series or scalar is one column named `NAME`, a panel one column `NAME.ASSET`
+    /// per asset of its universe. Names that are not `let`s of the program are skipped (see
+    /// [`Strategy::let_names`]); a `let` on the strategy's own path has no column here.
+    ///
+    /// Errors: a bad param value, or a `weights` run that fails ([`Failure::Run`]).
+    pub fn let_values(&self, frame: &Frame, params: &Params, names: &[String]) -> Result<Vec<(String, Vec<f64>)>, Failure> {
+        let program = self.program();
+        let wanted: Vec<&strat_compiler::program::LetValue> =
+            names.iter().filter_map(|n| program.lets.iter().find(|l| &l.name == n && l.node.is_some())).collect();
+        let nodes: Vec<strat_compiler::plan::Node> = wanted.iter().filter_map(|l| l.node).collect();
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        let (cols, _) = strat_runtime::executor::node_values(&self.compiled, &prep, &params.values, &nodes).map_err(|e| self.run_failure(e))?;
+        let rows = frame.len();
+        let mut out = vec![];
+        for (l, col) in wanted.iter().zip(cols) {
+            match l.panel {
+                Some(u) => {
+                    for (j, a) in program.universes[u].assets.iter().enumerate() {
+                        out.push((format!("{}.{a}", l.name), col.get(j * rows..(j + 1) * rows).map(<[f64]>::to_vec).unwrap_or_else(|| vec![f64::NAN; rows])));
+                    }
+                }
+                None => out.push((l.name.clone(), if col.len() == rows { col } else { vec![col.first().copied().unwrap_or(f64::NAN); rows] })),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names of the program's `let`s that [`Strategy::let_values`] can show (not those on
+    /// the strategy's own path), in declaration order.
+    pub fn let_names(&self) -> Vec<String> {
+        self.program().lets.iter().filter(|l| l.node.is_some()).map(|l| l.name.clone()).collect()
+    }
+
     fn run_failure(&self, e: RunError) -> Failure {
         {
             let d = match e {

@@ -107,6 +107,8 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         benchmark_returns,
         benchmark,
         information_ratio,
+        active_return,
+        tracking_error,
         ruin,
         cost,
         kills,
@@ -118,6 +120,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         out.push("trades differ".into());
     }
     diff_f64("cost", cost, &bb.cost, &mut out);
+    diff_f64("active", &[*active_return, *tracking_error], &[bb.active_return, bb.tracking_error], &mut out);
     if kills != &bb.kills {
         out.push(format!("kills: {kills:?} vs {:?}", bb.kills));
     }

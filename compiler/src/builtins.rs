@@ -24,6 +24,7 @@ pub enum Builtin {
     Min,
     Max,
     Clamp,
+    Coalesce,
     Count,
     Sum,
     Mean,
@@ -165,6 +166,14 @@ pub const PRELUDE: &[Signature] = &[
     Signature { name: "min", builtin: Builtin::Min, args: &[Num, Num], optional: 0, variadic: true, doc: "min(a, b, ...): NaN if any argument is NaN" },
     Signature { name: "max", builtin: Builtin::Max, args: &[Num, Num], optional: 0, variadic: true, doc: "max(a, b, ...): NaN if any argument is NaN" },
     Signature { name: "clamp", builtin: Builtin::Clamp, args: &[Num, Num, Num], optional: 0, variadic: false, doc: "clamp(x, lo, hi) = min(max(x, lo), hi)" },
+    Signature {
+        name: "coalesce",
+        builtin: Builtin::Coalesce,
+        args: &[Num, Num],
+        optional: 0,
+        variadic: false,
+        doc: "coalesce(x, y): x where it is defined, else y (pandas x.fillna(y))",
+    },
     Signature {
         name: "count",
         builtin: Builtin::Count,

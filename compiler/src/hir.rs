@@ -10,8 +10,8 @@ use strat_grammar::Span;
 /// The expression-free declarations live in [`crate::program`]; re-exported here so the checker
 /// builds them under their HIR names.
 pub use crate::program::{
-    ColumnRef, CovarianceChoice, DataSource, FallbackChoice, Holding, MethodChoice, OptValue, OptionRange, ParamDomain, RebalanceRule, UniverseDecl,
-    WeightMembersRef, WeightMethod, WeightsDecl,
+    ColumnRef, CovarianceChoice, DataSource, FallbackChoice, Holding, MethodChoice, OptValue, OptionRange, PanelLayout, PanelRef, PanelSource, ParamDomain,
+    RebalanceRule, UniverseDecl, WeightMembersRef, WeightMethod, WeightsDecl,
 };
 
 /// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
@@ -98,6 +98,8 @@ pub enum HKind {
     Column(ColumnRef),
     /// A universe's prices (a panel).
     Universe(usize),
+    /// A point-in-time panel (a field of a long source, or a wide source).
+    Panel(PanelRef),
     /// A `let` by index into [`Hir::lets`].
     Let(usize),
     /// A regime's value by index into [`Hir::regimes`].
@@ -145,7 +147,7 @@ impl HExpr {
                 x.reads_own(lets, memo) || d.reads_own(lets, memo) || arms.iter().any(|(_, t, v)| t.reads_own(lets, memo) || v.reads_own(lets, memo))
             }
             HKind::Call(_, args) => args.iter().any(|a| a.reads_own(lets, memo)),
-            HKind::Const(_) | HKind::Param(_) | HKind::Column(_) | HKind::Universe(_) | HKind::Regime(_) | HKind::Weights(_) => false,
+            HKind::Const(_) | HKind::Param(_) | HKind::Column(_) | HKind::Universe(_) | HKind::Panel(_) | HKind::Regime(_) | HKind::Weights(_) => false,
         }
     }
 }
@@ -231,6 +233,8 @@ pub struct Hir {
     pub data: Vec<DataSource>,
     /// Universes (panels) in declaration order.
     pub universes: Vec<UniverseDecl>,
+    /// Point-in-time panel sources in declaration order.
+    pub panels: Vec<PanelSource>,
     /// Parameters in declaration order.
     pub params: Vec<ParamDecl>,
     /// Regimes in declaration order.
@@ -251,6 +255,8 @@ pub struct Hir {
     pub to: Option<String>,
     /// The benchmark price column, if declared.
     pub benchmark: Option<ColumnRef>,
+    /// `benchmark SLEEVE`: the sleeve (index into [`Hir::sleeves`]) benchmarked against.
+    pub benchmark_sleeve: Option<usize>,
     /// The cost rate per unit traded (SEMANTICS.md §3): a scalar (flat), or a series or panel
     /// (per asset and bar; may read `own.trade` and `own.equity`). A named model is already
     /// expanded into its formula. `None` without a `cost` statement.

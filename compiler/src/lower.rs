@@ -90,6 +90,8 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
     let portfolio = cx.portfolio();
     let constraints: Vec<Node> = hir.constraints.iter().map(|c| cx.expr(c)).collect();
     let param_when: Vec<Option<Node>> = hir.params.iter().map(|p| p.when.as_ref().map(|w| cx.expr(w))).collect();
+    let let_values: Vec<program::LetValue> =
+        hir.lets.iter().zip(&cx.lets).map(|(l, n)| program::LetValue { name: l.name.clone(), node: *n, panel: l.value.ty.panel }).collect();
     let lets = cx.lets.iter().map(|n| n.unwrap_or(weight)).collect();
     let regimes: Vec<Node> = cx.regimes.iter().map(|n| n.unwrap_or(weight)).collect();
     let program = program_of(
@@ -106,6 +108,7 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
             portfolio,
         },
     );
+    let program = Program { lets: let_values, ..program };
     Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when, program }
 }
 
@@ -156,6 +159,9 @@ fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
         name: hir.name.clone(),
         data: hir.data.clone(),
         universes: hir.universes.clone(),
+        panels: hir.panels.clone(),
+        lets: vec![],
+        benchmark_sleeve: hir.benchmark_sleeve,
         params,
         regimes,
         book,
@@ -273,6 +279,7 @@ impl Lowerer<'_> {
             HKind::Param(i) => self.b.param(*i, s),
             HKind::Column(c) => self.b.input(&InputRef::Column(c.clone()), s),
             HKind::Universe(u) => self.b.input(&InputRef::Universe(*u), s),
+            HKind::Panel(r) => self.b.input(&InputRef::Panel { panel: r.clone(), universe: self.hir.panels[r.source].universe }, s),
             HKind::Weights(k) => {
                 let d = &self.hir.weights[*k];
                 let universe = match d.members {
@@ -377,6 +384,11 @@ impl Lowerer<'_> {
             Builtin::Clamp => {
                 let lo = self.b.binary(BinaryOp::Max, a[0], a[1], s);
                 self.b.binary(BinaryOp::Min, lo, a[2], s)
+            }
+            // x == x is false exactly where x is NaN.
+            Builtin::Coalesce => {
+                let defined = self.b.binary(BinaryOp::Eq, a[0], a[0], s);
+                self.b.select(defined, a[0], a[1], s)
             }
         }
     }

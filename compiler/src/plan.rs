@@ -4,7 +4,7 @@
 //!
 //! Nodes are created children-first, so index order is a topological order.
 
-use crate::hir::ColumnRef;
+use crate::hir::{ColumnRef, PanelRef};
 use crate::ops::{self, BinaryOp, UnaryOp};
 use crate::types::Shape;
 use std::collections::HashMap;
@@ -88,6 +88,14 @@ pub enum InputRef {
     Column(ColumnRef),
     /// Every asset of a universe (a panel, asset-major).
     Universe(usize),
+    /// A point-in-time panel over its source's universe (asset-major), joined as of each bar
+    /// by the loader (SEMANTICS.md §3c).
+    Panel {
+        /// The panel.
+        panel: PanelRef,
+        /// Its source's universe (the panel's assets).
+        universe: usize,
+    },
     /// The held weights of `weights` declaration `decl` (index into [`crate::hir::Hir::weights`])
     /// over universe `universe`: a panel, NaN before the first rebalance. The runtime computes it
     /// before the plan runs; it changes with the params listed in `params` (its method choice and
@@ -281,6 +289,7 @@ impl Plan {
                 Op::Input(c) => match &self.inputs[c as usize] {
                     InputRef::Column(c) => format!("input #{}.{}", c.source, c.column),
                     InputRef::Universe(u) => format!("universe #{u}"),
+                    InputRef::Panel { panel: r, .. } => format!("panel #{}{}", r.source, r.field.as_ref().map(|f| format!(".{f}")).unwrap_or_default()),
                     InputRef::Weights { decl, .. } => format!("weights #{decl}"),
                 },
                 Op::Param(p) => format!("param {}", param_names.get(p as usize).map(|s| s.as_str()).unwrap_or("?")),
@@ -330,7 +339,7 @@ impl PlanBuilder {
         let shape = match op {
             Op::Input(i) => match &self.plan.inputs[i as usize] {
                 InputRef::Column(_) => Shape::Series,
-                InputRef::Universe(u) | InputRef::Weights { universe: u, .. } => Shape::Panel(*u),
+                InputRef::Universe(u) | InputRef::Weights { universe: u, .. } | InputRef::Panel { universe: u, .. } => Shape::Panel(*u),
             },
             Op::Param(_) | Op::Const(_) => Shape::Scalar,
             Op::Window(_, x, _) | Op::Scan(_, x) => self.plan.node(x).shape,

@@ -16,6 +16,10 @@ fn expr_node(h: &HExpr, hir: &Hir, names: &[String]) -> Tree {
         HKind::Param(i) => (format!("param {}", hir.params.get(*i).map(|p| p.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Column(c) => (format!("column {}.{}", hir.data.get(c.source).map(|d| d.name.as_str()).unwrap_or("?"), c.column), vec![]),
         HKind::Universe(u) => (format!("universe {}", hir.universes.get(*u).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),
+        HKind::Panel(r) => {
+            let name = hir.panels.get(r.source).map(|p| p.name.as_str()).unwrap_or("?");
+            (format!("panel {name}{}", r.field.as_ref().map(|f| format!(".{f}")).unwrap_or_default()), vec![])
+        }
         HKind::Let(i) => (format!("let {}", hir.lets.get(*i).map(|l| l.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Regime(r) => (format!("regime {}", hir.regimes.get(*r).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),
         HKind::Weights(k) => (format!("weights {}", hir.weights.get(*k).map(|x| x.name.as_str()).unwrap_or("?")), vec![]),

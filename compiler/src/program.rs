@@ -48,6 +48,72 @@ pub struct UniverseDecl {
     pub assets: Vec<String>,
 }
 
+/// `panel NAME = csv("path") on UNIVERSE [available COLUMN] [lag Nd]`: a point-in-time panel
+/// source (SEMANTICS.md §3c), re-indexed onto `universe`'s assets and joined as of each bar: on
+/// the bar dated `t`, an asset's value is that of its latest record usable by `t`. A record
+/// dated `d` (its period end, or its `available` date) is usable from the first bar dated
+/// `>= d + lag_days` (calendar days), as pandas `merge_asof(direction="backward")` on `d + lag`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelSource {
+    /// The source's name in the program.
+    pub name: String,
+    /// The path as written (relative to the `.strat` file).
+    pub path: String,
+    /// Where the path was written.
+    pub path_span: Span,
+    /// Long (`date, ticker, fields...`) or wide (`date, asset...`).
+    pub layout: PanelLayout,
+    /// The universe (index into [`Program::universes`]) whose assets the panel is re-indexed onto.
+    pub universe: usize,
+    /// The column holding each record's availability date (a filing date), if declared.
+    pub available: Option<String>,
+    /// The availability lag in calendar days (0 when not written).
+    pub lag_days: i64,
+    /// Whether the program wrote a `lag` or an `available` clause (`strat audit` warns about a
+    /// long source without either: period-end dates are rarely the dates numbers became public).
+    pub timed: bool,
+}
+
+/// The layout of a [`PanelSource`] file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PanelLayout {
+    /// `date, ticker, field...`: one record per company and period; one panel per field. The
+    /// fields are the file's numeric columns (every column but `date`, `ticker` and the
+    /// `available` column).
+    Long {
+        /// The fields, in file order.
+        fields: Vec<String>,
+    },
+    /// `date, asset...`: one column per asset (e.g. a weights file); the panel is the source
+    /// itself. The columns the file has, in file order.
+    Wide {
+        /// The file's asset columns.
+        columns: Vec<String>,
+    },
+}
+
+/// One panel of a [`PanelSource`]: the source (index into [`Program::panels`]) and, for a long
+/// source, the field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PanelRef {
+    /// Index into [`Program::panels`].
+    pub source: usize,
+    /// The field of a long source; `None` for a wide source.
+    pub field: Option<String>,
+}
+
+/// A `let` and its plan node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetValue {
+    /// The name.
+    pub name: String,
+    /// Its node; `None` for a `let` that reads the strategy's own path (the portfolio stage
+    /// evaluates it where it is used).
+    pub node: Option<Node>,
+    /// The universe (index into [`Program::universes`]) of a panel; `None` for a series or a scalar.
+    pub panel: Option<usize>,
+}
+
 /// The values a parameter takes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamDomain {
@@ -181,8 +247,13 @@ pub struct Program {
     pub data: Vec<DataSource>,
     /// Universes (panels) in declaration order.
     pub universes: Vec<UniverseDecl>,
+    /// Point-in-time panel sources in declaration order.
+    pub panels: Vec<PanelSource>,
     /// Parameters in declaration order.
     pub params: Vec<Param>,
+    /// The `let`s in declaration order, with their plan nodes (for tools that show a value on
+    /// every bar: `strat run --values-out`, the REPL).
+    pub lets: Vec<LetValue>,
     /// Regimes in declaration order.
     pub regimes: Vec<Regime>,
     /// What the strategy trades.
@@ -204,6 +275,10 @@ pub struct Program {
     pub to: Option<String>,
     /// The benchmark price column, if declared.
     pub benchmark: Option<ColumnRef>,
+    /// `benchmark SLEEVE`: the sleeve (index into [`Program::sleeves`]) whose net returns, with
+    /// the book's flat cost, are the benchmark's (the active return is the book's minus the
+    /// sleeve's: an overlay's own contribution).
+    pub benchmark_sleeve: Option<usize>,
     /// The portfolio stage: cost, capital, kill switches (SEMANTICS.md §3, §3b).
     pub portfolio: Portfolio,
     /// Periods per year for annualised metrics (default 252).
@@ -260,6 +335,17 @@ impl Program {
     pub fn universe_columns(&self, u: usize) -> Vec<String> {
         let un = &self.universes[u];
         un.assets.iter().map(|a| format!("{}.{a}", un.name)).collect()
+    }
+
+    /// The frame column names of panel `r` over its universe's assets: `source.field.asset` for
+    /// a long source, `source.asset` for a wide one.
+    pub fn panel_columns(&self, r: &PanelRef) -> Vec<String> {
+        let p = &self.panels[r.source];
+        let prefix = match &r.field {
+            Some(f) => format!("{}.{f}", p.name),
+            None => p.name.clone(),
+        };
+        self.universes[p.universe].assets.iter().map(|a| format!("{prefix}.{a}")).collect()
     }
 }
 

@@ -108,7 +108,7 @@ pub fn inputs_of<'a>(compiled: &Compiled, cols: &'a [Vec<f64>], panel: &'a [f64]
             InputRef::Column(c) if c.column == "a" => cols[0].as_slice(),
             InputRef::Column(c) if c.column == "b" => cols[1].as_slice(),
             InputRef::Column(_) => cols[2].as_slice(),
-            InputRef::Universe(_) | InputRef::Weights { .. } => panel,
+            InputRef::Universe(_) | InputRef::Weights { .. } | InputRef::Panel { .. } => panel,
         })
         .collect();
     (inputs, Dims { rows: cols[0].len(), assets: vec![3; compiled.hir.universes.len()] })

@@ -29,6 +29,15 @@ pub struct Stmt {
     pub span: Span,
 }
 
+/// A whole number of calendar days as written (`90d`, `-5d`: the checker rejects a negative lag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Days {
+    /// The number of days (negative when written with `-`).
+    pub days: i64,
+    /// Where it was written.
+    pub span: Span,
+}
+
 /// The statements of language v0 (see `spec/language.md`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
@@ -38,6 +47,9 @@ pub enum StmtKind {
     Data { name: Ident, format: Ident, path: String, path_span: Span },
     /// `universe NAME = csv("path")` or `csv("path", [a, b])`: a panel, one column per asset.
     Universe { name: Ident, format: Ident, path: String, path_span: Span, columns: Option<Vec<Ident>> },
+    /// `panel NAME = csv("path") [on UNIVERSE] [available COLUMN] [lag Nd]`: a point-in-time
+    /// panel (SEMANTICS.md §3c) from a long file (`date, ticker, fields...`) or a wide one.
+    Panel { name: Ident, format: Ident, path: String, path_span: Span, on: Option<Ident>, available: Option<Ident>, lag: Option<Days> },
     /// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
     Param { name: Ident, value: ParamValue },
     /// `sleeve NAME { hold ... }`: a named sub-strategy whose return series an ensemble mixes.

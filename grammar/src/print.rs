@@ -161,6 +161,19 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             let cols = columns.as_ref().map(|c| format!(" columns [{}]", names(c))).unwrap_or_default();
             Tree::leaf(format!("{}{cols}", source("universe", name, format, path)))
         }
+        StmtKind::Panel { name, format, path, on, available, lag, .. } => {
+            let mut text = source("panel", name, format, path);
+            if let Some(u) = on {
+                text += &format!(" on {}", u.name);
+            }
+            if let Some(a) = available {
+                text += &format!(" available {}", a.name);
+            }
+            if let Some(l) = lag {
+                text += &format!(" lag {}d", l.days);
+            }
+            Tree::leaf(text)
+        }
         StmtKind::Param { name, value } => param_node(name, value),
         StmtKind::Sleeve { name, hold } => Tree::node(format!("sleeve {}", name.name), vec![stmt_node(hold)]),
         StmtKind::Ensemble { regime, arms } => {

@@ -65,11 +65,29 @@ impl Token {
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
     "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble", "weights", "kill", "capital",
+    "panel",
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
-pub const CONTEXTUAL: &[&str] =
-    &["step", "rebalance", "monthly", "weekly", "every", "by", "lookback", "covariance", "constrain", "smooth", "ewma", "fallback", "release", "scale"];
+pub const CONTEXTUAL: &[&str] = &[
+    "step",
+    "rebalance",
+    "monthly",
+    "weekly",
+    "every",
+    "by",
+    "lookback",
+    "covariance",
+    "constrain",
+    "smooth",
+    "ewma",
+    "fallback",
+    "release",
+    "scale",
+    "on",
+    "available",
+    "lag",
+];
 
 /// The boolean literals (what [`Tag::Bool`] marks).
 pub const BOOLS: &[&str] = &["true", "false"];
@@ -78,7 +96,7 @@ pub const BOOLS: &[&str] = &["true", "false"];
 /// after a syntax error, and where the nesting pre-scan starts a new count.
 #[rustfmt::skip]
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel"];
 
 /// The keywords an operand must follow (a subset of [`KEYWORDS`]): an entry ending in one is
 /// unfinished, and a `-` after one is a prefix minus.

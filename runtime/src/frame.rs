@@ -47,6 +47,10 @@ pub struct Frame {
     /// window cut from longer data (`None` when it ends where the data ends). Calendar schedules
     /// need it: a row is a month-end when the *next row of the data* is in a later month.
     pub next_date: Option<i32>,
+    /// Problems found while loading that do not stop a run, each naming its file (e.g. an asset
+    /// of the universe without a record in a point-in-time source: NaN throughout). Shown as
+    /// warnings with their codes.
+    pub warnings: Vec<crate::io::DataError>,
 }
 
 impl Frame {
@@ -61,7 +65,7 @@ impl Frame {
             assert_eq!(c.len(), dates.len(), "Frame::new: column '{n}' has the wrong length");
         }
         let origins = vec![None; names.len()];
-        Frame { dates, names, columns, origins, next_date: None }
+        Frame { dates, names, columns, origins, next_date: None, warnings: vec![] }
     }
 
     /// Number of rows (bars).

@@ -101,7 +101,14 @@ pub(super) struct RunArgs {
     /// FILE.parquet or FILE.json.
     #[arg(long, value_name = "FILE")]
     pub(super) costs_out: Option<PathBuf>,
-    /// Overwrite the --out / --weights-out / --costs-out file if it exists.
+    /// Write the value on every bar of each `--value` let (a panel as one column per asset,
+    /// NAME.ASSET) to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE", requires = "value")]
+    pub(super) values_out: Option<PathBuf>,
+    /// A `let` to write with --values-out (repeatable).
+    #[arg(long = "value", value_name = "LET", requires = "values_out")]
+    pub(super) value: Vec<String>,
+    /// Overwrite the --out / --weights-out / --costs-out / --values-out file if it exists.
     #[arg(long)]
     pub(super) force: bool,
     /// Override a param: --set NAME=VALUE (e.g. --set spike_z=3 --set cap=70%).

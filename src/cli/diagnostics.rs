@@ -85,6 +85,13 @@ pub(crate) fn warn(code: &str, message: impl Into<String>, help: impl Into<Strin
 
 /// Prints why a program could not be compiled or run: its diagnostics (and their count), or the
 /// data or file error with its code and help line.
+/// Prints the warnings found while loading `frame` (e.g. assets without point-in-time data).
+pub(crate) fn data_warnings(frame: &strat::Frame) {
+    for w in &frame.warnings {
+        warn(w.code, w.located(), w.help.clone().unwrap_or_default());
+    }
+}
+
 pub(crate) fn report_failure(f: &Failure) {
     match f {
         Failure::Program(ds) => {

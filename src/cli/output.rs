@@ -178,6 +178,8 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
     }
     if has_bench {
         s += &format!("{:<18} {:>12}\n", "information_ratio", fmt_num(r.backtest.information_ratio));
+        s += &format!("{:<18} {:>12}\n", "active_return", fmt_num(r.backtest.active_return));
+        s += &format!("{:<18} {:>12}\n", "tracking_error", fmt_num(r.backtest.tracking_error));
     }
     s += &format!("{:<18} {:>12}\n", "avg_turnover", fmt_num(r.backtest.avg_turnover()));
     s += &format!("{:<18} {:>12}\n", "cost_drag", fmt_num(r.backtest.cost_drag()));

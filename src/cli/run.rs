@@ -1,7 +1,7 @@
 //! `strat run`: one backtest, printed as a table or JSON, with its daily and weights files.
 
 use super::args::RunArgs;
-use super::diagnostics::{fail, print_diags, report_failure, warn};
+use super::diagnostics::{data_warnings, fail, print_diags, report_failure, warn};
 use super::output::{self, daily_columns, to_table};
 use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
 use super::program::params_from;
@@ -12,10 +12,10 @@ use strat_runtime::write::Format;
 
 /// The files of `strat run`: `--out`, `--weights-out`, `--costs-out`, each with its format
 /// (`None` where the flag is absent).
-type RunOutputs = [Option<(Planned, Format)>; 3];
+type RunOutputs = [Option<(Planned, Format)>; 4];
 
-fn planned_outputs(files: [(&str, Option<&Path>); 3]) -> Result<RunOutputs, i32> {
-    let mut outs: RunOutputs = [None, None, None];
+fn planned_outputs(files: [(&str, Option<&Path>); 4]) -> Result<RunOutputs, i32> {
+    let mut outs: RunOutputs = [None, None, None, None];
     for (slot, (flag, o)) in outs.iter_mut().zip(files) {
         if let Some(o) = o {
             let f = output_format(flag, o)?;
@@ -28,9 +28,11 @@ fn planned_outputs(files: [(&str, Option<&Path>); 3]) -> Result<RunOutputs, i32>
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
 pub(super) fn run(args: &RunArgs) -> i32 {
-    let RunArgs { file, json, out, weights_out, costs_out, force, set, reference } = args;
+    let RunArgs { file, json, out, weights_out, costs_out, values_out, value, force, set, reference } = args;
     let (json, force, reference) = (*json, *force, *reference);
-    let outs = match planned_outputs([("--out", out.as_deref()), ("--weights-out", weights_out.as_deref()), ("--costs-out", costs_out.as_deref())]) {
+    let files =
+        [("--out", out.as_deref()), ("--weights-out", weights_out.as_deref()), ("--costs-out", costs_out.as_deref()), ("--values-out", values_out.as_deref())];
+    let outs = match planned_outputs(files) {
         Ok(o) => o,
         Err(c) => return c,
     };
@@ -47,6 +49,15 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             "drop --weights-out, or declare `weights` in the program",
         );
     }
+    if let Some(bad) = value.iter().find(|v| !strategy.let_names().contains(v)) {
+        let names = strategy.let_names();
+        return fail(
+            2,
+            "strat::cli::unknown_value",
+            format!("--value {bad}: {} has no `let {bad}` whose value is a column", file.display()),
+            if names.is_empty() { "the program declares no `let`".to_string() } else { format!("lets: {}", names.join(", ")) },
+        );
+    }
     let params = match params_from(&strategy, set) {
         Ok(p) => p,
         Err(c) => return c,
@@ -61,7 +72,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let [daily, weights, costs] = &outs;
+    let [daily, weights, costs, values] = &outs;
     if let Some((o, _)) = daily {
         // One row per bar at most; date, one weight per held asset, return, equity.
         if let Err(c) = check_output_size(o, frame.len(), strategy.held_assets().len().max(1) + 3, 0) {
@@ -78,6 +89,23 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     if let Err(c) = write_files(&strategy, &frame, &result, daily.as_ref(), weights.as_ref(), costs.as_ref()) {
         return c;
     }
+    if let Some((o, f)) = values {
+        let cols = match strategy.let_values(&frame, &params, value) {
+            Ok(c) => c,
+            Err(f) => {
+                report_failure(&f);
+                return 1;
+            }
+        };
+        if let Err(c) = check_output_size(o, frame.len(), cols.len() + 1, 0) {
+            return c;
+        }
+        let dates = frame.dates.iter().map(|&d| strat_runtime::frame::format_date(d)).collect();
+        if let Err(c) = write_output(o, *f, &typed(vec![("date".into(), dates)], cols)) {
+            return c;
+        }
+    }
+    data_warnings(&frame);
     for w in output::weights_warnings(&frame, &result) {
         warn("strat::weights::fallback", w, "");
     }

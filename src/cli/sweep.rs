@@ -85,6 +85,7 @@ pub(super) fn sweep(args: &SweepArgs) -> i32 {
             return 1;
         }
     };
+    super::diagnostics::data_warnings(&frame);
     // The estimate comes before the grid is built: a grid too large for memory is never
     // materialised.
     if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::Sweep) {

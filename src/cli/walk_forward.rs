@@ -69,6 +69,7 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
             return 1;
         }
     };
+    super::diagnostics::data_warnings(&frame);
     if let Some(o) = outs.first() {
         if let Err(c) = check_output_size(o, frame.len(), 4, 0) {
             return c;

@@ -31,6 +31,12 @@ pub struct RunReport {
     /// Information ratio against the benchmark (NaN without one).
     #[serde(serialize_with = "json::float")]
     pub information_ratio: f64,
+    /// Annualised mean active return (strategy minus benchmark; NaN without a benchmark).
+    #[serde(serialize_with = "json::float")]
+    pub active_return: f64,
+    /// Tracking error: annualised standard deviation of the active return (NaN without one).
+    #[serde(serialize_with = "json::float")]
+    pub tracking_error: f64,
     /// The date the run's own equity reached 0, if it did.
     pub ruin_date: Option<String>,
     /// Mean turnover per decision bar.
@@ -112,6 +118,8 @@ impl RunReport {
             metrics: bt.metrics,
             benchmark: bt.benchmark,
             information_ratio: bt.information_ratio,
+            active_return: bt.active_return,
+            tracking_error: bt.tracking_error,
             ruin_date: bt.ruin.and_then(|t| frame.dates.get(t)).map(|&d| format_date(d)),
             avg_turnover: bt.avg_turnover(),
             cost_drag: bt.cost_drag(),

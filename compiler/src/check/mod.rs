@@ -21,6 +21,7 @@ mod book;
 mod call;
 mod expr;
 mod names;
+mod panel;
 mod params;
 mod portfolio;
 mod stmt;
@@ -37,6 +38,7 @@ enum Decl {
     Weights(usize),
     Data(usize),
     Universe(usize),
+    Panel(usize),
     Param(usize),
     Let(usize),
     Regime(usize),
@@ -74,6 +76,9 @@ struct Checker {
     weights_used: Vec<(bool, Span)>,
     universes: Vec<UniverseDecl>,
     broken_universes: Vec<bool>,
+    /// Point-in-time panel sources in declaration order.
+    panels: Vec<PanelSource>,
+    broken_panels: Vec<bool>,
     /// Choice param index → its enum (index into `regimes`).
     choice_enum: HashMap<usize, usize>,
     broken_sources: Vec<bool>,
@@ -102,6 +107,8 @@ struct Checker {
     /// Where the `hold [sleeves] weight NAME` statement is, once seen.
     sleeve_hold_span: Option<Span>,
     benchmark: Option<(ColumnRef, Span)>,
+    /// `benchmark SLEEVE`: the sleeve's index, with the statement's span.
+    benchmark_sleeve: Option<(usize, Span)>,
     /// The checked `cost` statement.
     cost: Option<CostDecl>,
     /// Whether a `cost` statement was seen (also one that failed to check).
@@ -145,6 +152,10 @@ impl Checker {
             StmtKind::Strategy { name } => self.strategy_stmt(name, span),
             StmtKind::Data { name, format, path, path_span } => self.data_stmt(name, format, path, *path_span, columns_of),
             StmtKind::Universe { name, format, path, path_span, columns } => self.universe_stmt(name, format, path, *path_span, columns.as_deref(), columns_of),
+            StmtKind::Panel { name, format, path, path_span, on, available, lag } => self.panel_stmt(
+                panel::PanelStmt { name, format, path, path_span: *path_span, on: on.as_ref(), available: available.as_ref(), lag: *lag },
+                columns_of,
+            ),
             StmtKind::Param { name, value } => self.param_stmt(name, value, span),
             StmtKind::Where { cond } => self.where_stmt(cond),
             StmtKind::From { date, span: date_span } => self.window_stmt(true, date, *date_span, span),
@@ -171,10 +182,29 @@ impl Checker {
         self.check_book(program);
         self.check_portfolio();
         self.check_window();
+        self.check_sleeve_benchmark();
         self.lint_unused();
         if self.diags.iter().any(|d| d.is_error()) {
             // Lints are noise next to errors.
             self.diags.retain(|d| d.is_error());
+        }
+    }
+
+    /// `benchmark SLEEVE` is charged the book's flat cost; a per-asset cost rate, or a book of
+    /// sleeves, has no single rate to charge it.
+    fn check_sleeve_benchmark(&mut self) {
+        let Some((_, span)) = self.benchmark_sleeve else { return };
+        if self.cost.as_ref().is_some_and(|c| c.rate.ty.qual == Qual::Series) {
+            self.err(
+                Diag::error("strat::stmt::sleeve_benchmark_cost", "a sleeve benchmark with a per-asset cost rate", span, "benchmarked sleeve")
+                    .with_help("a benchmark sleeve is charged the book's flat rate (`cost 5bps`); benchmark a price column, or use a flat rate"),
+            );
+        }
+        if self.hold.is_none() && !self.hold_failed {
+            self.err(
+                Diag::error("strat::stmt::sleeve_benchmark_book", "a sleeve benchmark needs a `hold` book", span, "benchmarked sleeve")
+                    .with_help("benchmark a sleeve against `hold UNIVERSE weight ...`, e.g. an overlay against its base"),
+            );
         }
     }
 
@@ -194,6 +224,7 @@ impl Checker {
             name: self.name.take().unwrap_or_else(|| default_name.to_string()),
             data: std::mem::take(&mut self.data),
             universes: std::mem::take(&mut self.universes),
+            panels: std::mem::take(&mut self.panels),
             constraints: std::mem::take(&mut self.constraints),
             from: self.from.take(),
             to: self.to.take(),
@@ -203,6 +234,7 @@ impl Checker {
             book,
             sleeves: std::mem::take(&mut self.sleeves),
             benchmark: self.benchmark.take().map(|b| b.0),
+            benchmark_sleeve: self.benchmark_sleeve.take().map(|b| b.0),
             cost: self.cost.take(),
             capital: self.capital.take().map(|c| c.0),
             kills: std::mem::take(&mut self.kills).into_iter().flatten().collect(),

@@ -12,7 +12,7 @@ use strat_grammar::{Diag, Span};
 impl Checker {
     /// First pass: every declared name, with duplicates reported.
     pub(super) fn collect(&mut self, program: &Program) {
-        let mut counts = [0usize; 8];
+        let mut counts = [0usize; 9];
         let mut enums = 0usize;
         for (i, stmt) in program.stmts.iter().enumerate() {
             let (ident, kind) = match &stmt.kind {
@@ -24,6 +24,7 @@ impl Checker {
                 StmtKind::Sleeve { name, .. } => (name, 5),
                 StmtKind::Weights { name, .. } => (name, 6),
                 StmtKind::Kill { name, .. } => (name, 7),
+                StmtKind::Panel { name, .. } => (name, 8),
                 StmtKind::Hold { target, .. } => {
                     self.hold_target_ast.get_or_insert_with(|| target.clone());
                     continue;
@@ -44,7 +45,8 @@ impl Checker {
                 4 => Decl::Universe(idx),
                 5 => Decl::Sleeve(idx),
                 6 => Decl::Weights(idx),
-                _ => Decl::Kill(idx),
+                7 => Decl::Kill(idx),
+                _ => Decl::Panel(idx),
             };
             // Regimes and choice params share one numbering of enum types, in source order.
             let enum_idx = match &stmt.kind {
@@ -185,6 +187,7 @@ impl Checker {
                 }
                 Some(HExpr { kind: HKind::Universe(u), ty: Type { elem: Elem::Num, qual: Qual::Series, kind: Kind::Price, panel: Some(u) }, span })
             }
+            Decl::Panel(k) => self.panel_value(k, id, span),
             Decl::Let(i) => {
                 self.let_used[i] = true;
                 if self.let_own.get(i).copied().unwrap_or(false) && !self.own_allowed(id, span) {
@@ -232,6 +235,10 @@ impl Checker {
         let (source, id) = match &base.kind {
             ExprKind::Name(id) => match self.decls.get(&id.name) {
                 Some((Decl::Data(i), _)) => (*i, id),
+                Some((Decl::Panel(k), _)) if self.decl_order.get(&id.name).copied().unwrap_or(0) < self.current_stmt => {
+                    let k = *k;
+                    return self.panel_field(k, id, col, span);
+                }
                 Some(_) => {
                     self.err(
                         Diag::error("strat::type::no_columns", format!("`{}` has no columns", id.name), base.span, "not a data source")

@@ -178,9 +178,23 @@ impl Checker {
 
     /// `benchmark SERIES`: one price column, declared once.
     pub(super) fn benchmark_stmt(&mut self, target: &Expr, span: Span) {
-        if self.benchmark.is_some() {
+        if self.benchmark.is_some() || self.benchmark_sleeve.is_some() {
             self.err(Diag::error("strat::stmt::duplicate", "a second `benchmark` statement", span, "second benchmark").with_help("declare one benchmark"));
             return;
+        }
+        if let ExprKind::Name(id) = &target.kind {
+            if let Some((super::Decl::Sleeve(k), _)) = self.decls.get(&id.name) {
+                let k = *k;
+                if k >= self.sleeves.len() {
+                    self.err(
+                        Diag::error("strat::name::use_before_declaration", "a sleeve is benchmarked before it is declared", id.span, "declared later")
+                            .with_help("declare the sleeve above the `benchmark` statement"),
+                    );
+                    return;
+                }
+                self.benchmark_sleeve = Some((k, span));
+                return;
+            }
         }
         match self.holding(target) {
             Some(Holding::Column(c)) => self.benchmark = Some((c, span)),

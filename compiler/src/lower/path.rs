@@ -83,7 +83,9 @@ impl Lowerer<'_> {
             }
             HKind::Call(f, args) => return self.path_call(*f, args, p, e),
             // Never reads the own path (see `reads_own`).
-            HKind::Const(_) | HKind::Param(_) | HKind::Column(_) | HKind::Universe(_) | HKind::Regime(_) | HKind::Weights(_) => unreachable!(),
+            HKind::Const(_) | HKind::Param(_) | HKind::Column(_) | HKind::Universe(_) | HKind::Panel(_) | HKind::Regime(_) | HKind::Weights(_) => {
+                unreachable!()
+            }
         };
         Self::push(p, op)
     }

@@ -81,6 +81,10 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_capital
             | Rule::kw_release
             | Rule::kw_scale
+            | Rule::kw_panel
+            | Rule::kw_on
+            | Rule::kw_available
+            | Rule::kw_lag
     )
 }
 

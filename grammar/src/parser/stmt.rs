@@ -41,6 +41,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::strategy_decl, [n]) => StmtKind::Strategy { name: ident(cx, n) },
         (Rule::data_decl, [n, f, s]) => data_decl(cx, n, f, s),
         (Rule::universe_decl, [n, f, path, rest @ ..]) => universe_decl(cx, n, f, path, rest.first()),
+        (Rule::panel_decl, [n, f, path, clauses @ ..]) => panel_decl(cx, n, f, path, clauses)?,
         (Rule::param_decl, [n, v]) if v.as_rule() == Rule::signed_number => StmtKind::Param { name: ident(cx, n), value: ParamValue::Fixed(literal(cx, v)?) },
         (Rule::param_decl, [n, domain, rest @ ..]) => param_decl(cx, n, domain, rest.first())?,
         (Rule::where_stmt, [e]) => StmtKind::Where { cond: expr(cx, e.clone())? },
@@ -83,6 +84,34 @@ fn data_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, s: &Pair<Rule>) -> St
 fn universe_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, path: &Pair<Rule>, columns: Option<&Pair<Rule>>) -> StmtKind {
     let columns = columns.map(|l| l.clone().into_inner().map(|c| ident(cx, &c)).collect());
     StmtKind::Universe { name: ident(cx, n), format: ident(cx, f), path: unquote(path), path_span: cx.span(path), columns }
+}
+
+/// `panel NAME = FORMAT("PATH")` with its optional `on U`, `available COLUMN` and `lag Nd`.
+fn panel_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, path: &Pair<Rule>, clauses: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut on, mut available, mut lag) = (None, None, None);
+    for c in clauses {
+        let inner = parts(c.clone());
+        let [x] = inner.as_slice() else {
+            cx.internal(c, "panel clause");
+            return None;
+        };
+        match c.as_rule() {
+            Rule::panel_on => on = Some(ident(cx, x)),
+            Rule::panel_available => available = Some(ident(cx, x)),
+            _ => {
+                let text = x.as_str().trim_end_matches('d');
+                let Ok(days) = text.parse::<i64>() else {
+                    cx.diags.push(
+                        Diag::error("strat::syntax::bad_number", format!("`{}` is not a number of days", x.as_str()), cx.span(x), "too large")
+                            .with_help("a lag is a whole number of calendar days, e.g. `lag 90d`"),
+                    );
+                    return None;
+                };
+                lag = Some(Days { days, span: cx.span(x) });
+            }
+        }
+    }
+    Some(StmtKind::Panel { name: ident(cx, n), format: ident(cx, f), path: unquote(path), path_span: cx.span(path), on, available, lag })
 }
 
 /// `param NAME in DOMAIN` (a list or a range), with the optional `when COND`.

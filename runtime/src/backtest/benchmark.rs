@@ -45,6 +45,10 @@ pub fn finish(
         }
         None => (None, None, f64::NAN),
     };
+    let (active_return, tracking_error) = match &benchmark_returns {
+        Some(b) => active_stats(&returns, b, periods_per_year),
+        None => (f64::NAN, f64::NAN),
+    };
     Backtest {
         first_live: t0,
         weights,
@@ -59,6 +63,8 @@ pub fn finish(
         benchmark_returns,
         benchmark,
         information_ratio: ir,
+        active_return,
+        tracking_error,
         ruin: None,
         cost: vec![],
         kills: vec![],
@@ -66,6 +72,19 @@ pub fn finish(
         row_major: std::sync::OnceLock::new(),
         changed_rows: std::sync::OnceLock::new(),
     }
+}
+
+/// The annualised mean and sample standard deviation (ddof = 1, two-pass) of the active return
+/// `r - b`: (`mean * ppy`, `std * sqrt(ppy)`); NaN where undefined.
+fn active_stats(r: &[f64], b: &[f64], periods_per_year: f64) -> (f64, f64) {
+    let n = r.len().min(b.len());
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let d = |i: usize| r[i] - b[i];
+    let m = (0..n).map(d).sum::<f64>() / n as f64;
+    let sd = if n < 2 { f64::NAN } else { ((0..n).map(|i| (d(i) - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt() };
+    (m * periods_per_year, sd * periods_per_year.sqrt())
 }
 
 /// The [`Summary`] of a finished return series (rows `t0+1 ..`), given the means of its

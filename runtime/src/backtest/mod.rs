@@ -84,6 +84,14 @@ pub struct Backtest {
     pub benchmark: Option<Metrics>,
     /// Information ratio of the strategy against the benchmark (NaN without one).
     pub information_ratio: f64,
+    /// Annualised mean active return, `mean(r - b) * periods_per_year` over the evaluated rows
+    /// (NaN without a benchmark): against a `benchmark SLEEVE` base, an overlay's own
+    /// contribution.
+    pub active_return: f64,
+    /// Tracking error, the annualised sample standard deviation (ddof = 1) of the active return
+    /// `r - b`, `std * sqrt(periods_per_year)` (NaN without a benchmark or with fewer than 2
+    /// returns).
+    pub tracking_error: f64,
     /// The ruin row: the first row `t` whose own equity `E[t] <= 0` (SEMANTICS.md §3b). The book
     /// is closed from there: the weights held from its close on are 0, so every later return is
     /// 0 and the equity stays at `E[t]`. `None` when the equity stays above 0 (and always for a

@@ -9,7 +9,7 @@ use crate::backtest::{
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
-pub use crate::load::{load_data, load_data_with};
+pub use crate::load::{load_data, load_data_with, load_sources, Sources};
 use crate::portfolio::book::{combined_assets, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
 use crate::portfolio::StageResult;
 
@@ -153,6 +153,7 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
         inputs.push(match i {
             InputRef::Column(c) => gather(frame, &[program.frame_column_name(c)])?,
             InputRef::Universe(u) => gather(frame, &program.universe_columns(*u))?,
+            InputRef::Panel { panel, .. } => gather(frame, &program.panel_columns(panel))?,
             // Filled per binding by `run_inner`.
             InputRef::Weights { .. } => vec![],
         });
@@ -429,8 +430,9 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let program = compiled.program();
     let warmup = binding.warmup_of(compiled.program().decision);
-    let bench = prep.benchmark.as_deref();
-    let memo = cache.map(|c| &c.bench);
+    let sleeve_bench = sleeve_benchmark(compiled, prep, &binding, &cols)?;
+    let bench = sleeve_bench.as_deref().or(prep.benchmark.as_deref());
+    let memo = if sleeve_bench.is_some() { None } else { cache.map(|c| &c.bench) };
     let summary = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) if !program.needs_stage() => {
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), bench, program.annualize);
@@ -536,6 +538,30 @@ fn eval_columns<'a>(
     Columns { target, sleeves, reports, portfolio: cols.collect() }
 }
 
+/// The benchmark of `benchmark SLEEVE` as a price series over every row: the sleeve's equity
+/// curve from its own backtest, charged the book's flat cost rate (1 up to its first live row,
+/// then its equity), so that the benchmark's returns are the sleeve's net returns and the active
+/// return is the book's minus the sleeve's. `None` without a sleeve benchmark.
+fn sleeve_benchmark(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns) -> Result<Option<Vec<f64>>, RunError> {
+    let program = compiled.program();
+    let Some(k) = program.benchmark_sleeve else { return Ok(None) };
+    let rows = prep.dims.rows;
+    let w = binding.warmup_of(program.sleeves[k].hold.weight);
+    let rate = program.flat_cost(&binding.scalars).unwrap_or(0.0);
+    let bt = run_hold(&prep.sleeves[k], &cols.sleeves[k], w, rows, rate, None, program.annualize, None, &prep.dates, Some(&program.sleeves[k].name))?;
+    let mut prices = vec![1.0; rows];
+    let mut last = 1.0;
+    for (t, p) in prices.iter_mut().enumerate() {
+        if t >= bt.rows.start && t < bt.rows.end {
+            last = bt.equity[t - bt.rows.start];
+        }
+        if t >= bt.rows.start {
+            *p = last;
+        }
+    }
+    Ok(Some(prices))
+}
+
 /// The backtest of each sleeve that `cache` does not hold (`None` where it does).
 fn sleeve_backtests(
     compiled: &Compiled,
@@ -588,8 +614,9 @@ fn run_inner(
     let rows = prep.dims.rows;
     let mut kept = vec![];
     let warmup = binding.warmup_of(compiled.program().decision);
-    let bench = prep.benchmark.as_deref();
-    let memo = cache.map(|c| &c.bench);
+    let sleeve_bench = sleeve_benchmark(compiled, prep, binding, &cols)?;
+    let bench = sleeve_bench.as_deref().or(prep.benchmark.as_deref());
+    let memo = if sleeve_bench.is_some() { None } else { cache.map(|c| &c.bench) };
     let mut path_reports = vec![];
     let bt = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) if !program.needs_stage() => {

@@ -46,6 +46,13 @@ pub const ENCODING: &str = "strat::data::encoding";
 /// ([`crate::io::csv::MIN_ABS_VALUE`] ..= [`crate::io::csv::MAX_ABS_VALUE`], or 0).
 pub const OUT_OF_RANGE: &str = "strat::data::out_of_range";
 
+/// A warning: an asset of the universe has no record (no column) in a point-in-time source, so
+/// its panel is NaN throughout.
+pub const NO_RECORDS: &str = "strat::data::no_records";
+/// A warning: a wide point-in-time source has columns that are not assets of its universe (they
+/// are not read).
+pub const EXTRA_COLUMNS: &str = "strat::data::extra_columns";
+
 impl DataError {
     /// An error about the file as a whole.
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> DataError {

@@ -9,6 +9,6 @@ pub mod csv;
 pub mod error;
 pub mod join;
 
-pub use self::csv::{parse_number, read_csv, read_csv_with, read_header, read_header_with, ReadOptions};
+pub use self::csv::{parse_number, read_csv, read_csv_with, read_header, read_header_with, read_long_csv, LongTable, ReadOptions};
 pub use self::error::DataError;
 pub use self::join::inner_join;

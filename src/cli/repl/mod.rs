@@ -205,9 +205,11 @@ impl Repl {
         let (program, _) = strat_grammar::source_to_ast(&b.source);
         for st in &program.stmts {
             match &st.kind {
-                StmtKind::Data { name, .. } | StmtKind::Universe { name, .. } | StmtKind::Let { name, .. } | StmtKind::Sleeve { name, .. } => {
-                    n.bound.push(name.name.clone())
-                }
+                StmtKind::Data { name, .. }
+                | StmtKind::Universe { name, .. }
+                | StmtKind::Panel { name, .. }
+                | StmtKind::Let { name, .. }
+                | StmtKind::Sleeve { name, .. } => n.bound.push(name.name.clone()),
                 StmtKind::Param { name, value } => {
                     n.bound.push(name.name.clone());
                     n.params.push(name.name.clone());
@@ -393,6 +395,16 @@ fn describe(p: &Piece, s: &Strategy, replaced: bool) -> Option<String> {
         StmtKind::Universe { name, .. } => {
             let u = decls.universes.iter().find(|u| u.name == name.name)?;
             format!("universe {} : {} assets", u.name, u.assets.len())
+        }
+        StmtKind::Panel { name, .. } => {
+            let p = decls.panels.iter().find(|p| p.name == name.name)?;
+            let on = decls.universes.get(p.universe).map_or("?", |u| u.name.as_str());
+            match &p.layout {
+                strat_compiler::program::PanelLayout::Long { fields } => {
+                    format!("panel {} on {on} (lag {}d) : fields {}", p.name, p.lag_days, fields.join(", "))
+                }
+                strat_compiler::program::PanelLayout::Wide { .. } => format!("panel {} on {on} (lag {}d) : one column per asset", p.name, p.lag_days),
+            }
         }
         StmtKind::Regime { name, .. } => {
             let r = decls.regimes.iter().find(|r| r.name == name.name)?;

@@ -30,6 +30,7 @@ impl Key {
             StmtKind::Strategy { .. } => Key::Single("strategy"),
             StmtKind::Data { name, .. }
             | StmtKind::Universe { name, .. }
+            | StmtKind::Panel { name, .. }
             | StmtKind::Param { name, .. }
             | StmtKind::Let { name, .. }
             | StmtKind::Regime { name, .. }
@@ -287,7 +288,9 @@ impl Session {
                 let (program, _) = source_to_ast(&e.text);
                 // Right to left, so earlier spans stay valid.
                 for st in program.stmts.iter().rev() {
-                    if let StmtKind::Data { path, path_span, .. } | StmtKind::Universe { path, path_span, .. } = &st.kind {
+                    if let StmtKind::Data { path, path_span, .. } | StmtKind::Universe { path, path_span, .. } | StmtKind::Panel { path, path_span, .. } =
+                        &st.kind
+                    {
                         let new = relative_to(&normalize(&base.join(path)), &dir);
                         let new = new.to_string_lossy().replace('\\', "/");
                         if new != *path && !new.contains('"') {

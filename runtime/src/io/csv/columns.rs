@@ -18,17 +18,27 @@ pub(super) type Values = Vec<Vec<f64>>;
 /// The parsed cells of `date` and `columns`: the `Float64` read and its values if `floats`, the
 /// scan found the file plain and that read holds only finite numbers and nulls; otherwise the
 /// `String` read and `None` (its cells are then parsed and checked by [`super::cells`]).
-pub(super) fn read_cells(path: &Path, bytes: &[u8], scan: &Scan, columns: &[String], floats: bool) -> Result<(DataFrame, Option<Values>), DataError> {
-    let fast = if floats && scan.plain { read_with_polars(path, bytes, &scan.header, columns, DataType::Float64).ok() } else { None };
+///
+/// `text` names further columns projected as `String` (a long file's `ticker`).
+pub(super) fn read_cells(
+    path: &Path,
+    bytes: &[u8],
+    scan: &Scan,
+    columns: &[String],
+    text: &[String],
+    floats: bool,
+) -> Result<(DataFrame, Option<Values>), DataError> {
+    let fast = if floats && scan.plain { read_with_polars(path, bytes, &scan.header, columns, text, DataType::Float64).ok() } else { None };
     Ok(match fast.and_then(|df| float_columns(&df, columns).map(|v| (df, v))) {
         Some((df, v)) => (df, Some(v)),
-        None => (read_with_polars(path, bytes, &scan.header, columns, DataType::String)?, None),
+        None => (read_with_polars(path, bytes, &scan.header, columns, text, DataType::String)?, None),
     })
 }
 
 /// Step 2: polars' CSV reader on the scanned bytes, projected to `date` (read as `String`) plus
-/// `columns` (read as `numbers`: `String` or `Float64`); the other columns are typed `String`.
-fn read_with_polars(path: &Path, bytes: &[u8], header: &[String], columns: &[String], numbers: DataType) -> Result<DataFrame, DataError> {
+/// `columns` (read as `numbers`: `String` or `Float64`) and `text` (as `String`); the other
+/// columns are typed `String`.
+fn read_with_polars(path: &Path, bytes: &[u8], header: &[String], columns: &[String], text: &[String], numbers: DataType) -> Result<DataFrame, DataError> {
     let wanted: std::collections::HashSet<&str> = columns.iter().map(String::as_str).collect();
     let schema: Schema = header
         .iter()
@@ -37,7 +47,8 @@ fn read_with_polars(path: &Path, bytes: &[u8], header: &[String], columns: &[Str
             (PlSmallStr::from_str(n), dtype)
         })
         .collect();
-    let projected: Arc<[PlSmallStr]> = std::iter::once(DATE).chain(columns.iter().map(String::as_str)).map(PlSmallStr::from_str).collect();
+    let projected: Arc<[PlSmallStr]> =
+        std::iter::once(DATE).chain(text.iter().map(String::as_str)).chain(columns.iter().map(String::as_str)).map(PlSmallStr::from_str).collect();
     CsvReadOptions::default()
         .with_has_header(true)
         .with_schema(Some(Arc::new(schema)))

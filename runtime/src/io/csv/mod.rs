@@ -45,6 +45,7 @@ mod columns;
 mod fields;
 mod file;
 mod header;
+mod long;
 mod number;
 mod scan;
 #[cfg(test)]
@@ -56,6 +57,7 @@ use std::sync::Arc;
 use super::error::{escape, DataError};
 use crate::frame::{Frame, Origin};
 
+pub use self::long::{read_long_csv, LongTable};
 pub use self::number::{out_of_range, parse_number, MAX_ABS_VALUE, MIN_ABS_VALUE};
 
 const DATE: &str = "date";
@@ -142,7 +144,7 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOption
     let bytes = file::read_all(path, opts)?;
     let scan = scan::scan(path, &bytes)?;
     header::check_requested(path, &scan.header, columns)?;
-    let (df, floats_read) = columns::read_cells(path, &bytes, &scan, columns, floats)?;
+    let (df, floats_read) = columns::read_cells(path, &bytes, &scan, columns, &[], floats)?;
     if df.height() != scan.records.len() {
         return Err(DataError::new(
             path,
@@ -160,7 +162,7 @@ fn read_csv_via(path: &Path, columns: &[String], floats: bool, opts: &ReadOption
     let lines = Arc::new(lines);
     let origins = columns.iter().map(|name| Some(Origin { file: path.to_path_buf(), column: name.clone(), lines: Arc::clone(&lines) })).collect();
 
-    let frame = Frame { dates, names: columns.to_vec(), columns: values, origins, next_date: None };
+    let frame = Frame { dates, names: columns.to_vec(), columns: values, origins, next_date: None, warnings: vec![] };
     Ok((frame, used_floats))
 }
 

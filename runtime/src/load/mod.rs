@@ -1,6 +1,13 @@
 //! Loading: reads a program's data sources and universes (only the columns it uses), aligns
-//! them on date into one [`Frame`], applies the study's date window, and validates the traded
-//! prices. The executor then runs the plan over that frame.
+//! them on date into one [`Frame`], applies the study's date window, validates the traded
+//! prices, then joins the point-in-time panels onto those bars as of each date ([`panels`]).
+//! The executor then runs the plan over that frame.
+//!
+//! [`load_sources`] stops before the as-of join and keeps the panels' records as read, so that
+//! a look-ahead audit can perturb records by the date they became usable and join again
+//! ([`Sources::assemble`]).
+
+pub mod panels;
 
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
@@ -22,6 +29,41 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
 
 /// [`load_data`], reading every file with `opts` (the data-file size limit).
 pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
+    Ok(load_sources(compiled, base_dir, opts)?.assemble(compiled))
+}
+
+/// The data of a program as read: the aligned, windowed and validated frame of its `data`
+/// sources and universes, and the records of its `panel` sources (not yet joined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sources {
+    /// The frame without the panels' columns.
+    pub frame: Frame,
+    /// Each `panel` source's records, in declaration order.
+    pub panels: Vec<crate::asof::PanelData>,
+    /// The folder the paths are relative to (for the warnings' file names).
+    pub base_dir: std::path::PathBuf,
+}
+
+impl Sources {
+    /// The frame a run reads: [`Sources::frame`] with the panels joined as of each bar (their
+    /// warnings added).
+    pub fn assemble(&self, compiled: &Compiled) -> Frame {
+        let mut frame = self.frame.clone();
+        panels::join_panels(compiled, &mut frame, &self.panels, &self.base_dir);
+        frame
+    }
+}
+
+/// Reads and aligns every source of the program ([`load_data_with`]'s work) but leaves the
+/// `panel` sources as records: see [`Sources::assemble`].
+pub fn load_sources(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Sources, DataError> {
+    let panels = panels::read_panels(compiled, base_dir, opts)?;
+    let frame = load_frame(compiled, base_dir, opts)?;
+    Ok(Sources { frame, panels, base_dir: base_dir.to_path_buf() })
+}
+
+/// The aligned, windowed and validated frame of the `data` sources and universes.
+fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
     let program = compiled.program();
     let mut used: Vec<&ColumnRef> = compiled
         .lowered
@@ -134,5 +176,6 @@ fn window(frame: Frame, program: &Program, file: &Path) -> Result<Frame, DataErr
         names: frame.names,
         columns: frame.columns.iter().map(|c| c[start..end].to_vec()).collect(),
         origins,
+        warnings: frame.warnings,
     })
 }
