@@ -1,5 +1,6 @@
-//! Runs windowed and running plan operations through the `strat-stdlib` kernels. Both the JIT
-//! executor and the reference evaluator call these, so windows are one implementation.
+//! Runs windowed and running plan operations through the `strat-stdlib` kernels. Both the
+//! runtime's plan runner (`strat_runtime::plan_runner`, which executes the JIT kernels) and the
+//! reference evaluator call these, so windows are one implementation.
 
 use crate::plan::{CrossOp, ScanOp, WindowOp};
 use rayon::prelude::*;

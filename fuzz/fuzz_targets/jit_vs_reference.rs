@@ -1,9 +1,10 @@
 //! `jit_vs_reference`: the differential test, driven by the fuzzer. The input's first 32 bytes
-//! seed the generator (`compiler/tests/common/mod.rs`) that writes the program and its data;
+//! seed the generator (`runtime/tests/common/mod.rs`) that writes the program and its data;
 //! byte 32 sets the expression depth (1..=6), byte 33 the number of rows (1..=160), bytes 34
 //! and 35 the params p0 (0..=9, a window length) and p1 (a value of `SPECIAL` or the default);
 //! every following pair (position, value) plants a special value (NaN, ±inf, ±0, 1e308,
-//! subnormals, ...) in the data. The program is compiled to kernels and run on both backends;
+//! subnormals, ...) in the data. The program is compiled to kernels and run on both backends (the
+//! kernels by the runtime's plan runner);
 //! any output that differs bitwise after NaN canonicalisation panics.
 #![no_main]
 

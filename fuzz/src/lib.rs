@@ -1,7 +1,9 @@
 //! Shared pieces of the cargo-fuzz targets in `fuzz_targets/`: a header callback that invents
 //! data columns (so the checker gets past `data` / `universe` statements without files), the
-//! differential test's program and data generator (`compiler/tests/common/mod.rs`, included
-//! verbatim so the two cannot drift), and the "no internal error" and "JIT == reference" oracles.
+//! differential test's program and data generator (`runtime/tests/common/mod.rs`) and the
+//! runtime's plan runner (`runtime/src/plan_runner.rs`), both included verbatim so that they
+//! cannot drift and the fuzz crate need not depend on strat-runtime (and polars), and the "no
+//! internal error" and "JIT == reference" oracles.
 //!
 //! Every target panics on a finding; libFuzzer records the input as a crash.
 
@@ -13,8 +15,13 @@ use strat_grammar::Diag;
 /// The differential test's generator: `ProgramGen` (well-typed-by-construction programs over a
 /// data source `d` with columns a, b, c and, half the time, a universe `u` of assets a, b, c)
 /// and `data` (random walks with NaN gaps, zeros, signed zeros and repeats).
-#[path = "../../compiler/tests/common/mod.rs"]
+#[path = "../../runtime/tests/common/mod.rs"]
 pub mod generator;
+
+/// The runtime's plan runner (`strat_runtime::plan_runner`), which runs the compiled kernels over
+/// columns; it uses only `std` and `strat_compiler`.
+#[path = "../../runtime/src/plan_runner.rs"]
+pub mod plan_runner;
 
 /// The header row of every bundled example data file, by file name.
 const KNOWN_HEADERS: &[(&str, &str)] = &[
@@ -116,7 +123,7 @@ pub fn assert_backends_agree(src: &str, compiled: &Compiled, cols: &[Vec<f64>], 
     let panel: Vec<f64> = cols.iter().flatten().copied().collect();
     let (inputs, dims) = inputs_of(compiled, cols, &panel);
     let outputs = compiled.outputs();
-    let jit = compiled.kernels.run(plan, &inputs, &dims, &binding);
+    let jit = plan_runner::run(&compiled.kernels, plan, &inputs, &dims, &binding);
     let reference = eval_plan(plan, &inputs, &dims, &binding, &outputs);
     assert_eq!(jit.len(), reference.len(), "the backends return different numbers of outputs\n{src}");
     for (o, (j, r)) in jit.iter().zip(&reference).enumerate() {

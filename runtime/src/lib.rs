@@ -1,6 +1,8 @@
 //! Strat runtime: runs a `strat_compiler::Program` + `Plan` + bound params (no checker, no syntax).
-//! Loading and alignment: [`load`], [`io`] (polars CSV), [`frame`]; plan execution for one binding:
-//! [`executor`] (JIT kernels or the reference evaluator); the backtest: [`backtest`], [`calendar`],
+//! Loading and alignment: [`load`], [`io`] (polars CSV), [`frame`]; plan execution: [`plan_runner`]
+//! runs the kernels the compiler hands over (`strat_compiler::Kernels`) over a run's columns, and
+//! [`executor`] runs a program for one binding (JIT through the plan runner, or the reference
+//! evaluator) and backtests it; the backtest: [`backtest`], [`calendar`],
 //! [`weights`]; studies: [`sweep`], [`walk_forward`]; errors: [`error`]. Parsing and checking live
 //! in strat-grammar / strat-compiler; the metrics in strat-stdlib (`strat_stdlib::metrics`).
 
@@ -17,6 +19,7 @@ pub mod executor;
 pub mod frame;
 pub mod io;
 pub mod load;
+pub mod plan_runner;
 pub mod portfolio;
 pub mod sweep;
 pub mod walk_forward;

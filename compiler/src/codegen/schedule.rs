@@ -12,13 +12,15 @@
 use crate::plan::{Node, Op, Plan};
 use crate::types::Shape;
 
-/// One step of a compiled plan.
-#[derive(Debug)]
-pub(super) enum Step {
-    /// A window or running node computed by a stdlib kernel.
+/// One step of a compiled plan (see [`super::Kernels::steps`]), run in order: a step only reads
+/// columns that are inputs or that earlier steps computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A window, running or cross-sectional node, computed by its stdlib kernel
+    /// (`strat_compiler::window`) from the column of its operand.
     Stdlib(Node),
-    /// A fused elementwise kernel (index into `Kernels::kernels`, and into
-    /// [`Schedule::fused`]).
+    /// A fused elementwise kernel: index into [`super::Kernels::kernels`] (and into the
+    /// schedule's `fused`).
     Jit(usize),
 }
 

@@ -1,6 +1,6 @@
 //! The executor: on a [`Frame`] made by [`crate::load`], prepares the plan's input columns once,
-//! runs the compiled plan (JIT kernels, or the reference evaluator) for one parameter binding,
-//! and backtests the result.
+//! runs the compiled plan (JIT kernels through [`crate::plan_runner`], or the reference
+//! evaluator) for one parameter binding, and backtests the result.
 
 use crate::backtest::{
     asset_returns, backtest_memo, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
@@ -14,12 +14,12 @@ use crate::portfolio::book::{combined_assets, run_book, stage_backtest, stage_su
 use crate::portfolio::StageResult;
 
 mod stage;
+use crate::plan_runner::{self, Cache};
 use crate::weights::{run_weights, sleeve_returns, universe_returns, WeightsInput, WeightsRun};
 use stage::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use strat_compiler::codegen::Cache;
 use strat_compiler::plan::{Dims, InputRef};
 use strat_compiler::program::{Book, Hold, Holding, RebalanceRule, WeightMembersRef};
 use strat_compiler::{bind, eval_plan, Compiled, Program};
@@ -334,7 +334,7 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     // A `weights` input that no varying param touches is the same for every binding.
     let Ok(weights) = weight_inputs(compiled, prep, first, &binding) else { return SweepCache::default() };
     let inputs = plan_inputs(prep, &weights);
-    let kernels = (backend == Backend::Jit).then(|| compiled.kernels.build_cache(plan, &inputs, &prep.dims, &binding, varying));
+    let kernels = (backend == Backend::Jit).then(|| plan_runner::build_cache(&compiled.kernels, plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
     let mut sleeves = vec![None; compiled.program().sleeves.len()];
     // The sleeves' run reuses the columns just cached (the same values as a full run).
@@ -528,7 +528,7 @@ fn eval_columns<'a>(
     let plan = &compiled.lowered.plan;
     let inputs = plan_inputs(prep, weights);
     let cols: Vec<Cow<[f64]>> = match backend {
-        Backend::Jit => compiled.kernels.run_borrowed(plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
+        Backend::Jit => plan_runner::run_borrowed(&compiled.kernels, plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
         Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &compiled.outputs()).into_iter().map(Cow::Owned).collect(),
     };
     let mut cols = cols.into_iter();

@@ -1,12 +1,14 @@
-//! Differential tests: the Cranelift kernels and the reference evaluator must agree bit for bit
-//! (after NaN canonicalisation) on generated programs and data. Seeded and reproducible: a
-//! failure prints the seed and the program.
+//! Differential tests: the Cranelift kernels (run by the plan runner) and the reference evaluator
+//! must agree bit for bit (after NaN canonicalisation) on generated programs and data. Seeded and
+//! reproducible: a failure prints the seed and the program. They live in the runtime because the
+//! runtime runs the kernels the compiler hands over ([`strat_runtime::plan_runner`]).
 
 mod common;
 
 use common::{data, first_difference, gen, ProgramGen};
 use strat_compiler::plan::{Dims, InputRef};
 use strat_compiler::{bind, compile, eval_plan, Compiled};
+use strat_runtime::plan_runner;
 
 /// Programs per run (the issue asks for at least 1,000).
 const PROGRAMS: usize = 1200;
@@ -49,7 +51,7 @@ fn compare(compiled: &Compiled, cols: &[Vec<f64>], params: &[f64]) -> Result<Opt
     let panel = panel_of(cols);
     let (inputs, dims) = inputs_of(compiled, cols, &panel);
     let outputs = compiled.outputs();
-    let jit = compiled.kernels.run(plan, &inputs, &dims, &binding);
+    let jit = plan_runner::run(&compiled.kernels, plan, &inputs, &dims, &binding);
     let reference = eval_plan(plan, &inputs, &dims, &binding, &outputs);
     for (o, (j, r)) in jit.iter().zip(&reference).enumerate() {
         if let Some(t) = first_difference(j, r) {
@@ -130,7 +132,7 @@ fn harness_detects_planted_differences() {
     let b1 = bind(plan, &[3.0, 1.0]).unwrap();
     let b2 = bind(plan, &[3.0, 1.0000000000000002]).unwrap();
     let dims = Dims { rows: 50, assets: vec![] };
-    let jit = compiled.kernels.run(plan, &inputs, &dims, &b1);
+    let jit = plan_runner::run(&compiled.kernels, plan, &inputs, &dims, &b1);
     let reference = eval_plan(plan, &inputs, &dims, &b2, &compiled.outputs());
     assert!(first_difference(&jit[0], &reference[0]).is_some(), "a one-ulp parameter change must be visible");
 }
@@ -151,9 +153,9 @@ fn cached_runs_match_full_runs() {
         let b_first = bind(plan, &[2.0, p1]).unwrap();
         let b_other = bind(plan, &[4.0, p1]).unwrap();
         // p0 varies, p1 does not.
-        let cache = compiled.kernels.build_cache(plan, &inputs, &dims, &b_first, &[true, false]);
-        let cached = compiled.kernels.run_cached(plan, &inputs, &dims, &b_other, Some(&cache));
-        let full = compiled.kernels.run(plan, &inputs, &dims, &b_other);
+        let cache = plan_runner::build_cache(&compiled.kernels, plan, &inputs, &dims, &b_first, &[true, false]);
+        let cached = plan_runner::run_cached(&compiled.kernels, plan, &inputs, &dims, &b_other, Some(&cache));
+        let full = plan_runner::run(&compiled.kernels, plan, &inputs, &dims, &b_other);
         for (c, f) in cached.iter().zip(&full) {
             assert_eq!(first_difference(c, f), None, "seed {seed}\n{src}");
         }

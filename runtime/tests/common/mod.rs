@@ -1,5 +1,6 @@
 //! A seeded generator of well-typed-by-construction (mostly) `.strat` programs and of data to run
-//! them on, shared by the differential test and the fuzz-style robustness test.
+//! them on, shared by the differential test (`runtime/tests/differential.rs`) and the cargo-fuzz
+//! targets (`fuzz/src/lib.rs` includes this file verbatim).
 
 #![allow(dead_code)]
 

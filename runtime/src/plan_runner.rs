@@ -1,0 +1,251 @@
+//! The plan runner: executes the [`Kernels`] the compiler hands over
+//! (`strat_compiler::plan_to_kernels`) over a run's columns. Runs the steps in schedule order
+//! (stdlib windows from `strat_compiler::window`, JIT kernels once per asset of a panel through
+//! [`Kernel::call`]), hands the buffers of dead columns back to a pool for later steps, and keeps
+//! a sweep's param-invariant columns in a [`Cache`] shared by every binding.
+//!
+//! Columns: a series is `rows` values (one per bar); a panel is asset-major, `rows` values per
+//! asset, one asset after the other (rows = bars, columns = assets).
+//!
+//! This file uses only `std` and `strat_compiler`, so the cargo-fuzz crate (`fuzz/`, which must
+//! not depend on this crate's polars) includes it verbatim for its differential target.
+
+use std::borrow::Cow;
+use strat_compiler::bind::Binding;
+use strat_compiler::codegen::{Kernel, Kernels, Step};
+use strat_compiler::plan::{Dims, Node, Op, Plan};
+use strat_compiler::types::Shape;
+use strat_compiler::window::{run_cross, run_scan_panel, run_window_panel};
+
+/// Columns of param-invariant nodes, computed once and shared by every binding of a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct Cache {
+    cols: Vec<Option<Vec<f64>>>,
+    /// Per step: it computes only param-invariant columns, so a cached run skips it (what later
+    /// steps read of it is in `cols`).
+    skip: Vec<bool>,
+}
+
+impl Cache {
+    /// Number of cached columns.
+    pub fn len(&self) -> usize {
+        self.cols.iter().filter(|c| c.is_some()).count()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A buffer of `len` values all equal to `fill`: one of `pool` of that length if there is one
+/// (already touched memory, no page faults), else a new one.
+fn buffer(pool: &mut Vec<Vec<f64>>, len: usize, fill: f64) -> Vec<f64> {
+    match pool.iter().position(|b| b.len() == len) {
+        Some(i) => {
+            let mut b = pool.swap_remove(i);
+            b.fill(fill);
+            b
+        }
+        None => vec![fill; len],
+    }
+}
+
+/// Runs the compiled plan for a run of size `dims` and returns the columns of the outputs
+/// given to `plan_to_kernels` (a scalar output is broadcast to a series). `kernels` must come
+/// from `plan`; `inputs[i]` is the column or asset-major panel of `plan.inputs[i]`; `binding`
+/// must come from `strat_compiler::bind` on the same plan.
+pub fn run(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding) -> Vec<Vec<f64>> {
+    run_cached(kernels, plan, inputs, dims, binding, None)
+}
+
+/// As [`run`], reusing the columns in `cache` (see [`build_cache`]) instead of recomputing them.
+pub fn run_cached(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, cache: Option<&Cache>) -> Vec<Vec<f64>> {
+    run_borrowed(kernels, plan, inputs, dims, binding, cache).into_iter().map(|c| c.into_owned()).collect()
+}
+
+/// As [`run_cached`], borrowing outputs that are inputs or cached columns instead of copying
+/// them.
+pub fn run_borrowed<'a>(kernels: &Kernels, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Cow<'a, [f64]>> {
+    let mut cols = execute(kernels, plan, inputs, dims, binding, cache, &[]);
+    let outputs = kernels.outputs();
+    outputs
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            // An output listed twice (a report of the weight itself) is copied, not moved.
+            let again = outputs[k + 1..].contains(&n);
+            match if again { cols[n.index()].clone() } else { cols[n.index()].take() } {
+                Some(c) => c,
+                None => Cow::Owned(vec![binding.scalars[n.index()]; dims.rows]),
+            }
+        })
+        .collect()
+}
+
+/// Computes, once, every column that does not depend on the parameters marked in `varying`
+/// (a mask over the program's params), to be shared by all bindings through [`run_cached`].
+/// `binding` may be any valid binding.
+pub fn build_cache(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, varying: &[bool]) -> Cache {
+    let invariant = plan.invariant(varying);
+    let skip: Vec<bool> = kernels.steps().iter().map(|step| !reruns(kernels, step, &invariant)).collect();
+    let keep = cache_needs(kernels, plan, &skip);
+    // A full run: a fused kernel may mix invariant and varying targets and read both kinds.
+    let cols = execute(kernels, plan, inputs, dims, binding, None, &keep);
+    let cols = cols
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match (c, &plan.nodes[i].op) {
+            (_, Op::Input(_)) => None,
+            (Some(c), _) if invariant[i] && (keep[i] || kernels.outputs().contains(&Node(i as u32))) => Some(c.into_owned()),
+            _ => None,
+        })
+        .collect();
+    Cache { cols, skip }
+}
+
+/// Whether `step` computes a param-dependent column, and so runs for every binding.
+fn reruns(kernels: &Kernels, step: &Step, invariant: &[bool]) -> bool {
+    match *step {
+        Step::Stdlib(n) => !invariant[n.index()],
+        Step::Jit(k) => kernels.kernels()[k].outputs().iter().any(|o| !invariant[o.index()]),
+    }
+}
+
+/// The columns a binding's run can take from the cache: those read by a step that runs again
+/// for every binding (one that computes a param-dependent node). An invariant column only
+/// ever read by steps that are themselves cached is not needed once the cache is built.
+/// `skip` marks the steps a cached run skips.
+fn cache_needs(kernels: &Kernels, plan: &Plan, skip: &[bool]) -> Vec<bool> {
+    let mut needs = vec![false; kernels.n_nodes()];
+    for (step, &skipped) in kernels.steps().iter().zip(skip) {
+        if !skipped {
+            for r in kernels.reads(plan, step).iter() {
+                needs[r.index()] = true;
+            }
+        }
+    }
+    needs
+}
+
+/// Runs every step whose columns are not already known (inputs, cached columns). A computed
+/// column that is neither an output nor marked in `keep` is dropped after the last step that
+/// reads it, and its buffer reused for a later column of the same length (fewer fresh pages).
+fn execute<'a>(
+    kernels: &Kernels,
+    plan: &Plan,
+    inputs: &[&'a [f64]],
+    dims: &Dims,
+    binding: &Binding,
+    cache: Option<&'a Cache>,
+    keep: &[bool],
+) -> Vec<Option<Cow<'a, [f64]>>> {
+    let mut pool: Vec<Vec<f64>> = vec![];
+    let mut cols: Vec<Option<Cow<'a, [f64]>>> = vec![None; kernels.n_nodes()];
+    for (i, nd) in plan.nodes.iter().enumerate() {
+        if let Op::Input(c) = nd.op {
+            cols[i] = Some(Cow::Borrowed(inputs[c as usize]));
+        }
+    }
+    if let Some(cache) = cache {
+        for (i, c) in cache.cols.iter().enumerate() {
+            if let Some(c) = c {
+                cols[i] = Some(Cow::Borrowed(c.as_slice()));
+            }
+        }
+    }
+    let last_read = kernels.last_read();
+    for (k, step) in kernels.steps().iter().enumerate() {
+        if !cache.is_some_and(|c| c.skip.get(k).copied().unwrap_or(false)) {
+            run_step(kernels, plan, step, &mut cols, dims, binding, &mut pool);
+        }
+        for r in kernels.reads(plan, step).iter() {
+            let i = r.index();
+            if last_read[i] == Some(k) && !keep.get(i).copied().unwrap_or(false) && !kernels.outputs().contains(r) {
+                if let Some(Cow::Owned(b)) = cols[i].take() {
+                    pool.push(b);
+                }
+            }
+        }
+    }
+    cols
+}
+
+/// Runs one step unless its columns are already known, taking new columns from `pool`.
+fn run_step(kernels: &Kernels, plan: &Plan, step: &Step, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+    match *step {
+        Step::Stdlib(n) => run_stdlib(plan, n, cols, dims, binding, pool),
+        Step::Jit(k) => run_jit(plan, &kernels.kernels()[k], cols, dims, binding, pool),
+    }
+}
+
+/// Computes window/running/cross node `n` with its stdlib kernel, unless its column is known.
+fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+    let i = n.index();
+    if cols[i].is_some() {
+        return;
+    }
+    let rows = dims.rows;
+    let shape = plan.nodes[i].shape;
+    let mut out = buffer(pool, dims.len_of(shape), f64::NAN);
+    match plan.nodes[i].op {
+        Op::Window(o, x, _) => {
+            let xs = column(cols, x, binding, dims.len_of(shape));
+            run_window_panel(o, &xs, rows, dims.width_of(shape), binding.lengths[i], &mut out)
+        }
+        Op::Scan(o, x) => {
+            let xs = column(cols, x, binding, dims.len_of(shape));
+            run_scan_panel(o, &xs, rows, dims.width_of(shape), &mut out)
+        }
+        Op::Cross(o, x, f) => {
+            let xshape = plan.nodes[x.index()].shape;
+            let xs = column(cols, x, binding, dims.len_of(xshape));
+            run_cross(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], &mut out)
+        }
+        _ => {}
+    }
+    cols[i] = Some(Cow::Owned(out));
+}
+
+/// Calls fused kernel `k` (once per asset of a panel), unless all its outputs are known.
+fn run_jit(plan: &Plan, k: &Kernel, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+    if k.outputs().iter().all(|o| cols[o.index()].is_some()) {
+        return;
+    }
+    let rows = dims.rows;
+    let scal: Vec<f64> = k.scalars().iter().map(|s| binding.scalars[s.index()]).collect();
+    let width = dims.width_of(k.shape());
+    let mut outs: Vec<Vec<f64>> = k.outputs().iter().map(|_| buffer(pool, rows * width, 0.0)).collect();
+    for j in 0..width {
+        // The schedule computes a kernel's columns in earlier steps; a panel column is this
+        // asset's `rows` values, a series column the same for every asset.
+        let col_slices: Vec<&[f64]> = k
+            .columns()
+            .iter()
+            .map(|c| {
+                let col = cols[c.index()].as_deref().expect("internal error: a kernel input was not computed");
+                match plan.nodes[c.index()].shape {
+                    Shape::Panel(_) => &col[j * rows..(j + 1) * rows],
+                    _ => &col[..rows],
+                }
+            })
+            .collect();
+        let mut out_slices: Vec<&mut [f64]> = outs.iter_mut().map(|v| &mut v[j * rows..(j + 1) * rows]).collect();
+        k.call(rows, &col_slices, &scal, &mut out_slices);
+    }
+    for (o, v) in k.outputs().iter().zip(outs) {
+        if cols[o.index()].is_none() {
+            cols[o.index()] = Some(Cow::Owned(v));
+        } else {
+            pool.push(v);
+        }
+    }
+}
+
+/// The column of node `n`, or a scalar node's value broadcast to `len`.
+fn column<'a>(cols: &'a [Option<Cow<'_, [f64]>>], n: Node, binding: &Binding, len: usize) -> Cow<'a, [f64]> {
+    match &cols[n.index()] {
+        Some(c) => Cow::Borrowed(c.as_ref()),
+        None => Cow::Owned(vec![binding.scalars[n.index()]; len]),
+    }
+}
