@@ -216,22 +216,27 @@ fn run_jit(plan: &Plan, k: &Kernel, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
     let scal: Vec<f64> = k.scalars().iter().map(|s| binding.scalars[s.index()]).collect();
     let width = dims.width_of(k.shape());
     let mut outs: Vec<Vec<f64>> = k.outputs().iter().map(|_| buffer(pool, rows * width, 0.0)).collect();
+    // One pointer list per kernel, refilled per asset (no allocation per call).
+    let mut col_ptrs: Vec<*const f64> = Vec::with_capacity(k.columns().len());
+    let mut out_ptrs: Vec<*mut f64> = Vec::with_capacity(outs.len());
     for j in 0..width {
         // The schedule computes a kernel's columns in earlier steps; a panel column is this
         // asset's `rows` values, a series column the same for every asset.
-        let col_slices: Vec<&[f64]> = k
-            .columns()
-            .iter()
-            .map(|c| {
-                let col = cols[c.index()].as_deref().expect("internal error: a kernel input was not computed");
-                match plan.nodes[c.index()].shape {
-                    Shape::Panel(_) => &col[j * rows..(j + 1) * rows],
-                    _ => &col[..rows],
-                }
-            })
-            .collect();
-        let mut out_slices: Vec<&mut [f64]> = outs.iter_mut().map(|v| &mut v[j * rows..(j + 1) * rows]).collect();
-        k.call(rows, &col_slices, &scal, &mut out_slices);
+        col_ptrs.clear();
+        col_ptrs.extend(k.columns().iter().map(|c| {
+            let col = cols[c.index()].as_deref().expect("internal error: a kernel input was not computed");
+            match plan.nodes[c.index()].shape {
+                Shape::Panel(_) => col[j * rows..(j + 1) * rows].as_ptr(),
+                _ => col[..rows].as_ptr(),
+            }
+        }));
+        out_ptrs.clear();
+        out_ptrs.extend(outs.iter_mut().map(|v| v[j * rows..(j + 1) * rows].as_mut_ptr()));
+        // SAFETY: one pointer per input column, scalar and output of the kernel; each input
+        // points into a computed column with at least `rows` values from there (the slicing
+        // above checks it), each output into its own fresh buffer `outs[i]` (distinct `Vec`s,
+        // so outputs overlap neither each other nor the inputs, which live in `cols`).
+        unsafe { k.call_raw(rows, &col_ptrs, &scal, &out_ptrs) };
     }
     for (o, v) in k.outputs().iter().zip(outs) {
         if cols[o.index()].is_none() {

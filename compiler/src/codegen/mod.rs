@@ -88,14 +88,31 @@ impl Kernel {
         assert_eq!(outputs.len(), self.outputs.len(), "a kernel call needs one slice per output");
         assert!(columns.iter().all(|c| c.len() == len), "every kernel input column must hold `len` values");
         assert!(outputs.iter().all(|o| o.len() == len), "every kernel output column must hold `len` values");
-        let Some(f) = self.func else { return };
         let col_ptrs: Vec<*const f64> = columns.iter().map(|c| c.as_ptr()).collect();
         let out_ptrs: Vec<*mut f64> = outputs.iter_mut().map(|o| o.as_mut_ptr()).collect();
-        // SAFETY: `f` has the kernel ABI; it reads `len` values through each of the
-        // `self.columns.len()` column pointers and the `self.scalars.len()` scalars, and writes
-        // `len` values through each output pointer; the asserts above make all of them valid,
-        // and the outputs are `&mut`, so they overlap neither each other nor the inputs.
-        unsafe { f(col_ptrs.as_ptr(), scalars.as_ptr(), out_ptrs.as_ptr(), len) };
+        // SAFETY: the asserts above make every pointer valid for `len` values, and the outputs
+        // are `&mut`, so they overlap neither each other nor the inputs.
+        unsafe { self.call_raw(len, &col_ptrs, scalars, &out_ptrs) };
+    }
+
+    /// [`Kernel::call`] on pointers, for a runner that calls a kernel once per asset without
+    /// building slices each time: `columns[i]` points to the `len` values of
+    /// `self.columns()[i]`, `outputs[i]` to `len` values it overwrites.
+    ///
+    /// # Safety
+    /// There must be exactly `self.columns().len()` column pointers, `self.scalars().len()`
+    /// scalars and `self.outputs().len()` output pointers; each column pointer must be valid for
+    /// reading `len` values and each output pointer for writing `len` values, and no output may
+    /// overlap another output or an input.
+    pub unsafe fn call_raw(&self, len: usize, columns: &[*const f64], scalars: &[f64], outputs: &[*mut f64]) {
+        debug_assert_eq!(columns.len(), self.columns.len());
+        debug_assert_eq!(scalars.len(), self.scalars.len());
+        debug_assert_eq!(outputs.len(), self.outputs.len());
+        let Some(f) = self.func else { return };
+        // SAFETY: `f` has the kernel ABI; it reads `len` values through each column pointer and
+        // the scalars, and writes `len` values through each output pointer: the caller's
+        // contract.
+        unsafe { f(columns.as_ptr(), scalars.as_ptr(), outputs.as_ptr(), len) };
     }
 }
 
