@@ -195,7 +195,13 @@ fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, 
     let run = || {
         let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
         let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
-            strat_runtime::io::read_header_with(&base_dir.join(path), &opts).map_err(|e| match &e.help {
+            let file = base_dir.join(path);
+            let header = if strat_runtime::io::parquet::is_parquet(&file) {
+                strat_runtime::io::parquet::read_parquet_header(&file, &opts)
+            } else {
+                strat_runtime::io::read_header_with(&file, &opts)
+            };
+            header.map_err(|e| match &e.help {
                 // The label of the diagnostic is one line.
                 Some(help) => format!("{} ({help})", e.located()),
                 None => e.located(),

@@ -148,3 +148,34 @@ fn a_weights_file_in_percent_is_reported_with_its_file_date_and_column() {
         assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
     }
 }
+
+#[test]
+fn a_long_parquet_file_joins_like_its_csv() {
+    use polars::prelude::*;
+    // The records of `a_long_file_is_joined_as_of_each_bar_after_its_lag`, with `date` as a
+    // Parquet Date and a null value.
+    let days = |d: &str| strat_runtime::frame::parse_date(d).unwrap();
+    let date = Series::new(PlSmallStr::from_static("date"), [days("2024-01-04"), days("2023-12-31"), days("2023-12-30"), days("2024-01-02")])
+        .cast(&DataType::Date)
+        .unwrap();
+    let ticker = Series::new(PlSmallStr::from_static("ticker"), ["a", "a", "b", "b"]);
+    let v = Series::new(PlSmallStr::from_static("v"), [Some(2.0), Some(1.0), Some(5.0), None::<f64>]);
+    let mut df = DataFrame::new(4, vec![date.into(), ticker.into(), v.into()]).unwrap();
+    let program = "universe px = csv(\"px.csv\")\npanel f = parquet(\"f.parquet\") on px lag 3d\nlet x = f.v\nhold px weight 1 / count(px)\n";
+    let dir = setup("", program);
+    ParquetWriter::new(std::fs::File::create(dir.join("f.parquet")).unwrap()).finish(&mut df).unwrap();
+    let (code, _, err) = strat(&dir, &["run", "s.strat", "--values-out", "v.csv", "--value", "x"]);
+    assert_eq!(code, Some(0), "{err}");
+    let csv = std::fs::read_to_string(dir.join("v.csv")).unwrap();
+    assert!(same(&column(&csv, "x.a"), &[N, N, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0]), "{csv}");
+    assert!(same(&column(&csv, "x.b"), &[N, 5.0, 5.0, 5.0, N, N, N, N]), "{csv}");
+    // A duplicate record names the Parquet row (as line = row + 1 after a header).
+    let date = Series::new(PlSmallStr::from_static("date"), [days("2023-12-31"), days("2023-12-31")]).cast(&DataType::Date).unwrap();
+    let ticker = Series::new(PlSmallStr::from_static("ticker"), ["a", "a"]);
+    let v = Series::new(PlSmallStr::from_static("v"), [1.0, 2.0]);
+    let mut df = DataFrame::new(2, vec![date.into(), ticker.into(), v.into()]).unwrap();
+    ParquetWriter::new(std::fs::File::create(dir.join("f.parquet")).unwrap()).finish(&mut df).unwrap();
+    let (code, _, err) = strat(&dir, &["run", "s.strat"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("f.parquet:3") && err.contains("duplicate record") && err.contains("also on line 2"), "{err}");
+}

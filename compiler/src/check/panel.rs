@@ -31,10 +31,15 @@ impl Checker {
     /// `panel NAME = csv("path") ...`: reads the header, tells long from wide, resolves the
     /// universe, checks the `available` column and the lag.
     pub(super) fn panel_stmt(&mut self, st: PanelStmt, columns_of: &mut super::stmt::ColumnsOf) {
-        if st.format.name != "csv" {
+        if st.format.name != "csv" && st.format.name != "parquet" {
             self.err(
                 Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", st.format.name), st.format.span, "not a data format")
-                    .with_help("a panel reads `csv(\"path\")`"),
+                    .with_help("a panel reads `csv(\"path\")` or `parquet(\"path.parquet\")`"),
+            );
+        } else if (st.format.name == "parquet") != st.path.ends_with(".parquet") {
+            self.err(
+                Diag::error("strat::data::unknown_format", format!("`{}` names a file ending in something else", st.format.name), st.path_span, "this file")
+                    .with_help("`parquet(...)` reads a `.parquet` file, `csv(...)` any other: name the format the file has"),
             );
         }
         let universe = self.panel_universe(st.name, st.on);

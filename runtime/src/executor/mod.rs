@@ -539,14 +539,16 @@ fn eval_columns<'a>(
 }
 
 /// The benchmark of `benchmark SLEEVE` as a price series over every row: the sleeve's equity
-/// curve from its own backtest, charged the book's flat cost rate (1 up to its first live row,
-/// then its equity), so that the benchmark's returns are the sleeve's net returns and the active
+/// curve from its own backtest (its decisions starting no earlier than the book's static
+/// warm-up), charged the book's flat cost rate (1 up to its first live row, then its equity), so that the benchmark's returns are the sleeve's net returns and the active
 /// return is the book's minus the sleeve's. `None` without a sleeve benchmark.
 fn sleeve_benchmark(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, cols: &Columns) -> Result<Option<Vec<f64>>, RunError> {
     let program = compiled.program();
     let Some(k) = program.benchmark_sleeve else { return Ok(None) };
     let rows = prep.dims.rows;
-    let w = binding.warmup_of(program.sleeves[k].hold.weight);
+    // Not before the book's own warm-up: both start on the same decision row, so a tilt of 0
+    // has no active return at all (entry costs included).
+    let w = binding.warmup_of(program.sleeves[k].hold.weight).max(binding.warmup_of(program.decision));
     let rate = program.flat_cost(&binding.scalars).unwrap_or(0.0);
     let bt = run_hold(&prep.sleeves[k], &cols.sleeves[k], w, rows, rate, None, program.annualize, None, &prep.dates, Some(&program.sleeves[k].name))?;
     let mut prices = vec![1.0; rows];

@@ -8,6 +8,7 @@
 pub mod csv;
 pub mod error;
 pub mod join;
+pub mod parquet;
 
 pub use self::csv::{parse_number, read_csv, read_csv_with, read_header, read_header_with, read_long_csv, LongTable, ReadOptions};
 pub use self::error::DataError;

@@ -36,7 +36,9 @@ pub fn read_panels(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> 
         out.push(match &p.layout {
             PanelLayout::Long { .. } => {
                 let fields: Vec<String> = used.iter().filter(|r| r.source == k).filter_map(|r| r.field.clone()).collect();
-                if read {
+                if read && crate::io::parquet::is_parquet(&path) {
+                    PanelData::Long(crate::io::parquet::read_long_parquet(&path, &fields, p.available.as_deref(), opts)?)
+                } else if read {
                     PanelData::Long(read_long_csv(&path, &fields, p.available.as_deref(), opts)?)
                 } else {
                     PanelData::Long(Default::default())
@@ -44,7 +46,9 @@ pub fn read_panels(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> 
             }
             PanelLayout::Wide { columns } => {
                 let assets: Vec<String> = program.universes[p.universe].assets.iter().filter(|a| columns.contains(a)).cloned().collect();
-                if read {
+                if read && crate::io::parquet::is_parquet(&path) {
+                    PanelData::Wide(crate::io::parquet::read_wide_parquet(&path, &assets, opts)?)
+                } else if read {
                     PanelData::Wide(read_csv_with(&path, &assets, opts)?)
                 } else {
                     PanelData::Wide(Frame::default())

@@ -43,7 +43,7 @@ pub(super) fn format_size(n: u64) -> String {
 /// Opens `path` for reading after checking, from its metadata, that it is a regular file (not a
 /// directory, device, FIFO or socket: reading those never ends, blocks or fails) of at most
 /// `opts.max_bytes` bytes. Returns the file and its size.
-fn open_regular(path: &Path, opts: &ReadOptions) -> Result<(std::fs::File, u64), DataError> {
+pub(crate) fn open_regular(path: &Path, opts: &ReadOptions) -> Result<(std::fs::File, u64), DataError> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
     if !meta.is_file() {
         let ft = meta.file_type();

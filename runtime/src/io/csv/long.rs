@@ -79,20 +79,36 @@ pub fn read_long_csv(path: &Path, fields: &[String], available: Option<&str>, op
     };
     check_ranges(path, &values, fields, &lines)?;
     let dates = record_dates(path, strings(path, &df, DATE)?, &lines, DATE)?;
-    let available = match available {
-        Some(col) => {
-            let a = record_dates(path, strings(path, &df, col)?, &lines, col)?;
-            if let Some(i) = (0..a.len()).find(|&i| a[i] < dates[i]) {
-                return Err(DataError::new(path, format!("available {} is before the period date {}", format_date(a[i]), format_date(dates[i])))
-                    .with_line(lines[i] as usize)
-                    .with_column(col)
-                    .with_help("a record cannot be public before its period ends; check the column order"));
-            }
-            Some(a)
-        }
+    let avail = match available {
+        Some(col) => Some(record_dates(path, strings(path, &df, col)?, &lines, col)?),
         None => None,
     };
-    let (tickers, names) = record_tickers(path, strings(path, &df, TICKER)?, &lines)?;
+    long_table(path, dates, avail, strings(path, &df, TICKER)?, fields, values, lines, available)
+}
+
+/// A [`LongTable`] from its parsed columns (any reader's): checks that no availability date
+/// (of column `available_name`) is before its period date, that every record has a ticker, and
+/// that no `(date, ticker)` appears twice.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn long_table(
+    path: &Path,
+    dates: Vec<i32>,
+    available: Option<Vec<i32>>,
+    tickers: Vec<Option<&str>>,
+    fields: &[String],
+    values: Vec<Vec<f64>>,
+    lines: Vec<u32>,
+    available_name: Option<&str>,
+) -> Result<LongTable, DataError> {
+    if let Some(a) = &available {
+        if let Some(i) = (0..a.len()).find(|&i| a[i] < dates[i]) {
+            return Err(DataError::new(path, format!("available {} is before the period date {}", format_date(a[i]), format_date(dates[i])))
+                .with_line(lines[i] as usize)
+                .with_column(available_name.unwrap_or("available"))
+                .with_help("a record cannot be public before its period ends; check the column order"));
+        }
+    }
+    let (tickers, names) = record_tickers(path, tickers, &lines)?;
     check_unique(path, &dates, &tickers, &names, &lines)?;
     Ok(LongTable { file: path.to_path_buf(), dates, available, tickers, names, fields: fields.to_vec(), values, lines })
 }

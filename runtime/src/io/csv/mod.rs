@@ -43,7 +43,7 @@
 mod cells;
 mod columns;
 mod fields;
-mod file;
+pub(crate) mod file;
 mod header;
 mod long;
 mod number;
@@ -57,6 +57,7 @@ use std::sync::Arc;
 use super::error::{escape, DataError};
 use crate::frame::{Frame, Origin};
 
+pub(crate) use self::long::long_table;
 pub use self::long::{read_long_csv, LongTable};
 pub use self::number::{out_of_range, parse_number, MAX_ABS_VALUE, MIN_ABS_VALUE};
 
