@@ -72,6 +72,11 @@ fn float_read_is_bit_identical_on_the_bundled_data() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "csv") {
             let columns = read_header(&path).unwrap();
+            // Long-format files (`date,ticker,...`) are read by `read_long_csv`, whose values
+            // tests/reference_qm.rs checks bit for bit against pandas.
+            if columns.first().is_some_and(|c| c == "ticker") {
+                continue;
+            }
             assert_eq!(same_both_ways(&path, &columns), Some(true), "{}", path.display());
             n += 1;
         }
