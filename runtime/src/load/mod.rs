@@ -29,7 +29,7 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
 
 /// [`load_data`], reading every file with `opts` (the data-file size limit).
 pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
-    Ok(load_sources(compiled, base_dir, opts)?.assemble(compiled))
+    Ok(load_sources(compiled, base_dir, opts)?.into_frame(compiled))
 }
 
 /// The data of a program as read: the aligned, windowed and validated frame of its `data`
@@ -49,6 +49,13 @@ impl Sources {
     /// warnings added).
     pub fn assemble(&self, compiled: &Compiled) -> Frame {
         let mut frame = self.frame.clone();
+        panels::join_panels(compiled, &mut frame, &self.panels, &self.base_dir);
+        frame
+    }
+
+    /// [`Sources::assemble`] without copying the frame (the sources are used once).
+    pub fn into_frame(self, compiled: &Compiled) -> Frame {
+        let mut frame = self.frame;
         panels::join_panels(compiled, &mut frame, &self.panels, &self.base_dir);
         frame
     }
