@@ -18,7 +18,8 @@ pub struct DataError {
     pub code: &'static str,
     /// The file, as the caller named it.
     pub file: PathBuf,
-    /// 1-based line of the file: the header is line 1, the first data row line 2.
+    /// 1-based line of the file: the header is line 1, the first data row line 2 (for an
+    /// in-memory source, `<memory NAME>`, the 0-based row).
     pub line: Option<usize>,
     /// The column concerned, as named in the file's header.
     pub column: Option<String>,
@@ -72,10 +73,16 @@ impl DataError {
     }
 
     /// The located message without the help line: `FILE[:LINE]: [column 'COL': ]MESSAGE`.
+    /// For an in-memory source ([`crate::load::memory::is_memory`]) the line is a 0-based row:
+    /// `<memory NAME> row ROW: ...`.
     pub fn located(&self) -> String {
         let mut s = escape(&self.file.display().to_string());
         if let Some(line) = self.line {
-            s.push_str(&format!(":{line}"));
+            if crate::load::memory::is_memory(&self.file) {
+                s.push_str(&format!(" row {line}"));
+            } else {
+                s.push_str(&format!(":{line}"));
+            }
         }
         s.push_str(": ");
         if let Some(col) = &self.column {

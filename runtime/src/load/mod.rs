@@ -7,10 +7,12 @@
 //! a look-ahead audit can perturb records by the date they became usable and join again
 //! ([`Sources::assemble`]).
 
+pub mod memory;
 pub mod panels;
 
 use crate::frame::{parse_date, Frame, Origin};
 use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
+use memory::{memory_file, MemorySource, MemorySources};
 use std::path::Path;
 use strat_compiler::plan::InputRef;
 use strat_compiler::program::{ColumnRef, Holding, WeightMembersRef};
@@ -30,6 +32,15 @@ pub fn load_data(compiled: &Compiled, base_dir: &Path) -> Result<Frame, DataErro
 /// [`load_data`], reading every file with `opts` (the data-file size limit).
 pub fn load_data_with(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
     Ok(load_sources(compiled, base_dir, opts)?.into_frame(compiled))
+}
+
+/// [`load_data_with`], taking the sources named in `memory` from memory instead of their files
+/// (validated as strictly: see [`memory`]); the others are read.
+///
+/// Errors: those of [`load_data_with`]; a name in `memory` that is no source of the program
+/// (the message lists them); a long table given for a wide source or the other way round.
+pub fn load_data_from(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
+    Ok(load_sources_from(compiled, base_dir, opts, memory)?.into_frame(compiled))
 }
 
 /// The data of a program as read: the aligned, windowed and validated frame of its `data`
@@ -64,13 +75,47 @@ impl Sources {
 /// Reads and aligns every source of the program ([`load_data_with`]'s work) but leaves the
 /// `panel` sources as records: see [`Sources::assemble`].
 pub fn load_sources(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Sources, DataError> {
-    let panels = panels::read_panels(compiled, base_dir, opts)?;
-    let frame = load_frame(compiled, base_dir, opts)?;
+    load_sources_from(compiled, base_dir, opts, &MemorySources::new())
+}
+
+/// [`load_sources`], taking the sources named in `memory` from memory ([`load_data_from`]).
+pub fn load_sources_from(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Sources, DataError> {
+    check_memory_names(compiled.program(), memory)?;
+    let panels = panels::read_panels_from(compiled, base_dir, opts, memory)?;
+    let frame = load_frame(compiled, base_dir, opts, memory)?;
     Ok(Sources { frame, panels, base_dir: base_dir.to_path_buf() })
 }
 
+/// Every name of `memory` must be a source of the program.
+fn check_memory_names(program: &Program, memory: &MemorySources) -> Result<(), DataError> {
+    let declared: Vec<&str> = program
+        .data
+        .iter()
+        .map(|d| d.name.as_str())
+        .chain(program.universes.iter().map(|u| u.name.as_str()))
+        .chain(program.panels.iter().map(|p| p.name.as_str()))
+        .collect();
+    for name in memory.names() {
+        if !declared.contains(&name) {
+            let list = if declared.is_empty() { "the program declares none".to_string() } else { declared.join(", ") };
+            return Err(DataError::new(memory_file(name), format!("`{name}` is not a data source, universe or panel of the program; its sources: {list}")));
+        }
+    }
+    Ok(())
+}
+
+/// The frame of `columns` of source `name`: from memory when given there, else read from `path`.
+fn read_source(name: &str, path: &Path, columns: &[String], opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
+    match memory.get(name) {
+        Some(MemorySource::Wide(t)) => t.select(name, columns),
+        Some(MemorySource::Long(_)) => Err(DataError::new(memory_file(name), "long records (date, ticker, fields) were given for a wide source")
+            .with_help("give a wide table: one row per date, one column per series")),
+        None => read_csv_with(path, columns, opts),
+    }
+}
+
 /// The aligned, windowed and validated frame of the `data` sources and universes.
-fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Frame, DataError> {
+fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
     let program = compiled.program();
     let mut used: Vec<&ColumnRef> = compiled
         .lowered
@@ -98,13 +143,15 @@ fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Resul
                 cols.push(c.column.clone());
             }
         }
-        frames.push((ds.name.clone(), read_csv_with(&base_dir.join(&ds.path), &cols, opts)?));
+        frames.push((ds.name.clone(), read_source(&ds.name, &base_dir.join(&ds.path), &cols, opts, memory)?));
     }
     for un in &program.universes {
-        frames.push((un.name.clone(), read_csv_with(&base_dir.join(&un.path), &un.assets, opts)?));
+        frames.push((un.name.clone(), read_source(&un.name, &base_dir.join(&un.path), &un.assets, opts, memory)?));
     }
     let first_file = match (program.data.first(), program.universes.first()) {
+        (Some(d), _) if memory.get(&d.name).is_some() => memory_file(&d.name),
         (Some(d), _) => base_dir.join(&d.path),
+        (None, Some(u)) if memory.get(&u.name).is_some() => memory_file(&u.name),
         (None, Some(u)) => base_dir.join(&u.path),
         _ => base_dir.to_path_buf(),
     };

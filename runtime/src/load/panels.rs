@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::asof::{join_long, join_wide, PanelData};
 use crate::frame::Frame;
 use crate::io::{error, read_csv_with, read_long_csv, DataError, ReadOptions};
+use crate::load::memory::{memory_file, MemorySource, MemorySources};
 use strat_compiler::plan::InputRef;
 use strat_compiler::program::{PanelLayout, PanelRef};
 use strat_compiler::{Compiled, Program};
@@ -27,16 +28,31 @@ pub fn used_panels(compiled: &Compiled) -> Vec<PanelRef> {
 /// fields the plan uses (and its `available` column), of a wide file the universe's assets it
 /// has. A source the plan does not read is read as an empty table (nothing of it is used).
 pub fn read_panels(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> Result<Vec<PanelData>, DataError> {
+    read_panels_from(compiled, base_dir, opts, &MemorySources::new())
+}
+
+/// [`read_panels`], taking the panels named in `memory` from memory (a long table for a long
+/// source, a wide one for a wide source; validated as a file is).
+pub fn read_panels_from(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Vec<PanelData>, DataError> {
     let program = compiled.program();
     let used = used_panels(compiled);
     let mut out = Vec::with_capacity(program.panels.len());
     for (k, p) in program.panels.iter().enumerate() {
         let path = base_dir.join(&p.path);
         let read = used.iter().any(|r| r.source == k);
+        let given = memory.get(&p.name);
         out.push(match &p.layout {
             PanelLayout::Long { .. } => {
                 let fields: Vec<String> = used.iter().filter(|r| r.source == k).filter_map(|r| r.field.clone()).collect();
-                if read && crate::io::parquet::is_parquet(&path) {
+                if let Some(given) = given {
+                    match given {
+                        MemorySource::Long(l) => PanelData::Long(l.select(&p.name, &fields, p.available.is_some())?),
+                        MemorySource::Wide(_) => {
+                            return Err(DataError::new(memory_file(&p.name), "a wide table was given for a long panel source")
+                                .with_help("give the records: a date, a ticker and a column per field"))
+                        }
+                    }
+                } else if read && crate::io::parquet::is_parquet(&path) {
                     PanelData::Long(crate::io::parquet::read_long_parquet(&path, &fields, p.available.as_deref(), opts)?)
                 } else if read {
                     PanelData::Long(read_long_csv(&path, &fields, p.available.as_deref(), opts)?)
@@ -46,7 +62,15 @@ pub fn read_panels(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions) -> 
             }
             PanelLayout::Wide { columns } => {
                 let assets: Vec<String> = program.universes[p.universe].assets.iter().filter(|a| columns.contains(a)).cloned().collect();
-                if read && crate::io::parquet::is_parquet(&path) {
+                if let Some(given) = given {
+                    match given {
+                        MemorySource::Wide(t) => PanelData::Wide(t.select(&p.name, &assets)?),
+                        MemorySource::Long(_) => {
+                            return Err(DataError::new(memory_file(&p.name), "long records were given for a wide panel source")
+                                .with_help("give a wide table: one row per date, one column per asset"))
+                        }
+                    }
+                } else if read && crate::io::parquet::is_parquet(&path) {
                     PanelData::Wide(crate::io::parquet::read_wide_parquet(&path, &assets, opts)?)
                 } else if read {
                     PanelData::Wide(read_csv_with(&path, &assets, opts)?)
