@@ -5,6 +5,7 @@
 
 use crate::executor::{run_prepared, run_summary, sweep_cache, Backend, Prepared, RunError};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 use strat_compiler::bind::eval_scalars;
 use strat_compiler::program::ParamDomain;
 use strat_compiler::Compiled;
@@ -28,9 +29,8 @@ pub struct Grid {
 /// with `when COND` varies only in bindings where COND (over earlier params) holds and keeps its
 /// default elsewhere, minus the bindings that fail a `where` constraint.
 pub fn grid(compiled: &Compiled) -> Grid {
-    let program = compiled.program();
-    let plan = &compiled.lowered.plan;
-    let values: Vec<Vec<f64>> = program
+    let values: Vec<Vec<f64>> = compiled
+        .program()
         .params
         .iter()
         .map(|p| match &p.domain {
@@ -39,10 +39,24 @@ pub fn grid(compiled: &Compiled) -> Grid {
             ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
         })
         .collect();
+    grid_with(compiled, &values)
+}
+
+/// [`grid`] with the values of each param given (`values[i]` for param `i`, in declaration
+/// order, none empty) instead of its domain; `when` conditions and `where` constraints apply as
+/// in [`grid`].
+///
+/// # Panics
+/// If `values` has not one list per param or a list is empty (a programming error).
+pub fn grid_with(compiled: &Compiled, values: &[Vec<f64>]) -> Grid {
+    let program = compiled.program();
+    let plan = &compiled.lowered.plan;
+    assert_eq!(values.len(), program.params.len(), "grid_with: one list of values per param");
+    assert!(values.iter().all(|v| !v.is_empty()), "grid_with: a param without values");
     let mut current: Vec<f64> = program.params.iter().map(|p| p.default).collect();
     let mut g = Grid { names: program.params.iter().map(|p| p.name.clone()).collect(), bindings: vec![], varying: vec![false; values.len()], active: vec![] };
     let mut on = vec![true; values.len()];
-    enumerate(compiled, plan, &values, 0, &mut current, &mut on, &mut g);
+    enumerate(compiled, plan, values, 0, &mut current, &mut on, &mut g);
     g
 }
 
@@ -137,6 +151,19 @@ pub struct SweepRow {
 /// binding. Results come back in grid order. Each binding runs the lean path
 /// ([`run_summary`]): only the returns and the sums behind the metrics, no per-row vectors.
 pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend, progress: &(dyn Fn() + Sync)) -> Vec<SweepRow> {
+    sweep_until(compiled, prep, grid, backend, progress, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`sweep`], stopping early when `stop` becomes true (an embedding host's Ctrl-C): the
+/// bindings not yet started are skipped and the result is `None`.
+pub fn sweep_until(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    backend: Backend,
+    progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Option<Vec<SweepRow>> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
     let stats = |params: &[f64]| {
         let (s, reports, weights) = run_summary(compiled, prep, params, backend, cache.as_ref())?;
@@ -149,7 +176,11 @@ pub fn sweep(compiled: &Compiled, prep: &Prepared, grid: &Grid, backend: Backend
             weights: weights.iter().map(|w| WeightsStats::of(w)).collect(),
         })
     };
-    for_each_binding(grid, progress, stats).into_iter().map(|(index, params, result)| SweepRow { index, params, result }).collect()
+    let rows = for_each_binding(grid, progress, stop, stats);
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    Some(rows.into_iter().map(|(index, params, result)| SweepRow { index, params, result }).collect())
 }
 
 /// Runs every binding in parallel and reduces each run with `f` as soon as it finishes (so only
@@ -160,23 +191,29 @@ pub fn sweep_map<T: Send>(
     grid: &Grid,
     backend: Backend,
     progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
     f: impl Fn(crate::executor::RunResult) -> T + Sync,
 ) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
-    for_each_binding(grid, progress, |params| run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f))
+    for_each_binding(grid, progress, stop, |params| run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f))
 }
 
-/// Runs `run` on every binding of `grid` in parallel (rayon), calling `progress` after each.
+/// Runs `run` on every binding of `grid` in parallel (rayon), calling `progress` after each;
+/// once `stop` is true the bindings not yet started are skipped (an error "stopped").
 /// Returns (grid index, params, result, errors as text) in grid order.
 fn for_each_binding<T: Send>(
     grid: &Grid,
     progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
     run: impl Fn(&[f64]) -> Result<T, RunError> + Sync,
 ) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
     grid.bindings
         .par_iter()
         .enumerate()
         .map(|(index, params)| {
+            if stop.load(Ordering::Relaxed) {
+                return (index, params.clone(), Err("stopped".to_string()));
+            }
             let result = run(params).map_err(|e| e.to_string());
             progress();
             (index, params.clone(), result)

@@ -7,6 +7,7 @@
 use crate::executor::{Backend, Prepared};
 use crate::frame::year_month_day;
 use crate::sweep::{sweep_map, Grid};
+use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
 use strat_stdlib::metrics::{metric_def, metrics, MetricDef, Metrics};
@@ -137,6 +138,26 @@ fn direction(d: &MetricDef) -> f64 {
     }
 }
 
+/// A walk-forward window as written (`5y`, `60m`): a whole number `N` from 1 to 100,000 of
+/// calendar years or months; `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<(i32, PeriodUnit)> {
+    let t = text.trim();
+    [("y", PeriodUnit::Years), ("m", PeriodUnit::Months)]
+        .into_iter()
+        .find_map(|(suffix, unit)| t.strip_suffix(suffix).and_then(|n| n.parse::<i32>().ok()).filter(|n| (1..=100_000).contains(n)).map(|n| (n, unit)))
+}
+
+/// The unit and lengths of a training and a test window: years on both sides count in years;
+/// months on either side count both in months.
+pub fn windows(train: (i32, PeriodUnit), test: (i32, PeriodUnit)) -> (PeriodUnit, i32, i32) {
+    let ((train_n, train_unit), (test_n, test_unit)) = (train, test);
+    if train_unit == PeriodUnit::Years && test_unit == PeriodUnit::Years {
+        return (PeriodUnit::Years, train_n, test_n);
+    }
+    let months = |n: i32, u: PeriodUnit| if u == PeriodUnit::Years { n.saturating_mul(12) } else { n };
+    (PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit))
+}
+
 /// Runs the walk-forward of `grid` choosing by `metric` (higher is better; `ann_vol` is ranked
 /// lower-is-better). Errors: an unknown metric, no binding that runs, or fewer calendar periods
 /// than training + one test block.
@@ -151,6 +172,22 @@ pub fn walk_forward(
     spec: WalkForwardSpec,
     progress: &(dyn Fn() + Sync),
 ) -> Result<WalkForward, String> {
+    walk_forward_until(compiled, prep, dates, grid, backend, metric, spec, progress, &AtomicBool::new(false))
+}
+
+/// [`walk_forward`], stopping early when `stop` becomes true (the error is then "stopped").
+#[allow(clippy::too_many_arguments)]
+pub fn walk_forward_until(
+    compiled: &Compiled,
+    prep: &Prepared,
+    dates: &[i32],
+    grid: &Grid,
+    backend: Backend,
+    metric: &str,
+    spec: WalkForwardSpec,
+    progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Result<WalkForward, String> {
     if metric_by_name(&[0.0, 0.0], metric, 1.0).is_none() {
         return Err(format!("`{metric}` cannot rank a walk-forward; use {RANKABLE}"));
     }
@@ -158,7 +195,10 @@ pub fn walk_forward(
         return Err(format!("--train and --test must be at least 1{}", spec.unit.suffix()));
     }
     // Each binding's net returns, their exposures and their first row; nothing else is kept.
-    let runs = sweep_map(compiled, prep, grid, backend, progress, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure));
+    let runs = sweep_map(compiled, prep, grid, backend, progress, stop, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure));
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err("stopped".into());
+    }
     let mut exposures: Vec<Vec<f64>> = vec![];
     let mut ok: Vec<(usize, usize, Vec<f64>)> = vec![];
     for (i, _, r) in runs {

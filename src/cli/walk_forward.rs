@@ -15,11 +15,7 @@ use strat_runtime::write::Format;
 
 /// A walk-forward window: a whole number `N >= 1` of calendar years (`5y`) or months (`60m`).
 pub(super) fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32> {
-    let t = text.trim();
-    let parsed = [("y", PeriodUnit::Years), ("m", PeriodUnit::Months)]
-        .into_iter()
-        .find_map(|(suffix, unit)| t.strip_suffix(suffix).and_then(|n| n.parse::<i32>().ok()).filter(|n| (1..=100_000).contains(n)).map(|n| (n, unit)));
-    parsed.ok_or_else(|| {
+    strat_runtime::walk_forward::parse_duration(text).ok_or_else(|| {
         fail(
             2,
             "strat::cli::duration",
@@ -32,15 +28,10 @@ pub(super) fn duration(text: &str, flag: &str) -> Result<(i32, PeriodUnit), i32>
 /// The unit and lengths of `--train` and `--test`: years on both sides count in years; months on
 /// either side count both in months.
 fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
-    let ((train_n, train_unit), (test_n, test_unit)) = match (duration(train, "--train"), duration(test, "--test")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(c), _) | (_, Err(c)) => return Err(c),
-    };
-    if train_unit == PeriodUnit::Years && test_unit == PeriodUnit::Years {
-        return Ok((PeriodUnit::Years, train_n, test_n));
+    match (duration(train, "--train"), duration(test, "--test")) {
+        (Ok(a), Ok(b)) => Ok(strat_runtime::walk_forward::windows(a, b)),
+        (Err(c), _) | (_, Err(c)) => Err(c),
     }
-    let months = |n: i32, u: PeriodUnit| if u == PeriodUnit::Years { n.saturating_mul(12) } else { n };
-    Ok((PeriodUnit::Months, months(train_n, train_unit), months(test_n, test_unit)))
 }
 
 /// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
