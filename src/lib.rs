@@ -31,11 +31,14 @@
 
 pub mod audit;
 pub mod limits;
+pub mod render;
 pub mod report;
+pub mod sources;
 
 pub use audit::{AuditOptions, AuditReport};
 pub use limits::Limits;
 pub use report::{RunReport, SweepReport, SweepRowReport, WalkForwardReport};
+pub use sources::{InMemory, MemoryLong, MemoryTable, SourceInfo, SourceKind};
 pub use strat_compiler::Compiled;
 pub use strat_grammar::{Diag, SourceDiag};
 pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
@@ -125,11 +128,18 @@ impl Engine {
     /// Compiles source text. `file_name` is shown in diagnostics, `default_name` names the
     /// strategy if it has no `strategy` statement, data paths are relative to `base_dir`.
     pub fn compile_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Result<Strategy, Failure> {
+        self.compile_source_with(file_name, default_name, src, base_dir, &InMemory::new())
+    }
+
+    /// [`Engine::compile_source`] for data given in memory: the columns of the sources named in
+    /// `data` are taken from its tables instead of their files' headers, so those files need not
+    /// exist. Run it with [`Strategy::load_data_from`] and the same (or same-shaped) `data`.
+    pub fn compile_source_with(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path, data: &InMemory) -> Result<Strategy, Failure> {
         let src = Arc::new(src);
         if src.len() as u64 > self.limits.max_source_bytes {
             return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
         }
-        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth);
+        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -190,11 +200,22 @@ fn source_too_large(name: &str, size: u64, max: u64) -> Failure {
     Failure::Program(vec![d.with_source(name, Arc::new(String::new()))])
 }
 
-fn compile_on_big_stack(src: &Arc<String>, default_name: &str, base_dir: &Path, max_data_bytes: u64, max_depth: usize) -> (Option<Compiled>, Vec<Diag>) {
+fn compile_on_big_stack(
+    src: &Arc<String>,
+    default_name: &str,
+    base_dir: &Path,
+    max_data_bytes: u64,
+    max_depth: usize,
+    data: &InMemory,
+) -> (Option<Compiled>, Vec<Diag>) {
     let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
         let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
+        let given = sources::headers_by_path(src, max_depth, &data.headers());
         let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
+            if let Some(h) = given.get(path) {
+                return Ok(h.clone());
+            }
             let file = base_dir.join(path);
             let header = if strat_runtime::io::parquet::is_parquet(&file) {
                 strat_runtime::io::parquet::read_parquet_header(&file, &opts)
@@ -280,6 +301,24 @@ impl Params {
             }
             _ => Err(format!("`{text}` is not a number for param `{name}` (write e.g. 2.5, 45%, -10% or 2bps)")),
         }
+    }
+
+    /// Sets parameter `name` to the number `value` (a fraction: 45 % is 0.45; for a choice
+    /// param, the choice's index).
+    ///
+    /// Errors: an unknown name, a non-finite value, or a choice index out of range.
+    pub fn set_value(&mut self, name: &str, value: f64) -> Result<(), String> {
+        let Some(i) = self.names.iter().position(|n| n == name) else {
+            return self.set(name, "0");
+        };
+        if !value.is_finite() {
+            return Err(format!("{value} is not a finite value for param `{name}`"));
+        }
+        if !self.choices[i].is_empty() && (value < 0.0 || value.fract() != 0.0 || value as usize >= self.choices[i].len()) {
+            return Err(format!("{value} is not a choice index of param `{name}`; choices: {}", self.choices[i].join(", ")));
+        }
+        self.values[i] = value;
+        Ok(())
     }
 
     /// Value of `name`.
@@ -510,6 +549,25 @@ impl Strategy {
         strat_runtime::executor::load_data_with(&self.compiled, &self.base_dir, &opts).map_err(Failure::Data)
     }
 
+    /// Loads and aligns the strategy's data, taking the sources named in `data` from memory and
+    /// reading the others from their files: the same alignment, date window and checks as
+    /// [`Strategy::load_data`].
+    ///
+    /// Errors ([`Failure::Data`], whose file is `<memory NAME>` and whose line is the 0-based
+    /// row for an in-memory source): a name that is no source of the program; unsorted or
+    /// repeated dates; a column the program reads that the table lacks; an infinite or
+    /// out-of-range value; a traded price that is missing, zero or negative; and every error
+    /// of a file that is read.
+    pub fn load_data_from(&self, data: &InMemory) -> Result<Frame, Failure> {
+        let opts = strat_runtime::io::ReadOptions { max_bytes: self.limits.max_data_bytes };
+        strat_runtime::load::load_data_from(&self.compiled, &self.base_dir, &opts, &data.sources).map_err(Failure::Data)
+    }
+
+    /// The sources the strategy declares, with the columns a run reads of each.
+    pub fn data_sources(&self) -> Vec<SourceInfo> {
+        sources::source_infos(&self.compiled)
+    }
+
     /// Runs the strategy on `frame` with `params`.
     pub fn run(&self, frame: &Frame, params: &Params) -> Result<RunResult, Failure> {
         self.run_with(frame, params, self.backend)
@@ -542,6 +600,37 @@ impl Strategy {
         strat_runtime::sweep::grid(&self.compiled)
     }
 
+    /// The sweep grid with the values of some params replaced: `overrides` maps a param name to
+    /// the values it takes (one value fixes it); the others keep their domains. `when` and
+    /// `where` apply as in [`Strategy::grid`].
+    ///
+    /// Errors: an unknown param name (with a did-you-mean), an empty list or a non-finite value.
+    pub fn grid_with(&self, overrides: &[(String, Vec<f64>)]) -> Result<strat_runtime::sweep::Grid, String> {
+        use strat_compiler::program::ParamDomain;
+        let program = self.program();
+        let mut values: Vec<Vec<f64>> = program
+            .params
+            .iter()
+            .map(|p| match &p.domain {
+                ParamDomain::Fixed => vec![p.default],
+                ParamDomain::Values(v) => v.clone(),
+                ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
+            })
+            .collect();
+        for (name, vs) in overrides {
+            let mut check = self.params();
+            for &v in vs {
+                check.set_value(name, v)?;
+            }
+            if vs.is_empty() {
+                return Err(format!("no values for param `{name}`"));
+            }
+            let i = program.params.iter().position(|p| &p.name == name).expect("set_value checked the name");
+            values[i] = vs.clone();
+        }
+        Ok(strat_runtime::sweep::grid_with(&self.compiled, &values))
+    }
+
     /// Runs every binding of `grid` in parallel; `progress` is called once per binding.
     pub fn sweep(
         &self,
@@ -553,6 +642,19 @@ impl Strategy {
         Ok(strat_runtime::sweep::sweep(&self.compiled, &prep, grid, self.backend, progress))
     }
 
+    /// [`Strategy::sweep`], stopping early once `stop` is true (set from another thread, e.g.
+    /// on Ctrl-C): `Ok(None)` then, the bindings not yet started skipped.
+    pub fn sweep_until(
+        &self,
+        frame: &Frame,
+        grid: &strat_runtime::sweep::Grid,
+        progress: &(dyn Fn() + Sync),
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Vec<strat_runtime::sweep::SweepRow>>, Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        Ok(strat_runtime::sweep::sweep_until(&self.compiled, &prep, grid, self.backend, progress, stop))
+    }
+
     /// Walk-forward validation of the program's grid (SEMANTICS.md §6).
     pub fn walk_forward(
         &self,
@@ -561,10 +663,23 @@ impl Strategy {
         spec: strat_runtime::walk_forward::WalkForwardSpec,
         progress: &(dyn Fn() + Sync),
     ) -> Result<(strat_runtime::sweep::Grid, strat_runtime::walk_forward::WalkForward), Failure> {
+        self.walk_forward_until(frame, metric, spec, progress, &std::sync::atomic::AtomicBool::new(false))
+    }
+
+    /// [`Strategy::walk_forward`], stopping early once `stop` is true (a [`Failure::Run`]
+    /// whose message is "stopped").
+    pub fn walk_forward_until(
+        &self,
+        frame: &Frame,
+        metric: &str,
+        spec: strat_runtime::walk_forward::WalkForwardSpec,
+        progress: &(dyn Fn() + Sync),
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<(strat_runtime::sweep::Grid, strat_runtime::walk_forward::WalkForward), Failure> {
         self.check_memory(frame, strat_compiler::grid::Study::WalkForward)?;
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
         let grid = self.grid();
-        let wf = strat_runtime::walk_forward::walk_forward(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress)
+        let wf = strat_runtime::walk_forward::walk_forward_until(&self.compiled, &prep, &frame.dates, &grid, self.backend, metric, spec, progress, stop)
             .map_err(|e| self.run_failure(RunError::Study(e)))?;
         Ok((grid, wf))
     }

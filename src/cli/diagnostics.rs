@@ -7,69 +7,23 @@ use strat::{Failure, SourceDiag};
 /// The miette handler for stderr: unicode, without colour when `NO_COLOR` is set or stderr is
 /// not a terminal.
 pub(crate) fn handler() -> miette::GraphicalReportHandler {
-    miette::GraphicalReportHandler::new_themed(if std::env::var_os("NO_COLOR").is_some() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        miette::GraphicalTheme::unicode_nocolor()
-    } else {
-        miette::GraphicalTheme::unicode()
-    })
+    strat::render::handler(color())
+}
+
+/// Colour on stderr: when it is a terminal and `NO_COLOR` is not set.
+fn color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr())
 }
 
 pub(crate) fn print_diags(diags: &[SourceDiag]) {
-    let handler = handler();
-    let mut out = String::new();
-    // Render at most MAX_SAME_CODE diagnostics of one code; the rest become one summary line each.
-    let mut seen: Vec<(&str, usize)> = vec![];
-    for d in diags {
-        let n = match seen.iter_mut().find(|(c, _)| *c == d.diag.code) {
-            Some((_, n)) => n,
-            None => {
-                seen.push((d.diag.code, 0));
-                &mut seen.last_mut().expect("just pushed").1
-            }
-        };
-        *n += 1;
-        if *n <= MAX_SAME_CODE {
-            let _ = handler.render_report(&mut out, d);
-            out.push('\n');
-        }
-    }
-    for (code, n) in seen {
-        if n > MAX_SAME_CODE {
-            let d = diags.iter().find(|d| d.diag.code == code).expect("seen");
-            let kind = if d.diag.is_error() { "error" } else { "warning" };
-            out.push_str(&format!("{kind}[{code}]: … and {} more like these ({MAX_SAME_CODE} shown)\n", thousands((n - MAX_SAME_CODE) as u64)));
-        }
-    }
-    eprint!("{out}");
-}
-
-/// How many diagnostics of one code `print_diags` renders before it summarises the rest.
-pub(super) const MAX_SAME_CODE: usize = 20;
-
-/// `n` with thousands separators: `26,627`.
-pub(super) fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    eprint!("{}", strat::render::render_diagnostics(diags, color()));
 }
 
 /// Prints a diagnostic of the command line (no source span) through miette: its code, message
 /// and help line (none when `help` is empty). Lines are not wrapped, so that a long message (a
 /// file path, a weighting fallback) stays one line to read and to search.
 pub(crate) fn print_cli(severity: miette::Severity, code: &str, message: String, help: String) {
-    let mut d = miette::MietteDiagnostic::new(message).with_code(code).with_severity(severity);
-    if !help.is_empty() {
-        d = d.with_help(help);
-    }
-    let mut out = String::new();
-    let _ = handler().with_wrap_lines(false).render_report(&mut out, &d);
-    eprintln!("{out}");
+    eprintln!("{}", strat::render::render_plain(severity, code, message, help, color()));
 }
 
 /// Prints a command-line error with its code and help line; returns the exit code `exit`.
@@ -93,14 +47,5 @@ pub(crate) fn data_warnings(frame: &strat::Frame) {
 }
 
 pub(crate) fn report_failure(f: &Failure) {
-    match f {
-        Failure::Program(ds) => {
-            print_diags(ds);
-            let n = ds.iter().filter(|d| d.diag.is_error()).count();
-            eprintln!("error: {n} error(s) found");
-        }
-        Failure::Run(d) => print_diags(std::slice::from_ref(d)),
-        Failure::Data(e) => print_cli(miette::Severity::Error, e.code, e.located(), e.help.clone().unwrap_or_default()),
-        Failure::Io(p, e) => print_cli(miette::Severity::Error, "strat::io", format!("cannot read {}: {e}", p.display()), String::new()),
-    }
+    eprint!("{}", strat::render::render_failure(f, color()));
 }

@@ -2,11 +2,12 @@
 
 use super::args::RunArgs;
 use super::diagnostics::{data_warnings, fail, print_diags, report_failure, warn};
-use super::output::{self, daily_columns, to_table};
+use super::output::{self, to_table};
 use super::outputs::{check_output_size, compile_for_outputs, output_format, typed, write_output, Planned};
 use super::program::params_from;
 use std::io::Write as _;
 use std::path::Path;
+use strat::report::tables::{self, daily_columns};
 use strat::{Frame, RunResult, Strategy};
 use strat_runtime::write::Format;
 
@@ -134,16 +135,17 @@ fn write_files(
     costs: Option<&(Planned, Format)>,
 ) -> Result<(), i32> {
     if let Some((o, f)) = costs {
-        let (text, nums) = output::cost_rows(frame, result);
+        let (text, nums) = tables::cost_rows(frame, result);
         check_output_size(o, nums.first().map(|c| c.1.len()).unwrap_or(0), 5, 0)?;
         write_output(o, *f, &typed(text, nums))?;
     }
-    let weights_rows = weights.map(|(o, _)| (o, output::weights_rows(frame, result)));
+    let weights_rows = weights.map(|(o, _)| (o, tables::weights_rows(frame, result)));
     if let Some((o, (text, _))) = &weights_rows {
         check_output_size(o, text.first().map(|c| c.1.len()).unwrap_or(0), 7, 0)?;
     }
     if let Some((o, f)) = daily {
         let (dates, cols) = daily_columns(frame, result, &strategy.held_assets());
+        let dates = dates.into_iter().map(strat_runtime::frame::format_date).collect();
         write_output(o, *f, &typed(vec![("date".into(), dates)], cols))?;
     }
     if let (Some((o, (text, nums))), Some((_, f))) = (weights_rows, weights) {

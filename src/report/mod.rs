@@ -20,6 +20,7 @@
 pub(crate) mod json;
 mod run;
 mod sweep;
+pub mod tables;
 mod walk_forward;
 
 pub use json::{ParamValue, Period};
