@@ -3,21 +3,112 @@
 //! A declarative language for trading strategies: a `.strat` file is parsed, type-checked,
 //! lowered to a plan of column operations, JIT-compiled through Cranelift and backtested.
 //! This crate is the embedding API (this library: [`Engine`], [`Strategy`], [`Params`], the
-//! [`Frame`] of data, the results and their serialisable [`report`]s, [`Failure`], [`Limits`])
-//! and the `strat` command-line tool (the binary; its printing and the REPL are private to it).
+//! [`Frame`] of data, [`InMemory`] data, the results and their serialisable [`report`]s,
+//! [`Failure`], [`Limits`]) and the `strat` command-line tool (the binary; its printing and the
+//! REPL are private to it). The Python module (`python/`) and the C library (`capi/`) are thin
+//! layers over this API.
 //!
-//! ```no_run
-//! use strat::{Engine, Params};
+//! Conventions: rows are bars (one per date of the aligned data), columns are assets or
+//! series; returns, weights, costs and metrics are fractions (0.05 is 5 %), never percent;
+//! dates are days since 1970-01-01 in [`Frame`] and `YYYY-MM-DD` in reports.
+//!
+//! # Tutorial
+//!
+//! These examples run as doctests on the bundled data (`examples/`), from the crate's folder.
+//!
+//! ## 1. Compile, run, read the metrics
+//!
+//! [`Engine::compile_file`] parses and checks a program and JIT-compiles it; the data paths it
+//! names are relative to its folder. [`Strategy::load_data`] reads and aligns them;
+//! [`Strategy::run`] backtests with a set of [`Params`] (SEMANTICS.md: a weight decided at the
+//! close of bar t earns the return from t to t+1, net of the cost of reaching it).
+//!
+//! ```
+//! use strat::{Engine, Failure};
 //!
 //! let engine = Engine::new();
-//! let strategy = engine.compile_file("examples/vix_guard.strat".as_ref()).expect("compiles");
-//! let frame = strategy.load_data().expect("data loads");
-//! let mut params = strategy.params();
-//! params.set("spike_z", "3.0").unwrap();
-//! let result = strategy.run(&frame, &params).expect("runs");
-//! println!("Sharpe {:.3}", result.backtest.metrics.sharpe);
+//! let strategy = engine.compile_file("examples/vix_guard.strat".as_ref())?;
+//! let frame = strategy.load_data()?;            // rows = bars, columns = the series it reads
+//! let mut params = strategy.params();            // the declared defaults
+//! assert_eq!(params.names(), ["spike_window", "spike_z"]);
+//! params.set("spike_z", "3.0").map_err(|m| Failure::Io("spike_z".into(), std::io::Error::other(m)))?;
+//! let result = strategy.run(&frame, &params)?;
+//! let sharpe = result.metrics().get("sharpe").unwrap();
+//! assert!(sharpe > 0.4 && sharpe < 0.8, "{sharpe}");
+//! // Equity compounds the net daily returns.
+//! let last = result.returns().iter().fold(1.0, |e, r| e * (1.0 + r));
+//! assert!((last - result.equity().last().unwrap()).abs() < 1e-9);
+//! // The benchmark (`benchmark mkt.spx`) over the same bars.
+//! assert!(result.benchmark_metrics().is_some());
+//!
 //! // What `strat run --json` prints: the same values from one definition.
-//! println!("{}", serde_json::to_string(&strategy.report(&frame, &result)).unwrap());
+//! let json = serde_json::to_value(strategy.report(&frame, &result)).unwrap();
+//! assert_eq!(json["metrics"]["sharpe"].as_f64(), Some(sharpe));
+//! # Ok::<(), Failure>(())
+//! ```
+//!
+//! ## 2. Data from memory instead of files
+//!
+//! An [`InMemory`] set of [`MemoryTable`]s (dates, named `f64` columns) replaces files by
+//! source name. [`Engine::compile_source_with`] takes the column names from the tables, so the
+//! files need not exist; [`Strategy::load_data_from`] validates the tables as strictly as a
+//! file (sorted unique dates, every column present, finite values) and names the source, the
+//! 0-based row and the column of any problem.
+//!
+//! ```
+//! use strat::{Engine, Failure, InMemory, MemoryTable};
+//!
+//! let src = "data px = csv(\"prices.csv\")\nparam w = 50%\nhold px.a weight w\n";
+//! let dates: Vec<i32> = (0..6).map(|d| 19_000 + d).collect();
+//! let prices = vec![100.0, 102.0, 101.0, 103.0, 104.0, 102.0];
+//! let mut data = InMemory::new();
+//! data.insert_table("px", MemoryTable::new("px", dates, vec!["a".into()], vec![prices.clone()])?);
+//! let strategy = Engine::new().compile_source_with("mem.strat", "mem", src.into(), ".".as_ref(), &data)?;
+//! let frame = strategy.load_data_from(&data)?;
+//! let result = strategy.run(&frame, &strategy.params())?;
+//! // Half the asset's return every day (no cost declared).
+//! for (k, r) in result.returns().iter().enumerate() {
+//!     let t = result.first_live() + k;
+//!     assert!((r - 0.5 * (prices[t + 1] / prices[t] - 1.0)).abs() < 1e-15);
+//! }
+//!
+//! // A table with a repeated date is refused, naming the row.
+//! let mut bad = InMemory::new();
+//! bad.insert_table("px", MemoryTable::new("px", vec![1, 2, 2], vec!["a".into()], vec![vec![1.0; 3]])?);
+//! match strategy.load_data_from(&bad) {
+//!     Err(Failure::Data(e)) => assert_eq!((e.line, e.column.as_deref()), (Some(2), Some("date"))),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), Failure>(())
+//! ```
+//!
+//! ## 3. Sweeps, walk-forward and errors
+//!
+//! [`Strategy::grid`] (or [`Strategy::grid_with`], replacing params' values) enumerates the
+//! bindings of the swept params; [`Strategy::sweep`] runs them in parallel;
+//! [`Strategy::walk_forward`] chooses a binding on each training window and tests it out of
+//! sample. A program with errors is a [`Failure::Program`] of diagnostics with code, span and
+//! help; [`render::render_failure`] prints them as the CLI does.
+//!
+//! ```
+//! use strat::{Engine, Failure};
+//!
+//! let strategy = Engine::new().compile_file("examples/vix_guard.strat".as_ref())?;
+//! let frame = strategy.load_data()?;
+//! let grid = strategy.grid_with(&[("spike_z".into(), vec![2.0, 3.0])]).unwrap();
+//! let rows = strategy.sweep(&frame, &grid, &|| {})?;
+//! assert_eq!(rows.len(), 2);
+//! let sharpe_at_3 = rows[1].result.as_ref().unwrap().metrics.sharpe;
+//! let mut p = strategy.params();
+//! p.set_value("spike_z", 3.0).unwrap();
+//! assert_eq!(strategy.run(&frame, &p)?.metrics().sharpe, sharpe_at_3);
+//!
+//! let bad = Engine::new().compile_source("bad.strat", "bad", "hold nope weight 1\n".into(), ".".as_ref());
+//! let Err(failure) = bad else { panic!("compiles") };
+//! let Failure::Program(diags) = &failure else { panic!("{failure}") };
+//! assert_eq!(diags[0].diag.code, "strat::name::unknown");
+//! assert!(strat::render::render_failure(&failure, false).contains("unknown name `nope`"));
+//! # Ok::<(), Failure>(())
 //! ```
 //!
 //! Stages, each one public function: `strat_grammar::source_to_ast` → `strat_compiler::ast_to_hir`
@@ -86,6 +177,12 @@ impl std::fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+impl From<DataError> for Failure {
+    fn from(e: DataError) -> Failure {
+        Failure::Data(e)
+    }
+}
 
 impl Engine {
     /// An engine with the default options (JIT backend).
@@ -319,6 +416,16 @@ impl Params {
         }
         self.values[i] = value;
         Ok(())
+    }
+
+    /// The declared names, in declaration order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The values, in declaration order (what [`Strategy::run`] binds).
+    pub fn values(&self) -> &[f64] {
+        &self.values
     }
 
     /// Value of `name`.

@@ -130,7 +130,8 @@ pub(crate) fn source_infos(compiled: &strat_compiler::Compiled) -> Vec<SourceInf
 /// let strategy = Engine::new().compile_source_with("demo.strat", "demo", src.into(), ".".as_ref(), &data).unwrap();
 /// let frame = strategy.load_data_from(&data).unwrap();
 /// let result = strategy.run(&frame, &strategy.params()).unwrap();
-/// assert!((result.backtest.equity[3] / result.backtest.equity[0] - 1.02).abs() < 1e-12);
+/// // Held from the first close: equity after the last bar is 102 / 100.
+/// assert!((result.equity().last().unwrap() - 1.02).abs() < 1e-12);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InMemory {

@@ -12,7 +12,7 @@ pub enum RunError {
     Bind(BindError),
     /// The backtest cannot be evaluated.
     Backtest(BacktestError),
-    /// The frame lacks a column the program needs (a frame not made by [`load_data`]).
+    /// The frame lacks a column the program needs (a frame not made by [`crate::load::load_data`]).
     MissingColumn(String),
     /// A study (sweep, walk-forward) cannot be carried out; the message says why.
     Study(String),

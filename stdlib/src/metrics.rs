@@ -53,6 +53,11 @@ impl Metrics {
         avg_exposure: f64::NAN,
     };
 
+    /// The metric named `name` (a name of [`METRIC_NAMES`], as `strat run --json` keys it).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        metric_def(name).map(|d| (d.get)(self))
+    }
+
     /// The values in [`METRICS`] order (display order, also the JSON key order).
     pub fn values(&self) -> [f64; METRICS.len()] {
         METRICS.map(|d| (d.get)(self))

@@ -5,9 +5,9 @@
 //! statement keyword that starts a line, so several syntax errors are reported at once; the pairs →
 //! AST builder never panics on an unexpected pair (it reports `strat::internal` instead).
 //!
-//! The modules: this one drives pest and the error recovery, [`errors`] turns a pest error into a
-//! diagnostic, [`build`] holds the pairs → AST builder's context and its leaves (names, numbers),
-//! [`stmt`] builds one statement per kind (their clauses in [`clause`]), [`expr`] one expression
+//! The modules: this one drives pest and the error recovery, `errors` turns a pest error into a
+//! diagnostic, `build` holds the pairs → AST builder's context and its leaves (names, numbers),
+//! `stmt` builds one statement per kind (their clauses in `clause`), `expr` one expression
 //! per precedence level and primary kind.
 
 mod build;

@@ -287,6 +287,46 @@ pub struct RunResult {
     pub asset_names: Vec<String>,
 }
 
+impl RunResult {
+    /// The strategy's metrics over its evaluated bars (fractions; annualised where the name
+    /// says so: SEMANTICS.md §4).
+    pub fn metrics(&self) -> &strat_stdlib::metrics::Metrics {
+        &self.backtest.metrics
+    }
+
+    /// The benchmark's metrics over the same bars, when the program declares a `benchmark`.
+    pub fn benchmark_metrics(&self) -> Option<&strat_stdlib::metrics::Metrics> {
+        self.backtest.benchmark.as_ref()
+    }
+
+    /// The first live bar: the row of the frame at whose close the first position is taken.
+    pub fn first_live(&self) -> usize {
+        self.backtest.first_live
+    }
+
+    /// Net daily returns (fractions), one per bar after [`RunResult::first_live`]: `returns()[k]`
+    /// is earned from the close of row `first_live + k` to the next.
+    pub fn returns(&self) -> &[f64] {
+        &self.backtest.returns
+    }
+
+    /// Equity after each of [`RunResult::returns`] (1 at the first live close, not included).
+    pub fn equity(&self) -> &[f64] {
+        &self.backtest.equity
+    }
+
+    /// Weights held from each close (fractions of equity), asset-major: asset `j`'s weight on
+    /// row `t` is `weights_held()[j * rows + t]` (rows = the frame's bars).
+    pub fn weights_held(&self) -> &[f64] {
+        &self.backtest.weights
+    }
+
+    /// The `report` values (means over the evaluated bars), in declaration order.
+    pub fn reports(&self) -> &[(String, f64)] {
+        &self.reports
+    }
+}
+
 /// Runs `compiled` over `frame` with `params` (one value per declared param) on `backend`.
 pub fn run(compiled: &Compiled, frame: &Frame, params: &[f64], backend: Backend) -> Result<RunResult, RunError> {
     let prepared = prepare(compiled, frame)?;

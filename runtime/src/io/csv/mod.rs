@@ -15,7 +15,7 @@
 //! 2. **Parsing** (polars' CSV reader) of the same bytes with an explicit schema, projected to
 //!    `date` plus the requested columns. No type inference: no cell is ever silently turned into
 //!    a null. The `date` column is read as `String`. The numeric columns are read as `Float64`
-//!    when the scan found the data lines *plain* (see [`Scan::plain`]); otherwise, or when that
+//!    when the scan found the data lines *plain* (see `Scan::plain`); otherwise, or when that
 //!    read fails or yields a NaN or an infinity, every column is read again as `String`.
 //! 3. **Validation** (ours) of each kept cell: dates with [`parse_date`], strictly increasing;
 //!    numbers with [`parse_number`] (the `String` read), or taken from the `Float64` read; then
@@ -24,20 +24,18 @@
 //!
 //! The `Float64` read gives exactly [`parse_number`]'s values and accepts exactly its cells: on
 //! plain data lines (no quote, space, tab or carriage return, every line shorter than
-//! [`PLAIN_MAX_LINE`]) polars hands each cell's bytes unchanged to `fast_float2::parse`, whose
+//! `PLAIN_MAX_LINE`) polars hands each cell's bytes unchanged to `fast_float2::parse`, whose
 //! finite results are correctly rounded (as Rust's `f64::from_str`) for the grammar
 //! `[+-]digits[.digits][(e|E)[+-]digits]` that [`parse_number`] accepts; everything else it
 //! accepts (`nan`, `inf`, `infinity` in any case, overflow) is NaN or infinite, and sends the file
 //! to the `String` read, which reports the error with its line and column. The line bound keeps
 //! cells far below the 65,536-digit exponents at which fast_float2 clamps an exponent.
 //!
-//! The modules follow those steps: [`file`] opens and reads within the size limit, [`header`]
-//! checks the first line, the header and the requested columns, [`scan`] (with [`fields`] for
-//! RFC 4180 records) is step 1, [`columns`] step 2, [`cells`] step 3, and [`number`] holds the
+//! The modules follow those steps: [`file`] opens and reads within the size limit, `header`
+//! checks the first line, the header and the requested columns, `scan` (with `fields` for
+//! RFC 4180 records) is step 1, `columns` step 2, `cells` step 3, and `number` holds the
 //! number syntax and range every read applies.
 //!
-//! [`Scan::plain`]: scan::Scan::plain
-//! [`PLAIN_MAX_LINE`]: scan::PLAIN_MAX_LINE
 //! [`parse_date`]: crate::frame::parse_date
 
 mod cells;
