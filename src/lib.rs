@@ -150,6 +150,7 @@ const COMPILE_STACK: usize = 64 << 20;
 pub struct Engine {
     backend: Backend,
     limits: Limits,
+    missing_data_files: bool,
 }
 
 /// Why a program could not be compiled or run.
@@ -198,6 +199,16 @@ impl Engine {
 
     /// Uses `limits` for every compilation, data load and run of this engine
     /// (default: [`Limits::default`]).
+    /// Lets a `data` source whose file does not exist compile, for data that will be given in
+    /// memory at run time ([`Strategy::load_data_from`]): its columns are those the program
+    /// reads of it (`mkt.vix`, `mkt.spx`). Universes and panels still need their file (or a
+    /// table in [`Engine::compile_source_with`]'s data). A run that reads the missing file
+    /// fails with a data error naming it.
+    pub fn with_missing_data_files(mut self, allowed: bool) -> Engine {
+        self.missing_data_files = allowed;
+        self
+    }
+
     pub fn with_limits(mut self, limits: Limits) -> Engine {
         self.limits = limits;
         self
@@ -236,7 +247,8 @@ impl Engine {
         if src.len() as u64 > self.limits.max_source_bytes {
             return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
         }
-        let (compiled, diags) = compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data);
+        let (compiled, diags) =
+            compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -304,13 +316,15 @@ fn compile_on_big_stack(
     max_data_bytes: u64,
     max_depth: usize,
     data: &InMemory,
+    missing_data_files: bool,
 ) -> (Option<Compiled>, Vec<Diag>) {
     let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
         let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
         let given = sources::headers_by_path(src, max_depth, &data.headers());
+        let inferred = if missing_data_files { sources::headers_from_uses(src, max_depth, base_dir) } else { Default::default() };
         let mut columns_of = |path: &str| -> Result<Vec<String>, String> {
-            if let Some(h) = given.get(path) {
+            if let Some(h) = given.get(path).or_else(|| inferred.get(path)) {
                 return Ok(h.clone());
             }
             let file = base_dir.join(path);

@@ -202,3 +202,75 @@ pub(crate) fn headers_by_path(src: &str, max_depth: usize, headers: &HashMap<Str
     }
     out
 }
+
+/// For each `data` source whose file does not exist under `base_dir`, the columns the program
+/// reads of it: every `NAME.column` in the source text outside comments and strings, in order of
+/// first use (path → columns). See [`crate::Engine::with_missing_data_files`].
+pub(crate) fn headers_from_uses(src: &str, max_depth: usize, base_dir: &std::path::Path) -> HashMap<String, Vec<String>> {
+    use strat_grammar::ast::StmtKind;
+    let (ast, _) = strat_grammar::source_to_ast_with_depth(src, max_depth);
+    let missing: Vec<(String, String)> = ast
+        .stmts
+        .iter()
+        .filter_map(|st| match &st.kind {
+            StmtKind::Data { name, path, .. } if !base_dir.join(path).exists() => Some((name.name.clone(), path.clone())),
+            _ => None,
+        })
+        .collect();
+    if missing.is_empty() {
+        return HashMap::new();
+    }
+    let code = code_only(src);
+    let bytes = code.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, path) in missing {
+        let mut cols: Vec<String> = vec![];
+        let pat = format!("{name}.");
+        let mut from = 0;
+        while let Some(k) = code[from..].find(&pat) {
+            let at = from + k;
+            from = at + pat.len();
+            if at > 0 && ident(bytes[at - 1]) {
+                continue;
+            }
+            let end = bytes[from..].iter().position(|&b| !ident(b)).map(|n| from + n).unwrap_or(bytes.len());
+            let col = &code[from..end];
+            if !col.is_empty() && !cols.iter().any(|c| c == col) {
+                cols.push(col.to_string());
+            }
+        }
+        out.insert(path, cols);
+    }
+    out
+}
+
+/// `src` with comments (`// ...`) and string literals blanked out (same length).
+fn code_only(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(if c == '\n' { '\n' } else { ' ' });
+            if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(' ');
+        } else if c == '/' && chars.peek() == Some(&'/') {
+            out.push(' ');
+            for c in chars.by_ref() {
+                if c == '\n' {
+                    out.push('\n');
+                    break;
+                }
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

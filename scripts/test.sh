@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command of README.md: every test of the project.
+#   1. a virtualenv (target/ci-venv, or $STRAT_VENV) with python/requirements-test.txt: pandas for
+#      the point-in-time reference (tests/reference/qm_ref.py), maturin, pytest and polars;
+#   2. `cargo test -j2`: the Rust crates, the CLI end to end, and the C library's test program
+#      (capi/tests), all in target/debug;
+#   3. the Python module built into the virtualenv with `maturin develop` (the same dev profile
+#      and target dir as step 2, so only the extension crate and pyo3 are compiled again) and
+#      its pytest suite (python/tests), which compares it with the CLI built in step 2.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV="${STRAT_VENV:-$PWD/target/ci-venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r python/requirements-test.txt
+export PYTHON="$VENV/bin/python"
+"$PYTHON" -c 'import pandas, polars; print("pandas", pandas.__version__, "polars", polars.__version__)'
+
+echo "== cargo test -j2"
+cargo test -j2
+
+echo "== maturin develop (python/)"
+(cd python && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop)
+
+echo "== pytest python/tests"
+STRAT_BIN="$PWD/target/debug/strat" "$PYTHON" -m pytest -q python/tests
