@@ -34,14 +34,19 @@ try:
 except ImportError:
     pass
 
-rust = s._native.bench_rust_api(_tables({"mkt": mkt}, s.data_sources), N)
-print(f"rust API (in memory, load + run + report + daily): {rust * 1e3:8.3f} ms")
-for name, df in frames.items():
-    times = []
-    for _ in range(N):
+# Interleaved, so that load on the machine weighs on both alike.
+tables = _tables({"mkt": mkt}, s.data_sources)
+rust_times = []
+py_times = {name: [] for name in frames}
+for _ in range(N):
+    rust_times.append(s._native.bench_rust_api(tables, 1))
+    for name, df in frames.items():
         t0 = time.perf_counter()
         r = s.run(data={"mkt": df})
         _ = r.daily
-        times.append(time.perf_counter() - t0)
+        py_times[name].append(time.perf_counter() - t0)
+rust = statistics.median(rust_times)
+print(f"rust API (in memory, load + run + report + daily): {rust * 1e3:8.3f} ms")
+for name, times in py_times.items():
     py = statistics.median(times)
     print(f"python Strategy.run ({name} frame) + .daily:       {py * 1e3:8.3f} ms   ratio {py / rust:5.2f}x")

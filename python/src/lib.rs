@@ -4,7 +4,7 @@
 //!
 //! Data crosses as buffers, one copy each way: a column in is a C-contiguous `float64` (dates
 //! `int32` days since 1970-01-01) buffer copied once into the engine's frame; a column out is
-//! a `bytes` object of native-endian `float64` that NumPy views without copying
+//! a `bytearray` of native-endian `float64` that NumPy views without copying
 //! (`numpy.frombuffer`). No per-value Python objects are made.
 //!
 //! Errors are raised as `NativeError(kind, payload)`, `kind` one of `compile`, `data`, `run`,
@@ -22,7 +22,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList};
 
 use strat::{Engine, Failure, InMemory, MemoryLong, MemoryTable, Params};
 
@@ -427,9 +427,10 @@ impl NativeStrategy {
     }
 }
 
-/// `v` as a `bytes` object of native-endian `float64`, written in place (one copy).
-fn f64_bytes<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyBytes>> {
-    PyBytes::new_with(py, std::mem::size_of_val(v), |buf| {
+/// `v` as a `bytearray` of native-endian `float64`, written in place (one copy); a writable
+/// buffer, so the NumPy view and the DataFrame over it can be modified by the caller.
+fn f64_bytes<'py>(py: Python<'py>, v: &[f64]) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, std::mem::size_of_val(v), |buf| {
         for (chunk, x) in buf.chunks_exact_mut(8).zip(v) {
             chunk.copy_from_slice(&x.to_ne_bytes());
         }

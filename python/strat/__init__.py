@@ -142,20 +142,18 @@ def _is_pandas(df: Any) -> bool:
 def _days_from_datetime64(values: np.ndarray, source: str, column: str, offset: int = 0) -> np.ndarray:
     """Days since 1970-01-01 of datetime64 values; NaT or a time of day other than midnight is
     a DataError naming the row."""
-    nat = np.isnat(values)
+    ns = values.astype("datetime64[ns]", copy=False).view(np.int64)
+    nat = ns == np.iinfo(np.int64).min
     if nat.any():
         row = int(np.argmax(nat))
         raise DataError(f"<memory {source}> row {row}: column '{column}': a missing date (NaT)",
                         source=source, column=column, row=row)
-    days = values.astype("datetime64[D]")
-    frac = values != days.astype(values.dtype)
-    if frac.any():
-        row = int(np.argmax(frac))
+    days, rem = np.divmod(ns, 86_400_000_000_000)
+    if rem.any():
+        row = int(np.argmax(rem != 0))
         raise DataError(f"<memory {source}> row {row}: column '{column}': {values[row]} has a time of day; "
                         "Strat's bars are calendar days", source=source, column=column, row=row)
-    days = days.astype(np.int64)
-    if days.size and (days.min() < -(2**31) or days.max() >= 2**31):
-        raise DataError(f"<memory {source}>: column '{column}': a date out of range", source=source, column=column)
+    # datetime64[ns] spans 1677..2262: every day fits an int32.
     return np.ascontiguousarray(days.astype(np.int32))
 
 
@@ -165,7 +163,7 @@ def _pandas_dates(df: Any, source: str) -> np.ndarray:
     if "date" in df.columns:
         col = df["date"]
         if pd.api.types.is_datetime64_any_dtype(col.dtype):
-            s = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
+            s = col.dt.tz_localize(None) if getattr(col.dtype, "tz", None) is not None else col
             values = s.to_numpy(dtype="datetime64[ns]")
         else:
             parsed = pd.to_datetime(col, errors="coerce", format="ISO8601")
@@ -198,12 +196,11 @@ def _polars_dates(df: Any, source: str) -> np.ndarray:
                             source=source, column="date", row=row)
         col = parsed
     if col.dtype == pl.Date:
-        nulls = col.is_null()
-        if nulls.any():
-            row = int(nulls.arg_max())
+        if col.null_count():
+            row = int(col.is_null().arg_max())
             raise DataError(f"<memory {source}> row {row}: column 'date': a missing date", source=source,
                             column="date", row=row)
-        return np.ascontiguousarray(col.cast(pl.Int32).to_numpy().astype(np.int32))
+        return np.ascontiguousarray(col.to_physical().to_numpy(), dtype=np.int32)
     if isinstance(col.dtype, pl.Datetime):
         if col.dtype.time_zone is not None:
             col = col.dt.replace_time_zone(None)
@@ -260,7 +257,10 @@ def _polars_column(df: Any, name: str, source: str) -> np.ndarray:
             raise DataError(f"<memory {source}> row {row}: column '{name}': {col[row]!r} is not a number",
                             source=source, column=name, row=row)
         col = cast
-    return np.ascontiguousarray(col.cast(pl.Float64).fill_null(float("nan")).to_numpy().astype(np.float64))
+    # A Float64 series' nulls come out as NaN; without nulls this is a view of its buffer.
+    if col.dtype != pl.Float64:
+        col = col.cast(pl.Float64)
+    return np.ascontiguousarray(col.to_numpy(), dtype=np.float64)
 
 
 def _columns_of(df: Any) -> list[str]:
@@ -441,7 +441,7 @@ class Result:
         import pandas as pd
 
         data = {"date": self._dates.astype("datetime64[ns]")}
-        data.update({n: v for n, v in self._daily})
+        data.update(self._daily)
         return pd.DataFrame(data, copy=False)
 
     def to_polars(self):

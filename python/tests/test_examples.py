@@ -101,3 +101,11 @@ def test_notebook_example_runs(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "python" / "examples" / "vix_guard_notebook.py")],
                          cwd=tmp_path, capture_output=True, text=True, check=True)
     assert "spike_z" in out.stdout and "sharpe" in out.stdout
+
+
+def test_daily_frame_is_the_callers_to_modify():
+    r = strat.compile_file(str(EXAMPLES / "vix_guard.strat")).run()
+    d = r.daily
+    d["equity"] *= 2  # the columns are writable views of the engine's buffers
+    d.loc[0, "weight"] = 0.0
+    assert d["equity"].iloc[0] == 2.0
