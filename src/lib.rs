@@ -727,17 +727,8 @@ impl Strategy {
     ///
     /// Errors: an unknown param name (with a did-you-mean), an empty list or a non-finite value.
     pub fn grid_with(&self, overrides: &[(String, Vec<f64>)]) -> Result<strat_runtime::sweep::Grid, String> {
-        use strat_compiler::program::ParamDomain;
         let program = self.program();
-        let mut values: Vec<Vec<f64>> = program
-            .params
-            .iter()
-            .map(|p| match &p.domain {
-                ParamDomain::Fixed => vec![p.default],
-                ParamDomain::Values(v) => v.clone(),
-                ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
-            })
-            .collect();
+        let mut values = strat_runtime::sweep::domain_values(&self.compiled);
         for (name, vs) in overrides {
             let mut check = self.params();
             for &v in vs {

@@ -62,35 +62,11 @@ impl SourceInfo {
 
 /// The sources of `compiled`, in declaration order (data, universes, panels).
 pub(crate) fn source_infos(compiled: &strat_compiler::Compiled) -> Vec<SourceInfo> {
-    use strat_compiler::plan::InputRef;
-    use strat_compiler::program::{Holding, PanelLayout};
+    use strat_compiler::program::PanelLayout;
     let program = compiled.program();
-    let mut used: Vec<&strat_compiler::program::ColumnRef> = compiled
-        .lowered
-        .plan
-        .inputs
-        .iter()
-        .filter_map(|i| match i {
-            InputRef::Column(c) => Some(c),
-            _ => None,
-        })
-        .collect();
-    for h in program.holds() {
-        if let Holding::Column(c) = &h.target {
-            used.push(c);
-        }
-    }
-    if let Some(b) = &program.benchmark {
-        used.push(b);
-    }
+    let used = strat_runtime::load::used_columns(compiled);
     let mut out = vec![];
-    for (i, d) in program.data.iter().enumerate() {
-        let mut columns: Vec<String> = vec![];
-        for c in used.iter().filter(|c| c.source == i) {
-            if !columns.contains(&c.column) {
-                columns.push(c.column.clone());
-            }
-        }
+    for (d, columns) in program.data.iter().zip(used) {
         out.push(SourceInfo { name: d.name.clone(), kind: SourceKind::Data, path: d.path.clone(), columns, available: None });
     }
     for u in &program.universes {

@@ -29,7 +29,13 @@ pub struct Grid {
 /// with `when COND` varies only in bindings where COND (over earlier params) holds and keeps its
 /// default elsewhere, minus the bindings that fail a `where` constraint.
 pub fn grid(compiled: &Compiled) -> Grid {
-    let values: Vec<Vec<f64>> = compiled
+    grid_with(compiled, &domain_values(compiled))
+}
+
+/// The values each param takes in the grid, in declaration order: its default when fixed, its
+/// list when swept, the indices of its choices.
+pub fn domain_values(compiled: &Compiled) -> Vec<Vec<f64>> {
+    compiled
         .program()
         .params
         .iter()
@@ -38,8 +44,7 @@ pub fn grid(compiled: &Compiled) -> Grid {
             ParamDomain::Values(v) => v.clone(),
             ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
         })
-        .collect();
-    grid_with(compiled, &values)
+        .collect()
 }
 
 /// [`grid`] with the values of each param given (`values[i]` for param `i`, in declaration

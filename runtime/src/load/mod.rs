@@ -114,8 +114,9 @@ fn read_source(name: &str, path: &Path, columns: &[String], opts: &ReadOptions, 
     }
 }
 
-/// The aligned, windowed and validated frame of the `data` sources and universes.
-fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
+/// The columns a run reads of each `data` source (`[source][k]`, in order of first use): those
+/// the plan reads, the held columns and the benchmark.
+pub fn used_columns(compiled: &Compiled) -> Vec<Vec<String>> {
     let program = compiled.program();
     let mut used: Vec<&ColumnRef> = compiled
         .lowered
@@ -135,15 +136,25 @@ fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: 
     if let Some(b) = &program.benchmark {
         used.push(b);
     }
-    let mut frames = vec![];
-    for (i, ds) in program.data.iter().enumerate() {
-        let mut cols: Vec<String> = vec![];
-        for c in used.iter().filter(|c| c.source == i) {
+    let mut out: Vec<Vec<String>> = vec![vec![]; program.data.len()];
+    for c in used {
+        if let Some(cols) = out.get_mut(c.source) {
             if !cols.contains(&c.column) {
                 cols.push(c.column.clone());
             }
         }
-        frames.push((ds.name.clone(), read_source(&ds.name, &base_dir.join(&ds.path), &cols, opts, memory)?));
+    }
+    out
+}
+
+/// The aligned, windowed and validated frame of the `data` sources and universes.
+fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
+    let program = compiled.program();
+    let used = used_columns(compiled);
+    let mut frames = vec![];
+    for (i, ds) in program.data.iter().enumerate() {
+        let cols = &used[i];
+        frames.push((ds.name.clone(), read_source(&ds.name, &base_dir.join(&ds.path), cols, opts, memory)?));
     }
     for un in &program.universes {
         frames.push((un.name.clone(), read_source(&un.name, &base_dir.join(&un.path), &un.assets, opts, memory)?));
