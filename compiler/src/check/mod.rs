@@ -2,7 +2,7 @@
 //! once; an expression that fails to check yields `None` so later uses of it do not cascade into
 //! follow-up errors.
 //!
-//! The [`Checker`] walks the statements in source order, one method per statement kind, and
+//! The `Checker` walks the statements in source order, one method per statement kind, and
 //! keeps what it has checked so far in its fields. By construct:
 //! - `names`: the first pass over the declarations, and name and column resolution;
 //! - `stmt`: data, universe, let, report, strategy, from/to, cost, annualize, benchmark;
