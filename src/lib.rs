@@ -767,6 +767,35 @@ impl Strategy {
         Ok(strat_runtime::sweep::sweep_until(&self.compiled, &prep, grid, self.backend, progress, stop))
     }
 
+    /// Runs the bindings of `grid` at `indices` (grid indices, e.g. one shard's,
+    /// [`strat_runtime::shard::Shard::bindings`]) in parallel; rows come back in the order of
+    /// `indices`, each equal bit for bit to its row in a whole sweep. `on_row` sees each row as
+    /// it finishes (from worker threads, in any order): streaming progress. `Ok(None)` when
+    /// `stop` became true.
+    ///
+    /// Errors: the data does not fit the program ([`Failure::Run`]).
+    ///
+    /// # Panics
+    /// If an index is not below `grid.bindings.len()`.
+    pub fn sweep_rows(
+        &self,
+        frame: &Frame,
+        grid: &strat_runtime::sweep::Grid,
+        indices: &[usize],
+        on_row: &(dyn Fn(&strat_runtime::sweep::SweepRow) + Sync),
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Vec<strat_runtime::sweep::SweepRow>>, Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        Ok(strat_runtime::sweep::sweep_rows(&self.compiled, &prep, grid, indices, self.backend, on_row, stop))
+    }
+
+    /// The fingerprint of a sweep of `grid` on `frame` ([`strat_runtime::shard::fingerprint`]):
+    /// the program's source, the data and the grid, as 32 hex digits. Stored in every shard's
+    /// part so that `strat merge` refuses parts of different studies.
+    pub fn fingerprint(&self, frame: &Frame, grid: &strat_runtime::sweep::Grid) -> String {
+        strat_runtime::shard::fingerprint(&self.source, frame, grid)
+    }
+
     /// Walk-forward validation of the program's grid (SEMANTICS.md §6).
     pub fn walk_forward(
         &self,

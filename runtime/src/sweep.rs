@@ -169,6 +169,28 @@ pub fn sweep_until(
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Option<Vec<SweepRow>> {
+    let all: Vec<usize> = (0..grid.bindings.len()).collect();
+    sweep_rows(compiled, prep, grid, &all, backend, &|_| progress(), stop)
+}
+
+/// Runs the bindings of `grid` at `indices` (grid indices, e.g. one shard's:
+/// [`crate::shard::Shard::bindings`]) in parallel and returns their rows in the order of
+/// `indices`; `on_row` sees each row as it finishes (any order, from worker threads), for
+/// streaming progress. The columns no swept param touches are computed once from the grid's
+/// first binding, whatever the subset, so a binding's row is the same bit for bit in a shard
+/// and in the whole sweep. `None` when `stop` became true.
+///
+/// # Panics
+/// If an index is not below `grid.bindings.len()` (a programming error).
+pub fn sweep_rows(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    indices: &[usize],
+    backend: Backend,
+    on_row: &(dyn Fn(&SweepRow) + Sync),
+    stop: &AtomicBool,
+) -> Option<Vec<SweepRow>> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
     let stats = |params: &[f64]| {
         let (s, reports, weights) = run_summary(compiled, prep, params, backend, cache.as_ref())?;
@@ -181,11 +203,23 @@ pub fn sweep_until(
             weights: weights.iter().map(|w| WeightsStats::of(w)).collect(),
         })
     };
-    let rows = for_each_binding(grid, progress, stop, stats);
+    let rows: Vec<SweepRow> = indices
+        .par_iter()
+        .map(|&index| {
+            let params = grid.bindings[index].clone();
+            if stop.load(Ordering::Relaxed) {
+                return SweepRow { index, params, result: Err("stopped".to_string()) };
+            }
+            let result = stats(&params).map_err(|e: RunError| e.to_string());
+            let row = SweepRow { index, params, result };
+            on_row(&row);
+            row
+        })
+        .collect();
     if stop.load(Ordering::Relaxed) {
         return None;
     }
-    Some(rows.into_iter().map(|(index, params, result)| SweepRow { index, params, result }).collect())
+    Some(rows)
 }
 
 /// Runs every binding in parallel and reduces each run with `f` as soon as it finishes (so only

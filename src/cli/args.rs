@@ -40,6 +40,11 @@ pub(super) fn parse_depth(text: &str) -> Result<usize, String> {
     }
 }
 
+/// Parses `--shard I/N` ([`strat_runtime::shard::Shard::parse`]).
+pub(super) fn parse_shard(text: &str) -> Result<strat_runtime::shard::Shard, String> {
+    strat_runtime::shard::Shard::parse(text)
+}
+
 #[derive(Subcommand, Debug)]
 pub(super) enum Command {
     /// Compile and backtest a .strat file; print its metrics.
@@ -92,6 +97,19 @@ pub(super) enum Command {
         /// Override a param: --set NAME=VALUE.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         set: Vec<String>,
+    },
+    /// Combine the part files of a sharded sweep (`strat sweep --shard I/N --out PART`) into
+    /// the table a single-machine sweep writes; refuses parts of different studies, a missing
+    /// or repeated shard and a truncated part.
+    Merge {
+        /// The merged table: FILE.csv, FILE.parquet or FILE.json (the parts' format).
+        out: PathBuf,
+        /// The part files, one per shard, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Overwrite OUT if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
     /// see the metrics change (`:help` inside lists the commands).
@@ -170,6 +188,19 @@ pub(super) struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     pub(super) quiet: bool,
+
+    /// Run only shard I of N (every N-th binding of the grid from the I-th) and write it with
+    /// --out as a part file; `strat merge` combines the N parts into the single-machine table.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub(super) shard: Option<strat_runtime::shard::Shard>,
+    /// Progress: `bar` (a bar on stderr when it is a terminal), `json` (one JSON object per
+    /// line and event on stderr: started, binding, fold, finished, error) or `none`.
+    #[arg(long, value_enum, default_value = "bar")]
+    pub(super) progress: super::progress::ProgressMode,
+    /// Write the JSON progress events to FILE instead of stderr (implies --progress json; an
+    /// existing file needs --force).
+    #[arg(long, value_name = "FILE")]
+    pub(super) progress_file: Option<PathBuf>,
 }
 
 /// The flags of `strat walk-forward`.
@@ -205,4 +236,12 @@ pub(super) struct WalkForwardArgs {
     /// No progress bar.
     #[arg(long)]
     pub(super) quiet: bool,
+    /// Progress: `bar` (a bar on stderr when it is a terminal), `json` (one JSON object per
+    /// line and event on stderr: started, binding, fold, finished, error) or `none`.
+    #[arg(long, value_enum, default_value = "bar")]
+    pub(super) progress: super::progress::ProgressMode,
+    /// Write the JSON progress events to FILE instead of stderr (implies --progress json; an
+    /// existing file needs --force).
+    #[arg(long, value_name = "FILE")]
+    pub(super) progress_file: Option<PathBuf>,
 }

@@ -23,6 +23,9 @@ pub(crate) fn print_diags(diags: &[SourceDiag]) {
 /// and help line (none when `help` is empty). Lines are not wrapped, so that a long message (a
 /// file path, a weighting fallback) stays one line to read and to search.
 pub(crate) fn print_cli(severity: miette::Severity, code: &str, message: String, help: String) {
+    if severity == miette::Severity::Error {
+        remember(code, &message);
+    }
     eprintln!("{}", strat::render::render_plain(severity, code, message, help, color()));
 }
 
@@ -47,5 +50,31 @@ pub(crate) fn data_warnings(frame: &strat::Frame) {
 }
 
 pub(crate) fn report_failure(f: &Failure) {
+    let code = match f {
+        Failure::Program(ds) => ds.iter().find(|d| d.diag.is_error()).map(|d| d.diag.code).unwrap_or("strat::program"),
+        Failure::Run(d) => d.diag.code,
+        Failure::Data(e) => e.code,
+        Failure::Io(..) => "strat::io",
+    };
+    let message = match f {
+        Failure::Data(e) => e.located(),
+        Failure::Program(ds) => ds.iter().find(|d| d.diag.is_error()).map(|d| d.diag.message.clone()).unwrap_or_else(|| f.to_string()),
+        _ => f.to_string(),
+    };
+    remember(code, &message);
     eprint!("{}", strat::render::render_failure(f, color()));
+}
+
+/// The last error printed (code, message), for the `error` progress event.
+static LAST_ERROR: std::sync::Mutex<Option<(String, String)>> = std::sync::Mutex::new(None);
+
+fn remember(code: &str, message: &str) {
+    if let Ok(mut l) = LAST_ERROR.lock() {
+        *l = Some((code.to_string(), message.to_string()));
+    }
+}
+
+/// The code and message of the last error printed on stderr, if any.
+pub(crate) fn last_error() -> Option<(String, String)> {
+    LAST_ERROR.lock().ok().and_then(|l| l.clone())
 }

@@ -1,5 +1,5 @@
 //! Command-line interface (clap): `strat run`, `strat check`, `strat sweep`,
-//! `strat walk-forward`, `strat bench`, `strat repl`.
+//! `strat walk-forward`, `strat merge`, `strat bench`, `strat audit`, `strat repl`.
 //!
 //! Exit codes: 0 success; 1 a program, data or run error (diagnostics on stderr); 2 bad usage.
 //! Every output file is checked before anything is computed: two outputs naming one file, or an
@@ -8,7 +8,8 @@
 //! One module per job: `args` (the clap definitions), `limits` (the limit flags, set once per
 //! process), `diagnostics` (everything printed on stderr, through miette), `program` (compiling
 //! and `--set`), `outputs` (the files written and their checks), one module per command (`run`,
-//! `check`, `sweep`, `walk_forward`, `bench`, `repl`), and the printers of the results
+//! `check`, `sweep`, `merge`, `walk_forward`, `bench`, `repl`), `progress` (the bar and the JSON
+//! progress events), and the printers of the results
 //! (`output`: the run table and files; `sweep_output`: the sweep tables, heatmaps and files).
 
 /// `println!` that ignores a closed stdout (e.g. `strat sweep --json | head`) instead of panicking.
@@ -33,9 +34,11 @@ mod bench;
 mod check;
 mod diagnostics;
 mod limits;
+mod merge;
 mod output;
 mod outputs;
 mod program;
+mod progress;
 mod repl;
 mod run;
 mod sweep;
@@ -63,5 +66,6 @@ pub fn main() -> i32 {
         Command::Audit { file, rows, seed, json, set } => audit::audit(&file, rows as usize, seed, json, &set),
         Command::WalkForward(args) => walk_forward::walk_forward(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge { out, parts, force } => merge::merge(&out, &parts, force),
     }
 }

@@ -4,25 +4,16 @@ use super::args::SweepArgs;
 use super::diagnostics::{fail, report_failure};
 use super::output;
 use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output, Planned};
+use super::progress::{event, Event, Progress};
 use super::sweep_output;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use strat::{Frame, Params, Strategy};
+use strat_runtime::merge::BINDING_COLUMN;
+use strat_runtime::shard::Shard;
 use strat_runtime::sweep::{Grid, SweepRow};
-use strat_runtime::write::Format;
-
-/// A progress bar of `n()` bindings with the elapsed time and an ETA on stderr; hidden with
-/// `quiet`, with `--json`, or when stderr is not a terminal.
-pub(super) fn progress_bar(n: impl FnOnce() -> usize, quiet: bool, json: bool) -> indicatif::ProgressBar {
-    if quiet || json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(n() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{wide_bar} {pos}/{len} bindings, {elapsed} elapsed, ETA {eta}") {
-        bar.set_style(style);
-    }
-    bar
-}
+use strat_runtime::write::{Col, Format};
 
 /// The metric `--by` or `--heatmap` names (a metric or a column name of the top table), or the
 /// `strat::cli::metric` error (exit 2) with a did-you-mean.
@@ -61,23 +52,58 @@ fn svg_path(prefix: &Path, metric: &str) -> PathBuf {
     PathBuf::from(format!("{}_{metric}.svg", prefix.display()))
 }
 
-/// `strat sweep`: checks the metrics and outputs, compiles, loads, runs every binding, writes
-/// the files and prints the tables and heatmaps or the JSON report; returns the exit code.
+/// `strat sweep`: checks the metrics and outputs, compiles, loads, runs every binding (or one
+/// shard's), writes the files and prints the tables and heatmaps or the JSON report; returns
+/// the exit code.
 pub(super) fn sweep(args: &SweepArgs) -> i32 {
-    let SweepArgs { file, out, force, top, by, heatmap: heatmaps, heatmap_svg, json, reference, quiet } = args;
-    let (out, svg, force, top, json, reference, quiet) = (out.as_deref(), heatmap_svg.as_deref(), *force, *top, *json, *reference, *quiet);
+    let SweepArgs { file, out, force, by, heatmap: heatmaps, heatmap_svg, reference, shard, progress_file, .. } = args;
+    let (out, svg, force, reference, shard) = (out.as_deref(), heatmap_svg.as_deref(), *force, *reference, *shard);
     let (by, maps) = match metric_args(by, heatmaps) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let (outs, format) = match planned_outputs(out, svg, &maps) {
+    if let Some(s) = shard {
+        if out.is_none() {
+            return fail(
+                2,
+                "strat::cli::shard",
+                format!("--shard {s} needs --out FILE: the part file is what `strat merge` combines"),
+                "add --out part-I.csv (or .parquet, .json) and merge the N parts with `strat merge OUT PARTS...`",
+            );
+        }
+        if svg.is_some() {
+            return fail(
+                2,
+                "strat::cli::shard",
+                "--heatmap-svg draws the whole grid; a shard holds part of it",
+                "drop --heatmap-svg, or run the sweep on one machine",
+            );
+        }
+    }
+    let (mut outs, format) = match planned_outputs(out, svg, &maps) {
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Some(p) = progress_file {
+        outs.push(Planned { flag: "--progress-file".into(), path: p.clone() });
+    }
     let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
+    let progress = match Progress::new(args.progress, progress_file.as_ref(), args.quiet, args.json) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let outs = &outs[..outs.len() - usize::from(progress_file.is_some())];
+    progress.end(run_sweep(args, &strategy, outs, format, (by, &maps), &progress))
+}
+
+/// The sweep after the program compiled: loads, runs, writes and prints (`metrics`: `--by`
+/// and the heatmap metrics).
+fn run_sweep(args: &SweepArgs, strategy: &Strategy, outs: &[Planned], format: Option<Format>, metrics: (&str, &[&str]), progress: &Progress) -> i32 {
+    let (by, maps) = metrics;
+    let (svg, top, json, shard) = (args.heatmap_svg.as_deref(), args.top, args.json, args.shard);
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -93,38 +119,121 @@ pub(super) fn sweep(args: &SweepArgs) -> i32 {
         return 1;
     }
     let grid = strategy.grid();
-    if let Err(c) = check_sizes(&strategy, &grid, &outs, format, svg.is_some() && !maps.is_empty()) {
+    let indices: Vec<usize> = match shard {
+        Some(s) => s.bindings(grid.bindings.len()),
+        None => (0..grid.bindings.len()).collect(),
+    };
+    if let Some(s) = shard {
+        if indices.is_empty() {
+            return fail(
+                2,
+                "strat::cli::shard",
+                format!("shard {s} is empty: the grid has {} binding(s), fewer than the {} shards", grid.bindings.len(), s.count()),
+                format!("split into at most {} shards", grid.bindings.len().max(1)),
+            );
+        }
+    }
+    if let Err(c) = check_sizes(strategy, &grid, outs, format, svg.is_some() && !maps.is_empty(), (indices.len(), shard.is_some())) {
         return c;
     }
+    let fingerprint = shard.map(|_| strategy.fingerprint(&frame, &grid));
+    let params = strategy.params();
+    let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
+    let mut started = Event::new();
+    started.insert("command".into(), "sweep".into());
+    started.insert("strategy".into(), strategy.name().into());
+    started.insert("bindings".into(), indices.len().into());
+    started.insert("grid_bindings".into(), grid.bindings.len().into());
+    started.insert("shard".into(), shard.map(|s| s.to_string()).into());
+    if let Some(f) = &fingerprint {
+        started.insert("fingerprint".into(), f.clone().into());
+    }
+    started.insert("threads".into(), rayon::current_num_threads().into());
     let t = Instant::now();
-    let bar = progress_bar(|| grid.bindings.len(), quiet, json);
-    let rows = match strategy.sweep(&frame, &grid, &|| bar.inc(1)) {
-        Ok(r) => r,
+    progress.start(indices.len(), started);
+    let on_row = |row: &SweepRow| {
+        progress.binding(Some(row.index), || match serde_json::to_value(strat::SweepRowReport::new(row, &params, &grid, &report_names)) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => Default::default(),
+        })
+    };
+    let rows = match strategy.sweep_rows(&frame, &grid, &indices, &on_row, &AtomicBool::new(false)) {
+        Ok(Some(r)) => r,
+        Ok(None) => return fail(1, "strat::run::stopped", "the sweep was stopped", ""),
         Err(f) => {
             report_failure(&f);
             return 1;
         }
     };
-    bar.finish_and_clear();
+    progress.clear();
     let elapsed = t.elapsed().as_secs_f64();
-    if let Err(c) = write_files(&strategy, &grid, &rows, &outs, format, svg.map(|p| (p, maps.as_slice(), by))) {
+    let failed = rows.iter().filter(|r| r.result.is_err()).count();
+    let part = shard.zip(fingerprint.as_deref()).map(|(s, f)| Part { shard: s, grid_bindings: grid.bindings.len(), fingerprint: f });
+    if let Err(c) = write_files(strategy, &grid, &rows, outs, format, svg.map(|p| (p, maps, by)), part.as_ref()) {
         return c;
     }
-    let all_failed = !rows.is_empty() && rows.iter().all(|r| r.result.is_err());
+    let mut finished = event("finished");
+    finished.insert("bindings".into(), rows.len().into());
+    finished.insert("failed".into(), failed.into());
+    finished.insert("elapsed_s".into(), elapsed.into());
+    progress.emit(finished);
+    // A shard's part is written whatever its rows; whether the study failed is the merged
+    // table's to say.
+    let all_failed = shard.is_none() && !rows.is_empty() && failed == rows.len();
     if json {
-        out!("{}", serde_json::to_string(&strategy.sweep_report(&grid, &rows)).unwrap_or_default());
+        let doc = serde_json::to_string(&strategy.sweep_report(&grid, &rows)).unwrap_or_default();
+        out!("{}", part.as_ref().map(|p| p.json(&doc, &rows)).unwrap_or(doc));
         return if all_failed { 1 } else { 0 };
     }
-    print_tables(&strategy, &frame, &grid, &rows, (by, top, &maps), elapsed);
+    if let Some(p) = &part {
+        out!("shard {} of {}: {} of {} bindings (study {})", p.shard, strategy.name(), rows.len(), p.grid_bindings, p.fingerprint);
+    }
+    print_tables(strategy, &frame, &grid, &rows, (by, top, maps), elapsed);
     if all_failed {
         return fail(1, "strat::run::failed", "every binding failed", "the table above names the first failure");
     }
     0
 }
 
+/// What ties a shard's part file to its study ([`strat_runtime::merge`]).
+struct Part<'a> {
+    shard: Shard,
+    grid_bindings: usize,
+    fingerprint: &'a str,
+}
+
+impl Part<'_> {
+    /// The JSON part: the sweep document `doc` of the shard's `rows` with `shard`,
+    /// `grid_bindings`, `fingerprint` and `binding_ids` added at the end.
+    fn json(&self, doc: &str, rows: &[SweepRow]) -> String {
+        let ids: Vec<String> = rows.iter().map(|r| r.index.to_string()).collect();
+        let head = doc.strip_suffix('}').unwrap_or(doc);
+        format!(
+            "{head},\"shard\":\"{}\",\"grid_bindings\":{},\"fingerprint\":\"{}\",\"binding_ids\":[{}]}}",
+            self.shard,
+            self.grid_bindings,
+            self.fingerprint,
+            ids.join(",")
+        )
+    }
+
+    /// The CSV / Parquet part: `binding` first, the single-machine columns, then `shard`,
+    /// `grid_bindings` and `fingerprint` in every row.
+    fn columns(&self, rows: &[SweepRow], table: Vec<(String, Col)>) -> Vec<(String, Col)> {
+        let n = rows.len();
+        let mut cols = vec![(BINDING_COLUMN.to_string(), Col::Int(rows.iter().map(|r| Some(r.index as i64)).collect()))];
+        cols.extend(table);
+        cols.push(("shard".into(), Col::Text(vec![self.shard.to_string(); n])));
+        cols.push(("grid_bindings".into(), Col::Int(vec![Some(self.grid_bindings as i64); n])));
+        cols.push(("fingerprint".into(), Col::Text(vec![self.fingerprint.to_string(); n])));
+        cols
+    }
+}
+
 /// Refuses heatmap SVGs without two swept numeric params, then checks the estimated size of
 /// each file: `--out` (`out_format`, the first of `outs`, when given) and the SVGs after it.
-fn check_sizes(strategy: &Strategy, grid: &Grid, outs: &[Planned], out_format: Option<Format>, svgs: bool) -> Result<(), i32> {
+/// `rows`: the rows `--out` holds and whether it is a shard's part (four more columns).
+fn check_sizes(strategy: &Strategy, grid: &Grid, outs: &[Planned], out_format: Option<Format>, svgs: bool, rows: (usize, bool)) -> Result<(), i32> {
     if svgs && sweep_output::heatmap_axes(&strategy.params(), grid).is_none() {
         return Err(fail(
             1,
@@ -135,10 +244,10 @@ fn check_sizes(strategy: &Strategy, grid: &Grid, outs: &[Planned], out_format: O
     }
     let program = strategy.program();
     if let (Some(o), Some(f)) = (outs.first(), out_format) {
-        let columns = grid.names.len() + 2 + output::METRIC_NAMES.len() + 2 + program.reports.len() + 3 * program.weights.len();
+        let columns = grid.names.len() + 2 + output::METRIC_NAMES.len() + 2 + program.reports.len() + 3 * program.weights.len() + 4 * usize::from(rows.1);
         // JSON repeats the keys in every row.
         let columns = if f == Format::Json { columns * 2 } else { columns };
-        check_output_size(o, grid.bindings.len(), columns, 0)?;
+        check_output_size(o, rows.0, columns, 0)?;
     }
     for o in outs.iter().skip(usize::from(out_format.is_some())) {
         // An SVG cell is a rectangle and a label (~256 bytes), plus the frame.
@@ -147,8 +256,8 @@ fn check_sizes(strategy: &Strategy, grid: &Grid, outs: &[Planned], out_format: O
     Ok(())
 }
 
-/// Writes `--out` (`out_format`: the first of `outs`) and, with `svg` (the prefix, the heatmap
-/// metrics and `--by`), one heatmap SVG per metric.
+/// Writes `--out` (`out_format`: the first of `outs`; a shard's part with `part`) and, with
+/// `svg` (the prefix, the heatmap metrics and `--by`), one heatmap SVG per metric.
 fn write_files(
     strategy: &Strategy,
     grid: &Grid,
@@ -156,15 +265,23 @@ fn write_files(
     outs: &[Planned],
     out_format: Option<Format>,
     svg: Option<(&Path, &[&str], &str)>,
+    part: Option<&Part>,
 ) -> Result<(), i32> {
     let params = strategy.params();
     if let (Some(o), Some(f)) = (outs.first(), out_format) {
         if f == Format::Json {
-            std::fs::write(&o.path, format!("{}\n", serde_json::to_string(&strategy.sweep_report(grid, rows)).unwrap_or_default()))
+            let doc = serde_json::to_string(&strategy.sweep_report(grid, rows)).unwrap_or_default();
+            let doc = part.map(|p| p.json(&doc, rows)).unwrap_or(doc);
+            std::fs::write(&o.path, format!("{doc}\n"))
                 .map_err(|e| fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable"))?;
         } else {
             let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
-            write_output(o, f, &sweep_output::to_columns(rows, &params, grid, &report_names))?;
+            let table = sweep_output::to_columns(rows, &params, grid, &report_names);
+            let table = match part {
+                Some(p) => p.columns(rows, table),
+                None => table,
+            };
+            write_output(o, f, &table)?;
         }
     }
     if let Some((prefix, maps, by)) = svg {

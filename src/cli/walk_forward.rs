@@ -5,7 +5,7 @@ use super::diagnostics::{fail, report_failure};
 use super::output;
 use super::outputs::Planned;
 use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output};
-use super::sweep::progress_bar;
+use super::progress::{event, Event, Progress};
 use super::sweep_output;
 use std::time::Instant;
 use strat::{Frame, Strategy, WalkForwardReport};
@@ -37,7 +37,7 @@ fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
 /// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
 /// prints the table or the JSON report; returns the exit code.
 pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
-    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet } = args;
+    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet, progress, progress_file } = args;
     let (anchored, json, reference, out, force, quiet) = (*anchored, *json, *reference, out.as_deref(), *force, *quiet);
     let (unit, train_n, test_n) = match windows(train, test) {
         Ok(w) => w,
@@ -45,14 +45,28 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
     };
     // The walk-forward ranks by the metric names; the table's `max_dd` is `max_drawdown`.
     let by = sweep_output::COLUMN_ALIASES.iter().find(|a| a.0 == by).map(|a| a.1).unwrap_or(by);
-    let (outs, format) = match planned_out(out) {
+    let (mut outs, format) = match planned_out(out) {
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Some(p) = progress_file {
+        outs.push(Planned { flag: "--progress-file".into(), path: p.clone() });
+    }
     let strategy = match compile_for_outputs(file, &outs, force, reference) {
         Ok(s) => s,
         Err(c) => return c,
     };
+    let progress = match Progress::new(*progress, progress_file.as_ref(), quiet, json) {
+        Ok(p) => p,
+        Err(c) => return c,
+    };
+    let outs = &outs[..outs.len() - usize::from(progress_file.is_some())];
+    let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
+    progress.end(run_walk_forward(&strategy, spec, by, outs, format, json, &progress))
+}
+
+/// The walk-forward after the program compiled: loads, runs, writes `--out`, prints.
+fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: &[Planned], format: Option<Format>, json: bool, progress: &Progress) -> i32 {
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -66,23 +80,29 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
             return c;
         }
     }
-    let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
     let t = Instant::now();
     // The memory estimate comes before the progress bar counts the grid's bindings.
     if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::WalkForward) {
         report_failure(&f);
         return 1;
     }
-    let bar = progress_bar(|| strategy.grid().bindings.len(), quiet, json);
-    let (grid, wf) = match strategy.walk_forward(&frame, by, spec, &|| bar.inc(1)) {
+    let bindings = strategy.grid().bindings.len();
+    let mut started = Event::new();
+    started.insert("command".into(), "walk-forward".into());
+    started.insert("strategy".into(), strategy.name().into());
+    started.insert("bindings".into(), bindings.into());
+    started.insert("grid_bindings".into(), bindings.into());
+    started.insert("shard".into(), serde_json::Value::Null);
+    started.insert("threads".into(), rayon::current_num_threads().into());
+    progress.start(bindings, started);
+    let (grid, wf) = match strategy.walk_forward(&frame, by, spec, &|| progress.binding(None, Event::new)) {
         Ok(r) => r,
         Err(f) => {
-            bar.finish_and_clear();
             report_failure(&f);
             return 1;
         }
     };
-    bar.finish_and_clear();
+    progress.clear();
     if let (Some(o), Some(f)) = (outs.first(), format) {
         if let Err(c) = write_days(o, f, &frame, &wf) {
             return c;
@@ -90,10 +110,25 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
     }
     let elapsed = t.elapsed().as_secs_f64();
     let report = strategy.walk_forward_report(&frame, by, &spec, &grid, &wf);
+    if progress.is_json() {
+        for (k, f) in report.folds.iter().enumerate() {
+            let mut e = event("fold");
+            e.insert("fold".into(), (k + 1).into());
+            if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(f) {
+                e.extend(m);
+            }
+            progress.emit(e);
+        }
+        let mut e = event("finished");
+        e.insert("bindings".into(), bindings.into());
+        e.insert("folds".into(), report.folds.len().into());
+        e.insert("elapsed_s".into(), elapsed.into());
+        progress.emit(e);
+    }
     if json {
         out!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
-        print_table(&strategy, &spec, &grid, &wf, &report, elapsed);
+        print_table(strategy, &spec, &grid, &wf, &report, elapsed);
     }
     0
 }
