@@ -6,7 +6,9 @@
 #      (capi/tests), all in target/debug;
 #   3. the Python module built into the virtualenv with `maturin develop` (the same dev profile
 #      and target dir as step 2, so only the extension crate and pyo3 are compiled again) and
-#      its pytest suite (python/tests), which compares it with the CLI built in step 2.
+#      its pytest suite (python/tests), which compares it with the CLI built in step 2;
+#   4. for strat.ray's tests, a local two-node Ray cluster on 127.0.0.1 (scripts/ray-cluster.sh),
+#      started after the module is installed (so its workers import it) and stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,6 +25,13 @@ cargo test -j2
 
 echo "== maturin develop (python/)"
 (cd python && VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" maturin develop)
+
+echo "== Ray cluster (head + worker node on 127.0.0.1)"
+export STRAT_VENV="$VENV"
+trap 'bash scripts/ray-cluster.sh stop' EXIT
+STRAT_RAY_ADDRESS="$(bash scripts/ray-cluster.sh start)"
+export STRAT_RAY_ADDRESS STRAT_REQUIRE_RAY=1
+"$VENV/bin/ray" status --address="$STRAT_RAY_ADDRESS" 2>/dev/null | grep -E "node_|CPU" || true
 
 echo "== pytest python/tests"
 STRAT_BIN="$PWD/target/debug/strat" "$PYTHON" -m pytest -q python/tests

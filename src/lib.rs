@@ -467,6 +467,11 @@ impl Strategy {
         &self.source
     }
 
+    /// The folder the program's data paths are relative to.
+    pub fn base_dir(&self) -> &Path {
+        &self.base_dir
+    }
+
     /// The file name used in diagnostics.
     pub fn file_name(&self) -> &str {
         &self.file_name

@@ -198,8 +198,18 @@ fn compile_file(py: Python<'_>, path: String, tables: &Bound<'_, PyList>) -> PyR
 
 /// Runs `work` on another thread with the GIL released, checking for Ctrl-C every 50 ms:
 /// on `KeyboardInterrupt` sets `stop`, waits for the work to wind down and re-raises.
-/// With `progress`, prints `done/total` on stderr.
-fn interruptible<T: Send>(py: Python<'_>, stop: &AtomicBool, done: &AtomicUsize, total: usize, progress: bool, work: impl FnOnce() -> T + Send) -> PyResult<T> {
+/// With `progress`, prints `done/total` on stderr. `drain` runs with the GIL between checks
+/// (and once at the end), e.g. to hand finished rows to a Python callback; its error stops the
+/// work the same way.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    stop: &AtomicBool,
+    done: &AtomicUsize,
+    total: usize,
+    progress: bool,
+    drain: &dyn Fn(Python<'_>) -> PyResult<()>,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
     std::thread::scope(|s| {
         let handle = s.spawn(work);
         let mut shown = usize::MAX;
@@ -219,13 +229,16 @@ fn interruptible<T: Send>(py: Python<'_>, stop: &AtomicBool, done: &AtomicUsize,
                     shown = d;
                 }
             }
-            if handle.is_finished() {
+            let drained = drain(py);
+            if handle.is_finished() && drained.is_ok() {
                 if progress {
                     eprintln!();
                 }
-                return handle.join().map_err(|_| native(py, "run", "the engine crashed (a bug in Strat; please report it)".into()));
+                let out = handle.join().map_err(|_| native(py, "run", "the engine crashed (a bug in Strat; please report it)".into()))?;
+                drain(py)?;
+                return Ok(out);
             }
-            if let Err(e) = py.check_signals() {
+            if let Err(e) = drained.and_then(|_| py.check_signals()) {
                 stop.store(true, Ordering::Relaxed);
                 let _ = py.detach(|| handle.join());
                 if progress {
@@ -235,6 +248,11 @@ fn interruptible<T: Send>(py: Python<'_>, stop: &AtomicBool, done: &AtomicUsize,
             }
         }
     })
+}
+
+/// No rows to hand over.
+fn no_drain(_: Python<'_>) -> PyResult<()> {
+    Ok(())
 }
 
 #[pymethods]
@@ -320,31 +338,112 @@ impl NativeStrategy {
         Ok(d)
     }
 
-    /// Sweeps the grid (`overrides`: `[(name, [values])]` replacing those params' domains);
-    /// returns what `strat sweep --json` prints.
-    fn sweep(&self, py: Python<'_>, tables: &Bound<'_, PyList>, overrides: Vec<(String, Vec<f64>)>, progress: bool) -> PyResult<String> {
+    /// Sweeps the grid (`overrides`: `[(name, [values])]` replacing those params' domains),
+    /// or with `shard` `(I, N)` only shard I of N ([`strat_runtime::shard::Shard`]); returns
+    /// what `strat sweep --json` prints, and for a shard the part document of
+    /// `strat sweep --shard I/N --out PART.json` (with `binding_ids`). `on_row`, when given, is
+    /// called on the Python thread with each finished row's JSON progress event
+    /// (`{"event": "binding", "binding": i, "done": k, "total": n, ...the row}`).
+    #[pyo3(signature = (tables, overrides, progress, shard=None, on_row=None))]
+    fn sweep(
+        &self,
+        py: Python<'_>,
+        tables: &Bound<'_, PyList>,
+        overrides: Vec<(String, Vec<f64>)>,
+        progress: bool,
+        shard: Option<(usize, usize)>,
+        on_row: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        use strat_runtime::shard::Shard;
         let data = in_memory(py, tables)?;
         let s = Arc::clone(&self.inner);
         let grid = if overrides.is_empty() { s.grid() } else { s.grid_with(&overrides).map_err(|m| native(py, "param", m))? };
+        let shard = shard.map(|(i, n)| Shard::new(i, n)).transpose().map_err(|m| native(py, "param", m))?;
+        let indices: Vec<usize> = match shard {
+            Some(sh) => sh.bindings(grid.bindings.len()),
+            None => (0..grid.bindings.len()).collect(),
+        };
         let frame = py.detach(|| if data.is_empty() { s.load_data() } else { s.load_data_from(&data) }).map_err(|f| failure(py, &f))?;
         s.check_memory(&frame, strat_compiler::grid::Study::Sweep).map_err(|f| failure(py, &f))?;
         let stop = AtomicBool::new(false);
         let done = AtomicUsize::new(0);
-        let total = grid.bindings.len();
-        let rows = interruptible(py, &stop, &done, total, progress, || {
-            s.sweep_until(
+        let total = indices.len();
+        let params = s.params();
+        let report_names: Vec<String> = s.program().reports.iter().map(|r| r.name.clone()).collect();
+        let queue: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(vec![]);
+        let want_rows = on_row.is_some();
+        let drain = |py: Python<'_>| -> PyResult<()> {
+            let Some(cb) = &on_row else { return Ok(()) };
+            let batch = std::mem::take(&mut *queue.lock().map_err(|_| native(py, "run", "a sweep thread panicked".into()))?);
+            for e in batch {
+                cb.call1(py, (e,))?;
+            }
+            Ok(())
+        };
+        let rows = interruptible(py, &stop, &done, total, progress, &drain, || {
+            s.sweep_rows(
                 &frame,
                 &grid,
-                &|| {
-                    done.fetch_add(1, Ordering::Relaxed);
+                &indices,
+                &|row| {
+                    let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if want_rows {
+                        let mut e = serde_json::Map::new();
+                        e.insert("event".into(), "binding".into());
+                        e.insert("binding".into(), row.index.into());
+                        e.insert("done".into(), k.into());
+                        e.insert("total".into(), total.into());
+                        if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(strat::SweepRowReport::new(row, &params, &grid, &report_names)) {
+                            e.extend(m);
+                        }
+                        if let Ok(mut q) = queue.lock() {
+                            q.push(serde_json::Value::Object(e).to_string());
+                        }
+                    }
                 },
                 &stop,
             )
         })?;
-        match rows.map_err(|f| failure(py, &f))? {
-            Some(rows) => Ok(serde_json::to_string(&s.sweep_report(&grid, &rows)).unwrap_or_default()),
-            None => Err(pyo3::exceptions::PyKeyboardInterrupt::new_err("sweep stopped")),
-        }
+        let rows = match rows.map_err(|f| failure(py, &f))? {
+            Some(rows) => rows,
+            None => return Err(pyo3::exceptions::PyKeyboardInterrupt::new_err("sweep stopped")),
+        };
+        let doc = serde_json::to_string(&s.sweep_report(&grid, &rows)).unwrap_or_default();
+        Ok(match shard {
+            Some(sh) => {
+                let ids: Vec<String> = rows.iter().map(|r| r.index.to_string()).collect();
+                let head = doc.strip_suffix('}').unwrap_or(&doc);
+                format!(
+                    "{head},\"shard\":\"{sh}\",\"grid_bindings\":{},\"fingerprint\":\"{}\",\"binding_ids\":[{}]}}",
+                    grid.bindings.len(),
+                    s.fingerprint(&frame, &grid),
+                    ids.join(",")
+                )
+            }
+            None => doc,
+        })
+    }
+
+    /// Bindings in the grid (`overrides` as in `sweep`).
+    fn grid_len(&self, py: Python<'_>, overrides: Vec<(String, Vec<f64>)>) -> PyResult<usize> {
+        let s = &self.inner;
+        let grid = if overrides.is_empty() { s.grid() } else { s.grid_with(&overrides).map_err(|m| native(py, "param", m))? };
+        Ok(grid.bindings.len())
+    }
+
+    /// The program's source text.
+    fn source(&self) -> String {
+        self.inner.source().to_string()
+    }
+
+    /// The folder its data paths are relative to.
+    fn base_dir(&self) -> String {
+        self.inner.base_dir().display().to_string()
+    }
+
+    /// The file name shown in diagnostics.
+    fn file_name(&self) -> String {
+        self.inner.file_name().to_string()
     }
 
     /// Walk-forward of the grid: `train` / `test` windows such as `5y`, `60m`; ranks by `by`.
@@ -364,7 +463,7 @@ impl NativeStrategy {
         let stop = AtomicBool::new(false);
         let done = AtomicUsize::new(0);
         let total = s.grid().bindings.len();
-        let out = interruptible(py, &stop, &done, total, progress, || {
+        let out = interruptible(py, &stop, &done, total, progress, &no_drain, || {
             s.walk_forward_until(
                 &frame,
                 by,

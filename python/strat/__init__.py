@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -495,6 +495,27 @@ def _param_items(params: Optional[Mapping[str, Any]]) -> list:
     return items
 
 
+def _sweep_frame(doc: dict):
+    """The DataFrame of a sweep document (``strat sweep --json``): one row per entry of
+    ``rows``."""
+    import pandas as pd
+
+    rows = []
+    for r in doc["rows"]:
+        row = dict(r.get("params", {}))
+        row["bars"] = r.get("bars")
+        row.update(r.get("metrics") or {})
+        row["avg_turnover"] = r.get("avg_turnover")
+        row["information_ratio"] = r.get("information_ratio")
+        for k, v in (r.get("reports") or {}).items():
+            row[f"report_{k}"] = v
+        row["error"] = r.get("error")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs["strategy"] = doc.get("strategy")
+    return df
+
+
 class Strategy:
     """A compiled strategy. Made by :func:`compile` or :func:`compile_file`."""
 
@@ -520,15 +541,8 @@ class Strategy:
             _raise(e)
         return Result(raw)
 
-    def sweep(self, params: Optional[Mapping[str, Any]] = None, progress: bool = True,
-              data: Optional[Mapping[str, Any]] = None):
-        """Runs every binding of the grid in parallel and returns a pandas DataFrame, one row
-        per binding: the params, ``bars``, the metrics, ``avg_turnover``,
-        ``information_ratio``, the reports, ``error`` (None when it ran). ``params`` maps a
-        param name to the values to sweep (a list) or one value, replacing its domain.
-        Ctrl-C stops the sweep (KeyboardInterrupt)."""
-        import pandas as pd
-
+    def _overrides(self, params: Optional[Mapping[str, Any]]) -> list:
+        """``params`` of :meth:`sweep` as the native ``[(name, [values])]``."""
         overrides = []
         for k, v in (params or {}).items():
             vals = list(v) if isinstance(v, (list, tuple, np.ndarray, range)) else [v]
@@ -542,25 +556,57 @@ class Strategy:
                     raise TypeError(f"param {k!r}: sweep values are numbers (or choice names), got {x!r}")
                 conv.append(float(x))
             overrides.append((str(k), conv))
-        tables = _tables(data, self.data_sources)
+        return overrides
+
+    def grid_size(self, params: Optional[Mapping[str, Any]] = None) -> int:
+        """Bindings in the grid (``params`` as in :meth:`sweep`)."""
         try:
-            text = self._native.sweep(tables, overrides, bool(progress))
+            return self._native.grid_len(self._overrides(params))
+        except _strat.NativeError as e:
+            _raise(e)
+
+    def sweep(self, params: Optional[Mapping[str, Any]] = None, progress: bool = True,
+              data: Optional[Mapping[str, Any]] = None, shard: Optional[tuple] = None,
+              on_row: Optional[Callable[[dict], Any]] = None):
+        """Runs every binding of the grid in parallel and returns a pandas DataFrame, one row
+        per binding in grid order (the index is the binding's grid index): the params,
+        ``bars``, the metrics, ``avg_turnover``, ``information_ratio``, the reports,
+        ``error`` (None when it ran). ``params`` maps a param name to the values to sweep (a
+        list) or one value, replacing its domain. ``shard=(i, n)`` runs only shard ``i`` of
+        ``n`` (1-based; every n-th binding from the i-th, as ``strat sweep --shard i/n``); its
+        rows keep their grid indices, and ``df.attrs`` holds ``shard``, ``grid_bindings`` and
+        ``fingerprint``. ``on_row`` is called on this thread with each finished binding's
+        progress event (a dict: ``event``, ``binding``, ``done``, ``total``, then the row as in
+        ``strat sweep --json``), as it finishes. Ctrl-C stops the sweep (KeyboardInterrupt);
+        so does an exception raised by ``on_row``, which propagates."""
+        import pandas as pd
+
+        overrides = self._overrides(params)
+        tables = _tables(data, self.data_sources)
+        if shard is not None:
+            if isinstance(shard, str):
+                i, _, n = shard.partition("/")
+                shard = (i, n)
+            try:
+                shard = (int(shard[0]), int(shard[1]))
+            except (TypeError, ValueError, IndexError):
+                raise ValueError(f"shard is (i, n) or 'i/n' with whole numbers, got {shard!r}") from None
+            if shard[1] < 1 or not 1 <= shard[0] <= shard[1]:
+                raise ValueError(f"shard {shard[0]}/{shard[1]} does not exist: i counts from 1 to n")
+        callback = None
+        if on_row is not None:
+            def callback(text: str) -> None:
+                on_row(json.loads(text))
+        try:
+            text = self._native.sweep(tables, overrides, bool(progress), shard, callback)
         except _strat.NativeError as e:
             _raise(e)
         doc = json.loads(text)
-        rows = []
-        for r in doc["rows"]:
-            row = dict(r.get("params", {}))
-            row["bars"] = r.get("bars")
-            row.update(r.get("metrics") or {})
-            row["avg_turnover"] = r.get("avg_turnover")
-            row["information_ratio"] = r.get("information_ratio")
-            for k, v in (r.get("reports") or {}).items():
-                row[f"report_{k}"] = v
-            row["error"] = r.get("error")
-            rows.append(row)
-        df = pd.DataFrame(rows)
-        df.attrs["strategy"] = doc.get("strategy")
+        df = _sweep_frame(doc)
+        if "binding_ids" in doc:
+            df.index = pd.Index(doc["binding_ids"], dtype="int64")
+            for k in ("shard", "grid_bindings", "fingerprint"):
+                df.attrs[k] = doc[k]
         return df
 
     def walk_forward(self, train: str = "5y", test: str = "1y", by: str = "sharpe", anchored: bool = False,

@@ -3,7 +3,7 @@
 Shapes: rows are bars, columns are assets or series. Units: fractions (0.05 is 5 %), never
 percent; dates are calendar days."""
 
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import pandas
 
@@ -78,11 +78,14 @@ class Strategy:
     data_sources: dict[str, DataSource]
     warnings: str
     def run(self, data: Optional[Mapping[str, Frame]] = None, params: Optional[Mapping[str, ParamValue]] = None) -> Result: ...
+    def grid_size(self, params: Optional[Mapping[str, Union[ParamValue, Sequence[ParamValue]]]] = None) -> int: ...
     def sweep(
         self,
         params: Optional[Mapping[str, Union[ParamValue, Sequence[ParamValue]]]] = None,
         progress: bool = True,
         data: Optional[Mapping[str, Frame]] = None,
+        shard: Optional[Union[tuple[int, int], str]] = None,
+        on_row: Optional[Callable[[dict[str, Any]], Any]] = None,
     ) -> pandas.DataFrame: ...
     def walk_forward(
         self,

@@ -54,7 +54,9 @@ def test_gil_is_released_during_a_sweep():
 
     t = threading.Thread(target=tick)
     t.start()
-    s.sweep(params={"n": list(range(5, 45)), "z": [1.0, 2.0]}, progress=False)
+    # ~1 s of sweep: long enough that the ticker is scheduled even on a busy 2-core machine
+    # (e.g. right after the Ray cluster of test_ray.py started its workers).
+    s.sweep(params={"n": list(range(5, 205)), "z": [1.0, 2.0]}, progress=False)
     stop.set()
     t.join()
     assert len(ticks) > 5

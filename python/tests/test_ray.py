@@ -1,0 +1,142 @@
+"""Sweeps on a real Ray cluster (issue 14): `strat.ray.sweep` against the single-machine
+`Strategy.sweep`, a worker killed in the middle of a shard, an unreachable cluster.
+
+The cluster is the one `scripts/ray-cluster.sh start` runs on 127.0.0.1 (a head node and a
+second worker node), named by $STRAT_RAY_ADDRESS. Without it these tests are skipped, unless
+$STRAT_REQUIRE_RAY=1 (scripts/test.sh sets it), which makes a missing cluster a failure.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+import strat
+
+from conftest import EXAMPLES, ROOT
+
+
+@pytest.fixture(scope="module", autouse=True)
+def disconnect_after_the_module():
+    """Ray's driver threads stay in the process after `ray.init`; the later tests (the GIL
+    test) run without them."""
+    yield
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def address() -> str:
+    addr = os.environ.get("STRAT_RAY_ADDRESS")
+    if not addr:
+        if os.environ.get("STRAT_REQUIRE_RAY") == "1":
+            pytest.fail("STRAT_REQUIRE_RAY=1 but STRAT_RAY_ADDRESS is not set: start the cluster with scripts/ray-cluster.sh start")
+        pytest.skip("no Ray cluster: set STRAT_RAY_ADDRESS (scripts/ray-cluster.sh start prints it)")
+    import ray  # noqa: F401  (ray must be installed when a cluster is given)
+
+    return addr
+
+
+def test_a_shard_is_its_rows_of_the_whole_sweep_and_streams_them():
+    s = strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat"))
+    whole = s.sweep(progress=False)
+    events = []
+    part = s.sweep(progress=False, shard=(2, 3), on_row=events.append)
+    assert list(part.index) == list(range(1, 82, 3))
+    pd.testing.assert_frame_equal(part, whole.loc[part.index], check_exact=True)
+    assert part.attrs["shard"] == "2/3" and part.attrs["grid_bindings"] == 82
+    assert len(part.attrs["fingerprint"]) == 32
+    assert sorted(e["binding"] for e in events) == list(part.index)
+    assert sorted(e["done"] for e in events) == list(range(1, 28))
+    for e in events:
+        assert e["event"] == "binding" and e["total"] == 27
+        assert e["metrics"]["sharpe"] == whole.loc[e["binding"], "sharpe"]
+    with pytest.raises(ValueError, match="does not exist"):
+        s.sweep(progress=False, shard=(0, 2))
+    with pytest.raises(ValueError, match="whole numbers"):
+        s.sweep(progress=False, shard="a/b")
+
+
+def test_an_exception_in_on_row_stops_the_sweep_and_propagates():
+    s = strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat"))
+
+    def boom(_event):
+        raise RuntimeError("dashboard went away")
+
+    with pytest.raises(RuntimeError, match="dashboard went away"):
+        s.sweep(progress=False, on_row=boom)
+
+
+def test_ray_sweep_equals_the_single_machine_sweep(address):
+    import strat.ray
+
+    path = EXAMPLES / "regime_ensemble.strat"
+    whole = strat.compile_file(str(path)).sweep(progress=False)
+    events = []
+    df = strat.ray.sweep(str(path), num_shards=7, address=address, on_row=events.append)
+    pd.testing.assert_frame_equal(df, whole, check_exact=True)
+    assert sorted(e["binding"] for e in events) == list(range(len(whole)))
+    assert {e["shard"] for e in events} == {f"{i}/7" for i in range(1, 8)}
+    # A compiled strategy with param overrides and in-memory data travels the same way.
+    s = strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat"))
+    data = {"px": pd.read_csv(EXAMPLES / "data" / "crypto_close.csv", parse_dates=["date"])}
+    params = {"lookback": [30, 60], "mode": ["long_only", "hedge"]}
+    local = s.sweep(progress=False, params=params, data=data)
+    remote = strat.ray.sweep(s, num_shards=3, params=params, data=data, address=address)
+    pd.testing.assert_frame_equal(remote, local, check_exact=True)
+
+
+def test_ray_sweep_survives_a_worker_killed_mid_shard(address, tmp_path):
+    import strat.ray
+
+    path = EXAMPLES / "tsmom_hedge.strat"
+    whole = strat.compile_file(str(path)).sweep(progress=False)
+    killed = []
+
+    def killer():
+        # The first shard to start announces its worker's pid, then sleeps 4 s before it
+        # computes: kill that worker while the shard is running.
+        deadline = time.time() + 120
+        while time.time() < deadline and not killed:
+            files = sorted(tmp_path.iterdir())
+            if files:
+                time.sleep(1.0)
+                pid = int(files[0].read_text())
+                os.kill(pid, signal.SIGKILL)
+                killed.append((files[0].name, pid))
+                return
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    df = strat.ray.sweep(str(path), num_shards=4, address=address, _test_delay_s=4.0, _test_pid_dir=str(tmp_path))
+    t.join(timeout=5)
+    assert killed, "the killer never saw a shard start"
+    started = sorted(p.name for p in tmp_path.iterdir())
+    shard_of_killed = killed[0][0].split("-")[1]
+    assert sum(1 for n in started if n.split("-")[1] == shard_of_killed) >= 2, f"the killed shard was not re-run: {started}"
+    pd.testing.assert_frame_equal(df, whole, check_exact=True)
+
+
+def test_an_unreachable_cluster_is_a_clear_error_not_a_hang():
+    pytest.importorskip("ray")
+    code = (
+        "import strat.ray, sys\n"
+        "try:\n"
+        f"    strat.ray.sweep({str(EXAMPLES / 'tsmom_hedge.strat')!r}, address='127.0.0.1:9', connect_timeout_s=5)\n"
+        "except strat.ray.ClusterError as e:\n"
+        "    print('ClusterError:', e); sys.exit(3)\n"
+    )
+    t0 = time.time()
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "cannot reach the Ray cluster at 127.0.0.1:9" in r.stdout
+    assert time.time() - t0 < 60
