@@ -6,40 +6,10 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 mod common;
+use common::cli::{s, strat_in};
 use common::{root, TempDir};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn strat_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_strat")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("the strat binary starts");
-    Run {
-        code: out.status.code().expect("exited normally"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-impl Run {
-    fn code(self, want: i32, what: &str) -> Run {
-        assert_eq!(self.code, want, "{what}: exit {} (wanted {want})\nstdout:\n{}\nstderr:\n{}", self.code, self.stdout, self.stderr);
-        self
-    }
-    fn says(self, text: &str, what: &str) -> Run {
-        assert!(self.stderr.contains(text), "{what}: stderr lacks `{text}`:\n{}", self.stderr);
-        self
-    }
-}
-
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
 
 /// Runs `file`'s sweep whole into `dir/all.EXT` and as `n` shards into `dir/part-I.EXT`;
 /// returns the part paths.

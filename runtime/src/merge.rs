@@ -128,6 +128,11 @@ fn read(p: &Path) -> Result<Vec<u8>, MergeError> {
     std::fs::read(p).map_err(|e| io(p, e))
 }
 
+/// The parts as text (`format` names the format in the error for a file that is not UTF-8).
+fn read_texts(parts: &[PathBuf], format: &str) -> Result<Vec<String>, MergeError> {
+    parts.iter().map(|p| String::from_utf8(read(p)?).map_err(|_| MergeError::Part(format!("{} is not UTF-8 text; not a {format} part", p.display())))).collect()
+}
+
 /// Writes `bytes` to a temporary file beside `out`, then renames it to `out`.
 fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), MergeError> {
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -303,10 +308,7 @@ fn csv_records<'a>(path: &Path, text: &'a str) -> Result<Vec<Record<'a>>, MergeE
 }
 
 fn merge_csv(parts: &[PathBuf]) -> Result<(Vec<u8>, Merged), MergeError> {
-    let texts: Vec<String> = parts
-        .iter()
-        .map(|p| String::from_utf8(read(p)?).map_err(|_| MergeError::Part(format!("{} is not UTF-8 text; not a CSV part", p.display()))))
-        .collect::<Result<_, _>>()?;
+    let texts = read_texts(parts, "CSV")?;
     let mut infos = vec![];
     let mut headers: Vec<String> = vec![];
     let mut bodies: Vec<Vec<&str>> = vec![];
@@ -375,10 +377,7 @@ struct JsonPart<'a> {
 }
 
 fn merge_json(parts: &[PathBuf]) -> Result<(Vec<u8>, Merged), MergeError> {
-    let texts: Vec<String> = parts
-        .iter()
-        .map(|p| String::from_utf8(read(p)?).map_err(|_| MergeError::Part(format!("{} is not UTF-8 text; not a JSON part", p.display()))))
-        .collect::<Result<_, _>>()?;
+    let texts = read_texts(parts, "JSON")?;
     let mut infos = vec![];
     let mut docs = vec![];
     for (p, text) in parts.iter().zip(&texts) {
