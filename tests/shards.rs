@@ -83,6 +83,31 @@ fn failed_bindings_and_uneven_shards_merge_exactly() {
 }
 
 #[test]
+fn a_shard_whose_bindings_all_fail_keeps_the_weights_columns() {
+    // Binding 0 (lookback 1, out of range) fails; shard 1/2 holds only it.
+    let dir = TempDir::new("shard-weights");
+    let p = dir.join("w.strat");
+    let data = s(&root().join("examples/data/etf_adj_close.csv"));
+    std::fs::write(
+        &p,
+        format!(
+            "universe etfs = csv(\"{data}\", [spy, tlt, gld])\nfrom 2010-01-04\nparam lb in [1, 60]\n\
+             weights w = etfs by inv_vol lookback lb rebalance monthly\nhold etfs weight w\n"
+        ),
+    )
+    .unwrap();
+    for ext in ["csv", "parquet", "json"] {
+        let parts = whole_and_parts(dir.path(), &p, ext, 2);
+        let all = std::fs::read_to_string(dir.join("all.csv")).unwrap_or_default();
+        if ext == "csv" {
+            assert!(all.lines().next().unwrap().ends_with("w.rebalances,w.fallbacks,w.avg_rebalance_turnover"), "{all}");
+            assert!(all.contains("lookback"), "binding 0 failed on its lookback: {all}");
+        }
+        merge_equals_whole(dir.path(), &parts, ext, &format!("all-failed shard {ext}"));
+    }
+}
+
+#[test]
 fn bad_shard_specs_are_usage_errors() {
     let file = root().join("examples/tsmom_hedge.strat");
     let dir = TempDir::new("shard-spec");

@@ -276,7 +276,8 @@ fn write_files(
                 .map_err(|e| fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable"))?;
         } else {
             let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
-            let table = sweep_output::to_columns(rows, &params, grid, &report_names);
+            let weights_names: Vec<String> = strategy.program().weights.iter().map(|w| w.name.clone()).collect();
+            let table = sweep_output::to_columns(rows, &params, grid, &report_names, &weights_names);
             let table = match part {
                 Some(p) => p.columns(rows, table),
                 None => table,

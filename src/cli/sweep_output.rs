@@ -337,7 +337,16 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
 /// `information_ratio`, the reports, and per `weights` run `NAME.rebalances` and
 /// `NAME.fallbacks` (`Int64`) and `NAME.avg_rebalance_turnover` (`Float64`). A failed binding
 /// has missing values in every column after `error`.
-pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names: &[String]) -> Vec<(String, strat_runtime::write::Col)> {
+///
+/// `weights_names` (the program's `weights` declarations) name the weights columns when no row
+/// ran (a shard whose bindings all failed), so that its columns are those of the whole sweep.
+pub fn to_columns(
+    rows: &[SweepRow],
+    params: &Params,
+    grid: &Grid,
+    report_names: &[String],
+    weights_names: &[String],
+) -> Vec<(String, strat_runtime::write::Col)> {
     use strat_runtime::write::Col;
     let mut cols = vec![];
     for (i, name) in grid.names.iter().enumerate() {
@@ -359,9 +368,13 @@ pub fn to_columns(rows: &[SweepRow], params: &Params, grid: &Grid, report_names:
     for (k, name) in report_names.iter().enumerate() {
         cols.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
     }
-    let n_weights = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.len())).unwrap_or(0);
+    let n_weights = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.len())).unwrap_or(weights_names.len());
     for k in 0..n_weights {
-        let w_name = rows.iter().find_map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(|w| w.name.clone())).unwrap_or_default();
+        let w_name = rows
+            .iter()
+            .find_map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(|w| w.name.clone()))
+            .or_else(|| weights_names.get(k).cloned())
+            .unwrap_or_default();
         let weights = |r: &SweepRow| weights_of(r, k).map(|w| (w.rebalances, w.fallbacks, w.avg_rebalance_turnover));
         cols.push((format!("{w_name}.rebalances"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.0 as i64)).collect())));
         cols.push((format!("{w_name}.fallbacks"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.1 as i64)).collect())));
