@@ -31,7 +31,7 @@ export STRAT_VENV="$VENV"
 trap 'bash scripts/ray-cluster.sh stop' EXIT
 STRAT_RAY_ADDRESS="$(bash scripts/ray-cluster.sh start)"
 export STRAT_RAY_ADDRESS STRAT_REQUIRE_RAY=1
-"$VENV/bin/ray" status --address="$STRAT_RAY_ADDRESS" 2>/dev/null | grep -E "node_|CPU" || true
+"$PYTHON" -c 'import os, ray; ray.init(address=os.environ["STRAT_RAY_ADDRESS"], logging_level="ERROR"); print(sum(1 for n in ray.nodes() if n["Alive"]), "nodes alive,", ray.cluster_resources().get("CPU"), "CPUs")' 2>/dev/null
 
 echo "== pytest python/tests"
 STRAT_BIN="$PWD/target/debug/strat" "$PYTHON" -m pytest -q python/tests

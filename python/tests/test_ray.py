@@ -83,6 +83,9 @@ def test_ray_sweep_equals_the_single_machine_sweep(address):
     events = []
     df = strat.ray.sweep(str(path), num_shards=7, address=address, on_row=events.append)
     pd.testing.assert_frame_equal(df, whole, check_exact=True)
+    import ray
+
+    assert sum(1 for n in ray.nodes() if n["Alive"]) >= 2, "the cluster has a head and a worker node"
     assert sorted(e["binding"] for e in events) == list(range(len(whole)))
     assert {e["shard"] for e in events} == {f"{i}/7" for i in range(1, 8)}
     # A compiled strategy with param overrides and in-memory data travels the same way.
