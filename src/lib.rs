@@ -794,6 +794,56 @@ impl Strategy {
         Ok(strat_runtime::sweep::sweep_rows(&self.compiled, &prep, grid, indices, self.backend, on_row, stop))
     }
 
+    /// [`Strategy::fingerprint`] of the program's grid walked one binding at a time
+    /// ([`Strategy::grid_walk`], [`strat_runtime::shard::StudyHasher`]): the same digest,
+    /// without holding the grid.
+    pub fn streamed_fingerprint(&self, frame: &Frame) -> String {
+        let names: Vec<String> = self.program().params.iter().map(|p| p.name.clone()).collect();
+        let mut h = strat_runtime::shard::StudyHasher::new(&self.source, frame, &names);
+        for b in self.grid_walk() {
+            h.binding(&b.params, &b.active);
+        }
+        h.finish()
+    }
+
+    /// The program's grid described without keeping it: its size, varying params and first
+    /// binding ([`strat_runtime::sweep::grid_info`]; computed from the params' lists when no
+    /// `when` or `where` applies, else by one walk of the grid).
+    pub fn grid_info(&self) -> strat_runtime::sweep::GridInfo {
+        strat_runtime::sweep::grid_info(&self.compiled, &strat_runtime::sweep::domain_values(&self.compiled))
+    }
+
+    /// The program's grid one binding at a time, in grid order ([`strat_runtime::sweep::GridWalk`]),
+    /// holding only the current binding.
+    pub fn grid_walk(&self) -> strat_runtime::sweep::GridWalk<'_> {
+        strat_runtime::sweep::GridWalk::new(&self.compiled, strat_runtime::sweep::domain_values(&self.compiled))
+    }
+
+    /// A sweep of the program's grid in memory that does not grow with the grid
+    /// ([`strat_runtime::sweep::sweep_chunks`]): the bindings `keep` accepts run
+    /// [`strat_runtime::sweep::SWEEP_CHUNK`] at a time and each chunk's rows (grid order, with the
+    /// binding's active params) go to `sink`. `info` is [`Strategy::grid_info`]'s. Each row
+    /// equals its row in [`Strategy::sweep_rows`] bit for bit.
+    ///
+    /// Returns `Ok(Ok(true))` when every binding ran, `Ok(Ok(false))` when `stop` became true,
+    /// `Ok(Err(e))` with the first error of `sink`.
+    ///
+    /// Errors: the data does not fit the program ([`Failure::Run`]).
+    pub fn sweep_chunks(
+        &self,
+        frame: &Frame,
+        info: &strat_runtime::sweep::GridInfo,
+        keep: &dyn Fn(usize) -> bool,
+        on_row: &(dyn Fn(&strat_runtime::sweep::SweepRow) + Sync),
+        stop: &std::sync::atomic::AtomicBool,
+        sink: &mut strat_runtime::sweep::ChunkSink,
+    ) -> Result<Result<bool, String>, Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        let values = strat_runtime::sweep::domain_values(&self.compiled);
+        let chunk = strat_runtime::sweep::SWEEP_CHUNK;
+        Ok(strat_runtime::sweep::sweep_chunks(&self.compiled, &prep, &values, info, keep, chunk, self.backend, on_row, stop, sink))
+    }
+
     /// The fingerprint of a sweep of `grid` on `frame` ([`strat_runtime::shard::fingerprint`]):
     /// the program's source, the data and the grid, as 32 hex digits. Stored in every shard's
     /// part so that `strat merge` refuses parts of different studies.

@@ -113,8 +113,12 @@ fn check_reports_the_grid_size() {
 fn a_sweep_too_large_for_memory_is_refused_quickly_at_its_params() {
     let dir = TempDir::new("huge");
     let f = huge_grid(&dir);
-    for cmd in ["sweep", "walk-forward"] {
-        let r = strat(&[cmd, &f]);
+    // A sweep held in memory (`--json`, heatmaps) and a walk-forward keep every binding's
+    // results; a streamed sweep does not (it is refused by its output's size instead, below).
+    for cmd in ["sweep --json", "walk-forward"] {
+        let mut args: Vec<&str> = cmd.split(' ').collect();
+        args.push(&f);
+        let r = strat(&args);
         assert_eq!(r.code, 1, "{cmd}: {}", r.stderr);
         assert!(r.took < Duration::from_secs(5), "{cmd} took {:?}", r.took);
         assert!(r.stderr.contains("strat::limit::memory"), "{}", r.stderr);
@@ -123,6 +127,12 @@ fn a_sweep_too_large_for_memory_is_refused_quickly_at_its_params() {
         assert!(r.stderr.contains("huge.strat:2:1]"), "{}", r.stderr);
         assert!(r.stderr.contains("--max-memory"), "{}", r.stderr);
     }
+    let out = dir.path().join("all.csv");
+    let r = strat(&["sweep", &f, "--out", &out.display().to_string()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
+    assert!(r.stderr.contains("strat::limits::output") && r.stderr.contains("10000000000 rows"), "{}", r.stderr);
+    assert!(!out.exists());
 }
 
 /// The refusal is by estimated bytes: a small sweep runs at the default limit and is refused

@@ -55,6 +55,9 @@ pub enum Study {
     Run,
     /// `strat sweep`: every binding's summary row.
     Sweep,
+    /// `strat sweep` streamed (no JSON, no heatmap): a chunk of [`SWEEP_CHUNK`] bindings and
+    /// one slice of the output file at a time, whatever the grid's size.
+    SweepStreamed,
     /// `strat walk-forward`: every binding's daily returns and exposures.
     WalkForward,
 }
@@ -64,7 +67,7 @@ impl Study {
     pub fn name(self) -> &'static str {
         match self {
             Study::Run => "run",
-            Study::Sweep => "sweep",
+            Study::Sweep | Study::SweepStreamed => "sweep",
             Study::WalkForward => "walk-forward",
         }
     }
@@ -93,6 +96,12 @@ impl MemoryEstimate {
     }
 }
 
+/// Bindings a streamed sweep runs at a time (see [`Study::SweepStreamed`]).
+pub const SWEEP_CHUNK: usize = 4096;
+
+/// Rows of a streamed output held before they are written (the runtime's row group).
+const STREAMED_ROWS: u128 = 16_384;
+
 /// Bytes of one binding's row in the binding table beyond its values: two `Vec` headers.
 const TABLE_ROW_BYTES: u128 = 48;
 /// Bytes of a sweep's summary row of one binding beyond its params, reports and weights runs:
@@ -113,16 +122,23 @@ pub fn estimate_memory(compiled: &Compiled, study: Study, rows: u64, assets: u64
         _ => grid_size(program).bindings.unwrap_or(u128::MAX),
     };
     let params = program.params.len() as u128;
+    // A streamed sweep holds one chunk of bindings and at most a row group of output rows.
+    let held = match study {
+        Study::SweepStreamed => bindings.min(SWEEP_CHUNK as u128 + STREAMED_ROWS),
+        _ => bindings,
+    };
     let table_bytes = match study {
         Study::Run => 0,
-        _ => bindings.saturating_mul(9 * params + TABLE_ROW_BYTES),
+        _ => held.saturating_mul(9 * params + TABLE_ROW_BYTES),
     };
     let per_result = match study {
         Study::Run => 0,
-        Study::Sweep => SWEEP_ROW_BYTES + 8 * (params + program.reports.len() as u128) + WEIGHTS_ROW_BYTES * program.weights.len() as u128,
+        Study::Sweep | Study::SweepStreamed => {
+            SWEEP_ROW_BYTES + 8 * (params + program.reports.len() as u128) + WEIGHTS_ROW_BYTES * program.weights.len() as u128
+        }
         Study::WalkForward => 16 * rows as u128 + TABLE_ROW_BYTES,
     };
-    let results_bytes = bindings.saturating_mul(per_result);
+    let results_bytes = held.saturating_mul(per_result);
     let live = bindings.min(threads.max(1) as u128);
     let nodes = compiled.lowered.plan.nodes.len().max(1) as u128;
     let working_bytes = live.saturating_mul(rows as u128).saturating_mul(assets.max(1) as u128).saturating_mul(nodes).saturating_mul(8);

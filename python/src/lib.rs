@@ -393,7 +393,7 @@ impl NativeStrategy {
                         e.insert("binding".into(), row.index.into());
                         e.insert("done".into(), k.into());
                         e.insert("total".into(), total.into());
-                        if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(strat::SweepRowReport::new(row, &params, &grid, &report_names)) {
+                        if let Ok(serde_json::Value::Object(m)) = serde_json::to_value(strat::SweepRowReport::new(row, &params, &report_names)) {
                             e.extend(m);
                         }
                         if let Ok(mut q) = queue.lock() {

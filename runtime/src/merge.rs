@@ -480,7 +480,7 @@ fn merge_parquet(parts: &[PathBuf]) -> Result<(Vec<u8>, Merged), MergeError> {
     let mut df = all.take(&idx).map_err(polars_err)?;
     df.rechunk_mut();
     let mut buf = vec![];
-    ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| MergeError::Io(format!("cannot encode the merged table: {e}")))?;
+    crate::write::encode_parquet(&mut buf, &df).map_err(|e| MergeError::Io(format!("cannot encode the merged table: {e}")))?;
     Ok((buf, merged))
 }
 

@@ -91,29 +91,54 @@ impl fmt::Display for Shard {
 /// hash is stable across machines and runs (fixed byte order, no random seed); it detects
 /// mistakes, it is not a signature.
 pub fn fingerprint(source: &str, frame: &Frame, grid: &Grid) -> String {
-    let mut h = Xxh3::new();
-    let mut bytes = |b: &[u8]| {
-        h.update(&(b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
-    bytes(b"strat-study-v1");
-    bytes(source.as_bytes());
-    let dates: Vec<u8> = frame.dates.iter().flat_map(|d| d.to_le_bytes()).collect();
-    bytes(&dates);
-    bytes(&frame.next_date.unwrap_or(i32::MIN).to_le_bytes());
-    for (name, col) in frame.names.iter().zip(&frame.columns) {
-        bytes(name.as_bytes());
-        let v: Vec<u8> = col.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect();
-        bytes(&v);
-    }
-    for name in &grid.names {
-        bytes(name.as_bytes());
-    }
+    let mut h = StudyHasher::new(source, frame, &grid.names);
     for (b, active) in grid.bindings.iter().zip(&grid.active) {
-        let v: Vec<u8> = b.iter().flat_map(|x| x.to_bits().to_le_bytes()).chain(active.iter().map(|&a| u8::from(a))).collect();
-        bytes(&v);
+        h.binding(b, active);
     }
-    format!("{:032x}", h.digest128())
+    h.finish()
+}
+
+/// [`fingerprint`] one binding at a time, for a grid that is walked rather than held
+/// ([`crate::sweep::GridWalk`]): the same digest as [`fingerprint`] of the collected grid.
+pub struct StudyHasher {
+    h: Xxh3,
+}
+
+impl StudyHasher {
+    /// Starts the fingerprint of the program `source` on `frame` with the params `names`.
+    pub fn new(source: &str, frame: &Frame, names: &[String]) -> StudyHasher {
+        let mut s = StudyHasher { h: Xxh3::new() };
+        s.bytes(b"strat-study-v1");
+        s.bytes(source.as_bytes());
+        let dates: Vec<u8> = frame.dates.iter().flat_map(|d| d.to_le_bytes()).collect();
+        s.bytes(&dates);
+        s.bytes(&frame.next_date.unwrap_or(i32::MIN).to_le_bytes());
+        for (name, col) in frame.names.iter().zip(&frame.columns) {
+            s.bytes(name.as_bytes());
+            let v: Vec<u8> = col.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect();
+            s.bytes(&v);
+        }
+        for name in names {
+            s.bytes(name.as_bytes());
+        }
+        s
+    }
+
+    /// Adds the next binding (grid order): its values and which params it uses.
+    pub fn binding(&mut self, values: &[f64], active: &[bool]) {
+        let v: Vec<u8> = values.iter().flat_map(|x| x.to_bits().to_le_bytes()).chain(active.iter().map(|&a| u8::from(a))).collect();
+        self.bytes(&v);
+    }
+
+    /// The fingerprint: 32 hex digits.
+    pub fn finish(&self) -> String {
+        format!("{:032x}", self.h.digest128())
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.h.update(&(b.len() as u64).to_le_bytes());
+        self.h.update(b);
+    }
 }
 
 #[cfg(test)]

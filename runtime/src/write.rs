@@ -101,6 +101,134 @@ pub fn write_columns(path: &Path, format: Format, cols: &[(String, Col)]) -> Pol
         w.flush()?;
         return Ok(());
     }
+    let mut w = TableWriter::new(path, format);
+    w.push(cols)?;
+    w.finish()
+}
+
+/// Rows per Parquet row group (and per CSV batch) of every table Strat writes: a table is
+/// written in slices of this many rows, so the same rows give the same bytes whether they were
+/// written at once ([`write_columns`]) or streamed in chunks of any size ([`TableWriter`]).
+pub const ROW_GROUP_ROWS: usize = 16_384;
+
+/// Writes `df` as Parquet to `w` in row groups of [`ROW_GROUP_ROWS`] rows: the bytes a
+/// [`TableWriter`] writes for the same rows (what `strat merge` uses for a merged table).
+///
+/// Errors: the frame cannot be encoded or `w` cannot be written.
+pub fn encode_parquet<W: std::io::Write + Send>(w: W, df: &DataFrame) -> PolarsResult<()> {
+    let schema = df.schema().as_ref().clone();
+    let mut batched = ParquetWriter::new(w).batched(&schema)?;
+    let n = df.height();
+    let mut offset = 0;
+    loop {
+        let mut slice = df.slice(offset as i64, ROW_GROUP_ROWS.min(n - offset));
+        slice.rechunk_mut();
+        batched.write_batch(&slice)?;
+        offset += ROW_GROUP_ROWS;
+        if offset >= n {
+            break;
+        }
+    }
+    batched.finish()?;
+    Ok(())
+}
+
+/// The polars writer a [`TableWriter`] holds once its first slice has fixed the schema.
+enum Batched {
+    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+}
+
+/// A CSV or Parquet table written in slices as its rows arrive, holding at most
+/// [`ROW_GROUP_ROWS`] rows: the output of a sweep too large to keep in memory. The bytes equal
+/// those of [`write_columns`] on the whole table. Every [`TableWriter::push`] must bring the
+/// same columns (names and kinds) in the same order.
+pub struct TableWriter {
+    path: std::path::PathBuf,
+    format: Format,
+    batched: Option<Batched>,
+    pending: Vec<(String, Col)>,
+}
+
+impl TableWriter {
+    /// A writer of `path` in `format` (CSV or Parquet); the file is created at the first slice.
+    pub fn new(path: &Path, format: Format) -> TableWriter {
+        TableWriter { path: path.to_path_buf(), format, batched: None, pending: vec![] }
+    }
+
+    /// Appends rows: `cols` as in [`write_columns`] (all the same length), the same columns as
+    /// every earlier push. Writes every full slice of [`ROW_GROUP_ROWS`] rows.
+    ///
+    /// Errors: columns of different lengths or other than the earlier ones; JSON; the file
+    /// cannot be created or written.
+    pub fn push(&mut self, cols: &[(String, Col)]) -> PolarsResult<()> {
+        let height = cols.first().map(|c| c.1.len()).unwrap_or(0);
+        if cols.iter().any(|c| c.1.len() != height) {
+            return Err(PolarsError::ShapeMismatch("the columns of an output have different lengths".into()));
+        }
+        if self.pending.is_empty() && self.batched.is_none() {
+            self.pending = cols.iter().map(|(n, c)| (n.clone(), empty_like(c))).collect();
+        }
+        if self.pending.len() != cols.len() || self.pending.iter().zip(cols).any(|(p, c)| p.0 != c.0) {
+            return Err(PolarsError::ShapeMismatch("a slice of an output has other columns than the first".into()));
+        }
+        for ((_, into), (_, from)) in self.pending.iter_mut().zip(cols) {
+            append(into, from)?;
+        }
+        while self.pending_rows() >= ROW_GROUP_ROWS {
+            let rest: Vec<(String, Col)> = self.pending.iter_mut().map(|(n, c)| (n.clone(), split_off(c, ROW_GROUP_ROWS))).collect();
+            let head = std::mem::replace(&mut self.pending, rest);
+            self.write_slice(&head)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows left (and the header or schema of an empty table) and closes the file.
+    pub fn finish(mut self) -> PolarsResult<()> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() && (!rest[0].1.is_empty() || self.batched.is_none()) {
+            self.write_slice(&rest)?;
+        }
+        if self.batched.is_none() {
+            // No push at all: an empty file.
+            std::fs::File::create(&self.path)?;
+        }
+        match self.batched.take() {
+            Some(Batched::Csv(mut w)) => w.finish()?,
+            Some(Batched::Parquet(w)) => {
+                w.finish()?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn pending_rows(&self) -> usize {
+        self.pending.first().map(|c| c.1.len()).unwrap_or(0)
+    }
+
+    fn write_slice(&mut self, cols: &[(String, Col)]) -> PolarsResult<()> {
+        let df = frame_of(cols)?;
+        if self.batched.is_none() {
+            let file = std::fs::File::create(&self.path)?;
+            let schema = df.schema().as_ref().clone();
+            self.batched = Some(match self.format {
+                Format::Parquet => Batched::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?)),
+                Format::Csv => Batched::Csv(CsvWriter::new(file).include_header(true).batched(&schema)?),
+                Format::Json => return Err(PolarsError::InvalidOperation("a JSON table is written at once".into())),
+            });
+        }
+        match self.batched.as_mut() {
+            Some(Batched::Parquet(w)) => w.write_batch(&df),
+            Some(Batched::Csv(w)) => w.write_batch(&df),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The polars frame of typed columns (NaN and `None` as nulls; dates as `Date`).
+fn frame_of(cols: &[(String, Col)]) -> PolarsResult<DataFrame> {
+    let height = cols.first().map(|c| c.1.len()).unwrap_or(0);
     let mut columns = vec![];
     for (name, c) in cols {
         let name: PlSmallStr = name.as_str().into();
@@ -111,11 +239,38 @@ pub fn write_columns(path: &Path, format: Format, cols: &[(String, Col)]) -> Pol
             Col::Date(v) => Column::new(name, v.clone()).cast(&DataType::Date)?,
         });
     }
-    let mut df = DataFrame::new(height, columns)?;
-    let mut file = std::fs::File::create(path)?;
-    match format {
-        Format::Parquet => ParquetWriter::new(&mut file).finish(&mut df).map(|_| ()),
-        _ => CsvWriter::new(&mut file).include_header(true).finish(&mut df),
+    DataFrame::new(height, columns)
+}
+
+/// An empty column of the kind of `c`.
+fn empty_like(c: &Col) -> Col {
+    match c {
+        Col::Text(_) => Col::Text(vec![]),
+        Col::Float(_) => Col::Float(vec![]),
+        Col::Int(_) => Col::Int(vec![]),
+        Col::Date(_) => Col::Date(vec![]),
+    }
+}
+
+/// Appends `from` to `into` (the same kind).
+fn append(into: &mut Col, from: &Col) -> PolarsResult<()> {
+    match (into, from) {
+        (Col::Text(a), Col::Text(b)) => a.extend_from_slice(b),
+        (Col::Float(a), Col::Float(b)) => a.extend_from_slice(b),
+        (Col::Int(a), Col::Int(b)) => a.extend_from_slice(b),
+        (Col::Date(a), Col::Date(b)) => a.extend_from_slice(b),
+        _ => return Err(PolarsError::SchemaMismatch("a column of an output changed its kind between slices".into())),
+    }
+    Ok(())
+}
+
+/// Splits `c` at row `at`: `c` keeps the first `at` rows, the rest is returned.
+fn split_off(c: &mut Col, at: usize) -> Col {
+    match c {
+        Col::Text(v) => Col::Text(v.split_off(at)),
+        Col::Float(v) => Col::Float(v.split_off(at)),
+        Col::Int(v) => Col::Int(v.split_off(at)),
+        Col::Date(v) => Col::Date(v.split_off(at)),
     }
 }
 
@@ -208,5 +363,56 @@ mod tests {
         assert_eq!(Format::of(Path::new("a.json")), Some(Format::Json));
         assert_eq!(Format::of(Path::new("a.txt")), None);
         assert_eq!(Format::of(Path::new("a")), None);
+    }
+}
+
+#[cfg(test)]
+mod streamed_tests {
+    use super::*;
+
+    fn table(from: usize, to: usize) -> Vec<(String, Col)> {
+        vec![
+            ("name".to_string(), Col::Text((from..to).map(|i| format!("b{i},\"x\"")).collect())),
+            ("x".to_string(), Col::Float((from..to).map(|i| if i % 7 == 0 { f64::NAN } else { i as f64 / 3.0 }).collect())),
+            ("n".to_string(), Col::Int((from..to).map(|i| (i % 5 != 0).then_some(i as i64)).collect())),
+            ("d".to_string(), Col::Date((from..to).map(|i| i as i32).collect())),
+        ]
+    }
+
+    #[test]
+    fn a_table_streamed_in_uneven_slices_has_the_bytes_of_one_write() {
+        let dir = std::env::temp_dir().join(format!("strat-write-stream-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let n = 2 * ROW_GROUP_ROWS + 1234;
+        for (format, ext) in [(Format::Csv, "csv"), (Format::Parquet, "parquet")] {
+            let whole = dir.join(format!("whole.{ext}"));
+            write_columns(&whole, format, &table(0, n)).unwrap();
+            let streamed = dir.join(format!("streamed.{ext}"));
+            let mut w = TableWriter::new(&streamed, format);
+            let cuts = [0, 1, 8, 4096, ROW_GROUP_ROWS + 3, ROW_GROUP_ROWS + 3, n - 5, n];
+            for c in cuts.windows(2) {
+                w.push(&table(c[0], c[1])).unwrap();
+            }
+            w.finish().unwrap();
+            assert!(std::fs::read(&whole).unwrap() == std::fs::read(&streamed).unwrap(), "{ext}");
+            if format == Format::Parquet {
+                let mut buf = vec![];
+                encode_parquet(&mut buf, &frame_of(&table(0, n)).unwrap()).unwrap();
+                assert!(buf == std::fs::read(&whole).unwrap(), "encode_parquet");
+            }
+            // An empty table still has its header (CSV) or schema (Parquet).
+            let empty = dir.join(format!("empty.{ext}"));
+            let mut w = TableWriter::new(&empty, format);
+            w.push(&table(0, 0)).unwrap();
+            w.finish().unwrap();
+            let e = dir.join(format!("empty-whole.{ext}"));
+            write_columns(&e, format, &table(0, 0)).unwrap();
+            assert!(std::fs::read(&empty).unwrap() == std::fs::read(&e).unwrap(), "{ext} empty");
+        }
+        // A slice with other columns is refused.
+        let mut w = TableWriter::new(&dir.join("bad.csv"), Format::Csv);
+        w.push(&table(0, 3)).unwrap();
+        assert!(w.push(&table(0, 3)[..2]).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -13,7 +13,7 @@ use strat::{Frame, Params, Strategy};
 use strat_runtime::merge::BINDING_COLUMN;
 use strat_runtime::shard::Shard;
 use strat_runtime::sweep::{Grid, SweepRow};
-use strat_runtime::write::{Col, Format};
+use strat_runtime::write::{Col, Format, TableWriter};
 
 /// The metric `--by` or `--heatmap` names (a metric or a column name of the top table), or the
 /// `strat::cli::metric` error (exit 2) with a did-you-mean.
@@ -99,11 +99,19 @@ pub(super) fn sweep(args: &SweepArgs) -> i32 {
     progress.end(run_sweep(args, &strategy, outs, format, (by, &maps), &progress))
 }
 
-/// The sweep after the program compiled: loads, runs, writes and prints (`metrics`: `--by`
-/// and the heatmap metrics).
-fn run_sweep(args: &SweepArgs, strategy: &Strategy, outs: &[Planned], format: Option<Format>, metrics: (&str, &[&str]), progress: &Progress) -> i32 {
+/// The sweep after the program compiled: loads, then runs the streamed sweep (tables and a
+/// CSV / Parquet `--out`, in memory that does not grow with the grid) or, for `--json`, a JSON
+/// `--out` and heatmaps, which need every row, the sweep held in memory (`metrics`: `--by` and
+/// the heatmap metrics).
+fn run_sweep(
+    args: &SweepArgs,
+    strategy: &Strategy,
+    outs: &[Planned],
+    format: Option<Format>,
+    metrics: (&'static str, &[&'static str]),
+    progress: &Progress,
+) -> i32 {
     let (by, maps) = metrics;
-    let (svg, top, json, shard) = (args.heatmap_svg.as_deref(), args.top, args.json, args.shard);
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -112,52 +120,196 @@ fn run_sweep(args: &SweepArgs, strategy: &Strategy, outs: &[Planned], format: Op
         }
     };
     super::diagnostics::data_warnings(&frame);
-    // The estimate comes before the grid is built: a grid too large for memory is never
+    let streamed = !args.json && maps.is_empty() && format != Some(Format::Json);
+    let study = if streamed { strat_compiler::grid::Study::SweepStreamed } else { strat_compiler::grid::Study::Sweep };
+    // The estimate comes before the grid is walked: a grid too large for memory is never
     // materialised.
-    if let Err(f) = strategy.check_memory(&frame, strat_compiler::grid::Study::Sweep) {
+    if let Err(f) = strategy.check_memory(&frame, study) {
         report_failure(&f);
         return 1;
     }
+    if streamed {
+        run_streamed(args, strategy, &frame, outs, format, by, progress)
+    } else {
+        run_in_memory(args, strategy, &frame, outs, format, metrics, progress)
+    }
+}
+
+/// The `strat::cli::shard` error of a shard with no binding among `grid_len`.
+fn empty_shard(s: Shard, grid_len: usize) -> i32 {
+    fail(
+        2,
+        "strat::cli::shard",
+        format!("shard {s} is empty: the grid has {grid_len} binding(s), fewer than the {} shards", s.count()),
+        format!("split into at most {} shards", grid_len.max(1)),
+    )
+}
+
+/// The `started` progress event of a sweep of `bindings` of the `grid_len` bindings.
+fn started_event(strategy: &Strategy, bindings: usize, grid_len: usize, shard: Option<Shard>, fingerprint: Option<&str>) -> Event {
+    let mut started = Event::new();
+    started.insert("command".into(), "sweep".into());
+    started.insert("strategy".into(), strategy.name().into());
+    started.insert("bindings".into(), bindings.into());
+    started.insert("grid_bindings".into(), grid_len.into());
+    started.insert("shard".into(), shard.map(|s| s.to_string()).into());
+    if let Some(f) = fingerprint {
+        started.insert("fingerprint".into(), f.to_string().into());
+    }
+    started.insert("threads".into(), rayon::current_num_threads().into());
+    started
+}
+
+/// The `finished` progress event.
+fn finished_event(bindings: usize, failed: usize, elapsed: f64) -> Event {
+    let mut finished = event("finished");
+    finished.insert("bindings".into(), bindings.into());
+    finished.insert("failed".into(), failed.into());
+    finished.insert("elapsed_s".into(), elapsed.into());
+    finished
+}
+
+/// The streamed sweep: describes the grid (its size, varying params, first binding; a shard's
+/// fingerprint walks it once), then runs
+/// it chunk by chunk; each chunk's rows go to the `--out` table (a temporary file beside it,
+/// renamed when complete) and to the ranking behind the tables, and are dropped. Holds one
+/// chunk, one row group of the file and the top `--top` rows, whatever the grid's size.
+fn run_streamed(args: &SweepArgs, strategy: &Strategy, frame: &Frame, outs: &[Planned], format: Option<Format>, by: &'static str, progress: &Progress) -> i32 {
+    let shard = args.shard;
+    let info = strategy.grid_info();
+    let fingerprint = shard.map(|_| strategy.streamed_fingerprint(frame));
+    let count = shard.map(|s| s.len_of(info.len)).unwrap_or(info.len);
+    if let Some(s) = shard.filter(|_| count == 0) {
+        return empty_shard(s, info.len);
+    }
+    if let Err(c) = check_sizes(strategy, info.len, outs, format, (count, shard.is_some())) {
+        return c;
+    }
+    let params = strategy.params();
+    let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
+    let weights_names: Vec<String> = strategy.program().weights.iter().map(|w| w.name.clone()).collect();
+    let t = Instant::now();
+    progress.start(count, started_event(strategy, count, info.len, shard, fingerprint.as_deref()));
+    let on_row = |row: &SweepRow| progress.binding(Some(row.index), || row_event(row, &params, &report_names));
+    let part = shard.zip(fingerprint.as_deref()).map(|(s, f)| Part { shard: s, grid_bindings: info.len, fingerprint: f });
+    let target = outs.first().zip(format);
+    let temp = target.map(|(o, _)| temp_path(&o.path));
+    let mut writer = target.zip(temp.as_ref()).map(|((_, f), tmp)| TableWriter::new(tmp, f));
+    let mut ranking = sweep_output::Ranking::new(by, args.top);
+    let mut sink = |chunk: Vec<(SweepRow, Vec<bool>)>| -> Result<(), String> {
+        let (rows, actives): (Vec<SweepRow>, Vec<Vec<bool>>) = chunk.into_iter().unzip();
+        if let Some(w) = writer.as_mut() {
+            let table = sweep_output::to_columns(&rows, &params, &info.names, &report_names, &weights_names);
+            let table = match &part {
+                Some(p) => p.columns(&rows, table),
+                None => table,
+            };
+            w.push(&table).map_err(|e| e.to_string())?;
+        }
+        for (row, active) in rows.into_iter().zip(actives) {
+            ranking.push(row, active);
+        }
+        Ok(())
+    };
+    let keep = |b: usize| shard.is_none_or(|s| s.contains(b));
+    let outcome = strategy.sweep_chunks(frame, &info, &keep, &on_row, &AtomicBool::new(false), &mut sink);
+    let remove_temp = || {
+        if let Some(tmp) = &temp {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    match outcome {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => {
+            remove_temp();
+            return fail(1, "strat::run::stopped", "the sweep was stopped", "");
+        }
+        Ok(Err(e)) => {
+            remove_temp();
+            let o = &outs[0];
+            return fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable");
+        }
+        Err(f) => {
+            remove_temp();
+            report_failure(&f);
+            return 1;
+        }
+    }
+    progress.clear();
+    let elapsed = t.elapsed().as_secs_f64();
+    if let (Some(w), Some(tmp), Some((o, _))) = (writer, &temp, target) {
+        if let Err(e) = w.finish().map_err(|e| e.to_string()).and_then(|_| std::fs::rename(tmp, &o.path).map_err(|e| e.to_string())) {
+            remove_temp();
+            return fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable");
+        }
+    }
+    let failed = ranking.failed();
+    progress.emit(finished_event(ranking.total(), failed, elapsed));
+    if let Some(p) = &part {
+        out!("shard {} of {}: {} of {} bindings (study {})", p.shard, strategy.name(), ranking.total(), p.grid_bindings, p.fingerprint);
+    }
+    print_tables(strategy, frame, &info.varying, &ranking, elapsed);
+    // A shard's part is written whatever its rows; whether the study failed is the merged
+    // table's to say.
+    if shard.is_none() && ranking.total() > 0 && failed == ranking.total() {
+        return fail(1, "strat::run::failed", "every binding failed", "the table above names the first failure");
+    }
+    0
+}
+
+/// The temporary file a streamed `--out` is written to before it is renamed to `path`: beside
+/// it (the same file system, so the rename is atomic), hidden, named by the process.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.strat-sweep-{}", std::process::id()))
+}
+
+/// The `binding` progress event's fields of a row: its report as JSON.
+fn row_event(row: &SweepRow, params: &Params, report_names: &[String]) -> Event {
+    match serde_json::to_value(strat::SweepRowReport::new(row, params, report_names)) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => Default::default(),
+    }
+}
+
+/// The sweep held in memory, for what needs every row: `--json`, a JSON `--out` and heatmaps.
+fn run_in_memory(
+    args: &SweepArgs,
+    strategy: &Strategy,
+    frame: &Frame,
+    outs: &[Planned],
+    format: Option<Format>,
+    metrics: (&'static str, &[&'static str]),
+    progress: &Progress,
+) -> i32 {
+    let (by, maps) = metrics;
+    let (svg, top, json, shard) = (args.heatmap_svg.as_deref(), args.top, args.json, args.shard);
     let grid = strategy.grid();
     let indices: Vec<usize> = match shard {
         Some(s) => s.bindings(grid.bindings.len()),
         None => (0..grid.bindings.len()).collect(),
     };
-    if let Some(s) = shard {
-        if indices.is_empty() {
-            return fail(
-                2,
-                "strat::cli::shard",
-                format!("shard {s} is empty: the grid has {} binding(s), fewer than the {} shards", grid.bindings.len(), s.count()),
-                format!("split into at most {} shards", grid.bindings.len().max(1)),
-            );
-        }
+    if let Some(s) = shard.filter(|_| indices.is_empty()) {
+        return empty_shard(s, grid.bindings.len());
     }
-    if let Err(c) = check_sizes(strategy, &grid, outs, format, svg.is_some() && !maps.is_empty(), (indices.len(), shard.is_some())) {
+    if svg.is_some() && !maps.is_empty() && sweep_output::heatmap_axes(&strategy.params(), &grid).is_none() {
+        return fail(
+            1,
+            "strat::io::write",
+            "--heatmap-svg: a heatmap needs two swept numeric params; no SVG written",
+            "sweep two numeric params (`param x in ...`), or drop --heatmap-svg",
+        );
+    }
+    if let Err(c) = check_sizes(strategy, grid.bindings.len(), outs, format, (indices.len(), shard.is_some())) {
         return c;
     }
-    let fingerprint = shard.map(|_| strategy.fingerprint(&frame, &grid));
+    let fingerprint = shard.map(|_| strategy.fingerprint(frame, &grid));
     let params = strategy.params();
     let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
-    let mut started = Event::new();
-    started.insert("command".into(), "sweep".into());
-    started.insert("strategy".into(), strategy.name().into());
-    started.insert("bindings".into(), indices.len().into());
-    started.insert("grid_bindings".into(), grid.bindings.len().into());
-    started.insert("shard".into(), shard.map(|s| s.to_string()).into());
-    if let Some(f) = &fingerprint {
-        started.insert("fingerprint".into(), f.clone().into());
-    }
-    started.insert("threads".into(), rayon::current_num_threads().into());
     let t = Instant::now();
-    progress.start(indices.len(), started);
-    let on_row = |row: &SweepRow| {
-        progress.binding(Some(row.index), || match serde_json::to_value(strat::SweepRowReport::new(row, &params, &grid, &report_names)) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => Default::default(),
-        })
-    };
-    let rows = match strategy.sweep_rows(&frame, &grid, &indices, &on_row, &AtomicBool::new(false)) {
+    progress.start(indices.len(), started_event(strategy, indices.len(), grid.bindings.len(), shard, fingerprint.as_deref()));
+    let on_row = |row: &SweepRow| progress.binding(Some(row.index), || row_event(row, &params, &report_names));
+    let rows = match strategy.sweep_rows(frame, &grid, &indices, &on_row, &AtomicBool::new(false)) {
         Ok(Some(r)) => r,
         Ok(None) => return fail(1, "strat::run::stopped", "the sweep was stopped", ""),
         Err(f) => {
@@ -172,11 +324,7 @@ fn run_sweep(args: &SweepArgs, strategy: &Strategy, outs: &[Planned], format: Op
     if let Err(c) = write_files(strategy, &grid, &rows, outs, format, svg.map(|p| (p, maps, by)), part.as_ref()) {
         return c;
     }
-    let mut finished = event("finished");
-    finished.insert("bindings".into(), rows.len().into());
-    finished.insert("failed".into(), failed.into());
-    finished.insert("elapsed_s".into(), elapsed.into());
-    progress.emit(finished);
+    progress.emit(finished_event(rows.len(), failed, elapsed));
     // A shard's part is written whatever its rows; whether the study failed is the merged
     // table's to say.
     let all_failed = shard.is_none() && !rows.is_empty() && failed == rows.len();
@@ -188,7 +336,13 @@ fn run_sweep(args: &SweepArgs, strategy: &Strategy, outs: &[Planned], format: Op
     if let Some(p) = &part {
         out!("shard {} of {}: {} of {} bindings (study {})", p.shard, strategy.name(), rows.len(), p.grid_bindings, p.fingerprint);
     }
-    print_tables(strategy, &frame, &grid, &rows, (by, top, maps), elapsed);
+    print_tables(strategy, frame, &grid.varying, &sweep_output::Ranking::of(&rows, &grid, by, top), elapsed);
+    for m in maps {
+        match sweep_output::heatmap(&rows, &params, &grid, m, by) {
+            Some(h) => outp!("\n{h}"),
+            None => eprintln!("note: --heatmap needs two swept numeric params"),
+        }
+    }
     if all_failed {
         return fail(1, "strat::run::failed", "every binding failed", "the table above names the first failure");
     }
@@ -230,28 +384,20 @@ impl Part<'_> {
     }
 }
 
-/// Refuses heatmap SVGs without two swept numeric params, then checks the estimated size of
-/// each file: `--out` (`out_format`, the first of `outs`, when given) and the SVGs after it.
-/// `rows`: the rows `--out` holds and whether it is a shard's part (four more columns).
-fn check_sizes(strategy: &Strategy, grid: &Grid, outs: &[Planned], out_format: Option<Format>, svgs: bool, rows: (usize, bool)) -> Result<(), i32> {
-    if svgs && sweep_output::heatmap_axes(&strategy.params(), grid).is_none() {
-        return Err(fail(
-            1,
-            "strat::io::write",
-            "--heatmap-svg: a heatmap needs two swept numeric params; no SVG written",
-            "sweep two numeric params (`param x in ...`), or drop --heatmap-svg",
-        ));
-    }
+/// Checks the estimated size of each file: `--out` (`out_format`, the first of `outs`, when
+/// given) and the heatmap SVGs after it (`grid_len` cells at most). `rows`: the rows `--out`
+/// holds and whether it is a shard's part (four more columns).
+fn check_sizes(strategy: &Strategy, grid_len: usize, outs: &[Planned], out_format: Option<Format>, rows: (usize, bool)) -> Result<(), i32> {
     let program = strategy.program();
     if let (Some(o), Some(f)) = (outs.first(), out_format) {
-        let columns = grid.names.len() + 2 + output::METRIC_NAMES.len() + 2 + program.reports.len() + 3 * program.weights.len() + 4 * usize::from(rows.1);
+        let columns = program.params.len() + 2 + output::METRIC_NAMES.len() + 2 + program.reports.len() + 3 * program.weights.len() + 4 * usize::from(rows.1);
         // JSON repeats the keys in every row.
         let columns = if f == Format::Json { columns * 2 } else { columns };
         check_output_size(o, rows.0, columns, 0)?;
     }
     for o in outs.iter().skip(usize::from(out_format.is_some())) {
         // An SVG cell is a rectangle and a label (~256 bytes), plus the frame.
-        check_output_size(o, grid.bindings.len(), 1, 4096 + 256 * grid.bindings.len() as u64)?;
+        check_output_size(o, grid_len, 1, 4096 + 256 * grid_len as u64)?;
     }
     Ok(())
 }
@@ -277,7 +423,7 @@ fn write_files(
         } else {
             let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
             let weights_names: Vec<String> = strategy.program().weights.iter().map(|w| w.name.clone()).collect();
-            let table = sweep_output::to_columns(rows, &params, grid, &report_names, &weights_names);
+            let table = sweep_output::to_columns(rows, &params, &grid.names, &report_names, &weights_names);
             let table = match part {
                 Some(p) => p.columns(rows, table),
                 None => table,
@@ -296,21 +442,19 @@ fn write_files(
     Ok(())
 }
 
-/// The sweep for people: a summary line, the top table by `by`, the weighting of the top
-/// bindings and a heatmap per `--heatmap` metric (`table`: `by`, the rows of the top table,
-/// the heatmap metrics).
-fn print_tables(strategy: &Strategy, frame: &Frame, grid: &Grid, rows: &[SweepRow], table: (&str, usize, &[&str]), elapsed: f64) {
+/// The sweep for people: a summary line, the top table and the weighting of the top bindings
+/// (`varying`: the grid's varying params).
+fn print_tables(strategy: &Strategy, frame: &Frame, varying: &[bool], ranking: &sweep_output::Ranking, elapsed: f64) {
     use sweep_output as so;
-    let (by, top, maps) = table;
     let params: Params = strategy.params();
-    let bars = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.bars)).unwrap_or(0);
-    out!("{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n", strategy.name(), rows.len(), bars, elapsed, rayon::current_num_threads());
-    outp!("{}", so::top_table(rows, &params, grid, by, top));
-    outp!("{}", so::weights_table(rows, &params, grid, by, top, &frame.dates));
-    for m in maps {
-        match so::heatmap(rows, &params, grid, m, by) {
-            Some(h) => outp!("\n{h}"),
-            None => eprintln!("note: --heatmap needs two swept numeric params"),
-        }
-    }
+    out!(
+        "{}: {} bindings x {} bars in {:.3} s (one compilation, {} threads)\n",
+        strategy.name(),
+        ranking.total(),
+        ranking.bars(),
+        elapsed,
+        rayon::current_num_threads()
+    );
+    outp!("{}", so::top_table(ranking, &params, varying));
+    outp!("{}", so::weights_table(ranking, &params, varying, &frame.dates));
 }

@@ -48,29 +48,20 @@ pub fn higher_is_better(metric: &str) -> bool {
 /// Indices of the finished rows sorted best first by `metric` (NaN last; ties by grid order).
 pub fn ranked(rows: &[SweepRow], metric: &str) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].result.is_ok()).collect();
-    let key = |i: usize| rows[i].result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
-    let hib = higher_is_better(metric);
-    idx.sort_by(|&a, &b| {
-        let (x, y) = (key(a), key(b));
-        match (x.is_nan(), y.is_nan()) {
-            (true, true) => a.cmp(&b),
-            (true, false) => std::cmp::Ordering::Greater,
-            (false, true) => std::cmp::Ordering::Less,
-            _ => {
-                let o = if hib { y.partial_cmp(&x) } else { x.partial_cmp(&y) };
-                o.unwrap_or(std::cmp::Ordering::Equal).then(a.cmp(&b))
-            }
-        }
-    });
+    idx.sort_by(|&a, &b| rank_order(&rows[a], &rows[b], metric).then(a.cmp(&b)));
     idx
 }
 
 /// The params binding `index` uses and varies, as `name=value` pairs.
 pub fn binding_text(params: &Params, grid: &Grid, index: usize) -> String {
-    let values = &grid.bindings[index];
-    let active = &grid.active[index];
+    binding_text_of(params, &grid.varying, &grid.bindings[index], &grid.active[index])
+}
+
+/// The params a binding with `values` and `active` params uses among the `varying` ones, as
+/// `name=value` pairs.
+pub fn binding_text_of(params: &Params, varying: &[bool], values: &[f64], active: &[bool]) -> String {
     (0..values.len())
-        .filter(|&i| grid.varying[i] && active[i])
+        .filter(|&i| varying[i] && active[i])
         .map(|i| format!("{}={}", params.names[i], params.display_value(i, values[i])))
         .collect::<Vec<_>>()
         .join(" ")
@@ -81,18 +72,108 @@ fn f4(x: f64) -> String {
     crate::cli::output::fmt_num(x)
 }
 
-/// The top-`n` table by `metric`.
-pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize) -> String {
-    let order = ranked(rows, metric);
-    let mut s = format!("top {} of {} bindings by {metric}\n", n.min(order.len()), rows.len());
-    let width = order.iter().take(n).map(|&i| binding_text(params, grid, rows[i].index).len()).max().unwrap_or(7).max(7);
+/// The order of [`ranked`] between two finished rows: better first by `metric` (NaN last),
+/// ties by grid index.
+fn rank_order(a: &SweepRow, b: &SweepRow, metric: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let key = |r: &SweepRow| r.result.as_ref().ok().and_then(|s| metric_of(s, metric)).unwrap_or(f64::NAN);
+    let (x, y) = (key(a), key(b));
+    match (x.is_nan(), y.is_nan()) {
+        (true, true) => a.index.cmp(&b.index),
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => {
+            let o = if higher_is_better(metric) { y.partial_cmp(&x) } else { x.partial_cmp(&y) };
+            o.unwrap_or(Ordering::Equal).then(a.index.cmp(&b.index))
+        }
+    }
+}
+
+/// What the sweep tables show of a sweep, gathered one row at a time so that a sweep of any size
+/// needs only this: the best `n` finished rows by a metric (streaming top-k, in the order of
+/// [`ranked`]), the number of rows, finished rows and failures, the first failure and the bars
+/// of the first finished row.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    metric: &'static str,
+    n: usize,
+    /// The best rows so far, best first, each with its active params.
+    kept: Vec<(SweepRow, Vec<bool>)>,
+    total: usize,
+    finished: usize,
+    any_weights: bool,
+    first_failed: Option<(SweepRow, Vec<bool>)>,
+    first_bars: Option<(usize, usize)>,
+}
+
+impl Ranking {
+    /// An empty ranking keeping the best `n` rows by `metric`.
+    pub fn new(metric: &'static str, n: usize) -> Ranking {
+        Ranking { metric, n, kept: vec![], total: 0, finished: 0, any_weights: false, first_failed: None, first_bars: None }
+    }
+
+    /// The ranking of every row of `grid` (a sweep held in memory).
+    pub fn of(rows: &[SweepRow], grid: &Grid, metric: &'static str, n: usize) -> Ranking {
+        let mut r = Ranking::new(metric, n);
+        for row in rows {
+            r.push(row.clone(), grid.active[row.index].clone());
+        }
+        r
+    }
+
+    /// Adds one row (in any order) with the params its binding uses.
+    pub fn push(&mut self, row: SweepRow, active: Vec<bool>) {
+        self.total += 1;
+        match &row.result {
+            Err(_) => {
+                if self.first_failed.as_ref().is_none_or(|f| row.index < f.0.index) {
+                    self.first_failed = Some((row, active));
+                }
+            }
+            Ok(st) => {
+                self.finished += 1;
+                self.any_weights |= !st.weights.is_empty();
+                if self.first_bars.is_none_or(|(i, _)| row.index < i) {
+                    self.first_bars = Some((row.index, st.bars));
+                }
+                let at = self.kept.partition_point(|k| rank_order(&k.0, &row, self.metric).is_lt());
+                if at < self.n {
+                    self.kept.insert(at, (row, active));
+                    self.kept.truncate(self.n);
+                }
+            }
+        }
+    }
+
+    /// Rows pushed.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Rows that failed.
+    pub fn failed(&self) -> usize {
+        self.total - self.finished
+    }
+
+    /// The bars of the first finished row in grid order (0 when none finished).
+    pub fn bars(&self) -> usize {
+        self.first_bars.map(|b| b.1).unwrap_or(0)
+    }
+}
+
+/// The top-`n` table of a ranking (`varying`: the grid's varying params).
+pub fn top_table(r: &Ranking, params: &Params, varying: &[bool]) -> String {
+    let (metric, n) = (r.metric, r.n);
+    let text = |k: &(SweepRow, Vec<bool>)| binding_text_of(params, varying, &k.0.params, &k.1);
+    let mut s = format!("top {} of {} bindings by {metric}\n", n.min(r.finished), r.total);
+    let width = r.kept.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
     s += &format!("{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
-    for (k, &i) in order.iter().take(n).enumerate() {
-        let Ok(st) = &rows[i].result else { continue };
+    for (k, kept) in r.kept.iter().enumerate() {
+        let Ok(st) = &kept.0.result else { continue };
         s += &format!(
             "{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
             k + 1,
-            binding_text(params, grid, rows[i].index),
+            text(kept),
             f4(st.metrics.sharpe),
             f4(st.metrics.calmar),
             f4(st.metrics.max_drawdown),
@@ -100,14 +181,8 @@ pub fn top_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, 
             f4(st.avg_turnover)
         );
     }
-    let failed: Vec<&SweepRow> = rows.iter().filter(|r| r.result.is_err()).collect();
-    if !failed.is_empty() {
-        s += &format!(
-            "{} binding(s) failed; first: {} ({})\n",
-            failed.len(),
-            binding_text(params, grid, failed[0].index),
-            failed[0].result.as_ref().err().cloned().unwrap_or_default()
-        );
+    if let Some(f) = &r.first_failed {
+        s += &format!("{} binding(s) failed; first: {} ({})\n", r.failed(), text(f), f.0.result.as_ref().err().cloned().unwrap_or_default());
     }
     s
 }
@@ -290,23 +365,24 @@ fn heat_cell(v: f64) -> String {
     }
 }
 
-/// The weighting summary of the top-`n` bindings by `metric`, side by side: per `weights` run
-/// its method, rebalances, average turnover per rebalance and fallbacks, then the fallback log
+/// The weighting summary of a ranking's top bindings, side by side: per `weights` run its
+/// method, rebalances, average turnover per rebalance and fallbacks, then the fallback log
 /// grouped by cause (dates from `dates`, the frame's day numbers). Empty without `weights`.
-pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, n: usize, dates: &[i32]) -> String {
+pub fn weights_table(r: &Ranking, params: &Params, varying: &[bool], dates: &[i32]) -> String {
     use strat_runtime::frame::format_date;
-    let order = ranked(rows, metric);
-    if !order.iter().any(|&i| rows[i].result.as_ref().is_ok_and(|s| !s.weights.is_empty())) {
+    if !r.any_weights {
         return String::new();
     }
-    let width = order.iter().take(n).map(|&i| binding_text(params, grid, rows[i].index).len()).max().unwrap_or(7).max(7);
-    let mut s = format!("\nweighting of the top {} by {metric}\n", n.min(order.len()));
+    let (metric, n) = (r.metric, r.n);
+    let text = |k: &(SweepRow, Vec<bool>)| binding_text_of(params, varying, &k.0.params, &k.1);
+    let width = r.kept.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
+    let mut s = format!("\nweighting of the top {} by {metric}\n", n.min(r.finished));
     s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", "#", "binding", "weights", "method", "rebalances", "rb_turnover", "fallbacks");
     let mut log = String::new();
     let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_default();
-    for (k, &i) in order.iter().take(n).enumerate() {
-        let Ok(st) = &rows[i].result else { continue };
-        let b = binding_text(params, grid, rows[i].index);
+    for (k, kept) in r.kept.iter().enumerate() {
+        let Ok(st) = &kept.0.result else { continue };
+        let b = text(kept);
         for w in &st.weights {
             s += &format!(
                 "{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n",
@@ -343,13 +419,13 @@ pub fn weights_table(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &s
 pub fn to_columns(
     rows: &[SweepRow],
     params: &Params,
-    grid: &Grid,
+    names: &[String],
     report_names: &[String],
     weights_names: &[String],
 ) -> Vec<(String, strat_runtime::write::Col)> {
     use strat_runtime::write::Col;
     let mut cols = vec![];
-    for (i, name) in grid.names.iter().enumerate() {
+    for (i, name) in names.iter().enumerate() {
         let col = if params.choices[i].is_empty() {
             Col::Float(rows.iter().map(|r| r.params[i]).collect())
         } else {
@@ -457,5 +533,55 @@ mod tests {
         assert_eq!(suggest_metric("sharp"), Some("sharpe"));
         assert_eq!(suggest_metric("turnovr"), Some("turnover"));
         assert_eq!(suggest_metric("zzzzzzzz"), None);
+    }
+
+    /// A row whose metrics come from `returns` (so its sharpe, calmar, ... are those of the
+    /// series), or a failure.
+    fn row(index: usize, returns: Option<&[f64]>) -> SweepRow {
+        let result = match returns {
+            Some(r) => Ok(SweepStats {
+                bars: r.len(),
+                metrics: strat_stdlib::metrics::metrics(r, &vec![1.0; r.len()], 252.0),
+                avg_turnover: index as f64,
+                information_ratio: f64::NAN,
+                reports: vec![],
+                weights: vec![],
+            }),
+            None => Err(format!("binding {index} failed")),
+        };
+        SweepRow { index, params: vec![index as f64], result }
+    }
+
+    #[test]
+    fn the_streaming_ranking_keeps_the_top_rows_of_the_full_ranking() {
+        // 300 rows: some failed, some with NaN metrics (a flat series has no Sharpe), many ties.
+        let series: Vec<Vec<f64>> = (0..300).map(|i| (0..20).map(|t| (((i * 7 + t * 13) % 11) as f64 - 5.0 + (i % 4) as f64) / 1000.0).collect()).collect();
+        let rows: Vec<SweepRow> = (0..300)
+            .map(|i| match i % 10 {
+                3 => row(i, None),
+                5 => row(i, Some(&[0.0; 20])),
+                _ => row(i, Some(&series[i])),
+            })
+            .collect();
+        let grid =
+            Grid { names: vec!["x".into()], bindings: rows.iter().map(|r| r.params.clone()).collect(), varying: vec![true], active: vec![vec![true]; 300] };
+        for metric in ["sharpe", "max_drawdown", "ann_vol", "avg_turnover"] {
+            for n in [0, 1, 5, 20, 400] {
+                let want: Vec<usize> = ranked(&rows, metric).into_iter().take(n).map(|i| rows[i].index).collect();
+                // Rows arrive in any order (a reversed and an interleaved one).
+                let orders: [Vec<usize>; 2] = [(0..300).rev().collect(), (0..300).map(|i| (i * 77) % 300).collect()];
+                for order in orders {
+                    let mut r = Ranking::new(canonical_metric(metric).unwrap(), n);
+                    for &i in &order {
+                        r.push(rows[i].clone(), vec![true]);
+                    }
+                    let got: Vec<usize> = r.kept.iter().map(|k| k.0.index).collect();
+                    assert_eq!(got, want, "{metric} top {n}");
+                    assert_eq!((r.total(), r.failed(), r.bars()), (300, 30, 20));
+                    assert_eq!(r.first_failed.as_ref().map(|f| f.0.index), Some(3));
+                }
+                assert_eq!(Ranking::of(&rows, &grid, canonical_metric(metric).unwrap(), n).kept.iter().map(|k| k.0.index).collect::<Vec<_>>(), want);
+            }
+        }
     }
 }

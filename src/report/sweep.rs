@@ -78,21 +78,21 @@ pub struct SweepWeightsReport {
 }
 
 /// The values of a binding as named [`ParamValue`]s: numbers, or the choice of a choice param.
-pub(crate) fn param_values(params: &Params, grid: &Grid, values: &[f64]) -> Vec<(String, ParamValue)> {
+pub(crate) fn param_values(params: &Params, values: &[f64]) -> Vec<(String, ParamValue)> {
     values
         .iter()
         .enumerate()
         .map(|(i, &v)| {
             let value = if params.choices[i].is_empty() { ParamValue::Number(v) } else { ParamValue::Choice(params.display_value(i, v)) };
-            (grid.names[i].clone(), value)
+            (params.names[i].clone(), value)
         })
         .collect()
 }
 
 impl SweepRowReport {
-    /// The report of `row`, a binding of `grid` over `params`; `report_names` names its reports.
-    pub fn new(row: &SweepRow, params: &Params, grid: &Grid, report_names: &[String]) -> SweepRowReport {
-        let params = param_values(params, grid, &row.params);
+    /// The report of `row`, a binding of a sweep over `params`; `report_names` names its reports.
+    pub fn new(row: &SweepRow, params: &Params, report_names: &[String]) -> SweepRowReport {
+        let params = param_values(params, &row.params);
         match &row.result {
             Ok(st) => SweepRowReport::Ran {
                 bars: st.bars,
@@ -124,7 +124,7 @@ impl SweepWeightsReport {
 impl SweepReport<'_> {
     /// The report of each row, in grid order.
     pub fn row_reports(&self) -> impl Iterator<Item = SweepRowReport> + '_ {
-        self.rows.iter().map(|r| SweepRowReport::new(r, &self.params, self.grid, &self.report_names))
+        self.rows.iter().map(|r| SweepRowReport::new(r, &self.params, &self.report_names))
     }
 }
 

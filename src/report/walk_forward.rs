@@ -125,7 +125,7 @@ impl WalkForwardReport {
                 train: [period(f.train.0), period(f.train.1)],
                 test: [period(f.test.0), period(f.test.1)],
                 binding: f.chosen,
-                params: param_values(params, grid, &grid.bindings[f.chosen]),
+                params: param_values(params, &grid.bindings[f.chosen]),
                 in_sample: f.in_sample,
                 out_of_sample: f.out_of_sample,
                 bars: f.bars,

@@ -3,95 +3,15 @@
 //! swept parameter touches computed once and shared. Each binding is reduced to its metrics as
 //! soon as it finishes, so memory stays flat as the grid grows.
 
-use crate::executor::{run_prepared, run_summary, sweep_cache, Backend, Prepared, RunError};
+mod grid;
+
+pub use grid::{domain_values, grid, grid_info, grid_with, Binding, Grid, GridInfo, GridWalk};
+
+use crate::executor::{run_prepared, run_summary, sweep_cache, Backend, Prepared, RunError, SweepCache};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
-use strat_compiler::bind::eval_scalars;
-use strat_compiler::program::ParamDomain;
 use strat_compiler::Compiled;
 use strat_stdlib::metrics::Metrics;
-
-/// The bindings of a sweep, in grid order: the first declared param is the outermost loop.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grid {
-    /// Param names, in declaration order.
-    pub names: Vec<String>,
-    /// One value per param for each binding.
-    pub bindings: Vec<Vec<f64>>,
-    /// Which params take more than one value somewhere in the grid.
-    pub varying: Vec<bool>,
-    /// For each binding, which params it uses: a param whose `when` condition is false there
-    /// keeps its default and is not shown (e.g. the hedge params of a baseline).
-    pub active: Vec<Vec<bool>>,
-}
-
-/// Builds the grid of `compiled`: the cartesian product of every param's values, where a param
-/// with `when COND` varies only in bindings where COND (over earlier params) holds and keeps its
-/// default elsewhere, minus the bindings that fail a `where` constraint.
-pub fn grid(compiled: &Compiled) -> Grid {
-    grid_with(compiled, &domain_values(compiled))
-}
-
-/// The values each param takes in the grid, in declaration order: its default when fixed, its
-/// list when swept, the indices of its choices.
-pub fn domain_values(compiled: &Compiled) -> Vec<Vec<f64>> {
-    compiled
-        .program()
-        .params
-        .iter()
-        .map(|p| match &p.domain {
-            ParamDomain::Fixed => vec![p.default],
-            ParamDomain::Values(v) => v.clone(),
-            ParamDomain::Choices(c) => (0..c.len()).map(|i| i as f64).collect(),
-        })
-        .collect()
-}
-
-/// [`grid`] with the values of each param given (`values[i]` for param `i`, in declaration
-/// order, none empty) instead of its domain; `when` conditions and `where` constraints apply as
-/// in [`grid`].
-///
-/// # Panics
-/// If `values` has not one list per param or a list is empty (a programming error).
-pub fn grid_with(compiled: &Compiled, values: &[Vec<f64>]) -> Grid {
-    let program = compiled.program();
-    let plan = &compiled.lowered.plan;
-    assert_eq!(values.len(), program.params.len(), "grid_with: one list of values per param");
-    assert!(values.iter().all(|v| !v.is_empty()), "grid_with: a param without values");
-    let mut current: Vec<f64> = program.params.iter().map(|p| p.default).collect();
-    let mut g = Grid { names: program.params.iter().map(|p| p.name.clone()).collect(), bindings: vec![], varying: vec![false; values.len()], active: vec![] };
-    let mut on = vec![true; values.len()];
-    enumerate(compiled, plan, values, 0, &mut current, &mut on, &mut g);
-    g
-}
-
-/// Extends the grid with every binding of params `i..` given `current[..i]`; `on[..i]` says which
-/// of the earlier params their bindings use.
-fn enumerate(compiled: &Compiled, plan: &strat_compiler::Plan, values: &[Vec<f64>], i: usize, current: &mut Vec<f64>, on: &mut Vec<bool>, g: &mut Grid) {
-    if i == values.len() {
-        let scalars = eval_scalars(plan, current);
-        if compiled.program().constraints.iter().all(|c| scalars[c.index()] != 0.0) {
-            g.bindings.push(current.clone());
-            g.active.push(on.clone());
-        }
-        return;
-    }
-    on[i] = match compiled.program().params[i].when {
-        None => true,
-        Some(node) => eval_scalars(plan, current)[node.index()] != 0.0,
-    };
-    if !on[i] || values[i].len() == 1 {
-        current[i] = compiled.program().params[i].default;
-        enumerate(compiled, plan, values, i + 1, current, on, g);
-        return;
-    }
-    g.varying[i] = true;
-    for &v in &values[i] {
-        current[i] = v;
-        enumerate(compiled, plan, values, i + 1, current, on, g);
-    }
-    current[i] = compiled.program().params[i].default;
-}
 
 /// What a sweep keeps of one binding.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,8 +112,35 @@ pub fn sweep_rows(
     stop: &AtomicBool,
 ) -> Option<Vec<SweepRow>> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    let bindings: Vec<Binding> = indices.iter().map(|&index| Binding { index, params: grid.bindings[index].clone(), active: vec![] }).collect();
+    let rows = run_bindings(compiled, prep, cache.as_ref(), &bindings, backend, on_row, stop);
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    Some(rows)
+}
+
+/// The cache of a sweep whose first binding is `first` and whose swept params are `varying`
+/// ([`Grid::varying`]): the columns no swept param touches, computed once.
+pub fn cache_for(compiled: &Compiled, prep: &Prepared, first: &[f64], varying: &[bool], backend: Backend) -> SweepCache {
+    sweep_cache(compiled, prep, first, varying, backend)
+}
+
+/// Runs `bindings` in parallel (rayon) on the lean path with `cache` (from [`cache_for`] with
+/// the grid's first binding) and returns their rows in the order given; `on_row` sees each row
+/// as it finishes (any order, from worker threads). Once `stop` is true the bindings not yet
+/// started are skipped (an error "stopped").
+pub fn run_bindings(
+    compiled: &Compiled,
+    prep: &Prepared,
+    cache: Option<&SweepCache>,
+    bindings: &[Binding],
+    backend: Backend,
+    on_row: &(dyn Fn(&SweepRow) + Sync),
+    stop: &AtomicBool,
+) -> Vec<SweepRow> {
     let stats = |params: &[f64]| {
-        let (s, reports, weights) = run_summary(compiled, prep, params, backend, cache.as_ref())?;
+        let (s, reports, weights) = run_summary(compiled, prep, params, backend, cache)?;
         Ok(SweepStats {
             bars: s.rows.len(),
             metrics: s.metrics,
@@ -203,10 +150,10 @@ pub fn sweep_rows(
             weights: weights.iter().map(|w| WeightsStats::of(w)).collect(),
         })
     };
-    let rows: Vec<SweepRow> = indices
+    bindings
         .par_iter()
-        .map(|&index| {
-            let params = grid.bindings[index].clone();
+        .map(|b| {
+            let (index, params) = (b.index, b.params.clone());
             if stop.load(Ordering::Relaxed) {
                 return SweepRow { index, params, result: Err("stopped".to_string()) };
             }
@@ -215,11 +162,7 @@ pub fn sweep_rows(
             on_row(&row);
             row
         })
-        .collect();
-    if stop.load(Ordering::Relaxed) {
-        return None;
-    }
-    Some(rows)
+        .collect()
 }
 
 /// Runs every binding in parallel and reduces each run with `f` as soon as it finishes (so only
@@ -258,4 +201,51 @@ fn for_each_binding<T: Send>(
             (index, params.clone(), result)
         })
         .collect()
+}
+
+/// What receives a streamed sweep's chunks ([`sweep_chunks`]): each chunk's rows in grid order,
+/// each with its binding's active params; an error stops the sweep.
+pub type ChunkSink<'a> = dyn FnMut(Vec<(SweepRow, Vec<bool>)>) -> Result<(), String> + 'a;
+
+/// Bindings run per chunk of a streamed sweep ([`sweep_chunks`]): enough to keep every thread
+/// busy, few enough that a chunk's rows take a few MiB.
+pub const SWEEP_CHUNK: usize = strat_compiler::grid::SWEEP_CHUNK;
+
+/// A sweep in memory that does not grow with the grid: walks the grid of `values` (one list per
+/// param, as [`grid_with`]), takes the bindings whose index `keep` accepts (all, or one shard's),
+/// runs them `chunk` at a time in parallel ([`run_bindings`], the cache from `info.first` so that
+/// every row equals its row in [`sweep_rows`] bit for bit) and hands each chunk's rows, in grid
+/// order with each binding's active params, to `sink` before the next chunk starts. Only one
+/// chunk's bindings and rows are alive at a time.
+///
+/// Returns `Ok(false)` when `stop` became true (the rows of the interrupted chunk are not
+/// handed over), `Ok(true)` when every binding ran.
+///
+/// Errors: the first error `sink` returns (the sweep stops there).
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_chunks(
+    compiled: &Compiled,
+    prep: &Prepared,
+    values: &[Vec<f64>],
+    info: &GridInfo,
+    keep: &dyn Fn(usize) -> bool,
+    chunk: usize,
+    backend: Backend,
+    on_row: &(dyn Fn(&SweepRow) + Sync),
+    stop: &AtomicBool,
+    sink: &mut ChunkSink,
+) -> Result<bool, String> {
+    let cache = info.first.as_ref().map(|first| sweep_cache(compiled, prep, first, &info.varying, backend));
+    let mut walk = GridWalk::new(compiled, values.to_vec()).filter(|b| keep(b.index));
+    loop {
+        let bindings: Vec<Binding> = walk.by_ref().take(chunk.max(1)).collect();
+        if bindings.is_empty() {
+            return Ok(true);
+        }
+        let rows = run_bindings(compiled, prep, cache.as_ref(), &bindings, backend, on_row, stop);
+        if stop.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        sink(rows.into_iter().zip(bindings.into_iter().map(|b| b.active)).collect())?;
+    }
 }
