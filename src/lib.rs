@@ -880,6 +880,52 @@ impl Strategy {
         Ok((grid, wf))
     }
 
+    /// The runs a walk-forward keeps of the bindings of `grid` at `indices` (the whole grid or
+    /// one shard's; [`strat_runtime::walk_forward::binding_runs`]): each binding's returns and
+    /// exposures, or why it failed, in the order of `indices`. `Ok(None)` when `stop` became
+    /// true.
+    ///
+    /// Errors: the data does not fit the program ([`Failure::Run`]).
+    #[allow(clippy::type_complexity)]
+    pub fn walk_forward_runs(
+        &self,
+        frame: &Frame,
+        grid: &strat_runtime::sweep::Grid,
+        indices: &[usize],
+        progress: &(dyn Fn() + Sync),
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Vec<(usize, Result<strat_runtime::walk_forward::BindingRun, String>)>>, Failure> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
+        let runs = strat_runtime::walk_forward::binding_runs(&self.compiled, &prep, grid, indices, self.backend, progress, stop);
+        Ok((!stop.load(std::sync::atomic::Ordering::Relaxed)).then_some(runs))
+    }
+
+    /// Refuses a walk-forward `metric` that cannot rank and windows shorter than one period
+    /// before anything runs ([`Failure::Run`]).
+    pub fn check_walk_forward(&self, metric: &str, spec: &strat_runtime::walk_forward::WalkForwardSpec) -> Result<(), Failure> {
+        strat_runtime::walk_forward::check_request(metric, spec).map_err(|e| self.run_failure(RunError::Study(e)))
+    }
+
+    /// The walk-forward by `metric` under `spec` over `runs`, the runs of every binding of
+    /// `grid` that ran (grid order), e.g. assembled from the parts of a sharded walk-forward
+    /// ([`strat_runtime::walk_forward::part::assemble`]): the same result as
+    /// [`Strategy::walk_forward`] on `frame`.
+    ///
+    /// Errors: an unknown metric, no binding that ran, too few calendar periods ([`Failure::Run`]).
+    pub fn walk_forward_from_runs(
+        &self,
+        frame: &Frame,
+        grid: &strat_runtime::sweep::Grid,
+        runs: &[strat_runtime::walk_forward::BindingRun],
+        metric: &str,
+        spec: strat_runtime::walk_forward::WalkForwardSpec,
+    ) -> Result<strat_runtime::walk_forward::WalkForward, Failure> {
+        use strat_runtime::walk_forward::{check_request, choose};
+        check_request(metric, &spec)
+            .and_then(|_| choose(runs, &frame.dates, grid.bindings.len(), metric, spec))
+            .map_err(|e| self.run_failure(RunError::Study(e)))
+    }
+
     /// The serialisable report of `result`, a run of this strategy on `frame` (what
     /// `strat run --json` prints).
     pub fn report(&self, frame: &Frame, result: &RunResult) -> RunReport {

@@ -148,7 +148,7 @@ fn write_atomically(out: &Path, bytes: &[u8]) -> Result<(), MergeError> {
 /// Checks that `infos` are the whole of one study: one fingerprint, shard count and grid
 /// size, each shard once, each part exactly its shard's bindings. Returns the permutation
 /// that puts the concatenated rows (parts in the given order) in grid order.
-fn check_parts(infos: &[PartInfo]) -> Result<(Vec<usize>, Merged), MergeError> {
+pub(crate) fn check_parts(infos: &[PartInfo]) -> Result<(Vec<usize>, Merged), MergeError> {
     let first = &infos[0];
     let n = first.shard.count();
     for p in &infos[1..] {

@@ -148,12 +148,20 @@ pub struct TableWriter {
     format: Format,
     batched: Option<Batched>,
     pending: Vec<(String, Col)>,
+    metadata: Vec<(String, String)>,
 }
 
 impl TableWriter {
     /// A writer of `path` in `format` (CSV or Parquet); the file is created at the first slice.
     pub fn new(path: &Path, format: Format) -> TableWriter {
-        TableWriter { path: path.to_path_buf(), format, batched: None, pending: vec![] }
+        TableWriter { path: path.to_path_buf(), format, batched: None, pending: vec![], metadata: vec![] }
+    }
+
+    /// Adds file-level key-value metadata to a Parquet table (ignored for CSV): what ties a
+    /// walk-forward part to its study.
+    pub fn with_metadata(mut self, kv: Vec<(String, String)>) -> TableWriter {
+        self.metadata = kv;
+        self
     }
 
     /// Appends rows: `cols` as in [`write_columns`] (all the same length), the same columns as
@@ -213,7 +221,10 @@ impl TableWriter {
             let file = std::fs::File::create(&self.path)?;
             let schema = df.schema().as_ref().clone();
             self.batched = Some(match self.format {
-                Format::Parquet => Batched::Parquet(Box::new(ParquetWriter::new(file).batched(&schema)?)),
+                Format::Parquet => {
+                    let kv = (!self.metadata.is_empty()).then(|| polars::io::parquet::write::KeyValueMetadata::from_static(self.metadata.clone()));
+                    Batched::Parquet(Box::new(ParquetWriter::new(file).with_key_value_metadata(kv).batched(&schema)?))
+                }
                 Format::Csv => Batched::Csv(CsvWriter::new(file).include_header(true).batched(&schema)?),
                 Format::Json => return Err(PolarsError::InvalidOperation("a JSON table is written at once".into())),
             });

@@ -244,4 +244,13 @@ pub(super) struct WalkForwardArgs {
     /// existing file needs --force).
     #[arg(long, value_name = "FILE")]
     pub(super) progress_file: Option<PathBuf>,
+    /// Run only shard I of N (every N-th binding of the grid from the I-th) and write its
+    /// bindings' daily returns to the part --out PART.parquet; `--merge` chooses the folds.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, conflicts_with = "merge")]
+    pub(super) shard: Option<strat_runtime::shard::Shard>,
+    /// Choose the folds over the parts of every shard (`--shard I/N --out PART.parquet`) of
+    /// this program on its data, instead of running the bindings: the output of a
+    /// single-machine walk-forward.
+    #[arg(long, value_name = "PART", num_args = 1..)]
+    pub(super) merge: Vec<PathBuf>,
 }

@@ -136,7 +136,7 @@ fn run_sweep(
 }
 
 /// The `strat::cli::shard` error of a shard with no binding among `grid_len`.
-fn empty_shard(s: Shard, grid_len: usize) -> i32 {
+pub(super) fn empty_shard(s: Shard, grid_len: usize) -> i32 {
     fail(
         2,
         "strat::cli::shard",
@@ -259,7 +259,7 @@ fn run_streamed(args: &SweepArgs, strategy: &Strategy, frame: &Frame, outs: &[Pl
 
 /// The temporary file a streamed `--out` is written to before it is renamed to `path`: beside
 /// it (the same file system, so the rename is atomic), hidden, named by the process.
-fn temp_path(path: &Path) -> PathBuf {
+pub(super) fn temp_path(path: &Path) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.strat-sweep-{}", std::process::id()))
 }

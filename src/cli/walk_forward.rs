@@ -3,14 +3,16 @@
 use super::args::WalkForwardArgs;
 use super::diagnostics::{fail, report_failure};
 use super::output;
-use super::outputs::Planned;
-use super::outputs::{check_output_size, compile_for_outputs, planned_out, write_output};
+use super::outputs::{check_output_size, compile_for_outputs, planned_out, same_file, write_output, Planned};
 use super::progress::{event, Event, Progress};
 use super::sweep_output;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 use strat::{Frame, Strategy, WalkForwardReport};
+use strat_runtime::shard::Shard;
 use strat_runtime::sweep::Grid;
-use strat_runtime::walk_forward::{PeriodUnit, WalkForward, WalkForwardSpec};
+use strat_runtime::walk_forward::{BindingRun, PeriodUnit, WalkForward, WalkForwardSpec};
 use strat_runtime::write::Format;
 
 /// A walk-forward window: a whole number `N >= 1` of calendar years (`5y`) or months (`60m`).
@@ -37,7 +39,7 @@ fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
 /// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
 /// prints the table or the JSON report; returns the exit code.
 pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
-    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet, progress, progress_file } = args;
+    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet, progress, progress_file, shard, merge } = args;
     let (anchored, json, reference, out, force, quiet) = (*anchored, *json, *reference, out.as_deref(), *force, *quiet);
     let (unit, train_n, test_n) = match windows(train, test) {
         Ok(w) => w,
@@ -49,6 +51,19 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Some(s) = shard {
+        if format != Some(Format::Parquet) {
+            return fail(
+                2,
+                "strat::cli::shard",
+                format!("--shard {s} needs --out PART.parquet: a walk-forward part holds every bar of its bindings' returns, as Parquet"),
+                "add --out part-I.parquet and choose the folds with `strat walk-forward FILE --merge PARTS...`",
+            );
+        }
+    }
+    if let Some(c) = merge_parts_clash(merge, &outs, progress_file.as_deref()) {
+        return c;
+    }
     if let Some(p) = progress_file {
         outs.push(Planned { flag: "--progress-file".into(), path: p.clone() });
     }
@@ -62,11 +77,52 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
     };
     let outs = &outs[..outs.len() - usize::from(progress_file.is_some())];
     let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
-    progress.end(run_walk_forward(&strategy, spec, by, outs, format, json, &progress))
+    let mode = match (shard, merge.is_empty()) {
+        (Some(s), _) => Mode::Shard(*s),
+        (None, false) => Mode::Merge(merge),
+        (None, true) => Mode::Whole,
+    };
+    progress.end(run_walk_forward(&strategy, spec, by, (outs, format), json, mode, &progress))
 }
 
-/// The walk-forward after the program compiled: loads, runs, writes `--out`, prints.
-fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: &[Planned], format: Option<Format>, json: bool, progress: &Progress) -> i32 {
+/// What a walk-forward does: every binding here, one shard's runs to a part, or the folds over
+/// the parts of every shard.
+#[derive(Clone, Copy)]
+enum Mode<'a> {
+    Whole,
+    Shard(Shard),
+    Merge(&'a [PathBuf]),
+}
+
+/// Refuses an output (`--out`, `--progress-file`) that names one of the `--merge` parts:
+/// `strat::cli::output_is_input`, exit 2.
+fn merge_parts_clash(parts: &[PathBuf], outs: &[Planned], progress_file: Option<&std::path::Path>) -> Option<i32> {
+    let outputs = outs.iter().map(|o| (o.flag.as_str(), o.path.as_path())).chain(progress_file.map(|p| ("--progress-file", p)));
+    for (flag, path) in outputs {
+        if let Some(p) = parts.iter().find(|p| same_file(p, path)) {
+            return Some(fail(
+                2,
+                "strat::cli::output_is_input",
+                format!("{flag} {} is the part {} given to --merge; writing it would destroy it", path.display(), p.display()),
+                "write the output to another file",
+            ));
+        }
+    }
+    None
+}
+
+/// The walk-forward after the program compiled: loads, runs (every binding, or one shard's to
+/// its part, or none with the parts of `--merge`), writes `--out`, prints.
+fn run_walk_forward(
+    strategy: &Strategy,
+    spec: WalkForwardSpec,
+    by: &str,
+    out: (&[Planned], Option<Format>),
+    json: bool,
+    mode: Mode,
+    progress: &Progress,
+) -> i32 {
+    let (outs, format) = out;
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -75,10 +131,14 @@ fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: 
         }
     };
     super::diagnostics::data_warnings(&frame);
-    if let Some(o) = outs.first() {
+    if let (Some(o), Mode::Whole | Mode::Merge(_)) = (outs.first(), mode) {
         if let Err(c) = check_output_size(o, frame.len(), 4, 0) {
             return c;
         }
+    }
+    if let Err(f) = strategy.check_walk_forward(by, &spec) {
+        report_failure(&f);
+        return 1;
     }
     let t = Instant::now();
     // The memory estimate comes before the progress bar counts the grid's bindings.
@@ -86,23 +146,57 @@ fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: 
         report_failure(&f);
         return 1;
     }
-    let bindings = strategy.grid().bindings.len();
+    let grid = strategy.grid();
+    let bindings = grid.bindings.len();
+    let indices: Vec<usize> = match mode {
+        Mode::Shard(s) => s.bindings(bindings),
+        Mode::Merge(_) => vec![],
+        Mode::Whole => (0..bindings).collect(),
+    };
+    if let Mode::Shard(s) = mode {
+        if indices.is_empty() {
+            return super::sweep::empty_shard(s, bindings);
+        }
+    }
+    let fingerprint = matches!(mode, Mode::Shard(_) | Mode::Merge(_)).then(|| strategy.fingerprint(&frame, &grid));
     let mut started = Event::new();
     started.insert("command".into(), "walk-forward".into());
     started.insert("strategy".into(), strategy.name().into());
-    started.insert("bindings".into(), bindings.into());
+    started.insert("bindings".into(), indices.len().into());
     started.insert("grid_bindings".into(), bindings.into());
-    started.insert("shard".into(), serde_json::Value::Null);
+    started.insert("shard".into(), if let Mode::Shard(s) = mode { s.to_string().into() } else { serde_json::Value::Null });
+    if let Some(f) = &fingerprint {
+        started.insert("fingerprint".into(), f.clone().into());
+    }
     started.insert("threads".into(), rayon::current_num_threads().into());
-    progress.start(bindings, started);
-    let (grid, wf) = match strategy.walk_forward(&frame, by, spec, &|| progress.binding(None, Event::new)) {
-        Ok(r) => r,
+    progress.start(indices.len(), started);
+    let runs = match mode {
+        Mode::Merge(parts) => match read_parts(parts, fingerprint.as_deref().unwrap_or_default(), bindings) {
+            Ok(r) => r,
+            Err(c) => return c,
+        },
+        _ => match strategy.walk_forward_runs(&frame, &grid, &indices, &|| progress.binding(None, Event::new), &AtomicBool::new(false)) {
+            Ok(Some(r)) => r.into_iter().map(|(_, r)| r).collect(),
+            Ok(None) => return fail(1, "strat::run::stopped", "the walk-forward was stopped", ""),
+            Err(f) => {
+                report_failure(&f);
+                return 1;
+            }
+        },
+    };
+    progress.clear();
+    if let Mode::Shard(s) = mode {
+        let fp = fingerprint.unwrap_or_default();
+        return write_shard(strategy, &outs[0], s, bindings, &fp, indices.into_iter().zip(runs).collect(), json, t, progress);
+    }
+    let ok: Vec<BindingRun> = runs.into_iter().filter_map(Result::ok).collect();
+    let wf = match strategy.walk_forward_from_runs(&frame, &grid, &ok, by, spec) {
+        Ok(w) => w,
         Err(f) => {
             report_failure(&f);
             return 1;
         }
     };
-    progress.clear();
     if let (Some(o), Some(f)) = (outs.first(), format) {
         if let Err(c) = write_days(o, f, &frame, &wf) {
             return c;
@@ -120,7 +214,7 @@ fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: 
             progress.emit(e);
         }
         let mut e = event("finished");
-        e.insert("bindings".into(), bindings.into());
+        e.insert("bindings".into(), indices.len().into());
         e.insert("folds".into(), report.folds.len().into());
         e.insert("elapsed_s".into(), elapsed.into());
         progress.emit(e);
@@ -129,6 +223,71 @@ fn run_walk_forward(strategy: &Strategy, spec: WalkForwardSpec, by: &str, outs: 
         out!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
         print_table(strategy, &spec, &grid, &wf, &report, elapsed);
+    }
+    0
+}
+
+/// The runs of every binding, in grid order (`Ok` for those that ran), from the `--merge`
+/// parts, which must be the whole of the study `fingerprint` of `grid_bindings` bindings.
+fn read_parts(parts: &[PathBuf], fingerprint: &str, grid_bindings: usize) -> Result<Vec<Result<BindingRun, String>>, i32> {
+    use strat_runtime::merge::MergeError;
+    use strat_runtime::walk_forward::part;
+    let merge_fail = |e: MergeError| {
+        let code = match e {
+            MergeError::Mismatch(_) => "strat::merge::mismatch",
+            _ => "strat::merge::part",
+        };
+        fail(1, code, e.to_string(), "give --merge the parts of every shard of one `strat walk-forward FILE --shard I/N` split of this program and data")
+    };
+    let mut read = vec![];
+    for p in parts {
+        let bytes = std::fs::read(p).map_err(|e| fail(1, "strat::io::read", format!("cannot read {}: {e}", p.display()), "check the part's path"))?;
+        read.push(part::read_part(p, bytes).map_err(merge_fail)?);
+    }
+    let runs = part::assemble(read, fingerprint, grid_bindings).map_err(merge_fail)?;
+    Ok(runs.into_iter().map(Ok).collect())
+}
+
+/// Writes a shard's part (to a temporary file beside `o`, renamed when whole) and prints what
+/// it holds: `shard I/N of NAME: K of B bindings, F failed (study FINGERPRINT)`, or as JSON.
+#[allow(clippy::too_many_arguments)]
+fn write_shard(
+    strategy: &Strategy,
+    o: &Planned,
+    shard: Shard,
+    grid_bindings: usize,
+    fingerprint: &str,
+    runs: Vec<(usize, Result<BindingRun, String>)>,
+    json: bool,
+    t: Instant,
+    progress: &Progress,
+) -> i32 {
+    let tmp = super::sweep::temp_path(&o.path);
+    let written = strat_runtime::walk_forward::part::write_part(&tmp, shard, grid_bindings, fingerprint, &runs)
+        .map_err(|e| e.to_string())
+        .and_then(|_| std::fs::rename(&tmp, &o.path).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable");
+    }
+    let failed = runs.iter().filter(|r| r.1.is_err()).count();
+    let mut e = event("finished");
+    e.insert("bindings".into(), runs.len().into());
+    e.insert("failed".into(), failed.into());
+    e.insert("elapsed_s".into(), t.elapsed().as_secs_f64().into());
+    progress.emit(e);
+    if json {
+        let doc = serde_json::json!({
+            "strategy": strategy.name(),
+            "shard": shard.to_string(),
+            "bindings": runs.len(),
+            "failed": failed,
+            "grid_bindings": grid_bindings,
+            "fingerprint": fingerprint,
+        });
+        out!("{doc}");
+    } else {
+        out!("shard {shard} of {}: {} of {grid_bindings} bindings, {failed} failed (study {fingerprint})", strategy.name(), runs.len());
     }
     0
 }

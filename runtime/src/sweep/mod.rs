@@ -176,27 +176,37 @@ pub fn sweep_map<T: Send>(
     stop: &AtomicBool,
     f: impl Fn(crate::executor::RunResult) -> T + Sync,
 ) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
-    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
-    for_each_binding(grid, progress, stop, |params| run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f))
+    let all: Vec<usize> = (0..grid.bindings.len()).collect();
+    sweep_map_at(compiled, prep, grid, &all, backend, progress, stop, f)
 }
 
-/// Runs `run` on every binding of `grid` in parallel (rayon), calling `progress` after each;
-/// once `stop` is true the bindings not yet started are skipped (an error "stopped").
-/// Returns (grid index, params, result, errors as text) in grid order.
-fn for_each_binding<T: Send>(
+/// [`sweep_map`] over the bindings at `indices` (grid indices, e.g. one shard's), in that
+/// order; the cache comes from the grid's first binding whatever the subset, so each result is
+/// the one of the whole sweep bit for bit. Once `stop` is true the bindings not yet started are
+/// skipped (an error "stopped").
+///
+/// # Panics
+/// If an index is not below `grid.bindings.len()` (a programming error).
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_map_at<T: Send>(
+    compiled: &Compiled,
+    prep: &Prepared,
     grid: &Grid,
+    indices: &[usize],
+    backend: Backend,
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
-    run: impl Fn(&[f64]) -> Result<T, RunError> + Sync,
+    f: impl Fn(crate::executor::RunResult) -> T + Sync,
 ) -> Vec<(usize, Vec<f64>, Result<T, String>)> {
-    grid.bindings
+    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    indices
         .par_iter()
-        .enumerate()
-        .map(|(index, params)| {
+        .map(|&index| {
+            let params = &grid.bindings[index];
             if stop.load(Ordering::Relaxed) {
                 return (index, params.clone(), Err("stopped".to_string()));
             }
-            let result = run(params).map_err(|e| e.to_string());
+            let result = run_prepared(compiled, prep, params, backend, cache.as_ref()).map(&f).map_err(|e| e.to_string());
             progress();
             (index, params.clone(), result)
         })

@@ -4,9 +4,11 @@
 //! block, and every decision inside a run uses data up to its own bar, so nothing leaks from the
 //! future.
 
+pub mod part;
+
 use crate::executor::{Backend, Prepared};
 use crate::frame::year_month_day;
-use crate::sweep::{sweep_map, Grid};
+use crate::sweep::{sweep_map_at, Grid};
 use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
@@ -188,31 +190,73 @@ pub fn walk_forward_until(
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Result<WalkForward, String> {
+    check_request(metric, &spec)?;
+    let all: Vec<usize> = (0..grid.bindings.len()).collect();
+    let runs = binding_runs(compiled, prep, grid, &all, backend, progress, stop);
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err("stopped".into());
+    }
+    let ok: Vec<BindingRun> = runs.into_iter().filter_map(|(_, r)| r.ok()).collect();
+    choose(&ok, dates, grid.bindings.len(), metric, spec)
+}
+
+/// One binding's run as a walk-forward keeps it: its net returns and exposures from its first
+/// evaluated row on (rows = bars).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BindingRun {
+    /// The binding's grid index.
+    pub index: usize,
+    /// The data row of its first return.
+    pub start: usize,
+    /// Net returns (fractions), one per row from `start`.
+    pub returns: Vec<f64>,
+    /// Gross exposure (fraction of equity), one per return.
+    pub exposure: Vec<f64>,
+}
+
+/// Refuses a metric a walk-forward cannot rank by and windows shorter than one period.
+pub fn check_request(metric: &str, spec: &WalkForwardSpec) -> Result<(), String> {
     if metric_by_name(&[0.0, 0.0], metric, 1.0).is_none() {
         return Err(format!("`{metric}` cannot rank a walk-forward; use {RANKABLE}"));
     }
     if spec.train < 1 || spec.test < 1 {
         return Err(format!("--train and --test must be at least 1{}", spec.unit.suffix()));
     }
-    // Each binding's net returns, their exposures and their first row; nothing else is kept.
-    let runs = sweep_map(compiled, prep, grid, backend, progress, stop, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure));
-    if stop.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err("stopped".into());
-    }
-    let mut exposures: Vec<Vec<f64>> = vec![];
-    let mut ok: Vec<(usize, usize, Vec<f64>)> = vec![];
-    for (i, _, r) in runs {
-        if let Ok((start, returns, exposure)) = r {
-            ok.push((i, start, returns));
-            exposures.push(exposure);
-        }
-    }
-    if ok.is_empty() {
+    Ok(())
+}
+
+/// Runs the bindings of `grid` at `indices` in parallel (a whole grid, or one shard's) and
+/// keeps what [`choose`] needs of each: its [`BindingRun`], or why it failed. Results come back
+/// in the order of `indices`; `progress` is called once per binding. The columns no swept param
+/// touches are computed from the grid's first binding whatever the subset, so a binding's run
+/// is the same bit for bit in a shard and in the whole walk-forward.
+pub fn binding_runs(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    indices: &[usize],
+    backend: Backend,
+    progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+) -> Vec<(usize, Result<BindingRun, String>)> {
+    sweep_map_at(compiled, prep, grid, indices, backend, progress, stop, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure))
+        .into_iter()
+        .map(|(index, _, r)| (index, r.map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure })))
+        .collect()
+}
+
+/// The walk-forward's choice over the runs of the bindings that ran (`runs`, in grid order;
+/// `trials`: the grid's size, failed bindings included) on data with `dates` (one per row):
+/// the folds, the chosen bindings, the stitched out-of-sample returns and their metrics.
+///
+/// Errors: no binding ran, or fewer calendar periods than training + one test block.
+pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, spec: WalkForwardSpec) -> Result<WalkForward, String> {
+    if runs.is_empty() {
         return Err("no binding of the grid runs".into());
     }
     let unit = spec.unit;
     let year = |t: usize| unit.period_of(dates[t]);
-    let first_row = ok.iter().map(|r| r.1).min().unwrap_or(0);
+    let first_row = runs.iter().map(|r| r.start).min().unwrap_or(0);
     let last_row = dates.len() - 1;
     let (y0, yn) = (year(first_row), year(last_row));
     if yn - y0 + 1 < spec.train + spec.test {
@@ -229,8 +273,8 @@ pub fn walk_forward_until(
         ));
     }
     // Returns of binding b over the years lo..=hi.
-    let slice = |b: &(usize, usize, Vec<f64>), lo: i32, hi: i32| -> Vec<f64> {
-        b.2.iter().enumerate().filter(|(i, _)| (lo..=hi).contains(&year(b.1 + i))).map(|(_, &x)| x).collect()
+    let slice = |b: &BindingRun, lo: i32, hi: i32| -> Vec<f64> {
+        b.returns.iter().enumerate().filter(|(i, _)| (lo..=hi).contains(&year(b.start + i))).map(|(_, &x)| x).collect()
     };
     let mut folds = vec![];
     let mut skipped = vec![];
@@ -242,7 +286,7 @@ pub fn walk_forward_until(
     while y <= yn {
         let test_end = (y + spec.test - 1).min(yn);
         let train = (if spec.anchored { y0 } else { y - spec.train }, y - 1);
-        let scores: Vec<f64> = ok
+        let scores: Vec<f64> = runs
             .iter()
             .map(|b| {
                 let x = slice(b, train.0, train.1);
@@ -258,21 +302,21 @@ pub fn walk_forward_until(
             let tol = 1e-9 * best.abs().max(1.0);
             // Ties within the tolerance go to the lowest binding index (grid order).
             let k = scores.iter().position(|&s| !s.is_nan() && s >= best - tol).unwrap_or(0);
-            let b = &ok[k];
+            let b = &runs[k];
             let oos = slice(b, y, test_end);
-            for (i, &x) in b.2.iter().enumerate() {
-                if (y..=test_end).contains(&year(b.1 + i)) {
+            for (i, &x) in b.returns.iter().enumerate() {
+                if (y..=test_end).contains(&year(b.start + i)) {
                     returns.push(x);
-                    exposure.push(exposures[k][i]);
-                    rows.push(b.1 + i);
-                    bindings.push(b.0);
+                    exposure.push(b.exposure[i]);
+                    rows.push(b.start + i);
+                    bindings.push(b.index);
                 }
             }
             let sign = metric_def(metric).map_or(1.0, direction);
             folds.push(Fold {
                 train,
                 test: (y, test_end),
-                chosen: b.0,
+                chosen: b.index,
                 in_sample: sign * best,
                 out_of_sample: sign * metric_by_name(&oos, metric, spec.periods_per_year).unwrap_or(f64::NAN),
                 bars: oos.len(),
@@ -287,26 +331,15 @@ pub fn walk_forward_until(
     let in_sample_mean = mean(folds.iter().map(|f| f.in_sample).collect());
     let out_of_sample_mean = mean(folds.iter().map(|f| f.out_of_sample).collect());
     // Variance of the trials' per-period Sharpe ratios over the full sample.
-    let srs: Vec<f64> = ok.iter().map(|b| metric_by_name(&b.2, "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
+    let srs: Vec<f64> = runs.iter().map(|b| metric_by_name(&b.returns, "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
     let var = if srs.len() > 1 {
         let mu = srs.iter().sum::<f64>() / srs.len() as f64;
         srs.iter().map(|s| (s - mu) * (s - mu)).sum::<f64>() / (srs.len() - 1) as f64
     } else {
         0.0
     };
-    let dsr = deflated_sharpe(&returns, grid.bindings.len(), var);
-    Ok(WalkForward {
-        folds,
-        returns,
-        rows,
-        bindings,
-        metrics: m,
-        in_sample_mean,
-        out_of_sample_mean,
-        deflated_sharpe: dsr,
-        trials: grid.bindings.len(),
-        skipped,
-    })
+    let dsr = deflated_sharpe(&returns, trials, var);
+    Ok(WalkForward { folds, returns, rows, bindings, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials, skipped })
 }
 
 #[cfg(test)]
