@@ -481,6 +481,89 @@ impl NativeStrategy {
         Ok(serde_json::to_string(&s.walk_forward_report(&frame, by, &spec, &grid, &wf)).unwrap_or_default())
     }
 
+    /// Shard `I` of `N` of the walk-forward: the part file `strat walk-forward --shard I/N --out
+    /// PART.parquet` writes (each of the shard's bindings' daily returns and exposures, the
+    /// study in its metadata), as bytes, for `walk_forward_merge`.
+    fn walk_forward_part(&self, py: Python<'_>, tables: &Bound<'_, PyList>, shard: (usize, usize)) -> PyResult<Py<PyBytes>> {
+        use strat_runtime::shard::Shard;
+        let data = in_memory(py, tables)?;
+        let s = Arc::clone(&self.inner);
+        let sh = Shard::new(shard.0, shard.1).map_err(|m| native(py, "param", m))?;
+        let frame = py.detach(|| if data.is_empty() { s.load_data() } else { s.load_data_from(&data) }).map_err(|f| failure(py, &f))?;
+        s.check_memory(&frame, strat_compiler::grid::Study::WalkForward).map_err(|f| failure(py, &f))?;
+        let grid = s.grid();
+        let indices = sh.bindings(grid.bindings.len());
+        let stop = AtomicBool::new(false);
+        let done = AtomicUsize::new(0);
+        let runs = interruptible(py, &stop, &done, indices.len(), false, &no_drain, || {
+            s.walk_forward_runs(
+                &frame,
+                &grid,
+                &indices,
+                &|| {
+                    done.fetch_add(1, Ordering::Relaxed);
+                },
+                &stop,
+            )
+        })?;
+        let Some(runs) = runs.map_err(|f| failure(py, &f))? else {
+            return Err(pyo3::exceptions::PyKeyboardInterrupt::new_err("walk-forward stopped"));
+        };
+        let fingerprint = s.fingerprint(&frame, &grid);
+        static PARTS: AtomicUsize = AtomicUsize::new(0);
+        let tmp = std::env::temp_dir().join(format!("strat-wf-part-{}-{}.parquet", std::process::id(), PARTS.fetch_add(1, Ordering::Relaxed)));
+        let written = strat_runtime::walk_forward::part::write_part(
+            &tmp,
+            sh,
+            grid.bindings.len(),
+            &fingerprint,
+            &indices.into_iter().zip(runs.into_iter().map(|r| r.1)).collect::<Vec<_>>(),
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|_| std::fs::read(&tmp).map_err(|e| e.to_string()));
+        let _ = std::fs::remove_file(&tmp);
+        let bytes = written.map_err(|e| native(py, "run", format!("cannot write the walk-forward part: {e}")))?;
+        Ok(PyBytes::new(py, &bytes).unbind())
+    }
+
+    /// The walk-forward chosen over `parts` (the bytes of every shard's `walk_forward_part`, in
+    /// any order): what `strat walk-forward --json` prints, equal to `walk_forward` on one
+    /// machine. Refuses parts of another program or data, a missing or repeated shard, a part
+    /// that is not whole.
+    #[pyo3(signature = (tables, parts, train, test, by, anchored))]
+    #[allow(clippy::too_many_arguments)]
+    fn walk_forward_merge(
+        &self,
+        py: Python<'_>,
+        tables: &Bound<'_, PyList>,
+        parts: Vec<Bound<'_, PyBytes>>,
+        train: &str,
+        test: &str,
+        by: &str,
+        anchored: bool,
+    ) -> PyResult<String> {
+        use strat_runtime::walk_forward::{parse_duration, part, windows, WalkForwardSpec};
+        let data = in_memory(py, tables)?;
+        let dur = |t: &str, what: &str| {
+            parse_duration(t).ok_or_else(|| native(py, "param", format!("{what} takes a number of calendar years or months such as 5y or 60m, got `{t}`")))
+        };
+        let (unit, train_n, test_n) = windows(dur(train, "train")?, dur(test, "test")?);
+        let s = Arc::clone(&self.inner);
+        let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: s.program().annualize };
+        s.check_walk_forward(by, &spec).map_err(|f| failure(py, &f))?;
+        let frame = py.detach(|| if data.is_empty() { s.load_data() } else { s.load_data_from(&data) }).map_err(|f| failure(py, &f))?;
+        let grid = s.grid();
+        let fingerprint = s.fingerprint(&frame, &grid);
+        let mut read = vec![];
+        for (k, b) in parts.iter().enumerate() {
+            let name = std::path::PathBuf::from(format!("<part {}>", k + 1));
+            read.push(part::read_part(&name, b.as_bytes().to_vec()).map_err(|e| native(py, "run", e.to_string()))?);
+        }
+        let runs = part::assemble(read, &fingerprint, grid.bindings.len()).map_err(|e| native(py, "run", e.to_string()))?;
+        let wf = s.walk_forward_from_runs(&frame, &grid, &runs, by, spec).map_err(|f| failure(py, &f))?;
+        Ok(serde_json::to_string(&s.walk_forward_report(&frame, by, &spec, &grid, &wf)).unwrap_or_default())
+    }
+
     /// Seconds per call of the Rust API alone on in-memory data (for benches/python_overhead.py):
     /// `load_data_from` + `run` + the JSON report + the daily table, from an `InMemory` built
     /// once; the median of `iterations` calls.

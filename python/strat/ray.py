@@ -1,8 +1,12 @@
-"""Sweeps on a Ray cluster: the grid split into shards (``strat sweep --shard I/N``), each shard
-a Ray task, the rows gathered into the same DataFrame :meth:`strat.Strategy.sweep` returns.
+"""Sweeps and walk-forwards on a Ray cluster: the grid split into shards (``strat sweep --shard
+I/N``), each shard a Ray task. A sweep's rows are gathered into the same DataFrame
+:meth:`strat.Strategy.sweep` returns; a walk-forward's shards send back their bindings' daily
+returns (the part of ``strat walk-forward --shard I/N``) and the folds are chosen on the driver
+over all of them, giving the :class:`strat.WalkForward` of :meth:`strat.Strategy.walk_forward`.
 
 >>> import strat.ray
 >>> df = strat.ray.sweep("examples/regime_ensemble.strat", address="127.0.0.1:6379")
+>>> wf = strat.ray.walk_forward("examples/regime_ensemble.strat", train="5y", test="1y")
 
 Ray is an optional dependency: ``pip install ./python[ray]``. The program and its data travel
 once, through Ray's object store (one ``ray.put``, whatever the number of shards): the source
@@ -26,9 +30,9 @@ import tempfile
 import time
 from typing import Any, Callable, Mapping, Optional, Union
 
-from . import Strategy, StratError, _sweep_frame, _tables, compile, compile_file
+from . import Strategy, StratError, WalkForward, _raise, _strat, _sweep_frame, _tables, compile, compile_file
 
-__all__ = ["sweep", "ClusterError", "ShardError"]
+__all__ = ["sweep", "walk_forward", "ClusterError", "ShardError"]
 
 
 class ClusterError(StratError):
@@ -179,17 +183,35 @@ def sweep(
         cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
         num_shards = 4 * cpus
     n = int(min(num_shards, total))
-    ref = ray.put(payload)
-    task = ray.remote(max_retries=max_retries, num_cpus=1)(_run_shard)
-    pending = {task.remote(ref, i, n, _test_delay_s, _test_pid_dir): i for i in range(1, n + 1)}
     docs: dict = {}
+
+    def arrived(i: int, text: str) -> None:
+        doc = json.loads(text)
+        docs[i] = doc
+        if on_row is not None:
+            for b, row in zip(doc["binding_ids"], doc["rows"]):
+                on_row({"event": "binding", "binding": b, "shard": f"{i}/{n}", **row})
+
+    _run_shards(ray, _run_shard, payload, n, max_retries, _test_delay_s, _test_pid_dir, arrived)
+    return _assemble(docs, n, total)
+
+
+def _run_shards(ray, fn, payload: dict, n: int, max_retries: int, delay_s: float, pid_dir: Optional[str],
+                arrived: Callable[[int, Any], None]) -> None:
+    """Runs ``fn(payload, i, n, ...)`` for the shards ``i`` = 1..``n`` as Ray tasks (the payload
+    put in the object store once) and calls ``arrived(i, result)`` on this thread as each
+    finishes; re-raises a shard's :class:`StratError`, raises :class:`ShardError` for a shard
+    that failed on every try, and cancels the others on any error (or Ctrl-C)."""
+    ref = ray.put(payload)
+    task = ray.remote(max_retries=max_retries, num_cpus=1)(fn)
+    pending = {task.remote(ref, i, n, delay_s, pid_dir): i for i in range(1, n + 1)}
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             for r in ready:
                 i = pending.pop(r)
                 try:
-                    _, text = ray.get(r)
+                    _, result = ray.get(r)
                 except ray.exceptions.RayTaskError as e:
                     cause = getattr(e, "cause", None)
                     if isinstance(cause, StratError):
@@ -197,16 +219,73 @@ def sweep(
                     raise ShardError(f"shard {i}/{n} failed: {e}") from e
                 except ray.exceptions.RayError as e:
                     raise ShardError(f"shard {i}/{n} failed on every try ({max_retries + 1}): {e}") from e
-                doc = json.loads(text)
-                docs[i] = doc
-                if on_row is not None:
-                    for b, row in zip(doc["binding_ids"], doc["rows"]):
-                        on_row({"event": "binding", "binding": b, "shard": f"{i}/{n}", **row})
+                arrived(i, result)
     except BaseException:
         for r in pending:
             ray.cancel(r, force=True)
         raise
-    return _assemble(docs, n, total)
+
+
+def _run_walk_forward_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
+    """One walk-forward shard, in a Ray worker: returns ``(index, part bytes)``."""
+    if pid_dir:
+        with open(os.path.join(pid_dir, f"shard-{index}-{os.getpid()}-{time.time_ns()}"), "w") as f:
+            f.write(str(os.getpid()))
+    if delay_s:
+        time.sleep(delay_s)
+    s = _worker_strategy(payload)
+    tables = _tables(payload["data"], s.data_sources)
+    return index, s._native.walk_forward_part(tables, (index, count))
+
+
+def walk_forward(
+    strategy: Union[str, os.PathLike, Strategy],
+    train: str = "5y",
+    test: str = "1y",
+    by: str = "sharpe",
+    anchored: bool = False,
+    num_shards: Optional[int] = None,
+    data: Optional[Mapping[str, Any]] = None,
+    address: Optional[str] = None,
+    max_retries: int = 3,
+    connect_timeout_s: float = 30.0,
+    _test_delay_s: float = 0.0,
+    _test_pid_dir: Optional[str] = None,
+) -> WalkForward:
+    """Walk-forward of ``strategy`` (a ``.strat`` path or a compiled :class:`strat.Strategy`)
+    with its bindings run on the Ray cluster at ``address``: each of ``num_shards`` tasks runs
+    a shard and sends back its bindings' daily returns (the part of ``strat walk-forward
+    --shard I/N``); the folds are then chosen here over every shard, so the result equals
+    :meth:`strat.Strategy.walk_forward` on one machine (``train``, ``test``, ``by``,
+    ``anchored`` and ``data`` as there). A walk-forward keeps every binding's returns, so the
+    parts take about 16 bytes per bar and binding.
+
+    Raises :class:`ClusterError`, :class:`ShardError` (a shard failed on every try, or the parts
+    are not the whole of this study) and the errors of :meth:`strat.Strategy.walk_forward`.
+    """
+    ray = _ray()
+    s = strategy if isinstance(strategy, Strategy) else compile_file(os.fspath(strategy))
+    total = s.grid_size()
+    if num_shards is not None and (int(num_shards) != num_shards or num_shards < 1):
+        raise ValueError(f"num_shards is a whole number >= 1, got {num_shards!r}")
+    payload = _payload(s, data, [])
+    _connect(ray, address, connect_timeout_s)
+    if total == 0:
+        return s.walk_forward(train=train, test=test, by=by, anchored=anchored, progress=False, data=data)
+    if num_shards is None:
+        num_shards = 4 * (int(ray.cluster_resources().get("CPU", 1)) or 1)
+    n = int(min(num_shards, total))
+    parts: dict = {}
+    _run_shards(ray, _run_walk_forward_shard, payload, n, max_retries, _test_delay_s, _test_pid_dir,
+                lambda i, part: parts.__setitem__(i, part))
+    tables = _tables(data, s.data_sources)
+    try:
+        text = s._native.walk_forward_merge(tables, [parts[i] for i in sorted(parts)], train, test, by, bool(anchored))
+    except _strat.NativeError as e:
+        if "shard" in str(e) or "study" in str(e):
+            raise ShardError(str(e)) from None
+        _raise(e)
+    return WalkForward(text)
 
 
 def _assemble(docs: dict, n: int, total: int):

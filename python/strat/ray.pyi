@@ -3,7 +3,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import pandas
 
-from . import Frame, ParamValue, Strategy, StratError
+from . import Frame, ParamValue, Strategy, StratError, WalkForward
 
 class ClusterError(StratError): ...
 class ShardError(StratError): ...
@@ -20,3 +20,18 @@ def sweep(
     _test_delay_s: float = 0.0,
     _test_pid_dir: Optional[str] = None,
 ) -> pandas.DataFrame: ...
+
+def walk_forward(
+    strategy: Union[str, os.PathLike[str], Strategy],
+    train: str = "5y",
+    test: str = "1y",
+    by: str = "sharpe",
+    anchored: bool = False,
+    num_shards: Optional[int] = None,
+    data: Optional[Mapping[str, Frame]] = None,
+    address: Optional[str] = None,
+    max_retries: int = 3,
+    connect_timeout_s: float = 30.0,
+    _test_delay_s: float = 0.0,
+    _test_pid_dir: Optional[str] = None,
+) -> WalkForward: ...

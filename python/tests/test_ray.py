@@ -1,5 +1,6 @@
-"""Sweeps on a real Ray cluster (issue 14): `strat.ray.sweep` against the single-machine
-`Strategy.sweep`, a worker killed in the middle of a shard, an unreachable cluster.
+"""Sweeps and walk-forwards on a real Ray cluster (issue 14): `strat.ray.sweep` and
+`strat.ray.walk_forward` against the single-machine `Strategy.sweep` / `Strategy.walk_forward`,
+a worker killed in the middle of a shard, an unreachable cluster.
 
 The cluster is the one `scripts/ray-cluster.sh start` runs on 127.0.0.1 (a head node and a
 second worker node), named by $STRAT_RAY_ADDRESS. Without it these tests are skipped, unless
@@ -97,11 +98,45 @@ def test_ray_sweep_equals_the_single_machine_sweep(address):
     pd.testing.assert_frame_equal(remote, local, check_exact=True)
 
 
-def test_ray_sweep_survives_a_worker_killed_mid_shard(address, tmp_path):
+def test_walk_forward_parts_merge_into_the_single_machine_walk_forward():
+    # The mechanism under strat.ray.walk_forward, without a cluster: each shard's part (the
+    # bytes `strat walk-forward --shard I/N --out PART.parquet` writes), then the folds chosen
+    # over every part, in any order.
+    s = strat.compile_file(str(EXAMPLES / "regime_ensemble.strat"))
+    whole = s.walk_forward(train="4y", test="2y", by="sortino", progress=False)
+    parts = [s._native.walk_forward_part([], (i, 3)) for i in (1, 2, 3)]
+    assert all(isinstance(p, bytes) and p[:4] == b"PAR1" for p in parts)
+    merged = strat.WalkForward(s._native.walk_forward_merge([], parts[::-1], "4y", "2y", "sortino", False))
+    assert merged.json == whole.json
+    with pytest.raises(Exception, match="missing"):
+        s._native.walk_forward_merge([], parts[:2], "4y", "2y", "sortino", False)
+    other = strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat"))
+    with pytest.raises(Exception, match="another study"):
+        other._native.walk_forward_merge([], parts, "4y", "2y", "sortino", False)
+
+
+def test_ray_walk_forward_equals_the_single_machine_walk_forward(address):
+    import strat.ray
+
+    path = EXAMPLES / "regime_ensemble.strat"
+    local = strat.compile_file(str(path)).walk_forward(progress=False)
+    wf = strat.ray.walk_forward(str(path), num_shards=5, address=address)
+    assert wf.json == local.json
+    assert len(wf.json["folds"]) > 0
+    # Months, a metric other than Sharpe, anchored, in-memory data.
+    s = strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat"))
+    data = {"px": pd.read_csv(EXAMPLES / "data" / "crypto_close.csv", parse_dates=["date"])}
+    kw = dict(train="36m", test="6m", by="calmar", anchored=True, data=data)
+    assert strat.ray.walk_forward(s, num_shards=3, address=address, **kw).json == s.walk_forward(progress=False, **kw).json
+
+
+@pytest.mark.parametrize("study", ["sweep", "walk_forward"])
+def test_ray_survives_a_worker_killed_mid_shard(address, tmp_path, study):
     import strat.ray
 
     path = EXAMPLES / "tsmom_hedge.strat"
-    whole = strat.compile_file(str(path)).sweep(progress=False)
+    s = strat.compile_file(str(path))
+    whole = s.sweep(progress=False) if study == "sweep" else s.walk_forward(progress=False)
     killed = []
 
     def killer():
@@ -120,13 +155,17 @@ def test_ray_sweep_survives_a_worker_killed_mid_shard(address, tmp_path):
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
-    df = strat.ray.sweep(str(path), num_shards=4, address=address, _test_delay_s=4.0, _test_pid_dir=str(tmp_path))
+    run = getattr(strat.ray, study)
+    result = run(str(path), num_shards=4, address=address, _test_delay_s=4.0, _test_pid_dir=str(tmp_path))
     t.join(timeout=5)
     assert killed, "the killer never saw a shard start"
     started = sorted(p.name for p in tmp_path.iterdir())
     shard_of_killed = killed[0][0].split("-")[1]
     assert sum(1 for n in started if n.split("-")[1] == shard_of_killed) >= 2, f"the killed shard was not re-run: {started}"
-    pd.testing.assert_frame_equal(df, whole, check_exact=True)
+    if study == "sweep":
+        pd.testing.assert_frame_equal(result, whole, check_exact=True)
+    else:
+        assert result.json == whole.json
 
 
 def test_an_unreachable_cluster_is_a_clear_error_not_a_hang():
