@@ -125,6 +125,7 @@ pub mod limits;
 pub mod render;
 pub mod report;
 pub mod sources;
+pub mod tearsheet;
 
 pub use audit::{AuditOptions, AuditReport};
 pub use limits::Limits;

@@ -101,6 +101,17 @@ fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// The walk-forward windows of `train` / `test` (`5y`, `60m`) for `s`; a `ValueError`-like
+/// param error for anything else.
+fn walk_forward_spec(py: Python<'_>, s: &strat::Strategy, train: &str, test: &str, anchored: bool) -> PyResult<strat_runtime::walk_forward::WalkForwardSpec> {
+    use strat_runtime::walk_forward::{parse_duration, windows, WalkForwardSpec};
+    let dur = |t: &str, what: &str| {
+        parse_duration(t).ok_or_else(|| native(py, "param", format!("{what} takes a number of calendar years or months such as 5y or 60m, got `{t}`")))
+    };
+    let (unit, train_n, test_n) = windows(dur(train, "train")?, dur(test, "test")?);
+    Ok(WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: s.program().annualize })
+}
+
 fn native(py: Python<'_>, kind: &str, message: String) -> PyErr {
     let payload = PyDict::new(py);
     let _ = payload.set_item("message", message);
@@ -451,14 +462,9 @@ impl NativeStrategy {
     #[pyo3(signature = (tables, train, test, by, anchored, progress))]
     #[allow(clippy::too_many_arguments)]
     fn walk_forward(&self, py: Python<'_>, tables: &Bound<'_, PyList>, train: &str, test: &str, by: &str, anchored: bool, progress: bool) -> PyResult<String> {
-        use strat_runtime::walk_forward::{parse_duration, windows, WalkForwardSpec};
         let data = in_memory(py, tables)?;
-        let dur = |t: &str, what: &str| {
-            parse_duration(t).ok_or_else(|| native(py, "param", format!("{what} takes a number of calendar years or months such as 5y or 60m, got `{t}`")))
-        };
-        let (unit, train_n, test_n) = windows(dur(train, "train")?, dur(test, "test")?);
         let s = Arc::clone(&self.inner);
-        let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: s.program().annualize };
+        let spec = walk_forward_spec(py, &s, train, test, anchored)?;
         let frame = py.detach(|| if data.is_empty() { s.load_data() } else { s.load_data_from(&data) }).map_err(|f| failure(py, &f))?;
         let stop = AtomicBool::new(false);
         let done = AtomicUsize::new(0);
@@ -542,14 +548,10 @@ impl NativeStrategy {
         by: &str,
         anchored: bool,
     ) -> PyResult<String> {
-        use strat_runtime::walk_forward::{parse_duration, part, windows, WalkForwardSpec};
+        use strat_runtime::walk_forward::part;
         let data = in_memory(py, tables)?;
-        let dur = |t: &str, what: &str| {
-            parse_duration(t).ok_or_else(|| native(py, "param", format!("{what} takes a number of calendar years or months such as 5y or 60m, got `{t}`")))
-        };
-        let (unit, train_n, test_n) = windows(dur(train, "train")?, dur(test, "test")?);
         let s = Arc::clone(&self.inner);
-        let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: s.program().annualize };
+        let spec = walk_forward_spec(py, &s, train, test, anchored)?;
         s.check_walk_forward(by, &spec).map_err(|f| failure(py, &f))?;
         let frame = py.detach(|| if data.is_empty() { s.load_data() } else { s.load_data_from(&data) }).map_err(|f| failure(py, &f))?;
         let grid = s.grid();

@@ -130,15 +130,21 @@ def _worker_strategy(payload: dict) -> Strategy:
     return s
 
 
-def _run_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
-    """One shard, in a Ray worker: returns ``(index, part document text)``."""
+def _shard_start(payload: dict, index: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
+    """The start of a shard in a Ray worker: for the tests, announces the worker's pid in
+    ``pid_dir`` and sleeps ``delay_s``; returns the worker's compiled strategy and its tables."""
     if pid_dir:
         with open(os.path.join(pid_dir, f"shard-{index}-{os.getpid()}-{time.time_ns()}"), "w") as f:
             f.write(str(os.getpid()))
     if delay_s:
         time.sleep(delay_s)
     s = _worker_strategy(payload)
-    tables = _tables(payload["data"], s.data_sources)
+    return s, _tables(payload["data"], s.data_sources)
+
+
+def _run_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
+    """One shard, in a Ray worker: returns ``(index, part document text)``."""
+    s, tables = _shard_start(payload, index, delay_s, pid_dir)
     return index, s._native.sweep(tables, payload["overrides"], False, (index, count), None)
 
 
@@ -228,13 +234,7 @@ def _run_shards(ray, fn, payload: dict, n: int, max_retries: int, delay_s: float
 
 def _run_walk_forward_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
     """One walk-forward shard, in a Ray worker: returns ``(index, part bytes)``."""
-    if pid_dir:
-        with open(os.path.join(pid_dir, f"shard-{index}-{os.getpid()}-{time.time_ns()}"), "w") as f:
-            f.write(str(os.getpid()))
-    if delay_s:
-        time.sleep(delay_s)
-    s = _worker_strategy(payload)
-    tables = _tables(payload["data"], s.data_sources)
+    s, tables = _shard_start(payload, index, delay_s, pid_dir)
     return index, s._native.walk_forward_part(tables, (index, count))
 
 

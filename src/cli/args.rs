@@ -111,12 +111,35 @@ pub(super) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write the tear sheet of one run: a self-contained HTML page (metrics of strategy and
+    /// benchmark, equity, drawdowns, monthly and annual returns, rolling Sharpe and volatility,
+    /// exposure, kill switches, the program).
+    Report(ReportArgs),
     /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
     /// see the metrics change (`:help` inside lists the commands).
     Repl {
         /// A .strat file to start from.
         file: Option<PathBuf>,
     },
+}
+
+/// The flags of `strat report`.
+#[derive(clap::Args, Debug)]
+pub(super) struct ReportArgs {
+    /// The .strat file.
+    pub(super) file: PathBuf,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE.html", default_value = "report.html")]
+    pub(super) out: PathBuf,
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Override a param for this run: --set NAME=VALUE.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(super) set: Vec<String>,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
 }
 
 /// The flags of `strat run`.

@@ -40,6 +40,7 @@ mod outputs;
 mod program;
 mod progress;
 mod repl;
+mod report;
 mod run;
 mod sweep;
 mod sweep_output;
@@ -60,6 +61,7 @@ pub fn main() -> i32 {
     let _ = limits::LIMITS.set(cli.limits.limits());
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::report(&args),
         Command::Check { file, plan, clif } => check::check(&file, plan, clif),
         Command::Bench { file, iterations, json, set } => bench::bench(&file, iterations.max(1), json, &set),
         Command::Repl { file } => repl::run(file),

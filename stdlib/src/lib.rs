@@ -23,6 +23,7 @@
 pub mod cross_section;
 pub mod deflated_sharpe;
 pub mod metrics;
+pub mod periods;
 pub mod rolling;
 pub mod timeseries;
 pub mod weighting;

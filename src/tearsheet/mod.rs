@@ -1,0 +1,362 @@
+//! The tear sheet of one run (`strat report`): one self-contained HTML page, inline CSS and
+//! inline SVG charts, no script and no network, that reads like quantstats' or pyfolio's:
+//! the metrics of strategy and benchmark, equity on a log axis, the underwater chart with the
+//! five worst drawdowns, monthly and annual returns, rolling Sharpe and volatility, exposure,
+//! kill switches, and the program with its params and data.
+//!
+//! Every number that is also in `strat run --json` is the same value (the page carries it in a
+//! `data-value` attribute as the shortest round-trip decimal, beside its formatted text).
+
+mod charts;
+
+use crate::{Frame, Params, RunResult, Strategy};
+use charts::{Line, Unit};
+use strat_runtime::frame::{format_date, year_month_day};
+use strat_stdlib::metrics::METRIC_NAMES;
+use strat_stdlib::periods::{compound_by, rolling_sharpe, rolling_volatility, worst_drawdowns};
+
+/// `s` with `&`, `<`, `>` and `"` escaped for HTML text and attributes.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A float as `data-value` holds it: the shortest decimal that reads back to the same `f64`
+/// (`NaN`, `inf`, `-inf` as such).
+fn raw(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// A fraction as percent with `d` decimals; `—` for NaN.
+fn pct(x: f64, d: usize) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "+∞".into()
+        } else {
+            "−∞".into()
+        }
+    } else {
+        format!("{:.*}%", d, x * 100.0)
+    }
+}
+
+/// A ratio with 2 decimals; `—` for NaN.
+fn num(x: f64) -> String {
+    if x.is_nan() {
+        "—".into()
+    } else if x.is_infinite() {
+        if x > 0.0 {
+            "+∞".into()
+        } else {
+            "−∞".into()
+        }
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Whether a metric is a fraction shown as percent (returns, drawdowns, volatility, exposure).
+fn is_fraction(name: &str) -> bool {
+    matches!(
+        name,
+        "total_return"
+            | "cagr"
+            | "ann_vol"
+            | "max_drawdown"
+            | "var_95"
+            | "cvar_95"
+            | "avg_exposure"
+            | "avg_turnover"
+            | "cost_drag"
+            | "active_return"
+            | "tracking_error"
+    )
+}
+
+/// A table cell of metric `key` for `who` (`strategy`, `benchmark`).
+fn metric_cell(who: &str, key: &str, x: f64) -> String {
+    let text = if is_fraction(key) { pct(x, 2) } else { num(x) };
+    format!("<td class=\"n\" data-key=\"{who}.{key}\" data-value=\"{}\">{}</td>", raw(x), escape(&text))
+}
+
+/// A human label of a metric key.
+fn label(key: &str) -> &str {
+    match key {
+        "total_return" => "Total return",
+        "cagr" => "CAGR",
+        "ann_vol" => "Volatility (ann.)",
+        "sharpe" => "Sharpe ratio",
+        "sortino" => "Sortino ratio",
+        "max_drawdown" => "Max drawdown",
+        "calmar" => "Calmar ratio",
+        "var_95" => "VaR 95% (daily, historical)",
+        "cvar_95" => "CVaR 95% (daily, historical)",
+        "omega" => "Omega ratio",
+        "avg_exposure" => "Average exposure",
+        "information_ratio" => "Information ratio",
+        "active_return" => "Active return (ann.)",
+        "tracking_error" => "Tracking error",
+        "avg_turnover" => "Average turnover per bar",
+        "cost_drag" => "Cost drag",
+        other => other,
+    }
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// The background of a return cell: green for gains, red for losses, stronger with size.
+fn heat(x: f64) -> String {
+    if !x.is_finite() {
+        return "#f4f4f4".into();
+    }
+    let f = (x.abs() / 0.10).min(1.0);
+    let (r, g, b) = if x >= 0.0 { (230.0 - 130.0 * f, 245.0 - 45.0 * f, 230.0 - 130.0 * f) } else { (250.0 - 20.0 * f, 230.0 - 140.0 * f, 230.0 - 140.0 * f) };
+    format!("rgb({:.0},{:.0},{:.0})", r, g, b)
+}
+
+/// The tear sheet of `result`, the run of `strategy` with `params` on `frame`, as one HTML page.
+///
+/// Errors: a chart cannot be drawn (a message naming it).
+pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult) -> Result<String, String> {
+    let report = strategy.report(frame, result);
+    let bt = &result.backtest;
+    let t0 = bt.first_live;
+    let ppy = strategy.program().annualize;
+    // Dates of the equity curve: t0 (equity 1) then every return row.
+    let eq_days: Vec<i32> = std::iter::once(frame.dates[t0]).chain(bt.rows.clone().map(|t| frame.dates[t])).collect();
+    let equity: Vec<f64> = std::iter::once(1.0).chain(bt.equity.iter().copied()).collect();
+    let ret_days: Vec<i32> = bt.rows.clone().map(|t| frame.dates[t]).collect();
+    let x = charts::year_of;
+    let mut html = String::with_capacity(1 << 20);
+    let name = strategy.name();
+    html += &format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{} — Strat tear sheet</title><style>{}</style></head><body>\n",
+        escape(name),
+        CSS
+    );
+    html += &format!(
+        "<header><h1>{}</h1><p>{} bars, {} to {} · {} bars a year · Strat {}</p></header>\n",
+        escape(name),
+        report.bars,
+        escape(&report.start),
+        escape(&report.end),
+        ppy,
+        env!("CARGO_PKG_VERSION")
+    );
+
+    // Metrics.
+    html += "<section id=\"metrics\"><h2>Metrics</h2><table class=\"metrics\"><thead><tr><th>metric</th><th>strategy</th>";
+    if report.benchmark.is_some() {
+        html += "<th>benchmark</th>";
+    }
+    html += "</tr></thead><tbody>\n";
+    for key in METRIC_NAMES.iter() {
+        let v = report.metrics.get(key).unwrap_or(f64::NAN);
+        html += &format!("<tr><th>{}</th>{}", label(key), metric_cell("strategy", key, v));
+        if let Some(b) = &report.benchmark {
+            html += &metric_cell("benchmark", key, b.get(key).unwrap_or(f64::NAN));
+        }
+        html += "</tr>\n";
+    }
+    let extra: [(&str, f64); 5] = [
+        ("information_ratio", report.information_ratio),
+        ("active_return", report.active_return),
+        ("tracking_error", report.tracking_error),
+        ("avg_turnover", report.avg_turnover),
+        ("cost_drag", report.cost_drag),
+    ];
+    for (key, v) in extra {
+        if v.is_nan() && report.benchmark.is_none() && key != "avg_turnover" && key != "cost_drag" {
+            continue;
+        }
+        html += &format!("<tr><th>{}</th>{}", label(key), metric_cell("strategy", key, v));
+        if report.benchmark.is_some() {
+            html += "<td></td>";
+        }
+        html += "</tr>\n";
+    }
+    html += "</tbody></table>";
+    if let Some(d) = &report.ruin_date {
+        html += &format!("<p class=\"warn\">The book was ruined on {} (equity ≤ 0); it is closed from there.</p>", escape(d));
+    }
+    html += "</section>\n";
+
+    // Equity.
+    let mut eq_lines = vec![Line { name: "strategy", colour: charts::STRATEGY, points: eq_days.iter().zip(&equity).map(|(&d, &e)| (x(d), e)).collect() }];
+    if let Some(b) = &bt.benchmark_returns {
+        let be: Vec<f64> = std::iter::once(1.0).chain(strat_stdlib::metrics::equity_curve(b)).collect();
+        eq_lines.push(Line { name: "benchmark", colour: charts::BENCHMARK, points: eq_days.iter().zip(&be).map(|(&d, &e)| (x(d), e)).collect() });
+    }
+    html += &chart_section("equity", "Equity (growth of 1, log scale)", charts::lines("Cumulative return, log scale", &eq_lines, Unit::Growth)?);
+
+    // Drawdowns.
+    let mut peak = f64::NEG_INFINITY;
+    let dd: Vec<(f64, f64)> = eq_days
+        .iter()
+        .zip(&equity)
+        .map(|(&d, &e)| {
+            peak = peak.max(e);
+            (x(d), e / peak - 1.0)
+        })
+        .collect();
+    html += &chart_section("underwater", "Underwater (drawdown from the running peak)", charts::underwater("Drawdown", &dd)?);
+    html += "<section id=\"worst-drawdowns\"><h2>Worst drawdowns</h2><table><thead><tr><th>#</th><th>peak</th><th>trough</th><th>recovery</th><th>depth</th><th>bars</th><th>days</th></tr></thead><tbody>\n";
+    for (k, w) in worst_drawdowns(&equity, 5).iter().enumerate() {
+        let end = w.recovery.unwrap_or(equity.len() - 1);
+        html += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\" data-key=\"drawdown.{}\" data-value=\"{}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            k + 1,
+            format_date(eq_days[w.peak]),
+            format_date(eq_days[w.trough]),
+            w.recovery.map(|r| format_date(eq_days[r])).unwrap_or_else(|| "not recovered".into()),
+            k + 1,
+            raw(w.depth),
+            pct(w.depth, 2),
+            end - w.peak,
+            eq_days[end] - eq_days[w.peak]
+        );
+    }
+    html += "</tbody></table></section>\n";
+
+    // Monthly and annual returns.
+    let ym: Vec<(i32, u32)> = ret_days
+        .iter()
+        .map(|&d| {
+            let (y, m, _) = year_month_day(d);
+            (y, m)
+        })
+        .collect();
+    let monthly = compound_by(&ym, &bt.returns);
+    let years: Vec<i32> = ym.iter().map(|k| k.0).collect();
+    let annual = compound_by(&years, &bt.returns);
+    html += "<section id=\"monthly\"><h2>Monthly returns</h2><table class=\"monthly\"><thead><tr><th>year</th>";
+    for m in MONTHS {
+        html += &format!("<th>{m}</th>");
+    }
+    html += "<th>year</th></tr></thead><tbody>\n";
+    for &(y, total) in &annual {
+        html += &format!("<tr><th>{y}</th>");
+        for m in 1..=12u32 {
+            match monthly.iter().find(|((yy, mm), _)| *yy == y && *mm == m) {
+                Some((_, v)) => {
+                    html += &format!(
+                        "<td class=\"n\" style=\"background:{}\" data-key=\"month.{y}-{m:02}\" data-value=\"{}\">{}</td>",
+                        heat(*v),
+                        raw(*v),
+                        pct(*v, 1)
+                    )
+                }
+                None => html += "<td></td>",
+            }
+        }
+        html += &format!(
+            "<td class=\"n year\" style=\"background:{}\" data-key=\"year.{y}\" data-value=\"{}\">{}</td></tr>\n",
+            heat(total / 3.0),
+            raw(total),
+            pct(total, 1)
+        );
+    }
+    html += "</tbody></table><p class=\"note\">Each month (and year) compounds the strategy's net returns of its bars: ∏(1 + r) − 1. A partial first or last period covers only the bars in the data.</p></section>\n";
+    let bars: Vec<(String, f64)> = annual.iter().map(|(y, v)| (y.to_string(), *v)).collect();
+    html += &chart_section("annual", "Annual returns", charts::bars("Return per calendar year", &bars)?);
+
+    // Rolling Sharpe and volatility.
+    let p = ppy.round().max(2.0) as usize;
+    let half = (p / 2).max(2);
+    let pts = |v: Vec<f64>| -> Vec<(f64, f64)> { ret_days.iter().zip(v).map(|(&d, y)| (x(d), y)).collect() };
+    let rs = [
+        Line { name: "6 months", colour: charts::SECOND, points: pts(rolling_sharpe(&bt.returns, half, ppy)) },
+        Line { name: "12 months", colour: charts::STRATEGY, points: pts(rolling_sharpe(&bt.returns, p, ppy)) },
+    ];
+    html += &chart_section("rolling-sharpe", &format!("Rolling Sharpe ratio ({half} and {p} bars)"), charts::lines("Rolling Sharpe ratio", &rs, Unit::Number)?);
+    let mut rv = vec![
+        Line { name: "6 months", colour: charts::SECOND, points: pts(rolling_volatility(&bt.returns, half, ppy)) },
+        Line { name: "12 months", colour: charts::STRATEGY, points: pts(rolling_volatility(&bt.returns, p, ppy)) },
+    ];
+    if let Some(b) = &bt.benchmark_returns {
+        rv.push(Line { name: "benchmark, 12 months", colour: charts::BENCHMARK, points: pts(rolling_volatility(b, p, ppy)) });
+    }
+    html += &chart_section("rolling-volatility", "Rolling volatility (annualised)", charts::lines("Rolling volatility", &rv, Unit::Percent)?);
+
+    // Exposure: gross held from each close, and net (the sum of signed weights).
+    let rows = frame.len();
+    let net: Vec<f64> = (t0..rows).map(|t| (0..bt.assets).map(|j| bt.weights[j * rows + t]).filter(|w| w.is_finite()).sum()).collect();
+    let gross: Vec<f64> = bt.gross.get(t0..rows).map(<[f64]>::to_vec).unwrap_or_default();
+    let days: Vec<i32> = frame.dates[t0..rows].to_vec();
+    let exp = [
+        Line { name: "gross", colour: charts::STRATEGY, points: days.iter().zip(&gross).map(|(&d, &g)| (x(d), g)).collect() },
+        Line { name: "net", colour: charts::SECOND, points: days.iter().zip(&net).map(|(&d, &n)| (x(d), n)).collect() },
+    ];
+    html += &chart_section("exposure", "Exposure (fraction of equity, held from each close)", charts::lines("Gross and net exposure", &exp, Unit::Percent)?);
+
+    // Kill switches.
+    if !bt.kills.is_empty() {
+        let mut ks: Vec<Line> = vec![];
+        html += "<section id=\"kill-switches\"><h2>Kill switches</h2><table><thead><tr><th>kill switch</th><th>active share</th><th>trips</th><th>first trip</th></tr></thead><tbody>\n";
+        for k in &bt.kills {
+            html += &format!(
+                "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+                escape(&k.name),
+                pct(k.active_share, 1),
+                k.trips,
+                k.first_trip.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "never".into())
+            );
+            ks.push(Line {
+                name: &k.name,
+                colour: charts::LOSS,
+                points: (t0..rows).map(|t| (x(frame.dates[t]), if k.active.get(t).copied().unwrap_or(false) { 1.0 } else { 0.0 })).collect(),
+            });
+        }
+        html += "</tbody></table></section>\n";
+        html += &chart_section("kill-active", "When each kill switch was active (1 = flat)", charts::lines("Kill switch active", &ks, Unit::Number)?);
+    }
+
+    // The program.
+    html += "<section id=\"program\"><h2>Program</h2><table><thead><tr><th>param</th><th>value</th></tr></thead><tbody>\n";
+    for (i, n) in params.names.iter().enumerate() {
+        html += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(n), escape(&params.display_value(i, params.values[i])));
+    }
+    html += "</tbody></table><table><thead><tr><th>source</th><th>file</th><th>columns</th></tr></thead><tbody>\n";
+    for s in strategy.data_sources() {
+        html += &format!("<tr><th>{}</th><td>{}</td><td>{}</td></tr>\n", escape(s.name()), escape(s.path()), escape(&s.columns().join(", ")));
+    }
+    html += &format!(
+        "</tbody></table><p>Data rows {} to {} ({} rows after alignment and the date window).</p><pre>{}</pre></section>\n",
+        frame.dates.first().map(|&d| format_date(d)).unwrap_or_default(),
+        frame.dates.last().map(|&d| format_date(d)).unwrap_or_default(),
+        frame.len(),
+        escape(strategy.source())
+    );
+    html += FOOTNOTE;
+    html += "</body></html>\n";
+    Ok(html)
+}
+
+/// A titled section holding one SVG chart.
+fn chart_section(id: &str, title: &str, svg: String) -> String {
+    format!("<section id=\"{id}\" class=\"chart\"><h2>{}</h2><figure>{svg}</figure></section>\n", escape(title))
+}
+
+const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#222;max-width:1000px;margin:24px auto;padding:0 16px}\
+h1{margin:0 0 4px;font-size:26px}header p{color:#666;margin:0 0 16px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}\
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}\
+table.monthly td,table.monthly th{padding:3px 5px;font-size:12px}td.year{font-weight:600}figure{margin:0}figure svg{width:100%;height:auto}\
+pre{background:#f7f7f7;padding:10px;font-size:12px;overflow-x:auto}.note,footer{color:#666;font-size:12px}.warn{color:#b00}";
+
+const FOOTNOTE: &str = "<footer><h2>Conventions</h2><p>Metrics follow Strat's SEMANTICS.md §4, which differ from \
+empyrical and quantstats in five places: CAGR counts years by bars (P per year), not by calendar days, so Calmar differs too; \
+the information ratio is annualised by √P; VaR and CVaR are historical (the 5% quantile of daily returns, and the mean of the \
+k smallest returns); omega is +∞ and Sortino undefined when there is no loss. Sharpe and volatility use the sample standard \
+deviation (ddof = 1). Rolling windows end at each bar and use only that bar and earlier ones.</p></footer>\n";

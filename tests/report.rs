@@ -1,0 +1,118 @@
+//! End-to-end tests of `strat report` (issue 15): the tear sheet of bundled examples through the
+//! real CLI is one self-contained HTML page (no script, no network), its metrics are the values
+//! of `strat run --json`, its monthly and annual returns are the compounded daily returns of
+//! `strat run --out` (computed here independently), its worst drawdown is the run's max drawdown,
+//! and it holds every chart.
+
+mod common;
+use common::cli::{s, strat_in};
+use common::{root, TempDir};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Every `data-key="K" data-value="V"` pair of the page.
+fn values(html: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("data-key=\"") {
+        rest = &rest[i + 10..];
+        let key = &rest[..rest.find('"').unwrap()];
+        let v = &rest[rest.find("data-value=\"").unwrap() + 12..];
+        let v = &v[..v.find('"').unwrap()];
+        let x = match v {
+            "NaN" => f64::NAN,
+            "inf" => f64::INFINITY,
+            "-inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("data-value {v}")),
+        };
+        out.insert(key.to_string(), x);
+    }
+    out
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b
+}
+
+fn json_f64(v: &Value) -> f64 {
+    match v {
+        Value::Null => f64::NAN,
+        Value::String(s) if s == "inf" => f64::INFINITY,
+        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+        v => v.as_f64().unwrap(),
+    }
+}
+
+#[test]
+fn the_tear_sheet_holds_the_runs_numbers_and_every_chart() {
+    for example in ["vix_guard", "vix_guard_kill", "tsmom_hedge", "regime_ensemble"] {
+        let dir = TempDir::new("report");
+        let d = dir.path();
+        let file = root().join(format!("examples/{example}.strat"));
+        let r = strat_in(d, &["report", &s(&file), "--out", "r.html"]).code(0, example);
+        assert!(r.stdout.contains("r.html: tear sheet of "), "{}", r.stdout);
+        let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+        // Self-contained: nothing to fetch, nothing to run.
+        for bad in ["<script", "<link", "src=\"http", "href=\"http", "@import", "url("] {
+            assert!(!html.contains(bad), "{example}: the page contains {bad}");
+        }
+        for id in ["metrics", "equity", "underwater", "worst-drawdowns", "monthly", "annual", "rolling-sharpe", "rolling-volatility", "exposure", "program"] {
+            assert!(html.contains(&format!("<section id=\"{id}\"")), "{example}: no section {id}");
+        }
+        assert!(html.matches("<svg").count() >= 6, "{example}: charts");
+        if example == "vix_guard_kill" {
+            assert!(html.contains("<section id=\"kill-switches\""), "kill switches");
+        }
+        let v = values(&html);
+        // The metrics are those of `strat run --json`, value for value.
+        let run: Value = serde_json::from_str(&strat_in(d, &["run", &s(&file), "--json"]).code(0, "run").stdout).unwrap();
+        for (k, x) in run["metrics"].as_object().unwrap() {
+            let got = v.get(&format!("strategy.{k}")).copied().unwrap_or_else(|| panic!("{example}: no strategy.{k}"));
+            assert!(same(got, json_f64(x)), "{example}: {k}: page {got}, json {x}");
+        }
+        if let Some(b) = run["benchmark"].as_object() {
+            for (k, x) in b {
+                assert!(same(v[&format!("benchmark.{k}")], json_f64(x)), "{example}: benchmark {k}");
+            }
+        }
+        // The worst drawdown is the max drawdown.
+        let md = json_f64(&run["metrics"]["max_drawdown"]);
+        assert!((v["drawdown.1"] - md).abs() <= 1e-12 * md.abs().max(1.0), "{example}: worst drawdown {} vs max drawdown {md}", v["drawdown.1"]);
+        // Monthly and annual returns: the daily returns of `strat run --out`, compounded here.
+        strat_in(d, &["run", &s(&file), "--out", "daily.csv"]).code(0, "daily");
+        let text = std::fs::read_to_string(d.join("daily.csv")).unwrap();
+        let mut lines = text.lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let (di, ri) = (head.iter().position(|h| *h == "date").unwrap(), head.iter().position(|h| *h == "return").unwrap());
+        let mut months: BTreeMap<String, f64> = BTreeMap::new();
+        let mut years: BTreeMap<String, f64> = BTreeMap::new();
+        for l in lines {
+            let f: Vec<&str> = l.split(',').collect();
+            let Ok(r) = f[ri].parse::<f64>() else { continue };
+            *months.entry(f[di][..7].to_string()).or_insert(1.0) *= 1.0 + r;
+            *years.entry(f[di][..4].to_string()).or_insert(1.0) *= 1.0 + r;
+        }
+        assert!(months.len() > 12, "{example}");
+        for (m, g) in &months {
+            let got = v[&format!("month.{m}")];
+            assert!((got - (g - 1.0)).abs() <= 1e-12, "{example}: month {m}: page {got}, daily {}", g - 1.0);
+        }
+        for (y, g) in &years {
+            assert!((v[&format!("year.{y}")] - (g - 1.0)).abs() <= 1e-12, "{example}: year {y}");
+        }
+        assert_eq!(v.keys().filter(|k| k.starts_with("month.")).count(), months.len());
+    }
+}
+
+#[test]
+fn the_report_refuses_what_it_would_overwrite_and_other_formats() {
+    let dir = TempDir::new("report-refusals");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard.strat"));
+    strat_in(d, &["report", &file, "--out", "r.txt"]).code(2, "not html").says("strat::cli::out", "code");
+    strat_in(d, &["report", &file]).code(0, "default name");
+    assert!(d.join("report.html").exists());
+    strat_in(d, &["report", &file]).code(1, "exists").says("strat::io::exists", "code");
+    strat_in(d, &["report", &file, "--force", "--set", "spike_z=3"]).code(0, "force and set");
+    strat_in(d, &["report", &file, "--force", "--set", "nope=3"]).code(1, "unknown param").says("strat::param::set", "code");
+}
