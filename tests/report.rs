@@ -116,3 +116,57 @@ fn the_report_refuses_what_it_would_overwrite_and_other_formats() {
     strat_in(d, &["report", &file, "--force", "--set", "spike_z=3"]).code(0, "force and set");
     strat_in(d, &["report", &file, "--force", "--set", "nope=3"]).code(1, "unknown param").says("strat::param::set", "code");
 }
+
+#[test]
+fn the_walk_forward_and_sweep_pages_hold_the_studies_numbers() {
+    let dir = TempDir::new("report-studies");
+    let d = dir.path();
+    let regime = s(&root().join("examples/regime_ensemble.strat"));
+    let wf: Value =
+        serde_json::from_str(&strat_in(d, &["walk-forward", &regime, "--quiet", "--json", "--report", "wf.html"]).code(0, "walk-forward").stdout).unwrap();
+    let html = std::fs::read_to_string(d.join("wf.html")).unwrap();
+    for bad in ["<script", "<link", "src=\"http", "href=\"http"] {
+        assert!(!html.contains(bad), "walk-forward page contains {bad}");
+    }
+    for id in ["selection", "folds", "fold-chart", "metrics", "equity", "underwater"] {
+        assert!(html.contains(&format!("<section id=\"{id}\"")), "walk-forward page: no section {id}");
+    }
+    let v = values(&html);
+    let folds = wf["folds"].as_array().unwrap();
+    assert!(!folds.is_empty());
+    for (k, f) in folds.iter().enumerate() {
+        assert!(same(v[&format!("fold.{}.in_sample", k + 1)], json_f64(&f["in_sample"])), "fold {k} in-sample");
+        assert!(same(v[&format!("fold.{}.out_of_sample", k + 1)], json_f64(&f["out_of_sample"])), "fold {k} out of sample");
+        assert!(html.contains(&format!("#{} ", f["binding"])), "fold {k}: its binding");
+    }
+    for key in ["deflated_sharpe", "in_sample_mean", "out_of_sample_mean", "degradation"] {
+        assert!(same(v[key], json_f64(&wf[key])), "{key}");
+    }
+    for (k, x) in wf["out_of_sample"].as_object().unwrap() {
+        assert!(same(v[&format!("oos.{k}")], json_f64(x)), "out-of-sample {k}");
+    }
+    // The sweep page: the top bindings are the best rows of --json, with heatmaps.
+    let tsmom = s(&root().join("examples/tsmom_hedge.strat"));
+    let sw: Value = serde_json::from_str(
+        &strat_in(d, &["sweep", &tsmom, "--quiet", "--json", "--by", "calmar", "--report", "sweep.html", "--heatmap", "sharpe", "--heatmap", "max_drawdown"])
+            .code(0, "sweep")
+            .stdout,
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(d.join("sweep.html")).unwrap();
+    for id in ["top", "heatmap-sharpe", "heatmap-max_drawdown", "distribution"] {
+        assert!(html.contains(&format!("<section id=\"{id}\"")), "sweep page: no section {id}");
+    }
+    let v = values(&html);
+    let mut calmars: Vec<f64> = sw["rows"].as_array().unwrap().iter().filter_map(|r| r["metrics"]["calmar"].as_f64()).collect();
+    calmars.sort_by(|a, b| b.total_cmp(a));
+    assert_eq!(v["top.1.calmar"], calmars[0], "the best binding by calmar");
+    assert_eq!(v["top.10.calmar"], calmars[9]);
+    // --report is the whole study's: refused on a shard; an .html file.
+    strat_in(d, &["sweep", &tsmom, "--shard", "1/2", "--out", "p.csv", "--report", "x.html"]).code(2, "shard report").says("strat::cli::shard", "code");
+    strat_in(d, &["walk-forward", &regime, "--shard", "1/2", "--out", "p.parquet", "--report", "x.html"])
+        .code(2, "wf shard report")
+        .says("strat::cli::shard", "code");
+    strat_in(d, &["sweep", &tsmom, "--report", "x.txt"]).code(2, "not html").says("strat::cli::out", "code");
+    strat_in(d, &["walk-forward", &regime, "--report", "wf.html"]).code(1, "exists").says("strat::io::exists", "code");
+}

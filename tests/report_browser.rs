@@ -137,6 +137,18 @@ fn the_tear_sheet_renders_in_headless_chromium() {
     let run: serde_json::Value = serde_json::from_str(&strat_in(d, &["run", &s(&file), "--json"]).code(0, "run").stdout).unwrap();
     let sharpe = run["metrics"]["sharpe"].as_f64().unwrap();
     assert!(dom.contains(&format!("data-key=\"strategy.sharpe\" data-value=\"{sharpe:?}\"")), "the DOM's Sharpe is not the run's {sharpe}");
+    // The walk-forward's and the sweep's pages load without a console message, charts and all.
+    let regime = s(&root().join("examples/regime_ensemble.strat"));
+    strat_in(d, &["walk-forward", &regime, "--quiet", "--report", "wf.html"]).code(0, "walk-forward report");
+    strat_in(d, &["sweep", &s(&root().join("examples/tsmom_hedge.strat")), "--quiet", "--report", "sweep.html"]).code(0, "sweep report");
+    for (page, sections) in [("wf.html", &["folds", "equity", "underwater"][..]), ("sweep.html", &["top", "heatmap-sharpe", "distribution"][..])] {
+        let (ok, dom, log) = headless(&browser, d, &["--dump-dom"], &format!("file://{}", d.join(page).display()));
+        assert!(ok && !log.contains(":CONSOLE"), "{page}:\n{log}");
+        for id in sections {
+            assert!(dom.contains(&format!("<section id=\"{id}\"")), "{page}: no section {id}");
+        }
+        assert!(dom.matches("<svg").count() >= 2, "{page}: charts");
+    }
     // The screenshot: a page, not a blank one, with the charts drawn.
     let shot = d.join("shot.png");
     let (ok, _, log) = headless(&browser, d, &["--window-size=1100,5000", &format!("--screenshot={}", shot.display())], &url);

@@ -202,6 +202,10 @@ pub(super) struct SweepArgs {
     /// Also write each --heatmap as an SVG file: PREFIX_METRIC.svg.
     #[arg(long, value_name = "PREFIX")]
     pub(super) heatmap_svg: Option<PathBuf>,
+    /// Also write the sweep's report page (top bindings, heatmaps of the --heatmap metrics or
+    /// of --by, the distribution of --by over the bindings) to FILE.html.
+    #[arg(long, value_name = "FILE.html")]
+    pub(super) report: Option<PathBuf>,
     /// Print one JSON document with every binding instead of the tables.
     #[arg(long)]
     pub(super) json: bool,
@@ -267,6 +271,10 @@ pub(super) struct WalkForwardArgs {
     /// existing file needs --force).
     #[arg(long, value_name = "FILE")]
     pub(super) progress_file: Option<PathBuf>,
+    /// Also write the walk-forward's report page (folds, stitched out-of-sample equity and
+    /// drawdown, deflated Sharpe ratio) to FILE.html.
+    #[arg(long, value_name = "FILE.html")]
+    pub(super) report: Option<PathBuf>,
     /// Run only shard I of N (every N-th binding of the grid from the I-th) and write its
     /// bindings' daily returns to the part --out PART.parquet; `--merge` chooses the folds.
     #[arg(long, value_name = "I/N", value_parser = parse_shard, conflicts_with = "merge")]

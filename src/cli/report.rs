@@ -40,11 +40,19 @@ pub(super) fn report(args: &ReportArgs) -> i32 {
         Ok(h) => h,
         Err(e) => return fail(1, "strat::io::write", format!("cannot draw the report: {e}"), "report this as a bug"),
     };
-    let tmp = super::sweep::temp_path(out);
-    if let Err(e) = std::fs::write(&tmp, html.as_bytes()).and_then(|_| std::fs::rename(&tmp, out)) {
-        let _ = std::fs::remove_file(&tmp);
-        return fail(1, "strat::io::write", format!("cannot write {}: {e}", out.display()), "check that the folder exists and is writable");
+    if let Err(c) = write_page(out, &html) {
+        return c;
     }
     out!("{}: tear sheet of {} ({} KiB)", out.display(), strategy.name(), html.len().div_ceil(1024));
     0
+}
+
+/// Writes an HTML page to a temporary file beside `path`, then renames it: `path` is either the
+/// whole page or untouched. `strat::io::write` (exit 1) when it cannot.
+pub(super) fn write_page(path: &std::path::Path, html: &str) -> Result<(), i32> {
+    let tmp = super::sweep::temp_path(path);
+    std::fs::write(&tmp, html.as_bytes()).and_then(|_| std::fs::rename(&tmp, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(1, "strat::io::write", format!("cannot write {}: {e}", path.display()), "check that the folder exists and is writable")
+    })
 }

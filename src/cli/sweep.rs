@@ -84,6 +84,18 @@ pub(super) fn sweep(args: &SweepArgs) -> i32 {
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Some(r) = &args.report {
+        if shard.is_some() {
+            return fail(2, "strat::cli::shard", "--report draws the whole grid; a shard holds part of it", "drop --report, or run the sweep on one machine");
+        }
+        if r.extension().and_then(|e| e.to_str()) != Some("html") {
+            return fail(2, "strat::cli::out", format!("--report {}: a report is an .html file", r.display()), "name the report FILE.html");
+        }
+    }
+    let n_files = outs.len();
+    if let Some(r) = &args.report {
+        outs.push(Planned { flag: "--report".into(), path: r.clone() });
+    }
     if let Some(p) = progress_file {
         outs.push(Planned { flag: "--progress-file".into(), path: p.clone() });
     }
@@ -95,7 +107,7 @@ pub(super) fn sweep(args: &SweepArgs) -> i32 {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let outs = &outs[..outs.len() - usize::from(progress_file.is_some())];
+    let outs = &outs[..n_files];
     progress.end(run_sweep(args, &strategy, outs, format, (by, &maps), &progress))
 }
 
@@ -120,7 +132,7 @@ fn run_sweep(
         }
     };
     super::diagnostics::data_warnings(&frame);
-    let streamed = !args.json && maps.is_empty() && format != Some(Format::Json);
+    let streamed = !args.json && maps.is_empty() && format != Some(Format::Json) && args.report.is_none();
     let study = if streamed { strat_compiler::grid::Study::SweepStreamed } else { strat_compiler::grid::Study::Sweep };
     // The estimate comes before the grid is walked: a grid too large for memory is never
     // materialised.
@@ -324,6 +336,17 @@ fn run_in_memory(
     if let Err(c) = write_files(strategy, &grid, &rows, outs, format, svg.map(|p| (p, maps, by)), part.as_ref()) {
         return c;
     }
+    if let Some(path) = &args.report {
+        let page = report_page(strategy, &grid, &rows, (by, maps), top).and_then(|p| strat::tearsheet::studies::sweep_page(&p));
+        match page {
+            Ok(p) => {
+                if let Err(c) = super::report::write_page(path, &p) {
+                    return c;
+                }
+            }
+            Err(e) => return fail(1, "strat::io::write", format!("cannot draw the report: {e}"), "report this as a bug"),
+        }
+    }
     progress.emit(finished_event(rows.len(), failed, elapsed));
     // A shard's part is written whatever its rows; whether the study failed is the merged
     // table's to say.
@@ -347,6 +370,52 @@ fn run_in_memory(
         return fail(1, "strat::run::failed", "every binding failed", "the table above names the first failure");
     }
     0
+}
+
+/// The pieces of the sweep's report page: the top `top` bindings by `by`, a heatmap of each
+/// `--heatmap` metric (or of `by` alone) when two numeric params are swept, and `by` of every
+/// binding.
+fn report_page<'a>(
+    strategy: &'a Strategy,
+    grid: &Grid,
+    rows: &[SweepRow],
+    metrics: (&'static str, &[&'static str]),
+    top: usize,
+) -> Result<strat::tearsheet::studies::SweepPage<'a>, String> {
+    let (by, maps) = metrics;
+    let params = strategy.params();
+    let ranking = sweep_output::Ranking::of(rows, grid, by, top);
+    let order = sweep_output::ranked(rows, by);
+    let best: Vec<(usize, String, strat_stdlib::metrics::Metrics, f64)> = order
+        .iter()
+        .take(top)
+        .filter_map(|&i| {
+            rows[i].result.as_ref().ok().map(|s| (rows[i].index, sweep_output::binding_text(&params, grid, rows[i].index), s.metrics, s.avg_turnover))
+        })
+        .collect();
+    let wanted: Vec<&str> = if maps.is_empty() { vec![by] } else { maps.to_vec() };
+    let mut heatmaps = vec![];
+    if sweep_output::heatmap_axes(&params, grid).is_some() {
+        for m in wanted {
+            heatmaps.push((m.to_string(), sweep_output::heatmap_svg_text(rows, &params, grid, m, by, strategy.name())?));
+        }
+    }
+    let swept = grid.names.iter().enumerate().filter(|(i, _)| grid.varying[*i]).map(|(i, n)| {
+        let mut vals: Vec<u64> = grid.bindings.iter().map(|b| b[i].to_bits()).collect();
+        vals.sort_unstable();
+        vals.dedup();
+        (n.clone(), vals.len())
+    });
+    Ok(strat::tearsheet::studies::SweepPage {
+        strategy: strategy.name(),
+        bindings: ranking.total(),
+        failed: ranking.failed(),
+        by,
+        swept: swept.collect(),
+        top: best,
+        heatmaps,
+        by_values: rows.iter().filter_map(|r| r.result.as_ref().ok().and_then(|s| sweep_output::metric_of(s, by))).collect(),
+    })
 }
 
 /// What ties a shard's part file to its study ([`strat_runtime::merge`]).

@@ -469,13 +469,25 @@ fn weights_of(r: &SweepRow, k: usize) -> Option<&strat_runtime::sweep::WeightsSt
 /// `by` chooses the slice as in [`heatmap_data`]; a slice through the best binding is named under
 /// the title.
 pub fn heatmap_svg(path: &std::path::Path, rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str, title: &str) -> Result<(), String> {
+    let svg = heatmap_svg_text(rows, params, grid, metric, by, title)?;
+    std::fs::write(path, svg).map_err(|e| e.to_string())
+}
+
+/// The SVG text of [`heatmap_svg`] (for a report page).
+pub fn heatmap_svg_text(rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str, title: &str) -> Result<String, String> {
+    let mut svg = String::new();
+    draw_heatmap(&mut svg, rows, params, grid, metric, by, title)?;
+    Ok(svg)
+}
+
+fn draw_heatmap(svg: &mut String, rows: &[SweepRow], params: &Params, grid: &Grid, metric: &str, by: &str, title: &str) -> Result<(), String> {
     use plotters::prelude::*;
     let d = heatmap_data(rows, params, grid, metric, by).ok_or("a heatmap needs two swept numeric params")?;
     let (nr, nc) = (d.ys.len(), d.xs.len());
     let (cell_w, cell_h, left, top) = (70i32, 32i32, 110i32, 60i32);
     let width = (left + cell_w * nc as i32 + 30) as u32;
     let height = (top + cell_h * nr as i32 + 60) as u32;
-    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+    let root = SVGBackend::with_string(svg, (width, height)).into_drawing_area();
     let err = |e: &dyn std::fmt::Display| e.to_string();
     root.fill(&WHITE).map_err(|e| err(&e))?;
     let all: Vec<f64> = d.values.iter().flatten().copied().filter(|v| !v.is_nan()).collect();

@@ -39,7 +39,7 @@ fn windows(train: &str, test: &str) -> Result<(PeriodUnit, i32, i32), i32> {
 /// `strat walk-forward`: checks the output, compiles, loads, runs the folds, writes `--out` and
 /// prints the table or the JSON report; returns the exit code.
 pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
-    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet, progress, progress_file, shard, merge } = args;
+    let WalkForwardArgs { file, train, test, anchored, by, json, reference, out, force, quiet, progress, progress_file, shard, merge, report } = args;
     let (anchored, json, reference, out, force, quiet) = (*anchored, *json, *reference, out.as_deref(), *force, *quiet);
     let (unit, train_n, test_n) = match windows(train, test) {
         Ok(w) => w,
@@ -61,6 +61,20 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
             );
         }
     }
+    if let Some(r) = report {
+        if shard.is_some() {
+            return fail(
+                2,
+                "strat::cli::shard",
+                "--report draws the whole walk-forward; a shard holds part of it",
+                "drop --report, or pass it to the --merge run",
+            );
+        }
+        if r.extension().and_then(|e| e.to_str()) != Some("html") {
+            return fail(2, "strat::cli::out", format!("--report {}: a report is an .html file", r.display()), "name the report FILE.html");
+        }
+        outs.push(Planned { flag: "--report".into(), path: r.clone() });
+    }
     if let Some(c) = merge_parts_clash(merge, &outs, progress_file.as_deref()) {
         return c;
     }
@@ -75,14 +89,15 @@ pub(super) fn walk_forward(args: &WalkForwardArgs) -> i32 {
         Ok(p) => p,
         Err(c) => return c,
     };
-    let outs = &outs[..outs.len() - usize::from(progress_file.is_some())];
+    let report = report.as_deref();
+    let outs = &outs[..usize::from(out.is_some())];
     let spec = WalkForwardSpec { train: train_n, test: test_n, unit, anchored, periods_per_year: strategy.program().annualize };
     let mode = match (shard, merge.is_empty()) {
         (Some(s), _) => Mode::Shard(*s),
         (None, false) => Mode::Merge(merge),
         (None, true) => Mode::Whole,
     };
-    progress.end(run_walk_forward(&strategy, spec, by, (outs, format), json, mode, &progress))
+    progress.end(run_walk_forward(&strategy, spec, by, (outs, format, report), json, mode, &progress))
 }
 
 /// What a walk-forward does: every binding here, one shard's runs to a part, or the folds over
@@ -117,12 +132,12 @@ fn run_walk_forward(
     strategy: &Strategy,
     spec: WalkForwardSpec,
     by: &str,
-    out: (&[Planned], Option<Format>),
+    out: (&[Planned], Option<Format>, Option<&std::path::Path>),
     json: bool,
     mode: Mode,
     progress: &Progress,
 ) -> i32 {
-    let (outs, format) = out;
+    let (outs, format, report_page) = out;
     let frame = match strategy.load_data() {
         Ok(f) => f,
         Err(f) => {
@@ -204,6 +219,17 @@ fn run_walk_forward(
     }
     let elapsed = t.elapsed().as_secs_f64();
     let report = strategy.walk_forward_report(&frame, by, &spec, &grid, &wf);
+    if let Some(path) = report_page {
+        let params = strategy.params();
+        let text = |i: usize| sweep_output::binding_text(&params, &grid, i);
+        let page = match strat::tearsheet::studies::walk_forward_page(&report, &wf, &frame.dates, &text) {
+            Ok(p) => p,
+            Err(e) => return fail(1, "strat::io::write", format!("cannot draw the report: {e}"), "report this as a bug"),
+        };
+        if let Err(c) = super::report::write_page(path, &page) {
+            return c;
+        }
+    }
     if progress.is_json() {
         for (k, f) in report.folds.iter().enumerate() {
             let mut e = event("fold");

@@ -17,6 +17,8 @@ pub enum Unit {
     Number,
     /// Growth of 1 on a log axis (`×2`).
     Growth,
+    /// Whole counts (`12`).
+    Count,
 }
 
 impl Unit {
@@ -32,6 +34,7 @@ impl Unit {
                 }
             }
             Unit::Number => format!("{y:.2}"),
+            Unit::Count => format!("{y:.0}"),
             Unit::Growth => {
                 if (y - y.round()).abs() < 1e-9 || y >= 10.0 {
                     format!("×{y:.0}")
@@ -233,6 +236,15 @@ pub fn underwater(title: &str, points: &[(f64, f64)]) -> Result<String, String> 
 /// Bars of `values` (one per label, e.g. a year's return), percent on the axis, gains in the
 /// strategy's colour and losses in red.
 pub fn bars(title: &str, values: &[(String, f64)]) -> Result<String, String> {
+    bars_in(title, values, Unit::Percent)
+}
+
+/// [`bars`] with values in `unit` (percent or plain numbers).
+pub fn values(title: &str, values: &[(String, f64)], unit: Unit) -> Result<String, String> {
+    bars_in(title, values, unit)
+}
+
+fn bars_in(title: &str, values: &[(String, f64)], unit: Unit) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -265,7 +277,7 @@ pub fn bars(title: &str, values: &[(String, f64)]) -> Result<String, String> {
                     String::new()
                 }
             })
-            .y_label_formatter(&|y| Unit::Percent.label(*y))
+            .y_label_formatter(&|y| unit.label(*y))
             .disable_x_mesh()
             .light_line_style(RGBColor(235, 235, 235))
             .draw()

@@ -7,7 +7,8 @@
 //! Every number that is also in `strat run --json` is the same value (the page carries it in a
 //! `data-value` attribute as the shortest round-trip decimal, beside its formatted text).
 
-mod charts;
+pub mod charts;
+pub mod studies;
 
 use crate::{Frame, Params, RunResult, Strategy};
 use charts::{Line, Unit};
@@ -22,7 +23,7 @@ pub fn escape(s: &str) -> String {
 
 /// A float as `data-value` holds it: the shortest decimal that reads back to the same `f64`
 /// (`NaN`, `inf`, `-inf` as such).
-fn raw(x: f64) -> String {
+pub(crate) fn raw(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
     } else if x.is_infinite() {
@@ -37,7 +38,7 @@ fn raw(x: f64) -> String {
 }
 
 /// A fraction as percent with `d` decimals; `—` for NaN.
-fn pct(x: f64, d: usize) -> String {
+pub(crate) fn pct(x: f64, d: usize) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
@@ -52,7 +53,7 @@ fn pct(x: f64, d: usize) -> String {
 }
 
 /// A ratio with 2 decimals; `—` for NaN.
-fn num(x: f64) -> String {
+pub(crate) fn num(x: f64) -> String {
     if x.is_nan() {
         "—".into()
     } else if x.is_infinite() {
@@ -85,13 +86,13 @@ fn is_fraction(name: &str) -> bool {
 }
 
 /// A table cell of metric `key` for `who` (`strategy`, `benchmark`).
-fn metric_cell(who: &str, key: &str, x: f64) -> String {
+pub(crate) fn metric_cell(who: &str, key: &str, x: f64) -> String {
     let text = if is_fraction(key) { pct(x, 2) } else { num(x) };
     format!("<td class=\"n\" data-key=\"{who}.{key}\" data-value=\"{}\">{}</td>", raw(x), escape(&text))
 }
 
 /// A human label of a metric key.
-fn label(key: &str) -> &str {
+pub(crate) fn label(key: &str) -> &str {
     match key {
         "total_return" => "Total return",
         "cagr" => "CAGR",
@@ -138,14 +139,8 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     let equity: Vec<f64> = std::iter::once(1.0).chain(bt.equity.iter().copied()).collect();
     let ret_days: Vec<i32> = bt.rows.clone().map(|t| frame.dates[t]).collect();
     let x = charts::year_of;
-    let mut html = String::with_capacity(1 << 20);
     let name = strategy.name();
-    html += &format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{} — Strat tear sheet</title><style>{}</style></head><body>\n",
-        escape(name),
-        CSS
-    );
+    let mut html = page_start(&format!("{name} — tear sheet"));
     html += &format!(
         "<header><h1>{}</h1><p>{} bars, {} to {} · {} bars a year · Strat {}</p></header>\n",
         escape(name),
@@ -339,13 +334,29 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         frame.len(),
         escape(strategy.source())
     );
-    html += FOOTNOTE;
-    html += "</body></html>\n";
+    html += &page_end();
     Ok(html)
 }
 
+/// The head of a page titled `title`, with the inline style sheet, and the opening `<body>`.
+pub(crate) fn page_start(title: &str) -> String {
+    let mut html = String::with_capacity(1 << 20);
+    html += &format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{} · Strat</title><style>{}</style></head><body>\n",
+        escape(title),
+        CSS
+    );
+    html
+}
+
+/// The conventions footnote and the end of a page.
+pub(crate) fn page_end() -> String {
+    format!("{FOOTNOTE}</body></html>\n")
+}
+
 /// A titled section holding one SVG chart.
-fn chart_section(id: &str, title: &str, svg: String) -> String {
+pub(crate) fn chart_section(id: &str, title: &str, svg: String) -> String {
     format!("<section id=\"{id}\" class=\"chart\"><h2>{}</h2><figure>{svg}</figure></section>\n", escape(title))
 }
 
