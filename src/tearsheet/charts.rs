@@ -303,3 +303,77 @@ fn svg_note(title: &str, note: &str) -> String {
         super::escape(note)
     )
 }
+
+/// Colours of stacked layers, in order (the last is "other").
+const PALETTE: [RGBColor; 9] = [
+    RGBColor(31, 96, 168),
+    RGBColor(214, 120, 24),
+    RGBColor(44, 150, 80),
+    RGBColor(190, 40, 40),
+    RGBColor(130, 90, 180),
+    RGBColor(140, 90, 70),
+    RGBColor(220, 110, 170),
+    RGBColor(120, 160, 190),
+    RGBColor(170, 170, 170),
+];
+
+/// A stacked area chart of non-negative `layers` (name and one value per `xs`, percent on the
+/// axis), bottom layer first, at most 9 (colours from a fixed palette). Every `step`-th point is
+/// drawn (to keep the page small); the last point always is.
+pub fn stacked(title: &str, xs: &[f64], layers: &[(String, Vec<f64>)], step: usize) -> Result<String, String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let idx: Vec<usize> =
+            (0..xs.len()).step_by(step.max(1)).chain(xs.len().checked_sub(1)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        if idx.len() < 2 || layers.is_empty() {
+            return Ok(svg_note(title, "no data"));
+        }
+        // Cumulative tops of each layer at the drawn points.
+        let mut tops: Vec<Vec<f64>> = vec![];
+        let mut below = vec![0.0; idx.len()];
+        for (_, v) in layers {
+            let top: Vec<f64> = idx.iter().zip(&below).map(|(&i, b)| b + v.get(i).copied().filter(|x| x.is_finite()).unwrap_or(0.0).max(0.0)).collect();
+            below = top.clone();
+            tops.push(top);
+        }
+        let hi = below.iter().copied().fold(0.0f64, f64::max).max(1e-3) * 1.05;
+        let (x0, x1) = (xs[idx[0]], xs[*idx.last().expect("two points")]);
+        let err = |e: &dyn std::fmt::Display| e.to_string();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16).into_font())
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, 0.0..hi)
+            .map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_labels(10)
+            .y_labels(8)
+            .x_label_formatter(&|x| year_label(*x))
+            .y_label_formatter(&|y| Unit::Percent.label(*y))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(|e| err(&e))?;
+        for (k, ((name, _), top)) in layers.iter().zip(&tops).enumerate().rev() {
+            let c = PALETTE[k.min(PALETTE.len() - 1)];
+            let pts: Vec<(f64, f64)> = idx.iter().zip(top).map(|(&i, &y)| (xs[i], y)).collect();
+            chart
+                .draw_series(AreaSeries::new(pts, 0.0, c.mix(0.85)))
+                .map_err(|e| err(&e))?
+                .label(name.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(200, 200, 200))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| err(&e))?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}

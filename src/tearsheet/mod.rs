@@ -296,6 +296,45 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     ];
     html += &chart_section("exposure", "Exposure (fraction of equity, held from each close)", charts::lines("Gross and net exposure", &exp, Unit::Percent)?);
 
+    // Per-asset weights (a panel or sleeves): the largest 8 by mean |weight|, the rest as "other".
+    if bt.assets > 1 {
+        let names = strategy.held_assets();
+        let abs_w = |j: usize| -> Vec<f64> { (t0..rows).map(|t| bt.weights[j * rows + t].abs()).map(|w| if w.is_finite() { w } else { 0.0 }).collect() };
+        let mut by_size: Vec<(usize, f64)> = (0..bt.assets).map(|j| (j, strat_stdlib::metrics::mean(&abs_w(j)))).collect();
+        by_size.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut layers: Vec<(String, Vec<f64>)> =
+            by_size.iter().take(8).map(|&(j, _)| (names.get(j).cloned().unwrap_or_else(|| j.to_string()), abs_w(j))).collect();
+        if bt.assets > 8 {
+            let mut other = vec![0.0; rows - t0];
+            for &(j, _) in &by_size[8..] {
+                for (o, w) in other.iter_mut().zip(abs_w(j)) {
+                    *o += w;
+                }
+            }
+            layers.push((format!("other {}", bt.assets - 8), other));
+        }
+        let xs: Vec<f64> = days.iter().map(|&d| x(d)).collect();
+        let step = (xs.len() / 1500).max(1);
+        html += &chart_section(
+            "weights",
+            "Weights by asset (absolute, stacked; the 8 largest on average)",
+            charts::stacked("Absolute weight held from each close", &xs, &layers, step)?,
+        );
+    }
+
+    // Costs: the cumulative cost charged, as a fraction of equity.
+    if bt.cost.iter().any(|&c| c != 0.0) {
+        let mut acc = 0.0;
+        let cum: Vec<(f64, f64)> = (t0..rows)
+            .map(|t| {
+                acc += bt.cost.get(t).copied().filter(|c| c.is_finite()).unwrap_or(0.0);
+                (x(frame.dates[t]), acc)
+            })
+            .collect();
+        let line = [Line { name: "cumulative cost", colour: charts::LOSS, points: cum }];
+        html += &chart_section("costs", "Cost drag (cumulative cost charged, fraction of equity)", charts::lines("Cumulative cost", &line, Unit::Percent)?);
+    }
+
     // Kill switches.
     if !bt.kills.is_empty() {
         let mut ks: Vec<Line> = vec![];
