@@ -13,7 +13,7 @@ use common::{root, TempDir};
 const METRICS: [&str; 11] = ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
-const JSON_KEYS: [&str; 15] = [
+const JSON_KEYS: [&str; 17] = [
     "strategy",
     "bars",
     "start",
@@ -23,6 +23,8 @@ const JSON_KEYS: [&str; 15] = [
     "information_ratio",
     "active_return",
     "tracking_error",
+    "beta",
+    "alpha",
     "ruin_date",
     "avg_turnover",
     "cost_drag",

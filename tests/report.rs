@@ -170,3 +170,50 @@ fn the_walk_forward_and_sweep_pages_hold_the_studies_numbers() {
     strat_in(d, &["sweep", &tsmom, "--report", "x.txt"]).code(2, "not html").says("strat::cli::out", "code");
     strat_in(d, &["walk-forward", &regime, "--report", "wf.html"]).code(1, "exists").says("strat::io::exists", "code");
 }
+
+/// Beta and alpha of `--json` against an independent computation: the VIX guard's daily
+/// returns (`strat run --out`) and the S&P 500's close-to-close returns read from the data file.
+#[test]
+fn beta_and_alpha_follow_empyricals_definition() {
+    let dir = TempDir::new("beta");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard.strat"));
+    let run: Value = serde_json::from_str(&strat_in(d, &["run", &file, "--json", "--out", "daily.csv"]).code(0, "run").stdout).unwrap();
+    let data = std::fs::read_to_string(root().join("examples/data/spx_vix.csv")).unwrap();
+    let spx: Vec<(String, f64)> = data
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect();
+    let bench: BTreeMap<&str, f64> = spx.windows(2).map(|w| (w[1].0.as_str(), w[1].1 / w[0].1 - 1.0)).collect();
+    let daily = std::fs::read_to_string(d.join("daily.csv")).unwrap();
+    let head: Vec<&str> = daily.lines().next().unwrap().split(',').collect();
+    let ri = head.iter().position(|h| *h == "return").unwrap();
+    let (mut r, mut b) = (vec![], vec![]);
+    for l in daily.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if let Ok(x) = f[ri].parse::<f64>() {
+            r.push(x);
+            b.push(bench[f[0]]);
+        }
+    }
+    assert_eq!(r.len() as u64, run["bars"].as_u64().unwrap());
+    let n = r.len() as f64;
+    let mb = b.iter().sum::<f64>() / n;
+    let mr = r.iter().sum::<f64>() / n;
+    let cov: f64 = r.iter().zip(&b).map(|(x, y)| (x - mr) * (y - mb)).sum();
+    let var: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
+    let beta = cov / var;
+    let resid = r.iter().zip(&b).map(|(x, y)| x - beta * y).sum::<f64>() / n;
+    let alpha = (1.0 + resid).powf(252.0) - 1.0;
+    let (jb, ja) = (run["beta"].as_f64().unwrap(), run["alpha"].as_f64().unwrap());
+    assert!((jb - beta).abs() <= 1e-12 * beta.abs(), "beta {jb} vs {beta}");
+    assert!((ja - alpha).abs() <= 1e-10 * alpha.abs().max(1e-3), "alpha {ja} vs {alpha}");
+    assert!(jb > 0.5 && jb < 1.0, "a guarded long book has a beta below 1: {jb}");
+    // Without a benchmark both are null.
+    let tsmom: Value = serde_json::from_str(&strat_in(d, &["run", &s(&root().join("examples/tsmom_hedge.strat")), "--json"]).code(0, "tsmom").stdout).unwrap();
+    assert!(tsmom["beta"].is_null() && tsmom["alpha"].is_null());
+}

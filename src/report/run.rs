@@ -37,6 +37,13 @@ pub struct RunReport {
     /// Tracking error: annualised standard deviation of the active return (NaN without one).
     #[serde(serialize_with = "json::float")]
     pub tracking_error: f64,
+    /// Beta against the benchmark: `Σ(b − b̄)·r / Σ(b − b̄)²` (empyrical 0.5.5; NaN without one).
+    #[serde(serialize_with = "json::float")]
+    pub beta: f64,
+    /// Alpha against the benchmark, `(1 + mean(r − beta·b))^P − 1` (empyrical 0.5.5, zero
+    /// risk-free rate; NaN without one).
+    #[serde(serialize_with = "json::float")]
+    pub alpha: f64,
     /// The date the run's own equity reached 0, if it did.
     pub ruin_date: Option<String>,
     /// Mean turnover per decision bar.
@@ -120,6 +127,8 @@ impl RunReport {
             information_ratio: bt.information_ratio,
             active_return: bt.active_return,
             tracking_error: bt.tracking_error,
+            beta: bt.beta,
+            alpha: bt.alpha,
             ruin_date: bt.ruin.and_then(|t| frame.dates.get(t)).map(|&d| format_date(d)),
             avg_turnover: bt.avg_turnover(),
             cost_drag: bt.cost_drag(),

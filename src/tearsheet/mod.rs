@@ -108,6 +108,8 @@ pub(crate) fn label(key: &str) -> &str {
         "information_ratio" => "Information ratio",
         "active_return" => "Active return (ann.)",
         "tracking_error" => "Tracking error",
+        "beta" => "Beta",
+        "alpha" => "Alpha (ann.)",
         "avg_turnover" => "Average turnover per bar",
         "cost_drag" => "Cost drag",
         other => other,
@@ -165,10 +167,12 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         }
         html += "</tr>\n";
     }
-    let extra: [(&str, f64); 5] = [
+    let extra: [(&str, f64); 7] = [
         ("information_ratio", report.information_ratio),
         ("active_return", report.active_return),
         ("tracking_error", report.tracking_error),
+        ("beta", report.beta),
+        ("alpha", report.alpha),
         ("avg_turnover", report.avg_turnover),
         ("cost_drag", report.cost_drag),
     ];
@@ -282,6 +286,10 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     ];
     if let Some(b) = &bt.benchmark_returns {
         rv.push(Line { name: "benchmark, 12 months", colour: charts::BENCHMARK, points: pts(rolling_volatility(b, p, ppy)) });
+    }
+    if let Some(b) = &bt.benchmark_returns {
+        let rb = [Line { name: "12 months", colour: charts::STRATEGY, points: pts(strat_stdlib::periods::rolling_beta(&bt.returns, b, p)) }];
+        html += &chart_section("rolling-beta", &format!("Rolling beta to the benchmark ({p} bars)"), charts::lines("Rolling beta", &rb, Unit::Number)?);
     }
     html += &chart_section("rolling-volatility", "Rolling volatility (annualised)", charts::lines("Rolling volatility", &rv, Unit::Percent)?);
 

@@ -287,6 +287,32 @@ pub fn equity_curve(returns: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Beta and alpha of returns `x` against benchmark returns `b` on the same rows, as
+/// empyrical 0.5.5 `alpha_beta_aligned` with a zero risk-free rate: `beta = Σ(b − b̄)·x /
+/// Σ(b − b̄)²` and `alpha = (1 + mean(x − beta·b))^P − 1` (annualised by compounding over `P`
+/// periods a year). NaN for both with fewer than 2 rows, NaN input, or a constant benchmark.
+///
+/// # Panics
+/// If `x.len() != b.len()`.
+pub fn beta_alpha(x: &[f64], b: &[f64], periods_per_year: f64) -> (f64, f64) {
+    assert_eq!(x.len(), b.len(), "beta_alpha: one benchmark return per return");
+    if x.len() < 2 || x.iter().chain(b).any(|v| v.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let mb = mean(b);
+    let (mut cov, mut var) = (0.0, 0.0);
+    for (&xi, &bi) in x.iter().zip(b) {
+        cov += (bi - mb) * xi;
+        var += (bi - mb) * (bi - mb);
+    }
+    if var == 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let beta = cov / var;
+    let residual = x.iter().zip(b).map(|(&xi, &bi)| xi - beta * bi).sum::<f64>() / x.len() as f64;
+    (beta, (1.0 + residual).powf(periods_per_year) - 1.0)
+}
+
 /// Information ratio `mean(x - b) / std(x - b, ddof=1) * sqrt(P)` of returns
 /// `x` against benchmark returns `b` on the same rows (SEMANTICS.md §4).
 ///

@@ -4,7 +4,7 @@
 //! empyrical (`get_top_drawdowns`, `aggregate_returns`, `rolling_sharpe`), on Strat's own metric
 //! definitions (SEMANTICS.md §4: sample standard deviation, annualised by √P).
 
-use crate::metrics::{mean, std_ddof1};
+use crate::metrics::{beta_alpha, mean, std_ddof1};
 
 /// The compounded return of `returns`: `∏(1 + r) − 1` (0 for an empty slice; NaN if any is).
 pub fn compound(returns: &[f64]) -> f64 {
@@ -93,6 +93,17 @@ pub fn rolling_volatility(returns: &[f64], window: usize, periods_per_year: f64)
     rolling(returns, window, |x| std_ddof1(x) * periods_per_year.sqrt())
 }
 
+/// Beta against `benchmark` over each trailing window of `window` bars
+/// ([`crate::metrics::beta_alpha`]); NaN for the first `window − 1` bars.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn rolling_beta(returns: &[f64], benchmark: &[f64], window: usize) -> Vec<f64> {
+    assert_eq!(returns.len(), benchmark.len(), "rolling_beta: one benchmark return per return");
+    let w = window.max(2);
+    (0..returns.len()).map(|t| if t + 1 < w { f64::NAN } else { beta_alpha(&returns[t + 1 - w..=t], &benchmark[t + 1 - w..=t], 1.0).0 }).collect()
+}
+
 fn rolling(x: &[f64], window: usize, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let w = window.max(2);
     (0..x.len()).map(|t| if t + 1 < w { f64::NAN } else { f(&x[t + 1 - w..=t]) }).collect()
@@ -122,5 +133,13 @@ mod tests {
         assert!((s[2] - mean(&r[..3]) / std_ddof1(&r[..3]) * 252f64.sqrt()).abs() < 1e-12);
         let v = rolling_volatility(&r, 3, 252.0);
         assert!((v[4] - std_ddof1(&r[2..5]) * 252f64.sqrt()).abs() < 1e-15);
+        // Beta and alpha: x = 2 b + 0.001 exactly gives beta 2 and alpha (1.001)^P - 1.
+        let b = [0.01, -0.02, 0.015, 0.0, -0.005];
+        let x: Vec<f64> = b.iter().map(|v| 2.0 * v + 0.001).collect();
+        let (beta, alpha) = beta_alpha(&x, &b, 252.0);
+        assert!((beta - 2.0).abs() < 1e-12 && (alpha - (1.001f64.powf(252.0) - 1.0)).abs() < 1e-9, "{beta} {alpha}");
+        assert!(beta_alpha(&x, &[0.01; 5], 252.0).0.is_nan());
+        let rb = rolling_beta(&x, &b, 3);
+        assert!(rb[1].is_nan() && (rb[4] - 2.0).abs() < 1e-12);
     }
 }

@@ -49,6 +49,10 @@ pub fn finish(
         Some(b) => active_stats(&returns, b, periods_per_year),
         None => (f64::NAN, f64::NAN),
     };
+    let (beta, alpha) = match &benchmark_returns {
+        Some(b) => strat_stdlib::metrics::beta_alpha(&returns, b, periods_per_year),
+        None => (f64::NAN, f64::NAN),
+    };
     Backtest {
         first_live: t0,
         weights,
@@ -65,6 +69,8 @@ pub fn finish(
         information_ratio: ir,
         active_return,
         tracking_error,
+        beta,
+        alpha,
         ruin: None,
         cost: vec![],
         kills: vec![],

@@ -92,6 +92,12 @@ pub struct Backtest {
     /// `r - b`, `std * sqrt(periods_per_year)` (NaN without a benchmark or with fewer than 2
     /// returns).
     pub tracking_error: f64,
+    /// Beta against the benchmark ([`strat_stdlib::metrics::beta_alpha`], empyrical's
+    /// convention; NaN without a benchmark).
+    pub beta: f64,
+    /// Alpha against the benchmark, annualised by compounding the mean residual return
+    /// (empyrical's convention, zero risk-free rate; NaN without a benchmark).
+    pub alpha: f64,
     /// The ruin row: the first row `t` whose own equity `E[t] <= 0` (SEMANTICS.md §3b). The book
     /// is closed from there: the weights held from its close on are 0, so every later return is
     /// 0 and the equity stays at `E[t]`. `None` when the equity stays above 0 (and always for a
