@@ -109,6 +109,8 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         information_ratio,
         active_return,
         tracking_error,
+        beta,
+        alpha,
         ruin,
         cost,
         kills,
@@ -120,7 +122,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         out.push("trades differ".into());
     }
     diff_f64("cost", cost, &bb.cost, &mut out);
-    diff_f64("active", &[*active_return, *tracking_error], &[bb.active_return, bb.tracking_error], &mut out);
+    diff_f64("active", &[*active_return, *tracking_error, *beta, *alpha], &[bb.active_return, bb.tracking_error, bb.beta, bb.alpha], &mut out);
     if kills != &bb.kills {
         out.push(format!("kills: {kills:?} vs {:?}", bb.kills));
     }
