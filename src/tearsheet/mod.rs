@@ -413,8 +413,8 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{padding:3px 8px
 table.monthly td,table.monthly th{padding:3px 5px;font-size:12px}td.year{font-weight:600}figure{margin:0}figure svg{width:100%;height:auto}\
 pre{background:#f7f7f7;padding:10px;font-size:12px;overflow-x:auto}.note,footer{color:#666;font-size:12px}.warn{color:#b00}";
 
-const FOOTNOTE: &str = "<footer><h2>Conventions</h2><p>Metrics follow Strat's SEMANTICS.md §4, which differ from \
-empyrical and quantstats in five places: CAGR counts years by bars (P per year), not by calendar days, so Calmar differs too; \
-the information ratio is annualised by √P; VaR and CVaR are historical (the 5% quantile of daily returns, and the mean of the \
-k smallest returns); omega is +∞ and Sortino undefined when there is no loss. Sharpe and volatility use the sample standard \
-deviation (ddof = 1). Rolling windows end at each bar and use only that bar and earlier ones.</p></footer>\n";
+const FOOTNOTE: &str = "<footer><h2>Conventions</h2><p>Metrics follow Strat's SEMANTICS.md §4 and agree with \
+empyrical-reloaded 0.7.1 and quantstats 0.0.86 to 1e-12 (CAGR by periods a year; Sharpe and volatility with the sample \
+standard deviation, ddof = 1; historical VaR and CVaR; zero risk-free rate), except: the information ratio is annualised \
+by √P (empyrical's excess Sharpe is per period); quantstats' VaR is a normal estimate; omega is +∞ and Sortino undefined \
+when there is no loss (empyrical: NaN and +∞). Rolling windows end at each bar and use only that bar and earlier ones.</p></footer>\n";

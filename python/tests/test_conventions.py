@@ -1,0 +1,97 @@
+"""Strat's metrics against empyrical-reloaded 0.7.1 and quantstats 0.0.86 (issue 15, item 8),
+from the daily output of every example (`strat run --out daily.csv`, its `return` column) and
+`strat run --json`.
+
+Where the conventions agree the numbers match to ~1e-12 relative. Where they differ (spec/report.md,
+"Compared with empyrical and quantstats") the test checks the documented relation instead, so a
+change of convention on either side is noticed:
+- CAGR counts years by bars (P a year), as empyrical's `annual_return` and quantstats 0.0.86's
+  `cagr` (earlier quantstats versions counted calendar days);
+- the information ratio is annualised by sqrt(P); empyrical's `excess_sharpe` is per period;
+- VaR and CVaR are historical: VaR is empyrical's; quantstats' `value_at_risk` is a normal
+  (parametric) estimate, and its CVaR averages the returns below that VaR;
+- omega is +inf and Sortino NaN without losses (not exercised by the examples).
+"""
+
+import math
+import re
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import EXAMPLES, ROOT, strat_bin
+
+empyrical = pytest.importorskip("empyrical")
+qs = pytest.importorskip("quantstats")
+
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.glob("*.strat"))
+
+
+def close(a: float, b: float, rel: float = 1e-12, what: str = "") -> None:
+    if (a is None or (isinstance(a, float) and math.isnan(a))) and (b is None or math.isnan(b)):
+        return
+    assert a is not None and b is not None, what
+    assert abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) + 1e-15, f"{what}: strat {a!r}, reference {b!r}"
+
+
+def periods_per_year(path) -> float:
+    m = re.search(r"^\s*annualize\s+(\d+)", path.read_text(), re.M)
+    return float(m.group(1)) if m else 252.0
+
+
+def run(path, tmp_path):
+    out = tmp_path / "daily.csv"
+    import json
+
+    r = subprocess.run([str(strat_bin()), "run", str(path), "--json", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    daily = pd.read_csv(out, parse_dates=["date"]).set_index("date")
+    return json.loads(r.stdout), daily["return"].dropna()
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_metrics_match_empyrical_and_quantstats_where_conventions_agree(name, tmp_path):
+    path = EXAMPLES / name
+    doc, r = run(path, tmp_path)
+    m = doc["metrics"]
+    P = periods_per_year(path)
+    x = r.to_numpy()
+    assert len(x) == doc["bars"]
+    # empyrical: the same definitions.
+    close(m["total_return"], empyrical.cum_returns_final(r), what="total_return")
+    close(m["cagr"], empyrical.annual_return(r, annualization=P), what="cagr")
+    close(m["ann_vol"], empyrical.annual_volatility(r, annualization=P), what="ann_vol")
+    close(m["sharpe"], empyrical.sharpe_ratio(r, annualization=P), what="sharpe")
+    close(m["sortino"], empyrical.sortino_ratio(r, annualization=P), what="sortino")
+    close(m["max_drawdown"], empyrical.max_drawdown(r), what="max_drawdown")
+    close(m["calmar"], empyrical.calmar_ratio(r, annualization=P), what="calmar")
+    close(m["omega"], empyrical.omega_ratio(r, annualization=P), what="omega")
+    close(m["var_95"], empyrical.value_at_risk(r, cutoff=0.05), what="var_95")
+    close(m["cvar_95"], empyrical.conditional_value_at_risk(r, cutoff=0.05), what="cvar_95")
+    # quantstats: the same where its conventions are Strat's.
+    close(m["sharpe"], qs.stats.sharpe(r, periods=P, annualize=True), what="quantstats sharpe")
+    close(m["sortino"], qs.stats.sortino(r, periods=P, annualize=True), what="quantstats sortino")
+    close(m["ann_vol"], qs.stats.volatility(r, periods=P, annualize=True), what="quantstats volatility")
+    close(m["total_return"], qs.stats.comp(r), what="quantstats comp")
+    close(m["cagr"], qs.stats.cagr(r, periods=P), what="quantstats cagr")
+    close(m["max_drawdown"], qs.stats.max_drawdown(r), what="quantstats max_drawdown")
+    close(m["calmar"], qs.stats.calmar(r, periods=P), what="quantstats calmar")
+    # The documented difference: quantstats' VaR is parametric (normal).
+    z = 1.6448536269514722  # norm.ppf(0.95)
+    close(qs.stats.value_at_risk(r, sigma=1, confidence=0.95), x.mean() - z * x.std(ddof=1), rel=1e-9, what="quantstats parametric var")
+
+
+def test_benchmark_figures_match_empyrical(tmp_path):
+    # The VIX guard against the S&P 500 (its benchmark): the information ratio is empyrical's
+    # per-period excess Sharpe times sqrt(P); beta and alpha are empyrical's alpha_beta.
+    doc, r = run(EXAMPLES / "vix_guard.strat", tmp_path)
+    spx = pd.read_csv(EXAMPLES / "data" / "spx_vix.csv", parse_dates=["date"]).set_index("date")["spx"]
+    b = spx.pct_change().reindex(r.index)
+    assert not b.isna().any()
+    close(doc["information_ratio"], empyrical.excess_sharpe(r, b) * math.sqrt(252), what="information_ratio")
+    alpha, beta = empyrical.alpha_beta(r, b, annualization=252)
+    close(doc["beta"], beta, rel=1e-12, what="beta")
+    close(doc["alpha"], alpha, rel=1e-9, what="alpha")
+    close(doc["benchmark"]["sharpe"], empyrical.sharpe_ratio(b, annualization=252), what="benchmark sharpe")
