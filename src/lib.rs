@@ -930,7 +930,46 @@ impl Strategy {
     /// The serialisable report of `result`, a run of this strategy on `frame` (what
     /// `strat run --json` prints).
     pub fn report(&self, frame: &Frame, result: &RunResult) -> RunReport {
-        RunReport::new(self.name(), frame, result)
+        let mut report = RunReport::new(self.name(), frame, result);
+        report.trades = self.trades(frame, result).map(|t| {
+            let trips: Vec<strat_stdlib::periods::RoundTrip> = t.iter().map(|x| x.trip).collect();
+            let s = strat_stdlib::periods::trade_stats(&trips);
+            report::TradesReport {
+                count: s.count,
+                open: s.open,
+                win_rate: s.win_rate,
+                avg_win: s.avg_win,
+                avg_loss: s.avg_loss,
+                profit_factor: s.profit_factor,
+            }
+        });
+        report
+    }
+
+    /// The round trips of `result`'s assets (a run of this strategy on `frame`), in order of
+    /// asset then entry ([`strat_stdlib::periods::round_trips`] on the held weights and the traded
+    /// prices' returns). `None` for a book that is not a `hold` of a column or a universe (an
+    /// ensemble, sleeves), whose assets are not traded prices.
+    pub fn trades(&self, frame: &Frame, result: &RunResult) -> Option<Vec<Trade>> {
+        let prep = strat_runtime::prepare(&self.compiled, frame).ok()?;
+        let hold = prep.hold.as_ref()?;
+        let bt = &result.backtest;
+        let rows = frame.len();
+        if hold.assets != bt.assets || bt.weights.len() != rows * bt.assets || hold.price.len() != rows * hold.assets {
+            return None;
+        }
+        let returns = hold.asset_returns();
+        let names = self.held_assets();
+        let mut out = vec![];
+        for j in 0..bt.assets {
+            let w = &bt.weights[j * rows..(j + 1) * rows];
+            let r = &returns[j * rows..(j + 1) * rows];
+            let asset = names.get(j).cloned().or_else(|| hold.names.get(j).cloned()).unwrap_or_else(|| j.to_string());
+            for trip in strat_stdlib::periods::round_trips(w, r, bt.first_live) {
+                out.push(Trade { asset: asset.clone(), trip });
+            }
+        }
+        Some(out)
     }
 
     /// The serialisable report of a sweep of `grid` with `rows` (what `strat sweep --json`
@@ -1028,4 +1067,13 @@ impl Strategy {
             Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone())))
         }
     }
+}
+
+/// One round trip of one asset of a run ([`Strategy::trades`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trade {
+    /// The asset's name (the universe's asset, or `source.column`).
+    pub asset: String,
+    /// Its bars and return ([`strat_stdlib::periods::RoundTrip`]; bars index the frame).
+    pub trip: strat_stdlib::periods::RoundTrip,
 }

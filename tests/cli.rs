@@ -13,7 +13,7 @@ use common::{root, TempDir};
 const METRICS: [&str; 11] = ["total_return", "cagr", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar", "var_95", "cvar_95", "omega", "avg_exposure"];
 
 /// The top-level keys of `--json`, in order.
-const JSON_KEYS: [&str; 17] = [
+const JSON_KEYS: [&str; 18] = [
     "strategy",
     "bars",
     "start",
@@ -28,6 +28,7 @@ const JSON_KEYS: [&str; 17] = [
     "ruin_date",
     "avg_turnover",
     "cost_drag",
+    "trades",
     "kill_switches",
     "reports",
     "weights",

@@ -217,3 +217,91 @@ fn beta_and_alpha_follow_empyricals_definition() {
     let tsmom: Value = serde_json::from_str(&strat_in(d, &["run", &s(&root().join("examples/tsmom_hedge.strat")), "--json"]).code(0, "tsmom").stdout).unwrap();
     assert!(tsmom["beta"].is_null() && tsmom["alpha"].is_null());
 }
+
+/// The round trips of `strat run --trades` and their summary in `--json`, against round trips
+/// computed here from the daily weights of `strat run --out` and the prices of the data file.
+#[test]
+fn round_trips_follow_the_held_weights_and_the_prices() {
+    for (example, data, columns) in [
+        ("vix_guard", "spx_vix.csv", vec![("spx", "weight")]),
+        (
+            "tsmom_hedge",
+            "crypto_close.csv",
+            ["btc", "eth", "bnb", "xrp", "ada", "doge", "ltc", "link"]
+                .iter()
+                .map(|a| (*a, Box::leak(format!("weight_{a}").into_boxed_str()) as &str))
+                .collect(),
+        ),
+    ] {
+        let dir = TempDir::new("trades");
+        let d = dir.path();
+        let file = s(&root().join(format!("examples/{example}.strat")));
+        let run: Value =
+            serde_json::from_str(&strat_in(d, &["run", &file, "--json", "--out", "daily.csv", "--trades", "trades.csv"]).code(0, example).stdout).unwrap();
+        let table = |p: &str| -> (Vec<String>, Vec<Vec<String>>) {
+            let text = std::fs::read_to_string(p).unwrap();
+            let mut lines = text.lines();
+            let head = lines.next().unwrap().split(',').map(str::to_string).collect();
+            (head, lines.map(|l| l.split(',').map(str::to_string).collect()).collect())
+        };
+        let (dh, daily) = table(&s(&d.join("daily.csv")));
+        let (ph, prices) = table(&s(&root().join(format!("examples/data/{data}"))));
+        let price_of: BTreeMap<(String, String), f64> = prices
+            .iter()
+            .flat_map(|row| ph.iter().enumerate().skip(1).filter_map(move |(k, c)| row[k].parse::<f64>().ok().map(|p| ((row[0].clone(), c.clone()), p))))
+            .collect();
+        let dates: Vec<String> = daily.iter().map(|r| r[0].clone()).collect();
+        let mut want: Vec<(String, String, String, usize, f64)> = vec![];
+        for (asset, col) in &columns {
+            let k = dh.iter().position(|h| h == col).unwrap_or_else(|| panic!("{example}: no column {col}"));
+            let w: Vec<f64> = daily.iter().map(|r| r[k].parse::<f64>().unwrap_or(0.0)).collect();
+            let ret = |t: usize| price_of[&(dates[t].clone(), asset.to_string())] / price_of[&(dates[t - 1].clone(), asset.to_string())] - 1.0;
+            let mut t = 0;
+            while t < w.len() {
+                if w[t] == 0.0 {
+                    t += 1;
+                    continue;
+                }
+                let (a, sign, mut g) = (t, w[t].signum(), 1.0);
+                while t < w.len() && w[t] != 0.0 && w[t].signum() == sign {
+                    if t + 1 < w.len() {
+                        g *= 1.0 + w[t] * ret(t + 1);
+                    }
+                    t += 1;
+                }
+                let exit = if t < w.len() { dates[t].clone() } else { String::new() };
+                want.push((asset.to_string(), dates[a].clone(), exit, t - a, g - 1.0));
+            }
+        }
+        let (th, got) = table(&s(&d.join("trades.csv")));
+        assert_eq!(th, ["asset", "side", "entry", "exit", "entry_weight", "mean_weight", "bars", "days", "return"]);
+        assert_eq!(got.len(), want.len(), "{example}: number of round trips");
+        assert!(!got.is_empty() && (example == "vix_guard" || got.len() > 3), "{example}: {} trades", got.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((g[2].as_str(), g[3].trim_matches('"'), g[6].parse::<usize>().unwrap()), (w.1.as_str(), w.2.as_str(), w.3), "{example}: {g:?} vs {w:?}");
+            assert!(g[0].ends_with(&w.0), "{example}: asset {} vs {}", g[0], w.0);
+            let r: f64 = g[8].parse().unwrap();
+            assert!((r - w.4).abs() <= 1e-12 * w.4.abs().max(1e-6), "{example}: return {r} vs {}", w.4);
+        }
+        let closed: Vec<f64> = want.iter().filter(|w| !w.2.is_empty()).map(|w| w.4).collect();
+        let wins = closed.iter().filter(|&&r| r > 0.0).count();
+        let j = &run["trades"];
+        assert_eq!(j["count"].as_u64().unwrap() as usize, want.len());
+        assert_eq!(j["open"].as_u64().unwrap() as usize, want.len() - closed.len());
+        if closed.is_empty() {
+            // One trade open from the first live bar to the end: nothing closed to rate.
+            assert!(j["win_rate"].is_null() && j["profit_factor"].is_null(), "{example}: {j}");
+            continue;
+        }
+        assert!((json_f64(&j["win_rate"]) - wins as f64 / closed.len() as f64).abs() < 1e-12, "{example}: win rate");
+        let gain: f64 = closed.iter().filter(|&&r| r > 0.0).sum();
+        let loss: f64 = -closed.iter().filter(|&&r| r < 0.0).sum::<f64>();
+        assert!((json_f64(&j["profit_factor"]) - gain / loss).abs() <= 1e-9 * (gain / loss), "{example}: profit factor");
+    }
+    // An ensemble's book has no round trips of its own.
+    let dir = TempDir::new("trades-ensemble");
+    let regime = s(&root().join("examples/regime_ensemble.strat"));
+    strat_in(dir.path(), &["run", &regime, "--trades", "t.csv"]).code(2, "ensemble").says("strat::cli::no_trades", "code");
+    let j: Value = serde_json::from_str(&strat_in(dir.path(), &["run", &regime, "--json"]).code(0, "json").stdout).unwrap();
+    assert!(j["trades"].is_null());
+}

@@ -161,6 +161,10 @@ pub(super) struct RunArgs {
     /// FILE.parquet or FILE.json.
     #[arg(long, value_name = "FILE")]
     pub(super) costs_out: Option<PathBuf>,
+    /// Write every round trip (asset, side, entry and exit dates, entry and mean weight, bars,
+    /// days, return) to FILE.csv, FILE.parquet or FILE.json.
+    #[arg(long, value_name = "FILE")]
+    pub(super) trades: Option<PathBuf>,
     /// Write the value on every bar of each `--value` let (a panel as one column per asset,
     /// NAME.ASSET) to FILE.csv, FILE.parquet or FILE.json.
     #[arg(long, value_name = "FILE", requires = "value")]

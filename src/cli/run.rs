@@ -13,10 +13,10 @@ use strat_runtime::write::Format;
 
 /// The files of `strat run`: `--out`, `--weights-out`, `--costs-out`, each with its format
 /// (`None` where the flag is absent).
-type RunOutputs = [Option<(Planned, Format)>; 4];
+type RunOutputs = [Option<(Planned, Format)>; 5];
 
-fn planned_outputs(files: [(&str, Option<&Path>); 4]) -> Result<RunOutputs, i32> {
-    let mut outs: RunOutputs = [None, None, None, None];
+fn planned_outputs(files: [(&str, Option<&Path>); 5]) -> Result<RunOutputs, i32> {
+    let mut outs: RunOutputs = [None, None, None, None, None];
     for (slot, (flag, o)) in outs.iter_mut().zip(files) {
         if let Some(o) = o {
             let f = output_format(flag, o)?;
@@ -29,10 +29,15 @@ fn planned_outputs(files: [(&str, Option<&Path>); 4]) -> Result<RunOutputs, i32>
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
 pub(super) fn run(args: &RunArgs) -> i32 {
-    let RunArgs { file, json, out, weights_out, costs_out, values_out, value, force, set, reference } = args;
+    let RunArgs { file, json, out, weights_out, costs_out, trades, values_out, value, force, set, reference } = args;
     let (json, force, reference) = (*json, *force, *reference);
-    let files =
-        [("--out", out.as_deref()), ("--weights-out", weights_out.as_deref()), ("--costs-out", costs_out.as_deref()), ("--values-out", values_out.as_deref())];
+    let files = [
+        ("--out", out.as_deref()),
+        ("--weights-out", weights_out.as_deref()),
+        ("--costs-out", costs_out.as_deref()),
+        ("--values-out", values_out.as_deref()),
+        ("--trades", trades.as_deref()),
+    ];
     let outs = match planned_outputs(files) {
         Ok(o) => o,
         Err(c) => return c,
@@ -73,7 +78,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return 1;
         }
     };
-    let [daily, weights, costs, values] = &outs;
+    let [daily, weights, costs, values, trade_list] = &outs;
     if let Some((o, _)) = daily {
         // One row per bar at most; date, one weight per held asset, return, equity.
         if let Err(c) = check_output_size(o, frame.len(), strategy.held_assets().len().max(1) + 3, 0) {
@@ -103,6 +108,22 @@ pub(super) fn run(args: &RunArgs) -> i32 {
         }
         let dates = frame.dates.iter().map(|&d| strat_runtime::frame::format_date(d)).collect();
         if let Err(c) = write_output(o, *f, &typed(vec![("date".into(), dates)], cols)) {
+            return c;
+        }
+    }
+    if let Some((o, f)) = trade_list {
+        let Some(list) = strategy.trades(&frame, &result) else {
+            return fail(
+                2,
+                "strat::cli::no_trades",
+                format!("--trades: the book of {} is not a `hold` of a column or a universe; its round trips are its sleeves'", file.display()),
+                "drop --trades, or run a sleeve's `hold` as its own program",
+            );
+        };
+        if let Err(c) = check_output_size(o, list.len(), 9, 0) {
+            return c;
+        }
+        if let Err(c) = write_output(o, *f, &trade_columns(&frame, &list)) {
             return c;
         }
     }
@@ -152,4 +173,27 @@ fn write_files(
         write_output(o, *f, &typed(text, nums))?;
     }
     Ok(())
+}
+
+/// The round trips as typed columns: `asset`, `side` (`long` / `short`), `entry` and `exit`
+/// dates (the closes that opened and closed it; `exit` empty while open), `entry_weight`,
+/// `mean_weight`, `bars`, `days` (calendar days to the exit, or to the last bar while open) and
+/// `return` (its contribution to equity).
+fn trade_columns(frame: &Frame, list: &[strat::Trade]) -> Vec<(String, strat_runtime::write::Col)> {
+    use strat_runtime::frame::format_date;
+    use strat_runtime::write::Col;
+    let last = frame.len().saturating_sub(1);
+    let date = |t: usize| frame.dates.get(t).map(|&d| format_date(d)).unwrap_or_default();
+    let days = |t: &strat::Trade| (frame.dates[t.trip.exit.unwrap_or(last)] - frame.dates[t.trip.entry]) as i64;
+    vec![
+        ("asset".into(), Col::Text(list.iter().map(|t| t.asset.clone()).collect())),
+        ("side".into(), Col::Text(list.iter().map(|t| if t.trip.entry_weight > 0.0 { "long" } else { "short" }.to_string()).collect())),
+        ("entry".into(), Col::Text(list.iter().map(|t| date(t.trip.entry)).collect())),
+        ("exit".into(), Col::Text(list.iter().map(|t| t.trip.exit.map(date).unwrap_or_default()).collect())),
+        ("entry_weight".into(), Col::Float(list.iter().map(|t| t.trip.entry_weight).collect())),
+        ("mean_weight".into(), Col::Float(list.iter().map(|t| t.trip.mean_weight).collect())),
+        ("bars".into(), Col::Int(list.iter().map(|t| Some(t.trip.bars as i64)).collect())),
+        ("days".into(), Col::Int(list.iter().map(|t| Some(days(t))).collect())),
+        ("return".into(), Col::Float(list.iter().map(|t| t.trip.ret).collect())),
+    ]
 }

@@ -52,6 +52,9 @@ pub struct RunReport {
     /// Sum of the costs charged against the evaluated returns.
     #[serde(serialize_with = "json::float")]
     pub cost_drag: f64,
+    /// The round trips of a `hold` book's assets summarised (`null` for ensembles and sleeve
+    /// books): see [`TradesReport`].
+    pub trades: Option<TradesReport>,
     /// Each kill switch.
     pub kill_switches: Vec<KillSwitchReport>,
     /// `report` values (means over the evaluated decision bars), in declaration order.
@@ -59,6 +62,27 @@ pub struct RunReport {
     pub reports: Vec<(String, f64)>,
     /// Each `weights` declaration the run computed.
     pub weights: Vec<WeightsReport>,
+}
+
+/// The round trips of a run summarised ([`strat_stdlib::periods::trade_stats`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TradesReport {
+    /// Round trips, closed and open.
+    pub count: usize,
+    /// Of them still open at the end.
+    pub open: usize,
+    /// Winning closed trades over closed trades.
+    #[serde(serialize_with = "json::float")]
+    pub win_rate: f64,
+    /// Mean return of the winning closed trades.
+    #[serde(serialize_with = "json::float")]
+    pub avg_win: f64,
+    /// Mean return of the losing closed trades.
+    #[serde(serialize_with = "json::float")]
+    pub avg_loss: f64,
+    /// Sum of wins over the absolute sum of losses.
+    #[serde(serialize_with = "json::float")]
+    pub profit_factor: f64,
 }
 
 /// A kill switch over one run.
@@ -132,6 +156,7 @@ impl RunReport {
             ruin_date: bt.ruin.and_then(|t| frame.dates.get(t)).map(|&d| format_date(d)),
             avg_turnover: bt.avg_turnover(),
             cost_drag: bt.cost_drag(),
+            trades: None,
             kill_switches: bt
                 .kills
                 .iter()

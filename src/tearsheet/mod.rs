@@ -343,6 +343,30 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         html += &chart_section("costs", "Cost drag (cumulative cost charged, fraction of equity)", charts::lines("Cumulative cost", &line, Unit::Percent)?);
     }
 
+    // Round trips.
+    if let Some(t) = &report.trades {
+        html += &format!(
+            "<section id=\"trades\"><h2>Round trips</h2><table><tbody>\
+             <tr><th>round trips (open at the end)</th><td class=\"n\">{} ({})</td></tr>\
+             <tr><th>win rate (closed)</th><td class=\"n\" data-key=\"trades.win_rate\" data-value=\"{}\">{}</td></tr>\
+             <tr><th>average win</th><td class=\"n\" data-key=\"trades.avg_win\" data-value=\"{}\">{}</td></tr>\
+             <tr><th>average loss</th><td class=\"n\" data-key=\"trades.avg_loss\" data-value=\"{}\">{}</td></tr>\
+             <tr><th>profit factor</th><td class=\"n\" data-key=\"trades.profit_factor\" data-value=\"{}\">{}</td></tr>\
+             </tbody></table><p class=\"note\">A round trip holds one asset with one sign; its return is its contribution to equity. \
+             `strat run --trades FILE` lists them.</p></section>\n",
+            t.count,
+            t.open,
+            raw(t.win_rate),
+            pct(t.win_rate, 1),
+            raw(t.avg_win),
+            pct(t.avg_win, 2),
+            raw(t.avg_loss),
+            pct(t.avg_loss, 2),
+            raw(t.profit_factor),
+            num(t.profit_factor)
+        );
+    }
+
     // Kill switches.
     if !bt.kills.is_empty() {
         let mut ks: Vec<Line> = vec![];

@@ -104,6 +104,101 @@ pub fn rolling_beta(returns: &[f64], benchmark: &[f64], window: usize) -> Vec<f6
     (0..returns.len()).map(|t| if t + 1 < w { f64::NAN } else { beta_alpha(&returns[t + 1 - w..=t], &benchmark[t + 1 - w..=t], 1.0).0 }).collect()
 }
 
+/// One round trip of one asset: a maximal run of bars holding it with one sign.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoundTrip {
+    /// The bar whose close opened it (its first bar with a weight).
+    pub entry: usize,
+    /// The bar whose close closed it (the first bar after the run), `None` if still open at the end.
+    pub exit: Option<usize>,
+    /// The weight held from the entry's close (a fraction of equity; negative = short).
+    pub entry_weight: f64,
+    /// The mean weight over its bars.
+    pub mean_weight: f64,
+    /// Bars held.
+    pub bars: usize,
+    /// Its contribution to equity: `∏ (1 + w[t] · r[t+1]) − 1` over its bars `t` (the asset's
+    /// return from `t` to `t+1` times the weight held; a last bar with no next return adds
+    /// nothing).
+    pub ret: f64,
+}
+
+/// The round trips of one asset from bar `from` on: `weights[t]` is the weight held from close `t`
+/// to close `t + 1` (one per bar; 0 or NaN = not held), `returns[t]` the asset's return from close
+/// `t − 1` to close `t` (one per bar). A trade opens when the weight becomes non-zero and closes
+/// when it returns to 0 or changes sign (a flip closes one trade and opens the next on the same
+/// bar), as pyfolio's round trips do on positions.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn round_trips(weights: &[f64], returns: &[f64], from: usize) -> Vec<RoundTrip> {
+    assert_eq!(weights.len(), returns.len(), "round_trips: one return per weight");
+    let n = weights.len();
+    let held = |t: usize| weights[t].is_finite() && weights[t] != 0.0;
+    let mut out = vec![];
+    let mut t = from;
+    while t < n {
+        if !held(t) {
+            t += 1;
+            continue;
+        }
+        let (a, sign) = (t, weights[t].signum());
+        let (mut growth, mut sum) = (1.0, 0.0);
+        while t < n && held(t) && weights[t].signum() == sign {
+            sum += weights[t];
+            if t + 1 < n {
+                let r = returns[t + 1];
+                growth *= 1.0 + weights[t] * if r.is_finite() { r } else { 0.0 };
+            }
+            t += 1;
+        }
+        let bars = t - a;
+        out.push(RoundTrip { entry: a, exit: (t < n).then_some(t), entry_weight: weights[a], mean_weight: sum / bars as f64, bars, ret: growth - 1.0 });
+    }
+    out
+}
+
+/// Win rate, average win and loss, and profit factor of closed round trips.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TradeStats {
+    /// Round trips, closed and open.
+    pub count: usize,
+    /// Of them still open at the end (not in the ratios below).
+    pub open: usize,
+    /// Closed trades with a positive return over the closed trades (NaN without one).
+    pub win_rate: f64,
+    /// Mean return of the winning closed trades (NaN without one).
+    pub avg_win: f64,
+    /// Mean return of the losing closed trades (negative; NaN without one).
+    pub avg_loss: f64,
+    /// Sum of winning returns over the absolute sum of losing ones (+inf with wins and no
+    /// loss; NaN with neither).
+    pub profit_factor: f64,
+}
+
+/// The [`TradeStats`] of `trips`.
+pub fn trade_stats(trips: &[RoundTrip]) -> TradeStats {
+    let closed: Vec<f64> = trips.iter().filter(|t| t.exit.is_some()).map(|t| t.ret).collect();
+    let wins: Vec<f64> = closed.iter().copied().filter(|&r| r > 0.0).collect();
+    let losses: Vec<f64> = closed.iter().copied().filter(|&r| r < 0.0).collect();
+    let avg = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let (gain, loss) = (wins.iter().sum::<f64>(), -losses.iter().sum::<f64>());
+    TradeStats {
+        count: trips.len(),
+        open: trips.len() - closed.len(),
+        win_rate: if closed.is_empty() { f64::NAN } else { wins.len() as f64 / closed.len() as f64 },
+        avg_win: avg(&wins),
+        avg_loss: avg(&losses),
+        profit_factor: if loss > 0.0 {
+            gain / loss
+        } else if gain > 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        },
+    }
+}
+
 fn rolling(x: &[f64], window: usize, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let w = window.max(2);
     (0..x.len()).map(|t| if t + 1 < w { f64::NAN } else { f(&x[t + 1 - w..=t]) }).collect()
@@ -141,5 +236,20 @@ mod tests {
         assert!(beta_alpha(&x, &[0.01; 5], 252.0).0.is_nan());
         let rb = rolling_beta(&x, &b, 3);
         assert!(rb[1].is_nan() && (rb[4] - 2.0).abs() < 1e-12);
+        // Round trips: long 0.5 on bars 1-2, flip short on 3, flat 4, long again 5 to the end.
+        let w = [0.0, 0.5, 0.5, -1.0, 0.0, 1.0, 1.0];
+        let r = [0.0, 0.1, 0.2, -0.1, 0.05, 0.0, 0.3];
+        let t = round_trips(&w, &r, 0);
+        assert_eq!(t.len(), 3);
+        assert_eq!((t[0].entry, t[0].exit, t[0].bars), (1, Some(3), 2));
+        assert!((t[0].ret - ((1.0 + 0.5 * 0.2) * (1.0 + 0.5 * -0.1) - 1.0)).abs() < 1e-15);
+        assert_eq!((t[1].entry, t[1].exit, t[1].entry_weight), (3, Some(4), -1.0));
+        assert!((t[1].ret + 0.05).abs() < 1e-15);
+        assert_eq!((t[2].entry, t[2].exit, t[2].bars), (5, None, 2));
+        assert!((t[2].ret - 0.3).abs() < 1e-15);
+        let s = trade_stats(&t);
+        assert_eq!((s.count, s.open), (3, 1));
+        assert_eq!(s.win_rate, 0.5);
+        assert!((s.profit_factor - t[0].ret / 0.05).abs() < 1e-12);
     }
 }
