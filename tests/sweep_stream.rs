@@ -98,3 +98,26 @@ fn a_streamed_sweep_reports_every_binding_as_a_progress_event() {
     assert_eq!(lines.last().unwrap()["event"], "finished");
     assert_eq!(lines.last().unwrap()["bindings"], 5002);
 }
+
+#[test]
+fn an_empty_grid_streams_a_table_with_its_header_and_reports_cleanly() {
+    let dir = TempDir::new("stream-empty");
+    let d = dir.path();
+    let data = s(&root().join("examples/data/spx_vix.csv"));
+    let file = d.join("empty.strat");
+    std::fs::write(
+        &file,
+        format!("data mkt = csv({data:?})\nparam a in [20, 30]\nparam b in [1, 2]\nwhere a > 50\nhold mkt.spx weight if mkt.vix > a then 0 else b / 2\n"),
+    )
+    .unwrap();
+    for ext in ["csv", "parquet"] {
+        let streamed = d.join(format!("streamed.{ext}"));
+        let held = d.join(format!("held.{ext}"));
+        let a = strat_in(d, &["sweep", &s(&file), "--quiet", "--out", &s(&streamed)]).code(0, "streamed");
+        strat_in(d, &["sweep", &s(&file), "--quiet", "--out", &s(&held), "--heatmap", "sharpe"]).code(0, "held");
+        assert!(a.stdout.contains("0 bindings"), "{}", a.stdout);
+        let bytes = std::fs::read(&streamed).unwrap();
+        assert!(!bytes.is_empty() && bytes == std::fs::read(&held).unwrap(), "{ext}: the empty table differs from the held one");
+    }
+    strat_in(d, &["sweep", &s(&file), "--quiet", "--report", "r.html"]).code(0, "report of an empty grid");
+}

@@ -208,15 +208,33 @@ fn run_streamed(args: &SweepArgs, strategy: &Strategy, frame: &Frame, outs: &[Pl
     let temp = target.map(|(o, _)| temp_path(&o.path));
     let mut writer = target.zip(temp.as_ref()).map(|((_, f), tmp)| TableWriter::new(tmp, f));
     let mut ranking = sweep_output::Ranking::new(by, args.top);
+    // The weights columns are those of the first binding that runs (as in a sweep held in
+    // memory): rows before it wait (they failed, so they are small) until it is known.
+    let mut layout: Option<Vec<String>> = None;
+    let mut waiting: Vec<SweepRow> = vec![];
+    let write_rows = |w: &mut TableWriter, rows: &[SweepRow], layout: &[String]| -> Result<(), String> {
+        let table = sweep_output::to_columns(rows, &params, &info.names, &report_names, layout);
+        let table = match &part {
+            Some(p) => p.columns(rows, table),
+            None => table,
+        };
+        w.push(&table).map_err(|e| e.to_string())
+    };
     let mut sink = |chunk: Vec<(SweepRow, Vec<bool>)>| -> Result<(), String> {
         let (rows, actives): (Vec<SweepRow>, Vec<Vec<bool>>) = chunk.into_iter().unzip();
         if let Some(w) = writer.as_mut() {
-            let table = sweep_output::to_columns(&rows, &params, &info.names, &report_names, &weights_names);
-            let table = match &part {
-                Some(p) => p.columns(&rows, table),
-                None => table,
-            };
-            w.push(&table).map_err(|e| e.to_string())?;
+            if layout.is_none() {
+                layout = sweep_output::weights_layout(&rows);
+            }
+            match &layout {
+                Some(l) => {
+                    if !waiting.is_empty() {
+                        write_rows(w, &std::mem::take(&mut waiting), l)?;
+                    }
+                    write_rows(w, &rows, l)?;
+                }
+                None => waiting.extend(rows.iter().cloned()),
+            }
         }
         for (row, active) in rows.into_iter().zip(actives) {
             ranking.push(row, active);
@@ -249,8 +267,11 @@ fn run_streamed(args: &SweepArgs, strategy: &Strategy, frame: &Frame, outs: &[Pl
     }
     progress.clear();
     let elapsed = t.elapsed().as_secs_f64();
-    if let (Some(w), Some(tmp), Some((o, _))) = (writer, &temp, target) {
-        if let Err(e) = w.finish().map_err(|e| e.to_string()).and_then(|_| std::fs::rename(tmp, &o.path).map_err(|e| e.to_string())) {
+    if let (Some(mut w), Some(tmp), Some((o, _))) = (writer, &temp, target) {
+        // No binding ran (or none at all): the rows that waited, or an empty table, with the
+        // program's weights columns; a header or schema is written either way.
+        let flushed = if layout.is_none() { write_rows(&mut w, &waiting, &weights_names) } else { Ok(()) };
+        if let Err(e) = flushed.and_then(|_| w.finish().map_err(|e| e.to_string())).and_then(|_| std::fs::rename(tmp, &o.path).map_err(|e| e.to_string())) {
             remove_temp();
             return fail(1, "strat::io::write", format!("cannot write {}: {e}", o.path.display()), "check that the folder exists and is writable");
         }
@@ -395,7 +416,9 @@ fn report_page<'a>(
         .collect();
     let wanted: Vec<&str> = if maps.is_empty() { vec![by] } else { maps.to_vec() };
     let mut heatmaps = vec![];
-    if sweep_output::heatmap_axes(&params, grid).is_some() {
+    // No heatmap without two swept numeric params or without rows (every binding failed a
+    // `where`).
+    if sweep_output::heatmap_axes(&params, grid).is_some() && sweep_output::heatmap_data(rows, &params, grid, by, by).is_some() {
         for m in wanted {
             heatmaps.push((m.to_string(), sweep_output::heatmap_svg_text(rows, &params, grid, m, by, strategy.name())?));
         }
@@ -492,7 +515,8 @@ fn write_files(
         } else {
             let report_names: Vec<String> = strategy.program().reports.iter().map(|r| r.name.clone()).collect();
             let weights_names: Vec<String> = strategy.program().weights.iter().map(|w| w.name.clone()).collect();
-            let table = sweep_output::to_columns(rows, &params, &grid.names, &report_names, &weights_names);
+            let layout = sweep_output::weights_layout(rows).unwrap_or(weights_names);
+            let table = sweep_output::to_columns(rows, &params, &grid.names, &report_names, &layout);
             let table = match part {
                 Some(p) => p.columns(rows, table),
                 None => table,

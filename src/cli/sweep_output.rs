@@ -136,13 +136,31 @@ impl Ranking {
                 if self.first_bars.is_none_or(|(i, _)| row.index < i) {
                     self.first_bars = Some((row.index, st.bars));
                 }
-                let at = self.kept.partition_point(|k| rank_order(&k.0, &row, self.metric).is_lt());
-                if at < self.n {
-                    self.kept.insert(at, (row, active));
-                    self.kept.truncate(self.n);
+                // Kept unsorted and cut back to the best `n` whenever it reaches `2 n`: amortised
+                // O(log n) per row, whatever `n` (an insertion into a sorted list would be O(n)).
+                if self.n > 0 {
+                    self.kept.push((row, active));
+                    if self.kept.len() >= 2 * self.n {
+                        self.compact();
+                    }
                 }
             }
         }
+    }
+
+    /// Sorts the kept rows best first and keeps the best `n`.
+    fn compact(&mut self) {
+        let metric = self.metric;
+        self.kept.sort_by(|a, b| rank_order(&a.0, &b.0, metric));
+        self.kept.truncate(self.n);
+    }
+
+    /// The best rows, best first (at most `n`).
+    pub fn best(&self) -> Vec<&(SweepRow, Vec<bool>)> {
+        let mut v: Vec<&(SweepRow, Vec<bool>)> = self.kept.iter().collect();
+        v.sort_by(|a, b| rank_order(&a.0, &b.0, self.metric));
+        v.truncate(self.n);
+        v
     }
 
     /// Rows pushed.
@@ -166,9 +184,10 @@ pub fn top_table(r: &Ranking, params: &Params, varying: &[bool]) -> String {
     let (metric, n) = (r.metric, r.n);
     let text = |k: &(SweepRow, Vec<bool>)| binding_text_of(params, varying, &k.0.params, &k.1);
     let mut s = format!("top {} of {} bindings by {metric}\n", n.min(r.finished), r.total);
-    let width = r.kept.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
+    let best = r.best();
+    let width = best.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
     s += &format!("{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "#", "binding", "sharpe", "calmar", "max_dd", "cagr", "turnover");
-    for (k, kept) in r.kept.iter().enumerate() {
+    for (k, kept) in best.into_iter().enumerate() {
         let Ok(st) = &kept.0.result else { continue };
         s += &format!(
             "{:>4}  {:<width$} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
@@ -375,12 +394,13 @@ pub fn weights_table(r: &Ranking, params: &Params, varying: &[bool], dates: &[i3
     }
     let (metric, n) = (r.metric, r.n);
     let text = |k: &(SweepRow, Vec<bool>)| binding_text_of(params, varying, &k.0.params, &k.1);
-    let width = r.kept.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
+    let best = r.best();
+    let width = best.iter().map(|k| text(k).len()).max().unwrap_or(7).max(7);
     let mut s = format!("\nweighting of the top {} by {metric}\n", n.min(r.finished));
     s += &format!("{:>4}  {:<width$} {:<8} {:<12} {:>10} {:>11} {:>9}\n", "#", "binding", "weights", "method", "rebalances", "rb_turnover", "fallbacks");
     let mut log = String::new();
     let date = |t: usize| dates.get(t).map(|&d| format_date(d)).unwrap_or_default();
-    for (k, kept) in r.kept.iter().enumerate() {
+    for (k, kept) in best.into_iter().enumerate() {
         let Ok(st) = &kept.0.result else { continue };
         let b = text(kept);
         for w in &st.weights {
@@ -414,14 +434,14 @@ pub fn weights_table(r: &Ranking, params: &Params, varying: &[bool], dates: &[i3
 /// `NAME.fallbacks` (`Int64`) and `NAME.avg_rebalance_turnover` (`Float64`). A failed binding
 /// has missing values in every column after `error`.
 ///
-/// `weights_names` (the program's `weights` declarations) name the weights columns when no row
-/// ran (a shard whose bindings all failed), so that its columns are those of the whole sweep.
+/// `weights_layout` names the `weights` runs whose columns are written, in order
+/// ([`weights_layout`]), so that every slice of a streamed table has the same columns.
 pub fn to_columns(
     rows: &[SweepRow],
     params: &Params,
     names: &[String],
     report_names: &[String],
-    weights_names: &[String],
+    weights_layout: &[String],
 ) -> Vec<(String, strat_runtime::write::Col)> {
     use strat_runtime::write::Col;
     let mut cols = vec![];
@@ -444,19 +464,20 @@ pub fn to_columns(
     for (k, name) in report_names.iter().enumerate() {
         cols.push((name.clone(), get(&|s| s.reports.get(k).copied().unwrap_or(f64::NAN))));
     }
-    let n_weights = rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.len())).unwrap_or(weights_names.len());
-    for k in 0..n_weights {
-        let w_name = rows
-            .iter()
-            .find_map(|r| r.result.as_ref().ok().and_then(|s| s.weights.get(k)).map(|w| w.name.clone()))
-            .or_else(|| weights_names.get(k).cloned())
-            .unwrap_or_default();
+    for (k, w_name) in weights_layout.iter().enumerate() {
         let weights = |r: &SweepRow| weights_of(r, k).map(|w| (w.rebalances, w.fallbacks, w.avg_rebalance_turnover));
         cols.push((format!("{w_name}.rebalances"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.0 as i64)).collect())));
         cols.push((format!("{w_name}.fallbacks"), Col::Int(rows.iter().map(|r| weights(r).map(|w| w.1 as i64)).collect())));
         cols.push((format!("{w_name}.avg_rebalance_turnover"), Col::Float(rows.iter().map(|r| weights(r).map(|w| w.2).unwrap_or(f64::NAN)).collect())));
     }
     cols
+}
+
+/// The `weights` runs a sweep table has columns for: those of the first binding in `rows` that
+/// ran; `None` when none did (the caller then takes the program's `weights` declarations, e.g.
+/// for a shard whose bindings all failed).
+pub fn weights_layout(rows: &[SweepRow]) -> Option<Vec<String>> {
+    rows.iter().find_map(|r| r.result.as_ref().ok().map(|s| s.weights.iter().map(|w| w.name.clone()).collect()))
 }
 
 /// The `k`-th `weights` summary of a binding that ran.
@@ -587,12 +608,12 @@ mod tests {
                     for &i in &order {
                         r.push(rows[i].clone(), vec![true]);
                     }
-                    let got: Vec<usize> = r.kept.iter().map(|k| k.0.index).collect();
+                    let got: Vec<usize> = r.best().iter().map(|k| k.0.index).collect();
                     assert_eq!(got, want, "{metric} top {n}");
                     assert_eq!((r.total(), r.failed(), r.bars()), (300, 30, 20));
                     assert_eq!(r.first_failed.as_ref().map(|f| f.0.index), Some(3));
                 }
-                assert_eq!(Ranking::of(&rows, &grid, canonical_metric(metric).unwrap(), n).kept.iter().map(|k| k.0.index).collect::<Vec<_>>(), want);
+                assert_eq!(Ranking::of(&rows, &grid, canonical_metric(metric).unwrap(), n).best().iter().map(|k| k.0.index).collect::<Vec<_>>(), want);
             }
         }
     }

@@ -113,7 +113,8 @@ pub fn lines(title: &str, lines: &[Line], unit: Unit) -> Result<String, String> 
         let caption = (title, ("sans-serif", 16).into_font());
         let err = |e: &dyn std::fmt::Display| e.to_string();
         if unit == Unit::Growth {
-            let (lo, hi) = (y0.max(1e-6) / 1.05, y1 * 1.05);
+            let lowest = lines.iter().flat_map(|l| finite(&l.points)).map(|p| p.1).filter(|&y| y > 0.0).fold(f64::INFINITY, f64::min);
+            let (lo, hi) = (lowest.min(y1).max(1e-6) / 1.05, y1.max(1e-6) * 1.05);
             let mut chart = ChartBuilder::on(&root)
                 .caption(caption.0, caption.1)
                 .margin(12)
@@ -131,7 +132,8 @@ pub fn lines(title: &str, lines: &[Line], unit: Unit) -> Result<String, String> 
                 .draw()
                 .map_err(|e| err(&e))?;
             for l in lines {
-                let pts: Vec<(f64, f64)> = finite(&l.points).copied().collect();
+                // A log axis shows positive values only (a ruined book's equity is not drawn).
+                let pts: Vec<(f64, f64)> = finite(&l.points).copied().filter(|p| p.1 > 0.0).collect();
                 chart
                     .draw_series(LineSeries::new(pts, l.colour.stroke_width(2)))
                     .map_err(|e| err(&e))?

@@ -82,6 +82,7 @@ fn is_fraction(name: &str) -> bool {
             | "cost_drag"
             | "active_return"
             | "tracking_error"
+            | "alpha"
     )
 }
 
@@ -333,7 +334,8 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     // Costs: the cumulative cost charged, as a fraction of equity.
     if bt.cost.iter().any(|&c| c != 0.0) {
         let mut acc = 0.0;
-        let cum: Vec<(f64, f64)> = (t0..rows)
+        // The cost decided on the last bar is never charged (no return follows): as cost_drag.
+        let cum: Vec<(f64, f64)> = (t0..rows.saturating_sub(1))
             .map(|t| {
                 acc += bt.cost.get(t).copied().filter(|c| c.is_finite()).unwrap_or(0.0);
                 (x(frame.dates[t]), acc)

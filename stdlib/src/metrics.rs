@@ -290,7 +290,8 @@ pub fn equity_curve(returns: &[f64]) -> Vec<f64> {
 /// Beta and alpha of returns `x` against benchmark returns `b` on the same rows, as
 /// empyrical 0.5.5 `alpha_beta_aligned` with a zero risk-free rate: `beta = Σ(b − b̄)·x /
 /// Σ(b − b̄)²` and `alpha = (1 + mean(x − beta·b))^P − 1` (annualised by compounding over `P`
-/// periods a year). NaN for both with fewer than 2 rows, NaN input, or a constant benchmark.
+/// periods a year). NaN for both with fewer than 2 rows, NaN input, or a constant benchmark
+/// (a benchmark variance below 1e-30, as empyrical).
 ///
 /// # Panics
 /// If `x.len() != b.len()`.
@@ -305,7 +306,9 @@ pub fn beta_alpha(x: &[f64], b: &[f64], periods_per_year: f64) -> (f64, f64) {
         cov += (bi - mb) * xi;
         var += (bi - mb) * (bi - mb);
     }
-    if var == 0.0 {
+    // empyrical treats a variance below 1e-30 as zero (a constant benchmark leaves rounding
+    // noise, e.g. 6e-34 for three equal returns of 0.1).
+    if var / (x.len() as f64) < 1e-30 {
         return (f64::NAN, f64::NAN);
     }
     let beta = cov / var;

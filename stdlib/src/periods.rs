@@ -234,6 +234,7 @@ mod tests {
         let (beta, alpha) = beta_alpha(&x, &b, 252.0);
         assert!((beta - 2.0).abs() < 1e-12 && (alpha - (1.001f64.powf(252.0) - 1.0)).abs() < 1e-9, "{beta} {alpha}");
         assert!(beta_alpha(&x, &[0.01; 5], 252.0).0.is_nan());
+        assert!(beta_alpha(&x[..3], &[0.1; 3], 252.0).0.is_nan(), "rounding noise is no variance");
         let rb = rolling_beta(&x, &b, 3);
         assert!(rb[1].is_nan() && (rb[4] - 2.0).abs() < 1e-12);
         // Round trips: long 0.5 on bars 1-2, flip short on 3, flat 4, long again 5 to the end.

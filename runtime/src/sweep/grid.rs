@@ -99,7 +99,10 @@ pub fn grid_info(compiled: &Compiled, values: &[Vec<f64>]) -> GridInfo {
         assert_eq!(values.len(), program.params.len(), "grid_info: one list of values per param");
         assert!(values.iter().all(|v| !v.is_empty()), "grid_info: a param without values");
         let len = values.iter().try_fold(1usize, |n, v| n.checked_mul(v.len())).unwrap_or(usize::MAX);
-        return GridInfo { names, len, varying: values.iter().map(|v| v.len() > 1).collect(), first: Some(values.iter().map(|v| v[0]).collect()) };
+        // The rule of the walk ([`GridWalk::varying`]): more than one value, or one value other
+        // than the default.
+        let varying = values.iter().zip(&program.params).map(|(v, p)| v.len() > 1 || v[0].to_bits() != p.default.to_bits()).collect();
+        return GridInfo { names, len, varying, first: Some(values.iter().map(|v| v[0]).collect()) };
     }
     let mut walk = GridWalk::new(compiled, values.to_vec());
     let (mut len, mut first) = (0, None);
@@ -181,7 +184,10 @@ impl<'a> GridWalk<'a> {
             } else {
                 self.len[k] = self.values[k].len();
                 self.current[k] = self.values[k][0];
-                if self.len[k] > 1 {
+                // A param varies when it turns, and also when its one value (an override)
+                // differs from the default it keeps where its `when` is false: the columns it
+                // touches then differ between bindings.
+                if self.len[k] > 1 || self.values[k][0].to_bits() != self.defaults[k].to_bits() {
                     self.varying[k] = true;
                 }
             }
@@ -289,7 +295,11 @@ mod tests {
         values[1] = vec![3.0];
         let g = grid_with(&c, &values);
         assert!(g.bindings.iter().zip(&g.active).all(|(b, a)| !a[1] || b[1] == 3.0));
-        assert!(!g.varying[1]);
+        // It takes 3 where its `when` holds and its default 1 elsewhere: it varies, so the
+        // sweep cache does not share the columns it touches.
+        assert!(g.varying[1]);
+        values[1] = vec![1.0];
+        assert!(!grid_with(&c, &values).varying[1], "its default everywhere: fixed");
         // Every binding fails the constraint: an empty grid, and no first binding.
         let c = compiled(&PROGRAM.replace("t + k != 22", "t > 5"));
         assert!(grid(&c).bindings.is_empty());
