@@ -37,34 +37,26 @@ pub(crate) fn raw(x: f64) -> String {
     }
 }
 
+/// The text of a value that is not a finite number (`—` for NaN, `+∞`, `−∞`), `None` for a
+/// finite one.
+fn not_finite(x: f64) -> Option<String> {
+    if x.is_nan() {
+        Some("—".into())
+    } else if x.is_infinite() {
+        Some(if x > 0.0 { "+∞" } else { "−∞" }.into())
+    } else {
+        None
+    }
+}
+
 /// A fraction as percent with `d` decimals; `—` for NaN.
 pub(crate) fn pct(x: f64, d: usize) -> String {
-    if x.is_nan() {
-        "—".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "+∞".into()
-        } else {
-            "−∞".into()
-        }
-    } else {
-        format!("{:.*}%", d, x * 100.0)
-    }
+    not_finite(x).unwrap_or_else(|| format!("{:.*}%", d, x * 100.0))
 }
 
 /// A ratio with 2 decimals; `—` for NaN.
 pub(crate) fn num(x: f64) -> String {
-    if x.is_nan() {
-        "—".into()
-    } else if x.is_infinite() {
-        if x > 0.0 {
-            "+∞".into()
-        } else {
-            "−∞".into()
-        }
-    } else {
-        format!("{x:.2}")
-    }
+    not_finite(x).unwrap_or_else(|| format!("{x:.2}"))
 }
 
 /// Whether a metric is a fraction shown as percent (returns, drawdowns, volatility, exposure).
