@@ -224,6 +224,24 @@ pub struct KillDecl {
     pub span: Span,
 }
 
+/// A checked `alert` statement (SEMANTICS.md §3b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDecl {
+    /// The alert's name.
+    pub name: String,
+    /// The condition (a bool series; NaN counts as false).
+    pub when: HExpr,
+    /// The condition as written (on one line).
+    pub text: String,
+    /// The values the condition reads, each with its source text: the operands of its
+    /// comparisons, and the conditions it combines that are not comparisons, that are not
+    /// literals, in source order without repeats (what `strat monitor`
+    /// prints beside a firing alert).
+    pub values: Vec<(String, HExpr)>,
+    /// The statement.
+    pub span: Span,
+}
+
 /// The typed program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hir {
@@ -265,6 +283,8 @@ pub struct Hir {
     pub capital: Option<HExpr>,
     /// Kill switches in declaration order.
     pub kills: Vec<KillDecl>,
+    /// Alerts in declaration order.
+    pub alerts: Vec<AlertDecl>,
     /// Periods per year for annualised metrics (default 252).
     pub annualize: f64,
     /// User statistics.

@@ -87,6 +87,7 @@ fn outputs_of(l: &Lowered) -> Vec<Node> {
     let mut v = vec![l.weight];
     v.extend(l.sleeve_weights.iter().copied());
     v.extend(l.reports.iter().map(|r| r.1));
+    v.extend(l.program.alert_series().map(|r| r.node));
     v.extend(portfolio_nodes_of(l));
     v
 }
@@ -96,7 +97,7 @@ fn outputs_of(l: &Lowered) -> Vec<Node> {
 fn portfolio_nodes_of(l: &Lowered) -> Vec<Node> {
     let p = &l.program;
     let mut v: Vec<Node> = vec![];
-    let all = p.portfolio.nodes().into_iter().chain(p.reports.iter().filter_map(|r| r.path.as_ref()).flat_map(|x| x.nodes()));
+    let all = p.portfolio.nodes().into_iter().chain(p.reports.iter().chain(p.alert_series()).filter_map(|r| r.path.as_ref()).flat_map(|x| x.nodes()));
     for n in all {
         if l.plan.node(n).shape != types::Shape::Scalar && !v.contains(&n) {
             v.push(n);

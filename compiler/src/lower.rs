@@ -69,22 +69,23 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
         .reports
         .iter()
         .map(|r| {
-            if cx.reads_own(&r.value) {
-                // Evaluated by the portfolio stage; a bool counts NaN as false there too.
-                let mut p = cx.path_expr(&r.value);
-                if r.value.ty.elem == Elem::Bool {
-                    let root = p.root();
-                    p.ops.push(program::PathOp::Unary(UnaryOp::Not, root));
-                    p.ops.push(program::PathOp::Unary(UnaryOp::Not, root + 1));
-                }
-                report_paths.push(Some(p));
-                return (r.name.clone(), cx.b.konst(0.0, r.span));
-            }
-            report_paths.push(None);
-            let n = cx.expr(&r.value);
-            // A bool report counts a bool still in warm-up (NaN) as false.
-            let n = if r.value.ty.elem == Elem::Bool { cx.truth(n, r.span) } else { n };
-            (r.name.clone(), n)
+            let (node, path) = cx.report_value(&r.value, r.span);
+            report_paths.push(path);
+            (r.name.clone(), node)
+        })
+        .collect();
+    let alerts: Vec<program::Alert> = hir
+        .alerts
+        .iter()
+        .map(|a| {
+            let series = |cx: &mut Lowerer, name: &str, h: &HExpr| {
+                let (node, path) = cx.report_value(h, a.span);
+                program::Report { name: name.to_string(), node, path }
+            };
+            let when = series(&mut cx, &a.name, &a.when);
+            let values = a.values.iter().map(|(text, h)| series(&mut cx, text, h)).collect();
+            let value_is_bool = a.values.iter().map(|(_, h)| h.ty.elem == Elem::Bool).collect();
+            program::Alert { name: a.name.clone(), condition: a.text.clone(), when, values, value_is_bool }
         })
         .collect();
     let portfolio = cx.portfolio();
@@ -108,7 +109,7 @@ pub fn hir_to_plan(hir: &Hir) -> Lowered {
             portfolio,
         },
     );
-    let program = Program { lets: let_values, ..program };
+    let program = Program { lets: let_values, alerts, ..program };
     Lowered { plan: cx.b.finish(), weight, sleeve_weights, ensemble, reports, lets, regimes, constraints, param_when, program }
 }
 
@@ -180,6 +181,7 @@ fn program_of(hir: &Hir, n: &ProgramNodes) -> Program {
             .zip(n.report_paths)
             .map(|((name, node), path)| program::Report { name: name.clone(), node: *node, path: path.clone() })
             .collect(),
+        alerts: vec![],
     }
 }
 
@@ -208,6 +210,24 @@ struct Lowerer<'h> {
 }
 
 impl Lowerer<'_> {
+    /// A report's (or an alert's) series: a plan node, or (when it reads the own path) the
+    /// constant 0 and the expression the portfolio stage evaluates. A bool counts NaN (warm-up)
+    /// as false in both.
+    fn report_value(&mut self, h: &HExpr, span: Span) -> (Node, Option<program::PathExpr>) {
+        if self.reads_own(h) {
+            let mut p = self.path_expr(h);
+            if h.ty.elem == Elem::Bool {
+                let root = p.root();
+                p.ops.push(program::PathOp::Unary(UnaryOp::Not, root));
+                p.ops.push(program::PathOp::Unary(UnaryOp::Not, root + 1));
+            }
+            return (self.b.konst(0.0, span), Some(p));
+        }
+        let n = self.expr(h);
+        let n = if h.ty.elem == Elem::Bool { self.truth(n, span) } else { n };
+        (n, None)
+    }
+
     /// The portfolio stage's declarations: cost, capital, kill switches.
     fn portfolio(&mut self) -> program::Portfolio {
         let hir = self.hir;

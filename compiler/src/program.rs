@@ -238,6 +238,23 @@ pub struct Report {
     pub path: Option<PathExpr>,
 }
 
+/// `alert NAME when COND` (SEMANTICS.md §3b): its condition and the values it compares, each a
+/// series on every row (evaluated like a report: a plan node, or by the portfolio stage when it
+/// reads the own path), read from the first live row to the last row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// The alert's name.
+    pub name: String,
+    /// The condition as written.
+    pub condition: String,
+    /// The condition (a bool series, 1 or 0; warm-up counts as 0), named after the alert.
+    pub when: Report,
+    /// The compared values, each named by its source text (`mkt.vix`, `own.drawdown`).
+    pub values: Vec<Report>,
+    /// Per value: whether it is a condition (1 / 0) rather than a number.
+    pub value_is_bool: Vec<bool>,
+}
+
 /// What to run: every declaration of a checked program, with plan nodes for its expressions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
@@ -285,6 +302,8 @@ pub struct Program {
     pub annualize: f64,
     /// User statistics, in declaration order.
     pub reports: Vec<Report>,
+    /// Alerts, in declaration order.
+    pub alerts: Vec<Alert>,
 }
 
 impl Program {
@@ -300,7 +319,13 @@ impl Program {
     /// Whether the book runs through the portfolio stage even as a plain hold: a kill switch, a
     /// per-asset cost rate, or a report on the own path.
     pub fn needs_stage(&self) -> bool {
-        self.portfolio.is_path_dependent() || self.reports.iter().any(|r| r.path.is_some())
+        self.portfolio.is_path_dependent() || self.reports.iter().chain(self.alert_series()).any(|r| r.path.is_some())
+    }
+
+    /// Every alert's series, alert by alert: its condition, then its values. The runtime
+    /// evaluates them after the reports, in this order.
+    pub fn alert_series(&self) -> impl Iterator<Item = &Report> {
+        self.alerts.iter().flat_map(|a| std::iter::once(&a.when).chain(&a.values))
     }
 
     /// Default parameter values, in declaration order.

@@ -82,6 +82,9 @@ pub enum StmtKind {
     /// strategy's own path. `release` and `scale` are optional in the syntax so that the checker
     /// can say what is missing.
     Kill { name: Ident, trip: Expr, release: Option<Expr>, scale: Option<Expr> },
+    /// `alert NAME when COND` (SEMANTICS.md §3b): a condition checked on every bar from the
+    /// first live one, the last included; `strat monitor` reports whether it holds on the last.
+    Alert { name: Ident, when: Expr },
     /// `annualize N` (periods per year)
     Annualize { periods: Literal },
     /// `benchmark SERIES`

@@ -14,8 +14,10 @@ pub mod parser;
 pub mod print;
 pub mod span;
 pub mod tokens;
+pub mod unparse;
 
 pub use ast::*;
 pub use diag::{Diag, Label, Severity, SourceDiag};
 pub use parser::{literal_value, source_to_ast, source_to_ast_with_depth, DEFAULT_MAX_DEPTH};
 pub use span::{line_col, Span, Spanned};
+pub use unparse::expr_to_source;

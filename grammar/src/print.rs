@@ -219,6 +219,7 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             ch.extend(scale.as_ref().map(|e| sub("scale", e)));
             Tree::node(format!("kill {}", name.name), ch)
         }
+        StmtKind::Alert { name, when } => Tree::node(format!("alert {}", name.name), vec![sub("when", when)]),
         StmtKind::Annualize { periods } => Tree::leaf(format!("annualize {}", periods.text)),
         StmtKind::Benchmark { target } => sub("benchmark", target),
         StmtKind::Report { name, value } => sub(&format!("report {}", name.name), value),

@@ -11,6 +11,7 @@
 // bytes) costs nothing worth boxing it for.
 #![allow(clippy::result_large_err)]
 
+pub mod alerts;
 pub mod asof;
 pub mod backtest;
 pub mod calendar;

@@ -115,12 +115,32 @@ pub(super) enum Command {
     /// benchmark, equity, drawdowns, monthly and annual returns, rolling Sharpe and volatility,
     /// exposure, kill switches, the program).
     Report(ReportArgs),
+    /// For cron: run a .strat file on its data and print which alerts fire on the last bar,
+    /// with the values that fired them; exit 0 when all are quiet, 1 when one fires, 2 on an
+    /// error.
+    Monitor(MonitorArgs),
     /// Interactive session: load a .strat file, evaluate expressions, tweak declarations and
     /// see the metrics change (`:help` inside lists the commands).
     Repl {
         /// A .strat file to start from.
         file: Option<PathBuf>,
     },
+}
+
+/// The flags of `strat monitor`.
+#[derive(clap::Args, Debug)]
+pub(super) struct MonitorArgs {
+    /// The .strat file (with at least one `alert`).
+    pub(super) file: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Override a param for this run: --set NAME=VALUE.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub(super) set: Vec<String>,
+    /// Evaluate with the reference evaluator instead of the JIT.
+    #[arg(long)]
+    pub(super) reference: bool,
 }
 
 /// The flags of `strat report`.

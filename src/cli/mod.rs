@@ -35,6 +35,7 @@ mod check;
 mod diagnostics;
 mod limits;
 mod merge;
+mod monitor;
 mod output;
 mod outputs;
 mod program;
@@ -62,6 +63,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Report(args) => report::report(&args),
+        Command::Monitor(args) => monitor::monitor(&args),
         Command::Check { file, plan, clif } => check::check(&file, plan, clif),
         Command::Bench { file, iterations, json, set } => bench::bench(&file, iterations.max(1), json, &set),
         Command::Repl { file } => repl::run(file),

@@ -139,6 +139,14 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
             s += &format!("{:<18} {:>12} {:>8}  {first}\n", k.name, fmt_num(k.active_share), k.trips);
         }
     }
+    if !report.alerts.is_empty() {
+        s += &format!("\n{:<18} {:>10} {:>8}  {:<10}  {:<10}  {}\n", "alert", "fired_bars", "episodes", "first", "last", "on the last bar");
+        for a in &report.alerts {
+            let (first, last) = (a.first.as_deref().unwrap_or("-"), a.last.as_deref().unwrap_or("-"));
+            let now = if a.firing { "FIRING" } else { "quiet" };
+            s += &format!("{:<18} {:>10} {:>8}  {first:<10}  {last:<10}  {now}\n", a.name, a.fired_bars, a.episodes.len());
+        }
+    }
     if !r.reports.is_empty() {
         s += "\nreports (mean over the evaluated decision bars)\n";
         for (k, v) in &r.reports {

@@ -24,6 +24,6 @@ pub mod tables;
 mod walk_forward;
 
 pub use json::{ParamValue, Period};
-pub use run::{KillSwitchReport, RunReport, TradesReport, WeightsLogLine, WeightsReport};
+pub use run::{AlertEpisode, AlertReport, AlertValue, KillSwitchReport, RunReport, TradesReport, WeightsLogLine, WeightsReport};
 pub use sweep::{SweepReport, SweepRowReport, SweepWeightsReport};
 pub use walk_forward::{FoldReport, WalkForwardReport, Windows};

@@ -57,6 +57,10 @@ pub struct RunReport {
     pub trades: Option<TradesReport>,
     /// Each kill switch.
     pub kill_switches: Vec<KillSwitchReport>,
+    /// Each `alert`, over the rows from the first live one to the last (absent from the JSON
+    /// when the program has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertReport>,
     /// `report` values (means over the evaluated decision bars), in declaration order.
     #[serde(serialize_with = "json::named_floats")]
     pub reports: Vec<(String, f64)>,
@@ -97,6 +101,106 @@ pub struct KillSwitchReport {
     pub trips: usize,
     /// The date it first turns on, if it does.
     pub first_trip: Option<String>,
+}
+
+/// An `alert` over one run (SEMANTICS.md §3b): evaluated at the close of every row from the
+/// first live row to the last.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertReport {
+    /// The alert's name.
+    pub name: String,
+    /// Its condition as written.
+    pub condition: String,
+    /// Whether it fires on the last row (what `strat monitor` reports).
+    pub firing: bool,
+    /// The date of the last row.
+    pub date: Option<String>,
+    /// The values its condition reads, on the last row: numbers, and `true` / `false` for the
+    /// conditions it combines (`null` where undefined, e.g. in warm-up).
+    #[serde(serialize_with = "alert_values")]
+    pub values: Vec<(String, AlertValue)>,
+    /// Rows on which it fires.
+    pub fired_bars: usize,
+    /// Share of the evaluated rows on which it fires.
+    #[serde(serialize_with = "json::float")]
+    pub fired_share: f64,
+    /// First date it fires.
+    pub first: Option<String>,
+    /// Last date it fires.
+    pub last: Option<String>,
+    /// Each run of consecutive firing rows, in time order.
+    pub episodes: Vec<AlertEpisode>,
+}
+
+/// A value an alert's condition reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AlertValue {
+    /// A number (NaN where undefined).
+    Number(f64),
+    /// A condition (`None` where undefined).
+    Bool(Option<bool>),
+}
+
+impl std::fmt::Display for AlertValue {
+    /// Numbers with up to 6 significant decimals, conditions as `true` / `false`, undefined as `—`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            AlertValue::Bool(Some(b)) => write!(f, "{b}"),
+            AlertValue::Bool(None) => write!(f, "—"),
+            AlertValue::Number(x) if x.is_nan() => write!(f, "—"),
+            AlertValue::Number(x) => write!(f, "{}", format!("{x:.6}").trim_end_matches('0').trim_end_matches('.')),
+        }
+    }
+}
+
+fn alert_values<S: serde::Serializer>(v: &[(String, AlertValue)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(v.len()))?;
+    for (k, x) in v {
+        match x {
+            AlertValue::Number(x) => m.serialize_entry(k, &json::Float(*x))?,
+            AlertValue::Bool(b) => m.serialize_entry(k, b)?,
+        }
+    }
+    m.end()
+}
+
+/// A run of consecutive rows on which an alert fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertEpisode {
+    /// Its first date.
+    pub start: String,
+    /// Its last date (the last row of the run while it still fires).
+    pub end: String,
+    /// Its rows.
+    pub bars: usize,
+}
+
+impl AlertReport {
+    /// The report of `a` on `frame`.
+    pub fn new(frame: &Frame, a: &strat_runtime::alerts::AlertTrace) -> AlertReport {
+        let date = |t: usize| format_date(frame.dates[t]);
+        let episodes: Vec<AlertEpisode> = a.episodes().into_iter().map(|(s, e)| AlertEpisode { start: date(s), end: date(e), bars: e - s + 1 }).collect();
+        let last_row = a.rows().last();
+        AlertReport {
+            name: a.name.clone(),
+            condition: a.condition.clone(),
+            firing: a.firing(),
+            date: last_row.map(date),
+            values: last_row.map_or_else(Vec::new, |t| {
+                a.values_at(t)
+                    .into_iter()
+                    .zip(&a.value_is_bool)
+                    .map(|((k, x), &b)| (k, if b { AlertValue::Bool((!x.is_nan()).then_some(x != 0.0)) } else { AlertValue::Number(x) }))
+                    .collect()
+            }),
+            fired_bars: a.fired_count(),
+            fired_share: a.fired_share(),
+            first: episodes.first().map(|e| e.start.clone()),
+            last: episodes.last().map(|e| e.end.clone()),
+            episodes,
+        }
+    }
 }
 
 /// One `weights` declaration over one run.
@@ -162,6 +266,7 @@ impl RunReport {
                 .iter()
                 .map(|k| KillSwitchReport { name: k.name.clone(), active_share: k.active_share, trips: k.trips, first_trip: k.first_trip.map(date) })
                 .collect(),
+            alerts: r.alerts.iter().map(|a| AlertReport::new(frame, a)).collect(),
             reports: r.reports.clone(),
             weights: r.weights.iter().map(|w| WeightsReport::new(frame, w)).collect(),
         }

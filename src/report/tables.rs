@@ -63,7 +63,8 @@ pub fn weights_rows(frame: &Frame, r: &RunResult) -> Table {
 /// `date`, the weight held from that close (`weight` for one series, `weight_ASSET` per asset of a
 /// universe), `return` (earned on that date, net of costs; empty at `t0`), `equity` (1 at `t0`),
 /// `turnover` (traded at that close), `cost` (of that trade, charged against the next row's
-/// return) and `kill_NAME` per kill switch (1 while active at that close). Dates are days since
+/// return), `kill_NAME` per kill switch (1 while active at that close) and `alert_NAME` per
+/// alert (1 when it fires at that close). Dates are days since
 /// 1970-01-01; `assets` names the book's columns ([`crate::Strategy::held_assets`]).
 pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<i32>, Vec<(String, Vec<f64>)>) {
     let bt = &r.backtest;
@@ -90,6 +91,9 @@ pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<i3
     cols.push(("cost".to_string(), cost));
     for k in &bt.kills {
         cols.push((format!("kill_{}", k.name), k.active[t0..rows].iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()));
+    }
+    for a in &r.alerts {
+        cols.push((format!("alert_{}", a.name), a.fired[t0..rows].iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()));
     }
     (dates, cols)
 }

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use strat_grammar::ast::*;
 use strat_grammar::{Diag, Span};
 
+mod alert;
 mod book;
 mod call;
 mod expr;
@@ -122,6 +123,8 @@ struct Checker {
     hold_target_ast: Option<Expr>,
     /// Kill switches in declaration order (`None` where one failed to check).
     kills: Vec<Option<KillDecl>>,
+    /// Alerts in declaration order (those that checked).
+    alerts: Vec<AlertDecl>,
     /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
     own_ctx: portfolio::OwnCtx,
     /// Per `let`: whether it reads the strategy's own path.
@@ -170,6 +173,7 @@ impl Checker {
             StmtKind::Cost { cost } => self.cost_stmt(cost, span),
             StmtKind::Capital { value } => self.capital_stmt(value, span),
             StmtKind::Kill { name, trip, release, scale } => self.kill_stmt(name, trip, release.as_ref(), scale.as_ref(), span),
+            StmtKind::Alert { name, when } => self.alert_stmt(name, when, span),
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
             StmtKind::Report { name, value } => self.report_stmt(name, value, span),
@@ -238,6 +242,7 @@ impl Checker {
             cost: self.cost.take(),
             capital: self.capital.take().map(|c| c.0),
             kills: std::mem::take(&mut self.kills).into_iter().flatten().collect(),
+            alerts: std::mem::take(&mut self.alerts),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),
         })
@@ -252,7 +257,7 @@ impl Checker {
             if !self.let_used[i] {
                 self.diags.push(
                     Diag::warning("strat::lint::unused", format!("`{}` is never used", l.name), l.name_span, "unused let")
-                        .with_help("use it in `hold`, a `report`, or another `let`, or remove it"),
+                        .with_help("use it in `hold`, a `report`, an `alert` or another `let`, or remove it"),
                 );
             }
         }

@@ -24,6 +24,8 @@ pub(super) enum OwnCtx {
     Report,
     /// A kill switch's trip or release condition.
     Kill,
+    /// An alert's condition (and the values it compares).
+    Alert,
     /// A `cost` rate: `own.trade` and `own.equity` only, no lags or windows of them.
     Cost,
 }
@@ -98,11 +100,11 @@ impl Checker {
             ),
             (_, Some(r)) => (
                 format!("it reads {r}, which is known only after the weights are decided"),
-                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
+                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions, an `alert` or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
             ),
             (_, None) => (
                 "the strategy's own path is known only after the weights are decided".to_string(),
-                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
+                "a weight that read its own result would need the future; read own values in a `kill` switch's conditions, an `alert` or a `report` (and `own.trade`, `own.equity` in a `cost` rate)",
             ),
         };
         let mut d = Diag::error("strat::own::outside", format!("{what} cannot be used here: {reason}"), span, "the strategy's own path").with_help(help);
@@ -133,7 +135,7 @@ impl Checker {
     /// A use of a let that reads the own path: allowed where own values are (a cost rate reads
     /// `own.trade` and `own.equity` directly, not through a let).
     pub(super) fn own_allowed(&mut self, id: &Ident, span: Span) -> bool {
-        if matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
+        if matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill | OwnCtx::Alert) {
             return true;
         }
         let source = self.lets.iter().position(|l| l.name == id.name).and_then(|i| self.first_own(&self.lets[i].value));
@@ -174,7 +176,7 @@ impl Checker {
 
     /// A kill switch's name as a value: whether it is active (a bool series of the own path).
     pub(super) fn kill_value(&mut self, k: usize, id: &Ident, span: Span) -> Option<HExpr> {
-        if !matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill) {
+        if !matches!(self.own_ctx, OwnCtx::Let | OwnCtx::Report | OwnCtx::Kill | OwnCtx::Alert) {
             self.own_outside(&format!("kill switch `{}`", id.name), span, None);
             return None;
         }

@@ -78,6 +78,7 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_ewma
             | Rule::kw_fallback
             | Rule::kw_kill
+            | Rule::kw_alert
             | Rule::kw_capital
             | Rule::kw_release
             | Rule::kw_scale

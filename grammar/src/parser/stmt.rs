@@ -58,6 +58,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::cost_stmt, [e]) => StmtKind::Cost { cost: CostSpec::Rate(expr(cx, e.clone())?) },
         (Rule::capital_stmt, [e]) => StmtKind::Capital { value: expr(cx, e.clone())? },
         (Rule::kill_stmt, [n, trip, clauses @ ..]) => kill_stmt(cx, n, trip, clauses)?,
+        (Rule::alert_stmt, [n, e]) => StmtKind::Alert { name: ident(cx, n), when: expr(cx, e.clone())? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
         (Rule::report_stmt, [n, e]) => StmtKind::Report { name: ident(cx, n), value: expr(cx, e.clone())? },

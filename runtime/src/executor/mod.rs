@@ -275,6 +275,8 @@ pub struct RunResult {
     pub backtest: Backtest,
     /// `report` values, in declaration order.
     pub reports: Vec<(String, f64)>,
+    /// Each `alert` on every row, in declaration order.
+    pub alerts: Vec<crate::alerts::AlertTrace>,
     /// The target weights as computed (before the liveness and rebalance rules), asset-major;
     /// for an ensemble, the regime's arm index per bar.
     pub target_weight: Vec<f64>,
@@ -507,6 +509,9 @@ struct Columns<'a> {
     sleeves: Vec<Cow<'a, [f64]>>,
     /// The report columns, in declaration order.
     reports: Vec<Cow<'a, [f64]>>,
+    /// The alerts' series ([`Program::alert_series`] order; a constant where the stage
+    /// evaluates one).
+    alerts: Vec<Cow<'a, [f64]>>,
     /// The series and panels the portfolio stage reads ([`Compiled::portfolio_nodes`]).
     portfolio: Vec<Cow<'a, [f64]>>,
 }
@@ -575,7 +580,8 @@ fn eval_columns<'a>(
     let target = cols.next().unwrap_or_default();
     let sleeves = cols.by_ref().take(compiled.program().sleeves.len()).collect();
     let reports = cols.by_ref().take(compiled.program().reports.len()).collect();
-    Columns { target, sleeves, reports, portfolio: cols.collect() }
+    let alerts = cols.by_ref().take(compiled.program().alert_series().count()).collect();
+    Columns { target, sleeves, reports, alerts, portfolio: cols.collect() }
 }
 
 /// The benchmark of `benchmark SLEEVE` as a price series over every row: the sleeve's equity
@@ -688,7 +694,8 @@ fn run_inner(
         }
     };
     let reports = report_values(compiled, &cols, &path_reports, &bt.rows);
+    let alerts = alert_traces(compiled, &cols, &path_reports, bt.first_live, rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     let asset_names = if detail { book_asset_names(compiled, prep) } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names }, kept))
+    Ok((RunResult { backtest: bt, reports, alerts, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names }, kept))
 }

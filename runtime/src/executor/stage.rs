@@ -144,3 +144,29 @@ pub(super) fn report_values(compiled: &Compiled, cols: &Columns, path: &[Vec<f64
         })
         .collect()
 }
+
+/// The alerts of a run: each series from its plan column, or from the stage's rows after the
+/// own-path reports' (`path`), over `rows` rows from `t0`.
+pub(super) fn alert_traces(compiled: &Compiled, cols: &Columns, path: &[Vec<f64>], t0: usize, rows: usize) -> Vec<crate::alerts::AlertTrace> {
+    let program = compiled.program();
+    let mut path = path.iter().skip(program.reports.iter().filter(|r| r.path.is_some()).count());
+    let mut columns = cols.alerts.iter();
+    let mut series = |r: &strat_compiler::program::Report| -> Vec<f64> {
+        let c = columns.next();
+        match r.path.as_ref().and_then(|_| path.next()) {
+            Some(p) => p.clone(),
+            None => c.map_or_else(|| vec![f64::NAN; rows], |c| c.to_vec()),
+        }
+    };
+    program
+        .alerts
+        .iter()
+        .map(|a| {
+            let when = series(&a.when);
+            let values = a.values.iter().map(|v| (v.name.clone(), series(v))).collect();
+            let mut trace = crate::alerts::AlertTrace::new(&a.name, &a.condition, &when, values, t0);
+            trace.value_is_bool = a.value_is_bool.clone();
+            trace
+        })
+        .collect()
+}

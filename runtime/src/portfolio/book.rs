@@ -143,7 +143,9 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
             return Err(StageError::ReleaseUndefined { name: k.name.clone() });
         }
     }
-    let mut reports: Vec<PathEval> = v.program.reports.iter().filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
+    // The own-path reports, then the own-path series of the alerts (`Program::alert_series`).
+    let mut reports: Vec<PathEval> =
+        v.program.reports.iter().chain(v.program.alert_series()).filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
     match layout {
         Layout::Hold => {
             let change: Vec<bool> = (0..n).map(|t| t <= t0 || gross.turnover[t] != 0.0).collect();

@@ -20,6 +20,8 @@ pub enum Key {
     Name(String),
     /// A report name.
     Report(String),
+    /// An alert name.
+    Alert(String),
     /// A statement a program has at most once.
     Single(&'static str),
 }
@@ -45,6 +47,7 @@ impl Key {
             StmtKind::From { .. } => Key::Single("from"),
             StmtKind::To { .. } => Key::Single("to"),
             StmtKind::Report { name, .. } => Key::Report(name.name.clone()),
+            StmtKind::Alert { name, .. } => Key::Alert(name.name.clone()),
             StmtKind::Where { .. } => return None,
         })
     }
