@@ -305,3 +305,83 @@ fn round_trips_follow_the_held_weights_and_the_prices() {
     let j: Value = serde_json::from_str(&strat_in(dir.path(), &["run", &regime, "--json"]).code(0, "json").stdout).unwrap();
     assert!(j["trades"].is_null());
 }
+
+/// The pixels of a PNG file: (width, height, RGB bytes).
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a PNG size")];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels");
+    assert_eq!(info.color_type, png::ColorType::Rgb, "8-bit RGB");
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+#[test]
+fn report_png_writes_one_image_per_chart_of_the_page() {
+    let dir = TempDir::new("report-png");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard_alerts.strat"));
+    let r = strat_in(d, &["report", &file, "--out", "r.html", "--png", "png"]).code(0, "png");
+    assert!(r.stdout.contains("charts as PNG"), "{}", r.stdout);
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    // One PNG per chart section of the page, named after the section.
+    let mut sections: Vec<String> = html
+        .match_indices("<section id=\"")
+        .map(|(i, _)| html[i + 13..].split('"').next().unwrap().to_string())
+        .filter(|id| html.contains(&format!("<section id=\"{id}\" class=\"chart\"")))
+        .collect();
+    sections.sort();
+    let mut files: Vec<String> = std::fs::read_dir(d.join("png")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    let expected: Vec<String> = sections.iter().map(|id| format!("{id}.png")).collect();
+    assert_eq!(files, expected);
+    for id in ["equity", "underwater", "annual", "rolling-sharpe", "exposure", "kill-active", "alerts-fired"] {
+        assert!(files.contains(&format!("{id}.png")), "no {id}.png in {files:?}");
+    }
+    for f in &files {
+        let (w, h, px) = decode_png(&std::fs::read(d.join("png").join(f)).unwrap());
+        assert!(w >= 600 && h >= 100, "{f}: {w}×{h}");
+        assert_eq!(px.len(), (w * h * 3) as usize, "{f}");
+        // A chart, not a blank page: white ground, dark text (title and axis labels), colour.
+        let pixels: Vec<&[u8]> = px.chunks(3).collect();
+        let white = pixels.iter().filter(|p| p.iter().all(|&c| c == 255)).count();
+        let dark = pixels.iter().filter(|p| p.iter().all(|&c| c < 80)).count();
+        let coloured = pixels.iter().filter(|p| p.iter().max().unwrap() - p.iter().min().unwrap() > 60).count();
+        assert!(white > pixels.len() / 3, "{f}: background {white}");
+        assert!(dark > 200, "{f}: no text ({dark} dark pixels)");
+        assert!(coloured > 200, "{f}: no coloured marks ({coloured})");
+    }
+    // The equity chart of the SVG and the PNG show the same title.
+    assert!(html.contains("Cumulative return"), "equity title");
+    // Refusals: existing PNGs without --force, a file where a folder should be.
+    strat_in(d, &["report", &file, "--out", "r2.html", "--png", "png"]).code(1, "exists").says("strat::io::exists", "code");
+    assert!(!d.join("r2.html").exists(), "nothing written when a PNG would be overwritten");
+    strat_in(d, &["report", &file, "--out", "r2.html", "--png", "r.html"]).code(2, "not a folder").says("strat::cli::png", "code");
+    strat_in(d, &["report", &file, "--out", "r2.html", "--png", "png", "--force"]).code(0, "force");
+}
+
+#[test]
+fn the_tear_sheet_lists_each_alert_as_run_json_does() {
+    let dir = TempDir::new("report-alerts");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard_alerts.strat"));
+    strat_in(d, &["report", &file, "--out", "r.html"]).code(0, "report");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<section id=\"alerts\""), "alerts section");
+    let v = values(&html);
+    let run: Value = serde_json::from_str(&strat_in(d, &["run", &file, "--json"]).code(0, "run").stdout).unwrap();
+    let alerts = run["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 5);
+    for a in alerts {
+        let name = a["name"].as_str().unwrap();
+        assert_eq!(v[&format!("alert.{name}.fired_bars")], a["fired_bars"].as_f64().unwrap(), "{name}");
+        assert_eq!(v[&format!("alert.{name}.fired_share")], a["fired_share"].as_f64().unwrap(), "{name}");
+        assert_eq!(v[&format!("alert.{name}.episodes")], a["episodes"].as_array().unwrap().len() as f64, "{name}");
+        assert!(html.contains(&format!("<tr data-alert=\"{name}\">")), "{name} row");
+        // The last episode is listed with its dates.
+        if let Some(e) = a["episodes"].as_array().unwrap().last() {
+            let row = format!("<tr><th>{name}</th><td>{}</td><td>{}</td>", e["start"].as_str().unwrap(), e["end"].as_str().unwrap());
+            assert!(html.contains(&row), "{name}: last episode {row}");
+        }
+    }
+}

@@ -9,7 +9,6 @@
 mod common;
 use common::cli::{s, strat_in};
 use common::{root, TempDir};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -42,73 +41,20 @@ fn headless(browser: &Path, dir: &Path, args: &[&str], url: &str) -> (bool, Stri
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// The pixels of an 8-bit RGB or RGBA PNG (non-interlaced, as Chromium writes screenshots):
-/// (width, height, RGB triples).
+/// The pixels of an 8-bit RGB or RGBA PNG, decoded by the `png` crate: (width, height, RGB
+/// triples).
 fn png_pixels(bytes: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG file");
-    let (mut w, mut h, mut bpp) = (0usize, 0usize, 0usize);
-    let mut idat = vec![];
-    let mut at = 8;
-    while at + 8 <= bytes.len() {
-        let len = u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        let kind = &bytes[at + 4..at + 8];
-        let data = &bytes[at + 8..at + 8 + len];
-        match kind {
-            b"IHDR" => {
-                w = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
-                h = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
-                assert_eq!(data[8], 8, "8-bit samples");
-                bpp = match data[9] {
-                    2 => 3,
-                    6 => 4,
-                    t => panic!("PNG colour type {t}"),
-                };
-                assert_eq!(data[12], 0, "not interlaced");
-            }
-            b"IDAT" => idat.extend_from_slice(data),
-            _ => {}
-        }
-        at += 12 + len;
-    }
-    let mut raw = vec![];
-    flate2::read::ZlibDecoder::new(&idat[..]).read_to_end(&mut raw).unwrap();
-    let stride = w * bpp;
-    let mut prev = vec![0u8; stride];
-    let mut px = Vec::with_capacity(w * h);
-    for y in 0..h {
-        let row = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
-        let (filter, line) = (row[0], &row[1..]);
-        let mut cur = vec![0u8; stride];
-        for i in 0..stride {
-            let a = if i >= bpp { cur[i - bpp] as i32 } else { 0 };
-            let b = prev[i] as i32;
-            let c = if i >= bpp { prev[i - bpp] as i32 } else { 0 };
-            let pred = match filter {
-                0 => 0,
-                1 => a,
-                2 => b,
-                3 => (a + b) / 2,
-                4 => {
-                    let p = a + b - c;
-                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
-                    if pa <= pb && pa <= pc {
-                        a
-                    } else if pb <= pc {
-                        b
-                    } else {
-                        c
-                    }
-                }
-                f => panic!("PNG filter {f}"),
-            };
-            cur[i] = (line[i] as i32 + pred) as u8;
-        }
-        for x in 0..w {
-            px.push([cur[x * bpp], cur[x * bpp + 1], cur[x * bpp + 2]]);
-        }
-        prev = cur;
-    }
-    (w, h, px)
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a PNG size")];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels");
+    assert_eq!(info.bit_depth, png::BitDepth::Eight, "8-bit samples");
+    let bpp = match info.color_type {
+        png::ColorType::Rgb => 3,
+        png::ColorType::Rgba => 4,
+        t => panic!("PNG colour type {t:?}"),
+    };
+    let px = buf[..info.buffer_size()].chunks(bpp).map(|p| [p[0], p[1], p[2]]).collect();
+    (info.width as usize, info.height as usize, px)
 }
 
 #[test]
@@ -122,14 +68,14 @@ fn the_tear_sheet_renders_in_headless_chromium() {
     };
     let dir = TempDir::new("report-browser");
     let d = dir.path();
-    let file = root().join("examples/vix_guard.strat");
+    let file = root().join("examples/vix_guard_alerts.strat");
     strat_in(d, &["report", &s(&file), "--out", "r.html"]).code(0, "report");
     let url = format!("file://{}", d.join("r.html").display());
     // The DOM after load: every section with its chart, and the run's numbers.
     let (ok, dom, log) = headless(&browser, d, &["--dump-dom"], &url);
     assert!(ok, "chromium --dump-dom failed:\n{log}");
     assert!(!log.contains(":CONSOLE"), "the page logged to the console:\n{log}");
-    for id in ["equity", "underwater", "annual", "rolling-sharpe", "rolling-volatility", "exposure"] {
+    for id in ["equity", "underwater", "annual", "rolling-sharpe", "rolling-volatility", "exposure", "kill-active", "alerts-fired"] {
         let at = dom.find(&format!("<section id=\"{id}\"")).unwrap_or_else(|| panic!("no section {id} in the DOM"));
         let end = at + dom[at..].find("</section>").unwrap();
         assert!(dom[at..end].contains("<svg"), "section {id} has no chart");
@@ -137,6 +83,10 @@ fn the_tear_sheet_renders_in_headless_chromium() {
     let run: serde_json::Value = serde_json::from_str(&strat_in(d, &["run", &s(&file), "--json"]).code(0, "run").stdout).unwrap();
     let sharpe = run["metrics"]["sharpe"].as_f64().unwrap();
     assert!(dom.contains(&format!("data-key=\"strategy.sharpe\" data-value=\"{sharpe:?}\"")), "the DOM's Sharpe is not the run's {sharpe}");
+    for a in run["alerts"].as_array().unwrap() {
+        let (name, n) = (a["name"].as_str().unwrap(), a["fired_bars"].as_u64().unwrap());
+        assert!(dom.contains(&format!("data-key=\"alert.{name}.fired_bars\" data-value=\"{n}\"")), "alert {name}: the DOM's fired bars are not the run's {n}");
+    }
     // The walk-forward's and the sweep's pages load without a console message, charts and all.
     let regime = s(&root().join("examples/regime_ensemble.strat"));
     strat_in(d, &["walk-forward", &regime, "--quiet", "--report", "wf.html"]).code(0, "walk-forward report");

@@ -90,5 +90,10 @@ pub fn hir_tree(hir: &Hir) -> String {
     for r in &hir.reports {
         out += &node(format!("report {}", r.name), &r.value);
     }
+    for a in &hir.alerts {
+        let mut ch = vec![Tree::node("when".to_string(), vec![expr_node(&a.when, hir, &names)])];
+        ch.extend(a.values.iter().map(|(text, h)| Tree::node(format!("value `{text}`"), vec![expr_node(h, hir, &names)])));
+        out += &Tree::node(format!("alert {}", a.name), ch).render();
+    }
     out
 }

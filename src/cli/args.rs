@@ -151,7 +151,11 @@ pub(super) struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, value_name = "FILE.html", default_value = "report.html")]
     pub(super) out: PathBuf,
-    /// Overwrite the --out file if it exists.
+    /// Also write every chart as a PNG into DIR (created if missing): DIR/equity.png,
+    /// DIR/underwater.png, ... named by the page's section ids.
+    #[arg(long, value_name = "DIR")]
+    pub(super) png: Option<PathBuf>,
+    /// Overwrite the --out file (and --png's files) if they exist.
     #[arg(long)]
     pub(super) force: bool,
     /// Override a param for this run: --set NAME=VALUE.

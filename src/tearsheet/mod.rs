@@ -16,6 +16,82 @@ use strat_runtime::frame::{format_date, year_month_day};
 use strat_stdlib::metrics::METRIC_NAMES;
 use strat_stdlib::periods::{compound_by, rolling_sharpe, rolling_volatility, worst_drawdowns};
 
+/// The spans (as date positions `x(t)`) of the runs of `on` over rows `t0 .. rows`: each from
+/// the row it turns on to the row it turns off (the last row for a run still on at the end).
+fn spans_of(on: &[bool], t0: usize, rows: usize, x: impl Fn(usize) -> f64) -> Vec<(f64, f64)> {
+    let mut out = vec![];
+    let mut start = None;
+    for t in t0..rows {
+        match (on.get(t).copied().unwrap_or(false), start) {
+            (true, None) => start = Some(t),
+            (false, Some(s)) => {
+                out.push((x(s), x(t)));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((x(s), x(rows - 1)));
+    }
+    out
+}
+
+/// The alerts: how often and when each fired, its state on the last bar with the values its
+/// condition read, its last episodes, and a chart of when each fired.
+fn alerts_section(frame: &Frame, r: &RunResult, reports: &[crate::report::AlertReport], t0: usize, rows: usize, pngs: &mut Pngs) -> Result<String, String> {
+    let x = |d: i32| charts::year_of(d);
+    let mut html = String::from(
+        "<section id=\"alerts\"><h2>Alerts</h2><table><thead><tr><th>alert</th><th>condition</th><th>fired bars</th><th>share</th><th>episodes</th><th>first</th><th>last</th><th>on the last bar</th></tr></thead><tbody>\n",
+    );
+    let mut lines: Vec<charts::Strip> = vec![];
+    let mut recent = String::new();
+    for (i, (a, rep)) in r.alerts.iter().zip(reports).enumerate() {
+        let values: Vec<String> = rep.values.iter().map(|(k, v)| format!("{} = {v}", escape(k))).collect();
+        let state = if rep.firing { "<strong class=\"loss\">FIRING</strong>" } else { "quiet" };
+        html += &format!(
+            "<tr data-alert=\"{}\"><th>{}</th><td><code>{}</code></td><td class=\"n\" data-key=\"alert.{}.fired_bars\" data-value=\"{}\">{}</td><td class=\"n\" data-key=\"alert.{}.fired_share\" data-value=\"{}\">{}</td><td class=\"n\" data-key=\"alert.{}.episodes\" data-value=\"{}\">{}</td><td>{}</td><td>{}</td><td>{state}<br><small>{}</small></td></tr>\n",
+            escape(&a.name),
+            escape(&a.name),
+            escape(&a.condition),
+            escape(&a.name),
+            rep.fired_bars,
+            rep.fired_bars,
+            escape(&a.name),
+            raw(rep.fired_share),
+            pct(rep.fired_share, 1),
+            escape(&a.name),
+            rep.episodes.len(),
+            rep.episodes.len(),
+            rep.first.as_deref().unwrap_or("never"),
+            rep.last.as_deref().unwrap_or("never"),
+            values.join(", ")
+        );
+        for e in rep.episodes.iter().rev().take(5) {
+            recent += &format!("<tr><th>{}</th><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>\n", escape(&a.name), e.start, e.end, e.bars);
+        }
+        lines.push(charts::Strip {
+            name: &a.name,
+            colour: charts::PALETTE[i % charts::PALETTE.len()],
+            spans: spans_of(&a.fired, t0, rows, |t| x(frame.dates[t])),
+        });
+    }
+    html += "</tbody></table>\n";
+    if !recent.is_empty() {
+        html += "<h3>Last episodes of each alert</h3><table><thead><tr><th>alert</th><th>from</th><th>to</th><th>bars</th></tr></thead><tbody>\n";
+        html += &recent;
+        html += "</tbody></table>\n";
+    }
+    html += "</section>\n";
+    let (x0, x1) = (x(frame.dates[t0.min(rows - 1)]), x(frame.dates[rows - 1]));
+    html += &pngs.section(
+        "alerts-fired",
+        "When each alert fired (one row per alert, filled while it fires)",
+        charts::Chart::strips("Alerts firing", x0, x1, &lines),
+    )?;
+    Ok(html)
+}
+
 /// `s` with `&`, `<`, `>` and `"` escaped for HTML text and attributes.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -125,6 +201,18 @@ fn heat(x: f64) -> String {
 ///
 /// Errors: a chart cannot be drawn (a message naming it).
 pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult) -> Result<String, String> {
+    tear_sheet_into(strategy, frame, params, result, &mut Pngs(None))
+}
+
+/// [`tear_sheet`], with every chart also drawn as a PNG: the page and the charts as (section
+/// id, PNG bytes) in page order (`equity`, `underwater`, `annual`, ...).
+pub fn tear_sheet_with_png(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult) -> Result<(String, Vec<NamedPng>), String> {
+    let mut pngs = Pngs(Some(vec![]));
+    let html = tear_sheet_into(strategy, frame, params, result, &mut pngs)?;
+    Ok((html, pngs.0.unwrap_or_default()))
+}
+
+fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult, pngs: &mut Pngs) -> Result<String, String> {
     let report = strategy.report(frame, result);
     let bt = &result.backtest;
     let t0 = bt.first_live;
@@ -191,7 +279,7 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         let be: Vec<f64> = std::iter::once(1.0).chain(strat_stdlib::metrics::equity_curve(b)).collect();
         eq_lines.push(Line { name: "benchmark", colour: charts::BENCHMARK, points: eq_days.iter().zip(&be).map(|(&d, &e)| (x(d), e)).collect() });
     }
-    html += &chart_section("equity", "Equity (growth of 1, log scale)", charts::lines("Cumulative return, log scale", &eq_lines, Unit::Growth)?);
+    html += &pngs.section("equity", "Equity (growth of 1, log scale)", charts::Chart::lines("Cumulative return, log scale", &eq_lines, Unit::Growth))?;
 
     // Drawdowns.
     let mut peak = f64::NEG_INFINITY;
@@ -203,7 +291,7 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
             (x(d), e / peak - 1.0)
         })
         .collect();
-    html += &chart_section("underwater", "Underwater (drawdown from the running peak)", charts::underwater("Drawdown", &dd)?);
+    html += &pngs.section("underwater", "Underwater (drawdown from the running peak)", charts::Chart::underwater("Drawdown", &dd))?;
     html += "<section id=\"worst-drawdowns\"><h2>Worst drawdowns</h2><table><thead><tr><th>#</th><th>peak</th><th>trough</th><th>recovery</th><th>depth</th><th>bars</th><th>days</th></tr></thead><tbody>\n";
     for (k, w) in worst_drawdowns(&equity, 5).iter().enumerate() {
         let end = w.recovery.unwrap_or(equity.len() - 1);
@@ -262,7 +350,7 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     }
     html += "</tbody></table><p class=\"note\">Each month (and year) compounds the strategy's net returns of its bars: ∏(1 + r) − 1. A partial first or last period covers only the bars in the data.</p></section>\n";
     let bars: Vec<(String, f64)> = annual.iter().map(|(y, v)| (y.to_string(), *v)).collect();
-    html += &chart_section("annual", "Annual returns", charts::bars("Return per calendar year", &bars)?);
+    html += &pngs.section("annual", "Annual returns", charts::Chart::bars("Return per calendar year", &bars))?;
 
     // Rolling Sharpe and volatility.
     let p = ppy.round().max(2.0) as usize;
@@ -272,7 +360,11 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         Line { name: "6 months", colour: charts::SECOND, points: pts(rolling_sharpe(&bt.returns, half, ppy)) },
         Line { name: "12 months", colour: charts::STRATEGY, points: pts(rolling_sharpe(&bt.returns, p, ppy)) },
     ];
-    html += &chart_section("rolling-sharpe", &format!("Rolling Sharpe ratio ({half} and {p} bars)"), charts::lines("Rolling Sharpe ratio", &rs, Unit::Number)?);
+    html += &pngs.section(
+        "rolling-sharpe",
+        &format!("Rolling Sharpe ratio ({half} and {p} bars)"),
+        charts::Chart::lines("Rolling Sharpe ratio", &rs, Unit::Number),
+    )?;
     let mut rv = vec![
         Line { name: "6 months", colour: charts::SECOND, points: pts(rolling_volatility(&bt.returns, half, ppy)) },
         Line { name: "12 months", colour: charts::STRATEGY, points: pts(rolling_volatility(&bt.returns, p, ppy)) },
@@ -282,9 +374,9 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
     }
     if let Some(b) = &bt.benchmark_returns {
         let rb = [Line { name: "12 months", colour: charts::STRATEGY, points: pts(strat_stdlib::periods::rolling_beta(&bt.returns, b, p)) }];
-        html += &chart_section("rolling-beta", &format!("Rolling beta to the benchmark ({p} bars)"), charts::lines("Rolling beta", &rb, Unit::Number)?);
+        html += &pngs.section("rolling-beta", &format!("Rolling beta to the benchmark ({p} bars)"), charts::Chart::lines("Rolling beta", &rb, Unit::Number))?;
     }
-    html += &chart_section("rolling-volatility", "Rolling volatility (annualised)", charts::lines("Rolling volatility", &rv, Unit::Percent)?);
+    html += &pngs.section("rolling-volatility", "Rolling volatility (annualised)", charts::Chart::lines("Rolling volatility", &rv, Unit::Percent))?;
 
     // Exposure: gross held from each close, and net (the sum of signed weights).
     let rows = frame.len();
@@ -295,7 +387,11 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         Line { name: "gross", colour: charts::STRATEGY, points: days.iter().zip(&gross).map(|(&d, &g)| (x(d), g)).collect() },
         Line { name: "net", colour: charts::SECOND, points: days.iter().zip(&net).map(|(&d, &n)| (x(d), n)).collect() },
     ];
-    html += &chart_section("exposure", "Exposure (fraction of equity, held from each close)", charts::lines("Gross and net exposure", &exp, Unit::Percent)?);
+    html += &pngs.section(
+        "exposure",
+        "Exposure (fraction of equity, held from each close)",
+        charts::Chart::lines("Gross and net exposure", &exp, Unit::Percent),
+    )?;
 
     // Per-asset weights (a panel or sleeves): the largest 8 by mean |weight|, the rest as "other".
     if bt.assets > 1 {
@@ -316,11 +412,11 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
         }
         let xs: Vec<f64> = days.iter().map(|&d| x(d)).collect();
         let step = (xs.len() / 1500).max(1);
-        html += &chart_section(
+        html += &pngs.section(
             "weights",
             "Weights by asset (absolute, stacked; the 8 largest on average)",
-            charts::stacked("Absolute weight held from each close", &xs, &layers, step)?,
-        );
+            charts::Chart::stacked("Absolute weight held from each close", &xs, &layers, step),
+        )?;
     }
 
     // Costs: the cumulative cost charged, as a fraction of equity.
@@ -334,7 +430,8 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
             })
             .collect();
         let line = [Line { name: "cumulative cost", colour: charts::LOSS, points: cum }];
-        html += &chart_section("costs", "Cost drag (cumulative cost charged, fraction of equity)", charts::lines("Cumulative cost", &line, Unit::Percent)?);
+        html +=
+            &pngs.section("costs", "Cost drag (cumulative cost charged, fraction of equity)", charts::Chart::lines("Cumulative cost", &line, Unit::Percent))?;
     }
 
     // Round trips.
@@ -363,7 +460,7 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
 
     // Kill switches.
     if !bt.kills.is_empty() {
-        let mut ks: Vec<Line> = vec![];
+        let mut ks: Vec<charts::Strip> = vec![];
         html += "<section id=\"kill-switches\"><h2>Kill switches</h2><table><thead><tr><th>kill switch</th><th>active share</th><th>trips</th><th>first trip</th></tr></thead><tbody>\n";
         for k in &bt.kills {
             html += &format!(
@@ -373,14 +470,19 @@ pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &
                 k.trips,
                 k.first_trip.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "never".into())
             );
-            ks.push(Line {
-                name: &k.name,
-                colour: charts::LOSS,
-                points: (t0..rows).map(|t| (x(frame.dates[t]), if k.active.get(t).copied().unwrap_or(false) { 1.0 } else { 0.0 })).collect(),
-            });
+            ks.push(charts::Strip { name: &k.name, colour: charts::LOSS, spans: spans_of(&k.active, t0, rows, |t| x(frame.dates[t])) });
         }
         html += "</tbody></table></section>\n";
-        html += &chart_section("kill-active", "When each kill switch was active (1 = flat)", charts::lines("Kill switch active", &ks, Unit::Number)?);
+        html += &pngs.section(
+            "kill-active",
+            "When each kill switch was active (filled while it scales the book)",
+            charts::Chart::strips("Kill switch active", x(frame.dates[t0]), x(frame.dates[rows - 1]), &ks),
+        )?;
+    }
+
+    // Alerts.
+    if !result.alerts.is_empty() {
+        html += &alerts_section(frame, result, &report.alerts, t0, rows, pngs)?;
     }
 
     // The program.
@@ -420,6 +522,23 @@ pub(crate) fn page_end() -> String {
     format!("{FOOTNOTE}</body></html>\n")
 }
 
+/// The PNG of each chart drawn, collected when `strat report --png` asks for them: (section id,
+/// PNG bytes), in page order.
+pub struct Pngs(pub Option<Vec<NamedPng>>);
+
+/// One chart as PNG: (section id such as `equity`, the PNG file's bytes).
+pub type NamedPng = (String, Vec<u8>);
+
+impl Pngs {
+    /// The chart's section (its inline SVG); with collection on, also its PNG under `id`.
+    pub(crate) fn section(&mut self, id: &str, title: &str, chart: charts::Chart) -> Result<String, String> {
+        if let Some(v) = &mut self.0 {
+            v.push((id.to_string(), chart.png()?));
+        }
+        Ok(chart_section(id, title, chart.svg()?))
+    }
+}
+
 /// A titled section holding one SVG chart.
 pub(crate) fn chart_section(id: &str, title: &str, svg: String) -> String {
     format!("<section id=\"{id}\" class=\"chart\"><h2>{}</h2><figure>{svg}</figure></section>\n", escape(title))
@@ -429,7 +548,7 @@ const CSS: &str = "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,san
 h1{margin:0 0 4px;font-size:26px}header p{color:#666;margin:0 0 16px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 table.monthly td,table.monthly th{padding:3px 5px;font-size:12px}td.year{font-weight:600}figure{margin:0}figure svg{width:100%;height:auto}\
-pre{background:#f7f7f7;padding:10px;font-size:12px;overflow-x:auto}.note,footer{color:#666;font-size:12px}.warn{color:#b00}";
+pre{background:#f7f7f7;padding:10px;font-size:12px;overflow-x:auto}.note,footer{color:#666;font-size:12px}.warn,.loss{color:#b00}h3{font-size:14px;margin:16px 0 4px}";
 
 const FOOTNOTE: &str = "<footer><h2>Conventions</h2><p>Metrics follow Strat's SEMANTICS.md §4 and agree with \
 empyrical-reloaded 0.7.1 and quantstats 0.0.86 to 1e-12 (CAGR by periods a year; Sharpe and volatility with the sample \
