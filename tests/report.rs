@@ -385,3 +385,79 @@ fn the_tear_sheet_lists_each_alert_as_run_json_does() {
         }
     }
 }
+
+/// `strat run --out`'s columns by name, every cell parsed (empty as NaN).
+fn csv_columns(text: &str) -> (Vec<String>, BTreeMap<String, Vec<f64>>) {
+    let mut lines = text.lines();
+    let head: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let mut dates = vec![];
+    let mut cols: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for l in lines {
+        for (h, f) in head.iter().zip(l.split(',')) {
+            if h == "date" {
+                dates.push(f.to_string());
+            } else {
+                cols.entry(h.clone()).or_default().push(f.parse().unwrap_or(f64::NAN));
+            }
+        }
+    }
+    (dates, cols)
+}
+
+#[test]
+fn the_equity_chart_is_shaded_by_regime_and_returns_are_split_by_its_arms() {
+    let dir = TempDir::new("report-regimes");
+    let d = dir.path();
+    let file = s(&root().join("examples/regime_ensemble.strat"));
+    strat_in(d, &["report", &file, "--out", "r.html"]).code(0, "report");
+    strat_in(d, &["run", &file, "--out", "daily.csv"]).code(0, "daily");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("shaded by the arm of `state`"), "equity shading");
+    let (dates, cols) = csv_columns(&std::fs::read_to_string(d.join("daily.csv")).unwrap());
+    let arm = &cols["regime_state"];
+    // The regime recomputed here from the S&P 500 and the VIX closes, as the program states it:
+    // BULL when spx > sma(spx, 200) and vix < 25, HIGH_VOL when vix >= 30, BEAR otherwise.
+    let text = std::fs::read_to_string(root().join("examples/data/spx_vix.csv")).unwrap();
+    let rows: Vec<(String, f64, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap(), f[2].parse().unwrap())
+        })
+        .collect();
+    let at: BTreeMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.0.as_str(), i)).collect();
+    for (k, date) in dates.iter().enumerate() {
+        let i = at[date.as_str()];
+        let sma = rows[i + 1 - 200..=i].iter().map(|r| r.1).sum::<f64>() / 200.0;
+        let (spx, vix) = (rows[i].1, rows[i].2);
+        let want = if spx > sma && vix < 25.0 {
+            0.0
+        } else if vix >= 30.0 {
+            1.0
+        } else {
+            2.0
+        };
+        assert_eq!(arm[k], want, "{date}: arm {} (spx {spx}, sma {sma}, vix {vix})", arm[k]);
+    }
+    // Each arm's returns: those of the rows after a close in that arm, compounded here.
+    let v = values(&html);
+    let ret = &cols["return"];
+    let mut total = 0.0;
+    for (a, name) in ["BULL", "HIGH_VOL", "BEAR"].iter().enumerate() {
+        let rets: Vec<f64> = (1..ret.len()).filter(|&k| arm[k - 1] == a as f64).map(|k| ret[k]).collect();
+        let compounded = rets.iter().fold(1.0, |e, r| e * (1.0 + r)) - 1.0;
+        let n = rets.len() as f64;
+        let mean = rets.iter().sum::<f64>() / n;
+        let sd = (rets.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (n - 1.0)).sqrt();
+        let key = |k: &str| v[&format!("regime.state.{name}.{k}")];
+        assert_eq!(key("bars"), n, "{name} bars");
+        assert!((key("share") - n / (ret.len() - 1) as f64).abs() < 1e-15, "{name} share");
+        assert!((key("return") - compounded).abs() <= 1e-12 * compounded.abs().max(1.0), "{name}: {} vs {compounded}", key("return"));
+        assert!((key("mean") - mean * 252.0).abs() <= 1e-12, "{name} mean");
+        assert!((key("volatility") - sd * 252f64.sqrt()).abs() <= 1e-12, "{name} volatility");
+        assert!((key("sharpe") - mean / sd * 252f64.sqrt()).abs() <= 1e-10, "{name} sharpe");
+        total += n;
+    }
+    assert_eq!(total as usize, ret.len() - 1, "every return in one arm");
+}

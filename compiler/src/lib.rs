@@ -49,7 +49,8 @@ impl Compiled {
     }
 
     /// The nodes the backtest reads: the hold weight (or an ensemble's regime), each sleeve's
-    /// weight, each report in order, then the series and panels the portfolio stage reads
+    /// weight, each report in order, the alerts' series, each declared regime (its arm index
+    /// per bar), then the series and panels the portfolio stage reads
     /// ([`Compiled::portfolio_nodes`]).
     pub fn outputs(&self) -> Vec<Node> {
         outputs_of(&self.lowered)
@@ -88,6 +89,7 @@ fn outputs_of(l: &Lowered) -> Vec<Node> {
     v.extend(l.sleeve_weights.iter().copied());
     v.extend(l.reports.iter().map(|r| r.1));
     v.extend(l.program.alert_series().map(|r| r.node));
+    v.extend(l.program.declared_regimes().map(|r| r.node));
     v.extend(portfolio_nodes_of(l));
     v
 }

@@ -328,6 +328,13 @@ impl Program {
         self.alerts.iter().flat_map(|a| std::iter::once(&a.when).chain(&a.values))
     }
 
+    /// The `regime` declarations (not the enums of choice params), in declaration order: their
+    /// nodes are outputs of every run (after [`Program::alert_series`]), so that a report can
+    /// show which arm held on each bar.
+    pub fn declared_regimes(&self) -> impl Iterator<Item = &Regime> {
+        self.regimes.iter().filter(|r| r.param.is_none())
+    }
+
     /// Default parameter values, in declaration order.
     pub fn default_params(&self) -> Vec<f64> {
         self.params.iter().map(|p| p.default).collect()

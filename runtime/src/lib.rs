@@ -23,6 +23,7 @@ pub mod load;
 pub mod merge;
 pub mod plan_runner;
 pub mod portfolio;
+pub mod regimes;
 pub mod shard;
 pub mod sweep;
 pub mod walk_forward;

@@ -64,7 +64,9 @@ pub fn weights_rows(frame: &Frame, r: &RunResult) -> Table {
 /// universe), `return` (earned on that date, net of costs; empty at `t0`), `equity` (1 at `t0`),
 /// `turnover` (traded at that close), `cost` (of that trade, charged against the next row's
 /// return), `kill_NAME` per kill switch (1 while active at that close) and `alert_NAME` per
-/// alert (1 when it fires at that close). Dates are days since
+/// alert (1 when it fires at that close), and `regime_NAME` per `regime` declaration (the index
+/// of the arm that holds at that close, arms numbered from 0 in declaration order; filled by
+/// runs, not sweeps). Dates are days since
 /// 1970-01-01; `assets` names the book's columns ([`crate::Strategy::held_assets`]).
 pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<i32>, Vec<(String, Vec<f64>)>) {
     let bt = &r.backtest;
@@ -94,6 +96,9 @@ pub fn daily_columns(frame: &Frame, r: &RunResult, assets: &[String]) -> (Vec<i3
     }
     for a in &r.alerts {
         cols.push((format!("alert_{}", a.name), a.fired[t0..rows].iter().map(|&b| if b { 1.0 } else { 0.0 }).collect()));
+    }
+    for g in &r.regimes {
+        cols.push((format!("regime_{}", g.name), g.arm[t0..rows].iter().map(|&a| a as f64).collect()));
     }
     (dates, cols)
 }

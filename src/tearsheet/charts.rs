@@ -41,6 +41,11 @@ impl<'a> Chart<'a> {
         Chart::Lines { title, lines, unit, bands: &[] }
     }
 
+    /// [`lines`] with shaded [`Band`]s behind the lines (a regime's arms), each in the legend.
+    pub fn lines_with_bands(title: &'a str, lines: &'a [Line<'a>], unit: Unit, bands: &'a [Band<'a>]) -> Chart<'a> {
+        Chart::Lines { title, lines, unit, bands }
+    }
+
     /// [`underwater`] as a chart.
     pub fn underwater(title: &'a str, points: &'a [(f64, f64)]) -> Chart<'a> {
         Chart::Underwater { title, points }
@@ -197,11 +202,6 @@ pub struct Band<'a> {
     pub colour: RGBColor,
     /// The spans, in time order.
     pub spans: Vec<(f64, f64)>,
-}
-
-/// A line chart with shaded bands behind its lines ([`lines`] with [`Band`]s).
-pub fn lines_with_bands(title: &str, lines: &[Line], unit: Unit, bands: &[Band]) -> Result<String, String> {
-    Chart::Lines { title, lines, unit, bands }.svg()
 }
 
 /// Draws `bands` over the whole height `lo..hi` of `chart`, each with a legend entry.

@@ -8,6 +8,7 @@
 //! `data-value` attribute as the shortest round-trip decimal, beside its formatted text).
 
 pub mod charts;
+mod regimes;
 pub mod studies;
 
 use crate::{Frame, Params, RunResult, Strategy};
@@ -279,7 +280,17 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
         let be: Vec<f64> = std::iter::once(1.0).chain(strat_stdlib::metrics::equity_curve(b)).collect();
         eq_lines.push(Line { name: "benchmark", colour: charts::BENCHMARK, points: eq_days.iter().zip(&be).map(|(&d, &e)| (x(d), e)).collect() });
     }
-    html += &pngs.section("equity", "Equity (growth of 1, log scale)", charts::Chart::lines("Cumulative return, log scale", &eq_lines, Unit::Growth))?;
+    let rows = frame.len();
+    match regimes::shading(strategy.program(), result) {
+        Some(g) => {
+            let bands = regimes::bands(g, frame, t0, rows);
+            let title = format!("Equity (growth of 1, log scale), shaded by the arm of `{}`", g.name);
+            html += &pngs.section("equity", &title, charts::Chart::lines_with_bands("Cumulative return, log scale", &eq_lines, Unit::Growth, &bands))?;
+        }
+        None => {
+            html += &pngs.section("equity", "Equity (growth of 1, log scale)", charts::Chart::lines("Cumulative return, log scale", &eq_lines, Unit::Growth))?
+        }
+    }
 
     // Drawdowns.
     let mut peak = f64::NEG_INFINITY;
@@ -379,7 +390,6 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
     html += &pngs.section("rolling-volatility", "Rolling volatility (annualised)", charts::Chart::lines("Rolling volatility", &rv, Unit::Percent))?;
 
     // Exposure: gross held from each close, and net (the sum of signed weights).
-    let rows = frame.len();
     let net: Vec<f64> = (t0..rows).map(|t| (0..bt.assets).map(|j| bt.weights[j * rows + t]).filter(|w| w.is_finite()).sum()).collect();
     let gross: Vec<f64> = bt.gross.get(t0..rows).map(<[f64]>::to_vec).unwrap_or_default();
     let days: Vec<i32> = frame.dates[t0..rows].to_vec();
@@ -483,6 +493,11 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
     // Alerts.
     if !result.alerts.is_empty() {
         html += &alerts_section(frame, result, &report.alerts, t0, rows, pngs)?;
+    }
+
+    // Regimes.
+    if !result.regimes.is_empty() {
+        html += &regimes::section(result, ppy);
     }
 
     // The program.

@@ -277,6 +277,9 @@ pub struct RunResult {
     pub reports: Vec<(String, f64)>,
     /// Each `alert` on every row, in declaration order.
     pub alerts: Vec<crate::alerts::AlertTrace>,
+    /// Each `regime` declaration's arm on every row, in declaration order; filled by [`run`]
+    /// (not by sweeps).
+    pub regimes: Vec<crate::regimes::RegimeTrace>,
     /// The target weights as computed (before the liveness and rebalance rules), asset-major;
     /// for an ensemble, the regime's arm index per bar.
     pub target_weight: Vec<f64>,
@@ -512,6 +515,8 @@ struct Columns<'a> {
     /// The alerts' series ([`Program::alert_series`] order; a constant where the stage
     /// evaluates one).
     alerts: Vec<Cow<'a, [f64]>>,
+    /// Each declared regime's arm index per row ([`Program::declared_regimes`] order).
+    regimes: Vec<Cow<'a, [f64]>>,
     /// The series and panels the portfolio stage reads ([`Compiled::portfolio_nodes`]).
     portfolio: Vec<Cow<'a, [f64]>>,
 }
@@ -581,7 +586,8 @@ fn eval_columns<'a>(
     let sleeves = cols.by_ref().take(compiled.program().sleeves.len()).collect();
     let reports = cols.by_ref().take(compiled.program().reports.len()).collect();
     let alerts = cols.by_ref().take(compiled.program().alert_series().count()).collect();
-    Columns { target, sleeves, reports, alerts, portfolio: cols.collect() }
+    let regimes = cols.by_ref().take(compiled.program().declared_regimes().count()).collect();
+    Columns { target, sleeves, reports, alerts, regimes, portfolio: cols.collect() }
 }
 
 /// The benchmark of `benchmark SLEEVE` as a price series over every row: the sleeve's equity
@@ -697,5 +703,13 @@ fn run_inner(
     let alerts = alert_traces(compiled, &cols, &path_reports, bt.first_live, rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     let asset_names = if detail { book_asset_names(compiled, prep) } else { vec![] };
-    Ok((RunResult { backtest: bt, reports, alerts, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names }, kept))
+    let regimes = if detail {
+        program.declared_regimes().zip(&cols.regimes).map(|(r, c)| crate::regimes::RegimeTrace::new(&r.name, r.arms.clone(), c)).collect()
+    } else {
+        vec![]
+    };
+    Ok((
+        RunResult { backtest: bt, reports, alerts, regimes, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names },
+        kept,
+    ))
 }
