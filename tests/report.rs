@@ -461,3 +461,70 @@ fn the_equity_chart_is_shaded_by_regime_and_returns_are_split_by_its_arms() {
     }
     assert_eq!(total as usize, ret.len() - 1, "every return in one arm");
 }
+
+#[test]
+fn the_report_takes_a_linear_equity_axis_and_the_other_conventions() {
+    let dir = TempDir::new("report-conventions");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard.strat"));
+    strat_in(d, &["report", &file, "--out", "r.html", "--linear", "--var", "parametric", "--ir", "per-period"]).code(0, "report");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("Equity (growth of 1, linear scale)") && !html.contains("log scale"), "linear equity axis");
+    assert!(html.contains("id=\"conventions\"") && html.contains("var_95 is parametric"), "the page names the conventions");
+    let v = values(&html);
+    let asked: Value =
+        serde_json::from_str(&strat_in(d, &["run", &file, "--json", "--var", "parametric", "--ir", "per-period"]).code(0, "run").stdout).unwrap();
+    let plain: Value = serde_json::from_str(&strat_in(d, &["run", &file, "--json"]).code(0, "run").stdout).unwrap();
+    assert_eq!(v["strategy.var_95"], json_f64(&asked["metrics"]["var_95"]));
+    assert_eq!(v["benchmark.var_95"], json_f64(&asked["benchmark"]["var_95"]));
+    assert_eq!(v["strategy.information_ratio"], json_f64(&asked["information_ratio"]));
+    assert_ne!(asked["metrics"]["var_95"], plain["metrics"]["var_95"], "parametric differs from historical");
+    // Per period: the annualised ratio over √252.
+    let (a, p) = (json_f64(&asked["information_ratio"]), json_f64(&plain["information_ratio"]));
+    assert!((a - p / 252f64.sqrt()).abs() <= 1e-12 * p.abs(), "{a} vs {p}");
+    // Without them, the default page says log scale and names no convention.
+    strat_in(d, &["report", &file, "--out", "plain.html"]).code(0, "plain");
+    let plain_html = std::fs::read_to_string(d.join("plain.html")).unwrap();
+    assert!(plain_html.contains("log scale") && !plain_html.contains("id=\"conventions\""));
+    strat_in(d, &["run", &file, "--var", "normal"]).code(2, "bad method");
+}
+
+#[test]
+fn the_program_section_gives_each_data_files_date_range() {
+    let dir = TempDir::new("report-sources");
+    let d = dir.path();
+    let file = s(&root().join("examples/regime_ensemble.strat"));
+    strat_in(d, &["report", &file, "--out", "r.html"]).code(0, "report");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    let row = |name: &str| {
+        let at = html.find(&format!("<tr data-source=\"{name}\">")).unwrap_or_else(|| panic!("no row for {name}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    // The ETF file's read columns (tlt, ief, gld), first and last rows with a value, counted
+    // here from the CSV over the aligned dates (those of the stock file, the latest to start).
+    let read = |f: &str| std::fs::read_to_string(root().join("examples/data").join(f)).unwrap();
+    let stocks = read("stocks_adj_close.csv");
+    let window: Vec<&str> = stocks.lines().skip(1).map(|l| &l[..10]).collect();
+    let (lo, hi) = (window[0], *window.last().unwrap());
+    let etf = read("etf_adj_close.csv");
+    let head: Vec<&str> = etf.lines().next().unwrap().split(',').collect();
+    let idx: Vec<usize> = ["tlt", "ief", "gld"].iter().map(|c| head.iter().position(|h| h == c).unwrap()).collect();
+    let with_data: Vec<&str> = etf
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[0] >= lo && f[0] <= hi && idx.iter().any(|&i| f.get(i).is_some_and(|v| !v.is_empty()))
+        })
+        .map(|l| &l[..10])
+        .collect();
+    let safe = row("safe");
+    assert!(
+        safe.contains(&format!("<td>{}</td><td>{}</td><td class=\"n\">{}</td>", with_data[0], with_data.last().unwrap(), with_data.len())),
+        "{safe} vs {} .. {} ({})",
+        with_data[0],
+        with_data.last().unwrap(),
+        with_data.len()
+    );
+    assert!(row("stocks").contains(&format!("<td>{lo}</td><td>{hi}</td>")), "{}", row("stocks"));
+}

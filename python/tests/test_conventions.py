@@ -41,11 +41,11 @@ def periods_per_year(path) -> float:
     return float(m.group(1)) if m else 252.0
 
 
-def run(path, tmp_path):
+def run(path, tmp_path, *flags):
     out = tmp_path / "daily.csv"
     import json
 
-    r = subprocess.run([str(strat_bin()), "run", str(path), "--json", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([str(strat_bin()), "run", str(path), "--json", "--out", str(out), "--force", *flags], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     daily = pd.read_csv(out, parse_dates=["date"]).set_index("date")
     return json.loads(r.stdout), daily["return"].dropna()
@@ -95,3 +95,28 @@ def test_benchmark_figures_match_empyrical(tmp_path):
     close(doc["beta"], beta, rel=1e-12, what="beta")
     close(doc["alpha"], alpha, rel=1e-9, what="alpha")
     close(doc["benchmark"]["sharpe"], empyrical.sharpe_ratio(b, annualization=252), what="benchmark sharpe")
+
+
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_asked_for_conventions_match_quantstats_var_and_empyricals_excess_sharpe(name, tmp_path):
+    # `--var parametric` gives quantstats' value_at_risk; the other metrics do not move.
+    path = EXAMPLES / name
+    base, _ = run(path, tmp_path)
+    doc, r = run(path, tmp_path, "--var", "parametric", "--ir", "per-period")
+    assert doc["conventions"] == {"var_95": "parametric", "information_ratio": "per_period"}
+    assert "conventions" not in base
+    close(doc["metrics"]["var_95"], qs.stats.value_at_risk(r, sigma=1, confidence=0.95), what="parametric var_95")
+    for k, v in base["metrics"].items():
+        if k != "var_95":
+            assert doc["metrics"][k] == v, k
+    if base["information_ratio"] is not None:
+        P = periods_per_year(path)
+        close(doc["information_ratio"], base["information_ratio"] / math.sqrt(P), rel=1e-12, what="per-period information ratio")
+
+
+def test_per_period_information_ratio_is_empyricals_excess_sharpe(tmp_path):
+    doc, r = run(EXAMPLES / "vix_guard.strat", tmp_path, "--ir", "per-period", "--var", "parametric")
+    spx = pd.read_csv(EXAMPLES / "data" / "spx_vix.csv", parse_dates=["date"]).set_index("date")["spx"]
+    b = spx.pct_change().reindex(r.index)
+    close(doc["information_ratio"], empyrical.excess_sharpe(r, b), what="per-period information_ratio")
+    close(doc["benchmark"]["var_95"], qs.stats.value_at_risk(b, sigma=1, confidence=0.95), what="benchmark parametric var_95")

@@ -143,6 +143,26 @@ pub(super) struct MonitorArgs {
     pub(super) reference: bool,
 }
 
+/// The metric conventions of `strat run` and `strat report` (spec/report.md, "Compared with
+/// empyrical and quantstats").
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub(super) struct ConventionArgs {
+    /// How var_95 is estimated: `historical` (the 5 % quantile, empyrical's) or `parametric`
+    /// (mean + Φ⁻¹(0.05)·std, quantstats').
+    #[arg(long = "var", value_enum, value_name = "METHOD", default_value = "historical")]
+    pub(super) var: strat::report::VarMethod,
+    /// The information ratio `annualised` by √P or `per-period` (empyrical's excess Sharpe).
+    #[arg(long = "ir", value_enum, value_name = "SCALE", default_value = "annualised")]
+    pub(super) ir: strat::report::InformationRatio,
+}
+
+impl ConventionArgs {
+    /// The conventions asked for.
+    pub(super) fn conventions(&self) -> strat::report::Conventions {
+        strat::report::Conventions { var_95: self.var, information_ratio: self.ir }
+    }
+}
+
 /// The flags of `strat report`.
 #[derive(clap::Args, Debug)]
 pub(super) struct ReportArgs {
@@ -155,6 +175,9 @@ pub(super) struct ReportArgs {
     /// DIR/underwater.png, ... named by the page's section ids.
     #[arg(long, value_name = "DIR")]
     pub(super) png: Option<PathBuf>,
+    /// Draw the equity chart on a linear axis instead of a log one.
+    #[arg(long)]
+    pub(super) linear: bool,
     /// Overwrite the --out file (and --png's files) if they exist.
     #[arg(long)]
     pub(super) force: bool,
@@ -164,6 +187,8 @@ pub(super) struct ReportArgs {
     /// Evaluate with the reference evaluator instead of the JIT.
     #[arg(long)]
     pub(super) reference: bool,
+    #[command(flatten)]
+    pub(super) conventions: ConventionArgs,
 }
 
 /// The flags of `strat run`.
@@ -205,6 +230,8 @@ pub(super) struct RunArgs {
     /// Evaluate with the reference evaluator instead of the JIT.
     #[arg(long)]
     pub(super) reference: bool,
+    #[command(flatten)]
+    pub(super) conventions: ConventionArgs,
 }
 
 /// The flags of `strat sweep`.

@@ -9,7 +9,8 @@ use super::program::params_from;
 /// `strat report`: checks the output, compiles, loads, runs, writes the page (to a temporary
 /// file beside it, renamed when whole) and prints its path; returns the exit code.
 pub(super) fn report(args: &ReportArgs) -> i32 {
-    let ReportArgs { file, out, png, force, set, reference } = args;
+    let ReportArgs { file, out, png, linear, force, set, reference, conventions } = args;
+    let options = strat::tearsheet::TearSheetOptions { linear: *linear, conventions: conventions.conventions() };
     if let Some(dir) = png {
         if dir.exists() && !dir.is_dir() {
             return fail(2, "strat::cli::png", format!("--png {}: not a folder", dir.display()), "name a folder for the PNG files (it is created if missing)");
@@ -34,16 +35,17 @@ pub(super) fn report(args: &ReportArgs) -> i32 {
             return 1;
         }
     };
-    let result = match strategy.run(&frame, &params) {
+    let mut result = match strategy.run(&frame, &params) {
         Ok(r) => r,
         Err(f) => {
             report_failure(&f);
             return 1;
         }
     };
+    options.conventions.apply(&mut result);
     let drawn = match png {
-        Some(_) => strat::tearsheet::tear_sheet_with_png(&strategy, &frame, &params, &result),
-        None => strat::tearsheet::tear_sheet(&strategy, &frame, &params, &result).map(|h| (h, vec![])),
+        Some(_) => strat::tearsheet::tear_sheet_with_png(&strategy, &frame, &params, &result, &options),
+        None => strat::tearsheet::tear_sheet(&strategy, &frame, &params, &result, &options).map(|h| (h, vec![])),
     };
     let (html, pngs) = match drawn {
         Ok(h) => h,

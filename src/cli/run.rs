@@ -29,7 +29,8 @@ fn planned_outputs(files: [(&str, Option<&Path>); 5]) -> Result<RunOutputs, i32>
 /// `strat run`: checks the outputs, compiles, loads, runs, writes the outputs, prints the table
 /// or JSON; returns the exit code.
 pub(super) fn run(args: &RunArgs) -> i32 {
-    let RunArgs { file, json, out, weights_out, costs_out, trades, values_out, value, force, set, reference } = args;
+    let RunArgs { file, json, out, weights_out, costs_out, trades, values_out, value, force, set, reference, conventions } = args;
+    let conventions = conventions.conventions();
     let (json, force, reference) = (*json, *force, *reference);
     let files = [
         ("--out", out.as_deref()),
@@ -85,13 +86,14 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return c;
         }
     }
-    let result = match strategy.run(&frame, &params) {
+    let mut result = match strategy.run(&frame, &params) {
         Ok(r) => r,
         Err(f) => {
             report_failure(&f);
             return 1;
         }
     };
+    conventions.apply(&mut result);
     if let Err(c) = write_files(&strategy, &frame, &result, daily.as_ref(), weights.as_ref(), costs.as_ref()) {
         return c;
     }
@@ -136,9 +138,15 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
     let text = if json {
-        format!("{}\n", serde_json::to_string(&strategy.report(&frame, &result)).unwrap_or_default())
+        let mut report = strategy.report(&frame, &result);
+        report.conventions = conventions;
+        format!("{}\n", serde_json::to_string(&report).unwrap_or_default())
     } else {
-        to_table(strategy.name(), &frame, &result)
+        let mut table = to_table(strategy.name(), &frame, &result);
+        if !conventions.is_default() {
+            table += &format!("\nconventions: {}\n", conventions.describe());
+        }
+        table
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
     0

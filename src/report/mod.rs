@@ -17,12 +17,14 @@
 //! println!("{}", serde_json::to_string(&report).unwrap());
 //! ```
 
+mod conventions;
 pub(crate) mod json;
 mod run;
 mod sweep;
 pub mod tables;
 mod walk_forward;
 
+pub use conventions::{parametric_var_95, Conventions, InformationRatio, VarMethod, NORMAL_Q05};
 pub use json::{ParamValue, Period};
 pub use run::{AlertEpisode, AlertReport, AlertValue, KillSwitchReport, RunReport, TradesReport, WeightsLogLine, WeightsReport};
 pub use sweep::{SweepReport, SweepRowReport, SweepWeightsReport};

@@ -1,6 +1,7 @@
 //! The report of one run.
 
 use super::json;
+use super::Conventions;
 use crate::{Frame, RunResult};
 use serde::Serialize;
 use strat_runtime::frame::format_date;
@@ -66,6 +67,10 @@ pub struct RunReport {
     pub reports: Vec<(String, f64)>,
     /// Each `weights` declaration the run computed.
     pub weights: Vec<WeightsReport>,
+    /// The conventions of `var_95` and the information ratio when they are not SEMANTICS.md
+    /// §4's (`strat run --var parametric --ir per-period`; absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Conventions::is_default")]
+    pub conventions: Conventions,
 }
 
 /// The round trips of a run summarised ([`strat_stdlib::periods::trade_stats`]).
@@ -269,6 +274,7 @@ impl RunReport {
             alerts: r.alerts.iter().map(|a| AlertReport::new(frame, a)).collect(),
             reports: r.reports.clone(),
             weights: r.weights.iter().map(|w| WeightsReport::new(frame, w)).collect(),
+            conventions: Conventions::default(),
         }
     }
 }

@@ -153,6 +153,8 @@ pub enum Unit {
     Number,
     /// Growth of 1 on a log axis (`×2`).
     Growth,
+    /// Growth of 1 on a linear axis (`×1.50`).
+    GrowthLinear,
     /// Whole counts (`12`).
     Count,
 }
@@ -171,7 +173,7 @@ impl Unit {
             }
             Unit::Number => format!("{y:.2}"),
             Unit::Count => format!("{y:.0}"),
-            Unit::Growth => {
+            Unit::Growth | Unit::GrowthLinear => {
                 if (y - y.round()).abs() < 1e-9 || y >= 10.0 {
                     format!("×{y:.0}")
                 } else {

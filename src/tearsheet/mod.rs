@@ -93,6 +93,17 @@ fn alerts_section(frame: &Frame, r: &RunResult, reports: &[crate::report::AlertR
     Ok(html)
 }
 
+/// The rows of `frame` where a column read from the file `path` (as the program names it) has a
+/// value: (first row, last row, number of such rows); `None` when no column of the frame comes
+/// from that file (an in-memory source) or none has a value.
+fn source_range(frame: &Frame, path: &str) -> Option<(usize, usize, usize)> {
+    let cols: Vec<&Vec<f64>> =
+        frame.columns.iter().zip(&frame.origins).filter(|(_, o)| o.as_ref().is_some_and(|o| o.file.ends_with(path))).map(|(c, _)| c).collect();
+    let has = |t: usize| cols.iter().any(|c| c[t].is_finite());
+    let rows: Vec<usize> = (0..frame.len()).filter(|&t| has(t)).collect();
+    Some((*rows.first()?, *rows.last()?, rows.len()))
+}
+
 /// `s` with `&`, `<`, `>` and `"` escaped for HTML text and attributes.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -198,23 +209,47 @@ fn heat(x: f64) -> String {
     format!("rgb({:.0},{:.0},{:.0})", r, g, b)
 }
 
+/// What a tear sheet shows beyond the run: the scale of the equity axis and the metric
+/// conventions the run's figures follow (the footnote names them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TearSheetOptions {
+    /// Draw the equity chart on a linear axis (default: log).
+    pub linear: bool,
+    /// The conventions [`crate::report::Conventions::apply`] applied to the run's figures.
+    pub conventions: crate::report::Conventions,
+}
+
 /// The tear sheet of `result`, the run of `strategy` with `params` on `frame`, as one HTML page.
 ///
 /// Errors: a chart cannot be drawn (a message naming it).
-pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult) -> Result<String, String> {
-    tear_sheet_into(strategy, frame, params, result, &mut Pngs(None))
+pub fn tear_sheet(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult, options: &TearSheetOptions) -> Result<String, String> {
+    tear_sheet_into(strategy, frame, params, result, options, &mut Pngs(None))
 }
 
 /// [`tear_sheet`], with every chart also drawn as a PNG: the page and the charts as (section
 /// id, PNG bytes) in page order (`equity`, `underwater`, `annual`, ...).
-pub fn tear_sheet_with_png(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult) -> Result<(String, Vec<NamedPng>), String> {
+pub fn tear_sheet_with_png(
+    strategy: &Strategy,
+    frame: &Frame,
+    params: &Params,
+    result: &RunResult,
+    options: &TearSheetOptions,
+) -> Result<(String, Vec<NamedPng>), String> {
     let mut pngs = Pngs(Some(vec![]));
-    let html = tear_sheet_into(strategy, frame, params, result, &mut pngs)?;
+    let html = tear_sheet_into(strategy, frame, params, result, options, &mut pngs)?;
     Ok((html, pngs.0.unwrap_or_default()))
 }
 
-fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: &RunResult, pngs: &mut Pngs) -> Result<String, String> {
-    let report = strategy.report(frame, result);
+fn tear_sheet_into(
+    strategy: &Strategy,
+    frame: &Frame,
+    params: &Params,
+    result: &RunResult,
+    options: &TearSheetOptions,
+    pngs: &mut Pngs,
+) -> Result<String, String> {
+    let mut report = strategy.report(frame, result);
+    report.conventions = options.conventions;
     let bt = &result.backtest;
     let t0 = bt.first_live;
     let ppy = strategy.program().annualize;
@@ -281,15 +316,15 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
         eq_lines.push(Line { name: "benchmark", colour: charts::BENCHMARK, points: eq_days.iter().zip(&be).map(|(&d, &e)| (x(d), e)).collect() });
     }
     let rows = frame.len();
+    let (unit, scale) = if options.linear { (Unit::GrowthLinear, "linear scale") } else { (Unit::Growth, "log scale") };
+    let chart_title = format!("Cumulative return, {scale}");
     match regimes::shading(strategy.program(), result) {
         Some(g) => {
             let bands = regimes::bands(g, frame, t0, rows);
-            let title = format!("Equity (growth of 1, log scale), shaded by the arm of `{}`", g.name);
-            html += &pngs.section("equity", &title, charts::Chart::lines_with_bands("Cumulative return, log scale", &eq_lines, Unit::Growth, &bands))?;
+            let title = format!("Equity (growth of 1, {scale}), shaded by the arm of `{}`", g.name);
+            html += &pngs.section("equity", &title, charts::Chart::lines_with_bands(&chart_title, &eq_lines, unit, &bands))?;
         }
-        None => {
-            html += &pngs.section("equity", "Equity (growth of 1, log scale)", charts::Chart::lines("Cumulative return, log scale", &eq_lines, Unit::Growth))?
-        }
+        None => html += &pngs.section("equity", &format!("Equity (growth of 1, {scale})"), charts::Chart::lines(&chart_title, &eq_lines, unit))?,
     }
 
     // Drawdowns.
@@ -505,9 +540,19 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
     for (i, n) in params.names.iter().enumerate() {
         html += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(n), escape(&params.display_value(i, params.values[i])));
     }
-    html += "</tbody></table><table><thead><tr><th>source</th><th>file</th><th>columns</th></tr></thead><tbody>\n";
+    html += "</tbody></table><table><thead><tr><th>source</th><th>file</th><th>first</th><th>last</th><th>rows with data</th><th>columns</th></tr></thead><tbody>\n";
     for s in strategy.data_sources() {
-        html += &format!("<tr><th>{}</th><td>{}</td><td>{}</td></tr>\n", escape(s.name()), escape(s.path()), escape(&s.columns().join(", ")));
+        let (first, last, n) = match source_range(frame, s.path()) {
+            Some((a, b, n)) => (format_date(frame.dates[a]), format_date(frame.dates[b]), n.to_string()),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        html += &format!(
+            "<tr data-source=\"{}\"><th>{}</th><td>{}</td><td>{first}</td><td>{last}</td><td class=\"n\">{n}</td><td>{}</td></tr>\n",
+            escape(s.name()),
+            escape(s.name()),
+            escape(s.path()),
+            escape(&s.columns().join(", "))
+        );
     }
     html += &format!(
         "</tbody></table><p>Data rows {} to {} ({} rows after alignment and the date window).</p><pre>{}</pre></section>\n",
@@ -516,6 +561,9 @@ fn tear_sheet_into(strategy: &Strategy, frame: &Frame, params: &Params, result: 
         frame.len(),
         escape(strategy.source())
     );
+    if !options.conventions.is_default() {
+        html += &format!("<p class=\"note\" id=\"conventions\">Asked for: {}.</p>\n", escape(&options.conventions.describe()));
+    }
     html += &page_end();
     Ok(html)
 }
