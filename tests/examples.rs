@@ -67,8 +67,28 @@ fn diff_metrics(what: &str, a: &Metrics, b: &Metrics, out: &mut Vec<String>) {
 /// Every difference between two run results, field by field. Exhaustive destructuring: a new
 /// field of `RunResult` or `Backtest` must be added here before this compiles.
 fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
-    let RunResult { backtest: ba, reports: ra, alerts: aa, regimes: ga, target_weight: ta, sleeve_targets: sa, weights: wa, asset_names: na } = a;
-    let RunResult { backtest: bb, reports: rb, alerts: ab, regimes: gb, target_weight: tb, sleeve_targets: sb, weights: wb, asset_names: nb } = b;
+    let RunResult {
+        backtest: ba,
+        reports: ra,
+        report_series: sra,
+        alerts: aa,
+        regimes: ga,
+        target_weight: ta,
+        sleeve_targets: sa,
+        weights: wa,
+        asset_names: na,
+    } = a;
+    let RunResult {
+        backtest: bb,
+        reports: rb,
+        report_series: srb,
+        alerts: ab,
+        regimes: gb,
+        target_weight: tb,
+        sleeve_targets: sb,
+        weights: wb,
+        asset_names: nb,
+    } = b;
     let mut out = vec![];
     if aa.len() != ab.len() {
         out.push(format!("alerts: {} vs {}", aa.len(), ab.len()));
@@ -80,6 +100,12 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         for ((n, u), (_, v)) in x.values.iter().zip(&y.values) {
             diff_f64(&format!("alert `{}` value `{n}`", x.name), u, v, &mut out);
         }
+    }
+    if sra.len() != srb.len() {
+        out.push(format!("report_series: {} vs {}", sra.len(), srb.len()));
+    }
+    for (k, (x, y)) in sra.iter().zip(srb).enumerate() {
+        diff_f64(&format!("report_series[{k}]"), x, y, &mut out);
     }
     if ga != gb {
         out.push(format!("regimes: {:?} vs {:?}", ga.iter().map(|g| &g.name).collect::<Vec<_>>(), gb.iter().map(|g| &g.name).collect::<Vec<_>>()));

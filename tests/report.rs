@@ -528,3 +528,24 @@ fn the_program_section_gives_each_data_files_date_range() {
     );
     assert!(row("stocks").contains(&format!("<td>{lo}</td><td>{hi}</td>")), "{}", row("stocks"));
 }
+
+#[test]
+fn a_reported_condition_shows_when_the_guard_was_on() {
+    let dir = TempDir::new("report-conditions");
+    let d = dir.path();
+    let file = s(&root().join("examples/vix_guard.strat"));
+    strat_in(d, &["report", &file, "--out", "r.html"]).code(0, "report");
+    strat_in(d, &["run", &file, "--out", "daily.csv"]).code(0, "daily");
+    let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+    assert!(html.contains("<section id=\"conditions-on\" class=\"chart\""), "strip chart");
+    let v = values(&html);
+    let run: Value = serde_json::from_str(&strat_in(d, &["run", &file, "--json"]).code(0, "run").stdout).unwrap();
+    assert_eq!(v["condition.guard_active.share"], json_f64(&run["reports"]["guard_active"]));
+    // `report guard_active = exposure < 100%` and the book holds `exposure`: the guard's
+    // episodes are the runs of held weights below 1 in the daily file.
+    let (_, cols) = csv_columns(&std::fs::read_to_string(d.join("daily.csv")).unwrap());
+    let w = &cols["weight"];
+    let runs = (0..w.len()).filter(|&k| w[k] < 1.0 && (k == 0 || w[k - 1] >= 1.0)).count();
+    assert!(runs > 10, "{runs}");
+    assert_eq!(v["condition.guard_active.episodes"], runs as f64);
+}

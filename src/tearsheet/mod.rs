@@ -38,6 +38,30 @@ fn spans_of(on: &[bool], t0: usize, rows: usize, x: impl Fn(usize) -> f64) -> Ve
     out
 }
 
+/// The runs of consecutive true rows of a condition over `t0 .. rows`: how many, the first
+/// row of the first and the last row of the last.
+struct TrueRuns {
+    count: usize,
+    first: Option<usize>,
+    last: Option<usize>,
+}
+
+impl TrueRuns {
+    fn of(on: &[bool], t0: usize, rows: usize) -> TrueRuns {
+        let mut r = TrueRuns { count: 0, first: None, last: None };
+        for t in t0..rows {
+            if on[t] {
+                if t == t0 || !on[t - 1] {
+                    r.count += 1;
+                }
+                r.first.get_or_insert(t);
+                r.last = Some(t);
+            }
+        }
+        r
+    }
+}
+
 /// The alerts: how often and when each fired, its state on the last bar with the values its
 /// condition read, its last episodes, and a chart of when each fired.
 fn alerts_section(frame: &Frame, r: &RunResult, reports: &[crate::report::AlertReport], t0: usize, rows: usize, pngs: &mut Pngs) -> Result<String, String> {
@@ -522,6 +546,41 @@ fn tear_sheet_into(
             "kill-active",
             "When each kill switch was active (filled while it scales the book)",
             charts::Chart::strips("Kill switch active", x(frame.dates[t0]), x(frame.dates[rows - 1]), &ks),
+        )?;
+    }
+
+    // Reported conditions (a guard's periods): the reports that are 1 / 0 on every row.
+    let conditions: Vec<(&str, f64, Vec<bool>)> = result
+        .reports
+        .iter()
+        .zip(&result.report_series)
+        .filter(|(_, v)| v.len() == rows && v[t0..].iter().all(|&x| x == 0.0 || x == 1.0))
+        .map(|((name, mean), v)| (name.as_str(), *mean, v.iter().map(|&x| x == 1.0).collect()))
+        .collect();
+    if !conditions.is_empty() {
+        html += "<section id=\"conditions\"><h2>Reported conditions</h2><p class=\"note\">Each <code>report</code> that is a condition (a guard, a regime test): its share of the evaluated decision bars (its <code>--json</code> value), and its runs on the bars from the first live one.</p><table><thead><tr><th>report</th><th>share of bars</th><th>episodes</th><th>first</th><th>last</th></tr></thead><tbody>\n";
+        let mut strips = vec![];
+        for (name, share, on) in &conditions {
+            let (runs, share) = (TrueRuns::of(on, t0, rows), *share);
+            html += &format!(
+                "<tr><th>{}</th><td class=\"n\" data-key=\"condition.{}.share\" data-value=\"{}\">{}</td><td class=\"n\" data-key=\"condition.{}.episodes\" data-value=\"{}\">{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(name),
+                escape(name),
+                raw(share),
+                pct(share, 1),
+                escape(name),
+                runs.count,
+                runs.count,
+                runs.first.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "never".into()),
+                runs.last.map(|t| format_date(frame.dates[t])).unwrap_or_else(|| "never".into()),
+            );
+            strips.push(charts::Strip { name, colour: charts::SECOND, spans: spans_of(on, t0, rows, |t| x(frame.dates[t])) });
+        }
+        html += "</tbody></table></section>\n";
+        html += &pngs.section(
+            "conditions-on",
+            "When each reported condition held (filled while it is true)",
+            charts::Chart::strips("Reported conditions", x(frame.dates[t0]), x(frame.dates[rows - 1]), &strips),
         )?;
     }
 

@@ -275,6 +275,9 @@ pub struct RunResult {
     pub backtest: Backtest,
     /// `report` values, in declaration order.
     pub reports: Vec<(String, f64)>,
+    /// Each `report`'s value on every row (`rows` values each; a condition as 1 / 0), in
+    /// declaration order; filled by [`run`] (not by sweeps).
+    pub report_series: Vec<Vec<f64>>,
     /// Each `alert` on every row, in declaration order.
     pub alerts: Vec<crate::alerts::AlertTrace>,
     /// Each `regime` declaration's arm on every row, in declaration order; filled by [`run`]
@@ -703,13 +706,24 @@ fn run_inner(
     let alerts = alert_traces(compiled, &cols, &path_reports, bt.first_live, rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     let asset_names = if detail { book_asset_names(compiled, prep) } else { vec![] };
+    let report_series = if detail { report_series(compiled, &cols, &path_reports) } else { vec![] };
     let regimes = if detail {
         program.declared_regimes().zip(&cols.regimes).map(|(r, c)| crate::regimes::RegimeTrace::new(&r.name, r.arms.clone(), c)).collect()
     } else {
         vec![]
     };
     Ok((
-        RunResult { backtest: bt, reports, alerts, regimes, target_weight: cols.target.into_owned(), sleeve_targets, weights: weights_runs, asset_names },
+        RunResult {
+            backtest: bt,
+            reports,
+            report_series,
+            alerts,
+            regimes,
+            target_weight: cols.target.into_owned(),
+            sleeve_targets,
+            weights: weights_runs,
+            asset_names,
+        },
         kept,
     ))
 }

@@ -145,6 +145,19 @@ pub(super) fn report_values(compiled: &Compiled, cols: &Columns, path: &[Vec<f64
         .collect()
 }
 
+/// Each `report`'s value on every row (`rows` values; a condition as 1 / 0), from its plan
+/// column or, for an own-path report, from the portfolio stage's rows (`path`).
+pub(super) fn report_series(compiled: &Compiled, cols: &Columns, path: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let mut path = path.iter();
+    compiled
+        .program()
+        .reports
+        .iter()
+        .zip(&cols.reports)
+        .map(|(r, c)| r.path.as_ref().and_then(|_| path.next()).map_or_else(|| c.to_vec(), |p| p.clone()))
+        .collect()
+}
+
 /// The alerts of a run: each series from its plan column, or from the stage's rows after the
 /// own-path reports' (`path`), over `rows` rows from `t0`.
 pub(super) fn alert_traces(compiled: &Compiled, cols: &Columns, path: &[Vec<f64>], t0: usize, rows: usize) -> Vec<crate::alerts::AlertTrace> {
