@@ -9,6 +9,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod format;
 pub mod nesting;
 pub mod parser;
 pub mod print;

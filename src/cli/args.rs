@@ -49,6 +49,15 @@ pub(super) fn parse_shard(text: &str) -> Result<strat_runtime::shard::Shard, Str
 pub(super) enum Command {
     /// Compile and backtest a .strat file; print its metrics.
     Run(RunArgs),
+    /// Format .strat files in place (a folder: every .strat file under it), or standard input
+    /// to standard output; whitespace only, the program's meaning unchanged.
+    Fmt {
+        /// Files or folders (none: read standard input, write standard output).
+        paths: Vec<PathBuf>,
+        /// Change nothing: print a diff and exit 1 when a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
     /// Type-check a .strat file (and read its data headers); exit 1 on any error.
     Check {
         /// The .strat file.

@@ -33,6 +33,7 @@ mod audit;
 mod bench;
 mod check;
 mod diagnostics;
+mod fmt;
 mod limits;
 mod merge;
 mod monitor;
@@ -62,6 +63,7 @@ pub fn main() -> i32 {
     let _ = limits::LIMITS.set(cli.limits.limits());
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Fmt { paths, check } => fmt::fmt(&paths, check),
         Command::Report(args) => report::report(&args),
         Command::Monitor(args) => monitor::monitor(&args),
         Command::Check { file, plan, clif } => check::check(&file, plan, clif),
