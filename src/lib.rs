@@ -122,6 +122,7 @@
 
 pub mod audit;
 pub mod limits;
+pub mod lsp;
 pub mod render;
 pub mod report;
 pub mod sources;
@@ -249,7 +250,7 @@ impl Engine {
             return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
         }
         let (compiled, diags) =
-            compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files);
+            compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files, false);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -263,6 +264,30 @@ impl Engine {
             }),
             None => Err(Failure::Program(render(diags))),
         }
+    }
+
+    /// The diagnostics of `src` (errors and warnings) as [`Engine::compile_source`] gives them,
+    /// from parsing and checking only (the data headers are read; nothing is lowered or
+    /// compiled to native code): what an editor shows on every change.
+    pub fn check_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Vec<SourceDiag> {
+        let src = Arc::new(src);
+        if src.len() as u64 > self.limits.max_source_bytes {
+            return match source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes) {
+                Failure::Program(d) => d,
+                _ => vec![],
+            };
+        }
+        let (_, diags) = compile_on_big_stack(
+            &src,
+            default_name,
+            base_dir,
+            self.limits.max_data_bytes,
+            self.limits.max_depth,
+            &InMemory::new(),
+            self.missing_data_files,
+            true,
+        );
+        diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect()
     }
 }
 
@@ -310,6 +335,7 @@ fn source_too_large(name: &str, size: u64, max: u64) -> Failure {
     Failure::Program(vec![d.with_source(name, Arc::new(String::new()))])
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compile_on_big_stack(
     src: &Arc<String>,
     default_name: &str,
@@ -318,6 +344,7 @@ fn compile_on_big_stack(
     max_depth: usize,
     data: &InMemory,
     missing_data_files: bool,
+    check_only: bool,
 ) -> (Option<Compiled>, Vec<Diag>) {
     let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
@@ -340,6 +367,9 @@ fn compile_on_big_stack(
                 None => e.located(),
             })
         };
+        if check_only {
+            return (None, strat_compiler::check_with_depth(src, default_name, &mut columns_of, max_depth));
+        }
         strat_compiler::compile_with_depth(src, default_name, &mut columns_of, max_depth)
     };
     // The stack grows with the nesting allowed: COMPILE_STACK per DEFAULT_MAX_DEPTH levels.

@@ -108,6 +108,18 @@ fn portfolio_nodes_of(l: &Lowered) -> Vec<Node> {
     v
 }
 
+/// Parse and check only, without lowering or code generation: the diagnostics [`compile_with_depth`]
+/// gives for `src` (errors and warnings), faster, for editors that check on every keystroke.
+pub fn check_with_depth(src: &str, default_name: &str, columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>, max_depth: usize) -> Vec<Diag> {
+    let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
+    if diags.iter().any(|d| d.is_error()) {
+        return diags;
+    }
+    let (_, more) = ast_to_hir(&ast, default_name, columns_of);
+    diags.extend(more);
+    diags
+}
+
 /// Source → native kernels in one call: parse, check, lower, compile. `columns_of(path)` gives
 /// the columns of a data file. Returns the compiled program when there is no error, and every
 /// diagnostic (warnings included).

@@ -49,6 +49,9 @@ pub(super) fn parse_shard(text: &str) -> Result<strat_runtime::shard::Shard, Str
 pub(super) enum Command {
     /// Compile and backtest a .strat file; print its metrics.
     Run(RunArgs),
+    /// A language server over standard input and output (for editors): diagnostics, hover,
+    /// completion, definition, references, formatting and symbols.
+    Lsp,
     /// Format .strat files in place (a folder: every .strat file under it), or standard input
     /// to standard output; whitespace only, the program's meaning unchanged.
     Fmt {

@@ -63,6 +63,15 @@ pub fn main() -> i32 {
     let _ = limits::LIMITS.set(cli.limits.limits());
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Lsp => match strat::lsp::serve_stdio() {
+            Ok(()) => 0,
+            Err(e) => diagnostics::fail(
+                2,
+                "strat::lsp::protocol",
+                format!("strat lsp: {e}"),
+                "start it from an editor, which speaks the Language Server Protocol on standard input",
+            ),
+        },
         Command::Fmt { paths, check } => fmt::fmt(&paths, check),
         Command::Report(args) => report::report(&args),
         Command::Monitor(args) => monitor::monitor(&args),
