@@ -10,9 +10,13 @@ use strat_grammar::ast::{Ident, StmtKind};
 use strat_grammar::span::Span;
 use strat_grammar::tokens::{token_iter, Tag, Token, KEYWORDS};
 
-/// The LSP position (line, UTF-16 column) of byte `offset` of `src` (clamped to its end).
+/// The LSP position (line, UTF-16 column) of byte `offset` of `src` (clamped to its end; an
+/// offset inside a character counts from that character's start).
 pub fn position(src: &str, offset: usize) -> Value {
-    let offset = offset.min(src.len());
+    let mut offset = offset.min(src.len());
+    while !src.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let line_start = src[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = src[..line_start].matches('\n').count();
     let col: usize = src[line_start..offset].chars().map(char::len_utf16).sum();
@@ -247,7 +251,9 @@ mod tests {
     #[test]
     fn positions_count_utf16_units() {
         let src = "let é = 1\nlet x = é";
-        assert_eq!(position(src, 5), json!({"line": 0, "character": 5}));
+        assert_eq!(position(src, 6), json!({"line": 0, "character": 5}));
+        // An offset inside a character counts from the character's start.
+        assert_eq!(position(src, 5), json!({"line": 0, "character": 4}));
         assert_eq!(position(src, src.len()), json!({"line": 1, "character": 9}));
         assert_eq!(offset(src, 1, 8), src.len() - "é".len());
         assert_eq!(offset(src, 9, 0), src.len());
