@@ -289,6 +289,29 @@ impl Engine {
         );
         diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect()
     }
+
+    /// [`Engine::check_source`], and when the program checks, what its names are: each `let`'s
+    /// type and warm-up at the default params, each param's values (for an editor's hover).
+    pub fn outline_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> (Vec<SourceDiag>, Option<strat_compiler::Outline>) {
+        let src = Arc::new(src);
+        if src.len() as u64 > self.limits.max_source_bytes {
+            return match source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes) {
+                Failure::Program(d) => (d, None),
+                _ => (vec![], None),
+            };
+        }
+        let (_, diags, outline) = run_on_big_stack(
+            &src,
+            default_name,
+            base_dir,
+            self.limits.max_data_bytes,
+            self.limits.max_depth,
+            &InMemory::new(),
+            self.missing_data_files,
+            Job::Outline,
+        );
+        (diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect(), outline)
+    }
 }
 
 /// Reads a `.strat` file of at most `max` bytes: the size is checked before the text is read,
@@ -335,6 +358,17 @@ fn source_too_large(name: &str, size: u64, max: u64) -> Failure {
     Failure::Program(vec![d.with_source(name, Arc::new(String::new()))])
 }
 
+/// What to do with a program's source on the compiler's stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Job {
+    /// Parse, check, lower and generate code.
+    Compile,
+    /// Parse and check only (diagnostics).
+    Check,
+    /// Parse and check, then describe the names (an editor's hover).
+    Outline,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn compile_on_big_stack(
     src: &Arc<String>,
@@ -346,6 +380,24 @@ fn compile_on_big_stack(
     missing_data_files: bool,
     check_only: bool,
 ) -> (Option<Compiled>, Vec<Diag>) {
+    let job = if check_only { Job::Check } else { Job::Compile };
+    let (compiled, diags, _) = run_on_big_stack(src, default_name, base_dir, max_data_bytes, max_depth, data, missing_data_files, job);
+    (compiled, diags)
+}
+
+/// Runs `job` on `src` on a thread with a stack for `max_depth`, reading data headers from
+/// `data` (in memory) or from files under `base_dir`.
+#[allow(clippy::too_many_arguments)]
+fn run_on_big_stack(
+    src: &Arc<String>,
+    default_name: &str,
+    base_dir: &Path,
+    max_data_bytes: u64,
+    max_depth: usize,
+    data: &InMemory,
+    missing_data_files: bool,
+    job: Job,
+) -> (Option<Compiled>, Vec<Diag>, Option<strat_compiler::Outline>) {
     let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
         let opts = strat_runtime::io::ReadOptions { max_bytes: max_data_bytes };
@@ -367,10 +419,17 @@ fn compile_on_big_stack(
                 None => e.located(),
             })
         };
-        if check_only {
-            return (None, strat_compiler::check_with_depth(src, default_name, &mut columns_of, max_depth));
+        match job {
+            Job::Check => (None, strat_compiler::check_with_depth(src, default_name, &mut columns_of, max_depth), None),
+            Job::Outline => {
+                let (diags, outline) = strat_compiler::outline_with_depth(src, default_name, &mut columns_of, max_depth);
+                (None, diags, outline)
+            }
+            Job::Compile => {
+                let (compiled, diags) = strat_compiler::compile_with_depth(src, default_name, &mut columns_of, max_depth);
+                (compiled, diags, None)
+            }
         }
-        strat_compiler::compile_with_depth(src, default_name, &mut columns_of, max_depth)
     };
     // The stack grows with the nesting allowed: COMPILE_STACK per DEFAULT_MAX_DEPTH levels.
     let stack = COMPILE_STACK * max_depth.div_ceil(strat_grammar::DEFAULT_MAX_DEPTH).max(1);
@@ -380,6 +439,7 @@ fn compile_on_big_stack(
                 None,
                 vec![Diag::error("strat::internal", "the compiler crashed", strat_grammar::Span::default(), "while compiling this file")
                     .with_help("this is a bug in Strat; please report it with this file")],
+                None,
             )
         }),
         Err(_) => run(),

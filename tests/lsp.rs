@@ -165,6 +165,37 @@ fn a_scripted_session_over_stdio() {
     let names: Vec<&str> = syms.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["mkt", "a", "b"]);
 
+    // A second document with params: hover gives a let's type and warm-up (spec/stdlib.md:
+    // `ret` adds k = 1, `sma` adds n - 1 = 9 at the first value of w, so 10 rows), a param's
+    // values and a builtin's warm-up; completion after `mode ==` offers the choices.
+    let path2 = d.join("p.strat");
+    let uri2 = format!("file://{}", path2.display());
+    let td2 = json!({"uri": uri2});
+    let src2 = "data mkt = csv(\"data/spx_vix.csv\")\nparam w in [10, 20, 40]\nparam mode in [calm, wild]\nlet trend = sma(ret(mkt.spx), w)\nlet calm_now = mkt.vix < 20\nhold mkt.spx weight if mode == calm and calm_now then 1 else trend\n";
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri2, "languageId": "strat", "version": 1, "text": src2}}));
+    assert_eq!(c.diagnostics(&uri2), Vec::<Value>::new());
+    let hover = |c: &mut Client, needle: &str| {
+        let h = c.request("textDocument/hover", json!({"textDocument": td2, "position": pos(src2, needle, 1)}));
+        h["contents"]["value"].as_str().unwrap().to_string()
+    };
+    let t = hover(&mut c, "trend =");
+    assert!(t.contains("type `series num") && t.contains("warm-up 10 rows"), "{t}");
+    let t = hover(&mut c, "calm_now =");
+    assert!(t.contains("type `series bool") && t.contains("warm-up 0 rows"), "{t}");
+    let t = hover(&mut c, "w in");
+    assert!(t.contains("default `10`") && t.contains("3 values swept: 10, 20, 40"), "{t}");
+    let t = hover(&mut c, "sma(");
+    assert!(t.contains("adds warm-up `n - 1`"), "{t}");
+    let items = c.request("textDocument/completion", json!({"textDocument": td2, "position": pos(src2, "== calm", 3)}));
+    let labels: Vec<&str> = items.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["calm", "wild"]);
+    // A mistake keeps the last outline for the names that still exist.
+    let broken = src2.replace("else trend", "else trend +");
+    c.notify("textDocument/didChange", json!({"textDocument": {"uri": uri2, "version": 2}, "contentChanges": [{"text": broken}]}));
+    assert_eq!(c.diagnostics(&uri2).len(), 1);
+    let h = c.request("textDocument/hover", json!({"textDocument": td2, "position": pos(&broken, "trend =", 1)}));
+    assert!(h["contents"]["value"].as_str().unwrap().contains("warm-up 10 rows"), "{h}");
+
     // Shutdown and exit: the server ends with status 0.
     assert_eq!(c.request("shutdown", Value::Null), Value::Null);
     c.notify("exit", Value::Null);

@@ -237,7 +237,39 @@ pub fn lookup(name: &str) -> Option<&'static Signature> {
     PRELUDE.iter().find(|s| s.name == name)
 }
 
+/// What a builtin adds to the largest static warm-up of its arguments (SEMANTICS.md §3), as
+/// spec/stdlib.md's summary table writes it (`k`, `n - 1`, `0`); a test checks the two agree.
+pub fn warmup_added(b: Builtin) -> &'static str {
+    use Builtin::*;
+    match b {
+        Ret | LogRet => "k",
+        Sma | Std | Zscore | RollingMin | RollingMax => "n - 1",
+        Ema | Drawdown | Cumsum | Cumprod | Abs | Sign | Sqrt | Log | Exp | Min | Max | Clamp | Coalesce | Count | Sum | Mean | Rank | ZscoreCs | Top
+        | Bottom => "0",
+    }
+}
+
 /// The name of a builtin.
 pub fn name_of(b: Builtin) -> &'static str {
     PRELUDE.iter().find(|s| s.builtin == b).map(|s| s.name).unwrap_or("?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_warm_up_of_every_builtin_is_the_one_the_spec_tables() {
+        // spec/stdlib.md, "Summary": | [`name`](...) | `signature` | result | adds warm-up |
+        let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/stdlib.md")).unwrap();
+        let mut seen = 0;
+        for line in spec.lines().filter(|l| l.starts_with("| [`")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells[1].trim_start_matches("[`").split('`').next().unwrap();
+            let sig = lookup(name).unwrap_or_else(|| panic!("spec/stdlib.md lists `{name}`, which is not a builtin"));
+            assert_eq!(cells[4].trim_matches('`'), warmup_added(sig.builtin), "{name}");
+            seen += 1;
+        }
+        assert_eq!(seen, PRELUDE.len(), "spec/stdlib.md's summary lists every builtin once");
+    }
 }

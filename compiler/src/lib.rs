@@ -13,6 +13,7 @@ pub mod grid;
 pub mod hir;
 pub mod lower;
 pub mod ops;
+pub mod outline;
 pub mod plan;
 pub mod print;
 pub mod program;
@@ -26,6 +27,7 @@ pub use codegen::{plan_to_kernels, CodegenError, Kernels};
 pub use eval::eval_plan;
 pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
+pub use outline::{outline_with_depth, Outline};
 pub use plan::{Node, Plan};
 pub use program::Program;
 

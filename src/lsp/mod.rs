@@ -5,13 +5,17 @@
 //! - diagnostics on open and on every change (`textDocument/publishDiagnostics`): the checker's
 //!   errors and warnings with their codes, the other labels as related information, the help
 //!   line in the message; the data files are read from beside the document;
-//! - hover: a builtin's signature and doc, a declared name's declaration (a data source's file
-//!   and columns), a column's source;
-//! - completion: builtins as call snippets, declared names, keywords, and after `source.` the
-//!   columns of that source's file;
+//! - hover: a builtin's signature, doc and warm-up; a declared name's declaration with a `let`'s
+//!   type and warm-up, a `param`'s values, a data source's file and columns; a column's source;
+//! - completion: builtins as call snippets, declared names, keywords, after `source.` the
+//!   columns of that source's file, and after `PARAM ==` that param's values;
 //! - go to definition and find references (lets, params, data sources, sleeves, regimes and
 //!   their arms, weights, kill switches, alerts, reports);
 //! - formatting (`strat fmt`'s layout, one edit) and document symbols.
+//!
+//! Each document is analysed once per change ([`analysis::Document`]): first the diagnostics,
+//! which are published at once, then (before the next message is read) its tokens, declarations
+//! and the outline of its names; the requests answer from that analysis without parsing again.
 
 pub mod analysis;
 
@@ -76,6 +80,9 @@ pub fn serve_stdio() -> Result<(), String> {
                 for out in server.notification(&n) {
                     connection.sender.send(Message::Notification(out)).map_err(|e| e.to_string())?;
                 }
+                // The diagnostics are out; now what the requests read (tokens, declarations,
+                // the outline of types and warm-ups), before the next message is read.
+                server.refresh();
             }
             Message::Response(_) => {}
         }
@@ -87,7 +94,7 @@ pub fn serve_stdio() -> Result<(), String> {
 /// The open documents and the compiler.
 struct Server {
     engine: Engine,
-    docs: HashMap<String, String>,
+    docs: HashMap<String, analysis::Document>,
 }
 
 impl Server {
@@ -95,27 +102,32 @@ impl Server {
     fn notification(&mut self, n: &Notification) -> Vec<Notification> {
         let p = &n.params;
         let uri = p["textDocument"]["uri"].as_str().unwrap_or_default().to_string();
-        match n.method.as_str() {
-            "textDocument/didOpen" => {
-                let text = p["textDocument"]["text"].as_str().unwrap_or_default().to_string();
-                self.docs.insert(uri.clone(), text);
-            }
-            "textDocument/didChange" => {
-                // Full sync: the last change holds the whole text.
-                if let Some(text) = p["contentChanges"].as_array().and_then(|c| c.last()).and_then(|c| c["text"].as_str()) {
-                    self.docs.insert(uri.clone(), text.to_string());
-                }
-            }
+        let text = match n.method.as_str() {
+            "textDocument/didOpen" => p["textDocument"]["text"].as_str().unwrap_or_default().to_string(),
+            // Full sync: the last change holds the whole text.
+            "textDocument/didChange" => match p["contentChanges"].as_array().and_then(|c| c.last()).and_then(|c| c["text"].as_str()) {
+                Some(text) => text.to_string(),
+                None => return vec![],
+            },
             "textDocument/didClose" => {
                 self.docs.remove(&uri);
                 return vec![Notification::new("textDocument/publishDiagnostics".into(), json!({"uri": uri, "diagnostics": []}))];
             }
             _ => return vec![],
-        }
-        let text = self.docs.get(&uri).cloned().unwrap_or_default();
+        };
         let path = uri_path(&uri).unwrap_or_else(|| PathBuf::from("untitled.strat"));
-        let diagnostics = analysis::diagnostics(&self.engine, &uri, &path, &text);
+        let previous = self.docs.remove(&uri);
+        let doc = analysis::Document::new(&self.engine, &uri, &path, text, previous);
+        let diagnostics = doc.diagnostics.clone();
+        self.docs.insert(uri.clone(), doc);
         vec![Notification::new("textDocument/publishDiagnostics".into(), json!({"uri": uri, "diagnostics": diagnostics}))]
+    }
+
+    /// Refreshes every document changed since the last call ([`analysis::Document::refresh`]).
+    fn refresh(&mut self) {
+        for doc in self.docs.values_mut() {
+            doc.refresh(&self.engine);
+        }
     }
 
     /// The answer to a request (`null` for a document the server does not have or a method it
@@ -123,28 +135,23 @@ impl Server {
     fn request(&self, req: &Request) -> Response {
         let p = &req.params;
         let uri = p["textDocument"]["uri"].as_str().unwrap_or_default();
-        let Some(src) = self.docs.get(uri) else {
+        let Some(doc) = self.docs.get(uri) else {
             return Response::new_ok(req.id.clone(), Value::Null);
         };
-        let base = uri_path(uri).and_then(|p| p.parent().map(|p| p.to_path_buf())).unwrap_or_else(|| PathBuf::from("."));
+        let src = &doc.text;
         let at = || analysis::offset(src, p["position"]["line"].as_u64().unwrap_or(0) as usize, p["position"]["character"].as_u64().unwrap_or(0) as usize);
         let result = match req.method.as_str() {
-            "textDocument/hover" => match analysis::hover(src, &base, at()) {
+            "textDocument/hover" => match analysis::hover(doc, at()) {
                 Some((span, text)) => json!({"contents": {"kind": "markdown", "value": text}, "range": analysis::range(src, span)}),
                 None => Value::Null,
             },
-            "textDocument/completion" => Value::Array(analysis::completion(src, &base, at())),
-            "textDocument/definition" => {
-                let t = analysis::word_at(src, at());
-                match t.and_then(|t| analysis::declarations(src).into_iter().find(|d| d.name.name == t.text(src))) {
-                    Some(d) => json!({"uri": uri, "range": analysis::range(src, d.name.span)}),
-                    None => Value::Null,
-                }
-            }
-            "textDocument/references" => match analysis::word_at(src, at()) {
-                Some(t) => {
-                    Value::Array(analysis::references(src, t.text(src)).into_iter().map(|s| json!({"uri": uri, "range": analysis::range(src, s)})).collect())
-                }
+            "textDocument/completion" => Value::Array(analysis::completion(doc, at())),
+            "textDocument/definition" => match doc.word_at(at()).and_then(|t| doc.decl(t.text(src))) {
+                Some(d) => json!({"uri": uri, "range": analysis::range(src, d.name.span)}),
+                None => Value::Null,
+            },
+            "textDocument/references" => match doc.word_at(at()) {
+                Some(t) => Value::Array(doc.references(t.text(src)).into_iter().map(|s| json!({"uri": uri, "range": analysis::range(src, s)})).collect()),
                 None => Value::Null,
             },
             "textDocument/formatting" => match strat_grammar::format::format_source(src) {
@@ -152,7 +159,7 @@ impl Server {
                 Ok(_) => json!([]),
                 Err(_) => Value::Null,
             },
-            "textDocument/documentSymbol" => Value::Array(analysis::symbols(src)),
+            "textDocument/documentSymbol" => Value::Array(analysis::symbols(doc)),
             _ => return Response::new_err(req.id.clone(), -32601, format!("strat lsp does not serve {}", req.method)),
         };
         Response::new_ok(req.id.clone(), result)
