@@ -346,7 +346,7 @@ pub fn completion(doc: &Document, at: usize) -> Vec<Value> {
     }
     let mut items: Vec<Value> = strat_compiler::builtins::PRELUDE
         .iter()
-        .map(|s| json!({"label": s.name, "kind": 3, "detail": s.doc, "insertText": format!("{}($1)", s.name), "insertTextFormat": 2}))
+        .map(|s| json!({"label": s.name, "kind": 3, "detail": s.doc, "insertText": call_snippet(s), "insertTextFormat": 2}))
         .collect();
     let mut seen = std::collections::HashSet::new();
     for d in &doc.decls {
@@ -362,6 +362,16 @@ pub fn completion(doc: &Document, at: usize) -> Vec<Value> {
     }
     items.extend(KEYWORDS.iter().map(|k| json!({"label": k, "kind": 14})));
     items
+}
+
+/// A builtin's call as an LSP snippet with its required arguments as placeholders, from the
+/// signature line of its doc: `sma(${1:x}, ${2:n})`; optional and repeated arguments are left
+/// for the author to add.
+pub fn call_snippet(sig: &strat_compiler::builtins::Signature) -> String {
+    let inner = sig.doc.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map_or("", |(args, _)| args);
+    let args: Vec<&str> = inner.split(',').map(str::trim).filter(|a| !a.is_empty() && !a.contains('=') && *a != "...").collect();
+    let holes: Vec<String> = args.iter().enumerate().map(|(i, a)| format!("${{{}:{a}}}", i + 1)).collect();
+    format!("{}({})", sig.name, holes.join(", "))
 }
 
 /// The document symbols of `doc`: each declaration, with its statement's range.
@@ -406,6 +416,19 @@ mod tests {
         assert_eq!(names, ["mkt", "s", "trend", "z"]);
         let d = declarations(src).into_iter().find(|d| d.name.name == "z").unwrap();
         assert_eq!(&src[d.name.span.start as usize..d.name.span.end as usize], "z");
+    }
+
+    #[test]
+    fn call_snippets_name_the_required_arguments() {
+        let snippet = |name| call_snippet(strat_compiler::builtins::lookup(name).unwrap());
+        assert_eq!(snippet("sma"), "sma(${1:x}, ${2:n})");
+        assert_eq!(snippet("ret"), "ret(${1:price})");
+        assert_eq!(snippet("max"), "max(${1:a}, ${2:b})");
+        assert_eq!(snippet("top"), "top(${1:panel}, ${2:f})");
+        for s in strat_compiler::builtins::PRELUDE {
+            let n = call_snippet(s).matches("${").count();
+            assert!(n >= s.args.len() - s.optional - usize::from(s.variadic) && n >= 1, "{}: {}", s.name, call_snippet(s));
+        }
     }
 
     #[test]
