@@ -2,7 +2,10 @@
 //! (`strat_compiler::plan_to_kernels`) over a run's columns. Runs the steps in schedule order
 //! (stdlib windows from `strat_compiler::window`, JIT kernels once per asset of a panel through
 //! [`Kernel::call`]), hands the buffers of dead columns back to a pool for later steps, and keeps
-//! a sweep's param-invariant columns in a [`Cache`] shared by every binding.
+//! a sweep's param-invariant columns in a [`Cache`] shared by every binding. A window over a
+//! param-invariant column whose length is swept is computed once per length on each thread and
+//! reused by the next bindings with that length (the grid turns the last param fastest, so
+//! consecutive bindings usually share the earlier params' windows).
 //!
 //! Columns: a series is `rows` values (one per bar); a panel is asset-major, `rows` values per
 //! asset, one asset after the other (rows = bars, columns = assets).
@@ -11,6 +14,8 @@
 //! not depend on this crate's polars) includes it verbatim for its differential target.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use strat_compiler::bind::Binding;
 use strat_compiler::codegen::{Kernel, Kernels, Step};
 use strat_compiler::plan::{Dims, Node, Op, Plan};
@@ -24,6 +29,24 @@ pub struct Cache {
     /// Per step: it computes only param-invariant columns, so a cached run skips it (what later
     /// steps read of it is in `cols`).
     skip: Vec<bool>,
+    /// Tells this cache's windows apart in the per-thread memo (0: no memo).
+    id: u64,
+    /// Per node: whether its column is the same for every binding.
+    invariant: Vec<bool>,
+}
+
+/// The source of [`Cache`] ids.
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many window columns each thread keeps (the most recently used).
+const WINDOW_MEMO: usize = 4;
+
+/// A memoised window column: (cache id, node, length, column).
+type MemoEntry = (u64, usize, usize, Vec<f64>);
+
+thread_local! {
+    /// Window columns of param-invariant inputs, per thread, most recently used first.
+    static WINDOWS: RefCell<Vec<MemoEntry>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Cache {
@@ -101,7 +124,7 @@ pub fn build_cache(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dim
             _ => None,
         })
         .collect();
-    Cache { cols, skip }
+    Cache { cols, skip, id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed), invariant }
 }
 
 /// Whether `step` computes a param-dependent column, and so runs for every binding.
@@ -157,7 +180,7 @@ fn execute<'a>(
     let last_read = kernels.last_read();
     for (k, step) in kernels.steps().iter().enumerate() {
         if !cache.is_some_and(|c| c.skip.get(k).copied().unwrap_or(false)) {
-            run_step(kernels, plan, step, &mut cols, dims, binding, &mut pool);
+            run_step(kernels, plan, step, &mut cols, dims, binding, &mut pool, cache);
         }
         for r in kernels.reads(plan, step).iter() {
             let i = r.index();
@@ -171,16 +194,30 @@ fn execute<'a>(
     cols
 }
 
-/// Runs one step unless its columns are already known, taking new columns from `pool`.
-fn run_step(kernels: &Kernels, plan: &Plan, step: &Step, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+/// Runs one step unless its columns are already known, taking new columns from `pool`; `cache`
+/// is the sweep cache in use, if any.
+#[allow(clippy::too_many_arguments)]
+fn run_step(
+    kernels: &Kernels,
+    plan: &Plan,
+    step: &Step,
+    cols: &mut [Option<Cow<'_, [f64]>>],
+    dims: &Dims,
+    binding: &Binding,
+    pool: &mut Vec<Vec<f64>>,
+    cache: Option<&Cache>,
+) {
     match *step {
-        Step::Stdlib(n) => run_stdlib(plan, n, cols, dims, binding, pool),
+        Step::Stdlib(n) => run_stdlib(plan, n, cols, dims, binding, pool, cache),
         Step::Jit(k) => run_jit(plan, &kernels.kernels()[k], cols, dims, binding, pool),
     }
 }
 
 /// Computes window/running/cross node `n` with its stdlib kernel, unless its column is known.
-fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>) {
+/// With a sweep cache, a window over a column that is the same for every binding (a
+/// param-invariant node) is taken from this thread's memo when an earlier binding of the same
+/// sweep computed it with the same length.
+fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>, cache: Option<&Cache>) {
     let i = n.index();
     if cols[i].is_some() {
         return;
@@ -190,8 +227,31 @@ fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
     let mut out = buffer(pool, dims.len_of(shape), f64::NAN);
     match plan.nodes[i].op {
         Op::Window(o, x, _) => {
-            let xs = column(cols, x, binding, dims.len_of(shape));
-            run_window_panel(o, &xs, rows, dims.width_of(shape), binding.lengths[i], &mut out)
+            let length = binding.lengths[i];
+            let memo = cache.map_or(0, |c| c.id);
+            let shared = memo != 0 && cache.is_some_and(|c| c.invariant.get(x.index()).copied().unwrap_or(false)) && cols[x.index()].is_some();
+            let hit = shared
+                && WINDOWS
+                    .with(|m| {
+                        let mut m = m.borrow_mut();
+                        let k = m.iter().position(|e| e.0 == memo && e.1 == i && e.2 == length)?;
+                        let e = m.remove(k);
+                        out.copy_from_slice(&e.3);
+                        m.insert(0, e);
+                        Some(())
+                    })
+                    .is_some();
+            if !hit {
+                let xs = column(cols, x, binding, dims.len_of(shape));
+                run_window_panel(o, &xs, rows, dims.width_of(shape), length, &mut out);
+                if shared {
+                    WINDOWS.with(|m| {
+                        let mut m = m.borrow_mut();
+                        m.truncate(WINDOW_MEMO - 1);
+                        m.insert(0, (memo, i, length, out.clone()));
+                    });
+                }
+            }
         }
         Op::Scan(o, x) => {
             let xs = column(cols, x, binding, dims.len_of(shape));
