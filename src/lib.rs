@@ -249,8 +249,8 @@ impl Engine {
         if src.len() as u64 > self.limits.max_source_bytes {
             return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
         }
-        let (compiled, diags) =
-            compile_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files, false);
+        let (compiled, diags, _) =
+            run_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files, Job::Compile);
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -270,29 +270,18 @@ impl Engine {
     /// from parsing and checking only (the data headers are read; nothing is lowered or
     /// compiled to native code): what an editor shows on every change.
     pub fn check_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> Vec<SourceDiag> {
-        let src = Arc::new(src);
-        if src.len() as u64 > self.limits.max_source_bytes {
-            return match source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes) {
-                Failure::Program(d) => d,
-                _ => vec![],
-            };
-        }
-        let (_, diags) = compile_on_big_stack(
-            &src,
-            default_name,
-            base_dir,
-            self.limits.max_data_bytes,
-            self.limits.max_depth,
-            &InMemory::new(),
-            self.missing_data_files,
-            true,
-        );
-        diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect()
+        self.check_job(file_name, default_name, src, base_dir, Job::Check).0
     }
 
     /// [`Engine::check_source`], and when the program checks, what its names are: each `let`'s
     /// type and warm-up at the default params, each param's values (for an editor's hover).
     pub fn outline_source(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path) -> (Vec<SourceDiag>, Option<strat_compiler::Outline>) {
+        self.check_job(file_name, default_name, src, base_dir, Job::Outline)
+    }
+
+    /// Runs `job` (a check or an outline) on `src` within the source-size limit, reading the
+    /// data headers from beside it.
+    fn check_job(&self, file_name: &str, default_name: &str, src: String, base_dir: &Path, job: Job) -> (Vec<SourceDiag>, Option<strat_compiler::Outline>) {
         let src = Arc::new(src);
         if src.len() as u64 > self.limits.max_source_bytes {
             return match source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes) {
@@ -300,16 +289,8 @@ impl Engine {
                 _ => (vec![], None),
             };
         }
-        let (_, diags, outline) = run_on_big_stack(
-            &src,
-            default_name,
-            base_dir,
-            self.limits.max_data_bytes,
-            self.limits.max_depth,
-            &InMemory::new(),
-            self.missing_data_files,
-            Job::Outline,
-        );
+        let (_, diags, outline) =
+            run_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, &InMemory::new(), self.missing_data_files, job);
         (diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect(), outline)
     }
 }
@@ -367,22 +348,6 @@ enum Job {
     Check,
     /// Parse and check, then describe the names (an editor's hover).
     Outline,
-}
-
-#[allow(clippy::too_many_arguments)]
-fn compile_on_big_stack(
-    src: &Arc<String>,
-    default_name: &str,
-    base_dir: &Path,
-    max_data_bytes: u64,
-    max_depth: usize,
-    data: &InMemory,
-    missing_data_files: bool,
-    check_only: bool,
-) -> (Option<Compiled>, Vec<Diag>) {
-    let job = if check_only { Job::Check } else { Job::Compile };
-    let (compiled, diags, _) = run_on_big_stack(src, default_name, base_dir, max_data_bytes, max_depth, data, missing_data_files, job);
-    (compiled, diags)
 }
 
 /// Runs `job` on `src` on a thread with a stack for `max_depth`, reading data headers from
