@@ -12,10 +12,29 @@ pub(super) struct BenchmarkRun {
     metrics: Metrics,
 }
 
-/// A memo of the benchmark of the first evaluation window seen (for one benchmark price series:
-/// never share one between runs on different benchmarks). A run on another window computes its own.
+/// A memo of one benchmark price series (never share one between runs on different benchmarks):
+/// its simple return on every row, computed once and sliced by each evaluation window, and the
+/// metrics of the first window seen (a run on another window computes its own metrics).
 #[derive(Debug, Default)]
-pub struct BenchmarkMemo(std::sync::OnceLock<BenchmarkRun>);
+pub struct BenchmarkMemo {
+    /// The metrics (and returns) of the first evaluation window seen.
+    first: std::sync::OnceLock<BenchmarkRun>,
+    /// `simple_return(b, t)` for every row `t >= 1` (index `t`; NaN at row 0).
+    returns: std::sync::OnceLock<Vec<f64>>,
+}
+
+/// The benchmark's returns on `rows` (`rows.start >= 1`): a slice of the memo's all-rows returns
+/// when there is a memo (a window-independent value, so every window of a sweep shares it), else
+/// computed for these rows. The same values either way: each is `simple_return(b, t)`.
+fn benchmark_returns<'m>(b: &[f64], rows: &std::ops::Range<usize>, memo: Option<&'m BenchmarkMemo>) -> std::borrow::Cow<'m, [f64]> {
+    match memo {
+        Some(m) => {
+            let all = m.returns.get_or_init(|| (0..b.len()).map(|t| if t == 0 { f64::NAN } else { simple_return(b, t) }).collect());
+            std::borrow::Cow::Borrowed(&all[rows.clone()])
+        }
+        None => std::borrow::Cow::Owned(rows.clone().map(|t| simple_return(b, t)).collect()),
+    }
+}
 
 /// The backtest of a finished return series (rows `t0+1 ..`): its metrics, equity and
 /// benchmark. `weights` (`rows * assets`, asset-major) are the held weights (or a combined
@@ -108,7 +127,8 @@ pub fn summarize(
     let rows = (t0 + 1)..(t0 + 1 + returns.len());
     let metrics = metrics_given_exposure(returns, avg_exposure, periods_per_year);
     let information_ratio = match benchmark {
-        Some(b) => information_ratio(returns, &benchmark_run(b, &rows, periods_per_year, memo).returns, periods_per_year),
+        // The lean path needs only the benchmark's returns, not its metrics.
+        Some(b) => information_ratio(returns, &benchmark_returns(b, &rows, memo), periods_per_year),
         None => f64::NAN,
     };
     Summary { first_live: t0, rows, metrics, avg_turnover, information_ratio, ruin: None }
@@ -117,17 +137,17 @@ pub fn summarize(
 /// The benchmark's returns and metrics on `rows`: borrowed from `memo` when it holds this
 /// window, else computed (and stored in `memo` if it is still empty).
 pub(super) fn benchmark_run<'m>(b: &[f64], rows: &std::ops::Range<usize>, periods_per_year: f64, memo: Option<&'m BenchmarkMemo>) -> BenchmarkView<'m> {
-    let held = memo.and_then(|m| m.0.get()).filter(|k| k.rows == *rows && k.periods_per_year.to_bits() == periods_per_year.to_bits());
+    let held = memo.and_then(|m| m.first.get()).filter(|k| k.rows == *rows && k.periods_per_year.to_bits() == periods_per_year.to_bits());
     if let Some(k) = held {
         return BenchmarkView { returns: std::borrow::Cow::Borrowed(&k.returns), metrics: k.metrics };
     }
-    let br: Vec<f64> = rows.clone().map(|t| simple_return(b, t)).collect();
+    let br = benchmark_returns(b, rows, memo);
     let ones = vec![1.0; br.len()];
     let bm = metrics(&br, &ones, periods_per_year);
     if let Some(m) = memo {
-        let _ = m.0.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.clone(), metrics: bm });
+        let _ = m.first.set(BenchmarkRun { rows: rows.clone(), periods_per_year, returns: br.to_vec(), metrics: bm });
     }
-    BenchmarkView { returns: std::borrow::Cow::Owned(br), metrics: bm }
+    BenchmarkView { returns: br, metrics: bm }
 }
 
 /// The benchmark of one window, borrowed from a memo or owned.
