@@ -48,3 +48,21 @@ pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> 
     let avg_turnover = mean(&sums.turnover[t0..n - 1]);
     Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
 }
+
+/// A walk-forward's lean path: the first return row `t0 + 1`, the net returns (rows
+/// `t0+1 ..= T-1`) and the exposure behind each (the gross held from the row before), the values
+/// of [`backtest_memo`]'s `returns` and `exposure` bit for bit, without its held-weight, equity
+/// and benchmark vectors or its metrics. `Ok(None)` for a run that ends in ruin or meets a
+/// non-finite value (rare): the caller then takes the full path, which reports it.
+///
+/// Errors: as [`backtest_memo`] before the returns exist (never live, an infinite target).
+pub fn backtest_returns(input: &BacktestInput) -> Result<Option<(usize, Vec<f64>, Vec<f64>)>, BacktestError> {
+    let n = shape(input).1;
+    let t0 = first_live(input)?;
+    let sums = accumulate(input, t0, None)?;
+    let returns = sums.net_returns(t0, input.cost_rate);
+    if scan_path(&returns, t0, true) != Ok(None) {
+        return Ok(None);
+    }
+    Ok(Some((t0 + 1, returns, sums.gross[t0..n - 1].to_vec())))
+}

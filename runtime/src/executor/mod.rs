@@ -3,7 +3,7 @@
 //! evaluator) for one parameter binding, and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
+    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
     Summary,
 };
 use crate::calendar::{every_n, month_ends, week_ends};
@@ -505,6 +505,31 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
     };
     let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
     Ok((summary, reports, weights_runs))
+}
+
+/// One binding's first return row, net returns and exposures (rows = bars from that row), as a
+/// walk-forward keeps them: the `rows.start`, `returns` and `exposure` of [`run_prepared`]'s
+/// backtest, bit for bit. A plain hold (no portfolio stage) takes the lean path of
+/// [`backtest_returns`], without the held weights, equity, benchmark and metrics; anything else,
+/// and a run that ends in ruin, takes [`run_prepared`].
+///
+/// Errors: as [`run_prepared`].
+pub fn run_path(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<(usize, Vec<f64>, Vec<f64>), RunError> {
+    let program = compiled.program();
+    if let (Book::Hold(_), Some(h)) = (&program.book, &prep.hold) {
+        if !program.needs_stage() {
+            let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+            let weights = weight_inputs(compiled, prep, params, &binding)?;
+            let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+            let warmup = binding.warmup_of(program.decision);
+            let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), None, program.annualize);
+            let lean = backtest_returns(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
+            if let Some(path) = lean {
+                return Ok(path);
+            }
+        }
+    }
+    run_prepared(compiled, prep, params, backend, cache).map(|r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure))
 }
 
 /// The plan's output columns for one binding.

@@ -6,13 +6,14 @@
 
 pub mod part;
 
-use crate::executor::{Backend, Prepared};
+use crate::executor::{run_path, sweep_cache, Backend, Prepared};
 use crate::frame::year_month_day;
-use crate::sweep::{sweep_map_at, Grid};
+use crate::sweep::Grid;
+use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
-use strat_stdlib::metrics::{metric_def, metrics, MetricDef, Metrics};
+use strat_stdlib::metrics::{metric_def, metrics, metrics_given_exposure, MetricDef, Metrics};
 
 /// The calendar period a walk-forward counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,7 +124,8 @@ pub struct WalkForward {
 /// always better. `None` for a name that is not a metric computable from returns alone.
 pub fn metric_by_name(x: &[f64], name: &str, periods_per_year: f64) -> Option<f64> {
     let d = metric_def(name).filter(|d| d.from_returns)?;
-    let m = metrics(x, &vec![f64::NAN; x.len()], periods_per_year);
+    // The exposure does not enter a metric computed from returns alone.
+    let m = metrics_given_exposure(x, f64::NAN, periods_per_year);
     Some(direction(d) * (d.get)(&m))
 }
 
@@ -239,9 +241,19 @@ pub fn binding_runs(
     progress: &(dyn Fn() + Sync),
     stop: &AtomicBool,
 ) -> Vec<(usize, Result<BindingRun, String>)> {
-    sweep_map_at(compiled, prep, grid, indices, backend, progress, stop, |r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure))
-        .into_iter()
-        .map(|(index, _, r)| (index, r.map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure })))
+    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    indices
+        .par_iter()
+        .map(|&index| {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return (index, Err("stopped".to_string()));
+            }
+            let run = run_path(compiled, prep, &grid.bindings[index], backend, cache.as_ref())
+                .map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure })
+                .map_err(|e| e.to_string());
+            progress();
+            (index, run)
+        })
         .collect()
 }
 
@@ -272,9 +284,16 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
             u = unit.suffix()
         ));
     }
-    // Returns of binding b over the years lo..=hi.
-    let slice = |b: &BindingRun, lo: i32, hi: i32| -> Vec<f64> {
-        b.returns.iter().enumerate().filter(|(i, _)| (lo..=hi).contains(&year(b.start + i))).map(|(_, &x)| x).collect()
+    // The period of every row, nondecreasing because the dates are sorted: the rows of the
+    // periods lo..=hi are one contiguous range, found by two binary searches.
+    let periods: Vec<i32> = dates.iter().map(|&d| unit.period_of(d)).collect();
+    // The returns of binding b over the periods lo..=hi (in time order, as a filter over its
+    // rows would keep them).
+    let slice = |b: &'_ BindingRun, lo: i32, hi: i32| -> std::ops::Range<usize> {
+        let end = b.start + b.returns.len();
+        let a = periods.partition_point(|&p| p < lo).clamp(b.start, end);
+        let z = periods.partition_point(|&p| p <= hi).clamp(a, end);
+        a - b.start..z - b.start
     };
     let mut folds = vec![];
     let mut skipped = vec![];
@@ -286,14 +305,15 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
     while y <= yn {
         let test_end = (y + spec.test - 1).min(yn);
         let train = (if spec.anchored { y0 } else { y - spec.train }, y - 1);
+        // Each binding's training score: independent of the others, so in parallel.
         let scores: Vec<f64> = runs
-            .iter()
+            .par_iter()
             .map(|b| {
-                let x = slice(b, train.0, train.1);
+                let x = &b.returns[slice(b, train.0, train.1)];
                 if x.len() < 2 {
                     f64::NAN
                 } else {
-                    metric_by_name(&x, metric, spec.periods_per_year).unwrap_or(f64::NAN)
+                    metric_by_name(x, metric, spec.periods_per_year).unwrap_or(f64::NAN)
                 }
             })
             .collect();
@@ -303,22 +323,19 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
             // Ties within the tolerance go to the lowest binding index (grid order).
             let k = scores.iter().position(|&s| !s.is_nan() && s >= best - tol).unwrap_or(0);
             let b = &runs[k];
-            let oos = slice(b, y, test_end);
-            for (i, &x) in b.returns.iter().enumerate() {
-                if (y..=test_end).contains(&year(b.start + i)) {
-                    returns.push(x);
-                    exposure.push(b.exposure[i]);
-                    rows.push(b.start + i);
-                    bindings.push(b.index);
-                }
-            }
+            let test = slice(b, y, test_end);
+            let oos = &b.returns[test.clone()];
+            returns.extend_from_slice(oos);
+            exposure.extend_from_slice(&b.exposure[test.clone()]);
+            rows.extend(test.clone().map(|i| b.start + i));
+            bindings.extend(std::iter::repeat_n(b.index, oos.len()));
             let sign = metric_def(metric).map_or(1.0, direction);
             folds.push(Fold {
                 train,
                 test: (y, test_end),
                 chosen: b.index,
                 in_sample: sign * best,
-                out_of_sample: sign * metric_by_name(&oos, metric, spec.periods_per_year).unwrap_or(f64::NAN),
+                out_of_sample: sign * metric_by_name(oos, metric, spec.periods_per_year).unwrap_or(f64::NAN),
                 bars: oos.len(),
             });
         } else {
@@ -331,7 +348,7 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
     let in_sample_mean = mean(folds.iter().map(|f| f.in_sample).collect());
     let out_of_sample_mean = mean(folds.iter().map(|f| f.out_of_sample).collect());
     // Variance of the trials' per-period Sharpe ratios over the full sample.
-    let srs: Vec<f64> = runs.iter().map(|b| metric_by_name(&b.returns, "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
+    let srs: Vec<f64> = runs.par_iter().map(|b| metric_by_name(&b.returns, "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
     let var = if srs.len() > 1 {
         let mu = srs.iter().sum::<f64>() / srs.len() as f64;
         srs.iter().map(|s| (s - mu) * (s - mu)).sum::<f64>() / (srs.len() - 1) as f64
