@@ -25,7 +25,7 @@ COINS=btc,eth,bnb,xrp,ada,doge,ltc,link
 
 mkdir -p "$OUT"
 echo "== building baselines (rustc -O) into target/bench-baselines/" >&2
-for src in benches/baselines/tsmom.rs benches/baselines/ensemble.rs benches/tools/tile.rs; do
+for src in benches/baselines/tsmom.rs benches/baselines/ensemble.rs benches/baselines/vix_guard.rs benches/tools/tile.rs; do
     rustc -O --edition 2021 -o "$OUT/$(basename "$src" .rs)" "$src"
 done
 
@@ -57,6 +57,7 @@ CASES=(
     "ensemble|Regime ensemble (6,084 bars x 55, 729 bindings)|examples/regime_ensemble.strat|$OUT/ensemble"
     "tsmom_bars_x10|TSMOM, 10x bars (26,520 bars x 8, 82 bindings)|$TMP/tsmom_bars_x10.strat|$OUT/tsmom $TMP/crypto_close_x10.csv"
     "tsmom_bindings_x10|TSMOM, 10x bindings (2,652 bars x 8, 802 bindings)|$TMP/tsmom_bindings_x10.strat|$OUT/tsmom $DATA/crypto_close.csv 100"
+    "vix_grid|VIX guard window x threshold (9,172 bars, 7,200 bindings; running-sum baseline)|benches/vix_guard_grid.strat|$OUT/vix_guard $DATA/spx_vix.csv running"
 )
 
 # mean_ms stddev_ms min_ms of a whole-process command (output discarded).
