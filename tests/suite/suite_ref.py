@@ -155,3 +155,10 @@ def path_book(w, px, t0, rate):
             costs.append(c_prev)
         prev_h = h
     return pd.Series(xs, index=w.index[i0 + 1:]), costs
+
+
+def week_ends(index):
+    """Rows whose next row falls in a later ISO week, and the last row."""
+    iso = index.isocalendar()
+    k = pd.Series(list(zip(iso.year, iso.week)), index=index)
+    return (k != k.shift(-1)).values
