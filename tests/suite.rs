@@ -6,6 +6,7 @@
 //! //~ VALUE report_name = 0.25                a `report` value of the run
 //! //~ METRIC sharpe = 1.2                      a metric of the run (`metrics.KEY`, else a top-level
 //!                                              key of the run's JSON, or a dotted path into it)
+//! //~ GRID = 5                                the number of bindings a sweep runs
 //! //~ SET name = 3                             a param binding for the file's run
 //! ... //~ ERROR code / //~ WARN code          a diagnostic on the marked line (as tests/diagnostics)
 //! ```
@@ -28,9 +29,14 @@ const TOL: f64 = 1e-12;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
-    Series { name: String, date: String },
+    Series {
+        name: String,
+        date: String,
+    },
     Value(String),
     Metric(String),
+    /// The number of bindings of the sweep grid (after `when` and `where`).
+    Grid,
     Set(String),
 }
 
@@ -105,6 +111,7 @@ fn parse_expect(body: &str) -> Option<(Kind, String, f64, Option<String>)> {
         }
         "VALUE" => Kind::Value(lhs.to_string()),
         "METRIC" => Kind::Metric(lhs.to_string()),
+        "GRID" if lhs.is_empty() => Kind::Grid,
         "SET" => Kind::Set(lhs.to_string()),
         _ => return None,
     };
@@ -260,6 +267,7 @@ fn run_file(path: &Path, shown: &str, backend: Backend) -> Outcome {
     for e in &expects {
         let got: Result<f64, String> = match &e.kind {
             Kind::Set(_) => continue,
+            Kind::Grid => Ok(strategy.grid().bindings.len() as f64),
             Kind::Series { name, date } => match &lets {
                 Err(err) => Err(format!("the lets cannot be computed: {err}")),
                 Ok(cols) => match (cols.iter().find(|c| &c.0 == name), dates.iter().position(|d| d == date)) {
@@ -399,6 +407,8 @@ fn the_expectation_syntax_is_read_as_documented() {
     assert_eq!(e[1].bug.as_deref(), Some("broken"));
     assert_eq!(e[2].kind, Kind::Metric("kill_switches.k.trips".into()));
     assert_eq!(e[3].kind, Kind::Set("n".into()));
+    assert_eq!(expectations("//~ GRID = 5\n").unwrap()[0].kind, Kind::Grid);
+    assert!(expectations("//~ GRID x = 5\n").is_err(), "GRID takes no name");
     assert!(expectations("//~ SERIES x = 1\n").is_err(), "a SERIES without a date");
     assert!(expectations("//~ VALUE x = one\n").is_err(), "a value that is not a number");
     assert!(close(1.0, 1.0 + 1e-13, TOL) && !close(1.0, 1.0 + 1e-11, TOL));
