@@ -1067,12 +1067,19 @@ impl Strategy {
     ///
     /// Errors: a bad param value, or a `weights` run that fails ([`Failure::Run`]).
     pub fn let_values(&self, frame: &Frame, params: &Params, names: &[String]) -> Result<Vec<(String, Vec<f64>)>, Failure> {
+        self.let_values_with(frame, params, names, Backend::Reference)
+    }
+
+    /// As [`Strategy::let_values`], computed on `backend`: with [`Backend::Jit`] the named
+    /// `let`s are compiled to native kernels of their own and run by the JIT, so the language
+    /// suite (`tests/suite.rs`) checks both backends' values of every `let`.
+    pub fn let_values_with(&self, frame: &Frame, params: &Params, names: &[String], backend: Backend) -> Result<Vec<(String, Vec<f64>)>, Failure> {
         let program = self.program();
         let wanted: Vec<&strat_compiler::program::LetValue> =
             names.iter().filter_map(|n| program.lets.iter().find(|l| &l.name == n && l.node.is_some())).collect();
         let nodes: Vec<strat_compiler::plan::Node> = wanted.iter().filter_map(|l| l.node).collect();
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
-        let (cols, _) = strat_runtime::executor::node_values(&self.compiled, &prep, &params.values, &nodes).map_err(|e| self.run_failure(e))?;
+        let (cols, _) = strat_runtime::executor::node_values_with(&self.compiled, &prep, &params.values, &nodes, backend).map_err(|e| self.run_failure(e))?;
         let rows = frame.len();
         let mut out = vec![];
         for (l, col) in wanted.iter().zip(cols) {

@@ -362,6 +362,29 @@ pub fn node_values(
     Ok((cols, binding))
 }
 
+/// As [`node_values`], on `backend`: with [`Backend::Jit`] the nodes are compiled as the outputs
+/// of their own native kernels (the same scheduling and code generation as a run's) and run by
+/// the JIT's plan runner, so the values are the JIT's, not the reference evaluator's. A scalar
+/// node is broadcast to a column of `rows` values on the JIT.
+pub fn node_values_with(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    nodes: &[strat_compiler::plan::Node],
+    backend: Backend,
+) -> Result<(Vec<Vec<f64>>, strat_compiler::Binding), RunError> {
+    if backend == Backend::Reference {
+        return node_values(compiled, prep, params, nodes);
+    }
+    let plan = &compiled.lowered.plan;
+    let binding = bind(plan, params).map_err(RunError::Bind)?;
+    let weights = weight_inputs(compiled, prep, params, &binding)?;
+    let inputs = plan_inputs(prep, &weights);
+    let kernels = strat_compiler::plan_to_kernels(plan, nodes).map_err(|e| RunError::Study(format!("code generation failed: {e}")))?;
+    let cols = plan_runner::run(&kernels, plan, &inputs, &prep.dims, &binding);
+    Ok((cols, binding))
+}
+
 /// What a sweep computes once for all bindings: the param-invariant columns and, when a
 /// sleeve's weights do not depend on a swept param, that sleeve's backtest.
 #[derive(Debug, Default)]
