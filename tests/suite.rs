@@ -478,14 +478,19 @@ fn every_statement_kind_has_a_suite_file() {
     assert!(missing.is_empty(), "statements without a suite file: {missing:?}");
 }
 
-/// With `STRAT_PYTHON` naming a Python with pandas, `tests/suite/check_expectations.py`
-/// re-evaluates every `# py:` expression against the files' CSVs (skipped otherwise).
+/// `tests/suite/check_expectations.py` re-evaluates every `# py:` expression against the files'
+/// CSVs, on the Python of `$PYTHON` (as scripts/test.sh sets it), else `$STRAT_PYTHON`, else
+/// `python3`, which must have pandas and numpy: the test fails, never skips, without them.
 #[test]
 fn python_expressions_give_the_expected_values() {
-    let Ok(py) = std::env::var("STRAT_PYTHON") else {
-        eprintln!("skipped: set STRAT_PYTHON to a Python with pandas to re-evaluate the `# py:` expressions");
-        return;
-    };
+    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
+    let py = env("PYTHON").or_else(|| env("STRAT_PYTHON")).unwrap_or_else(|| "python3".to_string());
+    let probe = std::process::Command::new(&py).args(["-c", "import pandas, numpy"]).output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "this test needs Python 3 with pandas and numpy (`{py} -c 'import pandas, numpy'` failed): install them \
+         (`{py} -m pip install pandas`) or set $STRAT_PYTHON to an interpreter that has them"
+    );
     let out = std::process::Command::new(py).arg(suite_dir().join("check_expectations.py")).output().expect("python starts");
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
