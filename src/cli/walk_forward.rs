@@ -190,7 +190,15 @@ fn run_walk_forward(
             Ok(r) => r,
             Err(c) => return c,
         },
-        _ => match strategy.walk_forward_runs(&frame, &grid, &indices, &|| progress.binding(None, Event::new), &AtomicBool::new(false)) {
+        // A shard's part holds every binding's exposures; the whole study keeps only returns.
+        _ => match strategy.walk_forward_runs_keeping(
+            &frame,
+            &grid,
+            &indices,
+            matches!(mode, Mode::Shard(_)),
+            &|| progress.binding(None, Event::new),
+            &AtomicBool::new(false),
+        ) {
             Ok(Some(r)) => r.into_iter().map(|(_, r)| r).collect(),
             Ok(None) => return fail(1, "strat::run::stopped", "the walk-forward was stopped", ""),
             Err(f) => {

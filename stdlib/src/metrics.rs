@@ -468,22 +468,7 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
     let end = e;
     let cagr = if end <= 0.0 { -1.0 } else { end.powf(p / n as f64) - 1.0 };
     let m = sum / n as f64;
-    let sd = if n < 2 {
-        f64::NAN
-    } else if all_equal {
-        0.0
-    } else {
-        let mut ss = 0.0;
-        for &v in returns {
-            let d = v - m;
-            ss += d * d;
-        }
-        if ss.is_infinite() {
-            root_mean_square_scaled(returns.iter().map(|&v| v - m), (n - 1) as f64)
-        } else {
-            (ss / (n - 1) as f64).sqrt()
-        }
-    };
+    let sd = sd_about(returns, m, all_equal);
     let dd = if down_sq.is_infinite() { root_mean_square_scaled(returns.iter().map(|&v| v.min(0.0)), n as f64) } else { (down_sq / n as f64).sqrt() };
 
     let mdd = if end.is_nan() { f64::NAN } else { worst };
@@ -524,12 +509,68 @@ pub fn metrics_given_exposure(returns: &[f64], avg_exposure: f64, periods_per_ye
     }
 }
 
+/// The sample standard deviation (ddof 1) of `returns` about their mean `m`, given whether all
+/// of them are equal (then exactly 0): the second pass of [`metrics`]; NaN for fewer than 2.
+fn sd_about(returns: &[f64], m: f64, all_equal: bool) -> f64 {
+    let n = returns.len();
+    if n < 2 {
+        f64::NAN
+    } else if all_equal {
+        0.0
+    } else {
+        let mut ss = 0.0;
+        for &v in returns {
+            let d = v - m;
+            ss += d * d;
+        }
+        if ss.is_infinite() {
+            root_mean_square_scaled(returns.iter().map(|&v| v - m), (n - 1) as f64)
+        } else {
+            (ss / (n - 1) as f64).sqrt()
+        }
+    }
+}
+
+/// [`metrics`]' `sharpe` and `ann_vol` of `returns` alone, bit for bit the same values (the same
+/// sum in the same order, the same all-equal test and second pass), without the equity curve,
+/// the downside sums or the order statistics: for callers that rank many windows by one of them
+/// (walk-forward training scores). `(NaN, NaN)` for no returns or a NaN return.
+pub fn sharpe_and_vol(returns: &[f64], periods_per_year: f64) -> (f64, f64) {
+    let Some(&first) = returns.first() else {
+        return (f64::NAN, f64::NAN);
+    };
+    let mut sum = 0.0;
+    let mut all_equal = true;
+    for &r in returns {
+        sum += r;
+        all_equal &= r == first;
+    }
+    if sum.is_nan() && returns.iter().any(|v| v.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = sum / returns.len() as f64;
+    let sd = sd_about(returns, m, all_equal);
+    (ratio(m, sd, periods_per_year), sd * periods_per_year.sqrt())
+}
+
 #[cfg(test)]
 mod tests;
 
 #[cfg(test)]
 mod fused_pass {
     use super::*;
+
+    /// [`sharpe_and_vol`] where [`metrics`] has no value: no returns, a NaN return, infinities.
+    #[test]
+    fn sharpe_and_vol_agree_with_metrics_on_undefined_values() {
+        let b = |v: f64| v.to_bits();
+        assert!(sharpe_and_vol(&[], 252.0).0.is_nan());
+        for x in [vec![0.01, f64::NAN, 0.02], vec![f64::INFINITY, 0.01], vec![f64::INFINITY, f64::NEG_INFINITY], vec![0.5], vec![0.0, -0.0]] {
+            let m = metrics(&x, &vec![1.0; x.len()], 252.0);
+            let (sharpe, vol) = sharpe_and_vol(&x, 252.0);
+            assert_eq!((b(sharpe), b(vol)), (b(m.sharpe), b(m.ann_vol)), "{x:?}");
+        }
+    }
 
     /// The fused pass of [`metrics`] against the separate definitions, bit for bit.
     #[test]
@@ -556,6 +597,8 @@ mod fused_pass {
             assert_eq!(b(m.total_return), b(end - 1.0), "{x:?}");
             assert_eq!(b(m.ann_vol), b(sd * 252f64.sqrt()), "{x:?}");
             assert_eq!(b(m.sharpe), b(ratio(mean(&x), sd, 252.0)), "{x:?}");
+            let (sharpe, vol) = sharpe_and_vol(&x, 252.0);
+            assert_eq!((b(sharpe), b(vol)), (b(m.sharpe), b(m.ann_vol)), "{x:?}");
         }
     }
 

@@ -23,7 +23,7 @@ pub use benchmark::{finish as assemble, summarize as summary_of_path, BenchmarkM
 pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
-pub use summary::{backtest_returns, backtest_summary, Summary};
+pub use summary::{backtest_returns, backtest_summary, ReturnsPath, Summary};
 
 /// What the backtest needs. Prices and weights are asset-major panels of `assets` series of
 /// `rows` bars each (a single series is a panel of one asset): asset `j`'s row `t` is at

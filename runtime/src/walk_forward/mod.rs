@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
-use strat_stdlib::metrics::{metric_def, metrics, metrics_given_exposure, MetricDef, Metrics};
+use strat_stdlib::metrics::{metric_def, metrics, metrics_given_exposure, sharpe_and_vol, MetricDef, Metrics};
 
 /// The calendar period a walk-forward counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -124,9 +124,14 @@ pub struct WalkForward {
 /// always better. `None` for a name that is not a metric computable from returns alone.
 pub fn metric_by_name(x: &[f64], name: &str, periods_per_year: f64) -> Option<f64> {
     let d = metric_def(name).filter(|d| d.from_returns)?;
-    // The exposure does not enter a metric computed from returns alone.
-    let m = metrics_given_exposure(x, f64::NAN, periods_per_year);
-    Some(direction(d) * (d.get)(&m))
+    let value = match name {
+        // The two need neither the equity curve nor the order statistics (the same values).
+        "sharpe" => sharpe_and_vol(x, periods_per_year).0,
+        "ann_vol" => sharpe_and_vol(x, periods_per_year).1,
+        // The exposure does not enter a metric computed from returns alone.
+        _ => (d.get)(&metrics_given_exposure(x, f64::NAN, periods_per_year)),
+    };
+    Some(direction(d) * value)
 }
 
 /// The metrics a walk-forward ranks by, as its error message lists them (a test checks them
@@ -194,16 +199,20 @@ pub fn walk_forward_until(
 ) -> Result<WalkForward, String> {
     check_request(metric, &spec)?;
     let all: Vec<usize> = (0..grid.bindings.len()).collect();
-    let runs = binding_runs(compiled, prep, grid, &all, backend, progress, stop);
+    let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    // Only the chosen bindings' exposures are read (for `avg_exposure`): they are run again
+    // below rather than kept for every binding, which halves the memory of a large grid.
+    let runs = runs_in(compiled, prep, grid, cache.as_ref(), &all, backend, progress, stop, false);
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
         return Err("stopped".into());
     }
     let ok: Vec<BindingRun> = runs.into_iter().filter_map(|(_, r)| r.ok()).collect();
-    choose(&ok, dates, grid.bindings.len(), metric, spec)
+    choose_with(&ok, dates, grid.bindings.len(), metric, spec, &|index| exposure_of(compiled, prep, grid, backend, cache.as_ref(), index))
 }
 
 /// One binding's run as a walk-forward keeps it: its net returns and exposures from its first
-/// evaluated row on (rows = bars).
+/// evaluated row on (rows = bars). The exposures are `None` where the walk-forward runs the
+/// bindings it chooses again instead (see [`choose_with`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BindingRun {
     /// The binding's grid index.
@@ -212,8 +221,24 @@ pub struct BindingRun {
     pub start: usize,
     /// Net returns (fractions), one per row from `start`.
     pub returns: Vec<f64>,
-    /// Gross exposure (fraction of equity), one per return.
-    pub exposure: Vec<f64>,
+    /// Gross exposure (fraction of equity), one per return; `None` when not kept.
+    pub exposure: Option<Vec<f64>>,
+}
+
+/// The exposures of binding `index` of `grid` (one per return, from its first return row), by
+/// running it again with the sweep `cache` its returns were computed with: the values its
+/// [`BindingRun`] would have kept.
+///
+/// Errors: the run fails (as it did not when its returns were computed only if the data changed).
+pub fn exposure_of(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    backend: Backend,
+    cache: Option<&crate::executor::SweepCache>,
+    index: usize,
+) -> Result<Vec<f64>, String> {
+    run_path(compiled, prep, &grid.bindings[index], backend, cache).map(|(_, _, exposure)| exposure).map_err(|e| e.to_string())
 }
 
 /// Refuses a metric a walk-forward cannot rank by and windows shorter than one period.
@@ -242,14 +267,32 @@ pub fn binding_runs(
     stop: &AtomicBool,
 ) -> Vec<(usize, Result<BindingRun, String>)> {
     let cache = grid.bindings.first().map(|first| sweep_cache(compiled, prep, first, &grid.varying, backend));
+    runs_in(compiled, prep, grid, cache.as_ref(), indices, backend, progress, stop, true)
+}
+
+/// [`binding_runs`] with a given sweep cache (see [`sweep_cache`]; built from the grid's first
+/// binding), keeping each binding's exposures or not (`None`: [`choose_with`] then asks for the
+/// chosen bindings' exposures, e.g. by [`exposure_of`]).
+#[allow(clippy::too_many_arguments)]
+pub fn runs_in(
+    compiled: &Compiled,
+    prep: &Prepared,
+    grid: &Grid,
+    cache: Option<&crate::executor::SweepCache>,
+    indices: &[usize],
+    backend: Backend,
+    progress: &(dyn Fn() + Sync),
+    stop: &AtomicBool,
+    keep_exposure: bool,
+) -> Vec<(usize, Result<BindingRun, String>)> {
     indices
         .par_iter()
         .map(|&index| {
             if stop.load(std::sync::atomic::Ordering::Relaxed) {
                 return (index, Err("stopped".to_string()));
             }
-            let run = run_path(compiled, prep, &grid.bindings[index], backend, cache.as_ref())
-                .map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure })
+            let run = run_path(compiled, prep, &grid.bindings[index], backend, cache)
+                .map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure: keep_exposure.then_some(exposure) })
                 .map_err(|e| e.to_string());
             progress();
             (index, run)
@@ -263,6 +306,21 @@ pub fn binding_runs(
 ///
 /// Errors: no binding ran, or fewer calendar periods than training + one test block.
 pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, spec: WalkForwardSpec) -> Result<WalkForward, String> {
+    choose_with(runs, dates, trials, metric, spec, &|index| Err(format!("binding {index} kept no exposures")))
+}
+
+/// [`choose`], asking `exposure_of(index)` for the exposures (one per return, from the run's
+/// `start`) of a chosen binding whose run did not keep them; each binding is asked at most once.
+///
+/// Errors: as [`choose`], and an error of `exposure_of`.
+pub fn choose_with(
+    runs: &[BindingRun],
+    dates: &[i32],
+    trials: usize,
+    metric: &str,
+    spec: WalkForwardSpec,
+    exposure_of: &dyn Fn(usize) -> Result<Vec<f64>, String>,
+) -> Result<WalkForward, String> {
     if runs.is_empty() {
         return Err("no binding of the grid runs".into());
     }
@@ -301,6 +359,7 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
     let mut exposure = vec![];
     let mut rows = vec![];
     let mut bindings = vec![];
+    let mut fetched: std::collections::HashMap<usize, Vec<f64>> = std::collections::HashMap::new();
     let mut y = y0 + spec.train;
     while y <= yn {
         let test_end = (y + spec.test - 1).min(yn);
@@ -326,7 +385,16 @@ pub fn choose(runs: &[BindingRun], dates: &[i32], trials: usize, metric: &str, s
             let test = slice(b, y, test_end);
             let oos = &b.returns[test.clone()];
             returns.extend_from_slice(oos);
-            exposure.extend_from_slice(&b.exposure[test.clone()]);
+            let kept = match &b.exposure {
+                Some(e) => e,
+                None => {
+                    if let std::collections::hash_map::Entry::Vacant(v) = fetched.entry(b.index) {
+                        v.insert(exposure_of(b.index)?);
+                    }
+                    &fetched[&b.index]
+                }
+            };
+            exposure.extend_from_slice(&kept[test.clone()]);
             rows.extend(test.clone().map(|i| b.start + i));
             bindings.extend(std::iter::repeat_n(b.index, oos.len()));
             let sign = metric_def(metric).map_or(1.0, direction);

@@ -54,7 +54,7 @@ pub fn write_part(path: &Path, shard: Shard, grid_bindings: usize, fingerprint: 
                     ("binding".to_string(), Col::Int(vec![Some(b); n])),
                     ("row".to_string(), Col::Int((r.start..r.start + n).map(|t| Some(t as i64)).collect())),
                     ("return".to_string(), Col::Float(r.returns.clone())),
-                    ("exposure".to_string(), Col::Float(r.exposure.clone())),
+                    ("exposure".to_string(), Col::Float(r.exposure.clone().unwrap_or_else(|| vec![f64::NAN; n]))),
                     ("error".to_string(), Col::Text(vec![String::new(); n])),
                 ]
             }
@@ -130,7 +130,7 @@ pub fn read_part(path: &Path, bytes: Vec<u8>) -> Result<Part, MergeError> {
             if (k..end).any(|i| row[i] != Some((start + i - k) as i64)) {
                 return Err(bad(format!("binding {b}: its rows are not consecutive data rows; a truncated or edited part")));
             }
-            runs.push((b, Ok(BindingRun { index: b, start, returns: ret[k..end].to_vec(), exposure: exposure[k..end].to_vec() })));
+            runs.push((b, Ok(BindingRun { index: b, start, returns: ret[k..end].to_vec(), exposure: Some(exposure[k..end].to_vec()) })));
         }
         k = end;
     }
