@@ -11,26 +11,12 @@
 
 mod common;
 use common::cli::{s, strat_in};
-use common::{root, TempDir};
+use common::{root, strat_files, TempDir};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::path::{Path, PathBuf};
 use strat::{Engine, Failure};
 use strat_grammar::format::format_source;
 use strat_grammar::tokens::token_iter;
-
-/// Every `.strat` file under `dir`.
-fn strat_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            strat_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "strat") {
-            out.push(p);
-        }
-    }
-}
 
 /// Every example and suite program: (name, source).
 fn corpus() -> Vec<(String, String)> {

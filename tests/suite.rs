@@ -20,7 +20,7 @@
 //! every file is reported at once as `file:line: expected X, got Y (backend)`.
 
 mod common;
-use common::{root, TempDir};
+use common::{root, strat_files, TempDir};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use strat::{Backend, Engine, Failure};
@@ -299,19 +299,6 @@ fn run_file(path: &Path, shown: &str, backend: Backend) -> Outcome {
         }
     }
     o
-}
-
-/// Every `.strat` file under `dir`, sorted.
-fn strat_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            strat_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "strat") {
-            out.push(p);
-        }
-    }
 }
 
 fn suite_dir() -> PathBuf {

@@ -11,6 +11,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Every `.strat` file under `dir` and its subfolders, depth first, sorted by path (panics on
+/// an unreadable folder).
+pub fn strat_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            strat_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "strat") {
+            out.push(p);
+        }
+    }
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
