@@ -3,8 +3,8 @@
 //! evaluator) for one parameter binding, and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput, BenchmarkMemo,
-    Summary,
+    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput,
+    BenchmarkMemo, Summary,
 };
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
@@ -537,7 +537,13 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
 /// and a run that ends in ruin, takes [`run_prepared`].
 ///
 /// Errors: as [`run_prepared`].
-pub fn run_path(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<(usize, Vec<f64>, Vec<f64>), RunError> {
+pub fn run_path(
+    compiled: &Compiled,
+    prep: &Prepared,
+    params: &[f64],
+    backend: Backend,
+    cache: Option<&SweepCache>,
+) -> Result<(usize, Vec<f64>, Vec<f64>), RunError> {
     let program = compiled.program();
     if let (Book::Hold(_), Some(h)) = (&program.book, &prep.hold) {
         if !program.needs_stage() {
@@ -546,7 +552,8 @@ pub fn run_path(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: B
             let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
             let warmup = binding.warmup_of(program.decision);
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), None, program.annualize);
-            let lean = backtest_returns(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
+            let lean = backtest_returns(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() })
+                .map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
             if let Some(path) = lean {
                 return Ok(path);
             }

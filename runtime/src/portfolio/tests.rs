@@ -31,7 +31,7 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let mut kills =
         vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
     let mut cost = StageCost::Flat(0.001);
-    let out = run_stage(&book, &mut cost, &mut kills, &mut []).unwrap();
+    let out = run_stage(&book, &mut cost, &mut kills, &StageRisk::default(), &mut []).unwrap();
     // Row 0: enter at 1 (cost 0.001). Row 1: r = -0.05 - 0.001; E = 0.949, D = -5.1%.
     // Row 2: r = -0.08; E = 0.87308, D = -12.7% -> trips: weight 0.5, trade 0.5, cost 0.0005.
     // Row 3: r = 0.5 * 0.02 - 0.0005 = 0.0095 > 0, D = -11.9% -> released: back to 1, cost 0.0005.
@@ -57,11 +57,11 @@ fn a_per_asset_rate_reads_the_trade_and_a_bad_rate_is_an_error() {
     let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true };
     let l = |_: Node| Leaf::Scalar(0.001);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &l, 3, 0, false));
-    let out = run_stage(&book, &mut cost, &mut [], &mut []).unwrap();
+    let out = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []).unwrap();
     assert_eq!(out.cost[0], 2.0 * 0.5 * 0.501);
     assert_eq!(out.returns[0], 0.01 - 0.501);
     let bad = |_: Node| Leaf::Scalar(f64::NAN);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &bad, 3, 0, false));
-    let e = run_stage(&book, &mut cost, &mut [], &mut []);
+    let e = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []);
     assert!(matches!(e, Err(StageError::BadCostRate { row: 0, asset: 0, value }) if value.is_nan()), "{e:?}");
 }
