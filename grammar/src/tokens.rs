@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use strat_grammar::tokens::{tokens, Tag};
-//! let t = tokens("let cap = 45% // max");
+//! let t = tokens("let size = 45% // max");
 //! let tags: Vec<Tag> = t.iter().map(|t| t.tag).collect();
 //! assert_eq!(tags, [Tag::Keyword, Tag::Ident, Tag::Operator, Tag::Number, Tag::Comment]);
 //! ```
