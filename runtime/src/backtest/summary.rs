@@ -49,6 +49,9 @@ pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> 
     Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
 }
 
+/// A lean path: the first return row `t0 + 1`, the net returns and the exposure behind each.
+pub type LeanPath = (usize, Vec<f64>, Vec<f64>);
+
 /// A walk-forward's lean path: the first return row `t0 + 1`, the net returns (rows
 /// `t0+1 ..= T-1`) and the exposure behind each (the gross held from the row before), the values
 /// of [`backtest_memo`]'s `returns` and `exposure` bit for bit, without its held-weight, equity
@@ -56,7 +59,7 @@ pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> 
 /// non-finite value (rare): the caller then takes the full path, which reports it.
 ///
 /// Errors: as [`backtest_memo`] before the returns exist (never live, an infinite target).
-pub fn backtest_returns(input: &BacktestInput) -> Result<Option<(usize, Vec<f64>, Vec<f64>)>, BacktestError> {
+pub fn backtest_returns(input: &BacktestInput) -> Result<Option<LeanPath>, BacktestError> {
     let n = shape(input).1;
     let t0 = first_live(input)?;
     let sums = accumulate(input, t0, None)?;
