@@ -154,10 +154,18 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         ruin,
         cost,
         kills,
+        vol_scale,
+        limits,
         row_major: _,
         changed_rows: _,
         trades: asset_trades,
     } = ba;
+    if vol_scale.map(f64::to_bits) != bb.vol_scale.map(f64::to_bits) {
+        out.push(format!("vol_scale: {vol_scale:?} vs {:?}", bb.vol_scale));
+    }
+    if limits != &bb.limits {
+        out.push(format!("limits: {limits:?} vs {:?}", bb.limits));
+    }
     if asset_trades != &bb.trades {
         out.push("trades differ".into());
     }

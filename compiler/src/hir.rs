@@ -224,6 +224,50 @@ pub struct KillDecl {
     pub span: Span,
 }
 
+/// A checked `target_vol` statement (spec/semantics.md, "Volatility target and position limits").
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolTargetDecl {
+    /// The annualised volatility to hit (const or param, a fraction > 0).
+    pub target: HExpr,
+    /// How many of the book's own returns the realised volatility is measured on (const or
+    /// param, a whole number >= 2).
+    pub lookback: HExpr,
+    /// The largest scale (const or param, > 0).
+    pub cap: HExpr,
+    /// The statement.
+    pub span: Span,
+}
+
+/// What a `limit` statement bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// `limit gross X`: `sum_j |w[t, j]| <= X`.
+    Gross,
+    /// `limit net X`: `|sum_j w[t, j]| <= X`.
+    Net,
+}
+
+impl LimitKind {
+    /// The word after `limit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitKind::Gross => "gross",
+            LimitKind::Net => "net",
+        }
+    }
+}
+
+/// A checked `limit` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitDecl {
+    /// What it bounds.
+    pub kind: LimitKind,
+    /// The bound (const or param, a fraction > 0).
+    pub value: HExpr,
+    /// The statement.
+    pub span: Span,
+}
+
 /// A checked `alert` statement (SEMANTICS.md §3b).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertDecl {
@@ -283,6 +327,10 @@ pub struct Hir {
     pub capital: Option<HExpr>,
     /// Kill switches in declaration order.
     pub kills: Vec<KillDecl>,
+    /// `target_vol`, if declared.
+    pub vol_target: Option<VolTargetDecl>,
+    /// Position limits, in the order they apply (gross, then net).
+    pub limits: Vec<LimitDecl>,
     /// Alerts in declaration order.
     pub alerts: Vec<AlertDecl>,
     /// Periods per year for annualised metrics (default 252).

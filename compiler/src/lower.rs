@@ -253,7 +253,10 @@ impl Lowerer<'_> {
                 scale: self.expr(&k.scale),
             })
             .collect();
-        program::Portfolio { cost, capital, kills }
+        let vol_target =
+            hir.vol_target.as_ref().map(|v| program::VolTarget { target: self.expr(&v.target), lookback: self.expr(&v.lookback), cap: self.expr(&v.cap) });
+        let limits = hir.limits.iter().map(|l| program::Limit { kind: l.kind, value: self.expr(&l.value) }).collect();
+        program::Portfolio { cost, capital, kills, vol_target, limits }
     }
 
     fn let_node(&mut self, i: usize) -> Node {

@@ -87,6 +87,13 @@ pub fn hir_tree(hir: &Hir) -> String {
         let ch = [("when", &k.trip), ("release when", &k.release), ("scale", &k.scale)];
         out += &Tree::node(format!("kill {}", k.name), ch.iter().map(|(l, h)| Tree::node(l.to_string(), vec![expr_node(h, hir, &names)])).collect()).render();
     }
+    if let Some(v) = &hir.vol_target {
+        let ch = [("target", &v.target), ("lookback", &v.lookback), ("cap", &v.cap)];
+        out += &Tree::node("target_vol".to_string(), ch.iter().map(|(l, h)| Tree::node(l.to_string(), vec![expr_node(h, hir, &names)])).collect()).render();
+    }
+    for l in &hir.limits {
+        out += &node(format!("limit {}", l.kind.name()), &l.value);
+    }
     for r in &hir.reports {
         out += &node(format!("report {}", r.name), &r.value);
     }

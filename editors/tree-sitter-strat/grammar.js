@@ -74,6 +74,8 @@ module.exports = grammar({
       $.weights_declaration,
       $.kill_statement,
       $.capital_statement,
+      $.vol_target_statement,
+      $.limit_statement,
       $.alert_statement,
     ),
 
@@ -203,6 +205,14 @@ module.exports = grammar({
     ),
 
     capital_statement: $ => seq('capital', $._expression),
+
+    vol_target_statement: $ => seq(
+      'target_vol', field('target', $._expression),
+      optional(seq('lookback', field('lookback', $._expression))),
+      optional(seq('cap', field('cap', $._expression))),
+    ),
+
+    limit_statement: $ => seq('limit', field('kind', choice('weight', $.identifier)), field('value', $._expression)),
 
     annualize_statement: $ => seq('annualize', $.number),
 

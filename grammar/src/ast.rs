@@ -82,6 +82,14 @@ pub enum StmtKind {
     /// strategy's own path. `release` and `scale` are optional in the syntax so that the checker
     /// can say what is missing.
     Kill { name: Ident, trip: Expr, release: Option<Expr>, scale: Option<Expr> },
+    /// `target_vol TARGET lookback N cap C` (spec/semantics.md): scale the book so that the
+    /// realised volatility of its own returns over the last `N` rows hits `TARGET`, at most `C`
+    /// times. `lookback` and `cap` are optional in the syntax so that the checker can say what
+    /// is missing.
+    VolTarget { target: Expr, lookback: Option<Expr>, cap: Option<Expr> },
+    /// `limit KIND VALUE` (`limit gross 150%`, `limit net 100%`): a position limit applied after
+    /// every scaling. The kind is checked by the checker.
+    Limit { kind: Ident, value: Expr },
     /// `alert NAME when COND` (SEMANTICS.md §3b): a condition checked on every bar from the
     /// first live one, the last included; `strat monitor` reports whether it holds on the last.
     Alert { name: Ident, when: Expr },

@@ -219,6 +219,13 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             ch.extend(scale.as_ref().map(|e| sub("scale", e)));
             Tree::node(format!("kill {}", name.name), ch)
         }
+        StmtKind::VolTarget { target, lookback, cap } => {
+            let mut ch = vec![sub("target", target)];
+            ch.extend(lookback.as_ref().map(|e| sub("lookback", e)));
+            ch.extend(cap.as_ref().map(|e| sub("cap", e)));
+            Tree::node("target_vol".to_string(), ch)
+        }
+        StmtKind::Limit { kind, value } => sub(&format!("limit {}", kind.name), value),
         StmtKind::Alert { name, when } => Tree::node(format!("alert {}", name.name), vec![sub("when", when)]),
         StmtKind::Annualize { periods } => Tree::leaf(format!("annualize {}", periods.text)),
         StmtKind::Benchmark { target } => sub("benchmark", target),

@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use strat_grammar::tokens::{tokens, Tag};
-//! let t = tokens("let cap = 45% // max");
+//! let t = tokens("let size = 45% // max");
 //! let tags: Vec<Tag> = t.iter().map(|t| t.tag).collect();
 //! assert_eq!(tags, [Tag::Keyword, Tag::Ident, Tag::Operator, Tag::Number, Tag::Comment]);
 //! ```
@@ -65,7 +65,7 @@ impl Token {
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
     "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble", "weights", "kill", "capital",
-    "panel", "alert",
+    "panel", "alert", "target_vol", "limit",
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
@@ -87,6 +87,7 @@ pub const CONTEXTUAL: &[&str] = &[
     "on",
     "available",
     "lag",
+    "cap",
 ];
 
 /// The boolean literals (what [`Tag::Bool`] marks).
@@ -96,7 +97,7 @@ pub const BOOLS: &[&str] = &["true", "false"];
 /// after a syntax error, and where the nesting pre-scan starts a new count.
 #[rustfmt::skip]
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert", "target_vol", "limit"];
 
 /// The keywords an operand must follow (a subset of [`KEYWORDS`]): an entry ending in one is
 /// unfinished, and a `-` after one is a prefix minus.

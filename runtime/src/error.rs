@@ -68,6 +68,11 @@ pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[St
             message: format!("kill switch `{name}` has scale {value}, outside 0%..100%"),
             help: "the held weights are multiplied by the scale while the switch is on: give a fraction from 0 to 1",
         },
+        StageError::BadRisk { what, value } => RunError::Failed {
+            code: "strat::run::bad_risk_value",
+            message: format!("{what} is {value}, outside its range"),
+            help: "`target_vol` needs a target > 0, a whole lookback >= 2 and a cap > 0; a `limit` needs a bound > 0: check the param's values",
+        },
     }
 }
 

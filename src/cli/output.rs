@@ -139,6 +139,15 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
             s += &format!("{:<18} {:>12} {:>8}  {first}\n", k.name, fmt_num(k.active_share), k.trips);
         }
     }
+    if let Some(v) = &report.vol_target {
+        s += &format!("\n{:<18} {:>12}\n", "avg_vol_scale", fmt_num(v.mean_scale));
+    }
+    if !report.limits.is_empty() {
+        s += &format!("\n{:<18} {:>12} {:>12}\n", "limit", "bound", "bound_share");
+        for l in &report.limits {
+            s += &format!("{:<18} {:>12} {:>12}\n", l.kind, fmt_num(l.value), fmt_num(l.bound_share));
+        }
+    }
     if !report.alerts.is_empty() {
         s += &format!("\n{:<18} {:>10} {:>8}  {:<10}  {:<10}  {}\n", "alert", "fired_bars", "episodes", "first", "last", "on the last bar");
         for a in &report.alerts {

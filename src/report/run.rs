@@ -58,6 +58,12 @@ pub struct RunReport {
     pub trades: Option<TradesReport>,
     /// Each kill switch.
     pub kill_switches: Vec<KillSwitchReport>,
+    /// The volatility target (absent from the JSON without a `target_vol`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vol_target: Option<VolTargetReport>,
+    /// Each position limit, gross then net (absent from the JSON without a `limit`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LimitReport>,
     /// Each `alert`, over the rows from the first live one to the last (absent from the JSON
     /// when the program has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -106,6 +112,27 @@ pub struct KillSwitchReport {
     pub trips: usize,
     /// The date it first turns on, if it does.
     pub first_trip: Option<String>,
+}
+
+/// A `target_vol` over one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VolTargetReport {
+    /// The mean of its scale over the decision rows (1 on the rows before `lookback` own returns exist).
+    #[serde(serialize_with = "json::float")]
+    pub mean_scale: f64,
+}
+
+/// A `limit` over one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitReport {
+    /// `gross` or `net`.
+    pub kind: String,
+    /// The bound.
+    #[serde(serialize_with = "json::float")]
+    pub value: f64,
+    /// Share of the decision rows on which it scaled the book down.
+    #[serde(serialize_with = "json::float")]
+    pub bound_share: f64,
 }
 
 /// An `alert` over one run (SEMANTICS.md §3b): evaluated at the close of every row from the
@@ -271,6 +298,8 @@ impl RunReport {
                 .iter()
                 .map(|k| KillSwitchReport { name: k.name.clone(), active_share: k.active_share, trips: k.trips, first_trip: k.first_trip.map(date) })
                 .collect(),
+            vol_target: bt.vol_scale.map(|mean_scale| VolTargetReport { mean_scale }),
+            limits: bt.limits.iter().map(|l| LimitReport { kind: l.kind.name().to_string(), value: l.value, bound_share: l.bound_share }).collect(),
             alerts: r.alerts.iter().map(|a| AlertReport::new(frame, a)).collect(),
             reports: r.reports.clone(),
             weights: r.weights.iter().map(|w| WeightsReport::new(frame, w)).collect(),

@@ -123,6 +123,13 @@ struct Checker {
     hold_target_ast: Option<Expr>,
     /// Kill switches in declaration order (`None` where one failed to check).
     kills: Vec<Option<KillDecl>>,
+    /// The checked `target_vol` statement.
+    vol_target: Option<VolTargetDecl>,
+    /// Where the first `target_vol` statement is (also one that failed to check).
+    vol_target_span: Option<Span>,
+    /// The checked `limit` statements, and where the first of each kind is.
+    limits: Vec<LimitDecl>,
+    limit_spans: Vec<(LimitKind, Span)>,
     /// Alerts in declaration order (those that checked).
     alerts: Vec<AlertDecl>,
     /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
@@ -173,6 +180,8 @@ impl Checker {
             StmtKind::Cost { cost } => self.cost_stmt(cost, span),
             StmtKind::Capital { value } => self.capital_stmt(value, span),
             StmtKind::Kill { name, trip, release, scale } => self.kill_stmt(name, trip, release.as_ref(), scale.as_ref(), span),
+            StmtKind::VolTarget { target, lookback, cap } => self.vol_target_stmt(target, lookback.as_ref(), cap.as_ref(), span),
+            StmtKind::Limit { kind, value } => self.limit_stmt(kind, value, span),
             StmtKind::Alert { name, when } => self.alert_stmt(name, when, span),
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
@@ -242,6 +251,12 @@ impl Checker {
             cost: self.cost.take(),
             capital: self.capital.take().map(|c| c.0),
             kills: std::mem::take(&mut self.kills).into_iter().flatten().collect(),
+            vol_target: self.vol_target.take(),
+            limits: {
+                let mut l = std::mem::take(&mut self.limits);
+                l.sort_by_key(|d| d.kind != LimitKind::Gross);
+                l
+            },
             alerts: std::mem::take(&mut self.alerts),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),

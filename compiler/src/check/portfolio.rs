@@ -589,6 +589,126 @@ impl Checker {
         Some(h)
     }
 
+    /// `target_vol TARGET lookback N cap C`: declared once; three consts or params.
+    pub(super) fn vol_target_stmt(&mut self, target: &Expr, lookback: Option<&Expr>, cap: Option<&Expr>, span: Span) {
+        let end = [Some(target), lookback, cap].into_iter().flatten().map(|e| e.span.end).max().unwrap_or(span.end);
+        let span = Span { start: span.start, end };
+        if let Some(first) = self.vol_target_span {
+            self.err(
+                Diag::error("strat::stmt::duplicate", "a second `target_vol` statement", span, "second target_vol")
+                    .with_label(first, "first declared here")
+                    .with_help("a book has one volatility target; keep one `target_vol` statement"),
+            );
+            return;
+        }
+        self.vol_target_span = Some(span);
+        let t = self.risk_value(
+            target,
+            "the volatility target",
+            "e.g. `target_vol 10%`, or a param",
+            |v| v > 0.0,
+            || {
+                Diag::error("strat::value::bad_target_vol", "the volatility target must be a positive annualised volatility", target.span, "not positive")
+                    .with_help("write the annualised volatility the book should run at, e.g. `target_vol 10%`")
+            },
+        );
+        let Some(lookback) = lookback else {
+            self.err(
+                Diag::error("strat::vol::no_lookback", "`target_vol` has no lookback", span, "lookback?")
+                    .with_help("say over how many of the book's own returns its volatility is measured, e.g. `target_vol 10% lookback 60 cap 2`"),
+            );
+            return;
+        };
+        let l = self.risk_value(
+            lookback,
+            "the lookback",
+            "e.g. `lookback 60`, or a param",
+            |v| v >= 2.0 && v.fract() == 0.0,
+            || {
+                Diag::error("strat::value::bad_window", "the lookback of `target_vol` must be a whole number of returns >= 2", lookback.span, "not a window")
+                    .with_help("a sample standard deviation needs at least 2 returns, e.g. `lookback 60`")
+            },
+        );
+        let Some(cap) = cap else {
+            self.err(
+                Diag::error("strat::vol::no_cap", "`target_vol` has no leverage cap", span, "cap?")
+                    .with_help("say the largest scale the target may reach, e.g. `target_vol 10% lookback 60 cap 2` (at most twice the book)"),
+            );
+            return;
+        };
+        let c = self.risk_value(
+            cap,
+            "the leverage cap",
+            "e.g. `cap 2`, or a param",
+            |v| v > 0.0,
+            || {
+                Diag::error("strat::value::bad_cap", "the leverage cap of `target_vol` must be positive", cap.span, "not positive")
+                    .with_help("the scale never exceeds the cap: `cap 1` only scales down, `cap 2` at most doubles the book")
+            },
+        );
+        let (Some(target), Some(lookback), Some(cap)) = (t, l, c) else { return };
+        self.vol_target = Some(VolTargetDecl { target, lookback, cap, span });
+    }
+
+    /// `limit gross X` / `limit net X`: one of each kind; a positive const or param.
+    pub(super) fn limit_stmt(&mut self, kind: &Ident, value: &Expr, span: Span) {
+        let span = Span { start: span.start, end: value.span.end.max(kind.span.end) };
+        let k = match kind.name.as_str() {
+            "gross" => LimitKind::Gross,
+            "net" => LimitKind::Net,
+            _ => {
+                let help = if kind.name == "weight" {
+                    "a per-asset weight limit is not available; bound the book with `limit gross X` (sum of |weights|) or `limit net X` (|sum of weights|), or clamp the weight in `hold`, e.g. `clamp(w, -25%, 25%)`"
+                } else {
+                    "write `limit gross X` (sum of |weights|) or `limit net X` (|sum of weights|)"
+                };
+                self.err(Diag::error("strat::limit::unknown", format!("unknown limit `{}`", kind.name), kind.span, "not a limit").with_help(help));
+                return;
+            }
+        };
+        if let Some((_, first)) = self.limit_spans.iter().find(|(x, _)| *x == k) {
+            let first = *first;
+            self.err(
+                Diag::error("strat::stmt::duplicate", format!("a second `limit {}` statement", k.name()), span, "second limit")
+                    .with_label(first, "first declared here")
+                    .with_help("keep one limit of each kind"),
+            );
+            return;
+        }
+        self.limit_spans.push((k, span));
+        let Some(h) = self.risk_value(
+            value,
+            "a limit",
+            "e.g. `limit gross 150%`, or a param",
+            |v| v > 0.0,
+            || {
+                Diag::error("strat::value::bad_limit", format!("`limit {}` must be a positive fraction of equity", k.name()), value.span, "not positive")
+                    .with_help("e.g. `limit gross 150%`; a limit of 0 would close the book: use a kill switch with `scale 0%` for that")
+            },
+        ) else {
+            return;
+        };
+        self.limits.push(LimitDecl { kind: k, value: h, span });
+    }
+
+    /// A value of `target_vol` or `limit`: one number for the run (a const or a param); a
+    /// const must pass `ok` (a param's values are checked when the run starts).
+    fn risk_value(&mut self, e: &Expr, what: &str, example: &str, ok: impl Fn(f64) -> bool, bad: impl FnOnce() -> Diag) -> Option<HExpr> {
+        let h = self.expr(e)?;
+        if h.ty.elem != Elem::Num || h.ty.qual == Qual::Series || h.ty.panel.is_some() {
+            let label = if h.ty.elem != Elem::Num { "not a number" } else { "changes from bar to bar" };
+            self.err(Diag::error("strat::type::expected_scalar", format!("{what} is one number for the run"), e.span, label).with_help(example.to_string()));
+            return None;
+        }
+        if let Some(v) = super::const_value(&h) {
+            if !v.is_finite() || !ok(v) {
+                self.err(bad());
+                return None;
+            }
+        }
+        Some(h)
+    }
+
     /// Relations between the portfolio statements and the book, after the last statement: a
     /// per-asset cost rate over a panel must range over the book's one universe (or a universe
     /// that names the same assets in the same order, as a volume file beside a price file does).

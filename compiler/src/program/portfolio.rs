@@ -153,6 +153,30 @@ pub struct KillSwitch {
     pub scale: Node,
 }
 
+/// A volatility target on the book's own returns (spec/semantics.md, "Volatility target and
+/// position limits"): the scale decided at the close of `t` is `min(target / sigma[t], cap)`,
+/// `sigma[t]` the sample std (ddof 1) of the last `lookback` own returns times `sqrt(annualize)`
+/// (`cap` when `sigma[t] = 0`, 1 while fewer than `lookback` own returns exist).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VolTarget {
+    /// The target, a scalar node (a fraction > 0).
+    pub target: Node,
+    /// The number of own returns, a scalar node (a whole number >= 2).
+    pub lookback: Node,
+    /// The largest scale, a scalar node (> 0).
+    pub cap: Node,
+}
+
+/// A position limit, applied after the volatility target and the kill switches: the whole book
+/// is scaled down proportionally until it holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// What it bounds.
+    pub kind: crate::hir::LimitKind,
+    /// The bound, a scalar node (a fraction of equity > 0).
+    pub value: Node,
+}
+
 /// The portfolio stage of a program: cost, capital, kill switches and own-path reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Portfolio {
@@ -163,13 +187,17 @@ pub struct Portfolio {
     pub capital: Option<Node>,
     /// The kill switches, in declaration order.
     pub kills: Vec<KillSwitch>,
+    /// `target_vol`, if declared.
+    pub vol_target: Option<VolTarget>,
+    /// Position limits in the order they apply (gross, then net).
+    pub limits: Vec<Limit>,
 }
 
 impl Portfolio {
-    /// Whether the book needs the sequential stage beyond a flat cost: a per-asset cost model
-    /// or a kill switch.
+    /// Whether the book needs the sequential stage beyond a flat cost: a per-asset cost model,
+    /// a kill switch, a volatility target or a limit.
     pub fn is_path_dependent(&self) -> bool {
-        !self.kills.is_empty() || matches!(self.cost, Cost::PerAsset { .. })
+        !self.kills.is_empty() || self.vol_target.is_some() || !self.limits.is_empty() || matches!(self.cost, Cost::PerAsset { .. })
     }
 
     /// Every plan node the stage reads (cost, capital, switches), without repeats.
@@ -193,6 +221,12 @@ impl Portfolio {
         for k in &self.kills {
             k.trip.nodes().into_iter().chain(k.release.nodes()).for_each(&mut add);
             add(k.scale);
+        }
+        if let Some(vt) = self.vol_target {
+            [vt.target, vt.lookback, vt.cap].into_iter().for_each(&mut add);
+        }
+        for l in &self.limits {
+            add(l.value);
         }
         v
     }

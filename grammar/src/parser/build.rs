@@ -86,6 +86,9 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_on
             | Rule::kw_available
             | Rule::kw_lag
+            | Rule::kw_target_vol
+            | Rule::kw_cap
+            | Rule::kw_limit
     )
 }
 

@@ -58,6 +58,8 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::cost_stmt, [e]) => StmtKind::Cost { cost: CostSpec::Rate(expr(cx, e.clone())?) },
         (Rule::capital_stmt, [e]) => StmtKind::Capital { value: expr(cx, e.clone())? },
         (Rule::kill_stmt, [n, trip, clauses @ ..]) => kill_stmt(cx, n, trip, clauses)?,
+        (Rule::vol_target_stmt, [target, clauses @ ..]) => vol_target_stmt(cx, target, clauses)?,
+        (Rule::limit_stmt, [k, e]) => StmtKind::Limit { kind: ident(cx, k), value: expr(cx, e.clone())? },
         (Rule::alert_stmt, [n, e]) => StmtKind::Alert { name: ident(cx, n), when: expr(cx, e.clone())? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
@@ -206,4 +208,22 @@ fn kill_stmt(cx: &mut Ctx, n: &Pair<Rule>, trip: &Pair<Rule>, clauses: &[Pair<Ru
         }
     }
     Some(StmtKind::Kill { name: ident(cx, n), trip: expr(cx, trip.clone())?, release, scale })
+}
+
+/// `target_vol TARGET`, with the optional `lookback N` and `cap C` clauses.
+fn vol_target_stmt(cx: &mut Ctx, target: &Pair<Rule>, clauses: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut lookback, mut cap) = (None, None);
+    for c in clauses {
+        let inner = parts(c.clone());
+        let [e] = inner.as_slice() else {
+            cx.internal(c, "target_vol clause");
+            return None;
+        };
+        let e = Some(expr(cx, e.clone())?);
+        match c.as_rule() {
+            Rule::vol_lookback => lookback = e,
+            _ => cap = e,
+        }
+    }
+    Some(StmtKind::VolTarget { target: expr(cx, target.clone())?, lookback, cap })
 }

@@ -169,3 +169,21 @@ fn portfolio_statements_round_trip_through_their_spans() {
         assert_eq!(&alone[s.span.start as usize..s.span.end as usize], alone);
     }
 }
+
+#[test]
+fn target_vol_and_limits_parse_with_their_clauses() {
+    let StmtKind::VolTarget { lookback, cap, .. } = one("target_vol 10% lookback 60 cap 2") else { panic!() };
+    assert!(lookback.is_some() && cap.is_some());
+    let StmtKind::VolTarget { lookback, cap, .. } = one("target_vol v") else { panic!() };
+    assert!(lookback.is_none() && cap.is_none());
+    let StmtKind::Limit { kind, .. } = one("limit gross 150%") else { panic!() };
+    assert_eq!(kind.name, "gross");
+    let StmtKind::Limit { kind, .. } = one("limit weight 25%") else { panic!() };
+    assert_eq!(kind.name, "weight");
+    // `cap` and `limit` stay valid names.
+    let StmtKind::VolTarget { cap: Some(c), .. } = one("target_vol 10% lookback 60 cap cap") else { panic!() };
+    assert!(matches!(c.kind, ExprKind::Name(ref n) if n.name == "cap"), "{c:?}");
+    assert!(matches!(one("let limit = 1"), StmtKind::Let { .. }));
+    // A clause out of order is a syntax error.
+    assert!(!source_to_ast("target_vol 10% cap 2 lookback 60").1.is_empty());
+}

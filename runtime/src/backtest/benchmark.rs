@@ -93,6 +93,8 @@ pub fn finish(
         ruin: None,
         cost: vec![],
         kills: vec![],
+        vol_scale: None,
+        limits: vec![],
         trades: vec![],
         row_major: std::sync::OnceLock::new(),
         changed_rows: std::sync::OnceLock::new(),

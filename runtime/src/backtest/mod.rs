@@ -108,6 +108,10 @@ pub struct Backtest {
     pub cost: Vec<f64>,
     /// What each kill switch did (SEMANTICS.md §3b), in declaration order.
     pub kills: Vec<crate::portfolio::KillTrace>,
+    /// With a volatility target: its mean scale over the decision rows `t0 ..= T-2`.
+    pub vol_scale: Option<f64>,
+    /// What each position limit did (gross, then net).
+    pub limits: Vec<crate::portfolio::LimitTrace>,
     /// Every asset's trade with its cost (a run's book; empty for a sleeve or a sweep's
     /// binding). For a combined book the assets are its netted assets.
     pub trades: Vec<crate::portfolio::AssetTrade>,

@@ -3,7 +3,7 @@
 //! reports from the [`Program`], and assembles the [`Backtest`].
 
 use super::path::{Leaf, PathEval};
-use super::{run_stage, BookPath, StageCost, StageError, StageKill, StageResult};
+use super::{run_stage, BookPath, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
 use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
@@ -143,6 +143,15 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
             return Err(StageError::ReleaseUndefined { name: k.name.clone() });
         }
     }
+    let scalar = |node: Node| v.scalars.get(node.index()).copied().unwrap_or(f64::NAN);
+    let mut risk = StageRisk { vol: None, limits: p.limits.iter().map(|l| (l.kind, scalar(l.value))).collect() };
+    if let Some(vt) = &p.vol_target {
+        let lookback = scalar(vt.lookback);
+        if !(lookback >= 2.0 && lookback.fract() == 0.0 && lookback < usize::MAX as f64) {
+            return Err(StageError::BadRisk { what: "the lookback of `target_vol`".to_string(), value: lookback });
+        }
+        risk.vol = Some(StageVol { target: scalar(vt.target), lookback: lookback as usize, cap: scalar(vt.cap), periods: v.program.annualize });
+    }
     // The own-path reports, then the own-path series of the alerts (`Program::alert_series`).
     let mut reports: Vec<PathEval> =
         v.program.reports.iter().chain(v.program.alert_series()).filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
@@ -156,7 +165,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                 }
             };
             let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail };
-            run_stage(&book, &mut cost, &mut kills, &mut reports)
+            run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
             let s = gross.assets;
@@ -201,7 +210,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                 }
             };
             let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail };
-            run_stage(&book, &mut cost, &mut kills, &mut reports)
+            run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
     }
 }
@@ -226,11 +235,13 @@ pub fn stage_backtest(
             }
         }
     }
-    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, .. } = out;
+    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, vol_scale_mean, limits, .. } = out;
     let mut bt = assemble(gross.first_live, weights, gross.assets, returns, exposure, turnover, g, benchmark, periods_per_year, memo);
     bt.ruin = ruin;
     bt.cost = cost;
     bt.kills = kills;
+    bt.vol_scale = vol_scale_mean;
+    bt.limits = limits;
     bt.trades = trades;
     (bt, reports)
 }

@@ -11,7 +11,10 @@
 //! 2. every kill switch: `active[t] = trip[t] or (active[t-1] and not release[t])`, its
 //!    conditions read own values of row `t` and data of rows `<= t`; the scale `s[t]` is the
 //!    smallest scale of the active switches (1 if none);
-//! 3. the weights decided at `t` are `w'[t, j] = s[t] * w[t, j]`; the trade `|w'[t, j] -
+//! 3. the volatility target's scale `v[t]` (from the own returns of rows `<= t`) multiplies the
+//!    switches' scale, then the limits scale the book down (gross, then net) until they hold;
+//!    `s[t]` is the product;
+//! 4. the weights decided at `t` are `w'[t, j] = s[t] * w[t, j]`; the trade `|w'[t, j] -
 //!    w'[t-1, j]|` of each asset is charged `cost[t] = sum_j c[t, j] * trade[t, j]` (a flat rate, or
 //!    a per-asset rate that may read the trade and own equity).
 //!
@@ -23,7 +26,9 @@ pub mod path;
 
 use crate::backtest::BacktestError;
 use path::{OwnRow, PathEval};
+pub use strat_compiler::hir::LimitKind;
 use strat_compiler::ops::truthy;
+use strat_stdlib::metrics::mean;
 
 /// The book before the portfolio stage: what the column plan and the sleeves decided.
 pub struct BookPath<'a> {
@@ -99,6 +104,70 @@ pub struct StageKill<'a> {
     pub scale: f64,
 }
 
+/// A volatility target ready to run (spec/semantics.md, "Volatility target and position limits").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StageVol {
+    /// The annualised volatility to hit (> 0).
+    pub target: f64,
+    /// Own returns the volatility is measured on (>= 2).
+    pub lookback: usize,
+    /// The largest scale (> 0).
+    pub cap: f64,
+    /// Periods per year (`annualize`).
+    pub periods: f64,
+}
+
+/// What scales the book after the kill switches: a volatility target, then the limits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageRisk {
+    /// The volatility target, if any.
+    pub vol: Option<StageVol>,
+    /// The limits in the order they apply (gross, then net), with their bounds.
+    pub limits: Vec<(LimitKind, f64)>,
+}
+
+impl StageRisk {
+    fn is_empty(&self) -> bool {
+        self.vol.is_none() && self.limits.is_empty()
+    }
+}
+
+/// What a limit did over the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitTrace {
+    /// What it bounds.
+    pub kind: LimitKind,
+    /// Its bound.
+    pub value: f64,
+    /// Whether it scaled the book down at the close of each row (`rows` values).
+    pub bound: Vec<bool>,
+    /// Share of the decision rows `t0 ..= T-2` on which it bound.
+    pub bound_share: f64,
+}
+
+/// The volatility target's scale decided at a close, given the own returns so far (`returns`,
+/// in time order): 1 while fewer than `lookback` exist; else `min(target / sigma, cap)` with
+/// `sigma` the sample std (ddof 1, two-pass, exactly 0 when the window's values are all equal)
+/// of the last `lookback` returns times `sqrt(periods)`, and `cap` when `sigma = 0`.
+pub fn vol_scale(v: &StageVol, returns: &[f64]) -> f64 {
+    let l = v.lookback;
+    if returns.len() < l {
+        return 1.0;
+    }
+    let w = &returns[returns.len() - l..];
+    if w.iter().all(|x| x.to_bits() == w[0].to_bits()) {
+        return v.cap;
+    }
+    let mean = w.iter().sum::<f64>() / l as f64;
+    let ss: f64 = w.iter().map(|x| (x - mean) * (x - mean)).sum();
+    let sigma = (ss / (l - 1) as f64).sqrt() * v.periods.sqrt();
+    if sigma == 0.0 {
+        v.cap
+    } else {
+        (v.target / sigma).min(v.cap)
+    }
+}
+
 /// What a kill switch did over the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KillTrace {
@@ -131,6 +200,12 @@ pub struct StageResult {
     pub scale: Vec<f64>,
     /// Each kill switch's trace.
     pub kills: Vec<KillTrace>,
+    /// The volatility target's scale `v[t]` decided on each row (`rows`; 1 without a target).
+    pub vol_scale: Vec<f64>,
+    /// The mean of `v[t]` over the decision rows `t0 ..= T-2`, with a volatility target.
+    pub vol_scale_mean: Option<f64>,
+    /// Each limit's trace.
+    pub limits: Vec<LimitTrace>,
     /// Each own-path report's value per row (`rows` values; NaN before `t0`).
     pub reports: Vec<Vec<f64>>,
     /// The ruin row (SEMANTICS.md §3b), if any.
@@ -142,7 +217,7 @@ pub struct StageResult {
 impl StageResult {
     /// An empty result for `rows` bars from `t0`, with a trace per switch and a row of values
     /// per own-path report.
-    fn new(rows: usize, t0: usize, kills: &[StageKill], reports: usize) -> StageResult {
+    fn new(rows: usize, t0: usize, kills: &[StageKill], risk: &StageRisk, reports: usize) -> StageResult {
         StageResult {
             returns: Vec::with_capacity(rows - t0 - 1),
             exposure: Vec::with_capacity(rows - t0 - 1),
@@ -151,6 +226,9 @@ impl StageResult {
             gross: vec![0.0; rows],
             scale: vec![1.0; rows],
             kills: kills.iter().map(|k| KillTrace { name: k.name.clone(), active: vec![false; rows], active_share: 0.0, trips: 0, first_trip: None }).collect(),
+            vol_scale: vec![1.0; rows],
+            vol_scale_mean: None,
+            limits: risk.limits.iter().map(|&(kind, value)| LimitTrace { kind, value, bound: vec![false; rows], bound_share: 0.0 }).collect(),
             reports: vec![vec![f64::NAN; rows]; reports],
             ruin: None,
             trades: vec![],
@@ -186,22 +264,33 @@ pub enum StageError {
     /// or a window or lag of an own value, is at least as long as the run): once tripped it
     /// could never be released.
     ReleaseUndefined { name: String },
+    /// A value of `target_vol` or `limit` out of its range (a param value): `what` names it.
+    BadRisk { what: String, value: f64 },
 }
 
 /// Runs the stage over `book`. `reports` are own-path report expressions (row mode).
-pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill], reports: &mut [PathEval]) -> Result<StageResult, StageError> {
+pub fn run_stage(
+    book: &BookPath,
+    cost: &mut StageCost,
+    kills: &mut [StageKill],
+    risk: &StageRisk,
+    reports: &mut [PathEval],
+) -> Result<StageResult, StageError> {
     for k in kills.iter() {
         if !(0.0..=1.0).contains(&k.scale) {
             return Err(StageError::BadScale { name: k.name.clone(), value: k.scale });
         }
     }
+    check_risk(risk)?;
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    if let (true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), &*cost) {
+    if let (true, true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), risk.is_empty(), &*cost) {
         return flat_stage(book, *rate);
     }
-    let mut out = StageResult::new(n, t0, kills, reports.len());
+    let mut out = StageResult::new(n, t0, kills, risk, reports.len());
     // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
+    // The gross `sum_j |w[t, j]|` and net `sum_j w[t, j]` of `h`, for the limits.
+    let (mut h_gross, mut h_net) = (0.0_f64, 0.0_f64);
     let mut active = vec![false; kills.len()];
     let (mut equity, mut peak, mut s_prev, mut cost_prev) = (1.0_f64, 1.0_f64, 1.0_f64, 0.0_f64);
     for t in t0..n {
@@ -237,6 +326,28 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
         for (i, r) in reports.iter_mut().enumerate() {
             out.reports[i][t] = r.row(t, &own, &active);
         }
+        if out.ruin.is_none() && !risk.is_empty() {
+            if book.change[t] || t == t0 {
+                (book.weights)(t, &mut h);
+                h_gross = turnover_and_gross(&h, &held).1;
+                h_net = h.iter().sum();
+            }
+            if let Some(v) = &risk.vol {
+                let x = vol_scale(v, &out.returns);
+                out.vol_scale[t] = x;
+                s *= x;
+            }
+            for (i, &(kind, bound)) in risk.limits.iter().enumerate() {
+                let size = match kind {
+                    LimitKind::Gross => s * h_gross,
+                    LimitKind::Net => (s * h_net).abs(),
+                };
+                if size > bound {
+                    s *= bound / size;
+                    out.limits[i].bound[t] = true;
+                }
+            }
+        }
         out.scale[t] = s;
         if out.ruin.is_some() {
             // Nothing is held from the ruin row's close on (its closing trade costs nothing).
@@ -245,7 +356,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
             continue;
         }
         if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
-            if book.change[t] || t == t0 {
+            if (book.change[t] || t == t0) && risk.is_empty() {
                 (book.weights)(t, &mut h);
             }
             for (x, w) in next.iter_mut().zip(&h) {
@@ -289,7 +400,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
         }
         s_prev = s;
     }
-    finish_traces(&mut out, t0, n);
+    finish_traces(&mut out, t0, n, risk);
     Ok(out)
 }
 
@@ -298,7 +409,7 @@ pub fn run_stage(book: &BookPath, cost: &mut StageCost, kills: &mut [StageKill],
 /// in one pass. The figures are those of the general loop, bit for bit.
 fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    let mut out = StageResult::new(n, t0, &[], 0);
+    let mut out = StageResult::new(n, t0, &[], &StageRisk::default(), 0);
     let (mut h, mut held) = (vec![0.0; a], vec![0.0; a]);
     // From one change row to the next; between them nothing is traded and the gross holds.
     let mut next = Some(t0);
@@ -346,13 +457,40 @@ fn close(out: &mut StageResult, t: usize, n: usize) {
     }
 }
 
-/// The switches' shares over the decision rows `t0 ..= T-2`.
-fn finish_traces(out: &mut StageResult, t0: usize, n: usize) {
+/// The switches' and limits' shares and the volatility target's mean scale over the decision
+/// rows `t0 ..= T-2`.
+fn finish_traces(out: &mut StageResult, t0: usize, n: usize, risk: &StageRisk) {
     let decisions = (n - 1 - t0) as f64;
     for k in &mut out.kills {
         let on = k.active[t0..n - 1].iter().filter(|&&b| b).count();
         k.active_share = on as f64 / decisions;
     }
+    for l in &mut out.limits {
+        let on = l.bound[t0..n - 1].iter().filter(|&&b| b).count();
+        l.bound_share = on as f64 / decisions;
+    }
+    if risk.vol.is_some() {
+        out.vol_scale_mean = Some(mean(&out.vol_scale[t0..n - 1]));
+    }
+}
+
+/// The values of `target_vol` and `limit` (params included) in their ranges.
+fn check_risk(risk: &StageRisk) -> Result<(), StageError> {
+    let bad = |what: &str, value: f64| Err(StageError::BadRisk { what: what.to_string(), value });
+    if let Some(v) = &risk.vol {
+        if !(v.target.is_finite() && v.target > 0.0) {
+            return bad("the volatility target", v.target);
+        }
+        if !(v.cap.is_finite() && v.cap > 0.0) {
+            return bad("the leverage cap of `target_vol`", v.cap);
+        }
+    }
+    for &(kind, value) in &risk.limits {
+        if !(value.is_finite() && value > 0.0) {
+            return bad(&format!("`limit {}`", kind.name()), value);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

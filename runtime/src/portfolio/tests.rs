@@ -31,7 +31,7 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let mut kills =
         vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
     let mut cost = StageCost::Flat(0.001);
-    let out = run_stage(&book, &mut cost, &mut kills, &mut []).unwrap();
+    let out = run_stage(&book, &mut cost, &mut kills, &StageRisk::default(), &mut []).unwrap();
     // Row 0: enter at 1 (cost 0.001). Row 1: r = -0.05 - 0.001; E = 0.949, D = -5.1%.
     // Row 2: r = -0.08; E = 0.87308, D = -12.7% -> trips: weight 0.5, trade 0.5, cost 0.0005.
     // Row 3: r = 0.5 * 0.02 - 0.0005 = 0.0095 > 0, D = -11.9% -> released: back to 1, cost 0.0005.
@@ -57,11 +57,50 @@ fn a_per_asset_rate_reads_the_trade_and_a_bad_rate_is_an_error() {
     let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true };
     let l = |_: Node| Leaf::Scalar(0.001);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &l, 3, 0, false));
-    let out = run_stage(&book, &mut cost, &mut [], &mut []).unwrap();
+    let out = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []).unwrap();
     assert_eq!(out.cost[0], 2.0 * 0.5 * 0.501);
     assert_eq!(out.returns[0], 0.01 - 0.501);
     let bad = |_: Node| Leaf::Scalar(f64::NAN);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &bad, 3, 0, false));
-    let e = run_stage(&book, &mut cost, &mut [], &mut []);
+    let e = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []);
     assert!(matches!(e, Err(StageError::BadCostRate { row: 0, asset: 0, value }) if value.is_nan()), "{e:?}");
+}
+
+#[test]
+fn the_vol_target_scale_is_one_in_warm_up_then_target_over_sigma_capped() {
+    let v = StageVol { target: 0.1, lookback: 2, cap: 2.0, periods: 252.0 };
+    assert_eq!(vol_scale(&v, &[0.01]), 1.0);
+    // [0.01, -0.01]: mean 0, sample variance 0.0002, sigma = sqrt(0.0002 * 252) = sqrt(0.0504).
+    let s = vol_scale(&v, &[0.5, 0.01, -0.01]);
+    assert!((s - 0.1 / 0.0504_f64.sqrt()).abs() < 1e-12, "{s}");
+    // All equal: sigma 0, the cap. A tiny sigma: the cap too.
+    assert_eq!(vol_scale(&v, &[0.003, 0.003]), 2.0);
+    assert_eq!(vol_scale(&v, &[0.0, 1e-9]), 2.0);
+}
+
+#[test]
+fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
+    // Two assets at 1.5 and -0.5 (gross 2, net 1) from row 0; gross 1.6 then net 0.6.
+    let gross_ret = vec![0.0, 0.0, 0.0];
+    let change = vec![true, false, false, false];
+    let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[1.5, -0.5]);
+    let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)] };
+    let mut cost = StageCost::Flat(0.001);
+    let out = run_stage(&book, &mut cost, &mut [], &risk, &mut []).unwrap();
+    // Gross: s = 1.6 / 2 = 0.8 (net 0.8 > 0.6), then net: s = 0.8 * 0.6 / 0.8 = 0.6.
+    assert!((out.scale[0] - 0.6).abs() < 1e-15, "{:?}", out.scale);
+    assert!((out.gross[0] - 1.2).abs() < 1e-15 && (out.turnover[0] - 1.2).abs() < 1e-15, "{:?} {:?}", out.gross, out.turnover);
+    assert!((out.cost[0] - 0.0012).abs() < 1e-15);
+    assert_eq!(out.limits[0].bound, [true; 4]);
+    assert_eq!(out.limits[1].bound, [true; 4]);
+    assert_eq!((out.limits[0].bound_share, out.limits[1].bound_share), (1.0, 1.0));
+    // A limit that holds does nothing.
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 2.0)] };
+    let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
+    assert_eq!(out.scale, [1.0; 4]);
+    assert_eq!(out.limits[0].bound_share, 0.0);
+    // A bad value (a param) is an error, not a panic.
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Net, 0.0)] };
+    assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []), Err(StageError::BadRisk { .. })));
 }

@@ -42,6 +42,12 @@ impl Key {
             StmtKind::Hold { .. } | StmtKind::HoldSleeves { .. } | StmtKind::Ensemble { .. } => Key::Single("book"),
             StmtKind::Cost { .. } => Key::Single("cost"),
             StmtKind::Capital { .. } => Key::Single("capital"),
+            StmtKind::VolTarget { .. } => Key::Single("target_vol"),
+            StmtKind::Limit { kind, .. } => match kind.name.as_str() {
+                "gross" => Key::Single("limit gross"),
+                "net" => Key::Single("limit net"),
+                _ => return None,
+            },
             StmtKind::Annualize { .. } => Key::Single("annualize"),
             StmtKind::Benchmark { .. } => Key::Single("benchmark"),
             StmtKind::From { .. } => Key::Single("from"),
