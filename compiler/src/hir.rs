@@ -10,8 +10,8 @@ use strat_grammar::Span;
 /// The expression-free declarations live in [`crate::program`]; re-exported here so the checker
 /// builds them under their HIR names.
 pub use crate::program::{
-    ColumnRef, CovarianceChoice, DataSource, FallbackChoice, Holding, MethodChoice, OptValue, OptionRange, PanelLayout, PanelRef, PanelSource, ParamDomain,
-    RebalanceRule, UniverseDecl, WeightMembersRef, WeightMethod, WeightsDecl,
+    ColumnRef, CovarianceChoice, DataSource, FallbackChoice, Holding, LimitKind, MethodChoice, OptValue, OptionRange, PanelLayout, PanelRef, PanelSource,
+    ParamDomain, RebalanceRule, UniverseDecl, WeightMembersRef, WeightMethod, WeightsDecl,
 };
 
 /// `param NAME = literal` or `param NAME in DOMAIN [when COND]`.
@@ -236,25 +236,6 @@ pub struct VolTargetDecl {
     pub cap: HExpr,
     /// The statement.
     pub span: Span,
-}
-
-/// What a `limit` statement bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitKind {
-    /// `limit gross X`: `sum_j |w[t, j]| <= X`.
-    Gross,
-    /// `limit net X`: `|sum_j w[t, j]| <= X`.
-    Net,
-}
-
-impl LimitKind {
-    /// The word after `limit`.
-    pub fn name(self) -> &'static str {
-        match self {
-            LimitKind::Gross => "gross",
-            LimitKind::Net => "net",
-        }
-    }
 }
 
 /// A checked `limit` statement.

@@ -167,12 +167,31 @@ pub struct VolTarget {
     pub cap: Node,
 }
 
+/// What a `limit` statement bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// `limit gross X`: `sum_j |w[t, j]| <= X`.
+    Gross,
+    /// `limit net X`: `|sum_j w[t, j]| <= X`.
+    Net,
+}
+
+impl LimitKind {
+    /// The word after `limit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitKind::Gross => "gross",
+            LimitKind::Net => "net",
+        }
+    }
+}
+
 /// A position limit, applied after the volatility target and the kill switches: the whole book
 /// is scaled down proportionally until it holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limit {
     /// What it bounds.
-    pub kind: crate::hir::LimitKind,
+    pub kind: LimitKind,
     /// The bound, a scalar node (a fraction of equity > 0).
     pub value: Node,
 }

@@ -26,9 +26,9 @@ pub mod path;
 
 use crate::backtest::BacktestError;
 use path::{OwnRow, PathEval};
-pub use strat_compiler::hir::LimitKind;
 use strat_compiler::ops::truthy;
-use strat_stdlib::metrics::mean;
+pub use strat_compiler::program::LimitKind;
+use strat_stdlib::metrics::{mean, std_ddof1};
 
 /// The book before the portfolio stage: what the column plan and the sleeves decided.
 pub struct BookPath<'a> {
@@ -147,20 +147,14 @@ pub struct LimitTrace {
 
 /// The volatility target's scale decided at a close, given the own returns so far (`returns`,
 /// in time order): 1 while fewer than `lookback` exist; else `min(target / sigma, cap)` with
-/// `sigma` the sample std (ddof 1, two-pass, exactly 0 when the window's values are all equal)
-/// of the last `lookback` returns times `sqrt(periods)`, and `cap` when `sigma = 0`.
+/// `sigma` the sample std of the last `lookback` returns ([`std_ddof1`]: ddof 1, two-pass,
+/// exactly 0 when they are all equal) times `sqrt(periods)`, and `cap` when `sigma = 0`.
 pub fn vol_scale(v: &StageVol, returns: &[f64]) -> f64 {
     let l = v.lookback;
     if returns.len() < l {
         return 1.0;
     }
-    let w = &returns[returns.len() - l..];
-    if w.iter().all(|x| x.to_bits() == w[0].to_bits()) {
-        return v.cap;
-    }
-    let mean = w.iter().sum::<f64>() / l as f64;
-    let ss: f64 = w.iter().map(|x| (x - mean) * (x - mean)).sum();
-    let sigma = (ss / (l - 1) as f64).sqrt() * v.periods.sqrt();
+    let sigma = std_ddof1(&returns[returns.len() - l..]) * v.periods.sqrt();
     if sigma == 0.0 {
         v.cap
     } else {
@@ -326,12 +320,15 @@ pub fn run_stage(
         for (i, r) in reports.iter_mut().enumerate() {
             out.reports[i][t] = r.row(t, &own, &active);
         }
-        if out.ruin.is_none() && !risk.is_empty() {
-            if book.change[t] || t == t0 {
-                (book.weights)(t, &mut h);
+        // The book's weights before switches change only on change rows (read first at t0).
+        if out.ruin.is_none() && (book.change[t] || t == t0) {
+            (book.weights)(t, &mut h);
+            if !risk.is_empty() {
                 h_gross = turnover_and_gross(&h, &held).1;
                 h_net = h.iter().sum();
             }
+        }
+        if out.ruin.is_none() && !risk.is_empty() {
             if let Some(v) = &risk.vol {
                 let x = vol_scale(v, &out.returns);
                 out.vol_scale[t] = x;
@@ -356,9 +353,6 @@ pub fn run_stage(
             continue;
         }
         if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
-            if (book.change[t] || t == t0) && risk.is_empty() {
-                (book.weights)(t, &mut h);
-            }
             for (x, w) in next.iter_mut().zip(&h) {
                 *x = s * w;
             }
