@@ -951,28 +951,8 @@ impl Strategy {
         progress: &(dyn Fn() + Sync),
         stop: &std::sync::atomic::AtomicBool,
     ) -> Result<Option<Vec<(usize, Result<strat_runtime::walk_forward::BindingRun, String>)>>, Failure> {
-        self.walk_forward_runs_keeping(frame, grid, indices, true, progress, stop)
-    }
-
-    /// [`Strategy::walk_forward_runs`], keeping each binding's exposures only if
-    /// `keep_exposure` (a shard's part needs them; a whole walk-forward on this machine reads
-    /// only the chosen bindings' and [`Strategy::walk_forward_from_runs`] runs those again, which
-    /// halves the memory of a large grid).
-    ///
-    /// Errors: the data does not fit the program ([`Failure::Run`]).
-    #[allow(clippy::type_complexity)]
-    pub fn walk_forward_runs_keeping(
-        &self,
-        frame: &Frame,
-        grid: &strat_runtime::sweep::Grid,
-        indices: &[usize],
-        keep_exposure: bool,
-        progress: &(dyn Fn() + Sync),
-        stop: &std::sync::atomic::AtomicBool,
-    ) -> Result<Option<Vec<(usize, Result<strat_runtime::walk_forward::BindingRun, String>)>>, Failure> {
         let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| self.run_failure(e))?;
-        let cache = grid.bindings.first().map(|first| strat_runtime::sweep::cache_for(&self.compiled, &prep, first, &grid.varying, self.backend));
-        let runs = strat_runtime::walk_forward::runs_in(&self.compiled, &prep, grid, cache.as_ref(), indices, self.backend, progress, stop, keep_exposure);
+        let runs = strat_runtime::walk_forward::binding_runs(&self.compiled, &prep, grid, indices, self.backend, progress, stop);
         Ok((!stop.load(std::sync::atomic::Ordering::Relaxed)).then_some(runs))
     }
 
@@ -987,9 +967,6 @@ impl Strategy {
     /// ([`strat_runtime::walk_forward::part::assemble`]): the same result as
     /// [`Strategy::walk_forward`] on `frame`.
     ///
-    /// A chosen binding whose run kept no exposures
-    /// ([`Strategy::walk_forward_runs_keeping`]) is run again on `frame` for them.
-    ///
     /// Errors: an unknown metric, no binding that ran, too few calendar periods ([`Failure::Run`]).
     pub fn walk_forward_from_runs(
         &self,
@@ -999,22 +976,9 @@ impl Strategy {
         metric: &str,
         spec: strat_runtime::walk_forward::WalkForwardSpec,
     ) -> Result<strat_runtime::walk_forward::WalkForward, Failure> {
-        use strat_runtime::walk_forward::{check_request, choose_with, exposure_of};
-        // Prepared (with the sweep cache the runs used) only if some chosen run lacks exposures.
-        let rerun = std::cell::OnceCell::new();
-        let exposures = |index: usize| -> Result<Vec<f64>, String> {
-            let (prep, cache) = match rerun.get() {
-                Some(r) => r,
-                None => {
-                    let prep = strat_runtime::prepare(&self.compiled, frame).map_err(|e| e.to_string())?;
-                    let cache = grid.bindings.first().map(|first| strat_runtime::sweep::cache_for(&self.compiled, &prep, first, &grid.varying, self.backend));
-                    rerun.get_or_init(|| (prep, cache))
-                }
-            };
-            exposure_of(&self.compiled, prep, grid, self.backend, cache.as_ref(), index)
-        };
+        use strat_runtime::walk_forward::{check_request, choose};
         check_request(metric, &spec)
-            .and_then(|_| choose_with(runs, &frame.dates, grid.bindings.len(), metric, spec, &exposures))
+            .and_then(|_| choose(runs, &frame.dates, grid.bindings.len(), metric, spec))
             .map_err(|e| self.run_failure(RunError::Study(e)))
     }
 

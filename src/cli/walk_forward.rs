@@ -185,35 +185,40 @@ fn run_walk_forward(
     }
     started.insert("threads".into(), rayon::current_num_threads().into());
     progress.start(indices.len(), started);
-    let runs = match mode {
-        Mode::Merge(parts) => match read_parts(parts, fingerprint.as_deref().unwrap_or_default(), bindings) {
-            Ok(r) => r,
-            Err(c) => return c,
-        },
-        // A shard's part holds every binding's exposures; the whole study keeps only returns.
-        _ => match strategy.walk_forward_runs_keeping(
-            &frame,
-            &grid,
-            &indices,
-            matches!(mode, Mode::Shard(_)),
-            &|| progress.binding(None, Event::new),
-            &AtomicBool::new(false),
-        ) {
-            Ok(Some(r)) => r.into_iter().map(|(_, r)| r).collect(),
-            Ok(None) => return fail(1, "strat::run::stopped", "the walk-forward was stopped", ""),
-            Err(f) => {
-                report_failure(&f);
-                return 1;
-            }
-        },
+    let done = || progress.binding(None, Event::new);
+    let chosen = match mode {
+        Mode::Merge(parts) => {
+            let runs = match read_parts(parts, fingerprint.as_deref().unwrap_or_default(), bindings) {
+                Ok(r) => r,
+                Err(c) => return c,
+            };
+            progress.clear();
+            let ok: Vec<BindingRun> = runs.into_iter().filter_map(Result::ok).collect();
+            strategy.walk_forward_from_runs(&frame, &grid, &ok, by, spec)
+        }
+        Mode::Shard(s) => {
+            // A shard's part holds every binding's returns and exposures.
+            let runs = match strategy.walk_forward_runs(&frame, &grid, &indices, &done, &AtomicBool::new(false)) {
+                Ok(Some(r)) => r,
+                Ok(None) => return fail(1, "strat::run::stopped", "the walk-forward was stopped", ""),
+                Err(f) => {
+                    report_failure(&f);
+                    return 1;
+                }
+            };
+            progress.clear();
+            let fp = fingerprint.unwrap_or_default();
+            return write_shard(strategy, &outs[0], s, bindings, &fp, runs, json, t, progress);
+        }
+        // The whole study in this process: one preparation and sweep cache serve the bindings'
+        // returns and the chosen bindings' exposures.
+        Mode::Whole => {
+            let wf = strategy.walk_forward(&frame, by, spec, &done).map(|(_, wf)| wf);
+            progress.clear();
+            wf
+        }
     };
-    progress.clear();
-    if let Mode::Shard(s) = mode {
-        let fp = fingerprint.unwrap_or_default();
-        return write_shard(strategy, &outs[0], s, bindings, &fp, indices.into_iter().zip(runs).collect(), json, t, progress);
-    }
-    let ok: Vec<BindingRun> = runs.into_iter().filter_map(Result::ok).collect();
-    let wf = match strategy.walk_forward_from_runs(&frame, &grid, &ok, by, spec) {
+    let wf = match chosen {
         Ok(w) => w,
         Err(f) => {
             report_failure(&f);

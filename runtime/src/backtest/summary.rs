@@ -38,15 +38,21 @@ impl Summary {
 /// that ends in ruin or fails on a non-finite value (rare) takes the full path.
 pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> Result<Summary, BacktestError> {
     let n = shape(input).1;
-    let t0 = first_live(input)?;
-    let sums = accumulate(input, t0, None)?;
-    let returns = sums.net_returns(t0, input.cost_rate);
-    if scan_path(&returns, t0, true) != Ok(None) {
+    let Some((t0, sums, returns)) = lean_path(input)? else {
         return backtest_memo(input, memo).map(|b| Summary::of(&b));
-    }
+    };
     let avg_exposure = mean(&sums.gross[t0..n - 1]);
     let avg_turnover = mean(&sums.turnover[t0..n - 1]);
     Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
+}
+
+/// The first live row, the per-row sums and the net returns of a book without its held weights;
+/// `None` when the returns end in ruin or meet a non-finite value (the full path reports it).
+fn lean_path(input: &BacktestInput) -> Result<Option<(usize, RowSums, Vec<f64>)>, BacktestError> {
+    let t0 = first_live(input)?;
+    let sums = accumulate(input, t0, None)?;
+    let returns = sums.net_returns(t0, input.cost_rate);
+    Ok((scan_path(&returns, t0, true) == Ok(None)).then_some((t0, sums, returns)))
 }
 
 /// A run's first return row, its net returns (fractions, one per row from there) and the gross
@@ -62,11 +68,5 @@ pub type ReturnsPath = (usize, Vec<f64>, Vec<f64>);
 /// Errors: as [`backtest_memo`] before the returns exist (never live, an infinite target).
 pub fn backtest_returns(input: &BacktestInput) -> Result<Option<ReturnsPath>, BacktestError> {
     let n = shape(input).1;
-    let t0 = first_live(input)?;
-    let sums = accumulate(input, t0, None)?;
-    let returns = sums.net_returns(t0, input.cost_rate);
-    if scan_path(&returns, t0, true) != Ok(None) {
-        return Ok(None);
-    }
-    Ok(Some((t0 + 1, returns, sums.gross[t0..n - 1].to_vec())))
+    Ok(lean_path(input)?.map(|(t0, sums, returns)| (t0 + 1, returns, sums.gross[t0..n - 1].to_vec())))
 }

@@ -230,7 +230,7 @@ pub struct BindingRun {
 /// [`BindingRun`] would have kept.
 ///
 /// Errors: the run fails (as it did not when its returns were computed only if the data changed).
-pub fn exposure_of(
+fn exposure_of(
     compiled: &Compiled,
     prep: &Prepared,
     grid: &Grid,
@@ -253,10 +253,10 @@ pub fn check_request(metric: &str, spec: &WalkForwardSpec) -> Result<(), String>
 }
 
 /// Runs the bindings of `grid` at `indices` in parallel (a whole grid, or one shard's) and
-/// keeps what [`choose`] needs of each: its [`BindingRun`], or why it failed. Results come back
-/// in the order of `indices`; `progress` is called once per binding. The columns no swept param
-/// touches are computed from the grid's first binding whatever the subset, so a binding's run
-/// is the same bit for bit in a shard and in the whole walk-forward.
+/// keeps what [`choose`] needs of each: its [`BindingRun`] with its exposures, or why it failed.
+/// Results come back in the order of `indices`; `progress` is called once per binding. The
+/// columns no swept param touches are computed from the grid's first binding whatever the
+/// subset, so a binding's run is the same bit for bit in a shard and in the whole walk-forward.
 pub fn binding_runs(
     compiled: &Compiled,
     prep: &Prepared,
@@ -270,11 +270,11 @@ pub fn binding_runs(
     runs_in(compiled, prep, grid, cache.as_ref(), indices, backend, progress, stop, true)
 }
 
-/// [`binding_runs`] with a given sweep cache (see [`sweep_cache`]; built from the grid's first
-/// binding), keeping each binding's exposures or not (`None`: [`choose_with`] then asks for the
-/// chosen bindings' exposures, e.g. by [`exposure_of`]).
+/// [`binding_runs`] with the sweep cache `cache` (see [`sweep_cache`]; built from the grid's
+/// first binding), keeping each binding's exposures only if `keep_exposure` (a whole
+/// walk-forward asks [`choose_with`] for the chosen bindings' instead).
 #[allow(clippy::too_many_arguments)]
-pub fn runs_in(
+fn runs_in(
     compiled: &Compiled,
     prep: &Prepared,
     grid: &Grid,

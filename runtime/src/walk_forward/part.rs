@@ -36,8 +36,12 @@ pub const PART_KIND: &str = "walk-forward v1";
 /// `runs` (the shard's bindings in grid order, as [`super::binding_runs`] returns them) at
 /// `path`, one binding at a time.
 ///
-/// Errors: the file cannot be created or written.
+/// Errors: a run without its exposures (before the file is created), or the file cannot be
+/// created or written.
 pub fn write_part(path: &Path, shard: Shard, grid_bindings: usize, fingerprint: &str, runs: &[(usize, Result<BindingRun, String>)]) -> PolarsResult<()> {
+    if let Some((index, _)) = runs.iter().find(|(_, r)| r.as_ref().is_ok_and(|r| r.exposure.is_none())) {
+        return Err(PolarsError::InvalidOperation(format!("binding {index} kept no exposures: a part needs them").into()));
+    }
     let kv = vec![
         ("strat.part".to_string(), PART_KIND.to_string()),
         ("strat.shard".to_string(), shard.to_string()),
@@ -54,7 +58,7 @@ pub fn write_part(path: &Path, shard: Shard, grid_bindings: usize, fingerprint: 
                     ("binding".to_string(), Col::Int(vec![Some(b); n])),
                     ("row".to_string(), Col::Int((r.start..r.start + n).map(|t| Some(t as i64)).collect())),
                     ("return".to_string(), Col::Float(r.returns.clone())),
-                    ("exposure".to_string(), Col::Float(r.exposure.clone().unwrap_or_else(|| vec![f64::NAN; n]))),
+                    ("exposure".to_string(), Col::Float(r.exposure.clone().unwrap_or_default())),
                     ("error".to_string(), Col::Text(vec![String::new(); n])),
                 ]
             }
