@@ -42,8 +42,8 @@ pub fn run_cross(op: CrossOp, x: &[f64], rows: usize, assets: usize, frac: f64, 
         CrossOp::Mean => cross_section::mean_cs(x, rows, assets, out),
         CrossOp::Rank => per_row_block(x, rows, assets, out, |b| cross_section::rank_block(x, rows, assets, b)),
         CrossOp::ZscoreCs => per_row_block(x, rows, assets, out, |b| cross_section::zscore_cs_block(x, rows, assets, b)),
-        // An asset without a value is NaN, not 0 (spec/semantics.md §10): a NaN bool is false in
-        // `if`, `and`, `or` and `not`, and compares false with `==` and `!=`.
+        // An asset without a value is NaN, not 0 (spec/semantics.md §10): a NaN bool reads as
+        // false in `if`, `and`, `or`, `not` and in `==` / `!=` between bools.
         CrossOp::Top => per_row_block(x, rows, assets, out, |b| cross_section::top_block(x, frac, rows, assets, b)),
         CrossOp::Bottom => per_row_block(x, rows, assets, out, |b| cross_section::bottom_block(x, frac, rows, assets, b)),
     }
