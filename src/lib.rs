@@ -249,8 +249,17 @@ impl Engine {
         if src.len() as u64 > self.limits.max_source_bytes {
             return Err(source_too_large(file_name, src.len() as u64, self.limits.max_source_bytes));
         }
-        let (compiled, diags, _) =
-            run_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, data, self.missing_data_files, Job::Compile);
+        let (compiled, diags, _) = run_on_big_stack(
+            &src,
+            default_name,
+            base_dir,
+            self.limits.max_data_bytes,
+            self.limits.max_depth,
+            data,
+            self.missing_data_files,
+            Job::Compile,
+            self.limits.max_source_bytes,
+        );
         let render = |ds: Vec<Diag>| ds.into_iter().map(|d| d.with_source(file_name, src.clone())).collect::<Vec<_>>();
         match compiled {
             Some(compiled) => Ok(Strategy {
@@ -289,8 +298,17 @@ impl Engine {
                 _ => (vec![], None),
             };
         }
-        let (_, diags, outline) =
-            run_on_big_stack(&src, default_name, base_dir, self.limits.max_data_bytes, self.limits.max_depth, &InMemory::new(), self.missing_data_files, job);
+        let (_, diags, outline) = run_on_big_stack(
+            &src,
+            default_name,
+            base_dir,
+            self.limits.max_data_bytes,
+            self.limits.max_depth,
+            &InMemory::new(),
+            self.missing_data_files,
+            job,
+            self.limits.max_source_bytes,
+        );
         (diags.into_iter().map(|d| d.with_source(file_name, src.clone())).collect(), outline)
     }
 }
@@ -362,6 +380,7 @@ fn run_on_big_stack(
     data: &InMemory,
     missing_data_files: bool,
     job: Job,
+    max_source_bytes: u64,
 ) -> (Option<Compiled>, Vec<Diag>, Option<strat_compiler::Outline>) {
     let max_depth = max_depth.clamp(1, limits::MAX_DEPTH_CEILING);
     let run = || {
@@ -384,14 +403,26 @@ fn run_on_big_stack(
                 None => e.located(),
             })
         };
+        // A used `.strat` file, relative to the program's folder (spec/language.md "use").
+        let mut read_use = |path: &str| -> Result<strat_compiler::expand::UsedFile, String> {
+            let file = base_dir.join(path);
+            let key = std::fs::canonicalize(&file).map_err(|e| e.to_string())?.display().to_string();
+            let source = read_source(&file, max_source_bytes).map_err(|f| match f {
+                Failure::Io(_, e) => format!("{} ({e})", file.display()),
+                Failure::Program(d) => d.first().map(|d| d.diag.message.clone()).unwrap_or_default(),
+                _ => format!("{} can't be read", file.display()),
+            })?;
+            let source = source.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(source);
+            Ok(strat_compiler::expand::UsedFile { key, source })
+        };
         match job {
-            Job::Check => (None, strat_compiler::check_with_depth(src, default_name, &mut columns_of, max_depth), None),
+            Job::Check => (None, strat_compiler::check_with_files(src, default_name, &mut columns_of, &mut read_use, max_depth), None),
             Job::Outline => {
-                let (diags, outline) = strat_compiler::outline_with_depth(src, default_name, &mut columns_of, max_depth);
+                let (diags, outline) = strat_compiler::outline_with_files(src, default_name, &mut columns_of, &mut read_use, max_depth);
                 (None, diags, outline)
             }
             Job::Compile => {
-                let (compiled, diags) = strat_compiler::compile_with_depth(src, default_name, &mut columns_of, max_depth);
+                let (compiled, diags) = strat_compiler::compile_with_files(src, default_name, &mut columns_of, &mut read_use, max_depth);
                 (compiled, diags, None)
             }
         }

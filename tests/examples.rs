@@ -77,6 +77,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         sleeve_targets: sa,
         weights: wa,
         asset_names: na,
+        attribution: ata,
     } = a;
     let RunResult {
         backtest: bb,
@@ -88,8 +89,22 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         sleeve_targets: sb,
         weights: wb,
         asset_names: nb,
+        attribution: atb,
     } = b;
     let mut out = vec![];
+    match (ata, atb) {
+        (Some(x), Some(y)) if x.lines.len() == y.lines.len() => {
+            for (u, v) in x.lines.iter().zip(&y.lines) {
+                let f = |c: &strat_runtime::backtest::Contribution| vec![c.mean_allocation, c.return_contribution, c.total, c.risk_contribution, c.risk_share];
+                if u.name != v.name {
+                    out.push(format!("attribution: line {} vs {}", u.name, v.name));
+                }
+                diff_f64(&format!("attribution `{}`", u.name), &f(u), &f(v), &mut out);
+            }
+        }
+        (None, None) => {}
+        _ => out.push("attribution differs".into()),
+    }
     if aa.len() != ab.len() {
         out.push(format!("alerts: {} vs {}", aa.len(), ab.len()));
     }

@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod check;
 pub mod codegen;
 pub mod eval;
+pub mod expand;
 pub mod grid;
 pub mod hir;
 pub mod lower;
@@ -27,7 +28,7 @@ pub use codegen::{plan_to_kernels, CodegenError, Kernels};
 pub use eval::eval_plan;
 pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
-pub use outline::{outline_with_depth, Outline};
+pub use outline::{outline_with_depth, outline_with_files, Outline};
 pub use plan::{Node, Plan};
 pub use program::Program;
 
@@ -112,14 +113,43 @@ fn portfolio_nodes_of(l: &Lowered) -> Vec<Node> {
 
 /// Parse and check only, without lowering or code generation: the diagnostics [`compile_with_depth`]
 /// gives for `src` (errors and warnings), faster, for editors that check on every keystroke.
+/// A `use` is an error here (no file is read): see [`check_with_files`].
 pub fn check_with_depth(src: &str, default_name: &str, columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>, max_depth: usize) -> Vec<Diag> {
+    check_with_files(src, default_name, columns_of, &mut expand::no_files, max_depth)
+}
+
+/// [`check_with_depth`], reading the files the program `use`s with `read_use`.
+pub fn check_with_files(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    read_use: &mut expand::ReadUse,
+    max_depth: usize,
+) -> Vec<Diag> {
+    let Some((ast, mut diags, regions)) = parse_and_expand(src, columns_of, read_use, max_depth) else {
+        return source_to_ast_with_depth(src, max_depth).1;
+    };
+    let (_, more) = ast_to_hir(&ast, default_name, columns_of);
+    diags.extend(regions.relocate(more));
+    diags
+}
+
+/// Parses `src` and expands its `use`s ([`expand::expand_uses`]): the program, the diagnostics
+/// so far, and where the used texts sit. `None` on a syntax error (the parse's diagnostics are
+/// then all there is to say).
+pub(crate) fn parse_and_expand(
+    src: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    read_use: &mut expand::ReadUse,
+    max_depth: usize,
+) -> Option<(strat_grammar::Program, Vec<Diag>, expand::UsedRegions)> {
     let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
     if diags.iter().any(|d| d.is_error()) {
-        return diags;
+        return None;
     }
-    let (_, more) = ast_to_hir(&ast, default_name, columns_of);
+    let (ast, regions, more) = expand::expand_uses(ast, src.len(), max_depth, read_use, columns_of);
     diags.extend(more);
-    diags
+    Some((ast, diags, regions))
 }
 
 /// Source → native kernels in one call: parse, check, lower, compile. `columns_of(path)` gives
@@ -130,19 +160,34 @@ pub fn compile(src: &str, default_name: &str, columns_of: &mut dyn FnMut(&str) -
 }
 
 /// [`compile`] accepting expressions up to `max_depth` levels deep (`--max-depth`; see
-/// `strat_grammar::source_to_ast_with_depth`). The caller's stack must fit that depth.
+/// `strat_grammar::source_to_ast_with_depth`). The caller's stack must fit that depth. A `use`
+/// is an error here (no file is read): see [`compile_with_files`].
 pub fn compile_with_depth(
     src: &str,
     default_name: &str,
     columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
     max_depth: usize,
 ) -> (Option<Compiled>, Vec<Diag>) {
-    let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
+    compile_with_files(src, default_name, columns_of, &mut expand::no_files, max_depth)
+}
+
+/// [`compile_with_depth`], reading the files the program `use`s with `read_use` (paths
+/// relative to the program's folder; see [`expand::ReadUse`]).
+pub fn compile_with_files(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    read_use: &mut expand::ReadUse,
+    max_depth: usize,
+) -> (Option<Compiled>, Vec<Diag>) {
+    let Some((ast, mut diags, regions)) = parse_and_expand(src, columns_of, read_use, max_depth) else {
+        return (None, source_to_ast_with_depth(src, max_depth).1);
+    };
     if diags.iter().any(|d| d.is_error()) {
         return (None, diags);
     }
     let (hir, more) = ast_to_hir(&ast, default_name, columns_of);
-    diags.extend(more);
+    diags.extend(regions.relocate(more));
     let Some(hir) = hir else { return (None, diags) };
     let lowered = hir_to_plan(&hir);
     match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {

@@ -57,12 +57,25 @@ pub fn outline_with_depth(
     columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
     max_depth: usize,
 ) -> (Vec<Diag>, Option<Outline>) {
-    let (ast, mut diags) = source_to_ast_with_depth(src, max_depth);
+    outline_with_files(src, default_name, columns_of, &mut crate::expand::no_files, max_depth)
+}
+
+/// [`outline_with_depth`], reading the files the program `use`s with `read_use`.
+pub fn outline_with_files(
+    src: &str,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    read_use: &mut crate::expand::ReadUse,
+    max_depth: usize,
+) -> (Vec<Diag>, Option<Outline>) {
+    let Some((ast, mut diags, regions)) = crate::parse_and_expand(src, columns_of, read_use, max_depth) else {
+        return (source_to_ast_with_depth(src, max_depth).1, None);
+    };
     if diags.iter().any(|d| d.is_error()) {
         return (diags, None);
     }
     let (hir, more) = ast_to_hir(&ast, default_name, columns_of);
-    diags.extend(more);
+    diags.extend(regions.relocate(more));
     let Some(hir) = hir else { return (diags, None) };
     let lowered = hir_to_plan(&hir);
     let defaults: Vec<f64> = hir.params.iter().map(|p| p.default).collect();

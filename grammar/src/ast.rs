@@ -99,6 +99,22 @@ pub enum StmtKind {
     Benchmark { target: Expr },
     /// `report NAME = expr`
     Report { name: Ident, value: Expr },
+    /// `use "PATH" as NAME [with P = V, Q in [...], ...]`: another program's book as the sleeve
+    /// `NAME` (spec/language.md "use"); `PATH` is relative to this file's folder. The compiler
+    /// replaces it by the used program's declarations before checking.
+    Use { path: String, path_span: Span, alias: Ident, overrides: Vec<UseOverride> },
+}
+
+/// One param override of a `use`: `NAME = VALUE` (a [`ParamValue::Fixed`] number, or a
+/// one-choice [`ParamValue::Choices`]) or `NAME in DOMAIN`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UseOverride {
+    /// The used program's param.
+    pub name: Ident,
+    /// Its value or domain in this program.
+    pub value: ParamValue,
+    /// The whole override.
+    pub span: Span,
 }
 
 /// A parameter's value: one default, or a domain to sweep.

@@ -136,6 +136,17 @@ fn clause(c: &WeightClause) -> String {
     }
 }
 
+/// A `use` override's value as written after its name: `= 120`, `in [a, b]`, `in 1 ..= 3 step 1`.
+fn param_value(value: &ParamValue) -> String {
+    match value {
+        ParamValue::Fixed(l) => format!("= {}", l.text),
+        ParamValue::Choices(ids, _) if ids.len() == 1 => format!("= {}", ids[0].name),
+        ParamValue::List(ls, _) => format!("in [{}]", ls.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join(", ")),
+        ParamValue::Choices(ids, _) => format!("in [{}]", names(ids)),
+        ParamValue::Range { start, end, step, .. } => format!("in {} ..= {} step {}", start.text, end.text, step.text),
+    }
+}
+
 fn param_node(name: &Ident, value: &ParamValue) -> Tree {
     let texts = |ls: &[Literal]| ls.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join(", ");
     let (label, when) = match value {
@@ -230,6 +241,10 @@ pub fn stmt_node(s: &Stmt) -> Tree {
         StmtKind::Annualize { periods } => Tree::leaf(format!("annualize {}", periods.text)),
         StmtKind::Benchmark { target } => sub("benchmark", target),
         StmtKind::Report { name, value } => sub(&format!("report {}", name.name), value),
+        StmtKind::Use { path, alias, overrides, .. } => Tree::node(
+            format!("use \"{path}\" as {}", alias.name),
+            overrides.iter().map(|o| Tree::leaf(format!("with {} {}", o.name.name, param_value(&o.value)))).collect(),
+        ),
     }
 }
 

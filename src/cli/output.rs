@@ -148,6 +148,20 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
             s += &format!("{:<18} {:>12} {:>12}\n", l.kind, fmt_num(l.value), fmt_num(l.bound_share));
         }
     }
+    if !report.attribution.is_empty() {
+        s += &format!("\n{:<18} {:>12} {:>12} {:>12} {:>12}\n", "attribution", "allocation", "return", "risk", "risk_share");
+        for l in &report.attribution {
+            let alloc = if l.mean_allocation.is_nan() { String::new() } else { fmt_num(l.mean_allocation) };
+            s += &format!(
+                "{:<18} {:>12} {:>12} {:>12} {:>12}\n",
+                l.name,
+                alloc,
+                fmt_num(l.return_contribution),
+                fmt_num(l.risk_contribution),
+                fmt_num(l.risk_share)
+            );
+        }
+    }
     if !report.alerts.is_empty() {
         s += &format!("\n{:<18} {:>10} {:>8}  {:<10}  {:<10}  {}\n", "alert", "fired_bars", "episodes", "first", "last", "on the last bar");
         for a in &report.alerts {

@@ -64,6 +64,10 @@ pub struct RunReport {
     /// Each position limit, gross then net (absent from the JSON without a `limit`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<LimitReport>,
+    /// A combined book's attribution to its sleeves, costs and cash (absent from the JSON for
+    /// a `hold`): see [`AttributionLine`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attribution: Vec<AttributionLine>,
     /// Each `alert`, over the rows from the first live one to the last (absent from the JSON
     /// when the program has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -120,6 +124,30 @@ pub struct VolTargetReport {
     /// The mean of its scale over the decision rows (1 on the rows before `lookback` own returns exist).
     #[serde(serialize_with = "json::float")]
     pub mean_scale: f64,
+}
+
+/// One line of a combined book's attribution (spec/semantics.md §5, "Attribution";
+/// [`strat_runtime::backtest::attribution`]): a sleeve, `costs` or `cash`. The `return`s add up
+/// to the annualised mean return, the `risk`s to `ann_vol`, the `risk_share`s to 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttributionLine {
+    /// The sleeve's name, `costs` or `cash`.
+    pub name: String,
+    /// Mean allocation over the decision rows (null for `costs` and `cash`).
+    #[serde(serialize_with = "json::float")]
+    pub mean_allocation: f64,
+    /// Annualised mean contribution to the return.
+    #[serde(rename = "return", serialize_with = "json::float")]
+    pub return_contribution: f64,
+    /// Sum of the contributions over the evaluated rows (not compounded).
+    #[serde(serialize_with = "json::float")]
+    pub total: f64,
+    /// Contribution to the annualised volatility (Euler).
+    #[serde(rename = "risk", serialize_with = "json::float")]
+    pub risk_contribution: f64,
+    /// Share of the annualised volatility.
+    #[serde(serialize_with = "json::float")]
+    pub risk_share: f64,
 }
 
 /// A `limit` over one run.
@@ -300,6 +328,19 @@ impl RunReport {
                 .collect(),
             vol_target: bt.vol_scale.map(|mean_scale| VolTargetReport { mean_scale }),
             limits: bt.limits.iter().map(|l| LimitReport { kind: l.kind.name().to_string(), value: l.value, bound_share: l.bound_share }).collect(),
+            attribution: r
+                .attribution
+                .iter()
+                .flat_map(|a| &a.lines)
+                .map(|l| AttributionLine {
+                    name: l.name.clone(),
+                    mean_allocation: l.mean_allocation,
+                    return_contribution: l.return_contribution,
+                    total: l.total,
+                    risk_contribution: l.risk_contribution,
+                    risk_share: l.risk_share,
+                })
+                .collect(),
             alerts: r.alerts.iter().map(|a| AlertReport::new(frame, a)).collect(),
             reports: r.reports.clone(),
             weights: r.weights.iter().map(|w| WeightsReport::new(frame, w)).collect(),

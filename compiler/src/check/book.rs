@@ -53,6 +53,18 @@ impl Checker {
         }
     }
 
+    /// A `use` the compiler did not expand (its expansion failed, with an error): declares its
+    /// name as a sleeve that holds nothing, so that its uses do not cascade into more errors.
+    pub(super) fn unexpanded_use(&mut self, n: &Ident, span: Span) {
+        self.unexpanded.get_or_insert(span);
+        let placeholder = HoldDecl {
+            target: Holding::Universe(0),
+            weight: HExpr { kind: HKind::Const(f64::NAN), ty: Type::num(Qual::Const), span },
+            rebalance: RebalanceRule::Daily,
+        };
+        self.sleeves.push(SleeveDecl { name: n.name.clone(), hold: placeholder, span });
+    }
+
     /// `ensemble by REGIME { ... }`: the program's book, declared once.
     pub(super) fn ensemble_stmt(&mut self, r: &Ident, arms: &[(Ident, Expr)], span: Span) {
         if self.ensemble.is_some() {

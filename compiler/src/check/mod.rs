@@ -144,6 +144,9 @@ struct Checker {
     to: Option<String>,
     /// The spans of the `from` and `to` statements.
     window_spans: [Option<Span>; 2],
+    /// The first `use` statement left in the program (one whose expansion failed, or one given
+    /// to the checker without expansion).
+    unexpanded: Option<Span>,
 }
 
 fn max_qual(ts: &[Type]) -> Qual {
@@ -186,6 +189,7 @@ impl Checker {
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
             StmtKind::Report { name, value } => self.report_stmt(name, value, span),
+            StmtKind::Use { alias, .. } => self.unexpanded_use(alias, span),
         }
     }
 
@@ -197,6 +201,12 @@ impl Checker {
         self.check_window();
         self.check_sleeve_benchmark();
         self.lint_unused();
+        if let Some(span) = self.unexpanded.filter(|_| !self.diags.iter().any(|d| d.is_error())) {
+            self.err(
+                Diag::error("strat::use::unexpanded", "a `use` was not expanded: this entry point reads no other .strat file", span, "this `use`")
+                    .with_help("compile the file through `strat` or the library's `compile_file` / `compile_source`, which read the files a program uses"),
+            );
+        }
         if self.diags.iter().any(|d| d.is_error()) {
             // Lints are noise next to errors.
             self.diags.retain(|d| d.is_error());

@@ -21,7 +21,7 @@ impl Checker {
                 StmtKind::Let { name, .. } => (name, 2),
                 StmtKind::Regime { name, .. } => (name, 3),
                 StmtKind::Universe { name, .. } => (name, 4),
-                StmtKind::Sleeve { name, .. } => (name, 5),
+                StmtKind::Sleeve { name, .. } | StmtKind::Use { alias: name, .. } => (name, 5),
                 StmtKind::Weights { name, .. } => (name, 6),
                 StmtKind::Kill { name, .. } => (name, 7),
                 StmtKind::Panel { name, .. } => (name, 8),

@@ -68,6 +68,9 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_to
             | Rule::kw_rebalance
             | Rule::kw_sleeve
+            | Rule::kw_use
+            | Rule::kw_as
+            | Rule::kw_with
             | Rule::kw_ensemble
             | Rule::kw_by
             | Rule::kw_weights

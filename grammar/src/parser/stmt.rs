@@ -64,6 +64,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
         (Rule::report_stmt, [n, e]) => StmtKind::Report { name: ident(cx, n), value: expr(cx, e.clone())? },
+        (Rule::use_stmt, [path, alias, rest @ ..]) => use_stmt(cx, path, alias, rest.first())?,
         _ => {
             cx.internal(&p, "unexpected statement shape");
             return None;
@@ -81,6 +82,28 @@ fn unquote(s: &Pair<Rule>) -> String {
 /// `data NAME = FORMAT("PATH")`.
 fn data_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, s: &Pair<Rule>) -> StmtKind {
     StmtKind::Data { name: ident(cx, n), format: ident(cx, f), path: unquote(s), path_span: cx.span(s) }
+}
+
+/// `use "PATH" as NAME [with OVERRIDE, ...]`.
+fn use_stmt(cx: &mut Ctx, path: &Pair<Rule>, alias: &Pair<Rule>, with: Option<&Pair<Rule>>) -> Option<StmtKind> {
+    let mut overrides = vec![];
+    for set in with.map(|w| parts(w.clone())).unwrap_or_default() {
+        let span = cx.span(&set);
+        let value = match parts(set.clone()).as_slice() {
+            [n, v] if v.as_rule() == Rule::use_fixed => {
+                let v = v.clone().into_inner().next()?;
+                let value = if v.as_rule() == Rule::ident { ParamValue::Choices(vec![ident(cx, &v)], None) } else { ParamValue::Fixed(literal(cx, &v)?) };
+                (ident(cx, n), value)
+            }
+            [n, domain] => (ident(cx, n), param_domain(cx, domain, None)?),
+            _ => {
+                cx.internal(&set, "use override shape");
+                return None;
+            }
+        };
+        overrides.push(UseOverride { name: value.0, value: value.1, span });
+    }
+    Some(StmtKind::Use { path: unquote(path), path_span: cx.span(path), alias: ident(cx, alias), overrides })
 }
 
 /// `universe NAME = FORMAT("PATH")`, with the optional list of its columns (`, [A, B]`).

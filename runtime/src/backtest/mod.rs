@@ -9,6 +9,7 @@
 
 use strat_stdlib::metrics::{equity_curve, information_ratio, mean, metrics, metrics_given_exposure, Metrics};
 
+mod attribution;
 mod benchmark;
 mod checks;
 mod ensemble;
@@ -19,6 +20,7 @@ mod summary;
 mod tests;
 
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
+pub use attribution::{attribution, Attribution, Contribution};
 pub use benchmark::{finish as assemble, summarize as summary_of_path, BenchmarkMemo};
 pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
 pub use hold::asset_returns;

@@ -293,6 +293,9 @@ pub struct RunResult {
     /// The book's assets, as [`Backtest::trades`] index them: a hold's traded assets, or a
     /// combined book's netted assets (named as the sleeves' universes name them).
     pub asset_names: Vec<String>,
+    /// A combined book's return and risk attribution to its sleeves, costs and cash; filled
+    /// by [`run`] (not by sweeps), `None` for a `hold`.
+    pub attribution: Option<crate::backtest::Attribution>,
 }
 
 impl RunResult {
@@ -730,6 +733,7 @@ fn run_inner(
     let bench = sleeve_bench.as_deref().or(prep.benchmark.as_deref());
     let memo = if sleeve_bench.is_some() { None } else { cache.map(|c| &c.bench) };
     let mut path_reports = vec![];
+    let mut attribution = None;
     let bt = match (&program.book, &prep.hold) {
         (Book::Hold(_), Some(h)) if !program.needs_stage() => {
             let rate = program.flat_cost(&binding.scalars).unwrap_or(0.0);
@@ -751,6 +755,12 @@ fn run_inner(
             let (g, out) = staged_combined(compiled, prep, params, binding, &cols, &sleeves, warmup, detail, &mut weights_runs)?;
             let (b, r) = stage_backtest(&g.view(), out, bench, program.annualize, memo);
             path_reports = r;
+            if detail {
+                let members = &prep.combined.0;
+                let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
+                let names: Vec<String> = members.iter().map(|&m| program.sleeves[m].name.clone()).collect();
+                attribution = Some(crate::backtest::attribution(&b, &held, &names, program.annualize));
+            }
             if keep_sleeves {
                 kept = owned.into_iter().flatten().collect();
             }
@@ -778,6 +788,7 @@ fn run_inner(
             sleeve_targets,
             weights: weights_runs,
             asset_names,
+            attribution,
         },
         kept,
     ))

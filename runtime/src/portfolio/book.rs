@@ -67,17 +67,19 @@ pub enum Layout<'a> {
 
 /// The combined book's asset index of each sleeve's assets: weights of the same asset net when
 /// they come from the same file and column (SEMANTICS.md §3), whichever declaration reads it;
-/// returns the index and the number of assets.
+/// returns the index and the number of assets. Paths are compared after lexical normalization
+/// (`./data/x.csv` is `data/x.csv`), so a used file's sources net with this program's.
 pub fn combined_assets(program: &Program, sleeves: &[usize]) -> (Vec<Vec<usize>>, usize) {
-    let mut seen: Vec<(&str, &str)> = vec![];
+    let norm = |p: &str| strat_compiler::expand::normalize("", p);
+    let mut seen: Vec<(String, &str)> = vec![];
     let mut index = vec![];
     for &k in sleeves {
-        let assets: Vec<(&str, &str)> = match &program.sleeves[k].hold.target {
+        let assets: Vec<(String, &str)> = match &program.sleeves[k].hold.target {
             Holding::Universe(u) => {
                 let un = &program.universes[*u];
-                un.assets.iter().map(|a| (un.path.as_str(), a.as_str())).collect()
+                un.assets.iter().map(|a| (norm(&un.path), a.as_str())).collect()
             }
-            Holding::Column(c) => vec![(program.data[c.source].path.as_str(), c.column.as_str())],
+            Holding::Column(c) => vec![(norm(&program.data[c.source].path), c.column.as_str())],
         };
         let idx = assets
             .into_iter()

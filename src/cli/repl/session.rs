@@ -38,7 +38,8 @@ impl Key {
             | StmtKind::Regime { name, .. }
             | StmtKind::Sleeve { name, .. }
             | StmtKind::Weights { name, .. }
-            | StmtKind::Kill { name, .. } => Key::Name(name.name.clone()),
+            | StmtKind::Kill { name, .. }
+            | StmtKind::Use { alias: name, .. } => Key::Name(name.name.clone()),
             StmtKind::Hold { .. } | StmtKind::HoldSleeves { .. } | StmtKind::Ensemble { .. } => Key::Single("book"),
             StmtKind::Cost { .. } => Key::Single("cost"),
             StmtKind::Capital { .. } => Key::Single("capital"),
