@@ -32,7 +32,13 @@ fn every_example_at_every_stage() {
         insta::assert_snapshot!(format!("{name}.ast"), strat_grammar::print::program_tree(&ast));
 
         let dir = file.parent().expect("examples/").to_path_buf();
-        let (compiled, diags) = strat_compiler::compile(&src, &name, &mut |p| columns_of(&dir, p));
+        // A `use` reads the used file beside the example.
+        let mut read_use = |p: &str| {
+            let f = dir.join(p);
+            let source = std::fs::read_to_string(&f).map_err(|e| e.to_string())?;
+            Ok(strat_compiler::expand::UsedFile { key: f.canonicalize().map_err(|e| e.to_string())?.display().to_string(), source })
+        };
+        let (compiled, diags) = strat_compiler::compile_with_files(&src, &name, &mut |p| columns_of(&dir, p), &mut read_use, strat_grammar::DEFAULT_MAX_DEPTH);
         let compiled = compiled.unwrap_or_else(|| panic!("{name}: {diags:?}"));
         insta::assert_snapshot!(format!("{name}.hir"), strat_compiler::print::hir_tree(&compiled.hir));
         insta::assert_snapshot!(format!("{name}.plan"), compiled.plan_text());

@@ -77,6 +77,7 @@ module.exports = grammar({
       $.vol_target_statement,
       $.limit_statement,
       $.alert_statement,
+      $.use_statement,
     ),
 
     // ---- declarations ----
@@ -213,6 +214,16 @@ module.exports = grammar({
     ),
 
     limit_statement: $ => seq('limit', field('kind', choice('weight', $.identifier)), field('value', $._expression)),
+
+    use_statement: $ => seq(
+      'use', field('path', $.string), 'as', field('name', $.identifier),
+      optional(seq('with', commaSep1($.use_override))),
+    ),
+
+    use_override: $ => seq(
+      field('param', $.identifier),
+      choice(seq('=', field('value', choice($.signed_number, $.identifier))), seq('in', field('domain', choice($.param_list, $.param_range)))),
+    ),
 
     annualize_statement: $ => seq('annualize', $.number),
 

@@ -12,7 +12,7 @@
 [
   "strategy" "data" "param" "let" "regime" "hold" "weight" "cost" "annualize" "benchmark"
   "report" "when" "otherwise" "if" "then" "else" "tiers" "universe" "where" "from" "to" "in"
-  "sleeve" "ensemble" "weights" "kill" "capital" "panel" "alert" "target_vol" "limit"
+  "sleeve" "ensemble" "weights" "kill" "capital" "panel" "alert" "target_vol" "limit" "use"
 ] @keyword
 
 [ "and" "or" "not" ] @keyword.operator
@@ -20,7 +20,7 @@
 ; Words reserved only where they appear (CONTEXTUAL).
 [
   "step" "rebalance" "monthly" "weekly" "every" "by" "lookback" "covariance" "constrain"
-  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap"
+  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap" "as" "with"
 ] @keyword
 
 [ "+" "-" "*" "/" ">=" "<=" "==" "!=" ">" "<" "=" "=>" "..=" ] @operator
@@ -38,6 +38,7 @@
 
 ; Names where they are declared.
 (strategy_declaration name: (identifier) @type)
+(use_statement name: (identifier) @type)
 (data_declaration name: (identifier) @variable)
 (universe_declaration name: (identifier) @variable)
 (panel_declaration name: (identifier) @variable)
