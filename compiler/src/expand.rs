@@ -238,14 +238,15 @@ fn expand_one(
         return None;
     }
     // Settings it must share.
+    // A setting the used file declares must be this program's (one it leaves out takes this
+    // program's: it runs on this program's rows).
     let inner = Settings::of(&stmts);
-    let annual = |s: &Option<String>| s.clone().unwrap_or_else(|| "252".into());
     let mut conflicts = vec![];
-    if annual(&inner.annualize) != annual(&outer.annualize) {
-        conflicts.push(format!("`annualize {}` (this program: {})", annual(&inner.annualize), annual(&outer.annualize)));
+    if let Some(a) = inner.annualize.as_ref().filter(|a| **a != outer.annualize.clone().unwrap_or_else(|| "252".into())) {
+        conflicts.push(format!("`annualize {a}` (this program: {})", outer.annualize.clone().unwrap_or_else(|| "252".into())));
     }
     for (what, a, b) in [("from", &inner.from, &outer.from), ("to", &inner.to, &outer.to)] {
-        if a != b {
+        if a.is_some() && a != b {
             let show = |x: &Option<String>| x.as_ref().map_or_else(|| "none".to_string(), |d| format!("`{what} {d}`"));
             conflicts.push(format!("{} (this program: {})", show(a), show(b)));
         }
