@@ -727,6 +727,10 @@ impl Strategy {
             let date = frame.dates.get(first).map(|&d| strat_runtime::frame::format_date(d)).unwrap_or_default();
             let (xs, cs) = (plan.node(*x).span, plan.node(*c).span);
             let span = if xs.end > xs.start { xs } else { cs };
+            // A condition of a used file is that file's to warn about (`strat run` on it).
+            if self.compiled.used.contains(span) || self.compiled.used.contains(cs) {
+                continue;
+            }
             let d = Diag::warning(
                 "strat::run::nan_condition",
                 format!("`{}` is NaN on {} row(s) after its warm-up (first on {date}): the condition `{}` is false there and takes its `else` branch", text(span), nan.len(), text(cs)),
@@ -803,8 +807,7 @@ impl Strategy {
             _ => rayon::current_num_threads(),
         };
         let e = strat_compiler::grid::estimate_memory(&self.compiled, study, frame.dates.len() as u64, assets as u64, threads as u64);
-        strat_compiler::grid::check_memory(&self.compiled, study, &e, self.limits.max_memory_bytes)
-            .map_err(|d| Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone()))))
+        strat_compiler::grid::check_memory(&self.compiled, study, &e, self.limits.max_memory_bytes).map_err(|d| self.failure_of(d))
     }
 
     /// The sweep grid of the program's swept params. It is built in memory: check its size
@@ -1157,8 +1160,15 @@ impl Strategy {
                     d
                 }
             };
-            Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone())))
+            self.failure_of(d)
         }
+    }
+
+    /// A run's error diagnostic as a [`Failure::Run`] on this program's source; one that points
+    /// into a used file is moved onto its `use` statement.
+    fn failure_of(&self, d: Diag) -> Failure {
+        let d = self.compiled.used.relocate(vec![d.clone()]).pop().unwrap_or(d);
+        Failure::Run(Box::new(d.with_source(&self.file_name, self.source.clone())))
     }
 }
 

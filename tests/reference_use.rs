@@ -182,3 +182,15 @@ fn a_used_param_is_swept_and_set_by_its_qualified_name() {
         compare(&format!("trend.lookback={lb}"), &run, &reference(lb));
     }
 }
+
+/// A run error inside a used file (a bad value of its param) is reported on the `use`, with the
+/// used file's line and column, never with a span into the wrong source.
+#[test]
+fn a_run_error_in_a_used_file_points_at_the_use() {
+    let out = Command::new(env!("CARGO_BIN_EXE_strat")).arg("run").arg(use_dir().join("top.strat")).args(["--set", "trend.lookback=2.5"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("strat::value::bad_window") && err.contains("in sleeves/trend.strat:5:"), "{err}");
+    assert!(err.contains("use \"sleeves/trend.strat\" as trend"), "the label shows the use statement: {err}");
+    assert!(!err.contains("Failed to read contents"), "{err}");
+}

@@ -58,6 +58,11 @@ struct Region {
 }
 
 impl UsedRegions {
+    /// Whether `span` points into a used file (not into the program's own source).
+    pub fn contains(&self, span: Span) -> bool {
+        self.regions.iter().any(|r| (span.start as usize) >= r.start && (span.start as usize) <= r.end)
+    }
+
     /// Moves the diagnostics that point into a used file onto its `use` statement: an error
     /// keeps its code and says where in the used file it is; a warning is dropped (the used
     /// file's own lints are for its own runs). Labels that point into a used file are dropped.

@@ -43,6 +43,10 @@ pub struct Compiled {
     pub lowered: Lowered,
     /// Native code for `outputs()`.
     pub kernels: Kernels,
+    /// Where the texts of the files the program `use`s sit in its span space: a span there is
+    /// not in the program's source ([`expand::UsedRegions::relocate`] moves a diagnostic with
+    /// one onto its `use`).
+    pub used: expand::UsedRegions,
 }
 
 impl Compiled {
@@ -191,7 +195,7 @@ pub fn compile_with_files(
     let Some(hir) = hir else { return (None, diags) };
     let lowered = hir_to_plan(&hir);
     match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {
-        Ok(kernels) => (Some(Compiled { hir, lowered, kernels }), diags),
+        Ok(kernels) => (Some(Compiled { hir, lowered, kernels, used: regions }), diags),
         Err(e) => {
             diags.push(
                 Diag::error("strat::internal", e.to_string(), Span::default(), "while compiling this file")
