@@ -65,7 +65,7 @@ impl Token {
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
     "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble", "weights", "kill", "capital",
-    "panel", "alert", "target_vol", "limit",
+    "panel", "alert", "target_vol", "limit", "cash",
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
@@ -88,6 +88,8 @@ pub const CONTEXTUAL: &[&str] = &[
     "available",
     "lag",
     "cap",
+    "financing",
+    "borrow",
 ];
 
 /// The boolean literals (what [`Tag::Bool`] marks).
@@ -97,7 +99,7 @@ pub const BOOLS: &[&str] = &["true", "false"];
 /// after a syntax error, and where the nesting pre-scan starts a new count.
 #[rustfmt::skip]
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert", "target_vol", "limit"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert", "target_vol", "limit", "cash"];
 
 /// The keywords an operand must follow (a subset of [`KEYWORDS`]): an entry ending in one is
 /// unfinished, and a `-` after one is a prefix minus.

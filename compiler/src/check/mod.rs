@@ -130,6 +130,9 @@ struct Checker {
     /// The checked `limit` statements, and where the first of each kind is.
     limits: Vec<LimitDecl>,
     limit_spans: Vec<(LimitKind, Span)>,
+    /// The checked `cash` statement, and where the first one is (also one that failed to check).
+    cash: Option<CashDecl>,
+    cash_span: Option<Span>,
     /// Alerts in declaration order (those that checked).
     alerts: Vec<AlertDecl>,
     /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
@@ -182,6 +185,7 @@ impl Checker {
             StmtKind::Kill { name, trip, release, scale } => self.kill_stmt(name, trip, release.as_ref(), scale.as_ref(), span),
             StmtKind::VolTarget { target, lookback, cap } => self.vol_target_stmt(target, lookback.as_ref(), cap.as_ref(), span),
             StmtKind::Limit { kind, value } => self.limit_stmt(kind, value, span),
+            StmtKind::Cash { rate, financing, borrow } => self.cash_stmt(rate, financing.as_ref(), borrow.as_ref(), span),
             StmtKind::Alert { name, when } => self.alert_stmt(name, when, span),
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
@@ -257,6 +261,7 @@ impl Checker {
                 l.sort_by_key(|d| d.kind != LimitKind::Gross);
                 l
             },
+            cash: self.cash.take(),
             alerts: std::mem::take(&mut self.alerts),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),

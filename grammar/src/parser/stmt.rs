@@ -60,6 +60,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::kill_stmt, [n, trip, clauses @ ..]) => kill_stmt(cx, n, trip, clauses)?,
         (Rule::vol_target_stmt, [target, clauses @ ..]) => vol_target_stmt(cx, target, clauses)?,
         (Rule::limit_stmt, [k, e]) => StmtKind::Limit { kind: ident(cx, k), value: expr(cx, e.clone())? },
+        (Rule::cash_stmt, [rate, clauses @ ..]) => cash_stmt(cx, rate, clauses)?,
         (Rule::alert_stmt, [n, e]) => StmtKind::Alert { name: ident(cx, n), when: expr(cx, e.clone())? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
@@ -226,4 +227,22 @@ fn vol_target_stmt(cx: &mut Ctx, target: &Pair<Rule>, clauses: &[Pair<Rule>]) ->
         }
     }
     Some(StmtKind::VolTarget { target: expr(cx, target.clone())?, lookback, cap })
+}
+
+/// `cash RATE`, with the optional `financing SPREAD` and `borrow FEE` clauses.
+fn cash_stmt(cx: &mut Ctx, rate: &Pair<Rule>, clauses: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut financing, mut borrow) = (None, None);
+    for c in clauses {
+        let inner = parts(c.clone());
+        let [e] = inner.as_slice() else {
+            cx.internal(c, "cash clause");
+            return None;
+        };
+        let e = Some(expr(cx, e.clone())?);
+        match c.as_rule() {
+            Rule::cash_financing => financing = e,
+            _ => borrow = e,
+        }
+    }
+    Some(StmtKind::Cash { rate: expr(cx, rate.clone())?, financing, borrow })
 }

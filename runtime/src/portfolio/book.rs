@@ -3,12 +3,12 @@
 //! reports from the [`Program`], and assembles the [`Backtest`].
 
 use super::path::{Leaf, PathEval};
-use super::{run_stage, BookPath, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
+use super::{run_stage, BookPath, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
 use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
 use strat_compiler::types::Shape;
-use strat_stdlib::metrics::mean;
+use strat_stdlib::metrics::{excess_sharpe_sortino, mean};
 
 /// The plan values the stage reads for one binding.
 pub struct StageValues<'a> {
@@ -144,7 +144,16 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
         }
     }
     let scalar = |node: Node| v.scalars.get(node.index()).copied().unwrap_or(f64::NAN);
-    let mut risk = StageRisk { vol: None, limits: p.limits.iter().map(|l| (l.kind, scalar(l.value))).collect() };
+    let mut risk = StageRisk { vol: None, limits: p.limits.iter().map(|l| (l.kind, scalar(l.value))).collect(), cash: None };
+    if let Some(c) = &p.cash {
+        let rate = match v.leaf(c.rate) {
+            Leaf::Series(col) => col.to_vec(),
+            Leaf::Scalar(x) => vec![x; n],
+            // The checker allows no panel rate.
+            Leaf::Panel(_) => vec![f64::NAN; n],
+        };
+        risk.cash = Some(StageCash { rate, financing: scalar(c.financing), borrow: scalar(c.borrow), periods: v.program.annualize });
+    }
     if let Some(vt) = &p.vol_target {
         let lookback = scalar(vt.lookback);
         if !(lookback >= 2.0 && lookback.fract() == 0.0 && lookback < usize::MAX as f64) {
@@ -235,8 +244,15 @@ pub fn stage_backtest(
             }
         }
     }
-    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, vol_scale_mean, limits, .. } = out;
+    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, vol_scale_mean, limits, cash, .. } = out;
     let mut bt = assemble(gross.first_live, weights, gross.assets, returns, exposure, turnover, g, benchmark, periods_per_year, memo);
+    if let Some(c) = &cash {
+        (bt.metrics.sharpe, bt.metrics.sortino) = excess_sharpe_sortino(&bt.returns, &c.rf, periods_per_year);
+        if let (Some(b), Some(m)) = (&bt.benchmark_returns, &mut bt.benchmark) {
+            (m.sharpe, m.sortino) = excess_sharpe_sortino(b, &c.rf, periods_per_year);
+        }
+    }
+    bt.cash = cash;
     bt.ruin = ruin;
     bt.cost = cost;
     bt.kills = kills;
@@ -252,5 +268,8 @@ pub fn stage_summary(t0: usize, out: &StageResult, benchmark: Option<&[f64]>, pe
     let n = out.turnover.len();
     let mut s = summary_of_path(t0, &out.returns, mean(&out.exposure), mean(&out.turnover[t0..n - 1]), benchmark, periods_per_year, memo);
     s.ruin = out.ruin;
+    if let Some(c) = &out.cash {
+        (s.metrics.sharpe, s.metrics.sortino) = excess_sharpe_sortino(&out.returns, &c.rf, periods_per_year);
+    }
     s
 }

@@ -117,19 +117,68 @@ pub struct StageVol {
     pub periods: f64,
 }
 
-/// What scales the book after the kill switches: a volatility target, then the limits.
+/// The book's cash account ready to run (spec/semantics.md, "Cash and financing").
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageCash {
+    /// The annualised rate (a fraction) known at the close of each row (`rows` values; NaN
+    /// where undefined, which earns 0 and is counted).
+    pub rate: Vec<f64>,
+    /// The annualised spread over the rate paid on a negative cash balance (>= 0).
+    pub financing: f64,
+    /// The annualised fee paid on short positions (>= 0).
+    pub borrow: f64,
+    /// Periods per year (`annualize`).
+    pub periods: f64,
+}
+
+/// What scales the book after the kill switches (a volatility target, then the limits), and
+/// its cash account.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageRisk {
     /// The volatility target, if any.
     pub vol: Option<StageVol>,
     /// The limits in the order they apply (gross, then net), with their bounds.
     pub limits: Vec<(LimitKind, f64)>,
+    /// The cash account, if any.
+    pub cash: Option<StageCash>,
 }
 
 impl StageRisk {
+    /// Whether nothing scales the book after the kill switches (no volatility target, no limit).
     fn is_empty(&self) -> bool {
         self.vol.is_none() && self.limits.is_empty()
     }
+}
+
+/// What the cash account did over the run: per return row `t0+1 ..= T-1` (index `t - t0 - 1`),
+/// fractions of equity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CashTrace {
+    /// The per-period cash rate `c[t] = rate[t-1] / annualize` (0 where the rate is NaN): the
+    /// risk-free return of Sharpe and Sortino.
+    pub rf: Vec<f64>,
+    /// Interest earned on a positive cash balance, `max(b, 0) * c[t]`.
+    pub earned: Vec<f64>,
+    /// Interest paid on a negative cash balance, `max(-b, 0) * (c[t] + financing / annualize)`.
+    pub financing: Vec<f64>,
+    /// The fee paid on short positions, `borrow / annualize * sum_j max(-w'[t-1, j], 0)`.
+    pub borrow: Vec<f64>,
+    /// The return rows whose rate (read on the row before) is NaN.
+    pub missing: usize,
+    /// The first row whose rate is NaN and is read (the row before a return row), if any.
+    pub first_missing: Option<usize>,
+    /// Periods per year (`annualize`), to annualise the means.
+    pub periods: f64,
+}
+
+/// The cash account's terms of one return row, given the per-period rate `c` (0 for NaN), the
+/// held book's net `sum_j w'[t-1, j]` and short side `sum_j max(-w'[t-1, j], 0)`: (earned,
+/// financing paid, borrow fee paid), each >= 0 for rates >= 0.
+pub fn cash_terms(cash: &StageCash, c: f64, net: f64, short: f64) -> (f64, f64, f64) {
+    let b = 1.0 - net;
+    let earned = if b > 0.0 { b * c } else { 0.0 };
+    let financing = if b < 0.0 { -b * (c + cash.financing / cash.periods) } else { 0.0 };
+    (earned, financing, cash.borrow / cash.periods * short)
 }
 
 /// What a limit did over the run.
@@ -200,6 +249,8 @@ pub struct StageResult {
     pub vol_scale_mean: Option<f64>,
     /// Each limit's trace.
     pub limits: Vec<LimitTrace>,
+    /// The cash account's trace, with a `cash` statement.
+    pub cash: Option<CashTrace>,
     /// Each own-path report's value per row (`rows` values; NaN before `t0`).
     pub reports: Vec<Vec<f64>>,
     /// The ruin row (SEMANTICS.md §3b), if any.
@@ -223,6 +274,7 @@ impl StageResult {
             vol_scale: vec![1.0; rows],
             vol_scale_mean: None,
             limits: risk.limits.iter().map(|&(kind, value)| LimitTrace { kind, value, bound: vec![false; rows], bound_share: 0.0 }).collect(),
+            cash: risk.cash.as_ref().map(|c| CashTrace { periods: c.periods, ..CashTrace::default() }),
             reports: vec![vec![f64::NAN; rows]; reports],
             ruin: None,
             trades: vec![],
@@ -277,7 +329,7 @@ pub fn run_stage(
     }
     check_risk(risk)?;
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    if let (true, true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), risk.is_empty(), &*cost) {
+    if let (true, true, true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), risk.is_empty(), risk.cash.is_none(), &*cost) {
         return flat_stage(book, *rate);
     }
     let mut out = StageResult::new(n, t0, kills, risk, reports.len());
@@ -285,6 +337,9 @@ pub fn run_stage(
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
     // The gross `sum_j |w[t, j]|` and net `sum_j w[t, j]` of `h`, for the limits.
     let (mut h_gross, mut h_net) = (0.0_f64, 0.0_f64);
+    // The held book's net `sum_j w'[t-1, j]` and short side `sum_j max(-w'[t-1, j], 0)`, for the
+    // cash account.
+    let (mut held_net, mut held_short) = (0.0_f64, 0.0_f64);
     let mut active = vec![false; kills.len()];
     let (mut equity, mut peak, mut s_prev, mut cost_prev) = (1.0_f64, 1.0_f64, 1.0_f64, 0.0_f64);
     for t in t0..n {
@@ -292,7 +347,21 @@ pub fn run_stage(
         if t > t0 {
             // A closed book (ruin) earns nothing more; its own values stay where they are and
             // the switches and reports keep reading them.
-            let r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
+            let mut r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
+            if let (Some(cash), Some(trace)) = (&risk.cash, &mut out.cash) {
+                let rate = cash.rate[t - 1];
+                if rate.is_nan() {
+                    trace.missing += 1;
+                    trace.first_missing.get_or_insert(t - 1);
+                }
+                let c = if rate.is_nan() { 0.0 } else { rate / cash.periods };
+                let (earned, financing, borrow) = if out.ruin.is_some() { (0.0, 0.0, 0.0) } else { cash_terms(cash, c, held_net, held_short) };
+                r += earned - financing - borrow;
+                trace.rf.push(c);
+                trace.earned.push(earned);
+                trace.financing.push(financing);
+                trace.borrow.push(borrow);
+            }
             out.book_return(t, r, &mut equity)?;
             if equity <= 0.0 && out.ruin.is_none() {
                 out.ruin = Some(t);
@@ -384,6 +453,10 @@ pub fn run_stage(
                 }
             }
             std::mem::swap(&mut held, &mut next);
+            if risk.cash.is_some() {
+                held_net = held.iter().sum();
+                held_short = held.iter().map(|w| (-w).max(0.0)).sum();
+            }
             out.turnover[t] = tv;
             out.gross[t] = g;
             out.cost[t] = c;
@@ -468,9 +541,20 @@ fn finish_traces(out: &mut StageResult, t0: usize, n: usize, risk: &StageRisk) {
     }
 }
 
-/// The values of `target_vol` and `limit` (params included) in their ranges.
+/// The values of `target_vol`, `limit` and `cash` (params included) in their ranges.
 fn check_risk(risk: &StageRisk) -> Result<(), StageError> {
     let bad = |what: &str, value: f64| Err(StageError::BadRisk { what: what.to_string(), value });
+    if let Some(c) = &risk.cash {
+        if !(c.financing.is_finite() && c.financing >= 0.0) {
+            return bad("the `financing` spread of `cash`", c.financing);
+        }
+        if !(c.borrow.is_finite() && c.borrow >= 0.0) {
+            return bad("the `borrow` fee of `cash`", c.borrow);
+        }
+        if let Some(&r) = c.rate.iter().find(|r| r.is_infinite()) {
+            return bad("the `cash` rate", r);
+        }
+    }
     if let Some(v) = &risk.vol {
         if !(v.target.is_finite() && v.target > 0.0) {
             return bad("the volatility target", v.target);

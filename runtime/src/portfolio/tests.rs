@@ -85,7 +85,7 @@ fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
     let change = vec![true, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[1.5, -0.5]);
     let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true };
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)] };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)], cash: None };
     let mut cost = StageCost::Flat(0.001);
     let out = run_stage(&book, &mut cost, &mut [], &risk, &mut []).unwrap();
     // Gross: s = 1.6 / 2 = 0.8 (net 0.8 > 0.6), then net: s = 0.8 * 0.6 / 0.8 = 0.6.
@@ -96,11 +96,44 @@ fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
     assert_eq!(out.limits[1].bound, [true; 4]);
     assert_eq!((out.limits[0].bound_share, out.limits[1].bound_share), (1.0, 1.0));
     // A limit that holds does nothing.
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 2.0)] };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 2.0)], cash: None };
     let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
     assert_eq!(out.scale, [1.0; 4]);
     assert_eq!(out.limits[0].bound_share, 0.0);
     // A bad value (a param) is an error, not a panic.
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Net, 0.0)] };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Net, 0.0)], cash: None };
     assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []), Err(StageError::BadRisk { .. })));
+}
+
+#[test]
+fn cash_earns_on_the_balance_pays_financing_and_borrow_and_a_nan_rate_earns_nothing() {
+    // Two assets held from row 0 at 1.5 and -0.2 (net 1.3: a cash balance of -0.3, short 0.2);
+    // from row 2 at 0.4 and 0 (a balance of +0.6). Rates per year, 252 periods.
+    let gross = vec![0.01, 0.0, 0.02, -0.01];
+    let change = vec![true, false, true, false, false];
+    let weights = |t: usize, w: &mut [f64]| w.copy_from_slice(if t < 2 { &[1.5, -0.2] } else { &[0.4, 0.0] });
+    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false };
+    let cash = StageCash { rate: vec![0.0252, f64::NAN, 0.0504, 0.0252, 0.0], financing: 0.0252, borrow: 0.0126, periods: 252.0 };
+    let risk = StageRisk { cash: Some(cash), ..StageRisk::default() };
+    let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
+    let c = out.cash.as_ref().unwrap();
+    // Row 1 (rate of row 0: 1e-4 per bar): pays 0.3 * (1e-4 + 1e-4) and 0.2 * 5e-5.
+    // Row 2 (rate of row 1 missing: 0): pays 0.3 * 1e-4 (the spread only) and 0.2 * 5e-5.
+    // Row 3 (rate of row 2: 2e-4 per bar): earns 0.6 * 2e-4. Row 4: earns 0.6 * 1e-4.
+    let want_rf = [1e-4, 0.0, 2e-4, 1e-4];
+    let want_earned = [0.0, 0.0, 0.6 * 2e-4, 0.6 * 1e-4];
+    let want_fin = [0.3 * 2e-4, 0.3 * 1e-4, 0.0, 0.0];
+    let want_borrow = [0.2 * 5e-5, 0.2 * 5e-5, 0.0, 0.0];
+    for i in 0..4 {
+        assert!((c.rf[i] - want_rf[i]).abs() < 1e-18, "rf {:?}", c.rf);
+        assert!((c.earned[i] - want_earned[i]).abs() < 1e-18, "earned {:?}", c.earned);
+        assert!((c.financing[i] - want_fin[i]).abs() < 1e-18, "financing {:?}", c.financing);
+        assert!((c.borrow[i] - want_borrow[i]).abs() < 1e-18, "borrow {:?}", c.borrow);
+        let want = gross[i] + want_earned[i] - want_fin[i] - want_borrow[i];
+        assert!((out.returns[i] - want).abs() < 1e-15, "returns {:?}", out.returns);
+    }
+    assert_eq!((c.missing, c.first_missing), (1, Some(1)));
+    // A negative spread (a param value) is a run error.
+    let bad = StageRisk { cash: Some(StageCash { rate: vec![0.0; 5], financing: -0.01, borrow: 0.0, periods: 252.0 }), ..StageRisk::default() };
+    assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &bad, &mut []), Err(StageError::BadRisk { .. })));
 }
