@@ -169,7 +169,9 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     }
     match (cash, &bb.cash) {
         (Some(x), Some(y)) => {
-            for (k, a, b) in [("rf", &x.rf, &y.rf), ("earned", &x.earned, &y.earned), ("financing", &x.financing, &y.financing), ("borrow", &x.borrow, &y.borrow)] {
+            for (k, a, b) in
+                [("rf", &x.rf, &y.rf), ("earned", &x.earned, &y.earned), ("financing", &x.financing, &y.financing), ("borrow", &x.borrow, &y.borrow)]
+            {
                 diff_f64(&format!("cash.{k}"), a, b, &mut out);
             }
             if (x.missing, x.first_missing) != (y.missing, y.first_missing) {

@@ -49,10 +49,7 @@ fn program(rates: &str, book: &str, extra: &str) -> String {
             .to_string(),
         _ => "hold mkt.spx weight if mkt.vix > 30 then -50% else 150%\n".to_string(),
     };
-    format!(
-        "strategy cash_ref\ndata mkt = csv(\"{}\")\ndata rates = csv(\"{rates}\")\n{weight}cost 2bps\nbenchmark mkt.spx\n{extra}",
-        data("spx_vix.csv")
-    )
+    format!("strategy cash_ref\ndata mkt = csv(\"{}\")\ndata rates = csv(\"{rates}\")\n{weight}cost 2bps\nbenchmark mkt.spx\n{extra}", data("spx_vix.csv"))
 }
 
 const KILL: &str = "kill crash when own.drawdown < -15% or own.day_return < -5% or mkt.vix > 70\n  release when mkt.vix < 25\n  scale 50%\n";
@@ -217,4 +214,16 @@ fn a_zero_rate_changes_nothing_but_the_report() {
     assert!(bit_equal(&plain.0["metrics"], &zero.0["metrics"]), "{}\n{}", plain.0["metrics"], zero.0["metrics"]);
     assert_eq!(plain.1, zero.1, "--out differs with a zero rate");
     assert_eq!(zero.0["cash"]["risk_free"].as_f64(), Some(0.0));
+}
+
+/// A negative `financing` spread given through a param is a run error with a code, not a panic.
+#[test]
+fn a_bad_param_value_is_a_run_error() {
+    let dir = TempDir::new("cash_bad");
+    let rates = data("treasury_yields_daily.csv");
+    let file = write(&dir, "p.strat", &program(&rates, "levered", "param fin = 1%\ncash rates.dgs3mo / 100 financing fin\n"));
+    let out = Command::new(env!("CARGO_BIN_EXE_strat")).arg("run").arg(&file).args(["--set", "fin=-1%"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("strat::run::bad_risk_value") && err.contains("financing"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
