@@ -76,6 +76,7 @@ module.exports = grammar({
       $.capital_statement,
       $.vol_target_statement,
       $.limit_statement,
+      $.cash_statement,
       $.alert_statement,
     ),
 
@@ -213,6 +214,12 @@ module.exports = grammar({
     ),
 
     limit_statement: $ => seq('limit', field('kind', choice('weight', $.identifier)), field('value', $._expression)),
+
+    cash_statement: $ => seq(
+      'cash', field('rate', $._expression),
+      optional(seq('financing', field('financing', $._expression))),
+      optional(seq('borrow', field('borrow', $._expression))),
+    ),
 
     annualize_statement: $ => seq('annualize', $.number),
 
