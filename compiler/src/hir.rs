@@ -331,6 +331,8 @@ pub struct Hir {
     pub limits: Vec<LimitDecl>,
     /// `cash`, if declared.
     pub cash: Option<CashDecl>,
+    /// Whether the program's `hold` (of a series or a universe) drifts between its rebalances.
+    pub drift: bool,
     /// Alerts in declaration order.
     pub alerts: Vec<AlertDecl>,
     /// Periods per year for annualised metrics (default 252).

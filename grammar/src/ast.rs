@@ -67,7 +67,9 @@ pub enum StmtKind {
     /// `regime NAME { ARM when cond ... ARM otherwise }`
     Regime { name: Ident, arms: Vec<RegimeArm> },
     /// `hold SERIES weight EXPR [rebalance ...]`
-    Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance> },
+    /// `drift` (after the rebalance clause) keeps the positions between rebalances, so that the
+    /// weights float with prices (spec/semantics.md §13, "Drift"); its span when written.
+    Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance>, drift: Option<Span> },
     /// `hold [s1, s2, ...] weight W`: a book of sleeves weighted by the sleeve weights `W`.
     HoldSleeves { sleeves: Vec<Ident>, weight: Expr, rebalance: Option<Rebalance> },
     /// `weights NAME = MEMBERS by METHOD CLAUSES...`: a portfolio weighting (spec/language.md).

@@ -190,9 +190,10 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             };
             Tree::node(format!("regime {}", name.name), arms.iter().map(arm).collect())
         }
-        StmtKind::Hold { target, weight, rebalance: r } => {
+        StmtKind::Hold { target, weight, rebalance: r, drift } => {
             let mut ch = vec![sub("target", target), sub("weight", weight)];
             ch.extend(r.as_ref().map(|r| Tree::leaf(rebalance(r))));
+            ch.extend(drift.map(|_| Tree::leaf("drift".to_string())));
             Tree::node("hold", ch)
         }
         StmtKind::HoldSleeves { sleeves, weight, rebalance: r } => {

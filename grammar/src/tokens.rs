@@ -90,6 +90,7 @@ pub const CONTEXTUAL: &[&str] = &[
     "cap",
     "financing",
     "borrow",
+    "drift",
 ];
 
 /// The boolean literals (what [`Tag::Bool`] marks).

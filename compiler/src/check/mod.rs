@@ -133,6 +133,8 @@ struct Checker {
     /// The checked `cash` statement, and where the first one is (also one that failed to check).
     cash: Option<CashDecl>,
     cash_span: Option<Span>,
+    /// Whether the program's `hold` drifts between rebalances (`drift`, checked).
+    drift: bool,
     /// Alerts in declaration order (those that checked).
     alerts: Vec<AlertDecl>,
     /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
@@ -175,7 +177,12 @@ impl Checker {
             StmtKind::To { date, span: date_span } => self.window_stmt(false, date, *date_span, span),
             StmtKind::Let { name, value } => self.let_stmt(name, value, span),
             StmtKind::Regime { name, arms } => self.regime_stmt(name, arms, span),
-            StmtKind::Hold { target, weight, rebalance } => self.hold_stmt(target, weight, rebalance.as_ref(), span),
+            StmtKind::Hold { target, weight, rebalance, drift } => {
+                self.hold_stmt(target, weight, rebalance.as_ref(), span);
+                if let Some(d) = drift {
+                    self.drift_clause(rebalance.is_some(), *d);
+                }
+            }
             StmtKind::Weights { name, members, method, clauses } => self.weights_stmt(name, members, method, clauses, span),
             StmtKind::HoldSleeves { sleeves, weight, rebalance } => self.hold_sleeves_stmt(sleeves, weight, rebalance.as_ref(), span),
             StmtKind::Sleeve { name, hold } => self.sleeve_stmt(name, hold, span),
@@ -228,6 +235,7 @@ impl Checker {
     /// The HIR, when there is no error and the book and every `weights` declaration checked.
     fn build_hir(&mut self, default_name: &str) -> Option<Hir> {
         let has_error = self.diags.iter().any(|d| d.is_error());
+        let drift = self.drift && self.hold.is_some();
         let book = match (self.hold.take(), self.ensemble.take(), self.sleeve_book) {
             (Some(h), None, None) => Some(Book::Hold(h)),
             (None, Some(e), None) => Some(Book::Ensemble(e)),
@@ -262,6 +270,7 @@ impl Checker {
                 l
             },
             cash: self.cash.take(),
+            drift,
             alerts: std::mem::take(&mut self.alerts),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),

@@ -228,13 +228,21 @@ pub struct Portfolio {
     pub limits: Vec<Limit>,
     /// `cash`, if declared.
     pub cash: Option<Cash>,
+    /// Whether the program's `hold` drifts between its rebalances (spec/semantics.md §13,
+    /// "Drift"): its positions are kept in units, so its weights float with prices.
+    pub drift: bool,
 }
 
 impl Portfolio {
     /// Whether the book needs the sequential stage beyond a flat cost: a per-asset cost model,
-    /// a kill switch, a volatility target, a limit or a cash account.
+    /// a kill switch, a volatility target, a limit, a cash account or a drifting hold.
     pub fn is_path_dependent(&self) -> bool {
-        !self.kills.is_empty() || self.vol_target.is_some() || !self.limits.is_empty() || self.cash.is_some() || matches!(self.cost, Cost::PerAsset { .. })
+        !self.kills.is_empty()
+            || self.vol_target.is_some()
+            || !self.limits.is_empty()
+            || self.cash.is_some()
+            || self.drift
+            || matches!(self.cost, Cost::PerAsset { .. })
     }
 
     /// Every plan node the stage reads (cost, capital, switches), without repeats.

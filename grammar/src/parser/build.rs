@@ -92,6 +92,7 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_cash
             | Rule::kw_financing
             | Rule::kw_borrow
+            | Rule::kw_drift
     )
 }
 

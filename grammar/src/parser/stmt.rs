@@ -51,7 +51,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::to_stmt, [d]) => StmtKind::To { date: d.as_str().to_string(), span: cx.span(d) },
         (Rule::let_decl, [n, e]) => StmtKind::Let { name: ident(cx, n), value: expr(cx, e.clone())? },
         (Rule::regime_decl, [n, arms @ ..]) => regime_decl(cx, n, arms)?,
-        (Rule::hold_stmt, [t, w, rest @ ..]) => hold_stmt(cx, t, w, rest.first())?,
+        (Rule::hold_stmt, [t, w, rest @ ..]) => hold_stmt(cx, t, w, rest)?,
         (Rule::hold_sleeves, [l, w, rest @ ..]) => hold_sleeves(cx, l, w, rest.first())?,
         (Rule::weights_decl, [n, members, method, clauses @ ..]) => weights_decl(cx, n, members, method, clauses)?,
         (Rule::cost_stmt, [c]) if c.as_rule() == Rule::cost_model => StmtKind::Cost { cost: CostSpec::Model(cost_model(cx, c)?) },
@@ -162,13 +162,17 @@ fn regime_decl(cx: &mut Ctx, n: &Pair<Rule>, arms: &[Pair<Rule>]) -> Option<Stmt
     Some(StmtKind::Regime { name: ident(cx, n), arms: out })
 }
 
-/// `hold TARGET weight WEIGHT`, with the optional rebalance clause `r`.
-fn hold_stmt(cx: &mut Ctx, t: &Pair<Rule>, w: &Pair<Rule>, r: Option<&Pair<Rule>>) -> Option<StmtKind> {
-    let rebalance = match r {
-        None => None,
-        Some(r) => Some(rebalance(cx, r)?),
-    };
-    Some(StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance })
+/// `hold TARGET weight WEIGHT`, with the optional rebalance clause and `drift` word in `rest`.
+fn hold_stmt(cx: &mut Ctx, t: &Pair<Rule>, w: &Pair<Rule>, rest: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut rebalance, mut drift) = (None, None);
+    for r in rest {
+        if r.as_rule() == Rule::drift {
+            drift = Some(cx.span(r));
+        } else {
+            rebalance = Some(self::rebalance(cx, r)?);
+        }
+    }
+    Some(StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance, drift })
 }
 
 /// `hold [SLEEVE, ...] weight WEIGHT`, with the optional rebalance clause `r`.

@@ -3,7 +3,7 @@
 //! reports from the [`Program`], and assembles the [`Backtest`].
 
 use super::path::{Leaf, PathEval};
-use super::{run_stage, BookPath, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
+use super::{run_stage, BookPath, Drift, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
 use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
@@ -51,8 +51,9 @@ impl<'a> StageValues<'a> {
 
 /// How the book's weights are laid out.
 pub enum Layout<'a> {
-    /// A hold: the gross backtest's held weights are the book's.
-    Hold,
+    /// A hold: the gross backtest's held weights are the book's (its targets, with `drift`,
+    /// which also gives the assets' returns and the rebalance rows).
+    Hold(Option<Drift<'a>>),
     /// A combined book: the gross backtest's "weights" are the sleeves' allocations (`rows *
     /// sleeves`), each sleeve holding its own assets.
     Combined {
@@ -165,7 +166,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
     let mut reports: Vec<PathEval> =
         v.program.reports.iter().chain(v.program.alert_series()).filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
     match layout {
-        Layout::Hold => {
+        Layout::Hold(drift) => {
             let change: Vec<bool> = (0..n).map(|t| t <= t0 || gross.turnover[t] != 0.0).collect();
             let w = gross.weights;
             let weights = |t: usize, out: &mut [f64]| {
@@ -173,7 +174,8 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     *o = w[j * n + t];
                 }
             };
-            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail };
+            let drift = drift.as_ref().map(|d| Drift { returns: d.returns, rebalance: d.rebalance });
+            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail, drift };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
@@ -218,7 +220,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     }
                 }
             };
-            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail };
+            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail, drift: None };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
     }
@@ -228,14 +230,16 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
 /// switches, zero from a ruin on; and each own-path report's value per row.
 pub fn stage_backtest(
     gross: &Gross,
-    out: StageResult,
+    mut out: StageResult,
     benchmark: Option<&[f64]>,
     periods_per_year: f64,
     memo: Option<&BenchmarkMemo>,
 ) -> (Backtest, Vec<Vec<f64>>) {
     let n = out.scale.len();
-    let mut weights = gross.weights.to_vec();
-    for col in weights.chunks_mut(n.max(1)) {
+    // A drifting book's weights are the stage's own.
+    let drifted = !out.weights.is_empty();
+    let mut weights = if drifted { std::mem::take(&mut out.weights) } else { gross.weights.to_vec() };
+    for col in weights.chunks_mut(n.max(1)).filter(|_| !drifted) {
         for (t, w) in col.iter_mut().enumerate() {
             if out.ruin.is_some_and(|r| t >= r) {
                 *w = 0.0;

@@ -47,6 +47,18 @@ pub struct BookPath<'a> {
     pub weights: &'a dyn Fn(usize, &mut [f64]),
     /// Whether to record every asset's trade ([`StageResult::trades`]).
     pub detail: bool,
+    /// With `drift`: the book keeps its positions between rebalance rows (spec/semantics.md
+    /// §13, "Drift"), so the stage computes its return from the per-asset returns.
+    pub drift: Option<Drift<'a>>,
+}
+
+/// What a drifting book needs beyond [`BookPath`]: the assets' returns and its rebalance rows.
+pub struct Drift<'a> {
+    /// Simple returns `r[t, j]` of the assets, `rows * assets`, asset-major (NaN where a price
+    /// is missing on `t` or `t-1`: the position then keeps its value over the bar).
+    pub returns: &'a [f64],
+    /// The rows on which the book trades back to its targets (`rows` values); `t0` always does.
+    pub rebalance: &'a [bool],
 }
 
 /// One asset's trade decided at the close of a row (a `--costs-out` line).
@@ -253,6 +265,9 @@ pub struct StageResult {
     pub cash: Option<CashTrace>,
     /// Each own-path report's value per row (`rows` values; NaN before `t0`).
     pub reports: Vec<Vec<f64>>,
+    /// With `drift`: the weights `w'[t, j]` held from the close of each row (`rows * assets`,
+    /// asset-major; 0 before `t0` and from a ruin on); empty otherwise.
+    pub weights: Vec<f64>,
     /// The ruin row (SEMANTICS.md §3b), if any.
     pub ruin: Option<usize>,
     /// Every asset's trade, in row then asset order (with [`BookPath::detail`]; else empty).
@@ -276,6 +291,7 @@ impl StageResult {
             limits: risk.limits.iter().map(|&(kind, value)| LimitTrace { kind, value, bound: vec![false; rows], bound_share: 0.0 }).collect(),
             cash: risk.cash.as_ref().map(|c| CashTrace { periods: c.periods, ..CashTrace::default() }),
             reports: vec![vec![f64::NAN; rows]; reports],
+            weights: vec![],
             ruin: None,
             trades: vec![],
         }
@@ -329,10 +345,18 @@ pub fn run_stage(
     }
     check_risk(risk)?;
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    if let (true, true, true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), risk.is_empty(), risk.cash.is_none(), &*cost) {
+    if let (true, true, true, true, None, StageCost::Flat(rate)) =
+        (kills.is_empty(), reports.is_empty(), risk.is_empty(), risk.cash.is_none(), &book.drift, &*cost)
+    {
         return flat_stage(book, *rate);
     }
     let mut out = StageResult::new(n, t0, kills, risk, reports.len());
+    if book.drift.is_some() {
+        out.weights = vec![0.0; n * a];
+    }
+    // With drift: the book before the stage's scale, its targets on rebalance rows floated with
+    // prices in between (`u[t, j]`); the held weights are `w'[t, j] = s[t] * u[t, j]`.
+    let mut u = vec![0.0; a];
     // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
     // The gross `sum_j |w[t, j]|` and net `sum_j w[t, j]` of `h`, for the limits.
@@ -347,7 +371,12 @@ pub fn run_stage(
         if t > t0 {
             // A closed book (ruin) earns nothing more; its own values stay where they are and
             // the switches and reports keep reading them.
-            let mut r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
+            let g = match &book.drift {
+                // The held weights earn their assets' returns (a missing return counts 0).
+                Some(d) => held.iter().enumerate().map(|(j, w)| if *w == 0.0 || d.returns[j * n + t].is_nan() { 0.0 } else { w * d.returns[j * n + t] }).sum(),
+                None => s_prev * book.gross[t - t0 - 1],
+            };
+            let mut r = if out.ruin.is_some() { 0.0 } else { g - cost_prev };
             if let (Some(cash), Some(trace)) = (&risk.cash, &mut out.cash) {
                 let rate = cash.rate[t - 1];
                 if rate.is_nan() {
@@ -363,6 +392,17 @@ pub fn run_stage(
                 trace.borrow.push(borrow);
             }
             out.book_return(t, r, &mut equity)?;
+            if let (Some(d), None, true) = (&book.drift, out.ruin, equity > 0.0) {
+                // Positions are held in units: each weight grows with its asset and shrinks with
+                // the book, `u[t, j] = u[t-1, j] * (1 + r[t, j]) / (1 + x[t])`, and the held
+                // book after the move is `s[t-1] * u[t, j]`.
+                for (j, (uj, hj)) in u.iter_mut().zip(held.iter_mut()).enumerate() {
+                    let rj = d.returns[j * n + t];
+                    let grow = if rj.is_nan() { 1.0 } else { 1.0 + rj };
+                    *uj = *uj * grow / (1.0 + r);
+                    *hj = s_prev * *uj;
+                }
+            }
             if equity <= 0.0 && out.ruin.is_none() {
                 out.ruin = Some(t);
                 out.turnover[t] = out.gross[t - 1];
@@ -389,8 +429,20 @@ pub fn run_stage(
         for (i, r) in reports.iter_mut().enumerate() {
             out.reports[i][t] = r.row(t, &own, &active);
         }
-        // The book's weights before switches change only on change rows (read first at t0).
-        if out.ruin.is_none() && (book.change[t] || t == t0) {
+        // The book's weights before switches change only on change rows (read first at t0);
+        // a drifting book takes its targets on its rebalance rows and floats in between.
+        if let Some(d) = &book.drift {
+            if out.ruin.is_none() {
+                if d.rebalance[t] || t == t0 {
+                    (book.weights)(t, &mut u);
+                }
+                h.copy_from_slice(&u);
+                if !risk.is_empty() {
+                    h_gross = turnover_and_gross(&h, &held).1;
+                    h_net = h.iter().sum();
+                }
+            }
+        } else if out.ruin.is_none() && (book.change[t] || t == t0) {
             (book.weights)(t, &mut h);
             if !risk.is_empty() {
                 h_gross = turnover_and_gross(&h, &held).1;
@@ -421,7 +473,7 @@ pub fn run_stage(
             cost_prev = 0.0;
             continue;
         }
-        if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
+        if book.drift.is_some() || book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
             for (x, w) in next.iter_mut().zip(&h) {
                 *x = s * w;
             }
@@ -453,6 +505,11 @@ pub fn run_stage(
                 }
             }
             std::mem::swap(&mut held, &mut next);
+            if book.drift.is_some() {
+                for (j, w) in held.iter().enumerate() {
+                    out.weights[j * n + t] = *w;
+                }
+            }
             if risk.cash.is_some() {
                 held_net = held.iter().sum();
                 held_short = held.iter().map(|w| (-w).max(0.0)).sum();
