@@ -180,9 +180,16 @@ module.exports = grammar({
     // ---- statements ----
     hold_statement: $ => seq(
       'hold',
-      choice(field('asset', $._expression), field('sleeves', $.name_list)),
-      'weight', field('weight', $._expression),
-      optional($.rebalance_clause),
+      choice(
+        // `drift` (after the rebalance clause) only on a hold of an asset or a universe.
+        seq(
+          field('asset', $._expression),
+          'weight', field('weight', $._expression),
+          optional($.rebalance_clause),
+          optional(field('drift', 'drift')),
+        ),
+        seq(field('sleeves', $.name_list), 'weight', field('weight', $._expression), optional($.rebalance_clause)),
+      ),
     ),
 
     rebalance_clause: $ => seq('rebalance', choice('monthly', 'weekly', seq('every', $.number))),
