@@ -163,3 +163,25 @@ fn without_drift_the_weights_do_not_float() {
     assert!(column(&plain.1, "weight_spy").iter().all(|(_, x)| *x == 0.4 || x.is_nan()));
     assert_ne!(plain.0["metrics"]["total_return"], drift.0["metrics"]["total_return"]);
 }
+
+/// A sweep of a drifting book (its lean path) equals single runs bit for bit.
+#[test]
+fn a_sweep_of_a_drifting_book_equals_single_runs() {
+    let dir = TempDir::new("drift_sweep");
+    let text = program(true, "").replace("cost 2bps", "param c in [1bps, 5bps]\ncost c");
+    let file = write(&dir, "p.strat", &text);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
+    let s = run_json(cmd, "strat sweep");
+    let rows = s["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (lit, v) in [("1bps", 0.0001), ("5bps", 0.0005)] {
+        let row = rows.iter().find(|r| r["params"]["c"].as_f64() == Some(v)).unwrap_or_else(|| panic!("no row c={v}: {}", s["rows"]));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+        cmd.arg("run").arg(&file).arg("--json").args(["--set", &format!("c={lit}")]);
+        let run = run_json(cmd, "strat run --set");
+        for key in ["bars", "metrics", "avg_turnover"] {
+            assert!(bit_equal(&run[key], &row[key]), "c={lit}: {key} differs: run {} sweep {}", run[key], row[key]);
+        }
+    }
+}

@@ -137,3 +137,43 @@ fn cash_earns_on_the_balance_pays_financing_and_borrow_and_a_nan_rate_earns_noth
     let bad = StageRisk { cash: Some(StageCash { rate: vec![0.0; 5], financing: -0.01, borrow: 0.0, periods: 252.0 }), ..StageRisk::default() };
     assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &bad, &mut []), Err(StageError::BadRisk { .. })));
 }
+
+#[test]
+fn a_drifting_book_floats_in_units_keeps_a_position_with_a_missing_return_and_trades_back_on_rebalance_rows() {
+    // Two assets, targets 0.5 / 0.5 on rows 0 and 3 (the rebalance rows); asset 1 has no return
+    // on row 2. Flat cost 1 %, no cash.
+    let rets = [f64::NAN, 0.10, -0.05, 0.02, 0.01, f64::NAN, 0.0, f64::NAN, 0.04, -0.01];
+    let rebalance = [true, false, false, true, false];
+    let gross = vec![0.0; 4];
+    let change = vec![true, false, false, true, false];
+    let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, 0.5]);
+    let drift = Drift { returns: &rets, rebalance: &rebalance };
+    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: Some(drift) };
+    let out = run_stage(&book, &mut StageCost::Flat(0.01), &mut [], &StageRisk::default(), &mut []).unwrap();
+    // By hand, as a book of units.
+    let (mut w, mut cost, mut want_w, mut want_r, mut want_tv) = ([0.5, 0.5], 0.01, vec![[0.5, 0.5]], vec![], vec![1.0]);
+    for t in 1..5 {
+        let r = |j: usize| if rets[j * 5 + t].is_nan() { 0.0 } else { rets[j * 5 + t] };
+        let x = w[0] * r(0) + w[1] * r(1) - cost;
+        let d = [w[0] * (1.0 + r(0)) / (1.0 + x), w[1] * (1.0 + r(1)) / (1.0 + x)];
+        let next = if rebalance[t] { [0.5, 0.5] } else { d };
+        let tv = (next[0] - d[0]).abs() + (next[1] - d[1]).abs();
+        cost = 0.01 * tv;
+        w = next;
+        want_r.push(x);
+        want_w.push(next);
+        want_tv.push(tv);
+    }
+    for (t, ww) in want_w.iter().enumerate() {
+        for j in 0..2 {
+            assert!((out.weights[j * 5 + t] - ww[j]).abs() < 1e-15, "row {t}: {:?}", out.weights);
+        }
+        assert!((out.turnover[t] - want_tv[t]).abs() < 1e-15, "turnover {:?} vs {want_tv:?}", out.turnover);
+    }
+    for (g, e) in out.returns.iter().zip(&want_r) {
+        assert!((g - e).abs() < 1e-15, "{:?} vs {want_r:?}", out.returns);
+    }
+    // Between rebalance rows nothing trades; on row 3 the drifted book trades back.
+    assert_eq!((out.turnover[1], out.turnover[2], out.turnover[4]), (0.0, 0.0, 0.0));
+    assert!(out.turnover[3] > 0.0);
+}
