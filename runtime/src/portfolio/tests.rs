@@ -165,8 +165,8 @@ fn a_drifting_book_floats_in_units_keeps_a_position_with_a_missing_return_and_tr
         want_tv.push(tv);
     }
     for (t, ww) in want_w.iter().enumerate() {
-        for j in 0..2 {
-            assert!((out.weights[j * 5 + t] - ww[j]).abs() < 1e-15, "row {t}: {:?}", out.weights);
+        for (j, w) in ww.iter().enumerate() {
+            assert!((out.weights[j * 5 + t] - w).abs() < 1e-15, "row {t}: {:?}", out.weights);
         }
         assert!((out.turnover[t] - want_tv[t]).abs() < 1e-15, "turnover {:?} vs {want_tv:?}", out.turnover);
     }
