@@ -6,8 +6,12 @@
 //! 1. (`t > t0`) the return of row `t` is earned by the weights held from `t-1`, net of the cost
 //!    of the trade decided at `t-1`: `r[t] = s[t-1] * g[t] - cost[t-1]`, where `g[t] = sum_j
 //!    w[t-1, j] * r[t, j]` is the book's gross return before switches (the column plan's weights
-//!    scaled uniformly by `s`); own equity, drawdown and day return of row `t` follow; ruin
-//!    closes the book on the first row with `E <= 0`;
+//!    scaled uniformly by `s`), plus the cash account's terms with a `cash` statement (interest
+//!    on the cash balance `1 - sum_j w'[t-1, j]` at the rate of the close of `t-1`, financing of
+//!    a negative balance, the borrow fee of the shorts); own equity, drawdown and day return of
+//!    row `t` follow; ruin closes the book on the first row with `E <= 0`. A drifting hold
+//!    (`drift`) earns `sum_j w'[t-1, j] * r[t, j]` of its own held weights, which then float
+//!    with prices until its next rebalance row (spec/semantics.md §13, "Drift");
 //! 2. every kill switch: `active[t] = trip[t] or (active[t-1] and not release[t])`, its
 //!    conditions read own values of row `t` and data of rows `<= t`; the scale `s[t]` is the
 //!    smallest scale of the active switches (1 if none);
@@ -379,6 +383,9 @@ pub fn run_stage(
             let mut r = if out.ruin.is_some() { 0.0 } else { g - cost_prev };
             if let (Some(cash), Some(trace)) = (&risk.cash, &mut out.cash) {
                 let rate = cash.rate[t - 1];
+                if rate.is_infinite() {
+                    return Err(StageError::BadRisk { what: "the `cash` rate".to_string(), value: rate });
+                }
                 if rate.is_nan() {
                     trace.missing += 1;
                     trace.first_missing.get_or_insert(t - 1);
@@ -607,9 +614,6 @@ fn check_risk(risk: &StageRisk) -> Result<(), StageError> {
         }
         if !(c.borrow.is_finite() && c.borrow >= 0.0) {
             return bad("the `borrow` fee of `cash`", c.borrow);
-        }
-        if let Some(&r) = c.rate.iter().find(|r| r.is_infinite()) {
-            return bad("the `cash` rate", r);
         }
     }
     if let Some(v) = &risk.vol {
