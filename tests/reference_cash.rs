@@ -227,3 +227,35 @@ fn a_bad_param_value_is_a_run_error() {
     assert!(!out.status.success() && err.contains("strat::run::bad_risk_value") && err.contains("financing"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// A sweep over the `financing` spread (its lean path, with the excess Sharpe and Sortino) equals
+/// single runs bit for bit, with the JIT and with `--reference`.
+#[test]
+fn a_sweep_over_the_spread_equals_single_runs() {
+    let dir = TempDir::new("cash_sweep");
+    let rates = data("treasury_yields_daily.csv");
+    let file = write(&dir, "p.strat", &program(&rates, "levered", "param fin in [0%, 2%]\ncash rates.dgs3mo / 100 financing fin borrow 1%\n"));
+    let sweep = |reference: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+        cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
+        if reference {
+            cmd.arg("--reference");
+        }
+        run_json(cmd, "strat sweep")
+    };
+    let (s, s_ref) = (sweep(false), sweep(true));
+    assert!(bit_equal(&s["rows"], &s_ref["rows"]), "JIT and --reference sweeps differ");
+    let rows = s["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (lit, v) in [("0%", 0.0), ("2%", 0.02)] {
+        let row = rows.iter().find(|r| r["params"]["fin"].as_f64() == Some(v)).unwrap_or_else(|| panic!("no row fin={v}: {}", s["rows"]));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+        cmd.arg("run").arg(&file).arg("--json").args(["--set", &format!("fin={lit}")]);
+        let run = run_json(cmd, "strat run --set");
+        for key in ["bars", "metrics", "avg_turnover"] {
+            assert!(bit_equal(&run[key], &row[key]), "fin={lit}: {key} differs: run {} sweep {}", run[key], row[key]);
+        }
+    }
+    let sharpe = |i: usize| rows[i]["metrics"]["sharpe"].as_f64().unwrap();
+    assert_ne!(sharpe(0), sharpe(1), "the spread changes the levered book's returns");
+}
