@@ -171,6 +171,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         kills,
         vol_scale,
         limits,
+        cash,
         row_major: _,
         changed_rows: _,
         trades: asset_trades,
@@ -180,6 +181,20 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
     }
     if limits != &bb.limits {
         out.push(format!("limits: {limits:?} vs {:?}", bb.limits));
+    }
+    match (cash, &bb.cash) {
+        (Some(x), Some(y)) => {
+            for (k, a, b) in
+                [("rf", &x.rf, &y.rf), ("earned", &x.earned, &y.earned), ("financing", &x.financing, &y.financing), ("borrow", &x.borrow, &y.borrow)]
+            {
+                diff_f64(&format!("cash.{k}"), a, b, &mut out);
+            }
+            if (x.missing, x.first_missing) != (y.missing, y.first_missing) {
+                out.push(format!("cash missing: {:?} vs {:?}", (x.missing, x.first_missing), (y.missing, y.first_missing)));
+            }
+        }
+        (None, None) => {}
+        _ => out.push("cash: one backend has a cash account, the other not".into()),
     }
     if asset_trades != &bb.trades {
         out.push("trades differ".into());

@@ -266,6 +266,10 @@ const PANEL_PROGRAMS: &[(&str, &str)] = &[
         "regime state {\n  RISK when mkt.spx > sma(mkt.spx, 50) and mkt.vix < 25\n  SAFE otherwise\n}\nlet up = if top(ret(px, n), 34%) then 1 else 0\nsleeve mom { hold px weight up / max(sum(up), 1) rebalance weekly }\nsleeve fast { hold px weight 1 / max(count(px), 1) rebalance every 5 }\nensemble by state {\n  RISK => 0.7 * mom + 0.3 * fast\n  SAFE => 0.5 * fast\n}\ncost 10bps\nkill k when own.drawdown < -5% or mkt.vix > 35 release when mkt.vix < 20 scale 50%\nreport on = k",
     ),
     ("rebalance monthly", "hold px weight rank(std(ret(px), n)) / sum(rank(std(ret(px), n))) rebalance monthly"),
+    (
+        "drift with cash, a kill switch and a limit",
+        "hold px weight 1.3 * (1 + zscore_cs(ret(px, n))) / max(count(px), 1) rebalance monthly drift\ncost 5bps\ncash mkt.vix / 1000 financing 1% borrow 0.5%\nkill k when own.drawdown < -8% release when own.day_return > 1% scale 50%\nlimit gross 120%",
+    ),
     ("rebalance weekly", "hold px weight if top(ret(px, n), 50%) then 0.5 + ret(px, n) else 0.1 rebalance weekly"),
     ("rebalance every 7", "hold px weight (1 + zscore_cs(ret(px, lag))) / max(count(px), 1) rebalance every 7"),
     (

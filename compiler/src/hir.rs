@@ -249,6 +249,23 @@ pub struct LimitDecl {
     pub span: Span,
 }
 
+/// A checked `cash` statement (spec/semantics.md, "Cash and financing").
+#[derive(Debug, Clone, PartialEq)]
+pub struct CashDecl {
+    /// The annualised rate the book's uninvested equity earns, a fraction: a number (a const, a
+    /// param, an expression of them) or a series, read at the close of the bar before the one it
+    /// accrues over.
+    pub rate: HExpr,
+    /// The annualised spread over the rate paid on a negative cash balance (const or param, a
+    /// fraction >= 0; the constant 0 when the clause is absent).
+    pub financing: HExpr,
+    /// The annualised fee paid on short positions (const or param, a fraction >= 0; the
+    /// constant 0 when the clause is absent).
+    pub borrow: HExpr,
+    /// The statement.
+    pub span: Span,
+}
+
 /// A checked `alert` statement (SEMANTICS.md §3b).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertDecl {
@@ -312,6 +329,10 @@ pub struct Hir {
     pub vol_target: Option<VolTargetDecl>,
     /// Position limits, in the order they apply (gross, then net).
     pub limits: Vec<LimitDecl>,
+    /// `cash`, if declared.
+    pub cash: Option<CashDecl>,
+    /// Whether the program's `hold` (of a series or a universe) drifts between its rebalances.
+    pub drift: bool,
     /// Alerts in declaration order.
     pub alerts: Vec<AlertDecl>,
     /// Periods per year for annualised metrics (default 252).

@@ -256,7 +256,8 @@ impl Lowerer<'_> {
         let vol_target =
             hir.vol_target.as_ref().map(|v| program::VolTarget { target: self.expr(&v.target), lookback: self.expr(&v.lookback), cap: self.expr(&v.cap) });
         let limits = hir.limits.iter().map(|l| program::Limit { kind: l.kind, value: self.expr(&l.value) }).collect();
-        program::Portfolio { cost, capital, kills, vol_target, limits }
+        let cash = hir.cash.as_ref().map(|c| program::Cash { rate: self.expr(&c.rate), financing: self.expr(&c.financing), borrow: self.expr(&c.borrow) });
+        program::Portfolio { cost, capital, kills, vol_target, limits, cash, drift: hir.drift }
     }
 
     fn let_node(&mut self, i: usize) -> Node {

@@ -94,6 +94,13 @@ pub fn hir_tree(hir: &Hir) -> String {
     for l in &hir.limits {
         out += &node(format!("limit {}", l.kind.name()), &l.value);
     }
+    if hir.drift {
+        out += "hold drifts between rebalances\n";
+    }
+    if let Some(c) = &hir.cash {
+        let ch = [("rate", &c.rate), ("financing", &c.financing), ("borrow", &c.borrow)];
+        out += &Tree::node("cash".to_string(), ch.iter().map(|(l, h)| Tree::node(l.to_string(), vec![expr_node(h, hir, &names)])).collect()).render();
+    }
     for r in &hir.reports {
         out += &node(format!("report {}", r.name), &r.value);
     }

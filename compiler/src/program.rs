@@ -7,7 +7,7 @@
 pub mod portfolio;
 pub mod weights;
 
-pub use portfolio::{Cost, KillSwitch, Limit, LimitKind, OwnValue, PathExpr, PathId, PathOp, Portfolio, VolTarget};
+pub use portfolio::{Cash, Cost, KillSwitch, Limit, LimitKind, OwnValue, PathExpr, PathId, PathOp, Portfolio, VolTarget};
 pub use weights::{CovarianceChoice, FallbackChoice, MethodChoice, OptValue, OptionRange, WeightMembersRef, WeightMethod, WeightsDecl};
 
 use crate::plan::Node;

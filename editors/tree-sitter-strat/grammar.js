@@ -76,6 +76,7 @@ module.exports = grammar({
       $.capital_statement,
       $.vol_target_statement,
       $.limit_statement,
+      $.cash_statement,
       $.alert_statement,
       $.use_statement,
     ),
@@ -180,9 +181,16 @@ module.exports = grammar({
     // ---- statements ----
     hold_statement: $ => seq(
       'hold',
-      choice(field('asset', $._expression), field('sleeves', $.name_list)),
-      'weight', field('weight', $._expression),
-      optional($.rebalance_clause),
+      choice(
+        // `drift` (after the rebalance clause) only on a hold of an asset or a universe.
+        seq(
+          field('asset', $._expression),
+          'weight', field('weight', $._expression),
+          optional($.rebalance_clause),
+          optional(field('drift', 'drift')),
+        ),
+        seq(field('sleeves', $.name_list), 'weight', field('weight', $._expression), optional($.rebalance_clause)),
+      ),
     ),
 
     rebalance_clause: $ => seq('rebalance', choice('monthly', 'weekly', seq('every', $.number))),
@@ -223,6 +231,12 @@ module.exports = grammar({
     use_override: $ => seq(
       field('param', $.identifier),
       choice(seq('=', field('value', choice($.signed_number, $.identifier))), seq('in', field('domain', choice($.param_list, $.param_range)))),
+    ),
+
+    cash_statement: $ => seq(
+      'cash', field('rate', $._expression),
+      optional(seq('financing', field('financing', $._expression))),
+      optional(seq('borrow', field('borrow', $._expression))),
     ),
 
     annualize_statement: $ => seq('annualize', $.number),

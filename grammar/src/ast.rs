@@ -67,7 +67,9 @@ pub enum StmtKind {
     /// `regime NAME { ARM when cond ... ARM otherwise }`
     Regime { name: Ident, arms: Vec<RegimeArm> },
     /// `hold SERIES weight EXPR [rebalance ...]`
-    Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance> },
+    /// `drift` (after the rebalance clause) keeps the positions between rebalances, so that the
+    /// weights float with prices (spec/semantics.md §13, "Drift"); its span when written.
+    Hold { target: Expr, weight: Expr, rebalance: Option<Rebalance>, drift: Option<Span> },
     /// `hold [s1, s2, ...] weight W`: a book of sleeves weighted by the sleeve weights `W`.
     HoldSleeves { sleeves: Vec<Ident>, weight: Expr, rebalance: Option<Rebalance> },
     /// `weights NAME = MEMBERS by METHOD CLAUSES...`: a portfolio weighting (spec/language.md).
@@ -90,6 +92,11 @@ pub enum StmtKind {
     /// `limit KIND VALUE` (`limit gross 150%`, `limit net 100%`): a position limit applied after
     /// every scaling. The kind is checked by the checker.
     Limit { kind: Ident, value: Expr },
+    /// `cash RATE financing SPREAD borrow FEE` (spec/semantics.md, "Cash and financing"): the
+    /// annualised rate (a fraction; a number, series or param) that the book's uninvested equity
+    /// earns, the spread over it paid on a negative cash balance, and the fee paid on short
+    /// positions. Both clauses are optional (0).
+    Cash { rate: Expr, financing: Option<Expr>, borrow: Option<Expr> },
     /// `alert NAME when COND` (SEMANTICS.md §3b): a condition checked on every bar from the
     /// first live one, the last included; `strat monitor` reports whether it holds on the last.
     Alert { name: Ident, when: Expr },

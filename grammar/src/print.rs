@@ -201,9 +201,10 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             };
             Tree::node(format!("regime {}", name.name), arms.iter().map(arm).collect())
         }
-        StmtKind::Hold { target, weight, rebalance: r } => {
+        StmtKind::Hold { target, weight, rebalance: r, drift } => {
             let mut ch = vec![sub("target", target), sub("weight", weight)];
             ch.extend(r.as_ref().map(|r| Tree::leaf(rebalance(r))));
+            ch.extend(drift.map(|_| Tree::leaf("drift".to_string())));
             Tree::node("hold", ch)
         }
         StmtKind::HoldSleeves { sleeves, weight, rebalance: r } => {
@@ -237,6 +238,12 @@ pub fn stmt_node(s: &Stmt) -> Tree {
             Tree::node("target_vol".to_string(), ch)
         }
         StmtKind::Limit { kind, value } => sub(&format!("limit {}", kind.name), value),
+        StmtKind::Cash { rate, financing, borrow } => {
+            let mut ch = vec![sub("rate", rate)];
+            ch.extend(financing.as_ref().map(|e| sub("financing", e)));
+            ch.extend(borrow.as_ref().map(|e| sub("borrow", e)));
+            Tree::node("cash".to_string(), ch)
+        }
         StmtKind::Alert { name, when } => Tree::node(format!("alert {}", name.name), vec![sub("when", when)]),
         StmtKind::Annualize { periods } => Tree::leaf(format!("annualize {}", periods.text)),
         StmtKind::Benchmark { target } => sub("benchmark", target),

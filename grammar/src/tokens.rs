@@ -65,7 +65,7 @@ impl Token {
 pub const KEYWORDS: &[&str] = &[
     "strategy", "data", "param", "let", "regime", "hold", "weight", "cost", "annualize", "benchmark", "report", "when", "otherwise", "if",
     "then", "else", "and", "or", "not", "tiers", "universe", "where", "from", "to", "in", "sleeve", "ensemble", "weights", "kill", "capital",
-    "panel", "alert", "target_vol", "limit", "use",
+    "panel", "alert", "target_vol", "limit", "use", "cash",
 ];
 
 /// The words reserved only where they appear (what [`Tag::Contextual`] marks).
@@ -90,6 +90,9 @@ pub const CONTEXTUAL: &[&str] = &[
     "cap",
     "as",
     "with",
+    "financing",
+    "borrow",
+    "drift",
 ];
 
 /// The boolean literals (what [`Tag::Bool`] marks).
@@ -99,7 +102,7 @@ pub const BOOLS: &[&str] = &["true", "false"];
 /// after a syntax error, and where the nesting pre-scan starts a new count.
 #[rustfmt::skip]
 pub const STATEMENT_KEYWORDS: &[&str] =
-    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert", "target_vol", "limit", "use"];
+    &["strategy", "data", "universe", "param", "let", "regime", "hold", "cost", "annualize", "benchmark", "report", "where", "from", "to", "sleeve", "ensemble", "weights", "kill", "capital", "panel", "alert", "target_vol", "limit", "use", "cash"];
 
 /// The keywords an operand must follow (a subset of [`KEYWORDS`]): an entry ending in one is
 /// unfinished, and a `-` after one is a prefix minus.

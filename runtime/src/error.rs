@@ -71,7 +71,7 @@ pub fn locate_stage(e: crate::portfolio::StageError, dates: &[i32], assets: &[St
         StageError::BadRisk { what, value } => RunError::Failed {
             code: "strat::run::bad_risk_value",
             message: format!("{what} is {value}, outside its range"),
-            help: "`target_vol` needs a target > 0, a whole lookback >= 2 and a cap > 0; a `limit` needs a bound > 0: check the param's values",
+            help: "`target_vol` needs a target > 0, a whole lookback >= 2 and a cap > 0; a `limit` needs a bound > 0; `cash` needs a finite rate and a `financing` spread and a `borrow` fee >= 0: check the param's values",
         },
     }
 }

@@ -50,6 +50,21 @@ pub fn weights_table(frame: &Frame, r: &RunResult) -> String {
     s
 }
 
+/// The cash account's warning: return rows whose rate is missing (they earn 0), with the first
+/// date; none without a `cash` statement or a missing rate.
+pub fn cash_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
+    match &r.backtest.cash {
+        Some(c) if c.missing > 0 => {
+            let first = c.first_missing.map(|t| format_date(frame.dates[t])).unwrap_or_default();
+            vec![format!(
+                "the `cash` rate is missing on {} bar(s), first on {first}: the cash balance earns 0 over the next bar (the rate is not carried forward)",
+                c.missing
+            )]
+        }
+        _ => vec![],
+    }
+}
+
 /// One `strat::weights::fallback` warning message per kind of fallback, for stderr: the user
 /// learns that a method could not run (and why) without reading the whole log.
 pub fn weights_warnings(frame: &Frame, r: &RunResult) -> Vec<String> {
@@ -160,6 +175,12 @@ pub fn to_table(name: &str, frame: &Frame, r: &RunResult) -> String {
                 fmt_num(l.risk_contribution),
                 fmt_num(l.risk_share)
             );
+        }
+    }
+    if let Some(c) = &report.cash {
+        s += &format!("\n{:<18} {:>12}\n", "cash (per year)", "");
+        for (k, v) in [("risk_free", c.risk_free), ("cash_return", c.cash_return), ("financing_cost", c.financing_cost), ("borrow_cost", c.borrow_cost)] {
+            s += &format!("{k:<18} {:>12}\n", fmt_num(v));
         }
     }
     if !report.alerts.is_empty() {

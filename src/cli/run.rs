@@ -136,6 +136,9 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     for w in output::weights_warnings(&frame, &result) {
         warn("strat::weights::fallback", w, "");
     }
+    for w in output::cash_warnings(&frame, &result) {
+        warn("strat::run::missing_cash_rate", w, "fill the rate series, or cut the run to the dates it covers with `from`/`to`");
+    }
     print_diags(&strategy.nan_condition_warnings(&frame, &params));
     let text = if json {
         let mut report = strategy.report(&frame, &result);

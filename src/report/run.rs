@@ -68,6 +68,9 @@ pub struct RunReport {
     /// a `hold`): see [`AttributionLine`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attribution: Vec<AttributionLine>,
+    /// The cash account (absent from the JSON without a `cash` statement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cash: Option<CashReport>,
     /// Each `alert`, over the rows from the first live one to the last (absent from the JSON
     /// when the program has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -148,6 +151,44 @@ pub struct AttributionLine {
     /// Share of the annualised volatility.
     #[serde(serialize_with = "json::float")]
     pub risk_share: f64,
+}
+
+/// A `cash` account over one run (spec/semantics.md, "Cash and financing"): annualised means over
+/// the return rows, fractions of equity per year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CashReport {
+    /// The mean per-period cash rate `c[t]` times `annualize`: the risk-free rate Sharpe and
+    /// Sortino are measured against.
+    #[serde(serialize_with = "json::float")]
+    pub risk_free: f64,
+    /// Interest earned on the positive cash balance, mean per period times `annualize`.
+    #[serde(serialize_with = "json::float")]
+    pub cash_return: f64,
+    /// Interest paid on the negative cash balance (rate plus spread), mean per period times `annualize`.
+    #[serde(serialize_with = "json::float")]
+    pub financing_cost: f64,
+    /// The fee paid on short positions, mean per period times `annualize`.
+    #[serde(serialize_with = "json::float")]
+    pub borrow_cost: f64,
+    /// Return rows whose rate (read on the row before) is missing: they earn 0 and pay only the spread.
+    pub missing_rates: usize,
+    /// The date of the first missing rate read, if any.
+    pub first_missing_rate: Option<String>,
+}
+
+impl CashReport {
+    /// The report of a cash account's trace; `date` names a row.
+    pub fn new(c: &strat_runtime::portfolio::CashTrace, date: impl Fn(usize) -> String) -> CashReport {
+        let m = |x: &[f64]| strat_stdlib::metrics::mean(x) * c.periods;
+        CashReport {
+            risk_free: m(&c.rf),
+            cash_return: m(&c.earned),
+            financing_cost: m(&c.financing),
+            borrow_cost: m(&c.borrow),
+            missing_rates: c.missing,
+            first_missing_rate: c.first_missing.map(date),
+        }
+    }
 }
 
 /// A `limit` over one run.
@@ -341,6 +382,7 @@ impl RunReport {
                     risk_share: l.risk_share,
                 })
                 .collect(),
+            cash: bt.cash.as_ref().map(|c| CashReport::new(c, date)),
             alerts: r.alerts.iter().map(|a| AlertReport::new(frame, a)).collect(),
             reports: r.reports.clone(),
             weights: r.weights.iter().map(|w| WeightsReport::new(frame, w)).collect(),

@@ -531,6 +531,35 @@ fn sd_about(returns: &[f64], m: f64, all_equal: bool) -> f64 {
     }
 }
 
+/// Sharpe and Sortino ratios of `returns` in excess of a per-period risk-free return `rf` (same
+/// length, time order; panics otherwise): with `x[i] = returns[i] - rf[i]`, `sharpe = mean(x) /
+/// std(x, ddof 1) * sqrt(P)` and `sortino = mean(x) / sqrt(sum(min(x[i], 0)^2) / N) * sqrt(P)`,
+/// empyrical 0.5.5's `sharpe_ratio(returns, risk_free=rf)` and `sortino_ratio(returns,
+/// required_return=rf)`; the rules of [`metrics`] (NaN for a zero or undefined denominator,
+/// `std` exactly 0 for a constant `x`). With `rf` all 0 these are [`metrics`]' values bit for bit.
+pub fn excess_sharpe_sortino(returns: &[f64], rf: &[f64], periods_per_year: f64) -> (f64, f64) {
+    assert_eq!(returns.len(), rf.len(), "one risk-free return per return");
+    let x: Vec<f64> = returns.iter().zip(rf).map(|(r, f)| r - f).collect();
+    let Some(&first) = x.first() else {
+        return (f64::NAN, f64::NAN);
+    };
+    let n = x.len() as f64;
+    let (mut sum, mut all_equal, mut down_sq) = (0.0, true, 0.0);
+    for &v in &x {
+        sum += v;
+        all_equal &= v == first;
+        let lo = v.min(0.0);
+        down_sq += lo * lo;
+    }
+    if sum.is_nan() && x.iter().any(|v| v.is_nan()) {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = sum / n;
+    let sd = sd_about(&x, m, all_equal);
+    let dd = if down_sq.is_infinite() { root_mean_square_scaled(x.iter().map(|&v| v.min(0.0)), n) } else { (down_sq / n).sqrt() };
+    (ratio(m, sd, periods_per_year), ratio(m, dd, periods_per_year))
+}
+
 /// [`metrics`]' `sharpe` and `ann_vol` of `returns` alone, bit for bit the same values (the same
 /// sum in the same order, the same all-equal test and second pass), without the equity curve,
 /// the downside sums or the order statistics: for callers that rank many windows by one of them

@@ -28,6 +28,19 @@ impl Checker {
         }
     }
 
+    /// `drift` after the program's `hold`: needs a rebalance schedule (without one the weights
+    /// are reset every bar and there is nothing to drift between).
+    pub(super) fn drift_clause(&mut self, has_rebalance: bool, span: Span) {
+        if !has_rebalance {
+            self.err(
+                Diag::error("strat::drift::no_rebalance", "`drift` needs a rebalance schedule", span, "drift between what?")
+                    .with_help("the weights are reset to their targets on every bar without a schedule: write e.g. `hold px weight w rebalance monthly drift`"),
+            );
+            return;
+        }
+        self.drift = true;
+    }
+
     /// `hold [sleeves] weight NAME [rebalance ...]`: the program's book, when no other came before.
     pub(super) fn hold_sleeves_stmt(&mut self, sleeves: &[Ident], weight: &Expr, reb: Option<&Rebalance>, span: Span) {
         if !self.claim_hold(span) {
@@ -42,7 +55,13 @@ impl Checker {
 
     /// `sleeve NAME { hold ... }`. A hold that fails to check is kept as a placeholder.
     pub(super) fn sleeve_stmt(&mut self, n: &Ident, inner: &Stmt, span: Span) {
-        if let StmtKind::Hold { target, weight, rebalance: reb } = &inner.kind {
+        if let StmtKind::Hold { target, weight, rebalance: reb, drift } = &inner.kind {
+            if let Some(d) = drift {
+                self.err(
+                    Diag::error("strat::drift::in_sleeve", "a sleeve's weights cannot drift", *d, "drift in a sleeve")
+                        .with_help("`drift` applies to the program's own `hold` of a series or a universe; drop it here (the combined book is rebalanced to its sleeves' targets)"),
+                );
+            }
             let h = self.check_hold(target, weight, reb.as_ref());
             let placeholder = HoldDecl {
                 target: Holding::Universe(0),

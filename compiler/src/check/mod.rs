@@ -130,6 +130,11 @@ struct Checker {
     /// The checked `limit` statements, and where the first of each kind is.
     limits: Vec<LimitDecl>,
     limit_spans: Vec<(LimitKind, Span)>,
+    /// The checked `cash` statement, and where the first one is (also one that failed to check).
+    cash: Option<CashDecl>,
+    cash_span: Option<Span>,
+    /// Whether the program's `hold` drifts between rebalances (`drift`, checked).
+    drift: bool,
     /// Alerts in declaration order (those that checked).
     alerts: Vec<AlertDecl>,
     /// Where own-path values may appear in the expression being checked (SEMANTICS.md §3b).
@@ -175,7 +180,12 @@ impl Checker {
             StmtKind::To { date, span: date_span } => self.window_stmt(false, date, *date_span, span),
             StmtKind::Let { name, value } => self.let_stmt(name, value, span),
             StmtKind::Regime { name, arms } => self.regime_stmt(name, arms, span),
-            StmtKind::Hold { target, weight, rebalance } => self.hold_stmt(target, weight, rebalance.as_ref(), span),
+            StmtKind::Hold { target, weight, rebalance, drift } => {
+                self.hold_stmt(target, weight, rebalance.as_ref(), span);
+                if let Some(d) = drift {
+                    self.drift_clause(rebalance.is_some(), *d);
+                }
+            }
             StmtKind::Weights { name, members, method, clauses } => self.weights_stmt(name, members, method, clauses, span),
             StmtKind::HoldSleeves { sleeves, weight, rebalance } => self.hold_sleeves_stmt(sleeves, weight, rebalance.as_ref(), span),
             StmtKind::Sleeve { name, hold } => self.sleeve_stmt(name, hold, span),
@@ -185,6 +195,7 @@ impl Checker {
             StmtKind::Kill { name, trip, release, scale } => self.kill_stmt(name, trip, release.as_ref(), scale.as_ref(), span),
             StmtKind::VolTarget { target, lookback, cap } => self.vol_target_stmt(target, lookback.as_ref(), cap.as_ref(), span),
             StmtKind::Limit { kind, value } => self.limit_stmt(kind, value, span),
+            StmtKind::Cash { rate, financing, borrow } => self.cash_stmt(rate, financing.as_ref(), borrow.as_ref(), span),
             StmtKind::Alert { name, when } => self.alert_stmt(name, when, span),
             StmtKind::Annualize { periods } => self.annualize_stmt(periods, span),
             StmtKind::Benchmark { target } => self.benchmark_stmt(target, span),
@@ -234,6 +245,7 @@ impl Checker {
     /// The HIR, when there is no error and the book and every `weights` declaration checked.
     fn build_hir(&mut self, default_name: &str) -> Option<Hir> {
         let has_error = self.diags.iter().any(|d| d.is_error());
+        let drift = self.drift && self.hold.is_some();
         let book = match (self.hold.take(), self.ensemble.take(), self.sleeve_book) {
             (Some(h), None, None) => Some(Book::Hold(h)),
             (None, Some(e), None) => Some(Book::Ensemble(e)),
@@ -267,6 +279,8 @@ impl Checker {
                 l.sort_by_key(|d| d.kind != LimitKind::Gross);
                 l
             },
+            cash: self.cash.take(),
+            drift,
             alerts: std::mem::take(&mut self.alerts),
             annualize: self.annualize.map(|a| a.0).unwrap_or(252.0),
             reports: std::mem::take(&mut self.reports),

@@ -691,6 +691,72 @@ impl Checker {
         self.limits.push(LimitDecl { kind: k, value: h, span });
     }
 
+    /// `cash RATE financing SPREAD borrow FEE`: declared once; the rate a number or a series (not
+    /// a panel, not the own path), the spread and the fee consts or params >= 0 (0 if absent).
+    pub(super) fn cash_stmt(&mut self, rate: &Expr, financing: Option<&Expr>, borrow: Option<&Expr>, span: Span) {
+        let end = [Some(rate), financing, borrow].into_iter().flatten().map(|e| e.span.end).max().unwrap_or(span.end);
+        let span = Span { start: span.start, end };
+        if let Some(first) = self.cash_span {
+            self.err(
+                Diag::error("strat::stmt::duplicate", "a second `cash` statement", span, "second cash")
+                    .with_label(first, "first declared here")
+                    .with_help("a book has one cash account; keep one `cash` statement"),
+            );
+            return;
+        }
+        self.cash_span = Some(span);
+        let r = self.expr(rate);
+        let r = match r {
+            Some(h) if h.ty.elem != Elem::Num => {
+                self.err(
+                    Diag::error("strat::type::mismatch", "the cash rate is an annualised rate, a number", rate.span, "not a number")
+                        .with_help("e.g. `cash 2%`, or a series of rates in percent turned into a fraction: `cash rates.dgs3mo / 100`"),
+                );
+                None
+            }
+            Some(h) if h.ty.panel.is_some() => {
+                self.err(
+                    Diag::error("strat::cash::panel_rate", "the cash rate is one rate for the whole book, not one per asset", rate.span, "one value per asset")
+                        .with_help("pick one series of the panel, e.g. `cash rates.dgs3mo / 100`; a per-asset borrow fee is not available"),
+                );
+                None
+            }
+            Some(h) => match super::const_value(&h) {
+                Some(v) if !v.is_finite() => {
+                    self.err(
+                        Diag::error("strat::value::bad_cash_rate", "the cash rate must be a finite annualised rate", rate.span, "not finite")
+                            .with_help("write the rate as a fraction per year, e.g. `cash 2%`"),
+                    );
+                    None
+                }
+                _ => Some(h),
+            },
+            None => None,
+        };
+        let clause = |cx: &mut Self, e: Option<&Expr>, word: &str| -> Option<HExpr> {
+            let Some(e) = e else { return Some(zero(span)) };
+            cx.risk_value(
+                e,
+                &format!("the `{word}` rate"),
+                &format!("e.g. `{word} 1%`, or a param"),
+                |v| v >= 0.0,
+                || {
+                    Diag::error(
+                        if word == "financing" { "strat::value::bad_financing" } else { "strat::value::bad_borrow" },
+                        format!("the `{word}` rate must be an annualised fraction >= 0"),
+                        e.span,
+                        "negative",
+                    )
+                    .with_help(format!("`{word}` is a cost the book pays per year, e.g. `{word} 1%`; write 0 or drop the clause for none"))
+                },
+            )
+        };
+        let f = clause(self, financing, "financing");
+        let b = clause(self, borrow, "borrow");
+        let (Some(rate), Some(financing), Some(borrow)) = (r, f, b) else { return };
+        self.cash = Some(CashDecl { rate, financing, borrow, span });
+    }
+
     /// A value of `target_vol` or `limit`: one number for the run (a const or a param); a
     /// const must pass `ok` (a param's values are checked when the run starts).
     fn risk_value(&mut self, e: &Expr, what: &str, example: &str, ok: impl Fn(f64) -> bool, bad: impl FnOnce() -> Diag) -> Option<HExpr> {
@@ -751,6 +817,11 @@ impl Checker {
         }
         v
     }
+}
+
+/// The constant 0 (an absent `financing` or `borrow` clause).
+fn zero(span: Span) -> HExpr {
+    HExpr { kind: HKind::Const(0.0), ty: Type::num(Qual::Const), span }
 }
 
 fn call(span: Span, f: &str, args: Vec<Expr>) -> Expr {

@@ -196,6 +196,22 @@ pub struct Limit {
     pub value: Node,
 }
 
+/// The book's cash account (spec/semantics.md, "Cash and financing"): with `w'[t-1, j]` the
+/// weights held from the close of `t-1` and `c[t] = rate[t-1] / annualize` (0 where the rate is
+/// NaN), the return of row `t` gains `b * c[t]` on a cash balance `b = 1 - sum_j w'[t-1, j] >= 0`,
+/// pays `-b * (c[t] + financing / annualize)` on a negative one, and pays `borrow / annualize *
+/// sum_j max(-w'[t-1, j], 0)` on the short positions. Sharpe and Sortino are then measured on
+/// the excess returns `r[t] - c[t]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cash {
+    /// The annualised rate (a fraction): a scalar node or a series node, read on row `t-1`.
+    pub rate: Node,
+    /// The annualised spread over the rate paid on a negative balance, a scalar node (>= 0).
+    pub financing: Node,
+    /// The annualised fee on short positions, a scalar node (>= 0).
+    pub borrow: Node,
+}
+
 /// The portfolio stage of a program: cost, capital, kill switches and own-path reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Portfolio {
@@ -210,13 +226,23 @@ pub struct Portfolio {
     pub vol_target: Option<VolTarget>,
     /// Position limits in the order they apply (gross, then net).
     pub limits: Vec<Limit>,
+    /// `cash`, if declared.
+    pub cash: Option<Cash>,
+    /// Whether the program's `hold` drifts between its rebalances (spec/semantics.md §13,
+    /// "Drift"): its positions are kept in units, so its weights float with prices.
+    pub drift: bool,
 }
 
 impl Portfolio {
     /// Whether the book needs the sequential stage beyond a flat cost: a per-asset cost model,
-    /// a kill switch, a volatility target or a limit.
+    /// a kill switch, a volatility target, a limit, a cash account or a drifting hold.
     pub fn is_path_dependent(&self) -> bool {
-        !self.kills.is_empty() || self.vol_target.is_some() || !self.limits.is_empty() || matches!(self.cost, Cost::PerAsset { .. })
+        !self.kills.is_empty()
+            || self.vol_target.is_some()
+            || !self.limits.is_empty()
+            || self.cash.is_some()
+            || self.drift
+            || matches!(self.cost, Cost::PerAsset { .. })
     }
 
     /// Every plan node the stage reads (cost, capital, switches), without repeats.
@@ -246,6 +272,9 @@ impl Portfolio {
         }
         for l in &self.limits {
             add(l.value);
+        }
+        if let Some(c) = self.cash {
+            [c.rate, c.financing, c.borrow].into_iter().for_each(&mut add);
         }
         v
     }

@@ -12,7 +12,7 @@
 [
   "strategy" "data" "param" "let" "regime" "hold" "weight" "cost" "annualize" "benchmark"
   "report" "when" "otherwise" "if" "then" "else" "tiers" "universe" "where" "from" "to" "in"
-  "sleeve" "ensemble" "weights" "kill" "capital" "panel" "alert" "target_vol" "limit" "use"
+  "sleeve" "ensemble" "weights" "kill" "capital" "panel" "alert" "target_vol" "limit" "use" "cash"
 ] @keyword
 
 [ "and" "or" "not" ] @keyword.operator
@@ -20,7 +20,7 @@
 ; Words reserved only where they appear (CONTEXTUAL).
 [
   "step" "rebalance" "monthly" "weekly" "every" "by" "lookback" "covariance" "constrain"
-  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap" "as" "with"
+  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap" "as" "with" "financing" "borrow" "drift"
 ] @keyword
 
 [ "+" "-" "*" "/" ">=" "<=" "==" "!=" ">" "<" "=" "=>" "..=" ] @operator

@@ -92,6 +92,10 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_target_vol
             | Rule::kw_cap
             | Rule::kw_limit
+            | Rule::kw_cash
+            | Rule::kw_financing
+            | Rule::kw_borrow
+            | Rule::kw_drift
     )
 }
 

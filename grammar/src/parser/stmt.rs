@@ -51,7 +51,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::to_stmt, [d]) => StmtKind::To { date: d.as_str().to_string(), span: cx.span(d) },
         (Rule::let_decl, [n, e]) => StmtKind::Let { name: ident(cx, n), value: expr(cx, e.clone())? },
         (Rule::regime_decl, [n, arms @ ..]) => regime_decl(cx, n, arms)?,
-        (Rule::hold_stmt, [t, w, rest @ ..]) => hold_stmt(cx, t, w, rest.first())?,
+        (Rule::hold_stmt, [t, w, rest @ ..]) => hold_stmt(cx, t, w, rest)?,
         (Rule::hold_sleeves, [l, w, rest @ ..]) => hold_sleeves(cx, l, w, rest.first())?,
         (Rule::weights_decl, [n, members, method, clauses @ ..]) => weights_decl(cx, n, members, method, clauses)?,
         (Rule::cost_stmt, [c]) if c.as_rule() == Rule::cost_model => StmtKind::Cost { cost: CostSpec::Model(cost_model(cx, c)?) },
@@ -60,6 +60,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
         (Rule::kill_stmt, [n, trip, clauses @ ..]) => kill_stmt(cx, n, trip, clauses)?,
         (Rule::vol_target_stmt, [target, clauses @ ..]) => vol_target_stmt(cx, target, clauses)?,
         (Rule::limit_stmt, [k, e]) => StmtKind::Limit { kind: ident(cx, k), value: expr(cx, e.clone())? },
+        (Rule::cash_stmt, [rate, clauses @ ..]) => cash_stmt(cx, rate, clauses)?,
         (Rule::alert_stmt, [n, e]) => StmtKind::Alert { name: ident(cx, n), when: expr(cx, e.clone())? },
         (Rule::annualize_stmt, [n]) => StmtKind::Annualize { periods: literal(cx, n)? },
         (Rule::benchmark_stmt, [t]) => StmtKind::Benchmark { target: expr(cx, t.clone())? },
@@ -184,13 +185,17 @@ fn regime_decl(cx: &mut Ctx, n: &Pair<Rule>, arms: &[Pair<Rule>]) -> Option<Stmt
     Some(StmtKind::Regime { name: ident(cx, n), arms: out })
 }
 
-/// `hold TARGET weight WEIGHT`, with the optional rebalance clause `r`.
-fn hold_stmt(cx: &mut Ctx, t: &Pair<Rule>, w: &Pair<Rule>, r: Option<&Pair<Rule>>) -> Option<StmtKind> {
-    let rebalance = match r {
-        None => None,
-        Some(r) => Some(rebalance(cx, r)?),
-    };
-    Some(StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance })
+/// `hold TARGET weight WEIGHT`, with the optional rebalance clause and `drift` word in `rest`.
+fn hold_stmt(cx: &mut Ctx, t: &Pair<Rule>, w: &Pair<Rule>, rest: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut rebalance, mut drift) = (None, None);
+    for r in rest {
+        if r.as_rule() == Rule::drift {
+            drift = Some(cx.span(r));
+        } else {
+            rebalance = Some(self::rebalance(cx, r)?);
+        }
+    }
+    Some(StmtKind::Hold { target: expr(cx, t.clone())?, weight: expr(cx, w.clone())?, rebalance, drift })
 }
 
 /// `hold [SLEEVE, ...] weight WEIGHT`, with the optional rebalance clause `r`.
@@ -249,4 +254,22 @@ fn vol_target_stmt(cx: &mut Ctx, target: &Pair<Rule>, clauses: &[Pair<Rule>]) ->
         }
     }
     Some(StmtKind::VolTarget { target: expr(cx, target.clone())?, lookback, cap })
+}
+
+/// `cash RATE`, with the optional `financing SPREAD` and `borrow FEE` clauses.
+fn cash_stmt(cx: &mut Ctx, rate: &Pair<Rule>, clauses: &[Pair<Rule>]) -> Option<StmtKind> {
+    let (mut financing, mut borrow) = (None, None);
+    for c in clauses {
+        let inner = parts(c.clone());
+        let [e] = inner.as_slice() else {
+            cx.internal(c, "cash clause");
+            return None;
+        };
+        let e = Some(expr(cx, e.clone())?);
+        match c.as_rule() {
+            Rule::cash_financing => financing = e,
+            _ => borrow = e,
+        }
+    }
+    Some(StmtKind::Cash { rate: expr(cx, rate.clone())?, financing, borrow })
 }

@@ -94,6 +94,7 @@ pub fn finish(
         cost: vec![],
         kills: vec![],
         vol_scale: None,
+        cash: None,
         limits: vec![],
         trades: vec![],
         row_major: std::sync::OnceLock::new(),

@@ -114,6 +114,9 @@ pub struct Backtest {
     pub vol_scale: Option<f64>,
     /// What each position limit did (gross, then net).
     pub limits: Vec<crate::portfolio::LimitTrace>,
+    /// With a `cash` statement: what the cash account earned and paid per return row (then
+    /// `metrics.sharpe` and `metrics.sortino`, and the benchmark's, are on excess returns).
+    pub cash: Option<crate::portfolio::CashTrace>,
     /// Every asset's trade with its cost (a run's book; empty for a sleeve or a sweep's
     /// binding). For a combined book the assets are its netted assets.
     pub trades: Vec<crate::portfolio::AssetTrade>,

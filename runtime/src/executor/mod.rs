@@ -11,7 +11,7 @@ pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with, load_sources, Sources};
 use crate::portfolio::book::{combined_assets, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
-use crate::portfolio::StageResult;
+use crate::portfolio::{Drift, StageResult};
 
 mod stage;
 use crate::plan_runner::{self, Cache};

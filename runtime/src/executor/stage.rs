@@ -50,7 +50,13 @@ pub(super) fn staged_hold(
     let input = hold_input(h, &cols.target, warmup, rows, 0.0, None, compiled.program().annualize);
     let b = sleeve_backtest(&BacktestInput { asset_returns: Some(h.asset_returns()), ..input.input() }).map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
     let gross = OwnedGross { first_live: b.first_live, weights: b.weights, assets: b.assets, returns: b.returns, turnover: b.turnover };
-    let out = run_book(&v, &gross.view(), &Layout::Hold, detail).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
+    // A drifting hold floats between the rows its schedule rebalances on (the checker requires
+    // a schedule).
+    let drift = match (compiled.program().portfolio.drift, input.input().rebalance) {
+        (true, Some(rebalance)) => Some(Drift { returns: h.asset_returns(), rebalance }),
+        _ => None,
+    };
+    let out = run_book(&v, &gross.view(), &Layout::Hold(drift), detail).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
     Ok((gross, out))
 }
 

@@ -3,12 +3,12 @@
 //! reports from the [`Program`], and assembles the [`Backtest`].
 
 use super::path::{Leaf, PathEval};
-use super::{run_stage, BookPath, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
+use super::{run_stage, BookPath, Drift, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
 use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
 use strat_compiler::types::Shape;
-use strat_stdlib::metrics::mean;
+use strat_stdlib::metrics::{excess_sharpe_sortino, mean};
 
 /// The plan values the stage reads for one binding.
 pub struct StageValues<'a> {
@@ -51,8 +51,9 @@ impl<'a> StageValues<'a> {
 
 /// How the book's weights are laid out.
 pub enum Layout<'a> {
-    /// A hold: the gross backtest's held weights are the book's.
-    Hold,
+    /// A hold: the gross backtest's held weights are the book's (its targets, with `drift`,
+    /// which also gives the assets' returns and the rebalance rows).
+    Hold(Option<Drift<'a>>),
     /// A combined book: the gross backtest's "weights" are the sleeves' allocations (`rows *
     /// sleeves`), each sleeve holding its own assets.
     Combined {
@@ -146,7 +147,16 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
         }
     }
     let scalar = |node: Node| v.scalars.get(node.index()).copied().unwrap_or(f64::NAN);
-    let mut risk = StageRisk { vol: None, limits: p.limits.iter().map(|l| (l.kind, scalar(l.value))).collect() };
+    let mut risk = StageRisk { vol: None, limits: p.limits.iter().map(|l| (l.kind, scalar(l.value))).collect(), cash: None };
+    if let Some(c) = &p.cash {
+        let rate = match v.leaf(c.rate) {
+            Leaf::Series(col) => col.to_vec(),
+            Leaf::Scalar(x) => vec![x; n],
+            // The checker allows no panel rate.
+            Leaf::Panel(_) => vec![f64::NAN; n],
+        };
+        risk.cash = Some(StageCash { rate, financing: scalar(c.financing), borrow: scalar(c.borrow), periods: v.program.annualize });
+    }
     if let Some(vt) = &p.vol_target {
         let lookback = scalar(vt.lookback);
         if !(lookback >= 2.0 && lookback.fract() == 0.0 && lookback < usize::MAX as f64) {
@@ -158,7 +168,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
     let mut reports: Vec<PathEval> =
         v.program.reports.iter().chain(v.program.alert_series()).filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
     match layout {
-        Layout::Hold => {
+        Layout::Hold(drift) => {
             let change: Vec<bool> = (0..n).map(|t| t <= t0 || gross.turnover[t] != 0.0).collect();
             let w = gross.weights;
             let weights = |t: usize, out: &mut [f64]| {
@@ -166,7 +176,8 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     *o = w[j * n + t];
                 }
             };
-            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail };
+            let drift = drift.as_ref().map(|d| Drift { returns: d.returns, rebalance: d.rebalance });
+            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail, drift };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
@@ -211,7 +222,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     }
                 }
             };
-            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail };
+            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail, drift: None };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
     }
@@ -221,14 +232,16 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
 /// switches, zero from a ruin on; and each own-path report's value per row.
 pub fn stage_backtest(
     gross: &Gross,
-    out: StageResult,
+    mut out: StageResult,
     benchmark: Option<&[f64]>,
     periods_per_year: f64,
     memo: Option<&BenchmarkMemo>,
 ) -> (Backtest, Vec<Vec<f64>>) {
     let n = out.scale.len();
-    let mut weights = gross.weights.to_vec();
-    for col in weights.chunks_mut(n.max(1)) {
+    // A drifting book's weights are the stage's own.
+    let drifted = !out.weights.is_empty();
+    let mut weights = if drifted { std::mem::take(&mut out.weights) } else { gross.weights.to_vec() };
+    for col in weights.chunks_mut(n.max(1)).filter(|_| !drifted) {
         for (t, w) in col.iter_mut().enumerate() {
             if out.ruin.is_some_and(|r| t >= r) {
                 *w = 0.0;
@@ -237,8 +250,15 @@ pub fn stage_backtest(
             }
         }
     }
-    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, vol_scale_mean, limits, .. } = out;
+    let StageResult { returns, exposure, turnover, cost, gross: g, kills, reports, ruin, trades, vol_scale_mean, limits, cash, .. } = out;
     let mut bt = assemble(gross.first_live, weights, gross.assets, returns, exposure, turnover, g, benchmark, periods_per_year, memo);
+    if let Some(c) = &cash {
+        (bt.metrics.sharpe, bt.metrics.sortino) = excess_sharpe_sortino(&bt.returns, &c.rf, periods_per_year);
+        if let (Some(b), Some(m)) = (&bt.benchmark_returns, &mut bt.benchmark) {
+            (m.sharpe, m.sortino) = excess_sharpe_sortino(b, &c.rf, periods_per_year);
+        }
+    }
+    bt.cash = cash;
     bt.ruin = ruin;
     bt.cost = cost;
     bt.kills = kills;
@@ -254,5 +274,8 @@ pub fn stage_summary(t0: usize, out: &StageResult, benchmark: Option<&[f64]>, pe
     let n = out.turnover.len();
     let mut s = summary_of_path(t0, &out.returns, mean(&out.exposure), mean(&out.turnover[t0..n - 1]), benchmark, periods_per_year, memo);
     s.ruin = out.ruin;
+    if let Some(c) = &out.cash {
+        (s.metrics.sharpe, s.metrics.sortino) = excess_sharpe_sortino(&out.returns, &c.rf, periods_per_year);
+    }
     s
 }

@@ -6,8 +6,12 @@
 //! 1. (`t > t0`) the return of row `t` is earned by the weights held from `t-1`, net of the cost
 //!    of the trade decided at `t-1`: `r[t] = s[t-1] * g[t] - cost[t-1]`, where `g[t] = sum_j
 //!    w[t-1, j] * r[t, j]` is the book's gross return before switches (the column plan's weights
-//!    scaled uniformly by `s`); own equity, drawdown and day return of row `t` follow; ruin
-//!    closes the book on the first row with `E <= 0`;
+//!    scaled uniformly by `s`), plus the cash account's terms with a `cash` statement (interest
+//!    on the cash balance `1 - sum_j w'[t-1, j]` at the rate of the close of `t-1`, financing of
+//!    a negative balance, the borrow fee of the shorts); own equity, drawdown and day return of
+//!    row `t` follow; ruin closes the book on the first row with `E <= 0`. A drifting hold
+//!    (`drift`) earns `sum_j w'[t-1, j] * r[t, j]` of its own held weights, which then float
+//!    with prices until its next rebalance row (spec/semantics.md §13, "Drift");
 //! 2. every kill switch: `active[t] = trip[t] or (active[t-1] and not release[t])`, its
 //!    conditions read own values of row `t` and data of rows `<= t`; the scale `s[t]` is the
 //!    smallest scale of the active switches (1 if none);
@@ -47,6 +51,18 @@ pub struct BookPath<'a> {
     pub weights: &'a dyn Fn(usize, &mut [f64]),
     /// Whether to record every asset's trade ([`StageResult::trades`]).
     pub detail: bool,
+    /// With `drift`: the book keeps its positions between rebalance rows (spec/semantics.md
+    /// §13, "Drift"), so the stage computes its return from the per-asset returns.
+    pub drift: Option<Drift<'a>>,
+}
+
+/// What a drifting book needs beyond [`BookPath`]: the assets' returns and its rebalance rows.
+pub struct Drift<'a> {
+    /// Simple returns `r[t, j]` of the assets, `rows * assets`, asset-major (NaN where a price
+    /// is missing on `t` or `t-1`: the position then keeps its value over the bar).
+    pub returns: &'a [f64],
+    /// The rows on which the book trades back to its targets (`rows` values); `t0` always does.
+    pub rebalance: &'a [bool],
 }
 
 /// One asset's trade decided at the close of a row (a `--costs-out` line).
@@ -117,19 +133,68 @@ pub struct StageVol {
     pub periods: f64,
 }
 
-/// What scales the book after the kill switches: a volatility target, then the limits.
+/// The book's cash account ready to run (spec/semantics.md, "Cash and financing").
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageCash {
+    /// The annualised rate (a fraction) known at the close of each row (`rows` values; NaN
+    /// where undefined, which earns 0 and is counted).
+    pub rate: Vec<f64>,
+    /// The annualised spread over the rate paid on a negative cash balance (>= 0).
+    pub financing: f64,
+    /// The annualised fee paid on short positions (>= 0).
+    pub borrow: f64,
+    /// Periods per year (`annualize`).
+    pub periods: f64,
+}
+
+/// What scales the book after the kill switches (a volatility target, then the limits), and
+/// its cash account.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageRisk {
     /// The volatility target, if any.
     pub vol: Option<StageVol>,
     /// The limits in the order they apply (gross, then net), with their bounds.
     pub limits: Vec<(LimitKind, f64)>,
+    /// The cash account, if any.
+    pub cash: Option<StageCash>,
 }
 
 impl StageRisk {
+    /// Whether nothing scales the book after the kill switches (no volatility target, no limit).
     fn is_empty(&self) -> bool {
         self.vol.is_none() && self.limits.is_empty()
     }
+}
+
+/// What the cash account did over the run: per return row `t0+1 ..= T-1` (index `t - t0 - 1`),
+/// fractions of equity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CashTrace {
+    /// The per-period cash rate `c[t] = rate[t-1] / annualize` (0 where the rate is NaN): the
+    /// risk-free return of Sharpe and Sortino.
+    pub rf: Vec<f64>,
+    /// Interest earned on a positive cash balance, `max(b, 0) * c[t]`.
+    pub earned: Vec<f64>,
+    /// Interest paid on a negative cash balance, `max(-b, 0) * (c[t] + financing / annualize)`.
+    pub financing: Vec<f64>,
+    /// The fee paid on short positions, `borrow / annualize * sum_j max(-w'[t-1, j], 0)`.
+    pub borrow: Vec<f64>,
+    /// The return rows whose rate (read on the row before) is NaN.
+    pub missing: usize,
+    /// The first row whose rate is NaN and is read (the row before a return row), if any.
+    pub first_missing: Option<usize>,
+    /// Periods per year (`annualize`), to annualise the means.
+    pub periods: f64,
+}
+
+/// The cash account's terms of one return row, given the per-period rate `c` (0 for NaN), the
+/// held book's net `sum_j w'[t-1, j]` and short side `sum_j max(-w'[t-1, j], 0)`: (earned,
+/// financing paid, borrow fee paid), each >= 0 for rates >= 0.
+pub fn cash_terms(cash: &StageCash, c: f64, net: f64, short: f64) -> (f64, f64, f64) {
+    let b = 1.0 - net;
+    let earned = if b > 0.0 { b * c } else { 0.0 };
+    let financing = if b < 0.0 { -b * (c + cash.financing / cash.periods) } else { 0.0 };
+    (earned, financing, cash.borrow / cash.periods * short)
 }
 
 /// What a limit did over the run.
@@ -200,8 +265,13 @@ pub struct StageResult {
     pub vol_scale_mean: Option<f64>,
     /// Each limit's trace.
     pub limits: Vec<LimitTrace>,
+    /// The cash account's trace, with a `cash` statement.
+    pub cash: Option<CashTrace>,
     /// Each own-path report's value per row (`rows` values; NaN before `t0`).
     pub reports: Vec<Vec<f64>>,
+    /// With `drift`: the weights `w'[t, j]` held from the close of each row (`rows * assets`,
+    /// asset-major; 0 before `t0` and from a ruin on); empty otherwise.
+    pub weights: Vec<f64>,
     /// The ruin row (SEMANTICS.md §3b), if any.
     pub ruin: Option<usize>,
     /// Every asset's trade, in row then asset order (with [`BookPath::detail`]; else empty).
@@ -223,7 +293,9 @@ impl StageResult {
             vol_scale: vec![1.0; rows],
             vol_scale_mean: None,
             limits: risk.limits.iter().map(|&(kind, value)| LimitTrace { kind, value, bound: vec![false; rows], bound_share: 0.0 }).collect(),
+            cash: risk.cash.as_ref().map(|c| CashTrace { periods: c.periods, ..CashTrace::default() }),
             reports: vec![vec![f64::NAN; rows]; reports],
+            weights: vec![],
             ruin: None,
             trades: vec![],
         }
@@ -277,14 +349,25 @@ pub fn run_stage(
     }
     check_risk(risk)?;
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    if let (true, true, true, StageCost::Flat(rate)) = (kills.is_empty(), reports.is_empty(), risk.is_empty(), &*cost) {
+    if let (true, true, true, true, None, StageCost::Flat(rate)) =
+        (kills.is_empty(), reports.is_empty(), risk.is_empty(), risk.cash.is_none(), &book.drift, &*cost)
+    {
         return flat_stage(book, *rate);
     }
     let mut out = StageResult::new(n, t0, kills, risk, reports.len());
+    if book.drift.is_some() {
+        out.weights = vec![0.0; n * a];
+    }
+    // With drift: the book before the stage's scale, its targets on rebalance rows floated with
+    // prices in between (`u[t, j]`); the held weights are `w'[t, j] = s[t] * u[t, j]`.
+    let mut u = vec![0.0; a];
     // The book's weights before switches (refreshed on change rows), the held w' and the new w'.
     let (mut h, mut held, mut next) = (vec![0.0; a], vec![0.0; a], vec![0.0; a]);
     // The gross `sum_j |w[t, j]|` and net `sum_j w[t, j]` of `h`, for the limits.
     let (mut h_gross, mut h_net) = (0.0_f64, 0.0_f64);
+    // The held book's net `sum_j w'[t-1, j]` and short side `sum_j max(-w'[t-1, j], 0)`, for the
+    // cash account.
+    let (mut held_net, mut held_short) = (0.0_f64, 0.0_f64);
     let mut active = vec![false; kills.len()];
     let (mut equity, mut peak, mut s_prev, mut cost_prev) = (1.0_f64, 1.0_f64, 1.0_f64, 0.0_f64);
     for t in t0..n {
@@ -292,8 +375,41 @@ pub fn run_stage(
         if t > t0 {
             // A closed book (ruin) earns nothing more; its own values stay where they are and
             // the switches and reports keep reading them.
-            let r = if out.ruin.is_some() { 0.0 } else { s_prev * book.gross[t - t0 - 1] - cost_prev };
+            let g = match &book.drift {
+                // The held weights earn their assets' returns (a missing return counts 0).
+                Some(d) => held.iter().enumerate().map(|(j, w)| if *w == 0.0 || d.returns[j * n + t].is_nan() { 0.0 } else { w * d.returns[j * n + t] }).sum(),
+                None => s_prev * book.gross[t - t0 - 1],
+            };
+            let mut r = if out.ruin.is_some() { 0.0 } else { g - cost_prev };
+            if let (Some(cash), Some(trace)) = (&risk.cash, &mut out.cash) {
+                let rate = cash.rate[t - 1];
+                if rate.is_infinite() {
+                    return Err(StageError::BadRisk { what: "the `cash` rate".to_string(), value: rate });
+                }
+                if rate.is_nan() {
+                    trace.missing += 1;
+                    trace.first_missing.get_or_insert(t - 1);
+                }
+                let c = if rate.is_nan() { 0.0 } else { rate / cash.periods };
+                let (earned, financing, borrow) = if out.ruin.is_some() { (0.0, 0.0, 0.0) } else { cash_terms(cash, c, held_net, held_short) };
+                r += earned - financing - borrow;
+                trace.rf.push(c);
+                trace.earned.push(earned);
+                trace.financing.push(financing);
+                trace.borrow.push(borrow);
+            }
             out.book_return(t, r, &mut equity)?;
+            if let (Some(d), None, true) = (&book.drift, out.ruin, equity > 0.0) {
+                // Positions are held in units: each weight grows with its asset and shrinks with
+                // the book, `u[t, j] = u[t-1, j] * (1 + r[t, j]) / (1 + x[t])`, and the held
+                // book after the move is `s[t-1] * u[t, j]`.
+                for (j, (uj, hj)) in u.iter_mut().zip(held.iter_mut()).enumerate() {
+                    let rj = d.returns[j * n + t];
+                    let grow = if rj.is_nan() { 1.0 } else { 1.0 + rj };
+                    *uj = *uj * grow / (1.0 + r);
+                    *hj = s_prev * *uj;
+                }
+            }
             if equity <= 0.0 && out.ruin.is_none() {
                 out.ruin = Some(t);
                 out.turnover[t] = out.gross[t - 1];
@@ -320,8 +436,20 @@ pub fn run_stage(
         for (i, r) in reports.iter_mut().enumerate() {
             out.reports[i][t] = r.row(t, &own, &active);
         }
-        // The book's weights before switches change only on change rows (read first at t0).
-        if out.ruin.is_none() && (book.change[t] || t == t0) {
+        // The book's weights before switches change only on change rows (read first at t0);
+        // a drifting book takes its targets on its rebalance rows and floats in between.
+        if let Some(d) = &book.drift {
+            if out.ruin.is_none() {
+                if d.rebalance[t] || t == t0 {
+                    (book.weights)(t, &mut u);
+                }
+                h.copy_from_slice(&u);
+                if !risk.is_empty() {
+                    h_gross = turnover_and_gross(&h, &held).1;
+                    h_net = h.iter().sum();
+                }
+            }
+        } else if out.ruin.is_none() && (book.change[t] || t == t0) {
             (book.weights)(t, &mut h);
             if !risk.is_empty() {
                 h_gross = turnover_and_gross(&h, &held).1;
@@ -352,7 +480,7 @@ pub fn run_stage(
             cost_prev = 0.0;
             continue;
         }
-        if book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
+        if book.drift.is_some() || book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
             for (x, w) in next.iter_mut().zip(&h) {
                 *x = s * w;
             }
@@ -384,6 +512,15 @@ pub fn run_stage(
                 }
             }
             std::mem::swap(&mut held, &mut next);
+            if book.drift.is_some() {
+                for (j, w) in held.iter().enumerate() {
+                    out.weights[j * n + t] = *w;
+                }
+            }
+            if risk.cash.is_some() {
+                held_net = held.iter().sum();
+                held_short = held.iter().map(|w| (-w).max(0.0)).sum();
+            }
             out.turnover[t] = tv;
             out.gross[t] = g;
             out.cost[t] = c;
@@ -468,9 +605,17 @@ fn finish_traces(out: &mut StageResult, t0: usize, n: usize, risk: &StageRisk) {
     }
 }
 
-/// The values of `target_vol` and `limit` (params included) in their ranges.
+/// The values of `target_vol`, `limit` and `cash` (params included) in their ranges.
 fn check_risk(risk: &StageRisk) -> Result<(), StageError> {
     let bad = |what: &str, value: f64| Err(StageError::BadRisk { what: what.to_string(), value });
+    if let Some(c) = &risk.cash {
+        if !(c.financing.is_finite() && c.financing >= 0.0) {
+            return bad("the `financing` spread of `cash`", c.financing);
+        }
+        if !(c.borrow.is_finite() && c.borrow >= 0.0) {
+            return bad("the `borrow` fee of `cash`", c.borrow);
+        }
+    }
     if let Some(v) = &risk.vol {
         if !(v.target.is_finite() && v.target > 0.0) {
             return bad("the volatility target", v.target);

@@ -26,7 +26,7 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let gross: Vec<f64> = r[1..].to_vec();
     let change = vec![true, false, false, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w[0] = 1.0;
-    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights, detail: true };
+    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights, detail: true, drift: None };
     let (trip, release) = dd_trip();
     let mut kills =
         vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
@@ -54,7 +54,7 @@ fn a_per_asset_rate_reads_the_trade_and_a_bad_rate_is_an_error() {
     let gross = vec![0.01, 0.01];
     let change = vec![true, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, -0.5]);
-    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true };
+    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true, drift: None };
     let l = |_: Node| Leaf::Scalar(0.001);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &l, 3, 0, false));
     let out = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []).unwrap();
@@ -84,8 +84,8 @@ fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
     let gross_ret = vec![0.0, 0.0, 0.0];
     let change = vec![true, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[1.5, -0.5]);
-    let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true };
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)] };
+    let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true, drift: None };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)], cash: None };
     let mut cost = StageCost::Flat(0.001);
     let out = run_stage(&book, &mut cost, &mut [], &risk, &mut []).unwrap();
     // Gross: s = 1.6 / 2 = 0.8 (net 0.8 > 0.6), then net: s = 0.8 * 0.6 / 0.8 = 0.6.
@@ -96,11 +96,84 @@ fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
     assert_eq!(out.limits[1].bound, [true; 4]);
     assert_eq!((out.limits[0].bound_share, out.limits[1].bound_share), (1.0, 1.0));
     // A limit that holds does nothing.
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 2.0)] };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 2.0)], cash: None };
     let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
     assert_eq!(out.scale, [1.0; 4]);
     assert_eq!(out.limits[0].bound_share, 0.0);
     // A bad value (a param) is an error, not a panic.
-    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Net, 0.0)] };
+    let risk = StageRisk { vol: None, limits: vec![(LimitKind::Net, 0.0)], cash: None };
     assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []), Err(StageError::BadRisk { .. })));
+}
+
+#[test]
+fn cash_earns_on_the_balance_pays_financing_and_borrow_and_a_nan_rate_earns_nothing() {
+    // Two assets held from row 0 at 1.5 and -0.2 (net 1.3: a cash balance of -0.3, short 0.2);
+    // from row 2 at 0.4 and 0 (a balance of +0.6). Rates per year, 252 periods.
+    let gross = vec![0.01, 0.0, 0.02, -0.01];
+    let change = vec![true, false, true, false, false];
+    let weights = |t: usize, w: &mut [f64]| w.copy_from_slice(if t < 2 { &[1.5, -0.2] } else { &[0.4, 0.0] });
+    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: None };
+    let cash = StageCash { rate: vec![0.0252, f64::NAN, 0.0504, 0.0252, 0.0], financing: 0.0252, borrow: 0.0126, periods: 252.0 };
+    let risk = StageRisk { cash: Some(cash), ..StageRisk::default() };
+    let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
+    let c = out.cash.as_ref().unwrap();
+    // Row 1 (rate of row 0: 1e-4 per bar): pays 0.3 * (1e-4 + 1e-4) and 0.2 * 5e-5.
+    // Row 2 (rate of row 1 missing: 0): pays 0.3 * 1e-4 (the spread only) and 0.2 * 5e-5.
+    // Row 3 (rate of row 2: 2e-4 per bar): earns 0.6 * 2e-4. Row 4: earns 0.6 * 1e-4.
+    let want_rf = [1e-4, 0.0, 2e-4, 1e-4];
+    let want_earned = [0.0, 0.0, 0.6 * 2e-4, 0.6 * 1e-4];
+    let want_fin = [0.3 * 2e-4, 0.3 * 1e-4, 0.0, 0.0];
+    let want_borrow = [0.2 * 5e-5, 0.2 * 5e-5, 0.0, 0.0];
+    for i in 0..4 {
+        assert!((c.rf[i] - want_rf[i]).abs() < 1e-18, "rf {:?}", c.rf);
+        assert!((c.earned[i] - want_earned[i]).abs() < 1e-18, "earned {:?}", c.earned);
+        assert!((c.financing[i] - want_fin[i]).abs() < 1e-18, "financing {:?}", c.financing);
+        assert!((c.borrow[i] - want_borrow[i]).abs() < 1e-18, "borrow {:?}", c.borrow);
+        let want = gross[i] + want_earned[i] - want_fin[i] - want_borrow[i];
+        assert!((out.returns[i] - want).abs() < 1e-15, "returns {:?}", out.returns);
+    }
+    assert_eq!((c.missing, c.first_missing), (1, Some(1)));
+    // A negative spread (a param value) is a run error.
+    let bad = StageRisk { cash: Some(StageCash { rate: vec![0.0; 5], financing: -0.01, borrow: 0.0, periods: 252.0 }), ..StageRisk::default() };
+    assert!(matches!(run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &bad, &mut []), Err(StageError::BadRisk { .. })));
+}
+
+#[test]
+fn a_drifting_book_floats_in_units_keeps_a_position_with_a_missing_return_and_trades_back_on_rebalance_rows() {
+    // Two assets, targets 0.5 / 0.5 on rows 0 and 3 (the rebalance rows); asset 1 has no return
+    // on row 2. Flat cost 1 %, no cash.
+    let rets = [f64::NAN, 0.10, -0.05, 0.02, 0.01, f64::NAN, 0.0, f64::NAN, 0.04, -0.01];
+    let rebalance = [true, false, false, true, false];
+    let gross = vec![0.0; 4];
+    let change = vec![true, false, false, true, false];
+    let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, 0.5]);
+    let drift = Drift { returns: &rets, rebalance: &rebalance };
+    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: Some(drift) };
+    let out = run_stage(&book, &mut StageCost::Flat(0.01), &mut [], &StageRisk::default(), &mut []).unwrap();
+    // By hand, as a book of units.
+    let (mut w, mut cost, mut want_w, mut want_r, mut want_tv) = ([0.5, 0.5], 0.01, vec![[0.5, 0.5]], vec![], vec![1.0]);
+    for t in 1..5 {
+        let r = |j: usize| if rets[j * 5 + t].is_nan() { 0.0 } else { rets[j * 5 + t] };
+        let x = w[0] * r(0) + w[1] * r(1) - cost;
+        let d = [w[0] * (1.0 + r(0)) / (1.0 + x), w[1] * (1.0 + r(1)) / (1.0 + x)];
+        let next = if rebalance[t] { [0.5, 0.5] } else { d };
+        let tv = (next[0] - d[0]).abs() + (next[1] - d[1]).abs();
+        cost = 0.01 * tv;
+        w = next;
+        want_r.push(x);
+        want_w.push(next);
+        want_tv.push(tv);
+    }
+    for (t, ww) in want_w.iter().enumerate() {
+        for (j, w) in ww.iter().enumerate() {
+            assert!((out.weights[j * 5 + t] - w).abs() < 1e-15, "row {t}: {:?}", out.weights);
+        }
+        assert!((out.turnover[t] - want_tv[t]).abs() < 1e-15, "turnover {:?} vs {want_tv:?}", out.turnover);
+    }
+    for (g, e) in out.returns.iter().zip(&want_r) {
+        assert!((g - e).abs() < 1e-15, "{:?} vs {want_r:?}", out.returns);
+    }
+    // Between rebalance rows nothing trades; on row 3 the drifted book trades back.
+    assert_eq!((out.turnover[1], out.turnover[2], out.turnover[4]), (0.0, 0.0, 0.0));
+    assert!(out.turnover[3] > 0.0);
 }

@@ -44,6 +44,7 @@ impl Key {
             StmtKind::Cost { .. } => Key::Single("cost"),
             StmtKind::Capital { .. } => Key::Single("capital"),
             StmtKind::VolTarget { .. } => Key::Single("target_vol"),
+            StmtKind::Cash { .. } => Key::Single("cash"),
             StmtKind::Limit { kind, .. } => match kind.name.as_str() {
                 "gross" => Key::Single("limit gross"),
                 "net" => Key::Single("limit net"),

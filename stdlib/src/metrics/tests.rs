@@ -214,3 +214,22 @@ fn the_metrics_table_reads_every_field_in_display_order() {
     assert_eq!(lower, ["ann_vol", "avg_turnover"]);
     assert!(metric_def("avg_exposure").is_some_and(|d| !d.from_returns));
 }
+
+#[test]
+fn excess_ratios_with_a_zero_rate_are_the_plain_ones_and_subtract_the_rate_otherwise() {
+    let r = [0.01, -0.02, 0.005, 0.0, 0.015, -0.007, 0.003];
+    let m = metrics(&r, &[1.0; 7], 252.0);
+    let (sh, so) = excess_sharpe_sortino(&r, &[0.0; 7], 252.0);
+    assert_eq!((sh.to_bits(), so.to_bits()), (m.sharpe.to_bits(), m.sortino.to_bits()));
+    // With a rate: the ratios of x = r - rf (empyrical 0.5.5 sharpe_ratio(r, risk_free=rf),
+    // sortino_ratio(r, required_return=rf)).
+    let rf = [1e-4, 2e-4, 1e-4, 0.0, 3e-4, 1e-4, 2e-4];
+    let x: Vec<f64> = r.iter().zip(&rf).map(|(a, b)| a - b).collect();
+    let mx = x.iter().sum::<f64>() / 7.0;
+    let sd = (x.iter().map(|v| (v - mx) * (v - mx)).sum::<f64>() / 6.0).sqrt();
+    let dd = (x.iter().map(|v| v.min(0.0).powi(2)).sum::<f64>() / 7.0).sqrt();
+    let (sh, so) = excess_sharpe_sortino(&r, &rf, 252.0);
+    assert!((sh - mx / sd * 252f64.sqrt()).abs() < 1e-12, "{sh}");
+    assert!((so - mx / dd * 252f64.sqrt()).abs() < 1e-12, "{so}");
+    assert!(excess_sharpe_sortino(&[], &[], 252.0).0.is_nan());
+}

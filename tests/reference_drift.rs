@@ -1,0 +1,187 @@
+//! A drifting hold (issue 19, item 3; spec/semantics.md §13 "Drift") against an independent
+//! pandas/numpy loop, `tests/reference/drift_ref.py`, that keeps a real book in units on the
+//! bundled ETF closes (and, in one case, the 3-month Treasury bill rate as its cash rate).
+//!
+//! Each case runs `strat run FILE --json --out x.csv` with the JIT and with `--reference` (bit
+//! for bit equal) and compares, to 1e-12 absolute or 1e-9 relative: per row t0 .. T-1 the `--out`
+//! per-asset weights, `return`, `equity`, `turnover` and `cost`; the JSON `total_return`,
+//! `sharpe`, `sortino`, `avg_turnover` and `cost_drag`.
+//!
+//! Needs a Python 3 with pandas and numpy: `$PYTHON`, else `$STRAT_PYTHON`, else `python3`; the
+//! test fails (never skips) without them.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+mod common;
+use common::compare::bit_equal;
+use common::{root, run_json, TempDir};
+
+/// The Python interpreter, which must import pandas and numpy; panics (never skips) otherwise.
+fn python() -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
+    let py = env("PYTHON").or_else(|| env("STRAT_PYTHON")).unwrap_or_else(|| "python3".to_string());
+    let out = Command::new(&py).args(["-c", "import pandas, numpy"]).output();
+    match out {
+        Ok(o) if o.status.success() => py,
+        Ok(o) => panic!(
+            "this test needs Python 3 with pandas and numpy: `{py} -c 'import pandas, numpy'` failed ({}):\n{}\n\
+             Install them (`{py} -m pip install pandas`), or set $STRAT_PYTHON to an interpreter that has them.",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("this test needs Python 3 with pandas (`{py}` could not be started: {e}); set $STRAT_PYTHON to one that has pandas."),
+    }
+}
+
+fn data(name: &str) -> String {
+    root().join("examples/data").join(name).canonicalize().unwrap().to_string_lossy().into_owned()
+}
+
+const ASSETS: [&str; 3] = ["spy", "tlt", "ief"];
+
+/// 40 % of each of three ETFs, rebalanced monthly, `drift` or not, with `extra` statements.
+fn program(drift: bool, extra: &str) -> String {
+    format!(
+        "strategy drift_ref\nuniverse etf = csv(\"{}\", [spy, tlt, ief])\nfrom 2003-01-01\nhold etf weight 40% rebalance monthly{}\ncost 2bps\n{extra}",
+        data("etf_adj_close.csv"),
+        if drift { " drift" } else { "" }
+    )
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// `strat run` with `--json --out`: the JSON and the `--out` text.
+fn strat_run(dir: &TempDir, file: &Path, reference: bool, tag: &str) -> (Value, String) {
+    let out = dir.path().join(format!("{tag}.csv"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("run").arg(file).arg("--json").arg("--out").arg(&out).arg("--force");
+    if reference {
+        cmd.arg("--reference");
+    }
+    let v = run_json(cmd, &format!("strat run {tag}"));
+    (v, std::fs::read_to_string(&out).unwrap())
+}
+
+fn reference(args: &[&str]) -> Value {
+    let mut cmd = Command::new(python());
+    cmd.arg(root().join("tests/reference/drift_ref.py"))
+        .arg(data("etf_adj_close.csv"))
+        .args(["--assets", "spy,tlt,ief", "--weights", "0.4,0.4,0.4", "--from", "2003-01-01"])
+        .args(args);
+    run_json(cmd, &format!("drift_ref.py {args:?}"))
+}
+
+fn close(label: &str, a: f64, b: f64) {
+    let ok = (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs().max(a.abs());
+    assert!(ok, "{label}: strat {a} vs reference {b} (diff {:e})", (a - b).abs());
+}
+
+/// The `--out` file's column `name` by date (empty cells as NaN).
+fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[i].parse().unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
+fn compare(label: &str, json: &Value, csv: &str, refv: &Value) {
+    let rows = &refv["rows"];
+    let dates: Vec<&str> = rows["date"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    let mut cols: Vec<String> = ASSETS.iter().map(|a| format!("weight_{a}")).collect();
+    cols.extend(["return", "equity", "turnover", "cost"].map(String::from));
+    for col in &cols {
+        let got = column(csv, col);
+        let want = rows[col.as_str()].as_array().unwrap();
+        let start = got.iter().position(|(d, _)| d == dates[0]).unwrap_or_else(|| panic!("{label}: no row {} in --out", dates[0]));
+        assert_eq!(got.len() - start, want.len(), "{label}: {col} rows");
+        for (k, w) in want.iter().enumerate() {
+            let (d, g) = &got[start + k];
+            assert_eq!(d, dates[k], "{label}: dates");
+            match w.as_f64() {
+                Some(w) => close(&format!("{label}: {col} on {d}"), *g, w),
+                None => assert!(g.is_nan() || k == 0, "{label}: {col} on {d}: {g} where the reference has none"),
+            }
+        }
+    }
+    for k in ["total_return", "sharpe", "sortino"] {
+        close(&format!("{label}: {k}"), json["metrics"][k].as_f64().unwrap(), refv[k].as_f64().unwrap());
+    }
+    close(&format!("{label}: avg_turnover"), json["avg_turnover"].as_f64().unwrap(), refv["avg_turnover"].as_f64().unwrap());
+    close(&format!("{label}: cost_drag"), json["cost_drag"].as_f64().unwrap(), refv["cost_drag"].as_f64().unwrap());
+}
+
+/// Runs the program with the JIT and `--reference` (bit for bit equal) against the Python book;
+/// returns the JIT's JSON and `--out`.
+fn check(label: &str, text: &str, py: &[&str]) -> (Value, String) {
+    let dir = TempDir::new("drift_ref");
+    let file = write(&dir, "p.strat", text);
+    let jit = strat_run(&dir, &file, false, "jit");
+    let interp = strat_run(&dir, &file, true, "interp");
+    assert!(bit_equal(&jit.0, &interp.0), "{label}: JIT and --reference JSON differ:\n{}\n{}", jit.0, interp.0);
+    assert_eq!(jit.1, interp.1, "{label}: JIT and --reference --out differ");
+    compare(label, &jit.0, &jit.1, &reference(py));
+    jit
+}
+
+#[test]
+fn a_drifting_book_holds_units_between_month_ends() {
+    let (_, csv) = check("drift 3 x 40%", &program(true, ""), &[]);
+    // Between month-ends the weights float and nothing is traded; at a month-end the book trades
+    // back to 40 % each.
+    let w = column(&csv, "weight_spy");
+    let tv = column(&csv, "turnover");
+    let floating = w.iter().filter(|(_, x)| (x - 0.4).abs() > 1e-6).count();
+    assert!(floating > w.len() / 2, "{floating} of {} rows float", w.len());
+    let trades = tv.iter().filter(|(_, x)| *x > 0.0).count();
+    assert!(trades < tv.len() / 15, "trades only on month-ends: {trades} of {}", tv.len());
+}
+
+#[test]
+fn a_drifting_book_with_cash_financing_and_a_gross_limit() {
+    let rates = data("treasury_yields_daily.csv");
+    let extra = format!("data rates = csv(\"{rates}\")\ncash rates.dgs3mo / 100 financing 1%\nlimit gross 100%\n");
+    check("drift + cash + limit gross 100%", &program(true, &extra), &["--rates", &rates, "--spread", "0.01", "--gross", "1.0"]);
+}
+
+/// Without `drift` the same book is reset to its targets every bar: its results differ.
+#[test]
+fn without_drift_the_weights_do_not_float() {
+    let dir = TempDir::new("drift_off");
+    let plain = strat_run(&dir, &write(&dir, "a.strat", &program(false, "")), false, "a");
+    let drift = strat_run(&dir, &write(&dir, "b.strat", &program(true, "")), false, "b");
+    assert!(column(&plain.1, "weight_spy").iter().all(|(_, x)| *x == 0.4 || x.is_nan()));
+    assert_ne!(plain.0["metrics"]["total_return"], drift.0["metrics"]["total_return"]);
+}
+
+/// A sweep of a drifting book (its lean path) equals single runs bit for bit.
+#[test]
+fn a_sweep_of_a_drifting_book_equals_single_runs() {
+    let dir = TempDir::new("drift_sweep");
+    let text = program(true, "").replace("cost 2bps", "param c in [1bps, 5bps]\ncost c");
+    let file = write(&dir, "p.strat", &text);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
+    let s = run_json(cmd, "strat sweep");
+    let rows = s["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for (lit, v) in [("1bps", 0.0001), ("5bps", 0.0005)] {
+        let row = rows.iter().find(|r| r["params"]["c"].as_f64() == Some(v)).unwrap_or_else(|| panic!("no row c={v}: {}", s["rows"]));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+        cmd.arg("run").arg(&file).arg("--json").args(["--set", &format!("c={lit}")]);
+        let run = run_json(cmd, "strat run --set");
+        for key in ["bars", "metrics", "avg_turnover"] {
+            assert!(bit_equal(&run[key], &row[key]), "c={lit}: {key} differs: run {} sweep {}", run[key], row[key]);
+        }
+    }
+}
