@@ -11,29 +11,12 @@
 //! test fails (never skips) without them.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{root, run_json, TempDir};
-
-/// The Python interpreter, which must import pandas and numpy; panics (never skips) otherwise.
-fn python() -> String {
-    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
-    let py = env("PYTHON").or_else(|| env("STRAT_PYTHON")).unwrap_or_else(|| "python3".to_string());
-    let out = Command::new(&py).args(["-c", "import pandas, numpy"]).output();
-    match out {
-        Ok(o) if o.status.success() => py,
-        Ok(o) => panic!(
-            "this test needs Python 3 with pandas and numpy: `{py} -c 'import pandas, numpy'` failed ({}):\n{}\n\
-             Install them (`{py} -m pip install pandas`), or set $STRAT_PYTHON to an interpreter that has them.",
-            o.status,
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!("this test needs Python 3 with pandas (`{py}` could not be started: {e}); set $STRAT_PYTHON to one that has pandas."),
-    }
-}
+use common::{close, column, python_with_pandas as python, root, run_json, write, TempDir};
 
 fn data(name: &str) -> String {
     root().join("examples/data").join(name).canonicalize().unwrap().to_string_lossy().into_owned()
@@ -48,12 +31,6 @@ fn program(drift: bool, extra: &str) -> String {
         data("etf_adj_close.csv"),
         if drift { " drift" } else { "" }
     )
-}
-
-fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 /// `strat run` with `--json --out`: the JSON and the `--out` text.
@@ -75,24 +52,6 @@ fn reference(args: &[&str]) -> Value {
         .args(["--assets", "spy,tlt,ief", "--weights", "0.4,0.4,0.4", "--from", "2003-01-01"])
         .args(args);
     run_json(cmd, &format!("drift_ref.py {args:?}"))
-}
-
-fn close(label: &str, a: f64, b: f64) {
-    let ok = (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs().max(a.abs());
-    assert!(ok, "{label}: strat {a} vs reference {b} (diff {:e})", (a - b).abs());
-}
-
-/// The `--out` file's column `name` by date (empty cells as NaN).
-fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[i].parse().unwrap_or(f64::NAN))
-        })
-        .collect()
 }
 
 fn compare(label: &str, json: &Value, csv: &str, refv: &Value) {

@@ -21,7 +21,7 @@ use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{python, root, run_json, TempDir};
+use common::{close, column, python_with_pandas as python, root, run_json, TempDir};
 
 fn use_dir() -> PathBuf {
     root().join("tests/use")
@@ -43,24 +43,6 @@ fn reference(lookback: &str) -> Value {
     let mut cmd = Command::new(python());
     cmd.arg(root().join("tests/reference/use_ref.py")).arg(use_dir().join("data")).args([lookback, "20", "10"]);
     run_json(cmd, "use_ref.py")
-}
-
-fn close(label: &str, a: f64, b: f64) {
-    let ok = (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs().max(a.abs());
-    assert!(ok, "{label}: strat {a} vs reference {b} (diff {:e})", (a - b).abs());
-}
-
-/// The `--out` column `name` as (date, value) rows (an empty cell is NaN).
-fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[i].parse().unwrap_or(f64::NAN))
-        })
-        .collect()
 }
 
 fn compare(label: &str, run: &(Value, String), refv: &Value) {

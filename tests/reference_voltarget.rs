@@ -13,12 +13,12 @@
 //! Needs `python3` (or `$PYTHON`).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{python, root, run_json, TempDir};
+use common::{close, column, python, root, run_json, write, TempDir};
 
 fn data() -> String {
     root().join("examples/data/spx_vix.csv").canonicalize().unwrap().to_string_lossy().into_owned()
@@ -34,12 +34,6 @@ fn program(extra: &str) -> String {
 }
 
 const KILL: &str = "kill crash when own.drawdown < -15% or own.day_return < -5% or mkt.vix > 70\n  release when mkt.vix < 25\n  scale 50%\n";
-
-fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
-    let p = dir.path().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// `strat run` with `--json --out`; returns the JSON and the `--out` rows (header, rows).
 fn strat_run(dir: &TempDir, file: &Path, extra: &[&str], reference: bool, tag: &str) -> (Value, String) {
@@ -57,24 +51,6 @@ fn reference(args: &[&str]) -> Value {
     let mut cmd = Command::new(python());
     cmd.arg(root().join("tests/reference/voltarget_ref.py")).arg(data()).args(args);
     run_json(cmd, &format!("voltarget_ref.py {args:?}"))
-}
-
-fn close(label: &str, a: f64, b: f64) {
-    let ok = (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs().max(a.abs());
-    assert!(ok, "{label}: strat {a} vs reference {b} (diff {:e})", (a - b).abs());
-}
-
-/// The `--out` file's column `name` by date (empty cells as NaN).
-fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].to_string(), f[i].parse().unwrap_or(f64::NAN))
-        })
-        .collect()
 }
 
 fn compare(label: &str, run: &(Value, String), refv: &Value) {

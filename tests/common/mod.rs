@@ -83,3 +83,47 @@ pub fn run_json(mut cmd: Command, what: &str) -> Value {
     assert!(out.status.success(), "{what}: exit {}\nstdout:\n{stdout}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stderr));
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{what}: output is not one JSON object ({e}):\n{stdout}"))
 }
+
+/// A Python 3 interpreter that imports pandas and numpy, for the references that need them
+/// (`$PYTHON`, else `$STRAT_PYTHON`, else `python3`); panics (never skips) otherwise.
+pub fn python_with_pandas() -> String {
+    let env = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
+    let py = env("PYTHON").or_else(|| env("STRAT_PYTHON")).unwrap_or_else(|| "python3".to_string());
+    let out = Command::new(&py).args(["-c", "import pandas, numpy"]).output();
+    match out {
+        Ok(o) if o.status.success() => py,
+        Ok(o) => panic!(
+            "this test needs Python 3 with pandas and numpy: `{py} -c 'import pandas, numpy'` failed ({}):\n{}\n\
+             Install them (`{py} -m pip install pandas`), or set $STRAT_PYTHON to an interpreter that has them.",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!("this test needs Python 3 with pandas (`{py}` could not be started: {e}); set $STRAT_PYTHON to one that has pandas."),
+    }
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Asserts `a` (Strat's) is within 1e-12 absolute or 1e-9 relative of `b` (a reference's).
+pub fn close(label: &str, a: f64, b: f64) {
+    let ok = (a - b).abs() <= 1e-12 || (a - b).abs() <= 1e-9 * b.abs().max(a.abs());
+    assert!(ok, "{label}: strat {a} vs reference {b} (diff {:e})", (a - b).abs());
+}
+
+/// The `--out` file's column `name` as (date, value) rows, empty cells as NaN.
+pub fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let i = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[i].parse().unwrap_or(f64::NAN))
+        })
+        .collect()
+}
