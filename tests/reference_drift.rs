@@ -144,3 +144,28 @@ fn a_sweep_of_a_drifting_book_equals_single_runs() {
         }
     }
 }
+
+/// `limit weight`: each asset's weight clipped after the gross limit; a drifting book floats
+/// from its clipped positions and is clipped again when one drifts above the bound.
+#[test]
+fn a_weight_limit_clips_a_drifting_book() {
+    let (json, csv) = check("drift + limit weight 42%", &program(true, "limit weight 42%\n"), &["--max-weight", "0.42"]);
+    let share = json["limits"].as_array().unwrap().iter().find(|l| l["kind"] == "weight").expect("the weight limit's trace")["bound_share"].as_f64().unwrap();
+    assert!(share > 0.0 && share < 1.0, "the limit binds on some rows: {share}");
+    for a in ASSETS {
+        assert!(column(&csv, &format!("weight_{a}")).iter().all(|(_, w)| w.is_nan() || *w <= 0.42), "{a} above the bound");
+    }
+}
+
+/// `limit weight` on a book reset to its targets, after `limit gross`: 3 x 40% scaled to 100%
+/// gross (1/3 each), then clipped to 30%.
+#[test]
+fn a_weight_limit_after_a_gross_limit() {
+    let (json, _) = check(
+        "limit gross 100% + limit weight 30%",
+        &program(false, "limit weight 30%\nlimit gross 100%\n"),
+        &["--no-drift", "1", "--gross", "1.0", "--max-weight", "0.30"],
+    );
+    let kinds: Vec<&str> = json["limits"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["gross", "weight"], "gross, net, then weight, whatever the order written");
+}

@@ -273,12 +273,19 @@ fn expand_one(
             StmtKind::Kill { .. } => Some("kill"),
             StmtKind::VolTarget { .. } => Some("target_vol"),
             StmtKind::Limit { .. } => Some("limit"),
+            StmtKind::Cash { .. } => Some("cash"),
+            // A sleeve holds its targets between its rebalances (semantics.md §13, "Drift").
+            StmtKind::Hold { drift: Some(_), .. } => Some("drift"),
             _ => None,
         })
         .collect();
     if !ignored.is_empty() {
-        let mut kinds = ignored.clone();
-        kinds.dedup();
+        let mut kinds: Vec<&str> = vec![];
+        for k in ignored {
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
         diags.push(
             Diag::warning(
                 "strat::use::ignored",
@@ -290,7 +297,7 @@ fn expand_one(
                 u.at,
                 "used here",
             )
-            .with_help("declare the cost, kill switches, volatility target and limits in this program, where they apply to the combined book"),
+            .with_help("declare the cost, cash, kill switches, volatility target and limits in this program, where they apply to the combined book; a sleeve's weights do not drift"),
         );
     }
     // Overrides.
@@ -302,7 +309,16 @@ fn expand_one(
         })
         .collect();
     let mut ok = true;
-    for o in u.overrides {
+    for (i, o) in u.overrides.iter().enumerate() {
+        if let Some(first) = u.overrides[..i].iter().find(|p| p.name.name == o.name.name) {
+            diags.push(
+                Diag::error("strat::stmt::duplicate", format!("param `{}` is overridden twice", o.name.name), o.span, "second override")
+                    .with_label(first.span, "first here")
+                    .with_help("override each param once"),
+            );
+            ok = false;
+            continue;
+        }
         let Some((_, choice)) = params.iter().find(|(n, _)| *n == o.name.name) else {
             let hint = did_you_mean(&o.name.name, params.iter().map(|p| p.0.as_str())).map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| {
                 if params.is_empty() {
@@ -435,6 +451,9 @@ fn expand_one(
         visit_stmt(&mut s.kind, &mut rename);
     }
     let mut hold = hold?;
+    if let StmtKind::Hold { drift, .. } = &mut hold.kind {
+        *drift = None;
+    }
     visit_stmt(&mut hold.kind, &mut rename);
     out.push(Stmt { kind: StmtKind::Sleeve { name: u.alias.clone(), hold: Box::new(hold) }, span: u.at });
     Some(out)
@@ -708,5 +727,55 @@ mod tests {
         assert_eq!(normalize("/abs/sub", "../data/x.csv"), "/abs/data/x.csv");
         assert_eq!(parent("sub/a.strat"), "sub");
         assert_eq!(parent("a.strat"), "");
+    }
+
+    fn codes(ds: &[Diag]) -> Vec<&'static str> {
+        ds.iter().filter(|d| d.is_error()).map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn a_use_needs_an_entry_point_that_reads_files() {
+        let src = "data m = csv(\"x.csv\")\nuse \"a.strat\" as a\nregime r { ON otherwise }\nensemble by r { ON => a }\n";
+        let mut cols = |_: &str| Ok(vec!["x".to_string()]);
+        // Through compile: the reader of an entry point without files refuses it.
+        let (c, ds) = crate::compile(src, "t", &mut cols);
+        assert!(c.is_none());
+        assert_eq!(codes(&ds), ["strat::use::unreadable"]);
+        // Straight to the checker, unexpanded: one error, and `a` is still a declared sleeve.
+        let (ast, _) = strat_grammar::source_to_ast(src);
+        let (hir, ds) = ast_to_hir(&ast, "t", &mut cols);
+        assert!(hir.is_none());
+        assert_eq!(codes(&ds), ["strat::use::unexpanded"]);
+    }
+
+    #[test]
+    fn overrides_are_checked_before_the_expansion() {
+        let used =
+            "data m = csv(\"x.csv\")\nparam n = 2\nparam mode in [calm, any]\nhold m.x weight if mode == calm then n else 1 rebalance monthly drift\ncash 2%\n";
+        let mut read = |_: &str| Ok(UsedFile { key: "k".into(), source: used.to_string() });
+        let mut cols = |_: &str| Ok(vec!["x".to_string()]);
+        let expand = |src: &str, read: &mut ReadUse, cols: &mut dyn FnMut(&str) -> Result<Vec<String>, String>| {
+            let (ast, _) = strat_grammar::source_to_ast(src);
+            expand_uses(ast, src.len(), 64, read, cols)
+        };
+        let (_, _, ds) = expand("use \"u.strat\" as u with n = 3, n = 4\n", &mut read, &mut cols);
+        assert_eq!(codes(&ds), ["strat::stmt::duplicate"]);
+        let (_, _, ds) = expand("use \"u.strat\" as u with mode = hot\n", &mut read, &mut cols);
+        assert_eq!(codes(&ds), ["strat::use::bad_override"]);
+        // Its cash and drift are not the sleeve's: one warning names both, and the sleeve's
+        // hold does not drift.
+        let (p, _, ds) = expand("use \"u.strat\" as u with mode = any\n", &mut read, &mut cols);
+        assert!(codes(&ds).is_empty(), "{ds:?}");
+        let w: Vec<&Diag> = ds.iter().filter(|d| d.code == "strat::use::ignored").collect();
+        assert!(w.len() == 1 && w[0].message.contains("drift, cash") || w[0].message.contains("cash, drift"), "{ds:?}");
+        let StmtKind::Sleeve { hold, .. } = &p.stmts.last().unwrap().kind else { panic!("{:?}", p.stmts.last()) };
+        assert!(matches!(hold.kind, StmtKind::Hold { drift: None, .. }));
+        // The choice override: both choices kept, the picked one first, and a `where`.
+        let choices = p.stmts.iter().find_map(|s| match &s.kind {
+            StmtKind::Param { name, value: ParamValue::Choices(cs, _) } if name.name == "u.mode" => Some(cs.iter().map(|c| c.name.clone()).collect::<Vec<_>>()),
+            _ => None,
+        });
+        assert_eq!(choices, Some(vec!["any".to_string(), "calm".to_string()]));
+        assert!(p.stmts.iter().any(|s| matches!(s.kind, StmtKind::Where { .. })));
     }
 }

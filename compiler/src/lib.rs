@@ -133,9 +133,25 @@ pub fn check_with_files(
     let Some((ast, mut diags, regions)) = parse_and_expand(src, columns_of, read_use, max_depth) else {
         return source_to_ast_with_depth(src, max_depth).1;
     };
-    let (_, more) = ast_to_hir(&ast, default_name, columns_of);
-    diags.extend(regions.relocate(more));
+    let (_, more) = check_expanded(&ast, default_name, columns_of, &regions, &diags);
+    diags.extend(more);
     diags
+}
+
+/// Checks an expanded program: [`ast_to_hir`], with the diagnostics that point into used files
+/// moved onto their `use`s. After a `use` that failed to expand (an error in `so_far`), the
+/// checker's `strat::use::unexpanded` for it is not repeated.
+pub(crate) fn check_expanded(
+    ast: &strat_grammar::Program,
+    default_name: &str,
+    columns_of: &mut dyn FnMut(&str) -> Result<Vec<String>, String>,
+    regions: &expand::UsedRegions,
+    so_far: &[Diag],
+) -> (Option<Hir>, Vec<Diag>) {
+    let failed_use = so_far.iter().any(|d| d.is_error());
+    let (hir, mut more) = ast_to_hir(ast, default_name, columns_of);
+    more.retain(|d| !(failed_use && d.code == "strat::use::unexpanded"));
+    (hir.filter(|_| !failed_use), regions.relocate(more))
 }
 
 /// Parses `src` and expands its `use`s ([`expand::expand_uses`]): the program, the diagnostics
@@ -187,11 +203,10 @@ pub fn compile_with_files(
     let Some((ast, mut diags, regions)) = parse_and_expand(src, columns_of, read_use, max_depth) else {
         return (None, source_to_ast_with_depth(src, max_depth).1);
     };
-    if diags.iter().any(|d| d.is_error()) {
-        return (None, diags);
-    }
-    let (hir, more) = ast_to_hir(&ast, default_name, columns_of);
-    diags.extend(regions.relocate(more));
+    // A `use` that failed to expand is a sleeve that holds nothing: the rest of the program is
+    // still checked, so every error is reported at once (as `strat check` does).
+    let (hir, more) = check_expanded(&ast, default_name, columns_of, &regions, &diags);
+    diags.extend(more);
     let Some(hir) = hir else { return (None, diags) };
     let lowered = hir_to_plan(&hir);
     match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {

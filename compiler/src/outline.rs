@@ -2,7 +2,6 @@
 //! the default parameter values, each param's values. The language server's hover reads it.
 
 use crate::bind::bind;
-use crate::check::ast_to_hir;
 use crate::lower::hir_to_plan;
 use crate::program::ParamDomain;
 use strat_grammar::{source_to_ast_with_depth, Diag};
@@ -71,11 +70,8 @@ pub fn outline_with_files(
     let Some((ast, mut diags, regions)) = crate::parse_and_expand(src, columns_of, read_use, max_depth) else {
         return (source_to_ast_with_depth(src, max_depth).1, None);
     };
-    if diags.iter().any(|d| d.is_error()) {
-        return (diags, None);
-    }
-    let (hir, more) = ast_to_hir(&ast, default_name, columns_of);
-    diags.extend(regions.relocate(more));
+    let (hir, more) = crate::check_expanded(&ast, default_name, columns_of, &regions, &diags);
+    diags.extend(more);
     let Some(hir) = hir else { return (diags, None) };
     let lowered = hir_to_plan(&hir);
     let defaults: Vec<f64> = hir.params.iter().map(|p| p.default).collect();

@@ -15,14 +15,17 @@ from Strat's implementation. A real book kept in units, bar by bar, with pandas/
        V[t] = sum_j q_j p[t, j] + C + cash*V[t-1] - cost_prev*V[t-1]; x[t] = V[t] / V[t-1] - 1.
     2. the drifted weights d_j = q_j p[t, j] / V[t] (at t0: 0); the book before the scale
        u_j = W_j on a month-end row (t0 included), else d_j / s_prev.
-    3. with --gross G: s = min(1, G / sum_j |u_j|); else s = 1. w'_j = s * u_j.
+    3. with --gross G: s = min(1, G / sum_j |u_j|); else s = 1. w'_j = s * u_j; with
+       --max-weight L, w'_j is then clipped to [-L, L] (`limit weight L`). With --no-drift the
+       book of SEMANTICS §4: u_j = W_j on every row, x[t] = sum_j w'[t-1, j] r[t, j] + cash -
+       cost_prev, and the trade is w'_j - w'[t-1, j] (nothing floats).
     4. trade_j = |w'_j - d_j|; cost[t] = 2bps * sum_j trade_j; q_j = w'_j V[t] / p[t, j];
        C = V[t] - sum_j q_j p[t, j].
   Sharpe and Sortino on x - c (empyrical 0.5.5 sharpe_ratio(risk_free=), sortino_ratio(
   required_return=)); without rates c = 0.
 
 Usage: drift_ref.py ETF.csv --assets spy,tlt,ief --weights 0.4,0.4,0.4 --from 2003-01-01
-       [--rates RATES.csv --spread S] [--gross G]
+       [--rates RATES.csv --spread S] [--gross G] [--max-weight L] [--no-drift 1]
 Prints JSON: rows (date, weight_<asset>..., return, equity, turnover, cost), total_return,
 sharpe, sortino, avg_turnover, cost_drag.
 """
@@ -38,7 +41,7 @@ P = 252.0
 
 def main(argv):
     path = argv[0]
-    opts = {"rates": None, "spread": 0.0, "gross": None}
+    opts = {"rates": None, "spread": 0.0, "gross": None, "max-weight": None, "no-drift": None}
     i = 1
     while i < len(argv):
         opts[argv[i][2:]] = argv[i + 1]
@@ -66,21 +69,28 @@ def main(argv):
 
     V, C, cost_prev, s_prev = 1.0, 0.0, 0.0, 1.0
     q = np.zeros(len(assets))
+    w_prev = np.zeros(len(assets))
     rets, rfs, weights, equity, turnover, costs = [], [], [], [], [], []
     for t in range(t0, T):
         if t > t0:
             c = 0.0 if math.isnan(rate[t - 1]) else rate[t - 1] / P
             b = C / V
             cash = b * c if b > 0 else (b * (c + spread / P) if b < 0 else 0.0)
-            Vn = float(q @ px[t]) + C + cash * V - cost_prev * V
+            if opts["no-drift"]:
+                # SEMANTICS §4: the weights held from t-1 earn their assets' returns; nothing
+                # floats (the book is reset to its weights every bar, and only a change of
+                # weight is traded).
+                Vn = V * (1.0 + float(w_prev @ (px[t] / px[t - 1] - 1.0)) + cash - cost_prev)
+            else:
+                Vn = float(q @ px[t]) + C + cash * V - cost_prev * V
             x = Vn / V - 1
             rets.append(x)
             rfs.append(c)
             V = Vn
-            d = q * px[t] / V
+            d = w_prev.copy() if opts["no-drift"] else q * px[t] / V
         else:
             d = np.zeros(len(assets))
-        u = W.copy() if month_end[t] else d / s_prev
+        u = W.copy() if month_end[t] or opts["no-drift"] else d / s_prev
         s = 1.0
         if opts["gross"] is not None:
             G = float(opts["gross"])
@@ -88,10 +98,14 @@ def main(argv):
             if g > G:
                 s = G / g
         wn = s * u
+        if opts["max-weight"] is not None:
+            L = float(opts["max-weight"])
+            wn = np.clip(wn, -L, L)
         tv = float(np.abs(wn - d).sum())
         turnover.append(tv)
         costs.append(2e-4 * tv)
         cost_prev = 2e-4 * tv
+        w_prev = wn
         q = wn * V / px[t]
         C = V - float(q @ px[t])
         s_prev = s

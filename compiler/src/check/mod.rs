@@ -276,7 +276,11 @@ impl Checker {
             vol_target: self.vol_target.take(),
             limits: {
                 let mut l = std::mem::take(&mut self.limits);
-                l.sort_by_key(|d| d.kind != LimitKind::Gross);
+                l.sort_by_key(|d| match d.kind {
+                    LimitKind::Gross => 0,
+                    LimitKind::Net => 1,
+                    LimitKind::Weight => 2,
+                });
                 l
             },
             cash: self.cash.take(),

@@ -656,13 +656,12 @@ impl Checker {
         let k = match kind.name.as_str() {
             "gross" => LimitKind::Gross,
             "net" => LimitKind::Net,
+            "weight" => LimitKind::Weight,
             _ => {
-                let help = if kind.name == "weight" {
-                    "a per-asset weight limit is not available; bound the book with `limit gross X` (sum of |weights|) or `limit net X` (|sum of weights|), or clamp the weight in `hold`, e.g. `clamp(w, -25%, 25%)`"
-                } else {
-                    "write `limit gross X` (sum of |weights|) or `limit net X` (|sum of weights|)"
-                };
-                self.err(Diag::error("strat::limit::unknown", format!("unknown limit `{}`", kind.name), kind.span, "not a limit").with_help(help));
+                self.err(
+                    Diag::error("strat::limit::unknown", format!("unknown limit `{}`", kind.name), kind.span, "not a limit")
+                        .with_help("write `limit gross X` (sum of |weights|), `limit net X` (|sum of weights|) or `limit weight X` (each |weight|)"),
+                );
                 return;
             }
         };
@@ -779,6 +778,21 @@ impl Checker {
     /// per-asset cost rate over a panel must range over the book's one universe (or a universe
     /// that names the same assets in the same order, as a volume file beside a price file does).
     pub(super) fn check_portfolio(&mut self) {
+        // A weight limit clips the assets of one hold; a book of sleeves is weighted by them.
+        if let (Some((_, span)), true) =
+            (self.limit_spans.iter().find(|(k, _)| *k == LimitKind::Weight), self.ensemble_span.is_some() || self.sleeve_hold_span.is_some())
+        {
+            let span = *span;
+            self.err(
+                Diag::error(
+                    "strat::limit::weight_on_sleeves",
+                    "`limit weight` applies to the assets of a `hold`, not to a book of sleeves",
+                    span,
+                    "on a book of sleeves",
+                )
+                .with_help("bound the sleeves' weights in their own `hold`s (e.g. `clamp(w, -25%, 25%)`), or bound the book with `limit gross X`"),
+            );
+        }
         let Some(c) = &self.cost else { return };
         let Some(u) = c.rate.ty.panel else { return };
         let held: Vec<usize> = self.held_universes();

@@ -174,6 +174,9 @@ pub enum LimitKind {
     Gross,
     /// `limit net X`: `|sum_j w[t, j]| <= X`.
     Net,
+    /// `limit weight X`: `|w[t, j]| <= X` for every asset `j` (each clipped, after the gross
+    /// and net limits).
+    Weight,
 }
 
 impl LimitKind {
@@ -182,12 +185,14 @@ impl LimitKind {
         match self {
             LimitKind::Gross => "gross",
             LimitKind::Net => "net",
+            LimitKind::Weight => "weight",
         }
     }
 }
 
-/// A position limit, applied after the volatility target and the kill switches: the whole book
-/// is scaled down proportionally until it holds.
+/// A position limit, applied after the volatility target and the kill switches: a gross or net
+/// limit scales the whole book down proportionally until it holds; a weight limit then clips
+/// each asset's weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limit {
     /// What it bounds.

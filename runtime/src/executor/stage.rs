@@ -56,7 +56,7 @@ pub(super) fn staged_hold(
         (true, Some(rebalance)) => Some(Drift { returns: h.asset_returns(), rebalance }),
         _ => None,
     };
-    let out = run_book(&v, &gross.view(), &Layout::Hold(drift), detail).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
+    let out = run_book(&v, &gross.view(), &Layout::Hold(drift, Some(h.asset_returns())), detail).map_err(|e| locate_stage(e, &prep.dates, &h.names))?;
     Ok((gross, out))
 }
 

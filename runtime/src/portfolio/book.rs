@@ -52,8 +52,9 @@ impl<'a> StageValues<'a> {
 /// How the book's weights are laid out.
 pub enum Layout<'a> {
     /// A hold: the gross backtest's held weights are the book's (its targets, with `drift`,
-    /// which also gives the assets' returns and the rebalance rows).
-    Hold(Option<Drift<'a>>),
+    /// which also gives the assets' returns and the rebalance rows), and the assets' simple
+    /// returns (`rows * assets`, asset-major) that a `limit weight` needs.
+    Hold(Option<Drift<'a>>, Option<&'a [f64]>),
     /// A combined book: the gross backtest's "weights" are the sleeves' allocations (`rows *
     /// sleeves`), each sleeve holding its own assets.
     Combined {
@@ -168,7 +169,7 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
     let mut reports: Vec<PathEval> =
         v.program.reports.iter().chain(v.program.alert_series()).filter_map(|r| r.path.as_ref()).map(|e| PathEval::new(e, &leaf, n, t0, true)).collect();
     match layout {
-        Layout::Hold(drift) => {
+        Layout::Hold(drift, asset_returns) => {
             let change: Vec<bool> = (0..n).map(|t| t <= t0 || gross.turnover[t] != 0.0).collect();
             let w = gross.weights;
             let weights = |t: usize, out: &mut [f64]| {
@@ -177,7 +178,17 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                 }
             };
             let drift = drift.as_ref().map(|d| Drift { returns: d.returns, rebalance: d.rebalance });
-            let book = BookPath { t0, rows: n, assets: gross.assets, gross: gross.returns, change: &change, weights: &weights, detail, drift };
+            let book = BookPath {
+                t0,
+                rows: n,
+                assets: gross.assets,
+                gross: gross.returns,
+                change: &change,
+                weights: &weights,
+                detail,
+                drift,
+                asset_returns: *asset_returns,
+            };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
         Layout::Combined { sleeves, index, assets } => {
@@ -222,7 +233,8 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     }
                 }
             };
-            let book = BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail, drift: None };
+            let book =
+                BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail, drift: None, asset_returns: None };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
     }
@@ -238,7 +250,7 @@ pub fn stage_backtest(
     memo: Option<&BenchmarkMemo>,
 ) -> (Backtest, Vec<Vec<f64>>) {
     let n = out.scale.len();
-    // A drifting book's weights are the stage's own.
+    // A drifting or clipped book's weights are the stage's own.
     let drifted = !out.weights.is_empty();
     let mut weights = if drifted { std::mem::take(&mut out.weights) } else { gross.weights.to_vec() };
     for col in weights.chunks_mut(n.max(1)).filter(|_| !drifted) {

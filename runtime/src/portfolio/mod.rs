@@ -54,6 +54,10 @@ pub struct BookPath<'a> {
     /// With `drift`: the book keeps its positions between rebalance rows (spec/semantics.md
     /// §13, "Drift"), so the stage computes its return from the per-asset returns.
     pub drift: Option<Drift<'a>>,
+    /// With `limit weight`: the assets' simple returns `r[t, j]` (`rows * assets`, asset-major,
+    /// NaN where undefined). The clipped book's weights are no longer a scale of the book's, so
+    /// its return is computed from them asset by asset.
+    pub asset_returns: Option<&'a [f64]>,
 }
 
 /// What a drifting book needs beyond [`BookPath`]: the assets' returns and its rebalance rows.
@@ -355,7 +359,13 @@ pub fn run_stage(
         return flat_stage(book, *rate);
     }
     let mut out = StageResult::new(n, t0, kills, risk, reports.len());
-    if book.drift.is_some() {
+    // `limit weight`: its bound and its index among the limits.
+    let weight_limit = risk.limits.iter().position(|l| l.0 == LimitKind::Weight).map(|i| (i, risk.limits[i].1));
+    // The per-asset returns, when the held weights are not a scale of the book's.
+    let per_asset = book.drift.as_ref().map(|d| d.returns).or(book.asset_returns.filter(|_| weight_limit.is_some()));
+    // A drifting or clipped book's held weights are the stage's own, recorded row by row.
+    let record = book.drift.is_some() || weight_limit.is_some();
+    if record {
         out.weights = vec![0.0; n * a];
     }
     // With drift: the book before the stage's scale, its targets on rebalance rows floated with
@@ -375,9 +385,9 @@ pub fn run_stage(
         if t > t0 {
             // A closed book (ruin) earns nothing more; its own values stay where they are and
             // the switches and reports keep reading them.
-            let g = match &book.drift {
+            let g = match per_asset {
                 // The held weights earn their assets' returns (a missing return counts 0).
-                Some(d) => held.iter().enumerate().map(|(j, w)| if *w == 0.0 || d.returns[j * n + t].is_nan() { 0.0 } else { w * d.returns[j * n + t] }).sum(),
+                Some(ret) => held.iter().enumerate().map(|(j, w)| if *w == 0.0 || ret[j * n + t].is_nan() { 0.0 } else { w * ret[j * n + t] }).sum(),
                 None => s_prev * book.gross[t - t0 - 1],
             };
             let mut r = if out.ruin.is_some() { 0.0 } else { g - cost_prev };
@@ -386,7 +396,7 @@ pub fn run_stage(
                 if rate.is_infinite() {
                     return Err(StageError::BadRisk { what: "the `cash` rate".to_string(), value: rate });
                 }
-                if rate.is_nan() {
+                if rate.is_nan() && out.ruin.is_none() {
                     trace.missing += 1;
                     trace.first_missing.get_or_insert(t - 1);
                 }
@@ -466,6 +476,8 @@ pub fn run_stage(
                 let size = match kind {
                     LimitKind::Gross => s * h_gross,
                     LimitKind::Net => (s * h_net).abs(),
+                    // Applied to each asset below, after the scale.
+                    LimitKind::Weight => continue,
                 };
                 if size > bound {
                     s *= bound / size;
@@ -483,6 +495,21 @@ pub fn run_stage(
         if book.drift.is_some() || book.change[t] || s.to_bits() != s_prev.to_bits() || t == t0 {
             for (x, w) in next.iter_mut().zip(&h) {
                 *x = s * w;
+            }
+            if let Some((i, bound)) = weight_limit {
+                // Each asset's weight within [-bound, bound]; a drifting book then floats from
+                // the clipped positions.
+                let mut bound_here = false;
+                for (j, x) in next.iter_mut().enumerate() {
+                    if x.abs() > bound {
+                        *x = bound.copysign(*x);
+                        bound_here = true;
+                        if book.drift.is_some() && s > 0.0 {
+                            u[j] = *x / s;
+                        }
+                    }
+                }
+                out.limits[i].bound[t] = bound_here;
             }
             let (tv, g) = turnover_and_gross(&next, &held);
             let mut c = match cost {
@@ -512,11 +539,6 @@ pub fn run_stage(
                 }
             }
             std::mem::swap(&mut held, &mut next);
-            if book.drift.is_some() {
-                for (j, w) in held.iter().enumerate() {
-                    out.weights[j * n + t] = *w;
-                }
-            }
             if risk.cash.is_some() {
                 held_net = held.iter().sum();
                 held_short = held.iter().map(|w| (-w).max(0.0)).sum();
@@ -528,6 +550,14 @@ pub fn run_stage(
         } else {
             out.gross[t] = out.gross[t - 1];
             cost_prev = 0.0;
+            if let Some((i, _)) = weight_limit {
+                out.limits[i].bound[t] = out.limits[i].bound[t - 1];
+            }
+        }
+        if record {
+            for (j, w) in held.iter().enumerate() {
+                out.weights[j * n + t] = *w;
+            }
         }
         s_prev = s;
     }

@@ -26,7 +26,7 @@ fn a_kill_switch_scales_the_weights_from_the_close_it_trips_and_costs_its_trades
     let gross: Vec<f64> = r[1..].to_vec();
     let change = vec![true, false, false, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w[0] = 1.0;
-    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights, detail: true, drift: None };
+    let book = BookPath { t0: 0, rows: 6, assets: 1, gross: &gross, change: &change, weights: &weights, detail: true, drift: None, asset_returns: None };
     let (trip, release) = dd_trip();
     let mut kills =
         vec![StageKill { name: "k".into(), trip: PathEval::new(&trip, &leaf, 6, 0, true), release: PathEval::new(&release, &leaf, 6, 0, true), scale: 0.5 }];
@@ -54,7 +54,7 @@ fn a_per_asset_rate_reads_the_trade_and_a_bad_rate_is_an_error() {
     let gross = vec![0.01, 0.01];
     let change = vec![true, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, -0.5]);
-    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true, drift: None };
+    let book = BookPath { t0: 0, rows: 3, assets: 2, gross: &gross, change: &change, weights: &weights, detail: true, drift: None, asset_returns: None };
     let l = |_: Node| Leaf::Scalar(0.001);
     let mut cost = StageCost::PerAsset(PathEval::new(&rate, &l, 3, 0, false));
     let out = run_stage(&book, &mut cost, &mut [], &StageRisk::default(), &mut []).unwrap();
@@ -84,7 +84,7 @@ fn limits_scale_the_whole_book_down_gross_then_net_and_costs_follow() {
     let gross_ret = vec![0.0, 0.0, 0.0];
     let change = vec![true, false, false, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[1.5, -0.5]);
-    let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true, drift: None };
+    let book = BookPath { t0: 0, rows: 4, assets: 2, gross: &gross_ret, change: &change, weights: &weights, detail: true, drift: None, asset_returns: None };
     let risk = StageRisk { vol: None, limits: vec![(LimitKind::Gross, 1.6), (LimitKind::Net, 0.6)], cash: None };
     let mut cost = StageCost::Flat(0.001);
     let out = run_stage(&book, &mut cost, &mut [], &risk, &mut []).unwrap();
@@ -112,7 +112,7 @@ fn cash_earns_on_the_balance_pays_financing_and_borrow_and_a_nan_rate_earns_noth
     let gross = vec![0.01, 0.0, 0.02, -0.01];
     let change = vec![true, false, true, false, false];
     let weights = |t: usize, w: &mut [f64]| w.copy_from_slice(if t < 2 { &[1.5, -0.2] } else { &[0.4, 0.0] });
-    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: None };
+    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: None, asset_returns: None };
     let cash = StageCash { rate: vec![0.0252, f64::NAN, 0.0504, 0.0252, 0.0], financing: 0.0252, borrow: 0.0126, periods: 252.0 };
     let risk = StageRisk { cash: Some(cash), ..StageRisk::default() };
     let out = run_stage(&book, &mut StageCost::Flat(0.0), &mut [], &risk, &mut []).unwrap();
@@ -148,7 +148,8 @@ fn a_drifting_book_floats_in_units_keeps_a_position_with_a_missing_return_and_tr
     let change = vec![true, false, false, true, false];
     let weights = |_: usize, w: &mut [f64]| w.copy_from_slice(&[0.5, 0.5]);
     let drift = Drift { returns: &rets, rebalance: &rebalance };
-    let book = BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: Some(drift) };
+    let book =
+        BookPath { t0: 0, rows: 5, assets: 2, gross: &gross, change: &change, weights: &weights, detail: false, drift: Some(drift), asset_returns: None };
     let out = run_stage(&book, &mut StageCost::Flat(0.01), &mut [], &StageRisk::default(), &mut []).unwrap();
     // By hand, as a book of units.
     let (mut w, mut cost, mut want_w, mut want_r, mut want_tv) = ([0.5, 0.5], 0.01, vec![[0.5, 0.5]], vec![], vec![1.0]);
