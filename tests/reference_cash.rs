@@ -218,3 +218,25 @@ fn a_sweep_over_the_spread_equals_single_runs() {
     let sharpe = |i: usize| rows[i]["metrics"]["sharpe"].as_f64().unwrap();
     assert_ne!(sharpe(0), sharpe(1), "the spread changes the levered book's returns");
 }
+
+/// `data rates = csv(...) asof`: the rates file (the bond market's days) takes no part in the
+/// inner join, so no S&P day is lost; each bar reads the latest rate dated on or before it, the
+/// bars before the file's first day have none (missing, earning 0), and the reference joins the
+/// same way (`pandas.merge_asof`, backward).
+#[test]
+fn rates_read_as_of_each_bar_keep_every_trading_day() {
+    let rates = data("treasury_yields_daily.csv");
+    let text = program(&rates, "guard", "cash rates.dgs3mo / 100\n")
+        .replace(&format!("data rates = csv(\"{rates}\")"), &format!("data rates = csv(\"{rates}\") asof"));
+    assert!(text.contains(") asof"), "{text}");
+    let dir = TempDir::new("cash_asof");
+    let file = write(&dir, "p.strat", &text);
+    let jit = strat_run(&dir, &file, false, "jit");
+    let interp = strat_run(&dir, &file, true, "interp");
+    assert!(bit_equal(&jit.0, &interp.0), "JIT and --reference JSON differ");
+    let spx_rows = std::fs::read_to_string(data("spx_vix.csv")).unwrap().lines().count() - 1;
+    assert_eq!(jit.0["bars"].as_u64(), Some(spx_rows as u64 - 60), "every S&P day but the 60 of the warm-up");
+    let refv = reference(&rates, &["--book", "guard", "--asof", "1"]);
+    compare("guard + cash, rates asof", &jit.0, &jit.1, &refv);
+    assert!(jit.0["cash"]["missing_rates"].as_u64().unwrap() > 3000, "the bars before 2005 have no rate: {}", jit.0["cash"]);
+}

@@ -33,6 +33,9 @@ pub struct DataSource {
     pub path_span: Span,
     /// The columns the file has (after `date`), as read by the host.
     pub columns: Vec<String>,
+    /// `asof`: the source takes no part in the inner join of the program's sources; each bar
+    /// reads its latest row dated on or before the bar's date (NaN before its first row).
+    pub asof: bool,
 }
 
 /// `universe NAME = csv("path"[, [assets]])`: a panel of prices, one column per asset.

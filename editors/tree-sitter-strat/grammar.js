@@ -87,6 +87,7 @@ module.exports = grammar({
     data_declaration: $ => seq(
       'data', field('name', $.identifier), '=',
       field('reader', $.identifier), '(', field('path', $.string), ')',
+      optional('asof'),
     ),
 
     universe_declaration: $ => seq(

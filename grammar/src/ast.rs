@@ -43,8 +43,9 @@ pub struct Days {
 pub enum StmtKind {
     /// `strategy NAME`
     Strategy { name: Ident },
-    /// `data NAME = csv("path")`; `format` is the source function (`csv`).
-    Data { name: Ident, format: Ident, path: String, path_span: Span },
+    /// `data NAME = csv("path") [asof]`; `format` is the source function (`csv`); `asof` (its
+    /// span) joins the source as of each bar's date instead of on it.
+    Data { name: Ident, format: Ident, path: String, path_span: Span, asof: Option<Span> },
     /// `universe NAME = csv("path")` or `csv("path", [a, b])`: a panel, one column per asset.
     Universe { name: Ident, format: Ident, path: String, path_span: Span, columns: Option<Vec<Ident>> },
     /// `panel NAME = csv("path") [on UNIVERSE] [available COLUMN] [lag Nd]`: a point-in-time

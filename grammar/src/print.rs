@@ -167,7 +167,7 @@ pub fn stmt_node(s: &Stmt) -> Tree {
     let sub = |label: &str, e: &Expr| Tree::node(label, vec![expr_node(e)]);
     match &s.kind {
         StmtKind::Strategy { name } => Tree::leaf(format!("strategy {}", name.name)),
-        StmtKind::Data { name, format, path, .. } => Tree::leaf(source("data", name, format, path)),
+        StmtKind::Data { name, format, path, asof, .. } => Tree::leaf(source("data", name, format, path) + if asof.is_some() { " asof" } else { "" }),
         StmtKind::Universe { name, format, path, columns, .. } => {
             let cols = columns.as_ref().map(|c| format!(" columns [{}]", names(c))).unwrap_or_default();
             Tree::leaf(format!("{}{cols}", source("universe", name, format, path)))

@@ -90,6 +90,7 @@ pub const CONTEXTUAL: &[&str] = &[
     "cap",
     "as",
     "with",
+    "asof",
     "financing",
     "borrow",
     "drift",

@@ -27,7 +27,9 @@ joins its sources), and runs the book bar by bar:
   benchmark's (spx) with the same rf.
 
 Usage: cash_ref.py SPX_VIX.csv RATES.csv --book guard|levered [--spread S] [--fee F] [--kill]
-       [--target X --lookback L --cap C]
+       [--target X --lookback L --cap C] [--asof 1]
+With --asof 1 the rates are joined as of each price row (`data rates = csv(...) asof`: the
+latest rate row dated on or before it) instead of inner-joined on date.
 Prints JSON: rows (date, weight, return, equity), total_return, sharpe, sortino,
 benchmark_sharpe, benchmark_sortino, avg_turnover, cost_drag, risk_free, cash_return,
 financing_cost, borrow_cost, missing_rates, first_missing_rate.
@@ -64,7 +66,14 @@ def main(argv):
         i += 2
     px = pd.read_csv(px_path, dtype={"date": str})
     rt = pd.read_csv(rates_path, dtype={"date": str}, usecols=["date", "dgs3mo"])
-    df = px.merge(rt, on="date", how="inner")
+    if opts.get("asof"):
+        # `data rates = csv(...) asof`: every price row, with the latest rate row dated on or
+        # before it (NaN before the first).
+        px["_d"] = pd.to_datetime(px["date"])
+        rt["_d"] = pd.to_datetime(rt["date"])
+        df = pd.merge_asof(px.sort_values("_d"), rt.drop(columns=["date"]).sort_values("_d"), on="_d", direction="backward")
+    else:
+        df = px.merge(rt, on="date", how="inner")
     dates = df["date"].tolist()
     spx = df["spx"].to_numpy(float)
     vix = df["vix"].to_numpy(float)

@@ -168,7 +168,7 @@ impl Checker {
         let span = stmt.span;
         match &stmt.kind {
             StmtKind::Strategy { name } => self.strategy_stmt(name, span),
-            StmtKind::Data { name, format, path, path_span } => self.data_stmt(name, format, path, *path_span, columns_of),
+            StmtKind::Data { name, format, path, path_span, asof } => self.data_stmt(name, format, path, *path_span, asof.is_some(), columns_of),
             StmtKind::Universe { name, format, path, path_span, columns } => self.universe_stmt(name, format, path, *path_span, columns.as_deref(), columns_of),
             StmtKind::Panel { name, format, path, path_span, on, available, lag } => self.panel_stmt(
                 panel::PanelStmt { name, format, path, path_span: *path_span, on: on.as_ref(), available: available.as_ref(), lag: *lag },

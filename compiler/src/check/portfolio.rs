@@ -778,6 +778,24 @@ impl Checker {
     /// per-asset cost rate over a panel must range over the book's one universe (or a universe
     /// that names the same assets in the same order, as a volume file beside a price file does).
     pub(super) fn check_portfolio(&mut self) {
+        // A traded price is the bar's own: an `asof` source may carry an older row forward.
+        let traded = self.hold.iter().map(|h| (&h.target, h.weight.span)).chain(self.sleeves.iter().map(|s| (&s.hold.target, s.span)));
+        let mut stale: Vec<(String, Span)> = traded
+            .filter_map(|(t, span)| match t {
+                Holding::Column(c) => Some((c, span)),
+                Holding::Universe(_) => None,
+            })
+            .chain(self.benchmark.as_ref().map(|(c, span)| (c, *span)))
+            .filter(|(c, _)| self.data.get(c.source).is_some_and(|d| d.asof))
+            .map(|(c, span)| (format!("{}.{}", self.data[c.source].name, c.column), span))
+            .collect();
+        stale.dedup();
+        for (name, span) in stale {
+            self.err(
+                Diag::error("strat::data::asof_traded", format!("`{name}` is traded, but its source is `asof`"), span, "a traded price from an `asof` source")
+                    .with_help("an `asof` source repeats its last row on the bars it lacks; a traded or benchmark price must be the bar's own: remove `asof`, or read the price from another source"),
+            );
+        }
         // A weight limit clips the assets of one hold; a book of sleeves is weighted by them.
         if let (Some((_, span)), true) =
             (self.limit_spans.iter().find(|(k, _)| *k == LimitKind::Weight), self.ensemble_span.is_some() || self.sleeve_hold_span.is_some())

@@ -25,7 +25,7 @@ impl Checker {
     }
 
     /// `data NAME = csv("path")`: a source of named columns, read from the file's header.
-    pub(super) fn data_stmt(&mut self, n: &Ident, format: &Ident, path: &str, path_span: Span, columns_of: &mut ColumnsOf) {
+    pub(super) fn data_stmt(&mut self, n: &Ident, format: &Ident, path: &str, path_span: Span, asof: bool, columns_of: &mut ColumnsOf) {
         if format.name != "csv" {
             let mut d = Diag::error("strat::data::unknown_format", format!("unknown data format `{}`", format.name), format.span, "not a data format");
             d = d.with_help(match did_you_mean(&format.name, ["csv"]) {
@@ -48,7 +48,7 @@ impl Checker {
                 vec![]
             }
         };
-        self.data.push(DataSource { name: n.name.clone(), path: path.to_string(), path_span, columns });
+        self.data.push(DataSource { name: n.name.clone(), path: path.to_string(), path_span, columns, asof });
     }
 
     /// `universe NAME = csv("path")` or `csv("path", [asset, ...])`: a panel of prices.

@@ -20,7 +20,7 @@
 ; Words reserved only where they appear (CONTEXTUAL).
 [
   "step" "rebalance" "monthly" "weekly" "every" "by" "lookback" "covariance" "constrain"
-  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap" "as" "with" "financing" "borrow" "drift"
+  "smooth" "ewma" "fallback" "release" "scale" "on" "available" "lag" "cap" "as" "with" "financing" "borrow" "drift" "asof"
 ] @keyword
 
 [ "+" "-" "*" "/" ">=" "<=" "==" "!=" ">" "<" "=" "=>" "..=" ] @operator

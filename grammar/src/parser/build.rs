@@ -69,6 +69,7 @@ fn is_keyword_rule(r: Rule) -> bool {
             | Rule::kw_rebalance
             | Rule::kw_sleeve
             | Rule::kw_use
+            | Rule::kw_asof
             | Rule::kw_as
             | Rule::kw_with
             | Rule::kw_ensemble

@@ -39,7 +39,7 @@ fn build_stmt(cx: &mut Ctx, p: Pair<Rule>) -> Option<Stmt> {
     let ps = parts(p.clone());
     let kind = match (p.as_rule(), ps.as_slice()) {
         (Rule::strategy_decl, [n]) => StmtKind::Strategy { name: ident(cx, n) },
-        (Rule::data_decl, [n, f, s]) => data_decl(cx, n, f, s),
+        (Rule::data_decl, [n, f, s, rest @ ..]) => data_decl(cx, n, f, s, rest.first()),
         (Rule::universe_decl, [n, f, path, rest @ ..]) => universe_decl(cx, n, f, path, rest.first()),
         (Rule::panel_decl, [n, f, path, clauses @ ..]) => panel_decl(cx, n, f, path, clauses)?,
         (Rule::param_decl, [n, v]) if v.as_rule() == Rule::signed_number => StmtKind::Param { name: ident(cx, n), value: ParamValue::Fixed(literal(cx, v)?) },
@@ -81,8 +81,8 @@ fn unquote(s: &Pair<Rule>) -> String {
 }
 
 /// `data NAME = FORMAT("PATH")`.
-fn data_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, s: &Pair<Rule>) -> StmtKind {
-    StmtKind::Data { name: ident(cx, n), format: ident(cx, f), path: unquote(s), path_span: cx.span(s) }
+fn data_decl(cx: &mut Ctx, n: &Pair<Rule>, f: &Pair<Rule>, s: &Pair<Rule>, asof: Option<&Pair<Rule>>) -> StmtKind {
+    StmtKind::Data { name: ident(cx, n), format: ident(cx, f), path: unquote(s), path_span: cx.span(s), asof: asof.map(|a| cx.span(a)) }
 }
 
 /// `use "PATH" as NAME [with OVERRIDE, ...]`.

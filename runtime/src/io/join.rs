@@ -63,6 +63,37 @@ pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
     out
 }
 
+/// Joins `frames` onto the rows of `joined` **as of** each row's date: a row dated `d` reads,
+/// from each frame, its latest row dated `<= d` (NaN before the frame's first date), so no value
+/// comes from after the bar (`data NAME = csv(...) asof`, spec/semantics.md §1). Column names
+/// are prefixed `NAME.` as by [`inner_join`]; each frame's dates must be increasing (as the
+/// CSV reader checks).
+pub fn asof_join(mut joined: Frame, frames: Vec<(String, Frame)>) -> Frame {
+    for (prefix, f) in frames {
+        let rows: Vec<Option<usize>> = joined.dates.iter().map(|d| f.dates.partition_point(|x| x <= d).checked_sub(1)).collect();
+        let Frame { names, columns, origins, .. } = f;
+        let mut origins = origins.into_iter();
+        let mut remapped: Vec<Remap> = Vec::new();
+        for (name, col) in names.into_iter().zip(columns) {
+            joined.names.push(format!("{prefix}.{name}"));
+            joined.columns.push(rows.iter().map(|r| r.and_then(|r| col.get(r).copied()).unwrap_or(f64::NAN)).collect());
+            let origin = origins.next().flatten().map(|o| {
+                let lines = match remapped.iter().find(|(old, _)| Arc::ptr_eq(old, &o.lines)) {
+                    Some((_, new)) => Arc::clone(new),
+                    None => {
+                        let new = Arc::new(rows.iter().map(|r| r.and_then(|r| o.lines.get(r).copied()).unwrap_or(0)).collect());
+                        remapped.push((Arc::clone(&o.lines), Arc::clone(&new)));
+                        new
+                    }
+                };
+                Origin { file: o.file, column: o.column, lines }
+            });
+            joined.origins.push(origin);
+        }
+    }
+    joined
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +103,17 @@ mod tests {
         let lines = Arc::new((0..f.len() as u32).map(|r| r + 2).collect::<Vec<_>>());
         f.origins = f.names.iter().map(|n| Some(Origin { file: PathBuf::from(file), column: n.clone(), lines: lines.clone() })).collect();
         f
+    }
+
+    #[test]
+    fn asof_reads_the_latest_row_on_or_before_each_date() {
+        let joined = Frame::new(vec![2, 3, 5, 9], vec!["a.x".into()], vec![vec![1., 2., 3., 4.]]);
+        let rates = Frame::new(vec![3, 4, 9, 10], vec!["r".into()], vec![vec![30., 40., 90., 100.]]);
+        let out = asof_join(joined, vec![("rates".into(), rates)]);
+        assert_eq!(out.names, ["a.x", "rates.r"]);
+        let r = &out.columns[1];
+        assert!(r[0].is_nan(), "nothing dated on or before day 2");
+        assert_eq!(&r[1..], [30., 40., 90.], "day 3 its own row, day 5 day 4's, day 9 its own; day 10 is never read");
     }
 
     #[test]

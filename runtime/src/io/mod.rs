@@ -12,4 +12,4 @@ pub mod parquet;
 
 pub use self::csv::{parse_number, read_csv, read_csv_with, read_header, read_header_with, read_long_csv, LongTable, ReadOptions};
 pub use self::error::DataError;
-pub use self::join::inner_join;
+pub use self::join::{asof_join, inner_join};

@@ -11,7 +11,7 @@ pub mod memory;
 pub mod panels;
 
 use crate::frame::{parse_date, Frame, Origin};
-use crate::io::{inner_join, read_csv_with, DataError, ReadOptions};
+use crate::io::{asof_join, inner_join, read_csv_with, DataError, ReadOptions};
 use memory::{memory_file, MemorySource, MemorySources};
 use std::path::Path;
 use strat_compiler::plan::InputRef;
@@ -151,22 +151,28 @@ pub fn used_columns(compiled: &Compiled) -> Vec<Vec<String>> {
 fn load_frame(compiled: &Compiled, base_dir: &Path, opts: &ReadOptions, memory: &MemorySources) -> Result<Frame, DataError> {
     let program = compiled.program();
     let used = used_columns(compiled);
-    let mut frames = vec![];
+    let (mut frames, mut asof) = (vec![], vec![]);
     for (i, ds) in program.data.iter().enumerate() {
         let cols = &used[i];
-        frames.push((ds.name.clone(), read_source(&ds.name, &base_dir.join(&ds.path), cols, opts, memory)?));
+        let f = (ds.name.clone(), read_source(&ds.name, &base_dir.join(&ds.path), cols, opts, memory)?);
+        // An `asof` source takes no part in the join: it is read as of each joined row's date.
+        if ds.asof {
+            asof.push(f);
+        } else {
+            frames.push(f);
+        }
     }
     for un in &program.universes {
         frames.push((un.name.clone(), read_source(&un.name, &base_dir.join(&un.path), &un.assets, opts, memory)?));
     }
-    let first_file = match (program.data.first(), program.universes.first()) {
+    let first_file = match (program.data.iter().find(|d| !d.asof), program.universes.first()) {
         (Some(d), _) if memory.get(&d.name).is_some() => memory_file(&d.name),
         (Some(d), _) => base_dir.join(&d.path),
         (None, Some(u)) if memory.get(&u.name).is_some() => memory_file(&u.name),
         (None, Some(u)) => base_dir.join(&u.path),
         _ => base_dir.to_path_buf(),
     };
-    let frame = window(inner_join(frames), program, &first_file)?;
+    let frame = window(asof_join(inner_join(frames), asof), program, &first_file)?;
     if frame.len() < 2 {
         return Err(DataError::new(
             first_file,
