@@ -241,6 +241,8 @@ fn declarations_of(program: &strat_grammar::ast::Program, shift: u32) -> Vec<Dec
                 }
             }
             StmtKind::Sleeve { name, .. } => out.push(d("sleeve", name, None)),
+            // A used program is a sleeve (its hover shows the `use` line).
+            StmtKind::Use { alias, .. } => out.push(d("sleeve", alias, None)),
             StmtKind::Weights { name, .. } => out.push(d("weights", name, None)),
             StmtKind::Kill { name, .. } => out.push(d("kill", name, None)),
             StmtKind::Alert { name, .. } => out.push(d("alert", name, None)),
