@@ -18,7 +18,7 @@ use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{close, column, python_with_pandas as python, root, run_json, write, TempDir};
+use common::{close, column, python_with_pandas as python, root, run_json, sweep_json, write, TempDir};
 
 fn data(name: &str) -> String {
     root().join("examples/data").join(name).canonicalize().unwrap().to_string_lossy().into_owned()
@@ -194,14 +194,7 @@ fn a_sweep_over_the_spread_equals_single_runs() {
     let dir = TempDir::new("cash_sweep");
     let rates = data("treasury_yields_daily.csv");
     let file = write(&dir, "p.strat", &program(&rates, "levered", "param fin in [0%, 2%]\ncash rates.dgs3mo / 100 financing fin borrow 1%\n"));
-    let sweep = |reference: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-        cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
-        if reference {
-            cmd.arg("--reference");
-        }
-        run_json(cmd, "strat sweep")
-    };
+    let sweep = |reference: bool| sweep_json(&file, reference);
     let (s, s_ref) = (sweep(false), sweep(true));
     assert!(bit_equal(&s["rows"], &s_ref["rows"]), "JIT and --reference sweeps differ");
     let rows = s["rows"].as_array().unwrap();

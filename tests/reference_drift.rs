@@ -16,7 +16,7 @@ use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{close, column, python_with_pandas as python, root, run_json, write, TempDir};
+use common::{close, column, python_with_pandas as python, root, run_json, run_with_out, write, TempDir};
 
 fn data(name: &str) -> String {
     root().join("examples/data").join(name).canonicalize().unwrap().to_string_lossy().into_owned()
@@ -35,14 +35,7 @@ fn program(drift: bool, extra: &str) -> String {
 
 /// `strat run` with `--json --out`: the JSON and the `--out` text.
 fn strat_run(dir: &TempDir, file: &Path, reference: bool, tag: &str) -> (Value, String) {
-    let out = dir.path().join(format!("{tag}.csv"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-    cmd.arg("run").arg(file).arg("--json").arg("--out").arg(&out).arg("--force");
-    if reference {
-        cmd.arg("--reference");
-    }
-    let v = run_json(cmd, &format!("strat run {tag}"));
-    (v, std::fs::read_to_string(&out).unwrap())
+    run_with_out(dir, file, &[], reference, tag)
 }
 
 fn reference(args: &[&str]) -> Value {

@@ -16,27 +16,15 @@
 //! Needs Python 3 with pandas (`$PYTHON`).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{close, column, python_with_pandas as python, root, run_json, TempDir};
+use common::{close, column, python_with_pandas as python, root, run_json, run_with_out, sweep_json, TempDir};
 
 fn use_dir() -> PathBuf {
     root().join("tests/use")
-}
-
-/// `strat run FILE --json --out`; returns the JSON and the `--out` text.
-fn strat_run(dir: &TempDir, file: &Path, extra: &[&str], reference: bool, tag: &str) -> (Value, String) {
-    let out = dir.path().join(format!("{tag}.csv"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-    cmd.arg("run").arg(file).arg("--json").arg("--out").arg(&out).arg("--force").args(extra);
-    if reference {
-        cmd.arg("--reference");
-    }
-    let v = run_json(cmd, &format!("strat run {} {extra:?} reference={reference}", file.display()));
-    (v, std::fs::read_to_string(&out).unwrap())
 }
 
 fn reference(lookback: &str) -> Value {
@@ -96,8 +84,8 @@ fn compare(label: &str, run: &(Value, String), refv: &Value) {
 fn used_files_as_ensemble_sleeves_match_the_reference() {
     let dir = TempDir::new("use_ref");
     let file = use_dir().join("top.strat");
-    let jit = strat_run(&dir, &file, &[], false, "jit");
-    let interp = strat_run(&dir, &file, &[], true, "interp");
+    let jit = run_with_out(&dir, &file, &[], false, "jit");
+    let interp = run_with_out(&dir, &file, &[], true, "interp");
     assert!(bit_equal(&jit.0, &interp.0), "JIT and --reference JSON differ:\n{}\n{}", jit.0, interp.0);
     assert_eq!(jit.1, interp.1, "JIT and --reference --out differ");
     compare("top.strat", &jit, &reference("40"));
@@ -123,8 +111,8 @@ fn a_used_file_is_the_same_as_an_inline_sleeve() {
     );
     let inline_file = dir.path().join("inline.strat");
     std::fs::write(&inline_file, inline).unwrap();
-    let a = strat_run(&dir, &use_dir().join("top.strat"), &[], false, "used");
-    let b = strat_run(&dir, &inline_file, &[], false, "inline");
+    let a = run_with_out(&dir, &use_dir().join("top.strat"), &[], false, "used");
+    let b = run_with_out(&dir, &inline_file, &[], false, "inline");
     assert_eq!(a.1, b.1, "--out of the used and the inline program differ");
     for key in ["bars", "start", "end", "metrics", "avg_turnover", "cost_drag", "attribution"] {
         assert!(bit_equal(&a.0[key], &b.0[key]), "{key}: used {} vs inline {}", a.0[key], b.0[key]);
@@ -140,14 +128,7 @@ fn a_used_param_is_swept_and_set_by_its_qualified_name() {
     let file = dir.path().join("top.strat");
     let abs = use_dir().canonicalize().unwrap().display().to_string();
     std::fs::write(&file, top.replace("\"data/", &format!("\"{abs}/data/")).replace("\"sleeves/", &format!("\"{abs}/sleeves/"))).unwrap();
-    let sweep = |reference: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-        cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
-        if reference {
-            cmd.arg("--reference");
-        }
-        run_json(cmd, "strat sweep")
-    };
+    let sweep = |reference: bool| sweep_json(&file, reference);
     let (s, s_ref) = (sweep(false), sweep(true));
     assert!(bit_equal(&s["rows"], &s_ref["rows"]), "JIT and --reference sweeps differ");
     let rows = s["rows"].as_array().unwrap();
@@ -157,7 +138,7 @@ fn a_used_param_is_swept_and_set_by_its_qualified_name() {
             .iter()
             .find(|r| r["params"]["trend.lookback"].as_f64() == lb.parse().ok())
             .unwrap_or_else(|| panic!("no row trend.lookback={lb}: {}", s["rows"]));
-        let run = strat_run(&dir, &file, &["--set", &format!("trend.lookback={lb}")], false, &format!("lb{lb}"));
+        let run = run_with_out(&dir, &file, &["--set", &format!("trend.lookback={lb}")], false, &format!("lb{lb}"));
         for key in ["bars", "metrics", "avg_turnover"] {
             assert!(bit_equal(&run.0[key], &row[key]), "lookback {lb}: {key}: run {} sweep {}", run.0[key], row[key]);
         }

@@ -13,12 +13,11 @@
 //! Needs `python3` (or `$PYTHON`).
 
 use serde_json::Value;
-use std::path::Path;
 use std::process::Command;
 
 mod common;
 use common::compare::bit_equal;
-use common::{close, column, python, root, run_json, write, TempDir};
+use common::{close, column, python, root, run_json, run_with_out, sweep_json, write, TempDir};
 
 fn data() -> String {
     root().join("examples/data/spx_vix.csv").canonicalize().unwrap().to_string_lossy().into_owned()
@@ -34,18 +33,6 @@ fn program(extra: &str) -> String {
 }
 
 const KILL: &str = "kill crash when own.drawdown < -15% or own.day_return < -5% or mkt.vix > 70\n  release when mkt.vix < 25\n  scale 50%\n";
-
-/// `strat run` with `--json --out`; returns the JSON and the `--out` rows (header, rows).
-fn strat_run(dir: &TempDir, file: &Path, extra: &[&str], reference: bool, tag: &str) -> (Value, String) {
-    let out = dir.path().join(format!("{tag}.csv"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-    cmd.arg("run").arg(file).arg("--json").arg("--out").arg(&out).arg("--force").args(extra);
-    if reference {
-        cmd.arg("--reference");
-    }
-    let v = run_json(cmd, &format!("strat run {} {extra:?} reference={reference}", file.display()));
-    (v, std::fs::read_to_string(&out).unwrap())
-}
 
 fn reference(args: &[&str]) -> Value {
     let mut cmd = Command::new(python());
@@ -97,8 +84,8 @@ fn compare(label: &str, run: &(Value, String), refv: &Value) {
 fn check(label: &str, extra: &str, py: &[&str]) -> Value {
     let dir = TempDir::new("voltarget");
     let file = write(&dir, "p.strat", &program(extra));
-    let jit = strat_run(&dir, &file, &[], false, "jit");
-    let interp = strat_run(&dir, &file, &[], true, "interp");
+    let jit = run_with_out(&dir, &file, &[], false, "jit");
+    let interp = run_with_out(&dir, &file, &[], true, "interp");
     assert!(bit_equal(&jit.0, &interp.0), "{label}: JIT and --reference JSON differ:\n{}\n{}", jit.0, interp.0);
     assert_eq!(jit.1, interp.1, "{label}: JIT and --reference --out differ");
     let refv = reference(py);
@@ -131,7 +118,7 @@ fn limits_alone_on_a_levered_book() {
     let dir = TempDir::new("voltarget_lev");
     let text = program("limit net 90%\nlimit gross 150%\n");
     let file = write(&dir, "p.strat", &text);
-    let jit = strat_run(&dir, &file, &[], false, "jit");
+    let jit = run_with_out(&dir, &file, &[], false, "jit");
     let refv = reference(&["--gross", "1.5", "--net", "0.9"]);
     compare("limits net 90% gross 150%", &jit, &refv);
     // Gross is listed first in the JSON whatever the source order.
@@ -147,14 +134,7 @@ fn limits_alone_on_a_levered_book() {
 fn target_sweep_equals_single_runs() {
     let dir = TempDir::new("voltarget_sweep");
     let file = write(&dir, "p.strat", &program("param vol in [8%, 12%]\nparam lb in [20, 60]\ntarget_vol vol lookback lb cap 1.5\nlimit gross 130%\n"));
-    let sweep = |reference: bool| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
-        cmd.arg("sweep").arg(&file).arg("--json").arg("--quiet");
-        if reference {
-            cmd.arg("--reference");
-        }
-        run_json(cmd, "strat sweep")
-    };
+    let sweep = |reference: bool| sweep_json(&file, reference);
     let (s, s_ref) = (sweep(false), sweep(true));
     assert!(bit_equal(&s["rows"], &s_ref["rows"]), "JIT and --reference sweeps differ");
     let rows = s["rows"].as_array().unwrap();
@@ -165,7 +145,7 @@ fn target_sweep_equals_single_runs() {
             .find(|r| r["params"]["vol"].as_f64() == Some(vol) && r["params"]["lb"].as_f64() == Some(lb))
             .unwrap_or_else(|| panic!("no row vol={vol} lb={lb}: {}", s["rows"]));
         let lbs = format!("{lb}");
-        let run = strat_run(&dir, &file, &["--set", &format!("vol={lit}"), "--set", &format!("lb={lbs}")], false, &format!("r{lit}{lbs}"));
+        let run = run_with_out(&dir, &file, &["--set", &format!("vol={lit}"), "--set", &format!("lb={lbs}")], false, &format!("r{lit}{lbs}"));
         for key in ["bars", "metrics", "avg_turnover"] {
             assert!(bit_equal(&run.0[key], &row[key]), "vol={lit} lb={lb}: {key} differs: run {} sweep {}", run.0[key], row[key]);
         }

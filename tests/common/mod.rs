@@ -127,3 +127,26 @@ pub fn column(csv: &str, name: &str) -> Vec<(String, f64)> {
         })
         .collect()
 }
+
+/// `strat run FILE --json --out TAG.csv --force EXTRA...` (with `--reference` if asked), in
+/// `dir`: the JSON and the `--out` text; panics when the run fails.
+pub fn run_with_out(dir: &TempDir, file: &Path, extra: &[&str], reference: bool, tag: &str) -> (Value, String) {
+    let out = dir.path().join(format!("{tag}.csv"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("run").arg(file).arg("--json").arg("--out").arg(&out).arg("--force").args(extra);
+    if reference {
+        cmd.arg("--reference");
+    }
+    let v = run_json(cmd, &format!("strat run {} {extra:?} reference={reference}", file.display()));
+    (v, std::fs::read_to_string(&out).unwrap())
+}
+
+/// `strat sweep FILE --json --quiet` (with `--reference` if asked): its JSON.
+pub fn sweep_json(file: &Path, reference: bool) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("sweep").arg(file).arg("--json").arg("--quiet");
+    if reference {
+        cmd.arg("--reference");
+    }
+    run_json(cmd, "strat sweep")
+}
