@@ -65,7 +65,7 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<LimitReport>,
     /// A combined book's attribution to its sleeves, costs and cash (absent from the JSON for
-    /// a `hold`): see [`AttributionLine`].
+    /// a `hold`): one line per sleeve, then `costs` and `cash`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attribution: Vec<AttributionLine>,
     /// The cash account (absent from the JSON without a `cash` statement).
