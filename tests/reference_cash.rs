@@ -233,3 +233,33 @@ fn rates_read_as_of_each_bar_keep_every_trading_day() {
     compare("guard + cash, rates asof", &jit.0, &jit.1, &refv);
     assert!(jit.0["cash"]["missing_rates"].as_u64().unwrap() > 3000, "the bars before 2005 have no rate: {}", jit.0["cash"]);
 }
+
+/// A walk-forward of a book with a cash account ranks and reports Sharpe on the excess returns:
+/// the stitched out-of-sample Sharpe is the excess Sharpe of the stitched days (`--out`) over
+/// the reference's per-day risk-free return, and it is not the plain Sharpe of those days.
+#[test]
+fn a_walk_forward_measures_sharpe_over_the_cash_rate() {
+    let dir = TempDir::new("cash_wf");
+    let rates = data("treasury_yields_daily.csv");
+    let file = write(&dir, "p.strat", &program(&rates, "levered", "param fin in [1%, 2%]\ncash rates.dgs3mo / 100 financing fin\n"));
+    let oos = dir.path().join("oos.csv");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strat"));
+    cmd.arg("walk-forward").arg(&file).args(["--train", "3y", "--test", "2y", "--by", "sharpe", "--json", "--quiet", "--out"]).arg(&oos);
+    let wf = run_json(cmd, "strat walk-forward");
+    let refv = reference(&rates, &["--book", "levered", "--spread", "0.01"]);
+    let dates: Vec<&str> = refv["rows"]["date"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    let rf_of: std::collections::HashMap<&str, f64> =
+        dates.iter().zip(refv["rows"]["rf"].as_array().unwrap()).filter_map(|(d, v)| v.as_f64().map(|x| (*d, x))).collect();
+    let days = column(&std::fs::read_to_string(&oos).unwrap(), "return");
+    assert!(days.len() > 1000, "{} stitched days", days.len());
+    let x: Vec<f64> = days.iter().map(|(d, r)| r - rf_of.get(d.as_str()).unwrap_or_else(|| panic!("no rate for {d}"))).collect();
+    let sharpe = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        let sd = (v.iter().map(|a| (a - m) * (a - m)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
+        m / sd * 252f64.sqrt()
+    };
+    let got = wf["out_of_sample"]["sharpe"].as_f64().unwrap();
+    close("walk-forward excess Sharpe", got, sharpe(&x));
+    let plain: Vec<f64> = days.iter().map(|d| d.1).collect();
+    assert!((got - sharpe(&plain)).abs() > 1e-4, "the plain Sharpe {} would be {got}", sharpe(&plain));
+}

@@ -166,7 +166,7 @@ def main(argv):
     n_dec = T - 1 - t0
     out = {
         "t0": t0,
-        "rows": {"date": dates[t0:], "weight": weights, "return": [None] + rets, "equity": equity},
+        "rows": {"date": dates[t0:], "weight": weights, "return": [None] + rets, "equity": equity, "rf": [None] + rfs},
         "total_return": E - 1,
         "sharpe": sharpe,
         "sortino": sortino,

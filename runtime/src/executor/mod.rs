@@ -535,9 +535,10 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
 
 /// One binding's first return row, net returns and exposures (rows = bars from that row), as a
 /// walk-forward keeps them: the `rows.start`, `returns` and `exposure` of [`run_prepared`]'s
-/// backtest, bit for bit. A plain hold (no portfolio stage) takes the lean path of
-/// [`backtest_returns`], without the held weights, equity, benchmark and metrics; anything else,
-/// and a run that ends in ruin, takes [`run_prepared`].
+/// backtest, bit for bit, and with a `cash` account the per-period risk-free return of each
+/// (its Sharpe and Sortino are of the excess returns). A plain hold (no portfolio stage) takes
+/// the lean path of [`backtest_returns`], without the held weights, equity, benchmark and
+/// metrics; anything else, and a run that ends in ruin, takes [`run_prepared`].
 ///
 /// Errors: as [`run_prepared`].
 pub fn run_path(
@@ -546,7 +547,7 @@ pub fn run_path(
     params: &[f64],
     backend: Backend,
     cache: Option<&SweepCache>,
-) -> Result<crate::backtest::ReturnsPath, RunError> {
+) -> Result<(crate::backtest::ReturnsPath, Option<Vec<f64>>), RunError> {
     let program = compiled.program();
     if let (Book::Hold(_), Some(h)) = (&program.book, &prep.hold) {
         if !program.needs_stage() {
@@ -558,11 +559,14 @@ pub fn run_path(
             let lean = backtest_returns(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() })
                 .map_err(|e| locate(e, &prep.dates, &h.names, ""))?;
             if let Some(path) = lean {
-                return Ok(path);
+                return Ok((path, None));
             }
         }
     }
-    run_prepared(compiled, prep, params, backend, cache).map(|r| (r.backtest.rows.start, r.backtest.returns, r.backtest.exposure))
+    run_prepared(compiled, prep, params, backend, cache).map(|r| {
+        let rf = r.backtest.cash.map(|c| c.rf);
+        ((r.backtest.rows.start, r.backtest.returns, r.backtest.exposure), rf)
+    })
 }
 
 /// The plan's output columns for one binding.

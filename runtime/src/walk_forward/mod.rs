@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
-use strat_stdlib::metrics::{metric_def, metrics, metrics_given_exposure, sharpe_and_vol, MetricDef, Metrics};
+use strat_stdlib::metrics::{excess_sharpe_sortino, metric_def, metrics, metrics_given_exposure, sharpe_and_vol, MetricDef, Metrics};
 
 /// The calendar period a walk-forward counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -223,6 +223,21 @@ pub struct BindingRun {
     pub returns: Vec<f64>,
     /// Gross exposure (fraction of equity), one per return; `None` when not kept.
     pub exposure: Option<Vec<f64>>,
+    /// With a `cash` account: the per-period risk-free return of each return row (the cash
+    /// rate of the row before over `annualize`): Sharpe and Sortino rank and report the excess
+    /// returns (spec/semantics.md §13, "Cash and financing").
+    pub rf: Option<Vec<f64>>,
+}
+
+/// [`metric_by_name`] of a binding's returns `x` with their risk-free returns `rf` (`None`: 0):
+/// Sharpe and Sortino of the excess returns ([`excess_sharpe_sortino`], empyrical's
+/// convention), any other metric of the returns themselves.
+pub fn score_with_rf(x: &[f64], rf: Option<&[f64]>, name: &str, periods_per_year: f64) -> Option<f64> {
+    match (rf, name) {
+        (Some(rf), "sharpe") => Some(excess_sharpe_sortino(x, rf, periods_per_year).0),
+        (Some(rf), "sortino") => Some(excess_sharpe_sortino(x, rf, periods_per_year).1),
+        _ => metric_by_name(x, name, periods_per_year),
+    }
 }
 
 /// The exposures of binding `index` of `grid` (one per return, from its first return row), by
@@ -238,7 +253,7 @@ fn exposure_of(
     cache: Option<&crate::executor::SweepCache>,
     index: usize,
 ) -> Result<Vec<f64>, String> {
-    run_path(compiled, prep, &grid.bindings[index], backend, cache).map(|(_, _, exposure)| exposure).map_err(|e| e.to_string())
+    run_path(compiled, prep, &grid.bindings[index], backend, cache).map(|((_, _, exposure), _)| exposure).map_err(|e| e.to_string())
 }
 
 /// Refuses a metric a walk-forward cannot rank by and windows shorter than one period.
@@ -292,7 +307,7 @@ fn runs_in(
                 return (index, Err("stopped".to_string()));
             }
             let run = run_path(compiled, prep, &grid.bindings[index], backend, cache)
-                .map(|(start, returns, exposure)| BindingRun { index, start, returns, exposure: keep_exposure.then_some(exposure) })
+                .map(|((start, returns, exposure), rf)| BindingRun { index, start, returns, exposure: keep_exposure.then_some(exposure), rf })
                 .map_err(|e| e.to_string());
             progress();
             (index, run)
@@ -356,6 +371,8 @@ pub fn choose_with(
     let mut folds = vec![];
     let mut skipped = vec![];
     let mut returns = vec![];
+    // The stitched risk-free returns (0 for a binding without a cash account).
+    let (mut rf, mut any_rf) = (vec![], false);
     let mut exposure = vec![];
     let mut rows = vec![];
     let mut bindings = vec![];
@@ -368,11 +385,12 @@ pub fn choose_with(
         let scores: Vec<f64> = runs
             .par_iter()
             .map(|b| {
-                let x = &b.returns[slice(b, train.0, train.1)];
+                let r = slice(b, train.0, train.1);
+                let x = &b.returns[r.clone()];
                 if x.len() < 2 {
                     f64::NAN
                 } else {
-                    metric_by_name(x, metric, spec.periods_per_year).unwrap_or(f64::NAN)
+                    score_with_rf(x, b.rf.as_ref().map(|f| &f[r]), metric, spec.periods_per_year).unwrap_or(f64::NAN)
                 }
             })
             .collect();
@@ -385,6 +403,11 @@ pub fn choose_with(
             let test = slice(b, y, test_end);
             let oos = &b.returns[test.clone()];
             returns.extend_from_slice(oos);
+            match &b.rf {
+                Some(f) => rf.extend_from_slice(&f[test.clone()]),
+                None => rf.extend(std::iter::repeat_n(0.0, oos.len())),
+            }
+            any_rf |= b.rf.is_some();
             let kept = match &b.exposure {
                 Some(e) => e,
                 None => {
@@ -403,7 +426,7 @@ pub fn choose_with(
                 test: (y, test_end),
                 chosen: b.index,
                 in_sample: sign * best,
-                out_of_sample: sign * metric_by_name(oos, metric, spec.periods_per_year).unwrap_or(f64::NAN),
+                out_of_sample: sign * score_with_rf(oos, b.rf.as_ref().map(|f| &f[test.clone()]), metric, spec.periods_per_year).unwrap_or(f64::NAN),
                 bars: oos.len(),
             });
         } else {
@@ -411,19 +434,24 @@ pub fn choose_with(
         }
         y += spec.test;
     }
-    let m = metrics(&returns, &exposure, spec.periods_per_year);
+    let mut m = metrics(&returns, &exposure, spec.periods_per_year);
+    if any_rf {
+        (m.sharpe, m.sortino) = excess_sharpe_sortino(&returns, &rf, spec.periods_per_year);
+    }
     let mean = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
     let in_sample_mean = mean(folds.iter().map(|f| f.in_sample).collect());
     let out_of_sample_mean = mean(folds.iter().map(|f| f.out_of_sample).collect());
     // Variance of the trials' per-period Sharpe ratios over the full sample.
-    let srs: Vec<f64> = runs.par_iter().map(|b| metric_by_name(&b.returns, "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
+    let srs: Vec<f64> =
+        runs.par_iter().map(|b| score_with_rf(&b.returns, b.rf.as_deref(), "sharpe", 1.0).unwrap_or(f64::NAN)).filter(|s| s.is_finite()).collect();
     let var = if srs.len() > 1 {
         let mu = srs.iter().sum::<f64>() / srs.len() as f64;
         srs.iter().map(|s| (s - mu) * (s - mu)).sum::<f64>() / (srs.len() - 1) as f64
     } else {
         0.0
     };
-    let dsr = deflated_sharpe(&returns, trials, var);
+    let excess: Vec<f64> = returns.iter().zip(&rf).map(|(r, f)| r - f).collect();
+    let dsr = deflated_sharpe(if any_rf { &excess } else { &returns }, trials, var);
     Ok(WalkForward { folds, returns, rows, bindings, metrics: m, in_sample_mean, out_of_sample_mean, deflated_sharpe: dsr, trials, skipped })
 }
 

@@ -59,6 +59,8 @@ pub fn write_part(path: &Path, shard: Shard, grid_bindings: usize, fingerprint: 
                     ("row".to_string(), Col::Int((r.start..r.start + n).map(|t| Some(t as i64)).collect())),
                     ("return".to_string(), Col::Float(r.returns.clone())),
                     ("exposure".to_string(), Col::Float(r.exposure.clone().unwrap_or_default())),
+                    // NaN throughout for a binding without a cash account.
+                    ("rf".to_string(), Col::Float(r.rf.clone().unwrap_or_else(|| vec![f64::NAN; n]))),
                     ("error".to_string(), Col::Text(vec![String::new(); n])),
                 ]
             }
@@ -67,6 +69,7 @@ pub fn write_part(path: &Path, shard: Shard, grid_bindings: usize, fingerprint: 
                 ("row".to_string(), Col::Int(vec![None])),
                 ("return".to_string(), Col::Float(vec![f64::NAN])),
                 ("exposure".to_string(), Col::Float(vec![f64::NAN])),
+                ("rf".to_string(), Col::Float(vec![f64::NAN])),
                 ("error".to_string(), Col::Text(vec![e.clone()])),
             ],
         };
@@ -112,6 +115,8 @@ pub fn read_part(path: &Path, bytes: Vec<u8>) -> Result<Part, MergeError> {
         Ok(col(name)?.f64().map_err(|e| bad(format!("column {name}: {e}")))?.into_iter().map(|x| x.unwrap_or(f64::NAN)).collect())
     };
     let (binding, row, ret, exposure) = (ints("binding")?, ints("row")?, floats("return")?, floats("exposure")?);
+    // A part written before the cash account had no `rf` column: no risk-free returns.
+    let rf = if df.column("rf").is_ok() { floats("rf")? } else { vec![f64::NAN; ret.len()] };
     let error: Vec<String> = col("error")?.str().map_err(|e| bad(format!("column error: {e}")))?.into_iter().map(|s| s.unwrap_or("").to_string()).collect();
     let mut runs: Vec<(usize, Result<BindingRun, String>)> = vec![];
     let mut k = 0;
@@ -134,7 +139,10 @@ pub fn read_part(path: &Path, bytes: Vec<u8>) -> Result<Part, MergeError> {
             if (k..end).any(|i| row[i] != Some((start + i - k) as i64)) {
                 return Err(bad(format!("binding {b}: its rows are not consecutive data rows; a truncated or edited part")));
             }
-            runs.push((b, Ok(BindingRun { index: b, start, returns: ret[k..end].to_vec(), exposure: Some(exposure[k..end].to_vec()) })));
+            // A cash account's risk-free returns are never NaN (a missing rate counts 0).
+            let f = &rf[k..end];
+            let rf = if f.iter().all(|x| x.is_nan()) { None } else { Some(f.to_vec()) };
+            runs.push((b, Ok(BindingRun { index: b, start, returns: ret[k..end].to_vec(), exposure: Some(exposure[k..end].to_vec()), rf })));
         }
         k = end;
     }
