@@ -51,6 +51,22 @@ def run(path, tmp_path, *flags):
     return json.loads(r.stdout), daily["return"].dropna()
 
 
+def risk_free(path, daily_index, P):
+    """The per-period risk-free return of an example with `cash SOURCE.COLUMN / 100` whose source
+    is read `asof` (spec/semantics.md §13): the rate of the latest row dated on or before the
+    previous bar, over P (0 where missing); None for an example without `cash`."""
+    text = path.read_text()
+    m = re.search(r"^\s*cash\s+(\w+)\.(\w+)\s*/\s*100\b", text, re.M)
+    if not m:
+        return None
+    src, col = m.groups()
+    d = re.search(rf'^\s*data\s+{src}\s*=\s*csv\("([^"]+)"\)\s+asof\b', text, re.M)
+    assert d, f"{path.name}: the test reads a cash rate from an `asof` data source"
+    rates = pd.read_csv(path.parent / d.group(1), parse_dates=["date"]).set_index("date")[col] / 100.0
+    asof = rates.reindex(daily_index, method="ffill")
+    return (asof.shift(1) / P).fillna(0.0)
+
+
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_metrics_match_empyrical_and_quantstats_where_conventions_agree(name, tmp_path):
     path = EXAMPLES / name
@@ -59,20 +75,27 @@ def test_metrics_match_empyrical_and_quantstats_where_conventions_agree(name, tm
     P = periods_per_year(path)
     x = r.to_numpy()
     assert len(x) == doc["bars"]
+    # With a cash account, Sharpe and Sortino are of the excess returns: empyrical's
+    # `risk_free` / `required_return` with the same per-day rate (quantstats takes an annual
+    # rate, so it is compared without cash only).
+    daily = pd.read_csv(tmp_path / "daily.csv", parse_dates=["date"]).set_index("date")
+    rf = risk_free(path, daily.index, P)
+    rf = 0.0 if rf is None else rf.reindex(r.index)
     # empyrical: the same definitions.
     close(m["total_return"], empyrical.cum_returns_final(r), what="total_return")
     close(m["cagr"], empyrical.annual_return(r, annualization=P), what="cagr")
     close(m["ann_vol"], empyrical.annual_volatility(r, annualization=P), what="ann_vol")
-    close(m["sharpe"], empyrical.sharpe_ratio(r, annualization=P), what="sharpe")
-    close(m["sortino"], empyrical.sortino_ratio(r, annualization=P), what="sortino")
+    close(m["sharpe"], empyrical.sharpe_ratio(r, risk_free=rf, annualization=P), what="sharpe")
+    close(m["sortino"], empyrical.sortino_ratio(r, required_return=rf, annualization=P), what="sortino")
     close(m["max_drawdown"], empyrical.max_drawdown(r), what="max_drawdown")
     close(m["calmar"], empyrical.calmar_ratio(r, annualization=P), what="calmar")
     close(m["omega"], empyrical.omega_ratio(r, annualization=P), what="omega")
     close(m["var_95"], empyrical.value_at_risk(r, cutoff=0.05), what="var_95")
     close(m["cvar_95"], empyrical.conditional_value_at_risk(r, cutoff=0.05), what="cvar_95")
     # quantstats: the same where its conventions are Strat's.
-    close(m["sharpe"], qs.stats.sharpe(r, periods=P, annualize=True), what="quantstats sharpe")
-    close(m["sortino"], qs.stats.sortino(r, periods=P, annualize=True), what="quantstats sortino")
+    if isinstance(rf, float):
+        close(m["sharpe"], qs.stats.sharpe(r, periods=P, annualize=True), what="quantstats sharpe")
+        close(m["sortino"], qs.stats.sortino(r, periods=P, annualize=True), what="quantstats sortino")
     close(m["ann_vol"], qs.stats.volatility(r, periods=P, annualize=True), what="quantstats volatility")
     close(m["total_return"], qs.stats.comp(r), what="quantstats comp")
     close(m["cagr"], qs.stats.cagr(r, periods=P), what="quantstats cagr")
