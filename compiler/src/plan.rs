@@ -265,6 +265,21 @@ impl Plan {
         dep.into_iter().map(|d| !d).collect()
     }
 
+    /// Per node, true when it depends on no param at all (neither a `param` nor the weights of a
+    /// `weights` block with params): its column is the same for every binding of any sweep.
+    /// [`Plan::invariant`] with every param varying.
+    pub fn param_free(&self) -> Vec<bool> {
+        let mut dep = vec![false; self.nodes.len()];
+        for (i, nd) in self.nodes.iter().enumerate() {
+            dep[i] = match nd.op {
+                Op::Param(_) => true,
+                Op::Input(c) => matches!(&self.inputs[c as usize], InputRef::Weights { params, .. } if !params.is_empty()),
+                ref op => op.args().iter().any(|a| dep[a.index()]),
+            };
+        }
+        dep.into_iter().map(|d| !d).collect()
+    }
+
     /// A readable listing of the nodes reachable from `roots`, one per line (`%3 = sma(%1, %2)`),
     /// for `strat check --plan` and the REPL's `:plan`.
     pub fn display(&self, roots: &[Node], param_names: &[String]) -> String {

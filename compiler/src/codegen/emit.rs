@@ -91,6 +91,12 @@ struct KernelTranslator<'a> {
     out_ptrs: Vec<Value>,
     /// Per node index, its value in this iteration (scalars, columns and inline nodes).
     values: HashMap<usize, Value>,
+    /// Per inline node that is a truth value (a comparison, `not`, `is_nan`, `and` / `or`), the
+    /// condition its 1.0 / 0.0 was selected from, so that an `if` or `and` / `or` reading it tests
+    /// that condition instead of comparing the 1.0 / 0.0 with zero again.
+    flags_of: HashMap<usize, Value>,
+    /// The condition of the truth value being translated (set by [`Self::bool_to_f64`]).
+    last_flag: Option<Value>,
     zero: Value,
     one: Value,
     minus_one: Value,
@@ -137,7 +143,7 @@ impl<'a> KernelTranslator<'a> {
         let zero = builder.ins().f64const(0.0);
         let one = builder.ins().f64const(1.0);
         let minus_one = builder.ins().f64const(-1.0);
-        Self { builder, flags, header, exit, bar, offset, out_ptrs, values, zero, one, minus_one, log, exp }
+        Self { builder, flags, header, exit, bar, offset, out_ptrs, values, flags_of: HashMap::new(), last_flag: None, zero, one, minus_one, log, exp }
     }
 
     /// The value of node `n` in this iteration (it was translated or loaded before).
@@ -147,19 +153,41 @@ impl<'a> KernelTranslator<'a> {
 
     /// Computes inline node `n` (whose op is `op`) for the current bar.
     fn translate_node(&mut self, n: Node, op: &Op) -> Result<(), CodegenError> {
+        self.last_flag = None;
         let v = match *op {
             Op::Const(c) => self.builder.ins().f64const(c),
             Op::Unary(o, x) => self.translate_unary(o, self.get(x)),
-            Op::Binary(o, x, y) => self.translate_binary(o, self.get(x), self.get(y)),
-            Op::Select(c, x, y) => self.translate_select(self.get(c), self.get(x), self.get(y)),
+            Op::Binary(o, x, y) => self.translate_binary(o, x, y),
+            Op::Select(c, x, y) => {
+                let c = self.truth(c);
+                let (x, y) = (self.get(x), self.get(y));
+                self.builder.ins().select(c, x, y)
+            }
             _ => return Err(CodegenError(format!("node %{} cannot be fused", n.index()))),
         };
         self.values.insert(n.index(), v);
+        if let Some(f) = self.last_flag.take() {
+            self.flags_of.insert(n.index(), f);
+        }
         Ok(())
     }
 
-    /// 1.0 where `c` holds, else 0.0.
+    /// The truthiness of node `n` as a condition (ordered and != 0; NaN is false): the condition
+    /// a truth value was selected from, or a comparison of its value with zero.
+    fn truth(&mut self, n: Node) -> Value {
+        match self.flags_of.get(&n.index()) {
+            Some(&f) => f,
+            None => {
+                let v = self.get(n);
+                self.builder.ins().fcmp(FloatCC::OrderedNotEqual, v, self.zero)
+            }
+        }
+    }
+
+    /// 1.0 where `c` holds, else 0.0; remembers `c` as the condition of the node being
+    /// translated.
     fn bool_to_f64(&mut self, c: Value) -> Value {
+        self.last_flag = Some(c);
         self.builder.ins().select(c, self.one, self.zero)
     }
 
@@ -200,8 +228,12 @@ impl<'a> KernelTranslator<'a> {
         b.ins().select(gt, one, r)
     }
 
-    /// A binary op on `x` and `y`; a comparison gives 1.0 or 0.0 (0.0 when either is NaN).
-    fn translate_binary(&mut self, o: BinaryOp, x: Value, y: Value) -> Value {
+    /// A binary op on nodes `x` and `y`; a comparison gives 1.0 or 0.0 (0.0 when either is NaN).
+    fn translate_binary(&mut self, o: BinaryOp, x: Node, y: Node) -> Value {
+        if matches!(o, BinaryOp::And | BinaryOp::Or) {
+            return self.translate_logic(o, x, y);
+        }
+        let (x, y) = (self.get(x), self.get(y));
         let b = &mut self.builder;
         let cc = match o {
             BinaryOp::Add => return b.ins().fadd(x, y),
@@ -210,7 +242,7 @@ impl<'a> KernelTranslator<'a> {
             BinaryOp::Div => return b.ins().fdiv(x, y),
             BinaryOp::Min => return b.ins().fmin(x, y),
             BinaryOp::Max => return b.ins().fmax(x, y),
-            BinaryOp::And | BinaryOp::Or => return self.translate_logic(o, x, y),
+            BinaryOp::And | BinaryOp::Or => unreachable!("handled above"),
             BinaryOp::Lt => FloatCC::LessThan,
             BinaryOp::Le => FloatCC::LessThanOrEqual,
             BinaryOp::Gt => FloatCC::GreaterThan,
@@ -223,19 +255,12 @@ impl<'a> KernelTranslator<'a> {
     }
 
     /// `and` / `or` on truthiness: ordered and != 0 (NaN is false).
-    fn translate_logic(&mut self, o: BinaryOp, x: Value, y: Value) -> Value {
-        let zero = self.zero;
+    fn translate_logic(&mut self, o: BinaryOp, x: Node, y: Node) -> Value {
+        let cx = self.truth(x);
+        let cy = self.truth(y);
         let b = &mut self.builder;
-        let cx = b.ins().fcmp(FloatCC::OrderedNotEqual, x, zero);
-        let cy = b.ins().fcmp(FloatCC::OrderedNotEqual, y, zero);
         let c = if o == BinaryOp::And { b.ins().band(cx, cy) } else { b.ins().bor(cx, cy) };
         self.bool_to_f64(c)
-    }
-
-    /// `if c then x else y`, on the truthiness of `c`.
-    fn translate_select(&mut self, c: Value, x: Value, y: Value) -> Value {
-        let c = self.builder.ins().fcmp(FloatCC::OrderedNotEqual, c, self.zero);
-        self.builder.ins().select(c, x, y)
     }
 
     /// Stores the targets for this bar, closes the loop and the function. Returns the builder,

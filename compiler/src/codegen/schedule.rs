@@ -8,6 +8,11 @@
 //! elementwise node of stage `s` that something downstream reads (the input of a window, or a
 //! program output). Elementwise work in between is inlined into that kernel and never
 //! materialised.
+//!
+//! Within a stage, the nodes that depend on no param ([`Plan::param_free`]) get kernels of their
+//! own, run before the param-dependent ones, and a param-free node that a param-dependent node
+//! reads is materialised: a sweep computes that kernel once (the plan runner's cache skips a
+//! step whose outputs are all param-invariant) instead of once per binding.
 
 use crate::plan::{Node, Op, Plan};
 use crate::types::Shape;
@@ -52,7 +57,8 @@ pub(super) struct Schedule {
 /// Schedules the part of `plan` that `outputs` need.
 pub(super) fn schedule(plan: &Plan, outputs: &[Node]) -> Schedule {
     let live = plan.reachable(outputs);
-    let materialized = materialized(plan, &live, outputs);
+    let free = plan.param_free();
+    let materialized = materialized(plan, &live, &free, outputs);
     let stage = stages(plan);
     let max_stage = (0..plan.nodes.len()).filter(|&i| live[i]).map(|i| stage[i]).max().unwrap_or(0);
     let mut sched = Schedule { steps: vec![], fused: vec![] };
@@ -63,21 +69,23 @@ pub(super) fn schedule(plan: &Plan, outputs: &[Node]) -> Schedule {
             }
         }
         // The elementwise nodes of this stage that something reads, one kernel per shape (in
-        // the order the shapes first appear).
-        let targets_of = |i: usize| {
-            let nd = &plan.nodes[i];
-            live[i] && materialized[i] && stage[i] == s && nd.shape != Shape::Scalar && nd.op.is_elementwise()
-        };
-        let mut shapes: Vec<Shape> = vec![];
-        for i in (0..plan.nodes.len()).filter(|&i| targets_of(i)) {
-            if !shapes.contains(&plan.nodes[i].shape) {
-                shapes.push(plan.nodes[i].shape);
+        // the order the shapes first appear), the param-free ones first.
+        for want_free in [true, false] {
+            let targets_of = |i: usize| {
+                let nd = &plan.nodes[i];
+                live[i] && materialized[i] && stage[i] == s && free[i] == want_free && nd.shape != Shape::Scalar && nd.op.is_elementwise()
+            };
+            let mut shapes: Vec<Shape> = vec![];
+            for i in (0..plan.nodes.len()).filter(|&i| targets_of(i)) {
+                if !shapes.contains(&plan.nodes[i].shape) {
+                    shapes.push(plan.nodes[i].shape);
+                }
             }
-        }
-        for sh in shapes {
-            let targets: Vec<Node> = (0..plan.nodes.len()).filter(|&i| targets_of(i) && plan.nodes[i].shape == sh).map(|i| Node(i as u32)).collect();
-            sched.steps.push(Step::Jit(sched.fused.len()));
-            sched.fused.push(fuse(plan, targets, &stage, &materialized));
+            for sh in shapes {
+                let targets: Vec<Node> = (0..plan.nodes.len()).filter(|&i| targets_of(i) && plan.nodes[i].shape == sh).map(|i| Node(i as u32)).collect();
+                sched.steps.push(Step::Jit(sched.fused.len()));
+                sched.fused.push(fuse(plan, targets, &stage, &materialized, &free));
+            }
         }
     }
     sched
@@ -89,8 +97,9 @@ fn is_stdlib(op: &Op) -> bool {
 }
 
 /// Per node, whether its column is kept as a column: it is the operand of a live stdlib node,
-/// or an output.
-fn materialized(plan: &Plan, live: &[bool], outputs: &[Node]) -> Vec<bool> {
+/// an output, or a param-free series or panel node read by a node that depends on a param
+/// (`free`: [`Plan::param_free`]).
+fn materialized(plan: &Plan, live: &[bool], free: &[bool], outputs: &[Node]) -> Vec<bool> {
     let mut materialized = vec![false; plan.nodes.len()];
     for (i, nd) in plan.nodes.iter().enumerate() {
         if !live[i] {
@@ -98,6 +107,14 @@ fn materialized(plan: &Plan, live: &[bool], outputs: &[Node]) -> Vec<bool> {
         }
         if let Op::Window(_, x, _) | Op::Scan(_, x) | Op::Cross(_, x, _) = nd.op {
             materialized[x.index()] = true;
+        }
+        if !free[i] && nd.op.is_elementwise() {
+            for a in nd.op.args() {
+                let arg = plan.node(a);
+                if free[a.index()] && arg.shape != Shape::Scalar && arg.op.is_elementwise() {
+                    materialized[a.index()] = true;
+                }
+            }
         }
     }
     for &o in outputs {
@@ -118,11 +135,14 @@ fn stages(plan: &Plan) -> Vec<usize> {
     stage
 }
 
-/// The kernel that computes `targets` (elementwise nodes of one stage and one shape): walks
-/// their operands, inlining elementwise work of the same stage and reading everything else.
-fn fuse(plan: &Plan, targets: Vec<Node>, stage: &[usize], materialized: &[bool]) -> FusedKernel {
+/// The kernel that computes `targets` (elementwise nodes of one stage, one shape and one kind:
+/// all param-free or all param-dependent): walks their operands, inlining elementwise work of
+/// the same stage and reading everything else, including the param-free columns that another
+/// kernel of the stage writes for a param-dependent one.
+fn fuse(plan: &Plan, targets: Vec<Node>, stage: &[usize], materialized: &[bool], free: &[bool]) -> FusedKernel {
     let n = plan.nodes.len();
     let s = stage[targets[0].index()];
+    let target_free = free[targets[0].index()];
     let mut inline = vec![false; n];
     let mut is_column = vec![false; n];
     let mut is_scalar = vec![false; n];
@@ -139,7 +159,7 @@ fn fuse(plan: &Plan, targets: Vec<Node>, stage: &[usize], materialized: &[bool])
             } else {
                 inline[i] = true;
             }
-        } else if !data.op.is_elementwise() || (materialized[i] && stage[i] < s) {
+        } else if !data.op.is_elementwise() || (materialized[i] && (stage[i] < s || free[i] != target_free)) {
             is_column[i] = true;
         } else {
             inline[i] = true;
