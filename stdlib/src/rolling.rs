@@ -88,13 +88,15 @@ struct Compensated {
 }
 
 impl Compensated {
+    #[inline(always)]
     fn add(&mut self, v: f64) {
+        // Knuth's TwoSum: `e` is the exact rounding error of `sum + v`, the same value as
+        // Neumaier's branch on the larger magnitude gives (both are exact), without a branch
+        // that the signs of the deviations would make unpredictable.
         let t = self.sum + v;
-        if self.sum.abs() >= v.abs() {
-            self.carry += (self.sum - t) + v;
-        } else {
-            self.carry += (v - t) + self.sum;
-        }
+        let bv = t - self.sum;
+        let e = (self.sum - (t - bv)) + (v - bv);
+        self.carry += e;
         self.sum = t;
         self.magnitude += v.abs();
         self.terms += 1;
@@ -108,12 +110,14 @@ impl Compensated {
         c
     }
 
+    #[inline(always)]
     fn value(&self) -> f64 {
         self.sum + self.carry
     }
 
     /// A bound on |value - exact sum of the terms| (Higham 2002, §4.3: `2u|s| + O(N u^2) sum
     /// |x_i|` for compensated summation; the constants here are generous).
+    #[inline(always)]
     fn error(&self) -> f64 {
         let n = self.terms as f64;
         2.0 * U * self.value().abs() + 2.0 * (n + 2.0) * U * U * self.magnitude
@@ -211,6 +215,7 @@ impl<'a> Window<'a> {
     }
 
     /// Moves to row `t` (called for every row in order).
+    #[inline(always)]
     fn step(&mut self, t: usize) -> Moments {
         let (x, n) = (self.x, self.n);
         let v = x[t];
@@ -253,6 +258,7 @@ impl<'a> Window<'a> {
     }
 
     /// Rebuilds the sums from the window ending at `t` (O(n)).
+    #[inline(never)]
     fn resum(&mut self, t: usize) {
         let w = &self.x[t + 1 - self.n..=t];
         self.sum = Compensated::of(w.iter().copied());
@@ -274,6 +280,7 @@ impl<'a> Window<'a> {
 
     /// The running mean and a bound on its distance from the reference mean, or `None` when the
     /// bound is not within [`TOLERANCE`] relative.
+    #[inline(always)]
     fn mean(&self) -> Option<(f64, f64)> {
         let nf = self.n as f64;
         let s = self.sum.value();
@@ -288,6 +295,7 @@ impl<'a> Window<'a> {
 
     /// The running variance numerator `sum (x - mean)^2` and a bound on its distance from the
     /// reference one, or `None` when that bound is not within [`TOLERANCE`] relative.
+    #[inline(always)]
     fn sum_squares(&self) -> Option<(f64, f64)> {
         let (nf, inv_n) = (self.n as f64, self.inv_n);
         let a = self.dev2.value();
@@ -416,6 +424,7 @@ pub fn zscore(x: &[f64], n: usize, out: &mut [f64]) {
 /// The z-score from the running sums, when their bounds allow: the std always from them, the
 /// mean from them too unless the numerator `x - mean` is too small against the means' rounding,
 /// then from the window (the reference mean, O(n)).
+#[inline(always)]
 fn running_zscore(w: &Window, xt: f64, t: usize) -> Option<f64> {
     let (ss, bound) = w.sum_squares()?;
     let nf = w.n as f64;
