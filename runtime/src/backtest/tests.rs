@@ -355,3 +355,58 @@ fn lean_ensemble_matches_the_full_one() {
     assert_eq!((lean.first_live, &lean.rows), (full.first_live, &full.rows));
     assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
 }
+
+/// The fused one-asset lean path of `backtest_summary` gives the full backtest's figures bit
+/// for bit: with and without a rebalance schedule, NaN targets, a gap in the prices, given
+/// returns, costs; an infinite target and a ruin fall back to the full path.
+#[test]
+fn one_asset_lean_path_matches_the_full_one() {
+    let n = 80;
+    let mut price = panel(2, n, 11)[n..].to_vec(); // the second asset: NaN on rows 0..7
+    price[40] = f64::NAN;
+    let bench = panel(1, n, 3);
+    let weight: Vec<f64> = (0..n).map(|t| if t < 9 || t % 13 == 0 { f64::NAN } else { ((t * 7 % 11) as f64 - 3.0) / 4.0 }).collect();
+    let flags: Vec<bool> = (0..n).map(|t| t % 6 == 5).collect();
+    let returns = asset_returns(&price, 1);
+    for rebalance in [None, Some(&flags[..])] {
+        for given in [None, Some(&returns[..])] {
+            for cost_rate in [0.0, 0.0025] {
+                let input = BacktestInput {
+                    price: &price,
+                    assets: 1,
+                    weight: &weight,
+                    weight_warmup: 3,
+                    rebalance,
+                    cost_rate,
+                    asset_returns: given,
+                    benchmark: Some(&bench),
+                    periods_per_year: 252.0,
+                };
+                let full = backtest(&input).unwrap();
+                let lean = backtest_summary(&input, None).unwrap();
+                assert_eq!((lean.first_live, &lean.rows), (full.first_live, &full.rows));
+                assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&full)));
+            }
+        }
+    }
+    let mut inf = weight.clone();
+    inf[50] = f64::INFINITY;
+    let input = BacktestInput {
+        price: &price,
+        assets: 1,
+        weight: &inf,
+        weight_warmup: 3,
+        rebalance: None,
+        cost_rate: 0.0,
+        asset_returns: None,
+        benchmark: None,
+        periods_per_year: 252.0,
+    };
+    assert_eq!(backtest_summary(&input, None), Err(BacktestError::InfiniteWeight { row: 50, asset: 0 }));
+    // Leverage 30 on a 4 % fall: ruin, reported by the full path.
+    let crash = [100.0, 101.0, 96.0, 97.0, 98.0];
+    let input = BacktestInput { price: &crash, weight: &[30.0; 5], weight_warmup: 0, benchmark: None, ..input };
+    let lean = backtest_summary(&input, None).unwrap();
+    assert_eq!(lean.ruin, Some(2));
+    assert_eq!(summary_bits(&lean), summary_bits(&summary_of(&backtest(&input).unwrap())));
+}
