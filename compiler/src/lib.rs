@@ -24,7 +24,7 @@ pub mod window;
 
 pub use bind::{bind, BindError, Binding};
 pub use check::ast_to_hir;
-pub use codegen::{plan_to_kernels, CodegenError, Kernels};
+pub use codegen::{plan_to_kernels, plan_to_kernels_for_grid, CodegenError, Kernels};
 pub use eval::eval_plan;
 pub use hir::Hir;
 pub use lower::{hir_to_plan, Lowered};
@@ -32,6 +32,7 @@ pub use outline::{outline_with_depth, outline_with_files, Outline};
 pub use plan::{Node, Plan};
 pub use program::Program;
 
+use program::ParamDomain;
 use strat_grammar::{source_to_ast_with_depth, Diag, Span, DEFAULT_MAX_DEPTH};
 
 /// A compiled program: its typed form, its plan and its native kernels.
@@ -209,7 +210,19 @@ pub fn compile_with_files(
     diags.extend(more);
     let Some(hir) = hir else { return (None, diags) };
     let lowered = hir_to_plan(&hir);
-    match plan_to_kernels(&lowered.plan, &outputs_of(&lowered)) {
+    // The params the program's grid varies: the work that depends on none of them is shared by
+    // every binding of its sweeps.
+    let varying: Vec<bool> = lowered
+        .program
+        .params
+        .iter()
+        .map(|p| match &p.domain {
+            ParamDomain::Fixed => false,
+            ParamDomain::Values(v) => v.len() > 1,
+            ParamDomain::Choices(c) => c.len() > 1,
+        })
+        .collect();
+    match plan_to_kernels_for_grid(&lowered.plan, &outputs_of(&lowered), &varying) {
         Ok(kernels) => (Some(Compiled { hir, lowered, kernels, used: regions }), diags),
         Err(e) => {
             diags.push(

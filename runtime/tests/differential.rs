@@ -199,12 +199,13 @@ fn memoised_windows_match_full_runs() {
 /// the loop the docs describe.
 #[test]
 fn kernels_verify_and_print() {
-    let src = "data d = csv(\"gen.csv\")\nparam k = 2\nlet x = d.a * k + 1\nhold d.a weight if x > 3 then min(x, 0.5) else sign(d.b)\n";
+    let src = "data d = csv(\"gen.csv\")\nparam k in [2, 3]\nlet x = d.a * k + 1\nhold d.a weight if x > 3 then min(x, 0.5) else sign(d.b)\n";
     let compiled = compile_generated(src).unwrap();
     let clif = compiled.kernels.clif();
     assert!(clif.contains("fmin"), "{clif}");
     assert!(clif.contains("fcmp gt"), "{clif}");
-    // `sign(d.b)` depends on no param: it gets a kernel of its own, which a sweep runs once.
+    // `sign(d.b)` depends on no swept param: it gets a kernel of its own, which a sweep runs
+    // once. (With `param k = 2`, nothing is swept and one kernel computes everything.)
     assert_eq!(compiled.kernels.kernel_count(), 2);
     let (free, bound) = (&compiled.kernels.kernels()[0], &compiled.kernels.kernels()[1]);
     assert!(free.scalars().is_empty() && !bound.scalars().is_empty(), "{clif}");

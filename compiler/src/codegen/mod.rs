@@ -158,10 +158,25 @@ fn cg<E: std::fmt::Display>(e: E) -> CodegenError {
 }
 
 /// Compiles the part of `plan` that `outputs` need. The verifier runs in debug builds (and so in
-/// every test).
+/// every test). The work that depends on no param gets kernels of its own (see
+/// [`plan_to_kernels_for_grid`]).
 pub fn plan_to_kernels(plan: &Plan, outputs: &[Node]) -> Result<Kernels, CodegenError> {
+    compile_schedule(plan, outputs, &plan.param_free())
+}
+
+/// [`plan_to_kernels`] for a program whose sweeps vary the params marked in `varying` (by param
+/// index; the program's grid): the elementwise work that depends on none of them gets kernels
+/// of its own, which a sweep's cache computes once instead of once per binding. Any mask gives
+/// the same values; it only decides which work is shared.
+pub fn plan_to_kernels_for_grid(plan: &Plan, outputs: &[Node], varying: &[bool]) -> Result<Kernels, CodegenError> {
+    compile_schedule(plan, outputs, &plan.invariant(varying))
+}
+
+/// Schedules and compiles `plan` for `outputs`, with `shared` marking the nodes whose work
+/// goes to kernels of their own (see [`schedule::schedule`]).
+fn compile_schedule(plan: &Plan, outputs: &[Node], shared: &[bool]) -> Result<Kernels, CodegenError> {
     let mut module = jit_module()?;
-    let schedule::Schedule { steps, fused } = schedule::schedule(plan, outputs);
+    let schedule::Schedule { steps, fused } = schedule::schedule(plan, outputs, shared);
     let mut kernels = Vec::with_capacity(fused.len());
     let mut fctx = FunctionBuilderContext::new();
     let mut ctx = module.make_context();

@@ -9,10 +9,11 @@
 //! program output). Elementwise work in between is inlined into that kernel and never
 //! materialised.
 //!
-//! Within a stage, the nodes that depend on no param ([`Plan::param_free`]) get kernels of their
-//! own, run before the param-dependent ones, and a param-free node that a param-dependent node
-//! reads is materialised: a sweep computes that kernel once (the plan runner's cache skips a
-//! step whose outputs are all param-invariant) instead of once per binding.
+//! Within a stage, the nodes marked `free` (those that depend on no param a sweep varies:
+//! [`Plan::param_free`], or [`Plan::invariant`] of the program's grid) get kernels of their
+//! own, run before the others, and a free node that another node reads is materialised: a sweep
+//! computes that kernel once (the plan runner's cache skips a step whose outputs are all
+//! param-invariant) instead of once per binding.
 
 use crate::plan::{Node, Op, Plan};
 use crate::types::Shape;
@@ -54,11 +55,11 @@ pub(super) struct Schedule {
     pub fused: Vec<FusedKernel>,
 }
 
-/// Schedules the part of `plan` that `outputs` need.
-pub(super) fn schedule(plan: &Plan, outputs: &[Node]) -> Schedule {
+/// Schedules the part of `plan` that `outputs` need; `free` marks the nodes whose elementwise
+/// work goes to kernels of their own (see the module doc).
+pub(super) fn schedule(plan: &Plan, outputs: &[Node], free: &[bool]) -> Schedule {
     let live = plan.reachable(outputs);
-    let free = plan.param_free();
-    let materialized = materialized(plan, &live, &free, outputs);
+    let materialized = materialized(plan, &live, free, outputs);
     let stage = stages(plan);
     let max_stage = (0..plan.nodes.len()).filter(|&i| live[i]).map(|i| stage[i]).max().unwrap_or(0);
     let mut sched = Schedule { steps: vec![], fused: vec![] };
@@ -84,7 +85,7 @@ pub(super) fn schedule(plan: &Plan, outputs: &[Node]) -> Schedule {
             for sh in shapes {
                 let targets: Vec<Node> = (0..plan.nodes.len()).filter(|&i| targets_of(i) && plan.nodes[i].shape == sh).map(|i| Node(i as u32)).collect();
                 sched.steps.push(Step::Jit(sched.fused.len()));
-                sched.fused.push(fuse(plan, targets, &stage, &materialized, &free));
+                sched.fused.push(fuse(plan, targets, &stage, &materialized, free));
             }
         }
     }
@@ -97,8 +98,7 @@ fn is_stdlib(op: &Op) -> bool {
 }
 
 /// Per node, whether its column is kept as a column: it is the operand of a live stdlib node,
-/// an output, or a param-free series or panel node read by a node that depends on a param
-/// (`free`: [`Plan::param_free`]).
+/// an output, or a `free` series or panel node read by a node that is not.
 fn materialized(plan: &Plan, live: &[bool], free: &[bool], outputs: &[Node]) -> Vec<bool> {
     let mut materialized = vec![false; plan.nodes.len()];
     for (i, nd) in plan.nodes.iter().enumerate() {
