@@ -582,6 +582,52 @@ pub fn sharpe_and_vol(returns: &[f64], periods_per_year: f64) -> (f64, f64) {
     (ratio(m, sd, periods_per_year), sd * periods_per_year.sqrt())
 }
 
+/// [`sharpe_and_vol`] of `L` return series of equal length at once, bit for bit the values of
+/// `L` separate calls: each series keeps its own sums in its own order, but the `L` dependent
+/// chains of additions run side by side instead of one after another (a walk-forward scores
+/// every binding on the same training rows). Series of different lengths are scored one by one.
+pub fn sharpe_and_vol_lanes<const L: usize>(xs: [&[f64]; L], periods_per_year: f64) -> [(f64, f64); L] {
+    let n = xs[0].len();
+    if n == 0 || xs.iter().any(|x| x.len() != n) {
+        return xs.map(|x| sharpe_and_vol(x, periods_per_year));
+    }
+    let xs = xs.map(|x| &x[..n]);
+    let first = xs.map(|x| x[0]);
+    let mut sum = [0.0_f64; L];
+    let mut all_equal = [true; L];
+    for i in 0..n {
+        for l in 0..L {
+            let r = xs[l][i];
+            sum[l] += r;
+            all_equal[l] &= r == first[l];
+        }
+    }
+    // A NaN (or sums of infinities of both signs) in a lane: that lane alone, as one call.
+    if sum.iter().any(|s| s.is_nan()) {
+        return xs.map(|x| sharpe_and_vol(x, periods_per_year));
+    }
+    let m = sum.map(|s| s / n as f64);
+    let mut ss = [0.0_f64; L];
+    for i in 0..n {
+        for l in 0..L {
+            let d = xs[l][i] - m[l];
+            ss[l] += d * d;
+        }
+    }
+    std::array::from_fn(|l| {
+        let sd = if n < 2 {
+            f64::NAN
+        } else if all_equal[l] {
+            0.0
+        } else if ss[l].is_infinite() {
+            root_mean_square_scaled(xs[l].iter().map(|&v| v - m[l]), (n - 1) as f64)
+        } else {
+            (ss[l] / (n - 1) as f64).sqrt()
+        };
+        (ratio(m[l], sd, periods_per_year), sd * periods_per_year.sqrt())
+    })
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -598,6 +644,34 @@ mod fused_pass {
             let m = metrics(&x, &vec![1.0; x.len()], 252.0);
             let (sharpe, vol) = sharpe_and_vol(&x, 252.0);
             assert_eq!((b(sharpe), b(vol)), (b(m.sharpe), b(m.ann_vol)), "{x:?}");
+        }
+    }
+
+    /// [`sharpe_and_vol_lanes`] against one call per series, bit for bit: equal and unequal
+    /// lengths, a NaN in one lane, a constant lane, infinities, one value.
+    #[test]
+    fn sharpe_and_vol_lanes_equal_one_call_each() {
+        let b = |v: (f64, f64)| (v.0.to_bits(), v.1.to_bits());
+        let base: Vec<f64> = (0..500).map(|i| ((i * 37 % 101) as f64 - 50.0) * 1e-4).collect();
+        let mut nan = base.clone();
+        nan[77] = f64::NAN;
+        let constant = vec![0.003; 500];
+        let mut inf = base.clone();
+        inf[3] = f64::INFINITY;
+        let short = base[..300].to_vec();
+        let big: Vec<f64> = base.iter().map(|v| v * 1e160).collect();
+        let shifted: Vec<f64> = base[1..].iter().chain(&[0.01]).copied().collect();
+        let cases: Vec<[&[f64]; 4]> = vec![
+            [&base, &constant, &big, &shifted],
+            [&base, &nan, &constant, &inf],
+            [&base, &short, &constant, &base],
+            [&base[..1], &base[1..2], &constant[..1], &big[..1]],
+        ];
+        for c in cases {
+            let got = sharpe_and_vol_lanes(c, 252.0);
+            for (l, x) in c.iter().enumerate() {
+                assert_eq!(b(got[l]), b(sharpe_and_vol(x, 252.0)), "lane {l}");
+            }
         }
     }
 

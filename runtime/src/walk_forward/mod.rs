@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::sync::atomic::AtomicBool;
 use strat_compiler::Compiled;
 use strat_stdlib::deflated_sharpe::deflated_sharpe;
-use strat_stdlib::metrics::{excess_sharpe_sortino, metric_def, metrics, metrics_given_exposure, sharpe_and_vol, MetricDef, Metrics};
+use strat_stdlib::metrics::{excess_sharpe_sortino, metric_def, metrics, metrics_given_exposure, sharpe_and_vol, sharpe_and_vol_lanes, MetricDef, Metrics};
 
 /// The calendar period a walk-forward counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -146,6 +146,10 @@ fn direction(d: &MetricDef) -> f64 {
         -1.0
     }
 }
+
+/// How many bindings' training Sharpe ratios are computed side by side
+/// ([`sharpe_and_vol_lanes`]).
+const LANES: usize = 4;
 
 /// A walk-forward window as written (`5y`, `60m`): a whole number `N` from 1 to 100,000 of
 /// calendar years or months; `None` for anything else.
@@ -382,18 +386,32 @@ pub fn choose_with(
         let test_end = (y + spec.test - 1).min(yn);
         let train = (if spec.anchored { y0 } else { y - spec.train }, y - 1);
         // Each binding's training score: independent of the others, so in parallel.
-        let scores: Vec<f64> = runs
-            .par_iter()
-            .map(|b| {
-                let r = slice(b, train.0, train.1);
-                let x = &b.returns[r.clone()];
-                if x.len() < 2 {
-                    f64::NAN
-                } else {
-                    score_with_rf(x, b.rf.as_ref().map(|f| &f[r]), metric, spec.periods_per_year).unwrap_or(f64::NAN)
-                }
-            })
-            .collect();
+        let score = |b: &BindingRun| {
+            let r = slice(b, train.0, train.1);
+            let x = &b.returns[r.clone()];
+            if x.len() < 2 {
+                f64::NAN
+            } else {
+                score_with_rf(x, b.rf.as_ref().map(|f| &f[r]), metric, spec.periods_per_year).unwrap_or(f64::NAN)
+            }
+        };
+        let scores: Vec<f64> = match metric {
+            // Without a cash rate, four bindings' Sharpe or volatility at once (the same values).
+            "sharpe" | "ann_vol" => runs
+                .par_chunks(LANES)
+                .flat_map_iter(|chunk| match <&[BindingRun; LANES]>::try_from(chunk) {
+                    Ok(four) if four.iter().all(|b| b.rf.is_none()) => {
+                        let xs = four.each_ref().map(|b| &b.returns[slice(b, train.0, train.1)]);
+                        let lanes = sharpe_and_vol_lanes(xs, spec.periods_per_year);
+                        let dir = metric_def(metric).map_or(1.0, direction);
+                        let pick = |(sharpe, vol): (f64, f64)| dir * if metric == "sharpe" { sharpe } else { vol };
+                        xs.iter().zip(lanes).map(|(x, v)| if x.len() < 2 { f64::NAN } else { pick(v) }).collect::<Vec<_>>()
+                    }
+                    _ => chunk.iter().map(score).collect(),
+                })
+                .collect(),
+            _ => runs.par_iter().map(score).collect(),
+        };
         let best = scores.iter().copied().filter(|s| !s.is_nan()).fold(f64::NEG_INFINITY, f64::max);
         if best.is_finite() || best == f64::INFINITY {
             let tol = 1e-9 * best.abs().max(1.0);
