@@ -2,7 +2,7 @@
 //! SEMANTICS.md §6 with the spike window and threshold swept): hand-written, single-threaded, std
 //! only, CSV parsing included.
 //!
-//!     vix_guard [CSV] [MODE]
+//!     vix_guard [CSV] [MODE] [METRICS]
 //!
 //! CSV defaults to examples/data/spx_vix.csv. The grid: `spike_window` 20 ..= 739 (720 windows) x
 //! `spike_z` 1.5 ..= 3.3 step 0.2 (10 thresholds), 7,200 bindings, the last param turning fastest.
@@ -19,7 +19,14 @@
 //!
 //! `naive` and `shared` give the same z-scores, so the same metrics. Costs: 2 bps of turnover, the position
 //! entered at the first live row charged in full (SEMANTICS.md §3). Prints one CSV line per
-//! binding: the params, `bars`, then the metrics of `common::METRIC_HEADER`.
+//! binding: the params, `bars`, then the metrics.
+//!
+//! METRICS says which metrics: `six` (default) prints the six of `common::METRIC_HEADER`;
+//! `full` prints every per-binding figure of `strat sweep --json`, the columns of
+//! `common::FULL_METRIC_HEADER` (the eleven metrics, `avg_turnover`, and `information_ratio`
+//! against the unguarded index, the grid's `benchmark mkt.spx`), then `report.guard_active`, the
+//! fraction of decision rows `t0 ..= T-2` whose exposure is below 100% (the grid's `report`).
+//! E.g. `vix_guard examples/data/spx_vix.csv running full`.
 
 #[path = "common.rs"]
 mod common;
@@ -78,6 +85,7 @@ fn main() {
         "running" => (true, true),
         other => panic!("MODE is naive, shared or running, not {other}"),
     };
+    let full = common::metric_set(args.get(3).map(String::as_str)) == common::MetricSet::Full;
     let tab = common::read_csv(path, &["spx", "vix"]);
     let (spx, vix) = (&tab.cols[0], &tab.cols[1]);
     let t_n = spx.len();
@@ -90,12 +98,14 @@ fn main() {
     // The thresholds as the exact decimals 1.5, 1.7, ..., 3.3 (k / 10 is correctly rounded).
     let thresholds: Vec<f64> = (0..10).map(|k| (15 + 2 * k) as f64 / 10.0).collect();
 
-    let mut out = String::with_capacity(7200 * 160);
+    let mut out = String::with_capacity(7200 * if full { 340 } else { 160 });
     out.push_str("spike_window,spike_z,bars,");
-    out.push_str(common::METRIC_HEADER);
-    out.push('\n');
+    out.push_str(if full { common::FULL_METRIC_HEADER } else { common::METRIC_HEADER });
+    out.push_str(if full { ",report.guard_active\n" } else { "\n" });
     let mut z = Vec::with_capacity(t_n);
     let mut x = Vec::with_capacity(t_n);
+    // Full mode: the exposure and turnover of each decision row, and the order-statistics scratch.
+    let (mut expo, mut turn, mut scratch) = (Vec::with_capacity(t_n), Vec::with_capacity(t_n), Vec::with_capacity(t_n));
     for n in 20..=739usize {
         if running {
             zscore_running(vix, n, &mut z);
@@ -111,17 +121,37 @@ fn main() {
             let t0 = n - 1;
             x.clear();
             let mut prev = 0.0;
+            use std::fmt::Write;
+            if !full {
+                for t in t0..t_n - 1 {
+                    let w = if z[t] > zt { tier[t].min(CAP) } else { tier[t] };
+                    let cost = COST * (w - prev).abs();
+                    x.push(w * r[t + 1] - cost);
+                    prev = w;
+                }
+                let m = common::metrics(&x, P);
+                let _ = write!(out, "{:?},{:?},{},", n as f64, zt, x.len());
+                common::push_metrics(&mut out, &m);
+                out.push('\n');
+                continue;
+            }
+            expo.clear();
+            turn.clear();
+            let mut guarded = 0.0;
             for t in t0..t_n - 1 {
                 let w = if z[t] > zt { tier[t].min(CAP) } else { tier[t] };
-                let cost = COST * (w - prev).abs();
-                x.push(w * r[t + 1] - cost);
+                let tv = (w - prev).abs();
+                x.push(w * r[t + 1] - COST * tv);
+                expo.push(w.abs());
+                turn.push(tv);
+                guarded += if w < 1.0 { 1.0 } else { 0.0 };
                 prev = w;
             }
-            let m = common::metrics(&x, P);
-            use std::fmt::Write;
+            // The benchmark (the index held at weight 1, no costs) on the same return rows.
+            let m = common::full_metrics(&x, &expo, &turn, Some(&r[t0 + 1..]), P, &mut scratch);
             let _ = write!(out, "{:?},{:?},{},", n as f64, zt, x.len());
-            common::push_metrics(&mut out, &m);
-            out.push('\n');
+            common::push_full_metrics(&mut out, &m);
+            let _ = writeln!(out, ",{:?}", guarded / x.len() as f64);
         }
     }
     use std::io::Write;
