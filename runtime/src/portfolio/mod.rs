@@ -592,6 +592,22 @@ fn flat_stage(book: &BookPath, rate: f64) -> Result<StageResult, StageError> {
         out.cost[t] = rate * tv;
         out.gross[t + 1..next.unwrap_or(n)].fill(g);
     }
+    // The common case first, in loops without a call in them (a `push` that may grow spills
+    // every float register on each row): every return finite and the equity finite and
+    // positive throughout. Otherwise the row-by-row loop below reports the error or closes the
+    // book at its ruin, as before.
+    let returns: Vec<f64> = (t0 + 1..n).map(|t| book.gross[t - t0 - 1] - out.cost[t - 1]).collect();
+    let mut equity = 1.0_f64;
+    let mut clean = true;
+    for &r in &returns {
+        equity *= 1.0 + r;
+        clean &= r.is_finite() & equity.is_finite() & (equity > 0.0);
+    }
+    if clean {
+        out.returns = returns;
+        out.exposure = out.gross[t0..n - 1].to_vec();
+        return Ok(out);
+    }
     let mut equity = 1.0_f64;
     for t in t0 + 1..n {
         let r = book.gross[t - t0 - 1] - out.cost[t - 1];
