@@ -586,6 +586,9 @@ pub fn sharpe_and_vol(returns: &[f64], periods_per_year: f64) -> (f64, f64) {
 /// `L` separate calls: each series keeps its own sums in its own order, but the `L` dependent
 /// chains of additions run side by side instead of one after another (a walk-forward scores
 /// every binding on the same training rows). Series of different lengths are scored one by one.
+// The loops go row by row across the lanes (`xs[l][i]`): an iterator over one series would
+// put the lanes' chains one after another again.
+#[allow(clippy::needless_range_loop)]
 pub fn sharpe_and_vol_lanes<const L: usize>(xs: [&[f64]; L], periods_per_year: f64) -> [(f64, f64); L] {
     let n = xs[0].len();
     if n == 0 || xs.iter().any(|x| x.len() != n) {
