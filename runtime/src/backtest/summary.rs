@@ -60,7 +60,7 @@ pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> 
     Ok(summarize(t0, &returns, avg_exposure, avg_turnover, input.benchmark, input.periods_per_year, memo))
 }
 
-/// The lean path of a one-asset book, fused into one pass over its rows.
+/// The lean path of a one-asset book: its held weights, then one pass over its rows.
 struct SingleAssetPath {
     /// Net returns, rows `t0+1 ..= T-1`.
     returns: Vec<f64>,
@@ -74,10 +74,11 @@ struct SingleAssetPath {
 }
 
 /// The net returns and mean exposure and turnover of a one-asset book from its first live row
-/// `t0`, in one pass and without per-row vectors: the values of [`accumulate`] (one asset: a
-/// row's turnover and gross are that asset's terms, its earned return `0.0 +` its term) and
-/// [`RowSums::net_returns`], and the [`mean`]s of their rows, bit for bit. `None` when a target
-/// is infinite on a row with a price (the general path reports it).
+/// `t0`: the held weights, then one pass without the per-row sum vectors. The values of
+/// [`accumulate`] (one asset: a row's turnover and gross are that asset's terms, its earned
+/// return `0.0 +` its term) and [`RowSums::net_returns`], and the [`mean`]s of their rows, bit
+/// for bit. `None` when a target is infinite on a row with a price (the general path reports
+/// it).
 fn single_asset_path(input: &BacktestInput, t0: usize) -> Option<SingleAssetPath> {
     let n = shape(input).1;
     let w = &weight_column(input, 0, n)[..n];
