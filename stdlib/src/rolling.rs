@@ -90,12 +90,18 @@ struct Compensated {
 impl Compensated {
     #[inline(always)]
     fn add(&mut self, v: f64) {
-        // Knuth's TwoSum: `e` is the exact rounding error of `sum + v`, the same value as
-        // Neumaier's branch on the larger magnitude gives (both are exact), without a branch
-        // that the signs of the deviations would make unpredictable.
+        // Knuth's TwoSum: `e` is the exact rounding error of `sum + v`, the value Neumaier's
+        // branch on the larger magnitude gives, without a branch that the signs of the
+        // deviations would make unpredictable. TwoSum's own steps can overflow where Neumaier's
+        // do not (a term of exactly ±f64::MAX added on a rounding tie, or a sum that overflows):
+        // then `e` is not finite and Neumaier's form gives the value, so the carry is always
+        // Neumaier's, bit for bit.
         let t = self.sum + v;
         let bv = t - self.sum;
-        let e = (self.sum - (t - bv)) + (v - bv);
+        let mut e = (self.sum - (t - bv)) + (v - bv);
+        if !e.is_finite() {
+            e = if self.sum.abs() >= v.abs() { (self.sum - t) + v } else { (v - t) + self.sum };
+        }
         self.carry += e;
         self.sum = t;
         self.magnitude += v.abs();

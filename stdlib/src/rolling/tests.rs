@@ -365,3 +365,42 @@ fn the_running_sums_serve_almost_every_window_of_a_well_conditioned_series() {
         assert!(fallbacks < 60, "n = {n}: {fallbacks} windows fell back to two-pass");
     }
 }
+
+/// Neumaier's compensated add, as written before the branch-free form: the oracle of
+/// `compensated_add_is_neumaiers`.
+fn neumaier(sum: f64, carry: f64, v: f64) -> (f64, f64) {
+    let t = sum + v;
+    let e = if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+    (t, carry + e)
+}
+
+/// The branch-free add keeps Neumaier's sum and carry bit for bit: ordinary values, signed
+/// zeros, values that cancel, and the overflow edges where TwoSum's own steps overflow (a term
+/// of exactly ±f64::MAX on a rounding tie; a sum that overflows).
+#[test]
+fn compensated_add_is_neumaiers() {
+    let tie = -3.0 * 2f64.powi(970);
+    let cases: Vec<Vec<f64>> = vec![
+        vec![1.0, 1e-17, -1.0, 3.5, -0.0, 0.0, 1e300, -1e300, 2.0],
+        vec![-0.0, -0.0, 0.0],
+        vec![tie, f64::MAX],
+        vec![f64::MAX, tie],
+        vec![-tie, -f64::MAX, 1.0],
+        vec![f64::MAX, f64::MAX, -f64::MAX],
+        vec![0.1, 0.2, 0.3, -0.6, 1e16, 1.0, -1e16],
+    ];
+    for values in cases {
+        let mut c = Compensated::default();
+        let (mut sum, mut carry) = (0.0, 0.0);
+        for &v in &values {
+            c.add(v);
+            (sum, carry) = neumaier(sum, carry, v);
+            assert_eq!((c.sum.to_bits(), c.carry.to_bits()), (sum.to_bits(), carry.to_bits()), "{values:?} at {v}");
+        }
+    }
+    // The window that exposed it: the mean of [-3 * 2^970, MAX] is finite (pandas agrees).
+    let x = [tie, f64::MAX];
+    let mut out = [0.0; 2];
+    sma(&x, 2, &mut out);
+    assert_eq!(out[1], 8.988465674311578e307);
+}
