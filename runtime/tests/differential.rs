@@ -209,4 +209,6 @@ fn kernels_verify_and_print() {
     assert_eq!(compiled.kernels.kernel_count(), 2);
     let (free, bound) = (&compiled.kernels.kernels()[0], &compiled.kernels.kernels()[1]);
     assert!(free.scalars().is_empty() && !bound.scalars().is_empty(), "{clif}");
+    let fixed = compile_generated(&src.replace("param k in [2, 3]", "param k = 2")).unwrap();
+    assert_eq!(fixed.kernels.kernel_count(), 1, "{}", fixed.kernels.clif());
 }

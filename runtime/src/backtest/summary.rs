@@ -45,7 +45,9 @@ pub fn backtest_summary(input: &BacktestInput, memo: Option<&BenchmarkMemo>) -> 
             // `path.clean` rules out a non-finite return and any return at or below -100 %, so
             // the equity `prod (1 + r)` only grows or shrinks by positive factors: it ends
             // finite and positive iff it never left (0, inf), i.e. no ruin (what `scan_path`
-            // checks row by row). Otherwise the full path reports what happened.
+            // checks row by row). The test on `total_return = equity - 1` is a little stricter
+            // (an equity below 2^-53 reads as -1); anything it refuses takes the full path,
+            // which reports what happened with the same figures.
             if path.clean && s.metrics.total_return.is_finite() && s.metrics.total_return > -1.0 {
                 return Ok(s);
             }
