@@ -44,9 +44,41 @@ const WINDOW_MEMO: usize = 4;
 /// A memoised window column: (cache id, node, length, column).
 type MemoEntry = (u64, usize, usize, Vec<f64>);
 
+/// How many free buffers each thread keeps between runs (see [`recycle`]).
+const POOL_MAX: usize = 32;
+
+/// How many bytes of free buffers each thread keeps between runs: enough for every column of a
+/// binding over a few thousand bars of a few dozen assets; a larger run allocates as before.
+const POOL_MAX_BYTES: usize = 64 << 20;
+
+/// Adds `bufs` to `pool` while it stays within `POOL_MAX` buffers and `POOL_MAX_BYTES`.
+fn keep_free(pool: &mut Vec<Vec<f64>>, bufs: impl IntoIterator<Item = Vec<f64>>) {
+    let mut bytes: usize = pool.iter().map(|b| b.len() * 8).sum();
+    for b in bufs {
+        if pool.len() < POOL_MAX && !b.is_empty() && bytes + b.len() * 8 <= POOL_MAX_BYTES {
+            bytes += b.len() * 8;
+            pool.push(b);
+        }
+    }
+}
+
 thread_local! {
     /// Window columns of param-invariant inputs, per thread, most recently used first.
     static WINDOWS: RefCell<Vec<MemoEntry>> = const { RefCell::new(Vec::new()) };
+    /// Free column buffers of this thread's earlier runs (a sweep's bindings run the same
+    /// steps on the same shapes, so the next binding finds every buffer it needs here).
+    static POOL: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hands a column the caller no longer needs back to this thread's buffer pool, for the next
+/// run on this thread to reuse (already touched memory: no allocation, no zeroing, no page
+/// faults). Borrowed columns and empty buffers are ignored. A run takes its buffers from the
+/// pool before it allocates, so the pool holds at most one binding's columns, and never more
+/// than `POOL_MAX` buffers or `POOL_MAX_BYTES` (64 MiB) per thread.
+pub fn recycle(col: Cow<'_, [f64]>) {
+    if let Cow::Owned(b) = col {
+        POOL.with(|p| keep_free(&mut p.borrow_mut(), [b]));
+    }
 }
 
 impl Cache {
@@ -61,16 +93,19 @@ impl Cache {
     }
 }
 
-/// A buffer of `len` values all equal to `fill`: one of `pool` of that length if there is one
-/// (already touched memory, no page faults), else a new one.
-fn buffer(pool: &mut Vec<Vec<f64>>, len: usize, fill: f64) -> Vec<f64> {
+/// A buffer of `len` values: one of `pool` of that length if there is one (already touched
+/// memory, no page faults), else a new one. With `fill`, every value is set to it; without,
+/// a reused buffer keeps its old values (for a caller that writes every one).
+fn buffer(pool: &mut Vec<Vec<f64>>, len: usize, fill: Option<f64>) -> Vec<f64> {
     match pool.iter().position(|b| b.len() == len) {
         Some(i) => {
             let mut b = pool.swap_remove(i);
-            b.fill(fill);
+            if let Some(v) = fill {
+                b.fill(v);
+            }
             b
         }
-        None => vec![fill; len],
+        None => vec![fill.unwrap_or(0.0); len],
     }
 }
 
@@ -163,7 +198,8 @@ fn execute<'a>(
     cache: Option<&'a Cache>,
     keep: &[bool],
 ) -> Vec<Option<Cow<'a, [f64]>>> {
-    let mut pool: Vec<Vec<f64>> = vec![];
+    // This thread's free buffers from earlier runs; the ones left unused go back at the end.
+    let mut pool: Vec<Vec<f64>> = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
     let mut cols: Vec<Option<Cow<'a, [f64]>>> = vec![None; kernels.n_nodes()];
     for (i, nd) in plan.nodes.iter().enumerate() {
         if let Op::Input(c) = nd.op {
@@ -191,6 +227,7 @@ fn execute<'a>(
             }
         }
     }
+    POOL.with(|p| keep_free(&mut p.borrow_mut(), pool));
     cols
 }
 
@@ -224,7 +261,7 @@ fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
     }
     let rows = dims.rows;
     let shape = plan.nodes[i].shape;
-    let mut out = buffer(pool, dims.len_of(shape), f64::NAN);
+    let mut out = buffer(pool, dims.len_of(shape), Some(f64::NAN));
     match plan.nodes[i].op {
         Op::Window(o, x, _) => {
             let length = binding.lengths[i];
@@ -275,7 +312,8 @@ fn run_jit(plan: &Plan, k: &Kernel, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
     let rows = dims.rows;
     let scal: Vec<f64> = k.scalars().iter().map(|s| binding.scalars[s.index()]).collect();
     let width = dims.width_of(k.shape());
-    let mut outs: Vec<Vec<f64>> = k.outputs().iter().map(|_| buffer(pool, rows * width, 0.0)).collect();
+    // Not filled: the kernel writes every row of every output for each asset.
+    let mut outs: Vec<Vec<f64>> = k.outputs().iter().map(|_| buffer(pool, rows * width, None)).collect();
     // One pointer list per kernel, refilled per asset (no allocation per call).
     let mut col_ptrs: Vec<*const f64> = Vec::with_capacity(k.columns().len());
     let mut out_ptrs: Vec<*mut f64> = Vec::with_capacity(outs.len());

@@ -212,3 +212,29 @@ fn kernels_verify_and_print() {
     let fixed = compile_generated(&src.replace("param k in [2, 3]", "param k = 2")).unwrap();
     assert_eq!(fixed.kernels.kernel_count(), 1, "{}", fixed.kernels.clif());
 }
+
+/// The plan runner keeps freed column buffers per thread and reuses them without clearing
+/// where a JIT kernel writes every value: a pool filled with garbage of every length a run
+/// asks for (a series and a panel) must change nothing, on generated programs.
+#[test]
+fn recycled_buffers_never_leak_into_a_run() {
+    let mut checked = 0;
+    for seed in 7000..7300u64 {
+        let mut rng = gen(seed);
+        let src = ProgramGen::new(&mut rng).program(2 + (seed % 3) as u32);
+        let Ok(compiled) = compile_generated(&src) else { continue };
+        let rows = 30 + (seed % 50) as usize;
+        let cols = data(&mut rng, rows);
+        for len in [rows, 3 * rows, rows, 3 * rows, rows, 3 * rows] {
+            plan_runner::recycle(std::borrow::Cow::Owned(vec![-123.456e7; len]));
+        }
+        let params = vec![3.0, compiled.default_params()[1]];
+        match compare(&compiled, &cols, &params) {
+            Ok(None) => {}
+            Ok(Some((o, t, j, r))) => panic!("seed {seed}: output {o} differs at row {t}: jit {j:?} vs reference {r:?}\n{src}"),
+            Err(e) => panic!("seed {seed}: binding failed: {e}\n{src}"),
+        }
+        checked += 1;
+    }
+    assert!(checked > 250, "{checked}");
+}

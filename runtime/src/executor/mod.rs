@@ -586,6 +586,18 @@ struct Columns<'a> {
     portfolio: Vec<Cow<'a, [f64]>>,
 }
 
+impl Drop for Columns<'_> {
+    /// The columns this run computed go back to the plan runner's per-thread pool, so the next
+    /// binding on this thread writes into the same memory (no allocation or zeroing).
+    fn drop(&mut self) {
+        let all = [&mut self.sleeves, &mut self.reports, &mut self.alerts, &mut self.regimes, &mut self.portfolio];
+        plan_runner::recycle(std::mem::take(&mut self.target));
+        for col in all.into_iter().flat_map(std::mem::take) {
+            plan_runner::recycle(col);
+        }
+    }
+}
+
 /// The plan's inputs: the prepared columns, with the held-weight panels of `weights` (one slot
 /// per plan input, see [`weight_inputs`]) in place of the `weights` inputs.
 fn plan_inputs<'a>(prep: &'a Prepared, weights: &'a [Option<Arc<WeightsRun>>]) -> Vec<&'a [f64]> {
@@ -727,7 +739,7 @@ fn run_inner(
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
     let weights = weight_inputs(compiled, prep, params, binding)?;
-    let cols = eval_columns(compiled, prep, binding, backend, cache, &weights);
+    let mut cols = eval_columns(compiled, prep, binding, backend, cache, &weights);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let program = compiled.program();
     let rows = prep.dims.rows;
@@ -788,7 +800,7 @@ fn run_inner(
             report_series,
             alerts,
             regimes,
-            target_weight: cols.target.into_owned(),
+            target_weight: std::mem::take(&mut cols.target).into_owned(),
             sleeve_targets,
             weights: weights_runs,
             asset_names,
