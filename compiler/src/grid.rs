@@ -40,7 +40,8 @@ pub fn grid_size(program: &Program) -> GridSize {
     GridSize { bindings: n, exact: program.constraints.is_empty() && program.params.iter().all(|p| p.when.is_none()) }
 }
 
-fn values_of(d: &ParamDomain) -> usize {
+/// How many values a param's domain gives the grid (a fixed param: one).
+pub(crate) fn values_of(d: &ParamDomain) -> usize {
     match d {
         ParamDomain::Fixed => 1,
         ParamDomain::Values(v) => v.len().max(1),

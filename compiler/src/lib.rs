@@ -32,7 +32,6 @@ pub use outline::{outline_with_depth, outline_with_files, Outline};
 pub use plan::{Node, Plan};
 pub use program::Program;
 
-use program::ParamDomain;
 use strat_grammar::{source_to_ast_with_depth, Diag, Span, DEFAULT_MAX_DEPTH};
 
 /// A compiled program: its typed form, its plan and its native kernels.
@@ -212,16 +211,7 @@ pub fn compile_with_files(
     let lowered = hir_to_plan(&hir);
     // The params the program's grid varies: the work that depends on none of them is shared by
     // every binding of its sweeps.
-    let varying: Vec<bool> = lowered
-        .program
-        .params
-        .iter()
-        .map(|p| match &p.domain {
-            ParamDomain::Fixed => false,
-            ParamDomain::Values(v) => v.len() > 1,
-            ParamDomain::Choices(c) => c.len() > 1,
-        })
-        .collect();
+    let varying: Vec<bool> = lowered.program.params.iter().map(|p| grid::values_of(&p.domain) > 1).collect();
     match plan_to_kernels_for_grid(&lowered.plan, &outputs_of(&lowered), &varying) {
         Ok(kernels) => (Some(Compiled { hir, lowered, kernels, used: regions }), diags),
         Err(e) => {

@@ -605,7 +605,7 @@ pub fn sharpe_and_vol_lanes<const L: usize>(xs: [&[f64]; L], periods_per_year: f
             all_equal[l] &= r == first[l];
         }
     }
-    // A NaN (or sums of infinities of both signs) in a lane: that lane alone, as one call.
+    // A NaN (or sums of infinities of both signs) in a lane: every lane as its own call.
     if sum.iter().any(|s| s.is_nan()) {
         return xs.map(|x| sharpe_and_vol(x, periods_per_year));
     }
