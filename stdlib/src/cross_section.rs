@@ -116,41 +116,46 @@ pub fn sum_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
     defined_sums(x, rows, assets, out, None);
 }
 
-/// `out[t]` = the sum of row `t`'s defined values, added in asset order from `0.0`, and (if
-/// given) `counts[t]` = how many there are. Runs asset by asset over contiguous columns (so the
-/// loops vectorise), which adds each row's values in the same order as a loop over the row.
-/// A NaN adds `0.0`, which leaves the sum unchanged: a sum that starts at `+0.0` is never `-0.0`
-/// under round-to-nearest.
-fn defined_sums(x: &[f64], rows: usize, assets: usize, out: &mut [f64], mut counts: Option<&mut [u32]>) {
-    out.fill(0.0);
-    for col in x.chunks_exact(rows.max(1)).take(assets) {
-        match counts.as_deref_mut() {
-            Some(c) => {
-                for ((o, n), &v) in out.iter_mut().zip(c.iter_mut()).zip(col) {
-                    let defined = !v.is_nan();
-                    *o += if defined { v } else { 0.0 };
-                    *n += defined as u32;
+crate::avx2_when_available! {
+    /// `out[t]` = the sum of row `t`'s defined values, added in asset order from `0.0`, and (if
+    /// given) `counts[t]` = how many there are. Runs asset by asset over contiguous columns (so the
+    /// loops vectorise), which adds each row's values in the same order as a loop over the row.
+    /// A NaN adds `0.0`, which leaves the sum unchanged: a sum that starts at `+0.0` is never `-0.0`
+    /// under round-to-nearest.
+    fn defined_sums(x: &[f64], rows: usize, assets: usize, out: &mut [f64], counts: Option<&mut [u32]>) {
+        let mut counts = counts;
+        out.fill(0.0);
+        for col in x.chunks_exact(rows.max(1)).take(assets) {
+            match counts.as_deref_mut() {
+                Some(c) => {
+                    for ((o, n), &v) in out.iter_mut().zip(c.iter_mut()).zip(col) {
+                        let defined = !v.is_nan();
+                        *o += if defined { v } else { 0.0 };
+                        *n += defined as u32;
+                    }
                 }
-            }
-            None => {
-                for (o, &v) in out.iter_mut().zip(col) {
-                    *o += if v.is_nan() { 0.0 } else { v };
+                None => {
+                    for (o, &v) in out.iter_mut().zip(col) {
+                        *o += if v.is_nan() { 0.0 } else { v };
+                    }
                 }
             }
         }
     }
 }
 
-/// Number of defined (non-NaN) values on each row.
-///
-/// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
-/// `out[t] = n` as a float; `0.0` on a row with no defined value (never NaN).
-pub fn count(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
-    check_rows(x, rows, assets, out);
-    out.fill(0.0);
-    for col in x.chunks_exact(rows.max(1)).take(assets) {
-        for (o, &v) in out.iter_mut().zip(col) {
-            *o += (!v.is_nan()) as u8 as f64;
+crate::avx2_when_available! {
+    /// Number of defined (non-NaN) values on each row.
+    ///
+    /// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
+    /// `out[t] = n` as a float; `0.0` on a row with no defined value (never NaN).
+    pub fn count(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
+        check_rows(x, rows, assets, out);
+        out.fill(0.0);
+        for col in x.chunks_exact(rows.max(1)).take(assets) {
+            for (o, &v) in out.iter_mut().zip(col) {
+                *o += (!v.is_nan()) as u8 as f64;
+            }
         }
     }
 }

@@ -14,6 +14,7 @@
 //!   the equity curve, the information ratio and type-7 percentiles.
 //! - [`cross_section`]: per-bar functions across the assets of a panel.
 //! - [`deflated_sharpe`]: the deflated Sharpe ratio (Bailey & López de Prado).
+//! - [`simd`]: AVX2 copies of the hot column loops, chosen at run time.
 //! - [`weighting`]: inverse vol, ERC, HRP, min-var / max-Sharpe, fractional
 //!   Kelly, regime mixture of experts, constraints, fallbacks, schedules.
 //!
@@ -25,6 +26,7 @@ pub mod deflated_sharpe;
 pub mod metrics;
 pub mod periods;
 pub mod rolling;
+pub mod simd;
 pub mod timeseries;
 pub mod weighting;
 

@@ -91,23 +91,25 @@ pub(super) fn close_allocations(alloc: &mut [f64], rows: usize, sleeves: usize, 
     later_exposure.fill(0.0);
 }
 
-/// Turnover `sum_k |a[t,k] - a[t-1,k]|` (with `a[-1] = 0`) and gross `sum_k |a[t,k]|` per row of
-/// an allocation matrix (`rows * sleeves`, asset-major, no NaN), in contiguous passes per
-/// sleeve: each row adds its sleeves in the same order (k = 0..s) to the same neutral element as
-/// a row-wise `sum()`, so the values are bit-identical, without strided reads.
-pub(super) fn allocation_turnover_and_gross(alloc: &[f64], rows: usize, sleeves: usize) -> (Vec<f64>, Vec<f64>) {
-    let zero: f64 = std::iter::empty::<f64>().sum();
-    let mut turnover = vec![zero; rows];
-    let mut gross = vec![zero; rows];
-    for k in 0..sleeves {
-        let mut prev = 0.0;
-        for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&alloc[k * rows..(k + 1) * rows]) {
-            *tv += (x - prev).abs();
-            *g += x.abs();
-            prev = x;
+strat_stdlib::avx2_when_available! {
+    /// Turnover `sum_k |a[t,k] - a[t-1,k]|` (with `a[-1] = 0`) and gross `sum_k |a[t,k]|` per row of
+    /// an allocation matrix (`rows * sleeves`, asset-major, no NaN), in contiguous passes per
+    /// sleeve: each row adds its sleeves in the same order (k = 0..s) to the same neutral element as
+    /// a row-wise `sum()`, so the values are bit-identical, without strided reads.
+    pub(super) fn allocation_turnover_and_gross(alloc: &[f64], rows: usize, sleeves: usize) -> (Vec<f64>, Vec<f64>) {
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let mut turnover = vec![zero; rows];
+        let mut gross = vec![zero; rows];
+        for k in 0..sleeves {
+            let mut prev = 0.0;
+            for ((tv, g), &x) in turnover.iter_mut().zip(gross.iter_mut()).zip(&alloc[k * rows..(k + 1) * rows]) {
+                *tv += (x - prev).abs();
+                *g += x.abs();
+                prev = x;
+            }
         }
+        (turnover, gross)
     }
-    (turnover, gross)
 }
 
 /// [`ensemble_memo`] reduced to a [`Summary`]: the same arithmetic in the same order, so the
@@ -144,29 +146,31 @@ pub(super) fn ensemble_first_live(regime: &[f64], regime_warmup: usize, sleeves:
     Ok(t0)
 }
 
-/// The returns of rows `t0+1 ..= T-1` and the exposure behind each. Return row `t0+1+i` takes
-/// the arm of decision row `t0+i` (see [`ArmSpan`]; no arm = cash), which gives
-/// `sum_k c_k * sleeve_k[t]` and `sum_k |c_k| * gross_k[t-1]`, summed from 0 in the arm's term
-/// order. Each span runs term by term over its rows: every row still adds its terms in order,
-/// so the values are those of a row-by-row loop.
-pub(super) fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSpan], t0: usize) -> (Vec<f64>, Vec<f64>) {
-    let len = spans.last().map_or(0, |s| s.end);
-    let mut returns = vec![0.0; len];
-    let mut exposure = vec![0.0; len];
-    let mut columns: Vec<Option<SleeveColumns>> = vec![None; sleeves.len()];
-    for span in spans {
-        let Some(terms) = arms.get(span.arm) else { continue };
-        for &(k, c) in terms {
-            let (x, g) = columns[k].get_or_insert_with(|| (sleeve_returns_on(sleeves[k], t0 + 1, len), &sleeves[k].gross[t0..t0 + len]));
-            let abs_c = c.abs();
-            let rows = span.start..span.end;
-            for ((r, &xi), (e, &gi)) in returns[rows.clone()].iter_mut().zip(&x[rows.clone()]).zip(exposure[rows.clone()].iter_mut().zip(&g[rows])) {
-                *r += c * xi;
-                *e += abs_c * gi;
+strat_stdlib::avx2_when_available! {
+    /// The returns of rows `t0+1 ..= T-1` and the exposure behind each. Return row `t0+1+i` takes
+    /// the arm of decision row `t0+i` (see [`ArmSpan`]; no arm = cash), which gives
+    /// `sum_k c_k * sleeve_k[t]` and `sum_k |c_k| * gross_k[t-1]`, summed from 0 in the arm's term
+    /// order. Each span runs term by term over its rows: every row still adds its terms in order,
+    /// so the values are those of a row-by-row loop.
+    pub(super) fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSpan], t0: usize) -> (Vec<f64>, Vec<f64>) {
+        let len = spans.last().map_or(0, |s| s.end);
+        let mut returns = vec![0.0; len];
+        let mut exposure = vec![0.0; len];
+        let mut columns: Vec<Option<SleeveColumns>> = vec![None; sleeves.len()];
+        for span in spans {
+            let Some(terms) = arms.get(span.arm) else { continue };
+            for &(k, c) in terms {
+                let (x, g) = columns[k].get_or_insert_with(|| (sleeve_returns_on(sleeves[k], t0 + 1, len), &sleeves[k].gross[t0..t0 + len]));
+                let abs_c = c.abs();
+                let rows = span.start..span.end;
+                for ((r, &xi), (e, &gi)) in returns[rows.clone()].iter_mut().zip(&x[rows.clone()]).zip(exposure[rows.clone()].iter_mut().zip(&g[rows])) {
+                    *r += c * xi;
+                    *e += abs_c * gi;
+                }
             }
         }
+        (returns, exposure)
     }
-    (returns, exposure)
 }
 
 /// A run of consecutive decision rows with the same regime value: rows `t0 + start ..

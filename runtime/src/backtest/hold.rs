@@ -133,75 +133,79 @@ pub(super) fn accumulate(input: &BacktestInput, t0: usize, mut held: Option<&mut
     }
 }
 
-/// Asset `j`'s held weights on rows `t0 ..` into `held[t0..]` (see [`accumulate`]); `Err(row)`
-/// at its first infinite target on a row with a price.
-pub(super) fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) -> Result<(), usize> {
-    let n = shape(input).1;
-    let w = &weight_column(input, j, n)[..n];
-    let p = &input.price[j * n..(j + 1) * n];
-    let held = &mut held[..n];
-    // A NaN target or a missing price holds nothing.
-    let pick = |target: f64, price: f64| if target.is_nan() || price.is_nan() { 0.0 } else { target };
-    match input.rebalance {
-        None => {
-            let mut infinite = false;
-            for ((h, &target), &price) in held[t0..].iter_mut().zip(&w[t0..]).zip(&p[t0..]) {
-                infinite |= target.is_infinite() && !price.is_nan();
-                *h = pick(target, price);
+strat_stdlib::avx2_when_available! {
+    /// Asset `j`'s held weights on rows `t0 ..` into `held[t0..]` (see [`accumulate`]); `Err(row)`
+    /// at its first infinite target on a row with a price.
+    pub(super) fn hold_targets(input: &BacktestInput, j: usize, t0: usize, held: &mut [f64]) -> Result<(), usize> {
+        let n = shape(input).1;
+        let w = &weight_column(input, j, n)[..n];
+        let p = &input.price[j * n..(j + 1) * n];
+        let held = &mut held[..n];
+        // A NaN target or a missing price holds nothing.
+        let pick = |target: f64, price: f64| if target.is_nan() || price.is_nan() { 0.0 } else { target };
+        match input.rebalance {
+            None => {
+                let mut infinite = false;
+                for ((h, &target), &price) in held[t0..].iter_mut().zip(&w[t0..]).zip(&p[t0..]) {
+                    infinite |= target.is_infinite() && !price.is_nan();
+                    *h = pick(target, price);
+                }
+                if infinite {
+                    return Err((t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()).unwrap_or(n));
+                }
             }
-            if infinite {
-                return Err((t0..n).find(|&t| w[t].is_infinite() && !p[t].is_nan()).unwrap_or(n));
+            Some(flags) => {
+                let mut src = t0;
+                for t in t0..n {
+                    if flags[t] {
+                        src = t;
+                    }
+                    if w[src].is_infinite() && !p[t].is_nan() {
+                        return Err(t);
+                    }
+                    held[t] = pick(w[src], p[t]);
+                }
             }
         }
-        Some(flags) => {
-            let mut src = t0;
-            for t in t0..n {
-                if flags[t] {
-                    src = t;
-                }
-                if w[src].is_infinite() && !p[t].is_nan() {
-                    return Err(t);
-                }
-                held[t] = pick(w[src], p[t]);
-            }
-        }
+        Ok(())
     }
-    Ok(())
 }
 
-/// Adds one asset's terms to `sums` from its prices `p` (and their returns `r`, if given) and
-/// held weights `held` (from `t0`; the weight before `t0` is 0): its turnover and gross from row
-/// `t0`, and from row `t0+1` what the weight held from the row before earned (when it is not 0
-/// and the return is defined).
-pub(super) fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut RowSums) {
-    let n = p.len();
-    let m = n - t0 - 1;
-    let h = &held[t0..n];
-    sums.turnover[t0] += h[0].abs();
-    sums.gross[t0] += h[0].abs();
-    // Equal-length slices, so the loops run without bounds checks (and vectorise).
-    let (cur, prev) = (&h[1..=m], &h[..m]);
-    let (tv, g) = (&mut sums.turnover[t0 + 1..n], &mut sums.gross[t0 + 1..n]);
-    for i in 0..m {
-        tv[i] += (cur[i] - prev[i]).abs();
-        g[i] += cur[i].abs();
-    }
-    // Adding +0.0 (no weight, or no return) leaves a sum that is never -0.0 (it starts at +0.0)
-    // unchanged, so the branch-free form gives the values of skipping those terms.
-    let earned = &mut sums.earned[t0 + 1..n];
-    let mut earn = |i: usize, r: f64| {
-        earned[i] += if prev[i] != 0.0 && !r.is_nan() { prev[i] * r } else { 0.0 };
-    };
-    match r {
-        Some(r) => {
-            for (i, &ri) in r[t0 + 1..n].iter().enumerate() {
-                earn(i, ri);
-            }
+strat_stdlib::avx2_when_available! {
+    /// Adds one asset's terms to `sums` from its prices `p` (and their returns `r`, if given) and
+    /// held weights `held` (from `t0`; the weight before `t0` is 0): its turnover and gross from row
+    /// `t0`, and from row `t0+1` what the weight held from the row before earned (when it is not 0
+    /// and the return is defined).
+    pub(super) fn add_asset(p: &[f64], r: Option<&[f64]>, held: &[f64], t0: usize, sums: &mut RowSums) {
+        let n = p.len();
+        let m = n - t0 - 1;
+        let h = &held[t0..n];
+        sums.turnover[t0] += h[0].abs();
+        sums.gross[t0] += h[0].abs();
+        // Equal-length slices, so the loops run without bounds checks (and vectorise).
+        let (cur, prev) = (&h[1..=m], &h[..m]);
+        let (tv, g) = (&mut sums.turnover[t0 + 1..n], &mut sums.gross[t0 + 1..n]);
+        for i in 0..m {
+            tv[i] += (cur[i] - prev[i]).abs();
+            g[i] += cur[i].abs();
         }
-        None => {
-            let (p1, p0) = (&p[t0 + 1..n], &p[t0..n - 1]);
-            for i in 0..m {
-                earn(i, p1[i] / p0[i] - 1.0);
+        // Adding +0.0 (no weight, or no return) leaves a sum that is never -0.0 (it starts at +0.0)
+        // unchanged, so the branch-free form gives the values of skipping those terms.
+        let earned = &mut sums.earned[t0 + 1..n];
+        let mut earn = |i: usize, r: f64| {
+            earned[i] += if prev[i] != 0.0 && !r.is_nan() { prev[i] * r } else { 0.0 };
+        };
+        match r {
+            Some(r) => {
+                for (i, &ri) in r[t0 + 1..n].iter().enumerate() {
+                    earn(i, ri);
+                }
+            }
+            None => {
+                let (p1, p0) = (&p[t0 + 1..n], &p[t0..n - 1]);
+                for i in 0..m {
+                    earn(i, p1[i] / p0[i] - 1.0);
+                }
             }
         }
     }

@@ -84,24 +84,26 @@ pub struct AssetTrade {
     pub cost: f64,
 }
 
-/// Turnover `sum_j |w[j] - prev[j]|` and gross `sum_j |w[j]|`: four partial sums over the
-/// assets `j = 4i + l` (lane `l`), added as `(s0 + s1) + (s2 + s3)`, so that the sums do not wait
-/// on each other (every path of the stage uses this order).
-pub fn turnover_and_gross(w: &[f64], prev: &[f64]) -> (f64, f64) {
-    let (mut tv, mut g) = ([0.0_f64; 4], [0.0_f64; 4]);
-    let (wc, pc) = (w.chunks_exact(4), prev.chunks_exact(4));
-    let (wr, pr) = (wc.remainder(), pc.remainder());
-    for (x, p) in wc.zip(pc) {
-        for l in 0..4 {
-            tv[l] += (x[l] - p[l]).abs();
-            g[l] += x[l].abs();
+strat_stdlib::avx2_when_available! {
+    /// Turnover `sum_j |w[j] - prev[j]|` and gross `sum_j |w[j]|`: four partial sums over the
+    /// assets `j = 4i + l` (lane `l`), added as `(s0 + s1) + (s2 + s3)`, so that the sums do not wait
+    /// on each other (every path of the stage uses this order).
+    pub fn turnover_and_gross(w: &[f64], prev: &[f64]) -> (f64, f64) {
+        let (mut tv, mut g) = ([0.0_f64; 4], [0.0_f64; 4]);
+        let (wc, pc) = (w.chunks_exact(4), prev.chunks_exact(4));
+        let (wr, pr) = (wc.remainder(), pc.remainder());
+        for (x, p) in wc.zip(pc) {
+            for l in 0..4 {
+                tv[l] += (x[l] - p[l]).abs();
+                g[l] += x[l].abs();
+            }
         }
+        for (l, (x, p)) in wr.iter().zip(pr).enumerate() {
+            tv[l] += (x - p).abs();
+            g[l] += x.abs();
+        }
+        ((tv[0] + tv[1]) + (tv[2] + tv[3]), (g[0] + g[1]) + (g[2] + g[3]))
     }
-    for (l, (x, p)) in wr.iter().zip(pr).enumerate() {
-        tv[l] += (x - p).abs();
-        g[l] += x.abs();
-    }
-    ((tv[0] + tv[1]) + (tv[2] + tv[3]), (g[0] + g[1]) + (g[2] + g[3]))
 }
 
 /// What a book pays per unit traded.
