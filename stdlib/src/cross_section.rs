@@ -160,18 +160,20 @@ crate::avx2_when_available! {
     }
 }
 
-/// Mean of each row's defined values.
-///
-/// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
-/// `out[t] = (sum of the defined values) / n`, summed left to right in asset
-/// order; NaN when `n = 0`. Units: those of `x`.
-/// Convention: pandas `DataFrame.mean(axis=1)` (`skipna=True`), to rounding.
-pub fn mean_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
-    check_rows(x, rows, assets, out);
-    let mut n = vec![0u32; rows];
-    defined_sums(x, rows, assets, out, Some(&mut n));
-    for (o, &n) in out.iter_mut().zip(&n) {
-        *o = if n == 0 { f64::NAN } else { *o / n as f64 };
+crate::avx2_when_available! {
+    /// Mean of each row's defined values.
+    ///
+    /// Shapes: `x` a `rows x assets` panel (asset-major), `out.len() == rows`.
+    /// `out[t] = (sum of the defined values) / n`, summed left to right in asset
+    /// order; NaN when `n = 0`. Units: those of `x`.
+    /// Convention: pandas `DataFrame.mean(axis=1)` (`skipna=True`), to rounding.
+    pub fn mean_cs(x: &[f64], rows: usize, assets: usize, out: &mut [f64]) {
+        check_rows(x, rows, assets, out);
+        let mut n = vec![0u32; rows];
+        defined_sums(x, rows, assets, out, Some(&mut n));
+        for (o, &n) in out.iter_mut().zip(&n) {
+            *o = if n == 0 { f64::NAN } else { *o / n as f64 };
+        }
     }
 }
 
