@@ -3,7 +3,6 @@
 //! multi-asset studies print the same bytes with and without `STRAT_NO_AVX2=1`. On a processor
 //! without AVX2 both runs take the baseline copy and the test compares it with itself.
 
-use std::path::Path;
 use std::process::Command;
 
 mod common;
@@ -46,7 +45,7 @@ fn every_example_runs_to_the_same_bytes_with_and_without_avx2() {
 #[test]
 fn multi_asset_sweeps_give_the_same_bytes_with_and_without_avx2() {
     for f in ["examples/tsmom_hedge.strat", "examples/regime_ensemble_net.strat", "examples/sleeve_weighting.strat", "examples/qm_overlay.strat"] {
-        assert!(Path::new(&root().join(f)).exists(), "{f} is gone");
+        assert!(root().join(f).exists(), "{f} is gone");
         same_bytes(&["sweep", f, "--json", "--quiet"]);
     }
 }

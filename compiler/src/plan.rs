@@ -179,6 +179,20 @@ impl Op {
     pub fn is_elementwise(&self) -> bool {
         matches!(self, Op::Unary(..) | Op::Binary(..) | Op::Select(..))
     }
+
+    /// Whether every value of a node with this op is exactly 0.0 or 1.0, never NaN: a comparison,
+    /// `and` / `or`, `not` or `is_nan` ([`crate::ops::binary`] and [`crate::ops::unary`] give 1.0
+    /// or 0.0), or the constant 0 or 1. What `not not` would make of it.
+    pub fn is_normalised_bool(&self) -> bool {
+        match *self {
+            Op::Unary(UnaryOp::Not | UnaryOp::IsNan, _) => true,
+            Op::Binary(op, _, _) => {
+                matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or)
+            }
+            Op::Const(v) => v == 0.0 || v == 1.0,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -368,18 +382,6 @@ impl PlanBuilder {
         n
     }
 
-    /// Whether every value of `n` is exactly 0 or 1 (never NaN): what `not not` would make of it.
-    fn is_normalised_bool(&self, n: Node) -> bool {
-        match self.plan.node(n).op {
-            Op::Unary(UnaryOp::Not | UnaryOp::IsNan, _) => true,
-            Op::Binary(op, _, _) => {
-                matches!(op, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or)
-            }
-            Op::Const(v) => v == 0.0 || v == 1.0,
-            _ => false,
-        }
-    }
-
     fn const_of(&self, n: Node) -> Option<f64> {
         match self.plan.node(n).op {
             Op::Const(v) => Some(v),
@@ -418,7 +420,7 @@ impl PlanBuilder {
         }
         if matches!(op, UnaryOp::Not) {
             if let Op::Unary(UnaryOp::Not, y) = self.plan.node(x).op {
-                if self.is_normalised_bool(y) {
+                if self.plan.node(y).op.is_normalised_bool() {
                     return y;
                 }
             }

@@ -10,23 +10,14 @@
 //! more lanes per instruction. `STRAT_NO_AVX2=1` in the environment forces the baseline copy
 //! (read once per process), which is how the tests compare the two.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
-/// 0 = not yet known, 1 = baseline, 2 = AVX2.
-static STATE: AtomicU8 = AtomicU8::new(0);
+use std::sync::OnceLock;
 
 /// Whether the AVX2 copies run: the processor has AVX2 and `STRAT_NO_AVX2` is not set. Decided
 /// on the first call and cached for the process.
 #[inline]
 pub fn avx2() -> bool {
-    match STATE.load(Ordering::Relaxed) {
-        0 => {
-            let on = detect();
-            STATE.store(if on { 2 } else { 1 }, Ordering::Relaxed);
-            on
-        }
-        s => s == 2,
-    }
+    static AVX2: OnceLock<bool> = OnceLock::new();
+    *AVX2.get_or_init(detect)
 }
 
 #[cold]

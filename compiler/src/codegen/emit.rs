@@ -50,7 +50,7 @@ pub(super) fn emit_kernel(
         let log = module.declare_func_in_func(log_id, builder.func);
         let exp = module.declare_func_in_func(exp_id, builder.func);
         let mut t = KernelTranslator::begin(builder, ptr, log, exp, kernel);
-        t.zero_one = kernel.columns.iter().filter(|&&n| is_zero_one(&plan.node(n).op)).map(|n| n.index()).collect();
+        t.zero_one = kernel.columns.iter().filter(|&&n| plan.node(n).op.is_normalised_bool()).map(|n| n.index()).collect();
         for width in [Width::Pair, Width::One] {
             t.open_body(width, kernel);
             for &n in &kernel.inline {
@@ -108,15 +108,15 @@ impl Width {
 }
 
 /// Translates one fused kernel into Cranelift IR: an entry block that loads the ABI pointers and
-/// scalars; a loop over pairs of bars (header `pairs`, then a body of `f64x2` values); a check
-/// whether one bar is left and a body for it (`f64` values); and an exit block.
+/// scalars; a loop over pairs of bars (block `pairs`, the `f64x2` body, which is its own loop
+/// header); a check whether one bar is left and a body for it (`f64` values); and an exit block.
 struct KernelTranslator<'a> {
     builder: FunctionBuilder<'a>,
     /// Flags of the column loads and stores (not `aligned`: a column of an asset of a panel
     /// starts at any multiple of 8 bytes).
     column_flags: MemFlagsData,
-    /// The loop header over pairs (takes the bar index), the check for a last bar (takes the
-    /// bar index) and the exit block.
+    /// The pair loop's body and header (takes the bar index), the check for a last bar (takes
+    /// the bar index) and the exit block.
     pairs: Block,
     last: Block,
     exit: Block,
@@ -143,7 +143,7 @@ struct KernelTranslator<'a> {
     flags_of: HashMap<usize, Value>,
     /// The condition of the truth value being translated (set by [`Self::bool_to_f64`]).
     last_flag: Option<Value>,
-    /// The input columns that hold only 0.0 and 1.0 (see [`is_zero_one`]): their truth is one
+    /// The input columns that hold only 0.0 and 1.0 (see [`Op::is_normalised_bool`]): their truth is one
     /// comparison with zero, NaN needs no test.
     zero_one: HashSet<usize>,
     zero: Value,
@@ -206,9 +206,9 @@ impl<'a> KernelTranslator<'a> {
         }
     }
 
-    /// Opens the body of `width`: for [`Width::Pair`] the loop header (go on while two bars are
-    /// left, else to the last-bar check) and the body; for [`Width::One`] the last-bar check (one
-    /// bar left, or the exit) and its body. The kernel's columns are loaded for the body's bars
+    /// Opens the body of `width`: for [`Width::Pair`] the block `pairs` (its own loop header:
+    /// [`Self::close_body`] branches back to it); for [`Width::One`] the last-bar check (one bar
+    /// left, or the exit) and its body. The kernel's columns are loaded for the body's bars
     /// and its scalars bound, ready for [`Self::translate_node`].
     fn open_body(&mut self, width: Width, kernel: &FusedKernel) {
         let b = &mut self.builder;
@@ -449,18 +449,6 @@ impl<'a> KernelTranslator<'a> {
         b.ins().return_(&[]);
         b.seal_all_blocks();
         self.builder
-    }
-}
-
-/// Whether every value of a node with op `op` is 0.0 or 1.0 (never NaN): a comparison, `and` /
-/// `or`, `not` or `is_nan` ([`crate::ops::binary`] and [`crate::ops::unary`] give 1.0 or 0.0).
-fn is_zero_one(op: &Op) -> bool {
-    match *op {
-        Op::Binary(o, _, _) => {
-            matches!(o, BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne | BinaryOp::And | BinaryOp::Or)
-        }
-        Op::Unary(o, _) => matches!(o, UnaryOp::Not | UnaryOp::IsNan),
-        _ => false,
     }
 }
 
