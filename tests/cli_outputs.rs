@@ -4,7 +4,8 @@
 //! taking the table's column names; `--heatmap-svg` without two numeric params; a heatmap slice
 //! through the best binding; walk-forward in months and its `--out`; `--set` twice and values
 //! outside a param's domain; the `--json` of `run`, `sweep` and `walk-forward` is the embedding
-//! API's report (issue 10). Everything is written under a fresh temp folder.
+//! API's report (issue 10); a regime ensemble's lean sweep rows equal each binding's run (issue
+//! 17). Everything is written under a fresh temp folder.
 
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -344,4 +345,56 @@ fn costs_out_lists_each_assets_trade_and_adds_up_to_the_daily_cost() {
     }
     let file = s(&root().join("examples/regime_ensemble_net.strat"));
     strat_in(dir.path(), &["run", &file, "--costs-out", "regime_ensemble_net-costs.csv"]).code(1, "no --force").says("strat::io::exists", "no --force");
+}
+
+/// The figures of one sweep row and of `strat run --json` with its params that must agree bit
+/// for bit (as JSON text: shortest round-trip numbers).
+fn row_equals_run(label: &str, file: &Path, row: &serde_json::Value) {
+    let mut args = vec!["run".to_string(), s(file), "--json".to_string()];
+    for (name, v) in row["params"].as_object().expect("params") {
+        args.extend(["--set".to_string(), format!("{name}={}", v.as_f64().expect("a number"))]);
+    }
+    let out = strat_in(&root(), &args).code(0, label);
+    let run: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("run --json");
+    for key in ["bars", "metrics", "avg_turnover", "information_ratio", "reports"] {
+        assert_eq!(run[key].to_string(), row[key].to_string(), "{label}: {key} of `strat run` differs from the sweep row {}", row["params"]);
+    }
+}
+
+/// A sweep of a regime ensemble with a flat cost takes a lean path (only the change rows' trades,
+/// no per-row vectors: `strat_runtime::portfolio::book::ensemble_flat_summary`); `strat run`
+/// takes the portfolio stage. Their figures agree bit for bit, the turnover and the costs
+/// included: on bindings spread over the example's grid, and on every binding of a program
+/// whose sleeves net the same assets in another order, whose arms allocate 0 to a sleeve, and
+/// whose cost is swept.
+#[test]
+fn an_ensembles_lean_sweep_rows_equal_each_bindings_run() {
+    let file = root().join("examples/regime_ensemble_net.strat");
+    let sweep = common::sweep_json(&file, false);
+    let rows = sweep["rows"].as_array().expect("sweep rows");
+    assert_eq!(rows.len(), 729);
+    for i in [0, 40, 364, 728] {
+        row_equals_run(&format!("regime_ensemble_net binding {i}"), &file, &rows[i]);
+        assert!(rows[i]["avg_turnover"].as_f64().is_some_and(|t| t > 0.0), "binding {i}: no turnover");
+    }
+    let dir = TempDir::new("lean-ensemble");
+    let etf = s(&root().join("examples/data/etf_adj_close.csv"));
+    let text = format!(
+        "strategy lean\ndata mkt = csv(\"{}\")\n\
+         universe all = csv(\"{etf}\", [spy, tlt, gld, ief])\nuniverse two = csv(\"{etf}\", [gld, spy])\n\
+         regime state {{\n  CALM when mkt.vix < 20\n  STORM otherwise\n}}\n\
+         let trend = if all > sma(all, 50) then 1 else 0\n\
+         sleeve a {{ hold all weight trend / 4 rebalance weekly }}\nsleeve b {{ hold two weight 0.5 rebalance monthly }}\n\
+         param calm_a in [0, 0.5, 1]\nparam storm_b in [0.5, 1.5]\nparam fee in [0bps, 25bps]\n\
+         ensemble by state {{\n  CALM => calm_a * a + 0.5 * b\n  STORM => storm_b * b\n}}\ncost fee\n",
+        spx()
+    );
+    let file = dir.join("lean.strat");
+    std::fs::write(&file, text).unwrap();
+    let sweep = common::sweep_json(&file, false);
+    let rows = sweep["rows"].as_array().expect("sweep rows");
+    assert_eq!(rows.len(), 12);
+    for (i, row) in rows.iter().enumerate() {
+        row_equals_run(&format!("lean.strat binding {i}"), &file, row);
+    }
 }

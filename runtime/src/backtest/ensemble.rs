@@ -41,7 +41,7 @@ pub fn ensemble_memo(
         }
     }
     let spans = allocs.spans(regime, t0);
-    let (mut returns, mut exposure) = arm_returns(sleeves, arms, &spans, t0);
+    let (mut returns, mut exposure) = arm_returns(sleeves, arms, &spans, t0, true);
     let ruin = scan_path(&returns, t0, true)?;
     if let Some(i) = ruin {
         close_allocations(&mut alloc, n, s, t0 + 1 + i, &mut returns[i + 1..], &mut exposure[i + 1..]);
@@ -77,8 +77,38 @@ pub fn ensemble_gross(
     for (k, &c) in allocs.rows[allocs.index(regime, n - 1)].iter().enumerate() {
         alloc[k * n + n - 1] = c;
     }
-    let (returns, _) = arm_returns(sleeves, arms, &spans, t0);
+    let (returns, _) = arm_returns(sleeves, arms, &spans, t0, false);
     Ok((t0, alloc, returns))
+}
+
+/// An ensemble's gross path by spans of equal regime, for a sweep's lean portfolio stage
+/// ([`crate::portfolio::book::ensemble_flat_summary`]): what [`ensemble_gross`] computes without
+/// its allocation matrix.
+pub struct EnsembleSpans {
+    /// First live row `t0`.
+    pub t0: usize,
+    /// Returns of rows `t0+1 ..= T-1` (index `t - t0 - 1`), as [`ensemble_gross`] gives them.
+    pub returns: Vec<f64>,
+    allocs: ArmAllocations,
+    spans: Vec<ArmSpan>,
+}
+
+impl EnsembleSpans {
+    /// Each run of decision rows `t0 + start .. t0 + end` (over rows `t0 ..= T-2`) with the
+    /// allocation per sleeve it decides (the same on every row of the run).
+    pub fn runs(&self) -> impl Iterator<Item = (std::ops::Range<usize>, &[f64])> + '_ {
+        self.spans.iter().map(|s| (self.t0 + s.start..self.t0 + s.end, self.allocs.rows[s.arm].as_slice()))
+    }
+}
+
+/// [`ensemble_gross`] as spans: the same first live row and returns, bit for bit, and the
+/// allocation of every decision row `t0 ..= T-2` (the last row's allocation earns nothing).
+pub fn ensemble_spans(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>]) -> Result<EnsembleSpans, BacktestError> {
+    let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
+    let allocs = ArmAllocations::new(arms, sleeves.len());
+    let spans = allocs.spans(regime, t0);
+    let (returns, _) = arm_returns(sleeves, arms, &spans, t0, false);
+    Ok(EnsembleSpans { t0, returns, allocs, spans })
 }
 
 /// Closes a combined book on its ruin row `t`: the allocations (`rows * sleeves`, asset-major)
@@ -126,7 +156,7 @@ pub fn ensemble_summary(
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
     let allocs = ArmAllocations::new(arms, sleeves.len());
     let spans = allocs.spans(regime, t0);
-    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0);
+    let (returns, exposure) = arm_returns(sleeves, arms, &spans, t0, true);
     if scan_path(&returns, t0, true) != Ok(None) {
         // Ruin or a non-finite value (rare): the full path closes the book or reports it.
         return ensemble_memo(regime, regime_warmup, sleeves, arms, benchmark, periods_per_year, memo).map(|b| Summary::of(&b));
@@ -147,15 +177,15 @@ pub(super) fn ensemble_first_live(regime: &[f64], regime_warmup: usize, sleeves:
 }
 
 strat_stdlib::avx2_when_available! {
-    /// The returns of rows `t0+1 ..= T-1` and the exposure behind each. Return row `t0+1+i` takes
+    /// The returns of rows `t0+1 ..= T-1` and (`with_exposure`; else empty) the exposure behind each. Return row `t0+1+i` takes
     /// the arm of decision row `t0+i` (see [`ArmSpan`]; no arm = cash), which gives
     /// `sum_k c_k * sleeve_k[t]` and `sum_k |c_k| * gross_k[t-1]`, summed from 0 in the arm's term
     /// order. Each span runs term by term over its rows: every row still adds its terms in order,
     /// so the values are those of a row-by-row loop.
-    pub(super) fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSpan], t0: usize) -> (Vec<f64>, Vec<f64>) {
+    pub(super) fn arm_returns(sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>], spans: &[ArmSpan], t0: usize, with_exposure: bool) -> (Vec<f64>, Vec<f64>) {
         let len = spans.last().map_or(0, |s| s.end);
         let mut returns = vec![0.0; len];
-        let mut exposure = vec![0.0; len];
+        let mut exposure = if with_exposure { vec![0.0; len] } else { vec![] };
         let mut columns: Vec<Option<SleeveColumns>> = vec![None; sleeves.len()];
         for span in spans {
             let Some(terms) = arms.get(span.arm) else { continue };
@@ -163,6 +193,12 @@ strat_stdlib::avx2_when_available! {
                 let (x, g) = columns[k].get_or_insert_with(|| (sleeve_returns_on(sleeves[k], t0 + 1, len), &sleeves[k].gross[t0..t0 + len]));
                 let abs_c = c.abs();
                 let rows = span.start..span.end;
+                if !with_exposure {
+                    for (r, &xi) in returns[rows.clone()].iter_mut().zip(&x[rows]) {
+                        *r += c * xi;
+                    }
+                    continue;
+                }
                 for ((r, &xi), (e, &gi)) in returns[rows.clone()].iter_mut().zip(&x[rows.clone()]).zip(exposure[rows.clone()].iter_mut().zip(&g[rows])) {
                     *r += c * xi;
                     *e += abs_c * gi;

@@ -22,7 +22,7 @@ mod tests;
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
 pub use attribution::{attribution, Attribution, Contribution};
 pub use benchmark::{finish as assemble, summarize as summary_of_path, BenchmarkMemo};
-pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_summary};
+pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_spans, ensemble_summary, EnsembleSpans};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
 pub use summary::{backtest_returns, backtest_summary, ReturnsPath, Summary};

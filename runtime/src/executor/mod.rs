@@ -3,14 +3,14 @@
 //! evaluator) for one parameter binding, and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, report_mean_on, sleeve_backtest, sleeve_book, Backtest, BacktestInput,
-    BenchmarkMemo, Summary,
+    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, ensemble_spans, report_mean_on, sleeve_backtest, sleeve_book, Backtest,
+    BacktestInput, BenchmarkMemo, Summary,
 };
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with, load_sources, Sources};
-use crate::portfolio::book::{combined_assets, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
+use crate::portfolio::book::{combined_assets, ensemble_flat_summary, flat_rate, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
 use crate::portfolio::{Drift, StageResult};
 
 mod stage;
@@ -523,6 +523,11 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
+            if let Some(summary) = lean_ensemble_summary(compiled, prep, &binding, &cols, &sleeves, warmup, bench, memo)? {
+                // The flat path has no own-path report.
+                let reports = report_values(compiled, &cols, &[], &summary.rows).into_iter().map(|x| x.1).collect();
+                return Ok((summary, reports, weights_runs));
+            }
             let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, false, &mut weights_runs)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
             let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();

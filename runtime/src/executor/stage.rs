@@ -100,6 +100,36 @@ pub(super) fn staged_combined(
     Ok((gross, out))
 }
 
+/// A regime ensemble's [`Summary`] for a sweep's lean path, when the stage would take its flat
+/// path ([`flat_rate`]): [`ensemble_flat_summary`], the figures of [`staged_combined`] then
+/// [`stage_summary`] bit for bit. `None` for any other book, or when the path is not clean (the
+/// caller then runs the stage, which reports the error or closes the book).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn lean_ensemble_summary(
+    compiled: &Compiled,
+    prep: &Prepared,
+    binding: &strat_compiler::Binding,
+    cols: &Columns,
+    sleeves: &[&Backtest],
+    warmup: usize,
+    benchmark: Option<&[f64]>,
+    memo: Option<&BenchmarkMemo>,
+) -> Result<Option<Summary>, RunError> {
+    let program = compiled.program();
+    if !matches!(program.book, Book::Ensemble(_)) {
+        return Ok(None);
+    }
+    let nodes = compiled.portfolio_nodes();
+    let columns: Vec<&[f64]> = cols.portfolio.iter().map(|c| c.as_ref()).collect();
+    let v = stage_values(compiled, binding, &nodes, &columns, prep.dims.rows);
+    let Some(rate) = flat_rate(&v) else { return Ok(None) };
+    let (members, index, assets) = (&prep.combined.0, &prep.combined.1, prep.combined.2);
+    let e = ensemble_spans(&cols.target, warmup.max(v.cost_warmup()), sleeves, &arms(compiled, binding))
+        .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
+    let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
+    Ok(ensemble_flat_summary(e, rate, &held, index, assets, prep.dims.rows, benchmark, program.annualize, memo))
+}
+
 /// The combined book's assets, named as the sleeves that hold them name them.
 pub(super) fn combined_names(prep: &Prepared, members: &[usize], index: &[Vec<usize>], assets: usize) -> Vec<String> {
     let mut names = vec![String::new(); assets];

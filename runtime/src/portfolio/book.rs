@@ -3,8 +3,8 @@
 //! reports from the [`Program`], and assembles the [`Backtest`].
 
 use super::path::{Leaf, PathEval};
-use super::{run_stage, BookPath, Drift, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
-use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, Summary};
+use super::{run_stage, turnover_and_gross, BookPath, Drift, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
+use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, EnsembleSpans, Summary};
 use strat_compiler::plan::{Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
 use strat_compiler::types::Shape;
@@ -194,9 +194,6 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
         Layout::Combined { sleeves, index, assets } => {
             let s = gross.assets;
             let alloc = gross.weights;
-            let a = |t: usize, k: usize| alloc[k * n + t];
-            // The combined weights change where an allocation changes or a sleeve with an
-            // allocation trades.
             // The combined weights change where an allocation changes or a sleeve trades
             // (a superset of the rows where they change is harmless: an unchanged row trades 0).
             let mut change = vec![false; n];
@@ -210,34 +207,157 @@ pub fn run_book(v: &StageValues, gross: &Gross, layout: &Layout, detail: bool) -
                     *c |= x.to_bits() != p.to_bits();
                 }
             }
-            let rows: Vec<&[f64]> = sleeves.iter().map(|b| b.weights_row_major()).collect();
-            // Most sleeves' assets are a contiguous run of the combined book's (a fast path).
-            let contiguous: Vec<bool> = index.iter().map(|ix| ix.windows(2).all(|w| w[1] == w[0] + 1)).collect();
-            let weights = |t: usize, out: &mut [f64]| {
-                out.fill(0.0);
-                for k in 0..s {
-                    let ak = a(t, k);
-                    if ak == 0.0 {
-                        continue;
-                    }
-                    let (start, nk) = (index[k].first().copied().unwrap_or(0), index[k].len());
-                    let row = &rows[k][t * nk..(t + 1) * nk];
-                    if contiguous[k] {
-                        for (o, &w) in out[start..start + nk].iter_mut().zip(row) {
-                            *o += ak * w;
-                        }
-                    } else {
-                        for (&g, &w) in index[k].iter().zip(row) {
-                            out[g] += ak * w;
-                        }
-                    }
-                }
-            };
+            let layout = CombinedRows::new(sleeves, index);
+            let weights = |t: usize, out: &mut [f64]| layout.weights(t, s, alloc, t, n, out);
             let book =
                 BookPath { t0, rows: n, assets: *assets, gross: gross.returns, change: &change, weights: &weights, detail, drift: None, asset_returns: None };
             run_stage(&book, &mut cost, &mut kills, &risk, &mut reports)
         }
     }
+}
+
+/// A combined book's sleeves laid out for its per-asset weights.
+struct CombinedRows<'a> {
+    /// Each sleeve's held weights, row-major (`rows * its assets`).
+    rows: Vec<&'a [f64]>,
+    /// Each sleeve's assets as indices into the combined book's.
+    index: &'a [Vec<usize>],
+    /// Whether a sleeve's assets are a contiguous run of the combined book's (a fast path).
+    contiguous: Vec<bool>,
+}
+
+impl<'a> CombinedRows<'a> {
+    fn new(sleeves: &[&'a Backtest], index: &'a [Vec<usize>]) -> CombinedRows<'a> {
+        CombinedRows {
+            rows: sleeves.iter().map(|b| b.weights_row_major()).collect(),
+            index,
+            contiguous: index.iter().map(|ix| ix.windows(2).all(|w| w[1] == w[0] + 1)).collect(),
+        }
+    }
+
+    /// The weights decided on row `t`, `out[j] = sum_k a_k * w_k[t, j]` over the first `sleeves`
+    /// sleeves in order (`a_k = alloc[at + k * stride]`; a sleeve with `a_k == 0` adds nothing),
+    /// into `out` (the combined book's assets).
+    fn weights(&self, t: usize, sleeves: usize, alloc: &[f64], at: usize, stride: usize, out: &mut [f64]) {
+        combined_weights(&self.rows[..sleeves], self.index, &self.contiguous, t, alloc, at, stride, out);
+    }
+}
+
+strat_stdlib::avx2_when_available! {
+    /// [`CombinedRows::weights`]: the sleeves' `rows` (row-major), their assets' `index` and
+    /// whether each is `contiguous`.
+    #[allow(clippy::too_many_arguments)]
+    fn combined_weights(rows: &[&[f64]], index: &[Vec<usize>], contiguous: &[bool], t: usize, alloc: &[f64], at: usize, stride: usize, out: &mut [f64]) {
+        out.fill(0.0);
+        for (k, row) in rows.iter().enumerate() {
+            let ak = alloc[at + k * stride];
+            if ak == 0.0 {
+                continue;
+            }
+            let (start, nk) = (index[k].first().copied().unwrap_or(0), index[k].len());
+            let row = &row[t * nk..(t + 1) * nk];
+            if contiguous[k] {
+                for (o, &w) in out[start..start + nk].iter_mut().zip(row) {
+                    *o += ak * w;
+                }
+            } else {
+                for (&g, &w) in index[k].iter().zip(row) {
+                    out[g] += ak * w;
+                }
+            }
+        }
+    }
+}
+
+/// The flat cost rate (a fraction per unit of turnover) of a book that the stage runs on its
+/// flat path ([`run_stage`] without its own path): a flat `cost`, no kill switch, no own-path
+/// report or alert series, no volatility target, limit or cash account; `None` otherwise.
+pub fn flat_rate(v: &StageValues) -> Option<f64> {
+    let p = &v.program.portfolio;
+    let own_path = v.program.reports.iter().chain(v.program.alert_series()).any(|r| r.path.is_some());
+    match &p.cost {
+        Cost::Flat(node) if p.kills.is_empty() && !own_path && p.limits.is_empty() && p.vol_target.is_none() && p.cash.is_none() => {
+            Some(v.scalars.get(node.index()).copied().unwrap_or(0.0))
+        }
+        _ => None,
+    }
+}
+
+/// A regime ensemble's [`Summary`] on the stage's flat path (see [`flat_rate`]) for a sweep:
+/// the figures of [`run_book`] then [`stage_summary`], bit for bit, without the allocation
+/// matrix and the stage's per-row vectors. The combined weights `w[t, j] = sum_k a[t, k] *
+/// w_k[t, j]` of `sleeves` (the ensemble's, in order; their assets laid out by `index` into
+/// `assets`) are formed only on the change rows `t0 ..= T-2` (where a sleeve trades or the
+/// allocation changes), and each row's trade `sum_j |w[t, j] - w[p, j]|` from the previous
+/// change row `p` costs `rate` per unit, charged against the next row's return. `rows` = bars.
+///
+/// `None` when a return or the equity is not finite or the equity reaches 0 (ruin): the caller
+/// then runs the stage, which reports the error or closes the book.
+#[allow(clippy::too_many_arguments)]
+pub fn ensemble_flat_summary(
+    mut e: EnsembleSpans,
+    rate: f64,
+    sleeves: &[&Backtest],
+    index: &[Vec<usize>],
+    assets: usize,
+    rows: usize,
+    benchmark: Option<&[f64]>,
+    periods_per_year: f64,
+    memo: Option<&BenchmarkMemo>,
+) -> Option<Summary> {
+    let (n, t0, s) = (rows, e.t0, sleeves.len());
+    let layout = CombinedRows::new(sleeves, index);
+    // The change rows of `run_book`: a sleeve trades, or the allocation's bits change (only
+    // from one run of equal regime to the next).
+    let mut change = vec![false; n];
+    for b in sleeves {
+        for &t in b.trade_rows() {
+            change[t] = true;
+        }
+    }
+    let mut returns = std::mem::take(&mut e.returns);
+    let runs: Vec<(std::ops::Range<usize>, &[f64])> = e.runs().collect();
+    for w in runs.windows(2) {
+        if w[0].1.iter().zip(w[1].1).any(|(x, y)| x.to_bits() != y.to_bits()) {
+            change[w[1].0.start] = true;
+        }
+    }
+    let (mut h, mut held) = (vec![0.0; assets], vec![0.0; assets]);
+    // `mean` of the turnover and of the exposure over the decision rows `t0 ..= T-2`, summed in
+    // row order; a row without a trade adds `+0.0` to the turnover's sum, which leaves it as it is
+    // (it starts at `+0.0` and adds values `>= 0`), so only the change rows add.
+    let mut trades: Vec<(usize, &[f64])> = vec![];
+    for (range, alloc) in runs {
+        for t in range {
+            if t == t0 || change[t] {
+                trades.push((t, alloc));
+            }
+        }
+    }
+    let (mut turnover, mut exposure) = (0.0_f64, 0.0_f64);
+    for (i, &(t, alloc)) in trades.iter().enumerate() {
+        layout.weights(t, s, alloc, 0, 1, &mut h);
+        let (tv, g) = turnover_and_gross(&h, &held);
+        std::mem::swap(&mut h, &mut held);
+        turnover += tv;
+        // The trade's cost comes off the next row's return (index `t + 1 - t0 - 1`).
+        returns[t - t0] -= rate * tv;
+        // The gross holds until the next change row (added row by row, as `mean` does).
+        for _ in t..trades.get(i + 1).map_or(n - 1, |x| x.0) {
+            exposure += g;
+        }
+    }
+    let mut equity = 1.0_f64;
+    let mut clean = true;
+    for &r in &returns {
+        equity *= 1.0 + r;
+        clean &= r.is_finite() & equity.is_finite() & (equity > 0.0);
+    }
+    if !clean {
+        return None;
+    }
+    let decisions = (n - 1 - t0) as f64;
+    Some(summary_of_path(t0, &returns, exposure / decisions, turnover / decisions, benchmark, periods_per_year, memo))
 }
 
 /// The backtest of a staged book: the gross book's weights (or allocations) scaled by the
