@@ -4,8 +4,8 @@
 //! taking the table's column names; `--heatmap-svg` without two numeric params; a heatmap slice
 //! through the best binding; walk-forward in months and its `--out`; `--set` twice and values
 //! outside a param's domain; the `--json` of `run`, `sweep` and `walk-forward` is the embedding
-//! API's report (issue 10); a regime ensemble's lean sweep rows equal each binding's run (issue
-//! 17). Everything is written under a fresh temp folder.
+//! API's report (issue 10); a regime ensemble's lean sweep and walk-forward equal each binding's
+//! run (issue 17). Everything is written under a fresh temp folder.
 
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
@@ -361,22 +361,15 @@ fn row_equals_run(label: &str, file: &Path, row: &serde_json::Value) {
     }
 }
 
-/// A sweep of a regime ensemble with a flat cost takes a lean path (only the change rows' trades,
-/// no per-row vectors: `strat_runtime::portfolio::book::ensemble_flat_summary`); `strat run`
-/// takes the portfolio stage. Their figures agree bit for bit, the turnover and the costs
-/// included: on bindings spread over the example's grid, and on every binding of a program
-/// whose sleeves net the same assets in another order, whose arms allocate 0 to a sleeve, and
-/// whose cost is swept.
+/// A sweep or a walk-forward of a regime ensemble with a flat cost takes a lean path (only the
+/// change rows' trades, no per-row vectors: `strat_runtime::portfolio::book::ensemble_flat`);
+/// `strat run` takes the portfolio stage. Their figures agree bit for bit, the turnover and the
+/// costs included, on every binding of a program whose sleeves net the same assets in another
+/// order, whose arms allocate 0 to a sleeve, and whose cost is swept; and each walk-forward
+/// return is its binding's. (`tests/reference_portfolio.rs` checks the example's grid with
+/// costs against runs and the Python reference.)
 #[test]
-fn an_ensembles_lean_sweep_rows_equal_each_bindings_run() {
-    let file = root().join("examples/regime_ensemble_net.strat");
-    let sweep = common::sweep_json(&file, false);
-    let rows = sweep["rows"].as_array().expect("sweep rows");
-    assert_eq!(rows.len(), 729);
-    for i in [0, 40, 364, 728] {
-        row_equals_run(&format!("regime_ensemble_net binding {i}"), &file, &rows[i]);
-        assert!(rows[i]["avg_turnover"].as_f64().is_some_and(|t| t > 0.0), "binding {i}: no turnover");
-    }
+fn an_ensembles_lean_sweep_and_walk_forward_equal_each_bindings_run() {
     let dir = TempDir::new("lean-ensemble");
     let etf = s(&root().join("examples/data/etf_adj_close.csv"));
     let text = format!(
@@ -397,4 +390,35 @@ fn an_ensembles_lean_sweep_rows_equal_each_bindings_run() {
     for (i, row) in rows.iter().enumerate() {
         row_equals_run(&format!("lean.strat binding {i}"), &file, row);
     }
+    // The walk-forward takes the same lean path: each stitched return is its binding's own
+    // return in `strat run --out` on that date, as text (shortest round trip), so bit for bit.
+    let wf: serde_json::Value = serde_json::from_str(
+        &strat_in(dir.path(), &["walk-forward", &s(&file), "--train", "5y", "--test", "1y", "--json", "--out", "oos.csv"]).code(0, "walk-forward").stdout,
+    )
+    .unwrap();
+    let oos = std::fs::read_to_string(dir.join("oos.csv")).unwrap();
+    let (mut checked, mut seen) = (0, std::collections::BTreeSet::new());
+    for fold in wf["folds"].as_array().expect("folds") {
+        let b = fold["binding"].as_u64().expect("binding");
+        if !seen.insert(b) {
+            continue;
+        }
+        let mut args = vec!["run".to_string(), s(&file), "--out".to_string(), format!("run{b}.csv"), "--force".to_string()];
+        for (name, v) in fold["params"].as_object().expect("params") {
+            args.extend(["--set".to_string(), format!("{name}={}", v.as_f64().expect("a number"))]);
+        }
+        strat_in(dir.path(), &args).code(0, "run a fold's binding");
+        let daily = std::fs::read_to_string(dir.join(format!("run{b}.csv"))).unwrap();
+        let col = daily.lines().next().unwrap().split(',').position(|c| c == "return").expect("a return column");
+        let by_date: std::collections::HashMap<&str, &str> =
+            daily.lines().skip(1).map(|l| (l.split(',').next().unwrap(), l.split(',').nth(col).unwrap())).collect();
+        for line in oos.lines().skip(1) {
+            let f: Vec<&str> = line.split(',').collect();
+            if f[1] == b.to_string() {
+                assert_eq!(Some(&f[2]), by_date.get(f[0]), "walk-forward return of binding {b} on {} differs from its run", f[0]);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked as u64, wf["bars"].as_u64().unwrap(), "every stitched return checked");
 }

@@ -82,7 +82,7 @@ pub fn ensemble_gross(
 }
 
 /// An ensemble's gross path by spans of equal regime, for a sweep's lean portfolio stage
-/// ([`crate::portfolio::book::ensemble_flat_summary`]): what [`ensemble_gross`] computes without
+/// ([`crate::portfolio::book::ensemble_flat`]): what [`ensemble_gross`] computes without
 /// its allocation matrix.
 pub struct EnsembleSpans {
     /// First live row `t0`.
@@ -103,6 +103,8 @@ impl EnsembleSpans {
 
 /// [`ensemble_gross`] as spans: the same first live row and returns, bit for bit, and the
 /// allocation of every decision row `t0 ..= T-2` (the last row's allocation earns nothing).
+/// `regime` has one arm index per bar (NaN or past the arms: cash); `arms[a]` lists (sleeve,
+/// coefficient) pairs. Errors: [`BacktestError::NeverLive`] when no return row is live.
 pub fn ensemble_spans(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>]) -> Result<EnsembleSpans, BacktestError> {
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
     let allocs = ArmAllocations::new(arms, sleeves.len());

@@ -10,7 +10,9 @@ use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
 use crate::frame::Frame;
 pub use crate::load::{load_data, load_data_with, load_sources, Sources};
-use crate::portfolio::book::{combined_assets, ensemble_flat_summary, flat_rate, run_book, stage_backtest, stage_summary, Gross, Layout, StageValues};
+use crate::portfolio::book::{
+    combined_assets, ensemble_flat, flat_rate, flat_stage, run_book, stage_backtest, stage_summary, FlatEnsemble, Gross, Layout, StageValues,
+};
 use crate::portfolio::{Drift, StageResult};
 
 mod stage;
@@ -523,7 +525,8 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            if let Some(summary) = lean_ensemble_summary(compiled, prep, &binding, &cols, &sleeves, warmup, bench, memo)? {
+            if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, warmup)? {
+                let summary = flat.summary(bench, program.annualize, memo);
                 // The flat path has no own-path report.
                 let reports = report_values(compiled, &cols, &[], &summary.rows).into_iter().map(|x| x.1).collect();
                 return Ok((summary, reports, weights_runs));
@@ -543,7 +546,8 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
 /// backtest, bit for bit, and with a `cash` account the per-period risk-free return of each
 /// (its Sharpe and Sortino are of the excess returns). A plain hold (no portfolio stage) takes
 /// the lean path of [`backtest_returns`], without the held weights, equity, benchmark and
-/// metrics; anything else, and a run that ends in ruin, takes [`run_prepared`].
+/// metrics; a regime ensemble on the stage's flat path takes [`ensemble_flat`], without the
+/// stage's vectors; anything else, and a run that ends in ruin, takes [`run_prepared`].
 ///
 /// Errors: as [`run_prepared`].
 pub fn run_path(
@@ -566,6 +570,18 @@ pub fn run_path(
             if let Some(path) = lean {
                 return Ok((path, None));
             }
+        }
+    }
+    if matches!(program.book, Book::Ensemble(_)) && flat_stage(program) {
+        // A regime ensemble on the stage's flat path: its returns without the stage's vectors.
+        let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
+        let weights = weight_inputs(compiled, prep, params, &binding)?;
+        let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+        let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
+        let sleeves = sleeve_refs(&owned, cache);
+        if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, binding.warmup_of(program.decision))? {
+            let exposure = flat.exposure();
+            return Ok(((flat.t0 + 1, flat.returns, exposure), None));
         }
     }
     run_prepared(compiled, prep, params, backend, cache).map(|r| {

@@ -100,23 +100,20 @@ pub(super) fn staged_combined(
     Ok((gross, out))
 }
 
-/// A regime ensemble's [`Summary`] for a sweep's lean path, when the stage would take its flat
-/// path ([`flat_rate`]): [`ensemble_flat_summary`], the figures of [`staged_combined`] then
-/// [`stage_summary`] bit for bit. `None` for any other book, or when the path is not clean (the
-/// caller then runs the stage, which reports the error or closes the book).
-#[allow(clippy::too_many_arguments)]
-pub(super) fn lean_ensemble_summary(
+/// A regime ensemble on the stage's flat path without its per-row vectors, for a sweep's or a
+/// walk-forward's lean path ([`ensemble_flat`]): the figures of [`staged_combined`] bit for
+/// bit. `None` for any other book or a stage that reads its own path ([`flat_rate`]), or when
+/// the path is not clean (the caller then runs the stage, which reports the error or closes the
+/// book).
+pub(super) fn lean_ensemble(
     compiled: &Compiled,
     prep: &Prepared,
     binding: &strat_compiler::Binding,
     cols: &Columns,
     sleeves: &[&Backtest],
     warmup: usize,
-    benchmark: Option<&[f64]>,
-    memo: Option<&BenchmarkMemo>,
-) -> Result<Option<Summary>, RunError> {
-    let program = compiled.program();
-    if !matches!(program.book, Book::Ensemble(_)) {
+) -> Result<Option<FlatEnsemble>, RunError> {
+    if !matches!(compiled.program().book, Book::Ensemble(_)) {
         return Ok(None);
     }
     let nodes = compiled.portfolio_nodes();
@@ -127,7 +124,7 @@ pub(super) fn lean_ensemble_summary(
     let e = ensemble_spans(&cols.target, warmup.max(v.cost_warmup()), sleeves, &arms(compiled, binding))
         .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
     let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
-    Ok(ensemble_flat_summary(e, rate, &held, index, assets, prep.dims.rows, benchmark, program.annualize, memo))
+    Ok(ensemble_flat(e, rate, &held, index, assets, prep.dims.rows))
 }
 
 /// The combined book's assets, named as the sleeves that hold them name them.

@@ -269,42 +269,82 @@ strat_stdlib::avx2_when_available! {
     }
 }
 
-/// The flat cost rate (a fraction per unit of turnover) of a book that the stage runs on its
-/// flat path ([`run_stage`] without its own path): a flat `cost`, no kill switch, no own-path
-/// report or alert series, no volatility target, limit or cash account; `None` otherwise.
+/// Whether the stage runs a book of `program` on its flat path ([`run_stage`] without its own
+/// path): a flat `cost`, no kill switch, no own-path report or alert series, no volatility
+/// target, limit or cash account.
+pub fn flat_stage(program: &Program) -> bool {
+    let p = &program.portfolio;
+    let own_path = program.reports.iter().chain(program.alert_series()).any(|r| r.path.is_some());
+    matches!(p.cost, Cost::Flat(_)) && p.kills.is_empty() && !own_path && p.limits.is_empty() && p.vol_target.is_none() && p.cash.is_none()
+}
+
+/// The flat cost rate (a fraction per unit of turnover) of a book on the stage's flat path
+/// ([`flat_stage`]); `None` otherwise.
 pub fn flat_rate(v: &StageValues) -> Option<f64> {
-    let p = &v.program.portfolio;
-    let own_path = v.program.reports.iter().chain(v.program.alert_series()).any(|r| r.path.is_some());
-    match &p.cost {
-        Cost::Flat(node) if p.kills.is_empty() && !own_path && p.limits.is_empty() && p.vol_target.is_none() && p.cash.is_none() => {
-            Some(v.scalars.get(node.index()).copied().unwrap_or(0.0))
-        }
+    match &v.program.portfolio.cost {
+        Cost::Flat(node) if flat_stage(v.program) => Some(v.scalars.get(node.index()).copied().unwrap_or(0.0)),
         _ => None,
     }
 }
 
-/// A regime ensemble's [`Summary`] on the stage's flat path (see [`flat_rate`]) for a sweep:
-/// the figures of [`run_book`] then [`stage_summary`], bit for bit, without the allocation
-/// matrix and the stage's per-row vectors. The combined weights `w[t, j] = sum_k a[t, k] *
-/// w_k[t, j]` of `sleeves` (the ensemble's, in order; their assets laid out by `index` into
-/// `assets`) are formed only on the change rows `t0 ..= T-2` (where a sleeve trades or the
-/// allocation changes), and each row's trade `sum_j |w[t, j] - w[p, j]|` from the previous
-/// change row `p` costs `rate` per unit, charged against the next row's return. `rows` = bars.
+/// A regime ensemble run through the stage's flat path (see [`flat_rate`]) without the stage's
+/// per-row vectors: what a sweep's or a walk-forward's lean path keeps of [`run_book`]'s result,
+/// bit for bit ([`ensemble_flat`]).
+pub struct FlatEnsemble {
+    /// First live row `t0`.
+    pub t0: usize,
+    /// Net returns of rows `t0+1 ..= T-1` (index `t - t0 - 1`).
+    pub returns: Vec<f64>,
+    /// The turnover of the decision rows `t0 ..= T-2` summed in row order, as [`mean`] sums it.
+    pub turnover: f64,
+    /// The change rows `t0 ..= T-2` in order, each with the gross exposure held from its close
+    /// to the next change row's.
+    pub gross: Vec<(usize, f64)>,
+}
+
+impl FlatEnsemble {
+    /// The gross exposure behind each return (`returns.len()` values: that of the decision row
+    /// before it), the stage's `exposure`.
+    pub fn exposure(&self) -> Vec<f64> {
+        let end = self.t0 + self.returns.len();
+        let mut out = Vec::with_capacity(self.returns.len());
+        for (i, &(t, g)) in self.gross.iter().enumerate() {
+            let next = self.gross.get(i + 1).map_or(end, |x| x.0);
+            out.extend(std::iter::repeat_n(g, next - t));
+        }
+        out
+    }
+
+    /// The mean of [`Self::exposure`], summed row by row as [`mean`] does, without the vector.
+    pub fn mean_exposure(&self) -> f64 {
+        let end = self.t0 + self.returns.len();
+        let mut sum = 0.0_f64;
+        for (i, &(t, g)) in self.gross.iter().enumerate() {
+            for _ in t..self.gross.get(i + 1).map_or(end, |x| x.0) {
+                sum += g;
+            }
+        }
+        sum / self.returns.len() as f64
+    }
+
+    /// The [`Summary`] [`stage_summary`] gives for the stage's result.
+    pub fn summary(&self, benchmark: Option<&[f64]>, periods_per_year: f64, memo: Option<&BenchmarkMemo>) -> Summary {
+        let mean_turnover = self.turnover / self.returns.len() as f64;
+        summary_of_path(self.t0, &self.returns, self.mean_exposure(), mean_turnover, benchmark, periods_per_year, memo)
+    }
+}
+
+/// A regime ensemble's stage on its flat path (see [`flat_rate`]): the figures of [`run_book`],
+/// bit for bit, without the allocation matrix and the stage's per-row vectors. The combined
+/// weights `w[t, j] = sum_k a[t, k] * w_k[t, j]` of `sleeves` (the ensemble's, in order; their
+/// assets laid out by `index` into `assets`) are formed only on the change rows `t0 ..= T-2`
+/// (where a sleeve trades or the allocation changes), and each row's trade `sum_j |w[t, j] -
+/// w[p, j]|` from the previous change row `p` costs `rate` per unit, charged against the next
+/// row's return. `rows` = bars.
 ///
 /// `None` when a return or the equity is not finite or the equity reaches 0 (ruin): the caller
 /// then runs the stage, which reports the error or closes the book.
-#[allow(clippy::too_many_arguments)]
-pub fn ensemble_flat_summary(
-    mut e: EnsembleSpans,
-    rate: f64,
-    sleeves: &[&Backtest],
-    index: &[Vec<usize>],
-    assets: usize,
-    rows: usize,
-    benchmark: Option<&[f64]>,
-    periods_per_year: f64,
-    memo: Option<&BenchmarkMemo>,
-) -> Option<Summary> {
+pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], index: &[Vec<usize>], assets: usize, rows: usize) -> Option<FlatEnsemble> {
     let (n, t0, s) = (rows, e.t0, sleeves.len());
     let layout = CombinedRows::new(sleeves, index);
     // The change rows of `run_book`: a sleeve trades, or the allocation's bits change (only
@@ -322,10 +362,6 @@ pub fn ensemble_flat_summary(
             change[w[1].0.start] = true;
         }
     }
-    let (mut h, mut held) = (vec![0.0; assets], vec![0.0; assets]);
-    // `mean` of the turnover and of the exposure over the decision rows `t0 ..= T-2`, summed in
-    // row order; a row without a trade adds `+0.0` to the turnover's sum, which leaves it as it is
-    // (it starts at `+0.0` and adds values `>= 0`), so only the change rows add.
     let mut trades: Vec<(usize, &[f64])> = vec![];
     for (range, alloc) in runs {
         for t in range {
@@ -334,18 +370,19 @@ pub fn ensemble_flat_summary(
             }
         }
     }
-    let (mut turnover, mut exposure) = (0.0_f64, 0.0_f64);
-    for (i, &(t, alloc)) in trades.iter().enumerate() {
+    let (mut h, mut held) = (vec![0.0; assets], vec![0.0; assets]);
+    // A row without a trade adds `+0.0` to the turnover's sum, which leaves it as it is (it
+    // starts at `+0.0` and adds values `>= 0`), so only the change rows add.
+    let mut turnover = 0.0_f64;
+    let mut gross = Vec::with_capacity(trades.len());
+    for &(t, alloc) in &trades {
         layout.weights(t, s, alloc, 0, 1, &mut h);
         let (tv, g) = turnover_and_gross(&h, &held);
         std::mem::swap(&mut h, &mut held);
         turnover += tv;
         // The trade's cost comes off the next row's return (index `t + 1 - t0 - 1`).
         returns[t - t0] -= rate * tv;
-        // The gross holds until the next change row (added row by row, as `mean` does).
-        for _ in t..trades.get(i + 1).map_or(n - 1, |x| x.0) {
-            exposure += g;
-        }
+        gross.push((t, g));
     }
     let mut equity = 1.0_f64;
     let mut clean = true;
@@ -353,11 +390,7 @@ pub fn ensemble_flat_summary(
         equity *= 1.0 + r;
         clean &= r.is_finite() & equity.is_finite() & (equity > 0.0);
     }
-    if !clean {
-        return None;
-    }
-    let decisions = (n - 1 - t0) as f64;
-    Some(summary_of_path(t0, &returns, exposure / decisions, turnover / decisions, benchmark, periods_per_year, memo))
+    clean.then_some(FlatEnsemble { t0, returns, turnover, gross })
 }
 
 /// The backtest of a staged book: the gross book's weights (or allocations) scaled by the
