@@ -81,9 +81,9 @@ pub fn ensemble_gross(
     Ok((t0, alloc, returns))
 }
 
-/// An ensemble's gross path by spans of equal regime, for a sweep's lean portfolio stage
-/// ([`crate::portfolio::book::ensemble_flat`]): what [`ensemble_gross`] computes without
-/// its allocation matrix.
+/// An ensemble's gross path by spans of equal regime, for the lean portfolio stage of a sweep
+/// and a walk-forward ([`crate::portfolio::book::ensemble_flat`]): what [`ensemble_gross`]
+/// computes without its allocation matrix.
 pub struct EnsembleSpans {
     /// First live row `t0`.
     pub t0: usize,

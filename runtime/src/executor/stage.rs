@@ -102,9 +102,10 @@ pub(super) fn staged_combined(
 
 /// A regime ensemble on the stage's flat path without its per-row vectors, for a sweep's or a
 /// walk-forward's lean path ([`ensemble_flat`]): the figures of [`staged_combined`] bit for
-/// bit. `None` for any other book or a stage that reads its own path ([`flat_rate`]), or when
-/// the path is not clean (the caller then runs the stage, which reports the error or closes the
-/// book).
+/// bit. `None` for any other book or a stage off its flat path ([`flat_rate`]: a kill switch, an
+/// own-path report, a volatility target, a limit, a cash account, a per-asset cost), or when the
+/// path is not clean (the caller then runs the stage, which reports the error or closes the
+/// book). Errors: the ensemble never live, located as [`staged_combined`] locates it.
 pub(super) fn lean_ensemble(
     compiled: &Compiled,
     prep: &Prepared,

@@ -295,7 +295,8 @@ pub struct FlatEnsemble {
     pub t0: usize,
     /// Net returns of rows `t0+1 ..= T-1` (index `t - t0 - 1`).
     pub returns: Vec<f64>,
-    /// The turnover of the decision rows `t0 ..= T-2` summed in row order, as [`mean`] sums it.
+    /// The turnover of the decision rows `t0 ..= T-2` summed in row order, as [`mean`] sums it
+    /// (a sum, not a mean: [`Self::summary`] divides it by the rows).
     pub turnover: f64,
     /// The change rows `t0 ..= T-2` in order, each with the gross exposure held from its close
     /// to the next change row's.
@@ -339,8 +340,8 @@ impl FlatEnsemble {
 /// weights `w[t, j] = sum_k a[t, k] * w_k[t, j]` of `sleeves` (the ensemble's, in order; their
 /// assets laid out by `index` into `assets`) are formed only on the change rows `t0 ..= T-2`
 /// (where a sleeve trades or the allocation changes), and each row's trade `sum_j |w[t, j] -
-/// w[p, j]|` from the previous change row `p` costs `rate` per unit, charged against the next
-/// row's return. `rows` = bars.
+/// w[p, j]|` from the previous change row `p` costs `rate` (a fraction) per unit, charged
+/// against the next row's return. `rows` = bars.
 ///
 /// `None` when a return or the equity is not finite or the equity reaches 0 (ruin): the caller
 /// then runs the stage, which reports the error or closes the book.

@@ -355,8 +355,8 @@ pub fn run_stage(
     }
     check_risk(risk)?;
     let (n, a, t0) = (book.rows, book.assets, book.t0);
-    // The flat path; `book::flat_rate` reads the same conditions from the program (a sweep's
-    // lean path for an ensemble): keep the two in step.
+    // The flat path; `book::flat_stage` reads the same conditions from the program (the lean
+    // path of an ensemble's sweep and walk-forward): keep the two in step.
     if let (true, true, true, true, None, StageCost::Flat(rate)) =
         (kills.is_empty(), reports.is_empty(), risk.is_empty(), risk.cash.is_none(), &book.drift, &*cost)
     {

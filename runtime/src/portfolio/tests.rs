@@ -178,3 +178,97 @@ fn a_drifting_book_floats_in_units_keeps_a_position_with_a_missing_return_and_tr
     assert_eq!((out.turnover[1], out.turnover[2], out.turnover[4]), (0.0, 0.0, 0.0));
     assert!(out.turnover[3] > 0.0);
 }
+
+/// `ensemble_flat` (the lean path of a sweep and a walk-forward) against the stage's figures
+/// computed row by row, every row's combined weights formed in full: the same returns net of
+/// costs, turnover sum and exposures, bit for bit. Sleeves that rebalance on their own
+/// schedules, one netting its assets in another order, a NaN regime row, an arm index past the
+/// arms (cash), two arms with the same allocation, a zero coefficient; a ruin gives `None`.
+#[test]
+fn an_ensembles_flat_path_equals_the_stage_row_by_row() {
+    use super::book::ensemble_flat;
+    use crate::backtest::{backtest, ensemble_gross, ensemble_spans, Backtest, BacktestInput};
+    let (a, n) = (2, 90);
+    // Two assets' prices: a drift and a wobble, different per asset.
+    let price: Vec<f64> = (0..a * n).map(|i| (100.0 + (i % n) as f64 * 0.3 * (1 + i / n) as f64) * (1.0 + 0.02 * ((i * 7) as f64).sin())).collect();
+    let sleeve = |scale: f64, every: usize, warmup: usize| -> Backtest {
+        let weight: Vec<f64> = (0..a * n).map(|i| scale * (0.3 + 0.2 * ((i * 3) as f64).cos())).collect();
+        let flags: Vec<bool> = (0..n).map(|t| t % every == 0).collect();
+        let input = BacktestInput {
+            price: &price,
+            assets: a,
+            weight: &weight,
+            weight_warmup: warmup,
+            rebalance: Some(&flags),
+            cost_rate: 0.0,
+            asset_returns: None,
+            benchmark: None,
+            periods_per_year: 252.0,
+        };
+        backtest(&input).unwrap()
+    };
+    let (s0, s1, s2) = (sleeve(1.0, 5, 2), sleeve(-0.5, 7, 6), sleeve(0.8, 11, 0));
+    let sleeves = [&s0, &s1, &s2];
+    // Sleeve 1 holds the same two assets as sleeve 0 in the other order; sleeve 2 its own.
+    let index = vec![vec![0, 1], vec![1, 0], vec![2, 3]];
+    let assets = 4;
+    let regime: Vec<f64> = (0..n)
+        .map(|t| {
+            if t == 40 {
+                f64::NAN
+            } else if t == 61 {
+                9.0
+            } else {
+                ((t / 4) % 4) as f64
+            }
+        })
+        .collect();
+    // Arms 2 and 3 allocate the same; arm 1 has a zero coefficient.
+    let arms = |k: f64| vec![vec![(0, 0.6), (1, 0.4)], vec![(2, 0.9), (0, 0.0)], vec![(1, k), (2, 0.3)], vec![(1, k), (2, 0.3)]];
+    let rate = 0.0015;
+    for (k, clean) in [(0.5, true), (400.0, false)] {
+        let arms = arms(k);
+        let e = ensemble_spans(&regime, 8, &sleeves, &arms).unwrap();
+        let flat = ensemble_flat(e, rate, &sleeves, &index, assets, n);
+        if !clean {
+            assert!(flat.is_none(), "a ruined path is left to the stage");
+            continue;
+        }
+        let flat = flat.expect("a clean path");
+        // The stage, row by row: the combined weights of every decision row in full.
+        let (t0, alloc, gross_returns) = ensemble_gross(&regime, 8, &sleeves, &arms).unwrap();
+        assert_eq!(flat.t0, t0);
+        let rows: Vec<&[f64]> = sleeves.iter().map(|b| b.weights_row_major()).collect();
+        let weights = |t: usize| {
+            let mut w = vec![0.0; assets];
+            for (k, ix) in index.iter().enumerate() {
+                let ak = alloc[k * n + t];
+                if ak != 0.0 {
+                    for (i, &g) in ix.iter().enumerate() {
+                        w[g] += ak * rows[k][t * a + i];
+                    }
+                }
+            }
+            w
+        };
+        let (mut held, mut turnover, mut exposure, mut returns) = (vec![0.0; assets], 0.0, vec![], gross_returns.clone());
+        for t in t0..n - 1 {
+            let w = weights(t);
+            let (tv, g) = turnover_and_gross(&w, &held);
+            held = w;
+            turnover += tv;
+            exposure.push(g);
+            returns[t - t0] -= rate * tv;
+        }
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&flat.returns), bits(&returns), "returns net of costs");
+        assert_eq!(flat.turnover.to_bits(), turnover.to_bits(), "turnover");
+        assert_eq!(bits(&flat.exposure()), bits(&exposure), "exposure");
+        let mut sum = 0.0;
+        for g in &exposure {
+            sum += g;
+        }
+        assert_eq!(flat.mean_exposure().to_bits(), (sum / exposure.len() as f64).to_bits(), "mean exposure");
+        assert!(turnover > 0.0 && flat.gross.len() < n - 1 - t0, "trades on some rows only");
+    }
+}
