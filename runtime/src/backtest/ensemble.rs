@@ -64,20 +64,18 @@ pub fn ensemble_gross(
 ) -> Result<(usize, Vec<f64>, Vec<f64>), BacktestError> {
     let n = regime.len();
     let s = sleeves.len();
-    let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
-    let allocs = ArmAllocations::new(arms, s);
+    let e = ensemble_spans(regime, regime_warmup, sleeves, arms)?;
     let mut alloc = vec![0.0; n * s];
-    let spans = allocs.spans(regime, t0);
-    for span in &spans {
-        for (k, &c) in allocs.rows[span.arm].iter().enumerate() {
-            alloc[k * n + t0 + span.start..k * n + t0 + span.end].fill(c);
+    for (rows, a) in e.runs() {
+        for (k, &c) in a.iter().enumerate() {
+            alloc[k * n + rows.start..k * n + rows.end].fill(c);
         }
     }
     // The last row decides too (its allocation earns nothing).
-    for (k, &c) in allocs.rows[allocs.index(regime, n - 1)].iter().enumerate() {
+    for (k, &c) in e.allocs.rows[e.allocs.index(regime, n - 1)].iter().enumerate() {
         alloc[k * n + n - 1] = c;
     }
-    let (returns, _) = arm_returns(sleeves, arms, &spans, t0, false);
+    let EnsembleSpans { t0, returns, .. } = e;
     Ok((t0, alloc, returns))
 }
 

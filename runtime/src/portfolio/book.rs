@@ -304,24 +304,28 @@ pub struct FlatEnsemble {
 }
 
 impl FlatEnsemble {
+    /// Each change row's gross exposure with the number of decision rows that hold it (to the
+    /// next change row, the last to row `T-2`), in row order.
+    fn held_gross(&self) -> impl Iterator<Item = (f64, usize)> + '_ {
+        let end = self.t0 + self.returns.len();
+        self.gross.iter().enumerate().map(move |(i, &(t, g))| (g, self.gross.get(i + 1).map_or(end, |x| x.0) - t))
+    }
+
     /// The gross exposure behind each return (`returns.len()` values: that of the decision row
     /// before it), the stage's `exposure`.
     pub fn exposure(&self) -> Vec<f64> {
-        let end = self.t0 + self.returns.len();
         let mut out = Vec::with_capacity(self.returns.len());
-        for (i, &(t, g)) in self.gross.iter().enumerate() {
-            let next = self.gross.get(i + 1).map_or(end, |x| x.0);
-            out.extend(std::iter::repeat_n(g, next - t));
+        for (g, rows) in self.held_gross() {
+            out.extend(std::iter::repeat_n(g, rows));
         }
         out
     }
 
     /// The mean of [`Self::exposure`], summed row by row as [`mean`] does, without the vector.
     pub fn mean_exposure(&self) -> f64 {
-        let end = self.t0 + self.returns.len();
         let mut sum = 0.0_f64;
-        for (i, &(t, g)) in self.gross.iter().enumerate() {
-            for _ in t..self.gross.get(i + 1).map_or(end, |x| x.0) {
+        for (g, rows) in self.held_gross() {
+            for _ in 0..rows {
                 sum += g;
             }
         }
