@@ -271,9 +271,13 @@ pub fn information_ratio(x: &[f64], b: &[f64], p: f64) -> f64 {
 /// mean of the k = floor((N-1) * 0.05) + 1 smallest returns, summed in ascending order.
 pub fn full_metrics(x: &[f64], exposure: &[f64], turnover: &[f64], bench: Option<&[f64]>, p: f64, scratch: &mut Vec<f64>) -> FullMetrics {
     assert_eq!(x.len(), exposure.len(), "one exposure per return");
+    full_metrics_given(x, mean(exposure), mean(turnover), bench, p, scratch)
+}
+
+/// [`full_metrics`] with the mean exposure and turnover already known (a loop that sums them
+/// as it goes needs no per-row vectors).
+pub fn full_metrics_given(x: &[f64], avg_exposure: f64, avg_turnover: f64, bench: Option<&[f64]>, p: f64, scratch: &mut Vec<f64>) -> FullMetrics {
     let n = x.len();
-    let avg_exposure = mean(exposure);
-    let avg_turnover = mean(turnover);
     let information_ratio = bench.map_or(f64::NAN, |b| information_ratio(x, b, p));
     let nan = FullMetrics {
         total_return: f64::NAN,
