@@ -422,3 +422,85 @@ fn an_ensembles_lean_sweep_and_walk_forward_equal_each_bindings_run() {
     }
     assert_eq!(checked as u64, wf["bars"].as_u64().unwrap(), "every stitched return checked");
 }
+
+/// Weekday dates from 2021-01-04, `rows` of them, as `YYYY-MM-DD`.
+fn weekdays(rows: usize) -> Vec<String> {
+    let days_in = |y: i32, m: u32| match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if y % 4 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    };
+    let (mut y, mut m, mut d, mut wd) = (2021, 1u32, 4u32, 0u32); // a Monday
+    let mut out = vec![];
+    while out.len() < rows {
+        if wd < 5 {
+            out.push(format!("{y:04}-{m:02}-{d:02}"));
+        }
+        wd = (wd + 1) % 7;
+        d += 1;
+        if d > days_in(y, m) {
+            d = 1;
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+    }
+    out
+}
+
+/// A sweep computes a rebalanced sleeve's weight (its cross-sectional selection, its windows)
+/// on its rebalance rows only, and every row up to its first rebalance past warm-up
+/// (`Plan::demand`, `plan_runner::build_cache_at`); its figures equal each binding's `strat
+/// run`, bit for bit: with a report reading the selected series on every row, and with a
+/// sleeve whose weight is first defined between two rebalance rows after its first one, where
+/// the sweep must compute every row instead (its first live row would move otherwise).
+#[test]
+fn a_sweep_of_sleeves_computed_on_their_rebalance_rows_equals_each_bindings_run() {
+    let dir = TempDir::new("rebalance-rows");
+    let dates = weekdays(320);
+    // z is 0 up to the first month-end and on the second, so `z / z` is NaN there.
+    let first_end = dates.iter().position(|d| d.starts_with("2021-02")).unwrap() - 1;
+    let second_end = dates.iter().position(|d| d.starts_with("2021-03")).unwrap() - 1;
+    let mut csv = String::from("date,a,b,c,d,m,z\n");
+    let mut px = [100.0f64, 50.0, 80.0, 20.0];
+    for (t, date) in dates.iter().enumerate() {
+        for (j, p) in px.iter_mut().enumerate() {
+            *p *= 1.0 + 0.01 * ((t * (j + 3)) as f64 * 0.37).sin() + 0.002 * j as f64 - 0.003;
+        }
+        let m = 100.0 + 10.0 * (t as f64 * 0.05).sin();
+        let z = if t <= first_end || t == second_end { 0.0 } else { 1.0 };
+        csv.push_str(&format!("{date},{},{},{},{},{m},{z}\n", px[0], px[1], px[2], px[3]));
+    }
+    let data = dir.join("panel.csv");
+    std::fs::write(&data, csv).unwrap();
+    let body = |late: bool| {
+        format!(
+            "strategy rows\ndata mkt = csv(\"{d}\")\nuniverse u = csv(\"{d}\", [a, b, c, d])\n\
+             regime state {{\n  UP when mkt.m > sma(mkt.m, 10)\n  DOWN otherwise\n}}\n\
+             let vol = std(ret(u), 8)\n\
+             let calm = if bottom(vol, 50%) then 1 else 0\n\
+             sleeve low {{ hold u weight calm / sum(calm) rebalance monthly }}\n\
+             sleeve mom {{ hold u weight {mom} rebalance monthly }}\n\
+             param up_low in [0.3, 0.7]\nparam fee in [0bps, 20bps]\n\
+             ensemble by state {{\n  UP => up_low * low + 0.5 * mom\n  DOWN => 0.8 * low\n}}\ncost fee\n\
+             report calm_day = mean(vol) < 0.01\n",
+            d = s(&data),
+            // `sum` over the assets is cross-sectional, so the sweep computes it on the sleeve's
+            // rows only.
+            mom = if late { "0.25 * sum(0 * u + mkt.z) / sum(0 * u + mkt.z)" } else { "if top(u[2] / u[12] - 1, 50%) then 0.5 else 0" }
+        )
+    };
+    for late in [false, true] {
+        let file = dir.join(if late { "late.strat" } else { "rows.strat" });
+        std::fs::write(&file, body(late)).unwrap();
+        let sweep = common::sweep_json(&file, false);
+        let rows = sweep["rows"].as_array().expect("sweep rows");
+        assert_eq!(rows.len(), 4);
+        for (i, row) in rows.iter().enumerate() {
+            row_equals_run(&format!("{} binding {i}", file.display()), &file, row);
+        }
+    }
+}

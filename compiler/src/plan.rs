@@ -294,6 +294,42 @@ impl Plan {
         dep.into_iter().map(|d| !d).collect()
     }
 
+    /// Per node, the rows of its column that the plan's readers use, given what the readers of
+    /// each root use (`roots`: a node and `None` for every row, or `Some(rows)`, ascending). An
+    /// elementwise or cross-sectional op reads its operands on its own rows only, so a node
+    /// read only by those needs the union of their rows; a window or running op reads rows
+    /// before its own, so its input is needed on every row. A root listed twice needs the
+    /// union of its entries. Nodes no root reaches are [`Demand::Unread`].
+    ///
+    /// A run may then compute a [`Demand::Rows`] node on those rows only (the others are never
+    /// read): a sweep's rebalanced sleeve needs its weight on its rebalance rows, so its
+    /// cross-sectional selections and windows need not run on the rows between.
+    pub fn demand(&self, roots: &[(Node, Option<&[usize]>)]) -> Vec<Demand> {
+        let mut d = vec![Demand::Unread; self.nodes.len()];
+        for &(n, rows) in roots {
+            d[n.index()].add(rows);
+        }
+        for i in (0..self.nodes.len()).rev() {
+            let mine = std::mem::replace(&mut d[i], Demand::Unread);
+            let row_local = matches!(self.nodes[i].op, Op::Unary(..) | Op::Binary(..) | Op::Select(..) | Op::Cross(..));
+            match &mine {
+                Demand::Unread => {}
+                Demand::All => {
+                    for a in self.nodes[i].op.args() {
+                        d[a.index()].add(None);
+                    }
+                }
+                Demand::Rows(rows) => {
+                    for a in self.nodes[i].op.args() {
+                        d[a.index()].add(if row_local { Some(rows) } else { None });
+                    }
+                }
+            }
+            d[i] = mine;
+        }
+        d
+    }
+
     /// A readable listing of the nodes reachable from `roots`, one per line (`%3 = sma(%1, %2)`),
     /// for `strat check --plan` and the REPL's `:plan`.
     pub fn display(&self, roots: &[Node], param_names: &[String]) -> String {
@@ -339,6 +375,51 @@ impl Plan {
         }
         s
     }
+}
+
+/// The rows of a node's column that a run needs (see [`Plan::demand`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Demand {
+    /// Nothing reads the column.
+    Unread,
+    /// Every row.
+    All,
+    /// Only these rows (ascending, distinct); the others may hold anything.
+    Rows(Vec<usize>),
+}
+
+impl Demand {
+    /// Adds a reader's rows (`None`: every row).
+    fn add(&mut self, rows: Option<&[usize]>) {
+        *self = match (std::mem::replace(self, Demand::Unread), rows) {
+            (Demand::All, _) | (_, None) => Demand::All,
+            (Demand::Unread, Some(r)) => Demand::Rows(r.to_vec()),
+            (Demand::Rows(a), Some(b)) => Demand::Rows(union_sorted(&a, b)),
+        };
+    }
+
+    /// The rows, when the run needs only some.
+    pub fn rows(&self) -> Option<&[usize]> {
+        match self {
+            Demand::Rows(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// The union of two ascending lists of distinct rows, ascending and distinct (a linear merge).
+pub fn union_sorted(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut u = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        u.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    u.extend_from_slice(&a[i..]);
+    u.extend_from_slice(&b[j..]);
+    u
 }
 
 /// Builds a [`Plan`] with hash-consing (CSE) and constant folding.
@@ -494,5 +575,38 @@ mod tests {
         let plan = b.finish();
         assert_eq!(plan.inputs.len(), 1);
         assert_eq!(plan.node(a1).shape, Shape::Series);
+    }
+
+    #[test]
+    fn demand_stops_at_windows_and_unites_readers() {
+        let mut b = PlanBuilder::new();
+        let s = Span::default();
+        let u = b.input(&InputRef::Universe(0), s);
+        let n = b.konst(3.0, s);
+        let sd = b.window(WindowOp::Std, u, n, s);
+        let f = b.konst(0.2, s);
+        let top = b.cross(CrossOp::Top, sd, f, s);
+        let (one, zero) = (b.konst(1.0, s), b.konst(0.0, s));
+        let w = b.select(top, one, zero, s);
+        let other = b.input(&InputRef::Universe(1), s);
+        let plan = b.finish();
+        let rows = |r: &[usize]| Demand::Rows(r.to_vec());
+
+        let d = plan.demand(&[(w, Some(&[4, 9]))]);
+        assert_eq!(d[w.index()], rows(&[4, 9]));
+        assert_eq!(d[top.index()], rows(&[4, 9]));
+        assert_eq!(d[sd.index()], rows(&[4, 9]), "a cross-sectional op reads its own rows");
+        assert_eq!(d[u.index()], Demand::All, "a window reads the rows before its own");
+        assert_eq!(d[other.index()], Demand::Unread);
+
+        let d = plan.demand(&[(w, Some(&[4, 9])), (sd, Some(&[2, 9, 11]))]);
+        assert_eq!(d[sd.index()], rows(&[2, 4, 9, 11]));
+        assert_eq!(d[top.index()], rows(&[4, 9]));
+
+        let d = plan.demand(&[(w, Some(&[4, 9])), (top, None)]);
+        assert_eq!(d[w.index()], rows(&[4, 9]));
+        assert_eq!(d[top.index()], Demand::All);
+        assert_eq!(d[sd.index()], Demand::All);
+        assert_eq!(d[w.index()].rows(), Some(&[4, 9][..]));
     }
 }

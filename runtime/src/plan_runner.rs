@@ -18,9 +18,9 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use strat_compiler::bind::Binding;
 use strat_compiler::codegen::{Kernel, Kernels, Step};
-use strat_compiler::plan::{Dims, Node, Op, Plan};
+use strat_compiler::plan::{Demand, Dims, Node, Op, Plan};
 use strat_compiler::types::Shape;
-use strat_compiler::window::{run_cross, run_scan_panel, run_window_panel};
+use strat_compiler::window::{run_cross, run_cross_at, run_scan_panel, run_window_panel, run_window_panel_at};
 
 /// Columns of param-invariant nodes, computed once and shared by every binding of a sweep.
 #[derive(Debug, Clone, Default)]
@@ -125,7 +125,7 @@ pub fn run_cached(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims
 /// As [`run_cached`], borrowing outputs that are inputs or cached columns instead of copying
 /// them.
 pub fn run_borrowed<'a>(kernels: &Kernels, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Cow<'a, [f64]>> {
-    let mut cols = execute(kernels, plan, inputs, dims, binding, cache, &[]);
+    let mut cols = execute(kernels, plan, inputs, dims, binding, cache, &[], &[]);
     let outputs = kernels.outputs();
     outputs
         .iter()
@@ -145,11 +145,21 @@ pub fn run_borrowed<'a>(kernels: &Kernels, plan: &Plan, inputs: &[&'a [f64]], di
 /// (a mask over the program's params), to be shared by all bindings through [`run_cached`].
 /// `binding` may be any valid binding.
 pub fn build_cache(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, varying: &[bool]) -> Cache {
+    build_cache_at(kernels, plan, inputs, dims, binding, varying, &[])
+}
+
+/// As [`build_cache`], computing each window and cross-sectional node only on the rows its
+/// readers use (`demand`, from [`Plan::demand`]; empty: every row); the other rows of such a
+/// column hold NaN and must never be read. The columns' values on their rows are those of
+/// [`build_cache`], bit for bit (`strat_compiler::window::run_window_at`, `run_cross_at`).
+/// Elementwise kernels and running ops still run on every row.
+#[allow(clippy::too_many_arguments)]
+pub fn build_cache_at(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims, binding: &Binding, varying: &[bool], demand: &[Demand]) -> Cache {
     let invariant = plan.invariant(varying);
     let skip: Vec<bool> = kernels.steps().iter().map(|step| !reruns(kernels, step, &invariant)).collect();
     let keep = cache_needs(kernels, plan, &skip);
     // A full run: a fused kernel may mix invariant and varying targets and read both kinds.
-    let cols = execute(kernels, plan, inputs, dims, binding, None, &keep);
+    let cols = execute(kernels, plan, inputs, dims, binding, None, &keep, demand);
     let cols = cols
         .into_iter()
         .enumerate()
@@ -189,6 +199,8 @@ fn cache_needs(kernels: &Kernels, plan: &Plan, skip: &[bool]) -> Vec<bool> {
 /// Runs every step whose columns are not already known (inputs, cached columns). A computed
 /// column that is neither an output nor marked in `keep` is dropped after the last step that
 /// reads it, and its buffer reused for a later column of the same length (fewer fresh pages).
+/// `demand` (empty: every row) limits windows and cross-sectional ops to the rows read.
+#[allow(clippy::too_many_arguments)]
 fn execute<'a>(
     kernels: &Kernels,
     plan: &Plan,
@@ -197,6 +209,7 @@ fn execute<'a>(
     binding: &Binding,
     cache: Option<&'a Cache>,
     keep: &[bool],
+    demand: &[Demand],
 ) -> Vec<Option<Cow<'a, [f64]>>> {
     // This thread's free buffers from earlier runs; the ones left unused go back at the end.
     let mut pool: Vec<Vec<f64>> = POOL.with(|p| std::mem::take(&mut *p.borrow_mut()));
@@ -216,7 +229,7 @@ fn execute<'a>(
     let last_read = kernels.last_read();
     for (k, step) in kernels.steps().iter().enumerate() {
         if !cache.is_some_and(|c| c.skip.get(k).copied().unwrap_or(false)) {
-            run_step(kernels, plan, step, &mut cols, dims, binding, &mut pool, cache);
+            run_step(kernels, plan, step, &mut cols, dims, binding, &mut pool, cache, demand);
         }
         for r in kernels.reads(plan, step).iter() {
             let i = r.index();
@@ -243,9 +256,10 @@ fn run_step(
     binding: &Binding,
     pool: &mut Vec<Vec<f64>>,
     cache: Option<&Cache>,
+    demand: &[Demand],
 ) {
     match *step {
-        Step::Stdlib(n) => run_stdlib(plan, n, cols, dims, binding, pool, cache),
+        Step::Stdlib(n) => run_stdlib(plan, n, cols, dims, binding, pool, cache, demand.get(n.index()).and_then(Demand::rows)),
         Step::Jit(k) => run_jit(plan, &kernels.kernels()[k], cols, dims, binding, pool),
     }
 }
@@ -253,8 +267,19 @@ fn run_step(
 /// Computes window/running/cross node `n` with its stdlib kernel, unless its column is known.
 /// With a sweep cache, a window over a column that is the same for every binding (a
 /// param-invariant node) is taken from this thread's memo when an earlier binding of the same
-/// sweep computed it with the same length.
-fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &Dims, binding: &Binding, pool: &mut Vec<Vec<f64>>, cache: Option<&Cache>) {
+/// sweep computed it with the same length. With `at`, a window or cross-sectional node is
+/// computed on those rows only (NaN elsewhere).
+#[allow(clippy::too_many_arguments)]
+fn run_stdlib(
+    plan: &Plan,
+    n: Node,
+    cols: &mut [Option<Cow<'_, [f64]>>],
+    dims: &Dims,
+    binding: &Binding,
+    pool: &mut Vec<Vec<f64>>,
+    cache: Option<&Cache>,
+    at: Option<&[usize]>,
+) {
     let i = n.index();
     if cols[i].is_some() {
         return;
@@ -263,6 +288,10 @@ fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
     let shape = plan.nodes[i].shape;
     let mut out = buffer(pool, dims.len_of(shape), Some(f64::NAN));
     match plan.nodes[i].op {
+        Op::Window(o, x, _) if at.is_some() => {
+            let xs = column(cols, x, binding, dims.len_of(shape));
+            run_window_panel_at(o, &xs, rows, dims.width_of(shape), binding.lengths[i], at.unwrap_or_default(), &mut out);
+        }
         Op::Window(o, x, _) => {
             let length = binding.lengths[i];
             let memo = cache.map_or(0, |c| c.id);
@@ -297,7 +326,10 @@ fn run_stdlib(plan: &Plan, n: Node, cols: &mut [Option<Cow<'_, [f64]>>], dims: &
         Op::Cross(o, x, f) => {
             let xshape = plan.nodes[x.index()].shape;
             let xs = column(cols, x, binding, dims.len_of(xshape));
-            run_cross(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], &mut out)
+            match at {
+                Some(at) => run_cross_at(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], at, &mut out),
+                None => run_cross(o, &xs, rows, dims.width_of(xshape), binding.scalars[f.index()], &mut out),
+            }
         }
         _ => {}
     }

@@ -104,9 +104,32 @@ impl EnsembleSpans {
 /// `regime` has one arm index per bar (NaN or past the arms: cash); `arms[a]` lists (sleeve,
 /// coefficient) pairs. Errors: [`BacktestError::NeverLive`] when no return row is live.
 pub fn ensemble_spans(regime: &[f64], regime_warmup: usize, sleeves: &[&Backtest], arms: &[Vec<(usize, f64)>]) -> Result<EnsembleSpans, BacktestError> {
+    ensemble_spans_memo(regime, regime_warmup, sleeves, arms, None)
+}
+
+/// A sweep's spans of equal regime, when every binding reads the same regime column: they
+/// depend only on it, the first live row and the number of arms, so the spans of the first
+/// `(t0, arms)` seen serve every binding with the same (another computes its own).
+#[derive(Debug, Default)]
+pub struct SpansMemo {
+    first: std::sync::OnceLock<(usize, usize, Vec<ArmSpan>)>,
+}
+
+/// [`ensemble_spans`], taking the spans from `memo` when there is one (`regime` must then be
+/// the column every binding of the sweep reads).
+pub fn ensemble_spans_memo(
+    regime: &[f64],
+    regime_warmup: usize,
+    sleeves: &[&Backtest],
+    arms: &[Vec<(usize, f64)>],
+    memo: Option<&SpansMemo>,
+) -> Result<EnsembleSpans, BacktestError> {
     let t0 = ensemble_first_live(regime, regime_warmup, sleeves, arms)?;
     let allocs = ArmAllocations::new(arms, sleeves.len());
-    let spans = allocs.spans(regime, t0);
+    let spans = match memo.map(|m| m.first.get_or_init(|| (t0, arms.len(), allocs.spans(regime, t0)))) {
+        Some((t, a, spans)) if (*t, *a) == (t0, arms.len()) => spans.clone(),
+        _ => allocs.spans(regime, t0),
+    };
     let (returns, _) = arm_returns(sleeves, arms, &spans, t0, false);
     Ok(EnsembleSpans { t0, returns, allocs, spans })
 }

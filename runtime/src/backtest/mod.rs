@@ -22,7 +22,7 @@ mod tests;
 use self::{benchmark::*, checks::*, ensemble::*, hold::*};
 pub use attribution::{attribution, Attribution, Contribution};
 pub use benchmark::{finish as assemble, summarize as summary_of_path, BenchmarkMemo};
-pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_spans, ensemble_summary, EnsembleSpans};
+pub use ensemble::{ensemble, ensemble_gross, ensemble_memo, ensemble_spans, ensemble_spans_memo, ensemble_summary, EnsembleSpans, SpansMemo};
 pub use hold::asset_returns;
 pub use sleeves::sleeve_book;
 pub use summary::{backtest_returns, backtest_summary, ReturnsPath, Summary};
@@ -262,4 +262,33 @@ pub fn report_mean(e: &[f64], bt: &Backtest) -> f64 {
 /// [`report_mean`] given the evaluated return rows (`rows.start >= 1`) instead of a backtest.
 pub fn report_mean_on(e: &[f64], rows: &std::ops::Range<usize>) -> f64 {
     mean(&e[rows.start - 1..rows.end - 1])
+}
+
+/// A sweep's report means of the columns every binding shares (a column a binding borrows from
+/// the sweep cache or the inputs rather than computing it): one per report, for the first
+/// evaluation window seen; a binding on another window computes its own. The values are
+/// [`report_mean_on`]'s.
+#[derive(Debug, Default)]
+pub struct ReportMemo {
+    first: Vec<std::sync::OnceLock<(std::ops::Range<usize>, f64)>>,
+}
+
+impl ReportMemo {
+    /// A memo for `reports` reports.
+    pub fn new(reports: usize) -> ReportMemo {
+        ReportMemo { first: (0..reports).map(|_| std::sync::OnceLock::new()).collect() }
+    }
+
+    /// [`report_mean_on`] of report `i`'s column `e` over `rows`, from the memo when `e` is
+    /// `shared` (the same column for every binding of the sweep, as one a binding borrows from
+    /// the sweep cache or the inputs is) and the window is the first one seen.
+    pub fn mean_on(&self, i: usize, e: &[f64], shared: bool, rows: &std::ops::Range<usize>) -> f64 {
+        if let (true, Some(slot)) = (shared, self.first.get(i)) {
+            let (r, v) = slot.get_or_init(|| (rows.clone(), report_mean_on(e, rows)));
+            if r == rows {
+                return *v;
+            }
+        }
+        report_mean_on(e, rows)
+    }
 }

@@ -3,8 +3,8 @@
 //! evaluator) for one parameter binding, and backtests the result.
 
 use crate::backtest::{
-    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, ensemble_spans, report_mean_on, sleeve_backtest, sleeve_book, Backtest,
-    BacktestInput, BenchmarkMemo, Summary,
+    asset_returns, backtest_memo, backtest_returns, backtest_summary, ensemble_gross, ensemble_spans_memo, report_mean_on, sleeve_backtest, sleeve_book,
+    Backtest, BacktestInput, BenchmarkMemo, ReportMemo, SpansMemo, Summary,
 };
 use crate::calendar::{every_n, month_ends, week_ends};
 pub use crate::error::{locate, locate_stage, RunError};
@@ -22,7 +22,7 @@ use stage::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use strat_compiler::plan::{Dims, InputRef};
+use strat_compiler::plan::{Demand, Dims, InputRef, Node};
 use strat_compiler::program::{Book, Hold, Holding, RebalanceRule, WeightMembersRef};
 use strat_compiler::{bind, eval_plan, Compiled, Program};
 
@@ -400,6 +400,10 @@ pub struct SweepCache {
     pub sleeves: Vec<Option<Backtest>>,
     /// The benchmark's returns and metrics on the first evaluation window a binding used.
     pub bench: BenchmarkMemo,
+    /// The means of the reports every binding shares, on the first evaluation window.
+    pub reports: ReportMemo,
+    /// An ensemble's spans of equal regime, when every binding reads the same regime.
+    pub spans: SpansMemo,
 }
 
 /// Builds the [`SweepCache`] for a sweep in which the params marked in `varying` change, using
@@ -410,22 +414,86 @@ pub fn sweep_cache(compiled: &Compiled, prep: &Prepared, first: &[f64], varying:
     // A `weights` input that no varying param touches is the same for every binding.
     let Ok(weights) = weight_inputs(compiled, prep, first, &binding) else { return SweepCache::default() };
     let inputs = plan_inputs(prep, &weights);
-    let kernels = (backend == Backend::Jit).then(|| plan_runner::build_cache(&compiled.kernels, plan, &inputs, &prep.dims, &binding, varying));
     let invariant = plan.invariant(varying);
-    let mut sleeves = vec![None; compiled.program().sleeves.len()];
-    // The sleeves' run reuses the columns just cached (the same values as a full run).
-    let mut partial = SweepCache { kernels, sleeves: vec![], bench: BenchmarkMemo::default() };
-    if compiled.program().sleeves.iter().map(|s| s.hold.weight).any(|n| invariant[n.index()]) {
-        if let Ok(r) = run_inner(compiled, prep, first, &binding, backend, Some(&partial), true, false) {
-            for (k, bt) in r.1.into_iter().enumerate() {
-                if invariant[compiled.program().sleeves[k].hold.weight.index()] {
-                    sleeves[k] = Some(bt);
+    let sparse = (backend == Backend::Jit).then(|| sleeve_demand(compiled, prep, &binding, &invariant)).flatten();
+    let build = |demand: &[Demand]| {
+        let kernels = (backend == Backend::Jit).then(|| plan_runner::build_cache_at(&compiled.kernels, plan, &inputs, &prep.dims, &binding, varying, demand));
+        let mut sleeves = vec![None; compiled.program().sleeves.len()];
+        // The sleeves' run reuses the columns just cached (the same values as a full run).
+        let mut partial = SweepCache {
+            kernels,
+            sleeves: vec![],
+            bench: BenchmarkMemo::default(),
+            reports: ReportMemo::new(compiled.program().reports.len()),
+            spans: SpansMemo::default(),
+        };
+        let mut first_live = vec![None; sleeves.len()];
+        if compiled.program().sleeves.iter().map(|s| s.hold.weight).any(|n| invariant[n.index()]) {
+            if let Ok(r) = run_inner(compiled, prep, first, &binding, backend, Some(&partial), true, false) {
+                for (k, bt) in r.1.into_iter().enumerate() {
+                    if invariant[compiled.program().sleeves[k].hold.weight.index()] {
+                        first_live[k] = Some(bt.first_live);
+                        sleeves[k] = Some(bt);
+                    }
                 }
             }
         }
+        partial.sleeves = sleeves;
+        (partial, first_live)
+    };
+    if let Some((demand, checks)) = sparse {
+        // Computing a sleeve's weight on its rebalance rows (and every row up to its first
+        // rebalance past warm-up) gives the full run's backtest when the sleeve is live by
+        // that first rebalance row: its first live row is then the same, and it reads its
+        // targets on rebalance rows only. Otherwise (a weight first defined later, or an
+        // error), every row is computed.
+        let (cache, first_live) = build(&demand);
+        if checks.iter().all(|&(k, r1)| first_live[k] == Some(r1)) {
+            return cache;
+        }
     }
-    partial.sleeves = sleeves;
-    partial
+    build(&[]).0
+}
+
+/// Per plan node, the rows a sweep's cache computes, and each sparse sleeve's first rebalance
+/// row past warm-up (see [`sleeve_demand`]).
+type SleeveDemand = (Vec<Demand>, Vec<(usize, usize)>);
+
+/// The rows a sweep's cache computes ([`Plan::demand`]) when some sleeve's weight is the same
+/// for every binding and rebalances on a calendar (monthly, weekly): that weight is read on
+/// the rows `0 ..= r1` (`r1` its first rebalance row at or past its warm-up, which decides its
+/// first live row) and its later rebalance rows, so the cross-sectional selections and
+/// windows only its weight reads run on those rows (SEMANTICS.md §1: a rebalanced weight
+/// holds its targets from one rebalance row to the next). Every other output is read on every
+/// row, and so is a sleeve that is the book's benchmark. Also returns `(sleeve, r1)` for each
+/// such sleeve, whose backtest must then start at `r1`. `None` when no sleeve qualifies.
+fn sleeve_demand(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, invariant: &[bool]) -> Option<SleeveDemand> {
+    let program = compiled.program();
+    let mut rows: Vec<Option<Vec<usize>>> = vec![None; program.sleeves.len()];
+    let mut checks = vec![];
+    for (k, s) in program.sleeves.iter().enumerate() {
+        let (Some(flags), true) = (&prep.sleeves[k].rebalance, invariant[s.hold.weight.index()]) else { continue };
+        if program.benchmark_sleeve == Some(k) {
+            continue;
+        }
+        let warm = binding.warmup_of(s.hold.weight);
+        let Some(r1) = (warm..flags.len()).find(|&t| flags[t]) else { continue };
+        let at: Vec<usize> = (0..=r1).chain((r1 + 1..flags.len()).filter(|&t| flags[t])).collect();
+        // Not worth it when most rows are read anyway.
+        if at.len() * 4 <= flags.len() {
+            rows[k] = Some(at);
+            checks.push((k, r1));
+        }
+    }
+    if checks.is_empty() {
+        return None;
+    }
+    let outputs = compiled.kernels.outputs();
+    let sleeves = program.sleeves.len();
+    // Outputs: the book's weight, then each sleeve's, then the rest (`Compiled::outputs`).
+    let roots: Vec<(Node, Option<&[usize]>)> =
+        outputs.iter().enumerate().map(|(i, &n)| (n, if (1..=sleeves).contains(&i) { rows[i - 1].as_deref() } else { None })).collect();
+    Some((compiled.lowered.plan.demand(&roots), checks))
 }
 
 /// Runs on prepared inputs, reusing what `cache` holds (see [`SweepCache`]).
@@ -519,25 +587,33 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         (Book::Hold(_), Some(h)) => {
             let (g, out) = staged_hold(compiled, prep, h, &cols, &binding, warmup, false)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
-            let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
         }
         _ => {
             let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
             let sleeves = sleeve_refs(&owned, cache);
-            if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, warmup)? {
+            if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, warmup, cache)? {
                 let summary = flat.summary(bench, program.annualize, memo);
                 // The flat path has no own-path report.
-                let reports = report_values(compiled, &cols, &[], &summary.rows).into_iter().map(|x| x.1).collect();
+                let reports = report_values(compiled, &cols, &[], &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
                 return Ok((summary, reports, weights_runs));
             }
             let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, false, &mut weights_runs)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
-            let reports = report_values(compiled, &cols, &out.reports, &summary.rows).into_iter().map(|x| x.1).collect();
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
         }
     };
-    let reports = cols.reports.iter().map(|c| report_mean_on(c, &summary.rows)).collect();
+    let reports = cols
+        .reports
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match cache {
+            Some(m) => m.reports.mean_on(i, c, matches!(c, Cow::Borrowed(_)), &summary.rows),
+            None => report_mean_on(c, &summary.rows),
+        })
+        .collect();
     Ok((summary, reports, weights_runs))
 }
 
@@ -579,7 +655,7 @@ pub fn run_path(
         let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
         let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
         let sleeves = sleeve_refs(&owned, cache);
-        if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, binding.warmup_of(program.decision))? {
+        if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, binding.warmup_of(program.decision), cache)? {
             let exposure = flat.exposure();
             return Ok(((flat.t0 + 1, flat.returns, exposure), None));
         }
@@ -804,7 +880,7 @@ fn run_inner(
             b
         }
     };
-    let reports = report_values(compiled, &cols, &path_reports, &bt.rows);
+    let reports = report_values(compiled, &cols, &path_reports, &bt.rows, None);
     let alerts = alert_traces(compiled, &cols, &path_reports, bt.first_live, rows);
     let sleeve_targets = if detail { cols.sleeves.iter().map(|c| c.to_vec()).collect() } else { vec![] };
     let asset_names = if detail { book_asset_names(compiled, prep) } else { vec![] };

@@ -113,6 +113,7 @@ pub(super) fn lean_ensemble(
     cols: &Columns,
     sleeves: &[&Backtest],
     warmup: usize,
+    cache: Option<&SweepCache>,
 ) -> Result<Option<FlatEnsemble>, RunError> {
     if !matches!(compiled.program().book, Book::Ensemble(_)) {
         return Ok(None);
@@ -122,10 +123,12 @@ pub(super) fn lean_ensemble(
     let v = stage_values(compiled, binding, &nodes, &columns, prep.dims.rows);
     let Some(rate) = flat_rate(&v) else { return Ok(None) };
     let (members, index, assets) = (&prep.combined.0, &prep.combined.1, prep.combined.2);
-    let e = ensemble_spans(&cols.target, warmup.max(v.cost_warmup()), sleeves, &arms(compiled, binding))
+    // A regime column borrowed from the sweep cache is every binding's: its spans are shared.
+    let memo = cache.filter(|_| matches!(cols.target, Cow::Borrowed(_))).map(|c| &c.spans);
+    let e = ensemble_spans_memo(&cols.target, warmup.max(v.cost_warmup()), sleeves, &arms(compiled, binding), memo)
         .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
     let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
-    Ok(ensemble_flat(e, rate, &held, index, assets, prep.dims.rows))
+    Ok(ensemble_flat(e, rate, &held, index, assets))
 }
 
 /// The combined book's assets, named as the sleeves that hold them name them.
@@ -160,19 +163,27 @@ pub(super) fn book_asset_names(compiled: &Compiled, prep: &Prepared) -> Vec<Stri
     combined_names(prep, members, index, *assets)
 }
 
-/// The report values of a run: plan reports averaged from their columns, own-path reports
-/// from the stage's rows, over the decision rows of `bt`.
-pub(super) fn report_values(compiled: &Compiled, cols: &Columns, path: &[Vec<f64>], rows: &std::ops::Range<usize>) -> Vec<(String, f64)> {
+/// The report values of a run: plan reports averaged from their columns (through a sweep's
+/// `memo`, if any), own-path reports from the stage's rows, over the decision rows of `bt`.
+pub(super) fn report_values(
+    compiled: &Compiled,
+    cols: &Columns,
+    path: &[Vec<f64>],
+    rows: &std::ops::Range<usize>,
+    memo: Option<&ReportMemo>,
+) -> Vec<(String, f64)> {
     let mut path = path.iter();
     compiled
         .program()
         .reports
         .iter()
         .zip(&cols.reports)
-        .map(|(r, c)| {
-            let v = match r.path.as_ref().and_then(|_| path.next()) {
-                Some(p) => report_mean_on(p, rows),
-                None => report_mean_on(c, rows),
+        .enumerate()
+        .map(|(i, (r, c))| {
+            let v = match (r.path.as_ref().and_then(|_| path.next()), memo) {
+                (Some(p), _) => report_mean_on(p, rows),
+                (None, Some(m)) => m.mean_on(i, c, matches!(c, Cow::Borrowed(_)), rows),
+                (None, None) => report_mean_on(c, rows),
             };
             (r.name.clone(), v)
         })

@@ -5,7 +5,7 @@
 use super::path::{Leaf, PathEval};
 use super::{run_stage, turnover_and_gross, BookPath, Drift, StageCash, StageCost, StageError, StageKill, StageResult, StageRisk, StageVol};
 use crate::backtest::{assemble, summary_of_path, Backtest, BenchmarkMemo, EnsembleSpans, Summary};
-use strat_compiler::plan::{Node, Plan};
+use strat_compiler::plan::{union_sorted, Node, Plan};
 use strat_compiler::program::{Cost, Holding, Program};
 use strat_compiler::types::Shape;
 use strat_stdlib::metrics::{excess_sharpe_sortino, mean};
@@ -345,35 +345,34 @@ impl FlatEnsemble {
 /// assets laid out by `index` into `assets`) are formed only on the change rows `t0 ..= T-2`
 /// (where a sleeve trades or the allocation changes), and each row's trade `sum_j |w[t, j] -
 /// w[p, j]|` from the previous change row `p` costs `rate` (a fraction) per unit, charged
-/// against the next row's return. `rows` = bars.
+/// against the next row's return.
 ///
 /// `None` when a return or the equity is not finite or the equity reaches 0 (ruin): the caller
 /// then runs the stage, which reports the error or closes the book.
-pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], index: &[Vec<usize>], assets: usize, rows: usize) -> Option<FlatEnsemble> {
-    let (n, t0, s) = (rows, e.t0, sleeves.len());
+pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], index: &[Vec<usize>], assets: usize) -> Option<FlatEnsemble> {
+    let (t0, s) = (e.t0, sleeves.len());
     let layout = CombinedRows::new(sleeves, index);
-    // The change rows of `run_book`: a sleeve trades, or the allocation's bits change (only
-    // from one run of equal regime to the next).
-    let mut change = vec![false; n];
-    for b in sleeves {
-        for &t in b.trade_rows() {
-            change[t] = true;
-        }
-    }
     let mut returns = std::mem::take(&mut e.returns);
     let runs: Vec<(std::ops::Range<usize>, &[f64])> = e.runs().collect();
-    for w in runs.windows(2) {
-        if w[0].1.iter().zip(w[1].1).any(|(x, y)| x.to_bits() != y.to_bits()) {
-            change[w[1].0.start] = true;
-        }
+    // The change rows of `run_book` from `t0` (ascending): `t0`, a sleeve's trade, or a run of
+    // equal regime whose allocation's bits differ from the run before.
+    let end = runs.last().map_or(t0, |r| r.0.end);
+    let mut change = vec![t0];
+    for b in sleeves {
+        let rows = b.trade_rows();
+        let (lo, hi) = (rows.partition_point(|&t| t < t0), rows.partition_point(|&t| t < end));
+        change = union_sorted(&change, &rows[lo..hi]);
     }
-    let mut trades: Vec<(usize, &[f64])> = vec![];
-    for (range, alloc) in runs {
-        for t in range {
-            if t == t0 || change[t] {
-                trades.push((t, alloc));
-            }
+    let starts: Vec<usize> = runs.windows(2).filter(|w| w[0].1.iter().zip(w[1].1).any(|(x, y)| x.to_bits() != y.to_bits())).map(|w| w[1].0.start).collect();
+    let change = union_sorted(&change, &starts);
+    // Each change row with the allocation of the run it is in.
+    let mut trades: Vec<(usize, &[f64])> = Vec::with_capacity(change.len());
+    let mut run = 0;
+    for &t in &change {
+        while runs[run].0.end <= t {
+            run += 1;
         }
+        trades.push((t, runs[run].1));
     }
     let (mut h, mut held) = (vec![0.0; assets], vec![0.0; assets]);
     // A row without a trade adds `+0.0` to the turnover's sum, which leaves it as it is (it
@@ -389,13 +388,25 @@ pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], ind
         returns[t - t0] -= rate * tv;
         gross.push((t, g));
     }
-    let mut equity = 1.0_f64;
-    let mut clean = true;
-    for &r in &returns {
-        equity *= 1.0 + r;
-        clean &= r.is_finite() & equity.is_finite() & (equity > 0.0);
-    }
+    // Every return finite and above -100 % (so each factor `1 + r` is positive and finite) and
+    // the final equity in (0, inf) is the stage's clean path: every equity of the path is
+    // then positive and finite too (a factor cannot bring an underflowed 0 or an overflowed
+    // inf back), and conversely.
+    let clean = returns_above_ruin(&returns) && {
+        let mut equity = 1.0_f64;
+        for &r in &returns {
+            equity *= 1.0 + r;
+        }
+        equity > 0.0 && equity < f64::INFINITY
+    };
     clean.then_some(FlatEnsemble { t0, returns, turnover, gross })
+}
+
+strat_stdlib::avx2_when_available! {
+    /// Whether every return is finite and above -1 (-100 %); branch-free, so it vectorises.
+    fn returns_above_ruin(returns: &[f64]) -> bool {
+        returns.iter().fold(true, |ok, &r| ok & (r > -1.0) & (r < f64::INFINITY))
+    }
 }
 
 /// The backtest of a staged book: the gross book's weights (or allocations) scaled by the

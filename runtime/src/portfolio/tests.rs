@@ -229,7 +229,7 @@ fn an_ensembles_flat_path_equals_the_stage_row_by_row() {
     for (k, clean) in [(0.5, true), (400.0, false)] {
         let arms = arms(k);
         let e = ensemble_spans(&regime, 8, &sleeves, &arms).unwrap();
-        let flat = ensemble_flat(e, rate, &sleeves, &index, assets, n);
+        let flat = ensemble_flat(e, rate, &sleeves, &index, assets);
         if !clean {
             assert!(flat.is_none(), "a ruined path is left to the stage");
             continue;
