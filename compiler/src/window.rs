@@ -105,8 +105,9 @@ fn per_asset(x: &[f64], rows: usize, width: usize, out: &mut [f64], f: impl Fn(&
 /// a stretch of complete, finite windows and every `n + 1` rows after it, so a slice that
 /// starts one window before that row rebuilds the same sums at the same row). When those
 /// slices together are not shorter than the series (rows closer together than about two
-/// windows, or `ema`, which depends on every earlier row), the whole series is computed
-/// instead.
+/// windows), the running windows step over every row and form their value (the costly part:
+/// its error bound) on `at` only (`rolling::std_at` and its siblings), and a minimum or maximum
+/// is computed on the whole series, as `ema` (which depends on every earlier row) always is.
 pub fn run_window_at(op: WindowOp, x: &[f64], n: usize, at: &[usize], out: &mut [f64]) {
     assert_eq!(x.len(), out.len(), "out must have the length of x");
     if matches!(op, WindowOp::Lag | WindowOp::Ret | WindowOp::LogRet) {
@@ -163,6 +164,15 @@ pub fn run_window_at(op: WindowOp, x: &[f64], n: usize, at: &[usize], out: &mut 
         cost += v + 1 - a;
     }
     let mut tmp = Vec::new();
+    if cost >= x.len() {
+        // The running windows step over every row but form their value on `at` only.
+        match op {
+            WindowOp::Sma => return rolling::sma_at(x, n, at, out),
+            WindowOp::Std => return rolling::std_at(x, n, at, out),
+            WindowOp::Zscore => return rolling::zscore_at(x, n, at, out),
+            _ => {}
+        }
+    }
     if op == WindowOp::Ema || cost >= x.len() {
         tmp.resize(x.len(), 0.0);
         run_window(op, x, n, &mut tmp);

@@ -342,21 +342,68 @@ impl<'a> Window<'a> {
 /// compensated running sum).
 pub fn sma(x: &[f64], n: usize, out: &mut [f64]) {
     check(x, n, out);
-    let mut w = Window::new(x, n, false);
-    for (t, o) in out.iter_mut().enumerate() {
-        *o = match w.step(t) {
-            Moments::Nan => f64::NAN,
-            Moments::Reference => window_mean(w.window(t)),
-            Moments::Rebuilt => w.sum.value() / n as f64,
-            Moments::Running => match w.mean() {
-                Some((m, _)) => m,
-                None => {
-                    count_reference();
-                    window_mean(w.window(t))
-                }
-            },
-        };
+    run_every_row(Window::new(x, n, false), out, sma_value);
+}
+
+/// The [`sma`] of row `t` from the window's state there.
+#[inline(always)]
+fn sma_value(w: &Window, state: Moments, t: usize) -> f64 {
+    match state {
+        Moments::Nan => f64::NAN,
+        Moments::Reference => window_mean(w.window(t)),
+        Moments::Rebuilt => w.sum.value() / w.n as f64,
+        Moments::Running => match w.mean() {
+            Some((m, _)) => m,
+            None => {
+                count_reference();
+                window_mean(w.window(t))
+            }
+        },
     }
+}
+
+/// Steps `w` over every row and writes `value` of each.
+#[inline(always)]
+fn run_every_row(mut w: Window, out: &mut [f64], value: impl Fn(&Window, Moments, usize) -> f64) {
+    for (t, o) in out.iter_mut().enumerate() {
+        let state = w.step(t);
+        *o = value(&w, state, t);
+    }
+}
+
+/// Steps `w` over every row up to the last of `at` (ascending, distinct) and writes `value`
+/// on those rows only: the same state as [`run_every_row`], so the same values there.
+fn run_at_rows(mut w: Window, at: &[usize], out: &mut [f64], value: impl Fn(&Window, Moments, usize) -> f64) {
+    let mut next = 0;
+    let last = at.last().map_or(0, |&t| t + 1);
+    for t in 0..last {
+        let state = w.step(t);
+        if at[next] == t {
+            out[t] = value(&w, state, t);
+            next += 1;
+        }
+    }
+}
+
+/// [`sma`] of `x` on the rows `at` only (ascending, distinct, each `< x.len()`): the running
+/// sums step over every row up to the last of them, as [`sma`] does, but the value (its error
+/// bound) is formed on those rows only, so it is bit for bit [`sma`]'s there. Other rows of
+/// `out` are left as they are. Shapes and units as [`sma`].
+pub fn sma_at(x: &[f64], n: usize, at: &[usize], out: &mut [f64]) {
+    check(x, n, out);
+    run_at_rows(Window::new(x, n, false), at, out, sma_value);
+}
+
+/// [`std()`] of `x` on the rows `at` only, bit for bit its values there (see [`sma_at`]).
+pub fn std_at(x: &[f64], n: usize, at: &[usize], out: &mut [f64]) {
+    check(x, n, out);
+    run_at_rows(Window::new(x, n, true), at, out, std_value);
+}
+
+/// [`zscore`] of `x` on the rows `at` only, bit for bit its values there (see [`sma_at`]).
+pub fn zscore_at(x: &[f64], n: usize, at: &[usize], out: &mut [f64]) {
+    check(x, n, out);
+    run_at_rows(Window::new(x, n, true), at, out, zscore_value);
 }
 
 /// Rolling sample standard deviation (ddof = 1).
@@ -373,23 +420,26 @@ pub fn sma(x: &[f64], n: usize, out: &mut [f64]) {
 /// leave residues such as 1e-9).
 pub fn std(x: &[f64], n: usize, out: &mut [f64]) {
     check(x, n, out);
-    let mut w = Window::new(x, n, true);
-    for (t, o) in out.iter_mut().enumerate() {
-        let state = w.step(t);
-        *o = match state {
-            Moments::Nan => f64::NAN,
-            _ if n < 2 => f64::NAN,
-            _ if w.run >= n => 0.0,
-            Moments::Reference => window_std(w.window(t)),
-            Moments::Rebuilt => (w.dev2.value() / (n - 1) as f64).sqrt(),
-            Moments::Running => match w.sum_squares() {
-                Some((ss, _)) => (ss / (n - 1) as f64).sqrt(),
-                None => {
-                    count_reference();
-                    window_std(w.window(t))
-                }
-            },
-        };
+    run_every_row(Window::new(x, n, true), out, std_value);
+}
+
+/// The [`std()`] of row `t` from the window's state there.
+#[inline(always)]
+fn std_value(w: &Window, state: Moments, t: usize) -> f64 {
+    let n = w.n;
+    match state {
+        Moments::Nan => f64::NAN,
+        _ if n < 2 => f64::NAN,
+        _ if w.run >= n => 0.0,
+        Moments::Reference => window_std(w.window(t)),
+        Moments::Rebuilt => (w.dev2.value() / (n - 1) as f64).sqrt(),
+        Moments::Running => match w.sum_squares() {
+            Some((ss, _)) => (ss / (n - 1) as f64).sqrt(),
+            None => {
+                count_reference();
+                window_std(w.window(t))
+            }
+        },
     }
 }
 
@@ -404,26 +454,29 @@ pub fn std(x: &[f64], n: usize, out: &mut [f64]) {
 /// (a z-score within about `4e-4 |mean| / std` of 0) takes the reference mean of its window.
 pub fn zscore(x: &[f64], n: usize, out: &mut [f64]) {
     check(x, n, out);
-    let mut w = Window::new(x, n, true);
-    for (t, o) in out.iter_mut().enumerate() {
-        let state = w.step(t);
-        *o = match state {
-            Moments::Nan => f64::NAN,
-            _ if n < 2 || w.run >= n => f64::NAN,
-            Moments::Reference => window_zscore(w.window(t), x[t]),
-            Moments::Rebuilt => {
-                let s = (w.dev2.value() / (n - 1) as f64).sqrt();
-                if s == 0.0 || s.is_nan() {
-                    f64::NAN
-                } else {
-                    (x[t] - w.sum.value() / n as f64) / s
-                }
+    run_every_row(Window::new(x, n, true), out, zscore_value);
+}
+
+/// The [`zscore`] of row `t` from the window's state there.
+#[inline(always)]
+fn zscore_value(w: &Window, state: Moments, t: usize) -> f64 {
+    let (n, x) = (w.n, w.x);
+    match state {
+        Moments::Nan => f64::NAN,
+        _ if n < 2 || w.run >= n => f64::NAN,
+        Moments::Reference => window_zscore(w.window(t), x[t]),
+        Moments::Rebuilt => {
+            let s = (w.dev2.value() / (n - 1) as f64).sqrt();
+            if s == 0.0 || s.is_nan() {
+                f64::NAN
+            } else {
+                (x[t] - w.sum.value() / n as f64) / s
             }
-            Moments::Running => running_zscore(&w, x[t], t).unwrap_or_else(|| {
-                count_reference();
-                window_zscore(w.window(t), x[t])
-            }),
-        };
+        }
+        Moments::Running => running_zscore(w, x[t], t).unwrap_or_else(|| {
+            count_reference();
+            window_zscore(w.window(t), x[t])
+        }),
     }
 }
 
