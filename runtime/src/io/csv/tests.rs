@@ -242,3 +242,38 @@ fn records() {
         assert_eq!(count_fields(rec), split_record(rec).map(|f| f.len()), "{rec}");
     }
 }
+
+/// The structure scan: each record's line, the plain flag, and the errors that name a line
+/// (a field count off the header's, an empty line, a carriage return inside a line), on lines
+/// short and longer than the scan's 255-byte blocks.
+#[test]
+fn the_structure_scan_counts_fields_and_flags_each_line() {
+    use super::scan::scan;
+    let p = Path::new("t.csv");
+    let ok = |text: &str| scan(p, text.as_bytes()).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+    let err = |text: &str| scan(p, text.as_bytes()).err().unwrap_or_else(|| panic!("{text:?} was accepted")).to_string();
+
+    let s = ok("date,x,y\n2000-01-03,1,2\n2000-01-04,3,4\n");
+    assert_eq!((s.records, s.plain), (vec![2, 3], true));
+    assert!(!ok("date,x\r\n2000-01-03,1\r\n").plain, "CRLF");
+    assert!(!ok("date,x\n2000-01-03, 1\n").plain, "a space");
+    assert!(!ok("date,x\n2000-01-03,\t1\n").plain, "a tab");
+
+    let e = err("date,x,y\n2000-01-03,1,2\n2000-01-04,1\n");
+    assert!(e.starts_with("t.csv:3:") && e.contains("2 fields, but the header has 3 columns"), "{e}");
+    let e = err("date,x,y\n2000-01-03,1,2,3\n");
+    assert!(e.starts_with("t.csv:2:") && e.contains("4 fields, but the header has 3 columns"), "{e}");
+    let e = err("date,x\n2000-01-03,1\n\n2000-01-05,2\n");
+    assert!(e.starts_with("t.csv:3:") && e.contains("empty line"), "{e}");
+    let e = err("date,x\n2000-01-03,1\r2000-01-04,2\n");
+    assert!(e.starts_with("t.csv:2:") && e.contains("carriage return"), "{e}");
+
+    // 300 columns: lines of more than 255 bytes and commas.
+    let header: Vec<String> = (0..300).map(|j| format!("c{j}")).collect();
+    let row = |cells: usize| (0..cells).map(|j| format!("{}.5", j % 10)).collect::<Vec<_>>().join(",");
+    let text = format!("date,{}\n2000-01-03,{}\n2000-01-04,{}\n", header.join(","), row(300), row(300));
+    assert_eq!(ok(&text).records, vec![2, 3]);
+    let text = format!("date,{}\n2000-01-03,{}\n2000-01-04,{}\n", header.join(","), row(300), row(299));
+    let e = err(&text);
+    assert!(e.starts_with("t.csv:3:") && e.contains("300 fields, but the header has 301 columns"), "{e}");
+}
