@@ -374,14 +374,15 @@ fn run_every_row(mut w: Window, out: &mut [f64], value: impl Fn(&Window, Moments
 /// Steps `w` over every row up to the last of `at` (ascending, distinct) and writes `value`
 /// on those rows only: the same state as [`run_every_row`], so the same values there.
 fn run_at_rows(mut w: Window, at: &[usize], out: &mut [f64], value: impl Fn(&Window, Moments, usize) -> f64) {
-    let mut next = 0;
-    let last = at.last().map_or(0, |&t| t + 1);
-    for t in 0..last {
-        let state = w.step(t);
-        if at[next] == t {
-            out[t] = value(&w, state, t);
-            next += 1;
+    let mut row = 0;
+    for &t in at {
+        while row < t {
+            w.step(row);
+            row += 1;
         }
+        let state = w.step(t);
+        row = t + 1;
+        out[t] = value(&w, state, t);
     }
 }
 
