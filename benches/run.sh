@@ -52,11 +52,13 @@ grep -q "$TMP/crypto_close_x10.csv" "$TMP/tsmom_bars_x10.strat" \
     || { echo "error: could not point tsmom_hedge.strat at the tiled data" >&2; exit 1; }
 
 # name | label | .strat file | baseline command
-# vix_grid's baseline computes six metrics per binding; vix_grid_full's (METRICS = full) computes
-# all that `strat sweep --json` reports per binding, so its agreement check covers them all.
+# vix_grid's and ensemble's baselines compute six metrics per binding; the *_full ones (METRICS =
+# full) compute all that `strat sweep --json` reports per binding, so their agreement check
+# covers them all.
 CASES=(
     "tsmom|TSMOM hedge (2,652 bars x 8, 82 bindings)|examples/tsmom_hedge.strat|$OUT/tsmom"
     "ensemble|Regime ensemble (6,084 bars x 55, 729 bindings)|examples/regime_ensemble.strat|$OUT/ensemble"
+    "ensemble_full|Regime ensemble, every figure (729 bindings; 11 metrics + turnover and exposure of the netted per-asset weights + IR + reports)|examples/regime_ensemble.strat|$OUT/ensemble $DATA full"
     "tsmom_bars_x10|TSMOM, 10x bars (26,520 bars x 8, 82 bindings)|$TMP/tsmom_bars_x10.strat|$OUT/tsmom $TMP/crypto_close_x10.csv"
     "tsmom_bindings_x10|TSMOM, 10x bindings (2,652 bars x 8, 802 bindings)|$TMP/tsmom_bindings_x10.strat|$OUT/tsmom $DATA/crypto_close.csv 100"
     "vix_grid|VIX guard window x threshold (9,172 bars, 7,200 bindings; running-sum baseline)|benches/vix_guard_grid.strat|$OUT/vix_guard $DATA/spx_vix.csv running"
