@@ -100,7 +100,7 @@ fn per_asset(x: &[f64], rows: usize, width: usize, out: &mut [f64], f: impl Fn(&
 /// kernel's on a slice that starts where its value no longer depends on anything earlier. A
 /// lag or a return reads two rows (`x[t-k]`, `x[t]`), computed by the kernel on those two
 /// values. A run of consecutive rows `u ..= v` of the other windows is computed on `x[a ..=
-/// v]`: `a = u - n + 1` for a minimum or maximum, and for `sma` / `std` / `zscore` the start
+/// v]`: `a = u - n + 1` (or 0) for a minimum or maximum, and for `sma` / `std` / `zscore` the start
 /// of the window of the running sums' last exact re-sum (`rolling` re-sums on the first row of
 /// a stretch of complete, finite windows and every `n + 1` rows after it, so a slice that
 /// starts one window before that row rebuilds the same sums at the same row). When those

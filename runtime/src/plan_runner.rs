@@ -91,6 +91,11 @@ impl Cache {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Whether node `n`'s column is the same for every binding of the sweep.
+    pub fn is_invariant(&self, n: Node) -> bool {
+        self.invariant.get(n.index()).copied().unwrap_or(false)
+    }
 }
 
 /// A buffer of `len` values: one of `pool` of that length if there is one (already touched
@@ -150,7 +155,8 @@ pub fn build_cache(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dim
 
 /// As [`build_cache`], computing each window and cross-sectional node only on the rows its
 /// readers use (`demand`, from [`Plan::demand`]; empty: every row); the other rows of such a
-/// column hold NaN and must never be read. The columns' values on their rows are those of
+/// column hold NaN, those of the elementwise columns computed from it whatever the kernel made
+/// of that NaN, and none of them may be read. The columns' values on their rows are those of
 /// [`build_cache`], bit for bit (`strat_compiler::window::run_window_at`, `run_cross_at`).
 /// Elementwise kernels and running ops still run on every row.
 #[allow(clippy::too_many_arguments)]

@@ -12,8 +12,9 @@
 //!
 //! **The kernels** keep shifted, compensated running sums (`sum x`, `sum (x - K)`,
 //! `sum (x - K)^2`, with `K` the window mean at the last exact re-sum), add the entering value
-//! and remove the leaving one, and re-sum the window exactly every `n` bars (and after a NaN or
-//! an infinity leaves it), so error cannot accumulate. On every window each kernel bounds, from
+//! and remove the leaving one, and re-sum the window exactly on the first complete window
+//! without a NaN or an infinity (so after one leaves it) and every `n + 1` bars after that, so
+//! error cannot accumulate. On every window each kernel bounds, from
 //! the sums it keeps, how far its value can be from the reference value (rounding of both, the
 //! standard bounds for compensated summation: Higham, *Accuracy and Stability of Numerical
 //! Algorithms*, 2nd ed., §4.3) and uses the running value only when that bound is within

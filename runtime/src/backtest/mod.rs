@@ -264,10 +264,9 @@ pub fn report_mean_on(e: &[f64], rows: &std::ops::Range<usize>) -> f64 {
     mean(&e[rows.start - 1..rows.end - 1])
 }
 
-/// A sweep's report means of the columns every binding shares (a column a binding borrows from
-/// the sweep cache or the inputs rather than computing it): one per report, for the first
-/// evaluation window seen; a binding on another window computes its own. The values are
-/// [`report_mean_on`]'s.
+/// A sweep's report means of the columns every binding shares (a param-invariant column): one
+/// per report, for the first evaluation window seen; a binding on another window computes its
+/// own. The values are [`report_mean_on`]'s.
 #[derive(Debug, Default)]
 pub struct ReportMemo {
     first: Vec<std::sync::OnceLock<(std::ops::Range<usize>, f64)>>,
@@ -280,8 +279,8 @@ impl ReportMemo {
     }
 
     /// [`report_mean_on`] of report `i`'s column `e` over `rows`, from the memo when `e` is
-    /// `shared` (the same column for every binding of the sweep, as one a binding borrows from
-    /// the sweep cache or the inputs is) and the window is the first one seen.
+    /// `shared` (the same column for every binding of the sweep) and the window is the first
+    /// one seen.
     pub fn mean_on(&self, i: usize, e: &[f64], shared: bool, rows: &std::ops::Range<usize>) -> f64 {
         if let (true, Some(slot)) = (shared, self.first.get(i)) {
             let (r, v) = slot.get_or_init(|| (rows.clone(), report_mean_on(e, rows)));

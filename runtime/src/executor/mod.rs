@@ -394,7 +394,9 @@ pub fn node_values_with(
 /// sleeve's weights do not depend on a swept param, that sleeve's backtest.
 #[derive(Debug, Default)]
 pub struct SweepCache {
-    /// Param-invariant plan columns (JIT only).
+    /// Param-invariant plan columns (JIT only). A column under a cached sleeve's weight may be
+    /// computed on the rows that sleeve reads only (see [`sleeve_demand`]): a binding reads the
+    /// sleeve's cached backtest, never that column.
     pub kernels: Option<Cache>,
     /// Per sleeve: its backtest if it is the same for every binding.
     pub sleeves: Vec<Option<Backtest>>,
@@ -461,14 +463,18 @@ type SleeveDemand = (Vec<Demand>, Vec<(usize, usize)>);
 
 /// The rows a sweep's cache computes ([`Plan::demand`]) when some sleeve's weight is the same
 /// for every binding and rebalances on a calendar (monthly, weekly): that weight is read on
-/// the rows `0 ..= r1` (`r1` its first rebalance row at or past its warm-up, which decides its
-/// first live row) and its later rebalance rows, so the cross-sectional selections and
+/// the rows `warm-up ..= r1` (`r1` its first rebalance row at or past its warm-up: those rows
+/// decide its first live row) and its later rebalance rows, so the cross-sectional selections and
 /// windows only its weight reads run on those rows (SEMANTICS.md §1: a rebalanced weight
 /// holds its targets from one rebalance row to the next). Every other output is read on every
 /// row, and so is a sleeve that is the book's benchmark. Also returns `(sleeve, r1)` for each
 /// such sleeve, whose backtest must then start at `r1`. `None` when no sleeve qualifies.
 fn sleeve_demand(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler::Binding, invariant: &[bool]) -> Option<SleeveDemand> {
     let program = compiled.program();
+    // A hold's sleeves are benchmarks or unused: no cached sleeve backtest reads them.
+    if matches!(program.book, Book::Hold(_)) {
+        return None;
+    }
     let mut rows: Vec<Option<Vec<usize>>> = vec![None; program.sleeves.len()];
     let mut checks = vec![];
     for (k, s) in program.sleeves.iter().enumerate() {
@@ -478,8 +484,8 @@ fn sleeve_demand(compiled: &Compiled, prep: &Prepared, binding: &strat_compiler:
         }
         let warm = binding.warmup_of(s.hold.weight);
         let Some(r1) = (warm..flags.len()).find(|&t| flags[t]) else { continue };
-        let at: Vec<usize> = (0..=r1).chain((r1 + 1..flags.len()).filter(|&t| flags[t])).collect();
-        // Not worth it when most rows are read anyway.
+        let at: Vec<usize> = (warm..=r1).chain((r1 + 1..flags.len()).filter(|&t| flags[t])).collect();
+        // Not worth it when more than a quarter of the rows are read.
         if at.len() * 4 <= flags.len() {
             rows[k] = Some(at);
             checks.push((k, r1));
@@ -587,7 +593,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         (Book::Hold(_), Some(h)) => {
             let (g, out) = staged_hold(compiled, prep, h, &cols, &binding, warmup, false)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
-            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
         }
         _ => {
@@ -596,12 +602,12 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
             if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, warmup, cache)? {
                 let summary = flat.summary(bench, program.annualize, memo);
                 // The flat path has no own-path report.
-                let reports = report_values(compiled, &cols, &[], &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
+                let reports = report_values(compiled, &cols, &[], &summary.rows, cache).into_iter().map(|x| x.1).collect();
                 return Ok((summary, reports, weights_runs));
             }
             let (g, out) = staged_combined(compiled, prep, params, &binding, &cols, &sleeves, warmup, false, &mut weights_runs)?;
             let summary = stage_summary(g.first_live, &out, bench, program.annualize, memo);
-            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache.map(|c| &c.reports)).into_iter().map(|x| x.1).collect();
+            let reports = report_values(compiled, &cols, &out.reports, &summary.rows, cache).into_iter().map(|x| x.1).collect();
             return Ok((summary, reports, weights_runs));
         }
     };
@@ -610,7 +616,7 @@ pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend
         .iter()
         .enumerate()
         .map(|(i, c)| match cache {
-            Some(m) => m.reports.mean_on(i, c, matches!(c, Cow::Borrowed(_)), &summary.rows),
+            Some(m) => m.reports.mean_on(i, c, shared(m, compiled.lowered.reports[i].1), &summary.rows),
             None => report_mean_on(c, &summary.rows),
         })
         .collect();

@@ -123,8 +123,8 @@ pub(super) fn lean_ensemble(
     let v = stage_values(compiled, binding, &nodes, &columns, prep.dims.rows);
     let Some(rate) = flat_rate(&v) else { return Ok(None) };
     let (members, index, assets) = (&prep.combined.0, &prep.combined.1, prep.combined.2);
-    // A regime column borrowed from the sweep cache is every binding's: its spans are shared.
-    let memo = cache.filter(|_| matches!(cols.target, Cow::Borrowed(_))).map(|c| &c.spans);
+    // A regime column that no swept param touches is every binding's: so are its spans.
+    let memo = cache.filter(|c| shared(c, compiled.lowered.weight)).map(|c| &c.spans);
     let e = ensemble_spans_memo(&cols.target, warmup.max(v.cost_warmup()), sleeves, &arms(compiled, binding), memo)
         .map_err(|e| locate(e, &prep.dates, &sleeve_names(compiled), ""))?;
     let held: Vec<&Backtest> = members.iter().map(|&m| sleeves[m]).collect();
@@ -163,14 +163,20 @@ pub(super) fn book_asset_names(compiled: &Compiled, prep: &Prepared) -> Vec<Stri
     combined_names(prep, members, index, *assets)
 }
 
-/// The report values of a run: plan reports averaged from their columns (through a sweep's
-/// `memo`, if any), own-path reports from the stage's rows, over the decision rows of `bt`.
+/// Whether plan node `n`'s column is the same for every binding of the sweep `cache` is for.
+pub(super) fn shared(cache: &SweepCache, n: strat_compiler::plan::Node) -> bool {
+    cache.kernels.as_ref().is_some_and(|k| k.is_invariant(n))
+}
+
+/// The report values of a run: plan reports averaged from their columns (those every binding
+/// of a sweep shares once, through `cache`'s memo), own-path reports from the stage's rows,
+/// over the decision rows of `bt`.
 pub(super) fn report_values(
     compiled: &Compiled,
     cols: &Columns,
     path: &[Vec<f64>],
     rows: &std::ops::Range<usize>,
-    memo: Option<&ReportMemo>,
+    cache: Option<&SweepCache>,
 ) -> Vec<(String, f64)> {
     let mut path = path.iter();
     compiled
@@ -180,9 +186,9 @@ pub(super) fn report_values(
         .zip(&cols.reports)
         .enumerate()
         .map(|(i, (r, c))| {
-            let v = match (r.path.as_ref().and_then(|_| path.next()), memo) {
+            let v = match (r.path.as_ref().and_then(|_| path.next()), cache) {
                 (Some(p), _) => report_mean_on(p, rows),
-                (None, Some(m)) => m.mean_on(i, c, matches!(c, Cow::Borrowed(_)), rows),
+                (None, Some(m)) => m.reports.mean_on(i, c, shared(m, compiled.lowered.reports[i].1), rows),
                 (None, None) => report_mean_on(c, rows),
             };
             (r.name.clone(), v)

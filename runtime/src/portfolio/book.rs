@@ -354,6 +354,10 @@ pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], ind
     let layout = CombinedRows::new(sleeves, index);
     let mut returns = std::mem::take(&mut e.returns);
     let runs: Vec<(std::ops::Range<usize>, &[f64])> = e.runs().collect();
+    // The runs cover the decision rows `t0 ..= T-2` one after the other (at least one row).
+    if runs.is_empty() {
+        return None;
+    }
     // The change rows of `run_book` from `t0` (ascending): `t0`, a sleeve's trade, or a run of
     // equal regime whose allocation's bits differ from the run before.
     let end = runs.last().map_or(t0, |r| r.0.end);
