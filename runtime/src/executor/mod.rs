@@ -395,7 +395,7 @@ pub fn node_values_with(
 #[derive(Debug, Default)]
 pub struct SweepCache {
     /// Param-invariant plan columns (JIT only). A column under a cached sleeve's weight may be
-    /// computed on the rows that sleeve reads only (see [`sleeve_demand`]): a binding reads the
+    /// computed on the rows that sleeve reads only (its rebalance rows): a binding reads the
     /// sleeve's cached backtest, never that column.
     pub kernels: Option<Cache>,
     /// Per sleeve: its backtest if it is the same for every binding.
