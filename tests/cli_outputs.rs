@@ -423,34 +423,6 @@ fn an_ensembles_lean_sweep_and_walk_forward_equal_each_bindings_run() {
     assert_eq!(checked as u64, wf["bars"].as_u64().unwrap(), "every stitched return checked");
 }
 
-/// Weekday dates from 2021-01-04, `rows` of them, as `YYYY-MM-DD`.
-fn weekdays(rows: usize) -> Vec<String> {
-    let days_in = |y: i32, m: u32| match m {
-        4 | 6 | 9 | 11 => 30,
-        2 if y % 4 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    };
-    let (mut y, mut m, mut d, mut wd) = (2021, 1u32, 4u32, 0u32); // a Monday
-    let mut out = vec![];
-    while out.len() < rows {
-        if wd < 5 {
-            out.push(format!("{y:04}-{m:02}-{d:02}"));
-        }
-        wd = (wd + 1) % 7;
-        d += 1;
-        if d > days_in(y, m) {
-            d = 1;
-            m += 1;
-            if m > 12 {
-                m = 1;
-                y += 1;
-            }
-        }
-    }
-    out
-}
-
 /// A sweep computes a rebalanced sleeve's weight (its cross-sectional selection, its windows)
 /// on its rebalance rows only, and every row up to its first rebalance past warm-up
 /// (`Plan::demand`, `plan_runner::build_cache_at`); its figures equal each binding's `strat
@@ -460,7 +432,7 @@ fn weekdays(rows: usize) -> Vec<String> {
 #[test]
 fn a_sweep_of_sleeves_computed_on_their_rebalance_rows_equals_each_bindings_run() {
     let dir = TempDir::new("rebalance-rows");
-    let dates = weekdays(320);
+    let dates = common::business_days((2021, 1, 4), 320);
     // z is 0 up to the first month-end and on the second, so `z / z` is NaN there.
     let first_end = dates.iter().position(|d| d.starts_with("2021-02")).unwrap() - 1;
     let second_end = dates.iter().position(|d| d.starts_with("2021-03")).unwrap() - 1;

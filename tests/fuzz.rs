@@ -884,31 +884,12 @@ fn a_fraction_outside_0_1_is_rejected_however_it_is_written() {
 /// A small `date,spx,vix` CSV: `rows` business days from Monday 2016-01-04, seeded random walks.
 fn small_market_csv(rows: usize) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let (mut y, mut m, mut d, mut weekday) = (2016u32, 1u32, 4u32, 0u32); // weekday 0 = Monday
-    let days_in = |y: u32, m: u32| match m {
-        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
     let (mut spx, mut vix) = (2000.0f64, 15.0f64);
     let mut out = String::from("date,spx,vix\n");
-    while out.lines().count() <= rows {
-        if weekday < 5 {
-            spx *= 1.0 + rng.random_range(-0.02..0.021);
-            vix = (vix * (1.0 + rng.random_range(-0.1..0.1))).clamp(9.0, 80.0);
-            out += &format!("{y:04}-{m:02}-{d:02},{spx:.2},{vix:.2}\n");
-        }
-        weekday = (weekday + 1) % 7;
-        d += 1;
-        if d > days_in(y, m) {
-            d = 1;
-            m += 1;
-            if m > 12 {
-                m = 1;
-                y += 1;
-            }
-        }
+    for date in common::business_days((2016, 1, 4), rows) {
+        spx *= 1.0 + rng.random_range(-0.02..0.021);
+        vix = (vix * (1.0 + rng.random_range(-0.1..0.1))).clamp(9.0, 80.0);
+        out += &format!("{date},{spx:.2},{vix:.2}\n");
     }
     out
 }

@@ -150,3 +150,32 @@ pub fn sweep_json(file: &Path, reference: bool) -> Value {
     }
     run_json(cmd, "strat sweep")
 }
+
+/// `rows` business days (Monday to Friday) as `YYYY-MM-DD`, from `first` (year, month, day),
+/// which must be a Monday.
+pub fn business_days(first: (u32, u32, u32), rows: usize) -> Vec<String> {
+    let days_in = |y: u32, m: u32| match m {
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let ((mut y, mut m, mut d), mut weekday) = (first, 0u32); // weekday 0 = Monday
+    let mut out = Vec::with_capacity(rows);
+    while out.len() < rows {
+        if weekday < 5 {
+            out.push(format!("{y:04}-{m:02}-{d:02}"));
+        }
+        weekday = (weekday + 1) % 7;
+        d += 1;
+        if d > days_in(y, m) {
+            d = 1;
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+    }
+    out
+}
