@@ -39,8 +39,9 @@ pub enum Backend {
 /// The prices and schedule of one hold.
 #[derive(Debug, Clone)]
 pub struct PreparedHold {
-    /// The traded prices (asset-major panel; one asset for a single column).
-    pub price: Vec<f64>,
+    /// The traded prices (asset-major panel; one asset for a single column), shared by every
+    /// hold of the program that trades the same column or universe.
+    pub price: Arc<Vec<f64>>,
     /// Number of traded assets.
     pub assets: usize,
     /// Rebalance rows for a calendar schedule (`None`: every bar, or `every N`, which counts
@@ -49,8 +50,9 @@ pub struct PreparedHold {
     /// The schedule.
     pub rule: RebalanceRule,
     /// The prices' simple returns (see [`BacktestInput::asset_returns`]), computed on first use
-    /// by [`PreparedHold::asset_returns`] (a sweep's bindings share them).
-    pub returns: std::sync::OnceLock<Vec<f64>>,
+    /// by [`PreparedHold::asset_returns`] (a sweep's bindings share them, and so do the holds
+    /// that share [`PreparedHold::price`]).
+    pub returns: Arc<std::sync::OnceLock<Vec<f64>>>,
     /// The traded assets' names, as errors name them: `source.column` for a single column, the
     /// universe's asset names for a universe.
     pub names: Vec<String>,
@@ -72,8 +74,9 @@ pub type WeightsMemo = Arc<Mutex<HashMap<(usize, Vec<u64>), Arc<WeightsRun>>>>;
 pub struct Prepared {
     /// Rows and asset counts.
     pub dims: Dims,
-    /// One buffer per plan input: a series, or an asset-major panel.
-    pub inputs: Vec<Vec<f64>>,
+    /// One buffer per plan input: a series, or an asset-major panel (shared with the holds'
+    /// prices where they are the same column or universe).
+    pub inputs: Vec<Arc<Vec<f64>>>,
     /// The program's hold (`None` for an ensemble).
     pub hold: Option<PreparedHold>,
     /// Each sleeve's hold.
@@ -137,31 +140,58 @@ mod tests {
     }
 }
 
-fn prepare_hold(program: &Program, frame: &Frame, h: &Hold) -> Result<PreparedHold, RunError> {
-    let (price, assets, names) = match &h.target {
-        Holding::Column(c) => (gather(frame, &[program.frame_column_name(c)])?, 1, vec![program.frame_column_name(c)]),
-        Holding::Universe(u) => (gather(frame, &program.universe_columns(*u))?, program.universes[*u].assets.len(), program.universes[*u].assets.clone()),
+/// The prices and returns of the holds prepared so far, by what they trade: the sleeves of a
+/// combined book often hold one universe (the regime ensemble's `qm` and `lowvol` both hold
+/// `stocks`), and each copy of a panel is its size in freshly touched memory.
+/// The plan's inputs (a column, or a universe's panel) are the same values as the holds'
+/// prices, so they share those buffers too.
+#[derive(Default)]
+struct SharedPrices(HashMap<Holding, (Arc<Vec<f64>>, Arc<std::sync::OnceLock<Vec<f64>>>)>);
+
+impl SharedPrices {
+    /// The values of `target` (asset-major for a universe) and the memo of their returns,
+    /// gathered from `frame` the first time.
+    fn get(&mut self, program: &Program, frame: &Frame, target: &Holding) -> Result<(Arc<Vec<f64>>, Arc<std::sync::OnceLock<Vec<f64>>>), RunError> {
+        if let Some((price, returns)) = self.0.get(target) {
+            return Ok((Arc::clone(price), Arc::clone(returns)));
+        }
+        let price = Arc::new(match target {
+            Holding::Column(c) => gather(frame, &[program.frame_column_name(c)])?,
+            Holding::Universe(u) => gather(frame, &program.universe_columns(*u))?,
+        });
+        let returns = Arc::new(std::sync::OnceLock::new());
+        self.0.insert(target.clone(), (Arc::clone(&price), Arc::clone(&returns)));
+        Ok((price, returns))
+    }
+}
+
+fn prepare_hold(program: &Program, frame: &Frame, h: &Hold, shared: &mut SharedPrices) -> Result<PreparedHold, RunError> {
+    let (assets, names) = match &h.target {
+        Holding::Column(c) => (1, vec![program.frame_column_name(c)]),
+        Holding::Universe(u) => (program.universes[*u].assets.len(), program.universes[*u].assets.clone()),
     };
+    let (price, returns) = shared.get(program, frame, &h.target)?;
     let rebalance = schedule(h.rebalance, frame);
-    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns: std::sync::OnceLock::new(), names })
+    Ok(PreparedHold { price, assets, rebalance, rule: h.rebalance, returns, names })
 }
 
 /// Lays out the inputs of `compiled` from `frame` (see [`Prepared`]).
 pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError> {
     let program = compiled.program();
     let dims = Dims { rows: frame.len(), assets: program.universes.iter().map(|u| u.assets.len()).collect() };
+    let mut shared = SharedPrices::default();
     let mut inputs = vec![];
     for i in &compiled.lowered.plan.inputs {
         inputs.push(match i {
-            InputRef::Column(c) => gather(frame, &[program.frame_column_name(c)])?,
-            InputRef::Universe(u) => gather(frame, &program.universe_columns(*u))?,
-            InputRef::Panel { panel, .. } => gather(frame, &program.panel_columns(panel))?,
+            InputRef::Column(c) => shared.get(program, frame, &Holding::Column(c.clone()))?.0,
+            InputRef::Universe(u) => shared.get(program, frame, &Holding::Universe(*u))?.0,
+            InputRef::Panel { panel, .. } => Arc::new(gather(frame, &program.panel_columns(panel))?),
             // Filled per binding by `run_inner`.
-            InputRef::Weights { .. } => vec![],
+            InputRef::Weights { .. } => Arc::new(vec![]),
         });
     }
     let hold = match &program.book {
-        Book::Hold(h) => Some(prepare_hold(program, frame, h)?),
+        Book::Hold(h) => Some(prepare_hold(program, frame, h, &mut shared)?),
         Book::Ensemble(_) | Book::SleeveWeights(_) => None,
     };
     let mut weight_returns = vec![];
@@ -172,7 +202,7 @@ pub fn prepare(compiled: &Compiled, frame: &Frame) -> Result<Prepared, RunError>
         });
     }
     let weight_calendars = program.weights.iter().map(|w| schedule(w.rebalance, frame)).collect();
-    let sleeves = program.sleeves.iter().map(|s| prepare_hold(program, frame, &s.hold)).collect::<Result<Vec<_>, _>>()?;
+    let sleeves = program.sleeves.iter().map(|s| prepare_hold(program, frame, &s.hold, &mut shared)).collect::<Result<Vec<_>, _>>()?;
     let benchmark = match &program.benchmark {
         Some(b) => Some(gather(frame, &[program.frame_column_name(b)])?),
         None => None,
