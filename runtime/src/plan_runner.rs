@@ -293,12 +293,12 @@ fn run_stdlib(
     let rows = dims.rows;
     let shape = plan.nodes[i].shape;
     let mut out = buffer(pool, dims.len_of(shape), Some(f64::NAN));
-    match plan.nodes[i].op {
-        Op::Window(o, x, _) if at.is_some() => {
+    match (plan.nodes[i].op, at) {
+        (Op::Window(o, x, _), Some(at)) => {
             let xs = column(cols, x, binding, dims.len_of(shape));
-            run_window_panel_at(o, &xs, rows, dims.width_of(shape), binding.lengths[i], at.unwrap_or_default(), &mut out);
+            run_window_panel_at(o, &xs, rows, dims.width_of(shape), binding.lengths[i], at, &mut out);
         }
-        Op::Window(o, x, _) => {
+        (Op::Window(o, x, _), None) => {
             let length = binding.lengths[i];
             let memo = cache.map_or(0, |c| c.id);
             let shared = memo != 0 && cache.is_some_and(|c| c.invariant.get(x.index()).copied().unwrap_or(false)) && cols[x.index()].is_some();
@@ -325,11 +325,11 @@ fn run_stdlib(
                 }
             }
         }
-        Op::Scan(o, x) => {
+        (Op::Scan(o, x), _) => {
             let xs = column(cols, x, binding, dims.len_of(shape));
             run_scan_panel(o, &xs, rows, dims.width_of(shape), &mut out)
         }
-        Op::Cross(o, x, f) => {
+        (Op::Cross(o, x, f), _) => {
             let xshape = plan.nodes[x.index()].shape;
             let xs = column(cols, x, binding, dims.len_of(xshape));
             match at {

@@ -360,7 +360,7 @@ pub fn ensemble_flat(mut e: EnsembleSpans, rate: f64, sleeves: &[&Backtest], ind
     }
     // The change rows of `run_book` from `t0` (ascending): `t0`, a sleeve's trade, or a run of
     // equal regime whose allocation's bits differ from the run before.
-    let end = runs.last().map_or(t0, |r| r.0.end);
+    let end = runs[runs.len() - 1].0.end;
     let mut change = vec![t0];
     for b in sleeves {
         let rows = b.trade_rows();
