@@ -138,6 +138,46 @@ mod tests {
         assert_eq!(schedule(RebalanceRule::Monthly, &f), Some(vec![false, true, false, true]));
         assert_eq!(schedule(RebalanceRule::Daily, &f), None);
     }
+
+    /// Two sleeves holding one universe, a third holding another, and the plan reading the
+    /// first: one price panel and one returns memo per universe, each gathered from the frame.
+    #[test]
+    fn holds_of_one_universe_share_its_prices_and_returns() {
+        let src = "strategy s\nuniverse u = csv(\"u.csv\")\nuniverse v = csv(\"v.csv\")\n\
+            sleeve a { hold u weight if u > 1 then 0.5 else 0 rebalance monthly }\n\
+            sleeve b { hold u weight 0.25 rebalance weekly }\n\
+            sleeve c { hold v weight 1 }\n\
+            data m = csv(\"m.csv\")\n\
+            regime st {\n  UP when m.z > 0\n  DOWN otherwise\n}\n\
+            param x in [0.3, 0.7]\n\
+            ensemble by st {\n  UP => x * a + (1 - x) * b + c\n  DOWN => c\n}\n";
+        let mut columns = |path: &str| {
+            Ok(match path {
+                "u.csv" => vec!["p".to_string(), "q".to_string()],
+                "v.csv" => vec!["r".to_string()],
+                _ => vec!["z".to_string()],
+            })
+        };
+        let (compiled, diags) = strat_compiler::compile(src, "s", &mut columns);
+        let compiled = compiled.unwrap_or_else(|| panic!("{diags:?}"));
+        let d = |s: &str| crate::frame::parse_date(s).unwrap();
+        let dates = vec![d("2020-01-30"), d("2020-01-31"), d("2020-02-03"), d("2020-02-04")];
+        let names = ["u.p", "u.q", "v.r", "m.z"].map(String::from).to_vec();
+        let frame = Frame::new(dates, names, vec![vec![1.0, 2.0, 3.0, 4.0], vec![5.0, 6.0, 7.0, 8.0], vec![9.0, 9.5, 10.0, 10.5], vec![1.0, -1.0, 1.0, 1.0]]);
+        let prep = prepare(&compiled, &frame).unwrap();
+        let [a, b, c] = [&prep.sleeves[0], &prep.sleeves[1], &prep.sleeves[2]];
+        assert!(Arc::ptr_eq(&a.price, &b.price) && Arc::ptr_eq(&a.returns, &b.returns));
+        assert!(!Arc::ptr_eq(&a.price, &c.price) && !Arc::ptr_eq(&a.returns, &c.returns));
+        assert_eq!(*a.price, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(*c.price, vec![9.0, 9.5, 10.0, 10.5]);
+        // Each keeps its own schedule; the returns are computed once for both.
+        assert_eq!((a.rule, b.rule), (RebalanceRule::Monthly, RebalanceRule::Weekly));
+        assert!(std::ptr::eq(a.asset_returns(), b.asset_returns()));
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a.asset_returns()), bits(&asset_returns(&a.price, 2)));
+        // The plan's universe input is the same buffer.
+        assert!(prep.inputs.iter().any(|i| Arc::ptr_eq(i, &a.price)), "the plan reads u through the sleeves' panel");
+    }
 }
 
 /// The prices and returns of the holds prepared so far, by what they trade: the sleeves of a
