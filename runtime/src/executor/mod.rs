@@ -186,12 +186,15 @@ mod tests {
 /// The plan's inputs (a column, or a universe's panel) are the same values as the holds'
 /// prices, so they share those buffers too.
 #[derive(Default)]
-struct SharedPrices(HashMap<Holding, (Arc<Vec<f64>>, Arc<std::sync::OnceLock<Vec<f64>>>)>);
+struct SharedPrices(HashMap<Holding, PricesAndReturns>);
+
+/// A price buffer and the memo of its returns (see [`PreparedHold`]).
+type PricesAndReturns = (Arc<Vec<f64>>, Arc<std::sync::OnceLock<Vec<f64>>>);
 
 impl SharedPrices {
     /// The values of `target` (asset-major for a universe) and the memo of their returns,
     /// gathered from `frame` the first time.
-    fn get(&mut self, program: &Program, frame: &Frame, target: &Holding) -> Result<(Arc<Vec<f64>>, Arc<std::sync::OnceLock<Vec<f64>>>), RunError> {
+    fn get(&mut self, program: &Program, frame: &Frame, target: &Holding) -> Result<PricesAndReturns, RunError> {
         if let Some((price, returns)) = self.0.get(target) {
             return Ok((Arc::clone(price), Arc::clone(returns)));
         }
