@@ -18,27 +18,12 @@ type Remap = (Arc<Vec<u32>>, Arc<Vec<u32>>);
 /// error. No frames give an empty frame. If a frame repeats a date (the readers never produce
 /// one), its first row with that date is used.
 pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
-    let Some((_, first)) = frames.first() else {
+    if frames.is_empty() {
         return Frame::default();
-    };
-    // Row of each date, per frame.
-    let index: Vec<HashMap<i32, usize>> = frames
-        .iter()
-        .map(|(_, f)| {
-            let mut m = HashMap::with_capacity(f.dates.len());
-            for (row, &d) in f.dates.iter().enumerate() {
-                m.entry(d).or_insert(row);
-            }
-            m
-        })
-        .collect();
-    let mut dates: Vec<i32> = first.dates.iter().copied().filter(|d| index.iter().all(|m| m.contains_key(d))).collect();
-    dates.sort_unstable();
-    dates.dedup();
-
+    }
+    let (dates, rows) = if frames.iter().all(|(_, f)| increasing(&f.dates)) { merged_rows(&frames) } else { hashed_rows(&frames) };
     let mut out = Frame { dates, ..Frame::default() };
-    for ((prefix, f), idx) in frames.into_iter().zip(&index) {
-        let rows: Vec<usize> = out.dates.iter().map(|d| idx[d]).collect();
+    for ((prefix, f), rows) in frames.into_iter().zip(rows) {
         // Columns read together share one `lines` vector; keep sharing it after the join.
         let mut remapped: Vec<Remap> = Vec::new();
         let Frame { names, columns, origins, .. } = f;
@@ -61,6 +46,60 @@ pub fn inner_join(frames: Vec<(String, Frame)>) -> Frame {
         }
     }
     out
+}
+
+/// Whether `dates` strictly increase (as the readers guarantee: they reject unsorted and
+/// repeated dates).
+fn increasing(dates: &[i32]) -> bool {
+    dates.windows(2).all(|w| w[0] < w[1])
+}
+
+/// The joined dates (ascending) and, per frame, the row of each: one merge pass over frames whose
+/// dates strictly increase. The same as [`hashed_rows`] on such frames.
+fn merged_rows(frames: &[(String, Frame)]) -> (Vec<i32>, Vec<Vec<usize>>) {
+    let first = &frames[0].1.dates;
+    let mut at = vec![0usize; frames.len()];
+    let mut rows: Vec<Vec<usize>> = vec![Vec::with_capacity(first.len()); frames.len()];
+    let mut dates = Vec::with_capacity(first.len());
+    'dates: for (row, &d) in first.iter().enumerate() {
+        for (k, (_, f)) in frames.iter().enumerate().skip(1) {
+            let ds = &f.dates;
+            let mut i = at[k];
+            while i < ds.len() && ds[i] < d {
+                i += 1;
+            }
+            at[k] = i;
+            if i == ds.len() || ds[i] != d {
+                continue 'dates;
+            }
+        }
+        dates.push(d);
+        rows[0].push(row);
+        for (r, &i) in rows.iter_mut().zip(&at).skip(1) {
+            r.push(i);
+        }
+    }
+    (dates, rows)
+}
+
+/// The joined dates (ascending, distinct) and, per frame, the row of each (a frame's first row
+/// of a repeated date), through a hash index of each frame's dates: for frames in any order.
+fn hashed_rows(frames: &[(String, Frame)]) -> (Vec<i32>, Vec<Vec<usize>>) {
+    let index: Vec<HashMap<i32, usize>> = frames
+        .iter()
+        .map(|(_, f)| {
+            let mut m = HashMap::with_capacity(f.dates.len());
+            for (row, &d) in f.dates.iter().enumerate() {
+                m.entry(d).or_insert(row);
+            }
+            m
+        })
+        .collect();
+    let mut dates: Vec<i32> = frames[0].1.dates.iter().copied().filter(|d| index.iter().all(|m| m.contains_key(d))).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let rows = index.iter().map(|idx| dates.iter().map(|d| idx[d]).collect()).collect();
+    (dates, rows)
 }
 
 /// Joins `frames` onto the rows of `joined` **as of** each row's date: a row dated `d` reads,
@@ -114,6 +153,47 @@ mod tests {
         let r = &out.columns[1];
         assert!(r[0].is_nan(), "nothing dated on or before day 2");
         assert_eq!(&r[1..], [30., 40., 90.], "day 3 its own row, day 5 day 4's, day 9 its own; day 10 is never read");
+    }
+
+    /// Random frames of increasing dates (gaps, shared and missing days, empty frames): the merge
+    /// gives the hash index's dates and rows; a frame out of order takes the hash path.
+    #[test]
+    fn the_merge_and_the_hash_index_join_alike() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        for case in 0..500 {
+            let k = 1 + next(4) as usize;
+            let frames: Vec<(String, Frame)> = (0..k)
+                .map(|j| {
+                    let mut d = next(5) as i32;
+                    let len = if case % 50 == 7 && j == 1 { 0 } else { next(40) as usize };
+                    let dates: Vec<i32> = (0..len)
+                        .map(|_| {
+                            d += 1 + next(3) as i32;
+                            d
+                        })
+                        .collect();
+                    let col = dates.iter().map(|&x| x as f64).collect();
+                    (format!("s{j}"), Frame::new(dates, vec!["c".into()], vec![col]))
+                })
+                .collect();
+            assert_eq!(merged_rows(&frames), hashed_rows(&frames), "case {case}");
+            let j = inner_join(frames);
+            for c in &j.columns {
+                assert_eq!(c, &j.dates.iter().map(|&x| x as f64).collect::<Vec<_>>(), "case {case}");
+            }
+        }
+        // Out of order and repeated: the hash path, the first row of a date.
+        let a = Frame::new(vec![5, 3, 3, 9], vec!["x".into()], vec![vec![50., 30., 31., 90.]]);
+        let b = Frame::new(vec![3, 5, 9], vec!["y".into()], vec![vec![0.3, 0.5, 0.9]]);
+        let j = inner_join(vec![("a".into(), a), ("b".into(), b)]);
+        assert_eq!(j.dates, [3, 5, 9]);
+        assert_eq!(j.columns, [vec![30., 50., 90.], vec![0.3, 0.5, 0.9]]);
     }
 
     #[test]
