@@ -301,7 +301,7 @@ fn run_stdlib(
         (Op::Window(o, x, _), None) => {
             let length = binding.lengths[i];
             let memo = cache.map_or(0, |c| c.id);
-            let shared = memo != 0 && cache.is_some_and(|c| c.invariant.get(x.index()).copied().unwrap_or(false)) && cols[x.index()].is_some();
+            let shared = memo != 0 && cache.is_some_and(|c| c.is_invariant(x)) && cols[x.index()].is_some();
             let hit = shared
                 && WINDOWS
                     .with(|m| {

@@ -183,6 +183,7 @@ mod tests {
 /// The prices and returns of the holds prepared so far, by what they trade: the sleeves of a
 /// combined book often hold one universe (the regime ensemble's `qm` and `lowvol` both hold
 /// `stocks`), and each copy of a panel is its size in freshly touched memory.
+///
 /// The plan's inputs (a column, or a universe's panel) are the same values as the holds'
 /// prices, so they share those buffers too.
 #[derive(Default)]
