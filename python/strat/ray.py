@@ -11,11 +11,12 @@ over all of them, giving the :class:`strat.WalkForward` of :meth:`strat.Strategy
 Ray is an optional dependency: ``pip install ./python[ray]``. The program and its data travel
 once, through Ray's object store (one ``ray.put``, whatever the number of shards): the source
 text, the bytes of every data file it names by a relative path (or the DataFrames given as
-``data``). Each worker process writes the files into a private folder once and compiles once,
-then runs its shards. A shard is a deterministic set of bindings (every N-th from the I-th),
-so a shard that Ray re-runs after a worker died computes exactly the same rows: none is lost
-or counted twice, and the driver checks that every binding arrived exactly once and that all
-shards saw the same program, data and grid (the study fingerprint).
+``data``). For each shard a worker writes the files into a new private folder, compiles there
+and runs the shard, then removes the folder; a folder left by a worker that died in a shard is
+removed by the next shard to start on that node. A shard is a deterministic set of bindings
+(every N-th from the I-th), so a shard that Ray re-runs after a worker died computes exactly the
+same rows: none is lost or counted twice, and the driver checks that every binding arrived
+exactly once and that all shards saw the same program, data and grid (the study fingerprint).
 
 A data file named by an absolute path is not shipped: it must exist, identical, on every node
 (the fingerprint check refuses a node whose copy differs).
@@ -23,9 +24,11 @@ A data file named by an absolute path is not shipped: it must exist, identical, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from typing import Any, Callable, Mapping, Optional, Union
@@ -110,42 +113,86 @@ def _payload(strategy: Strategy, data: Optional[Mapping[str, Any]], overrides: l
     }
 
 
-#: Per worker process: payload key -> (folder, strategy).
-_WORKER_CACHE: dict = {}
+#: The folders a shard writes its data files into start with this, then the worker's pid.
+_FOLDER_PREFIX = "strat-ray-"
 
 
-def _worker_strategy(payload: dict) -> Strategy:
-    key = payload["key"]
-    hit = _WORKER_CACHE.get(key)
-    if hit is not None:
-        return hit[1]
-    folder = tempfile.mkdtemp(prefix="strat-ray-")
-    for rel, content in payload["files"].items():
-        path = os.path.join(folder, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(content)
-    s = compile(payload["source"], base_dir=folder, data=payload["data"], name=payload["name"], file_name=payload["file_name"])
-    _WORKER_CACHE[key] = (folder, s)
-    return s
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` is running on this node (a zombie, killed and not yet reaped,
+    is not); a process of another user counts as alive."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-def _shard_start(payload: dict, index: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
-    """The start of a shard in a Ray worker: for the tests, announces the worker's pid in
-    ``pid_dir`` and sleeps ``delay_s``; returns the worker's compiled strategy and its tables."""
+def _remove_orphans() -> None:
+    """Removes the shard folders of this user's workers that died in a shard (a worker killed
+    by the OS or by Ray leaves its folder behind): the ``strat-ray-<pid>-*`` folders in the
+    temporary directory whose ``pid`` is no longer running."""
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_FOLDER_PREFIX):
+            continue
+        pid = name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        path = os.path.join(tmp, name)
+        try:
+            owned = os.stat(path, follow_symlinks=False).st_uid == os.getuid()
+        except OSError:
+            continue
+        if pid.isdigit() and owned and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _shard_strategy(payload: dict):
+    """The program compiled in a Ray worker, with the payload's data files written into a new
+    private folder (``strat-ray-<pid>-*`` in the temporary directory) that is removed when the
+    shard ends, whether it returns or raises; the folders of workers that died in a shard are
+    removed too. Yields ``(strategy, tables)``."""
+    _remove_orphans()
+    folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
+    try:
+        for rel, content in payload["files"].items():
+            path = os.path.join(folder, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(content)
+        s = compile(payload["source"], base_dir=folder, data=payload["data"], name=payload["name"], file_name=payload["file_name"])
+        yield s, _tables(payload["data"], s.data_sources)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _test_hooks(index: int, delay_s: float, pid_dir: Optional[str]) -> None:
+    """For the tests, once a shard's folder is written: announces the worker's pid in
+    ``pid_dir``, then sleeps ``delay_s`` (the window in which a test kills the worker)."""
     if pid_dir:
         with open(os.path.join(pid_dir, f"shard-{index}-{os.getpid()}-{time.time_ns()}"), "w") as f:
             f.write(str(os.getpid()))
     if delay_s:
         time.sleep(delay_s)
-    s = _worker_strategy(payload)
-    return s, _tables(payload["data"], s.data_sources)
 
 
 def _run_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
     """One shard, in a Ray worker: returns ``(index, part document text)``."""
-    s, tables = _shard_start(payload, index, delay_s, pid_dir)
-    return index, s._native.sweep(tables, payload["overrides"], False, (index, count), None)
+    with _shard_strategy(payload) as (s, tables):
+        _test_hooks(index, delay_s, pid_dir)
+        return index, s._native.sweep(tables, payload["overrides"], False, (index, count), None)
 
 
 def sweep(
@@ -234,8 +281,9 @@ def _run_shards(ray, fn, payload: dict, n: int, max_retries: int, delay_s: float
 
 def _run_walk_forward_shard(payload: dict, index: int, count: int, delay_s: float, pid_dir: Optional[str]) -> tuple:
     """One walk-forward shard, in a Ray worker: returns ``(index, part bytes)``."""
-    s, tables = _shard_start(payload, index, delay_s, pid_dir)
-    return index, s._native.walk_forward_part(tables, (index, count))
+    with _shard_strategy(payload) as (s, tables):
+        _test_hooks(index, delay_s, pid_dir)
+        return index, s._native.walk_forward_part(tables, (index, count))
 
 
 def walk_forward(

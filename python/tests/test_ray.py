@@ -8,9 +8,11 @@ $STRAT_REQUIRE_RAY=1 (scripts/test.sh sets it), which makes a missing cluster a 
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -130,26 +132,37 @@ def test_ray_walk_forward_equals_the_single_machine_walk_forward(address):
     assert strat.ray.walk_forward(s, num_shards=3, address=address, **kw).json == s.walk_forward(progress=False, **kw).json
 
 
+def _shard_folders(tmp: str) -> set:
+    return {n for n in os.listdir(tmp) if n.startswith("strat-ray-")}
+
+
 @pytest.mark.parametrize("study", ["sweep", "walk_forward"])
 def test_ray_survives_a_worker_killed_mid_shard(address, tmp_path, study):
+    import ray
     import strat.ray
 
     path = EXAMPLES / "tsmom_hedge.strat"
     s = strat.compile_file(str(path))
     whole = s.sweep(progress=False) if study == "sweep" else s.walk_forward(progress=False)
     killed = []
+    # The workers' temporary directory (both nodes run on this machine), where each shard
+    # writes its data files.
+    strat.ray._connect(ray, address, 30.0)
+    tmp = ray.get(ray.remote(lambda: tempfile.gettempdir()).remote())
+    before = _shard_folders(tmp)
 
     def killer():
         # The first shard to start announces its worker's pid, then sleeps 4 s before it
-        # computes: kill that worker while the shard is running.
+        # computes: kill that worker while the shard is running, its folder written.
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
             files = sorted(tmp_path.iterdir())
             if files:
                 time.sleep(1.0)
                 pid = int(files[0].read_text())
+                folders = {n for n in _shard_folders(tmp) if n.startswith(f"strat-ray-{pid}-")}
                 os.kill(pid, signal.SIGKILL)
-                killed.append((files[0].name, pid))
+                killed.append((files[0].name, pid, folders))
                 return
             time.sleep(0.05)
 
@@ -166,6 +179,47 @@ def test_ray_survives_a_worker_killed_mid_shard(address, tmp_path, study):
         pd.testing.assert_frame_equal(result, whole, check_exact=True)
     else:
         assert result.json == whole.json
+    # The killed worker had written its shard's folder; the re-run shard removed it, and the
+    # shards that finished removed their own: nothing is left in the temporary directory.
+    assert len(killed[0][2]) == 1, f"the killed worker's shard folder was not found in {tmp}: {killed}"
+    assert _shard_folders(tmp) - before == set()
+
+
+def test_orphan_shard_folders_of_dead_workers_are_removed(tmp_path, monkeypatch):
+    import strat.ray
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for name in (f"strat-ray-{dead.pid}-a", f"strat-ray-{live.pid}-b", f"strat-ray-{os.getpid()}-c", "strat-ray-xyz", "other"):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "px.csv").write_text("date,x\n")
+        strat.ray._remove_orphans()
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert left == sorted(["other", "strat-ray-xyz", f"strat-ray-{live.pid}-b", f"strat-ray-{os.getpid()}-c"])
+        # A killed process that its parent has not reaped yet (a zombie) is dead too.
+        live.kill()
+        time.sleep(0.5)
+        assert not strat.ray._alive(live.pid)
+        strat.ray._remove_orphans()
+        assert not (tmp_path / f"strat-ray-{live.pid}-b").exists()
+    finally:
+        live.kill()
+        live.wait()
+    shutil.rmtree(tmp_path / f"strat-ray-{os.getpid()}-c")
+
+    # A shard's folder exists while it runs and is gone once it returns or raises.
+    payload = strat.ray._payload(strat.compile_file(str(EXAMPLES / "tsmom_hedge.strat")), None, [])
+    with strat.ray._shard_strategy(payload) as (s, _tables):
+        inside = [p.name for p in tmp_path.iterdir() if p.name.startswith(f"strat-ray-{os.getpid()}-")]
+        assert len(inside) == 1 and (tmp_path / inside[0] / "data" / "crypto_close.csv").is_file()
+    assert not (tmp_path / inside[0]).exists()
+    with pytest.raises(RuntimeError):
+        with strat.ray._shard_strategy(payload):
+            raise RuntimeError("a shard fails")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(f"strat-ray-{os.getpid()}-")] == []
 
 
 def test_an_unreachable_cluster_is_a_clear_error_not_a_hang():
