@@ -140,6 +140,7 @@ pub use strat_runtime::{Backend, DataError, Frame, RunError, RunResult};
 /// reported as implausible ([`Strategy::weight_warnings`]): 10, i.e. 1,000 %.
 pub const IMPLAUSIBLE_GROSS: f64 = 10.0;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -685,39 +686,29 @@ impl Strategy {
     /// with NaN is false, so on those rows the condition silently takes its `else` branch
     /// (spec/semantics.md §10). Each names the series' source text (its span), the number of
     /// such rows and the first date. Panels are not checked (a universe's asset without a
-    /// price is NaN by design). One evaluation of the conditions' operands for `params`;
-    /// none if the run cannot be evaluated.
-    pub fn nan_condition_warnings(&self, frame: &Frame, params: &Params) -> Vec<SourceDiag> {
-        use strat_compiler::ops::BinaryOp;
-        use strat_compiler::plan::Op;
+    /// price is NaN by design). `result` is the run of `params` on `frame`
+    /// ([`Strategy::run`]): the series it computed are read from it
+    /// ([`RunResult::condition_operands`]); one computed inside a fused kernel is evaluated
+    /// again on the reference evaluator. None if that evaluation fails.
+    pub fn nan_condition_warnings(&self, frame: &Frame, params: &Params, result: &RunResult) -> Vec<SourceDiag> {
         let plan = &self.compiled.lowered.plan;
-        let live = plan.reachable(&self.compiled.outputs());
-        let series = |n: strat_compiler::plan::Node| {
-            matches!(plan.node(n).shape, strat_compiler::types::Shape::Series) && !matches!(plan.node(n).op, Op::Const(_) | Op::Param(_))
-        };
-        // (operand, the condition that reads it), each operand once.
-        let mut checks: Vec<(strat_compiler::plan::Node, strat_compiler::plan::Node)> = vec![];
-        for (i, nd) in plan.nodes.iter().enumerate() {
-            let Op::Select(c, _, _) = nd.op else { continue };
-            if !live[i] {
-                continue;
-            }
-            let operands = match plan.node(c).op {
-                Op::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne, a, b) => vec![a, b],
-                _ => vec![c],
-            };
-            for x in operands {
-                if series(x) && !checks.iter().any(|(y, _)| *y == x) {
-                    checks.push((x, c));
-                }
-            }
-        }
+        let checks = self.compiled.condition_operands();
         if checks.is_empty() {
             return vec![];
         }
-        let Ok(prep) = strat_runtime::prepare(&self.compiled, frame) else { return vec![] };
-        let nodes: Vec<_> = checks.iter().map(|(x, _)| *x).collect();
-        let Ok((cols, binding)) = strat_runtime::executor::node_values(&self.compiled, &prep, &params.values, &nodes) else { return vec![] };
+        let Ok(binding) = strat_compiler::bind(plan, &params.values) else { return vec![] };
+        let mut cols: Vec<Option<Cow<[f64]>>> =
+            (0..checks.len()).map(|k| result.condition_operands.get(k).and_then(|c| c.as_deref()).map(Cow::Borrowed)).collect();
+        let missing: Vec<usize> = (0..checks.len()).filter(|&k| cols[k].is_none()).collect();
+        if !missing.is_empty() {
+            let Ok(prep) = strat_runtime::prepare(&self.compiled, frame) else { return vec![] };
+            let nodes: Vec<_> = missing.iter().map(|&k| checks[k].0).collect();
+            let Ok((values, _)) = strat_runtime::executor::node_values(&self.compiled, &prep, &params.values, &nodes) else { return vec![] };
+            for (k, v) in missing.into_iter().zip(values) {
+                cols[k] = Some(Cow::Owned(v));
+            }
+        }
+        let cols: Vec<Cow<[f64]>> = cols.into_iter().flatten().collect();
         let text = |sp: strat_grammar::Span| self.source.get(sp.start as usize..sp.end as usize).unwrap_or("?").trim().to_string();
         let mut out = vec![];
         for ((x, c), col) in checks.iter().zip(&cols) {

@@ -78,6 +78,7 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         weights: wa,
         asset_names: na,
         attribution: ata,
+        condition_operands: ca,
     } = a;
     let RunResult {
         backtest: bb,
@@ -90,8 +91,18 @@ fn differences(a: &RunResult, b: &RunResult) -> Vec<String> {
         weights: wb,
         asset_names: nb,
         attribution: atb,
+        condition_operands: cb,
     } = b;
     let mut out = vec![];
+    // The JIT has no column for an operand it fused into a kernel (None); the others agree.
+    if ca.len() != cb.len() {
+        out.push(format!("condition_operands: {} vs {}", ca.len(), cb.len()));
+    }
+    for (k, (x, y)) in ca.iter().zip(cb).enumerate() {
+        if let (Some(x), Some(y)) = (x, y) {
+            diff_f64(&format!("condition_operands[{k}]"), x, y, &mut out);
+        }
+    }
     match (ata, atb) {
         (Some(x), Some(y)) if x.lines.len() == y.lines.len() => {
             for (u, v) in x.lines.iter().zip(&y.lines) {

@@ -109,6 +109,41 @@ fn a_nan_condition_is_warned_once_with_its_count_and_first_date() {
     assert!(!e.contains("nan_condition"), "{e}");
 }
 
+/// The check of NaN conditions reads the series the run computed (an input, a window) and
+/// evaluates again only an operand the JIT fused into a kernel: on both backends, and with
+/// nothing taken from the run, the same warnings. Through the CLI, one per operand.
+#[test]
+fn a_nan_condition_reads_the_runs_own_columns_on_both_backends() {
+    let dir = TempDir::new("run-nan-operands");
+    // b is empty on 2021-01-06: `px.b` (an input), `sma(px.b, 2)` (a window: NaN on 01-06 and
+    // 01-07) and `px.b * 2 + px.a` (computed inside a fused kernel) are NaN there.
+    let csv = "date,a,b\n2021-01-04,100,20\n2021-01-05,101,25\n2021-01-06,102,\n2021-01-07,103,35\n2021-01-08,104,10\n2021-01-11,105,12\n";
+    let body = "let u = if px.b > 30 then 0.5 else 1\nlet v = if sma(px.b, 2) < 22 then 0.8 else 1\nlet w = if px.b * 2 + px.a > 150 then 0.9 else 1\nhold px.a weight u * v * w";
+    let file = program(&dir, csv, body);
+    let strategy = strat::Engine::new().compile_file(&file).expect("compiles");
+    let frame = strategy.load_data().expect("loads");
+    let params = strategy.params();
+    let messages = |r: &strat::RunResult| strategy.nan_condition_warnings(&frame, &params, r).iter().map(|d| d.diag.message.clone()).collect::<Vec<_>>();
+    let jit = strategy.run_with(&frame, &params, strat::Backend::Jit).expect("runs");
+    let reference = strategy.run_with(&frame, &params, strat::Backend::Reference).expect("runs");
+    assert_eq!(jit.condition_operands.len(), 3);
+    assert!(jit.condition_operands[..2].iter().all(Option::is_some), "the input and the window are the run's own columns");
+    assert!(reference.condition_operands.iter().all(Option::is_some));
+    let mut bare = strategy.run_with(&frame, &params, strat::Backend::Jit).expect("runs");
+    bare.condition_operands.clear();
+    let expected = vec![
+        "`px.b` is NaN on 1 row(s) after its warm-up (first on 2021-01-06): the condition `px.b > 30` is false there and takes its `else` branch".to_string(),
+        "`sma(px.b, 2)` is NaN on 2 row(s) after its warm-up (first on 2021-01-06): the condition `sma(px.b, 2) < 22` is false there and takes its `else` branch".to_string(),
+        "`px.b * 2 + px.a` is NaN on 1 row(s) after its warm-up (first on 2021-01-06): the condition `px.b * 2 + px.a > 150` is false there and takes its `else` branch".to_string(),
+    ];
+    assert_eq!(messages(&jit), expected);
+    assert_eq!(messages(&reference), expected);
+    assert_eq!(messages(&bare), expected);
+    let e = stderr(&run(&file, &[]));
+    assert_eq!(e.matches("strat::run::nan_condition").count(), 3, "{e}");
+    assert!(e.contains(&expected[1]), "{e}");
+}
+
 /// A kill switch whose release is NaN on every row could never be released once tripped: a run
 /// error with its name. A param scale outside 0..1 is a run error too (a literal one is refused
 /// by the checker).

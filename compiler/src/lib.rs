@@ -63,6 +63,37 @@ impl Compiled {
         outputs_of(&self.lowered)
     }
 
+    /// The series a condition compares, for the check that a condition is not NaN past its
+    /// warm-up (`strat::run::nan_condition`): for every `if`, `tiers` or regime choice the run
+    /// reads (a `Select` reachable from [`Compiled::outputs`]), the operands of its comparison
+    /// (`<`, `<=`, `>`, `>=`, `==`, `!=`), or the condition itself when it is not a comparison,
+    /// that are series computed from the data (not constants, params or panels). Pairs
+    /// `(operand, condition)`, each operand once, in plan order.
+    pub fn condition_operands(&self) -> Vec<(Node, Node)> {
+        use ops::BinaryOp;
+        use plan::Op;
+        let plan = &self.lowered.plan;
+        let live = plan.reachable(&self.outputs());
+        let series = |n: Node| matches!(plan.node(n).shape, types::Shape::Series) && !matches!(plan.node(n).op, Op::Const(_) | Op::Param(_));
+        let mut checks: Vec<(Node, Node)> = vec![];
+        for (i, nd) in plan.nodes.iter().enumerate() {
+            let Op::Select(c, _, _) = nd.op else { continue };
+            if !live[i] {
+                continue;
+            }
+            let operands = match plan.node(c).op {
+                Op::Binary(BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::Eq | BinaryOp::Ne, a, b) => vec![a, b],
+                _ => vec![c],
+            };
+            for x in operands {
+                if series(x) && !checks.iter().any(|(y, _)| *y == x) {
+                    checks.push((x, c));
+                }
+            }
+        }
+        checks
+    }
+
     /// The optimised plan as text (what `strat check --plan` prints): the nodes the backtest
     /// reads, each output labelled — `weight` (an ensemble's `regime`), `sleeve NAME weight`,
     /// `report NAME`.

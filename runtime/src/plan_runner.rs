@@ -130,9 +130,34 @@ pub fn run_cached(kernels: &Kernels, plan: &Plan, inputs: &[&[f64]], dims: &Dims
 /// As [`run_cached`], borrowing outputs that are inputs or cached columns instead of copying
 /// them.
 pub fn run_borrowed<'a>(kernels: &Kernels, plan: &Plan, inputs: &[&'a [f64]], dims: &Dims, binding: &Binding, cache: Option<&'a Cache>) -> Vec<Cow<'a, [f64]>> {
-    let mut cols = execute(kernels, plan, inputs, dims, binding, cache, &[], &[]);
+    run_borrowed_keeping(kernels, plan, inputs, dims, binding, cache, &[]).0
+}
+
+/// As [`run_borrowed`], also returning the columns of the nodes `probes` that the run computed
+/// anyway: an input, a window, running or cross-sectional node, or a kernel's output (each
+/// kept past its last reader instead of being freed). A node computed inside a fused kernel
+/// has no column of its own: `None` (the caller evaluates it another way). One entry per probe.
+#[allow(clippy::type_complexity)]
+pub fn run_borrowed_keeping<'a>(
+    kernels: &Kernels,
+    plan: &Plan,
+    inputs: &[&'a [f64]],
+    dims: &Dims,
+    binding: &Binding,
+    cache: Option<&'a Cache>,
+    probes: &[Node],
+) -> (Vec<Cow<'a, [f64]>>, Vec<Option<Vec<f64>>>) {
+    let mut keep = vec![];
+    if !probes.is_empty() {
+        keep = vec![false; kernels.n_nodes()];
+        for p in probes {
+            keep[p.index()] = true;
+        }
+    }
+    let mut cols = execute(kernels, plan, inputs, dims, binding, cache, &keep, &[]);
+    let kept = probes.iter().map(|p| cols[p.index()].as_ref().map(|c| c.to_vec())).collect();
     let outputs = kernels.outputs();
-    outputs
+    let outs = outputs
         .iter()
         .enumerate()
         .map(|(k, &n)| {
@@ -143,7 +168,8 @@ pub fn run_borrowed<'a>(kernels: &Kernels, plan: &Plan, inputs: &[&'a [f64]], di
                 None => Cow::Owned(vec![binding.scalars[n.index()]; dims.rows]),
             }
         })
-        .collect()
+        .collect();
+    (outs, kept)
 }
 
 /// Computes, once, every column that does not depend on the parameters marked in `varying`

@@ -139,7 +139,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
     for w in output::cash_warnings(&frame, &result) {
         warn("strat::run::missing_cash_rate", w, "fill the rate series, or cut the run to the dates it covers with `from`/`to`");
     }
-    print_diags(&strategy.nan_condition_warnings(&frame, &params));
+    print_diags(&strategy.nan_condition_warnings(&frame, &params, &result));
     let text = if json {
         let mut report = strategy.report(&frame, &result);
         report.conventions = conventions;

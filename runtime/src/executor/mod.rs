@@ -372,6 +372,11 @@ pub struct RunResult {
     /// A combined book's return and risk attribution to its sleeves, costs and cash; filled
     /// by [`run`] (not by sweeps), `None` for a `hold`.
     pub attribution: Option<crate::backtest::Attribution>,
+    /// The values of [`Compiled::condition_operands`] (one entry per operand, in that order;
+    /// `rows` values each) as this run computed them, for the check of conditions that are
+    /// NaN past their warm-up; `None` for an operand the JIT computed inside a fused kernel
+    /// (it has no column of its own). Filled by [`run`] (empty for sweeps).
+    pub condition_operands: Vec<Option<Vec<f64>>>,
 }
 
 impl RunResult {
@@ -650,7 +655,7 @@ pub type BindingSummary = (Summary, Vec<f64>, Vec<Arc<WeightsRun>>);
 pub fn run_summary(compiled: &Compiled, prep: &Prepared, params: &[f64], backend: Backend, cache: Option<&SweepCache>) -> Result<BindingSummary, RunError> {
     let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
     let weights = weight_inputs(compiled, prep, params, &binding)?;
-    let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+    let (cols, _) = eval_columns(compiled, prep, &binding, backend, cache, &weights, &[]);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let program = compiled.program();
     let warmup = binding.warmup_of(compiled.program().decision);
@@ -718,7 +723,7 @@ pub fn run_path(
         if !program.needs_stage() {
             let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
             let weights = weight_inputs(compiled, prep, params, &binding)?;
-            let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+            let (cols, _) = eval_columns(compiled, prep, &binding, backend, cache, &weights, &[]);
             let warmup = binding.warmup_of(program.decision);
             let hold = hold_input(h, &cols.target, warmup, prep.dims.rows, program.flat_cost(&binding.scalars).unwrap_or(0.0), None, program.annualize);
             let lean = backtest_returns(&BacktestInput { asset_returns: Some(h.asset_returns()), ..hold.input() })
@@ -732,7 +737,7 @@ pub fn run_path(
         // A regime ensemble on the stage's flat path: its returns without the stage's vectors.
         let binding = bind(&compiled.lowered.plan, params).map_err(RunError::Bind)?;
         let weights = weight_inputs(compiled, prep, params, &binding)?;
-        let cols = eval_columns(compiled, prep, &binding, backend, cache, &weights);
+        let (cols, _) = eval_columns(compiled, prep, &binding, backend, cache, &weights, &[]);
         let owned = sleeve_backtests(compiled, prep, &binding, &cols, cache)?;
         let sleeves = sleeve_refs(&owned, cache);
         if let Some(flat) = lean_ensemble(compiled, prep, &binding, &cols, &sleeves, binding.warmup_of(program.decision), cache)? {
@@ -828,12 +833,22 @@ fn eval_columns<'a>(
     backend: Backend,
     cache: Option<&'a SweepCache>,
     weights: &'a [Option<Arc<WeightsRun>>],
-) -> Columns<'a> {
+    probes: &[Node],
+) -> (Columns<'a>, Vec<Option<Vec<f64>>>) {
     let plan = &compiled.lowered.plan;
     let inputs = plan_inputs(prep, weights);
-    let cols: Vec<Cow<[f64]>> = match backend {
-        Backend::Jit => plan_runner::run_borrowed(&compiled.kernels, plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref())),
-        Backend::Reference => eval_plan(plan, &inputs, &prep.dims, binding, &compiled.outputs()).into_iter().map(Cow::Owned).collect(),
+    let (cols, probed): (Vec<Cow<[f64]>>, _) = match backend {
+        Backend::Jit => {
+            plan_runner::run_borrowed_keeping(&compiled.kernels, plan, &inputs, &prep.dims, binding, cache.and_then(|c| c.kernels.as_ref()), probes)
+        }
+        Backend::Reference => {
+            let mut wanted = compiled.outputs();
+            let n = wanted.len();
+            wanted.extend_from_slice(probes);
+            let mut cols = eval_plan(plan, &inputs, &prep.dims, binding, &wanted);
+            let probed = cols.split_off(n).into_iter().map(Some).collect();
+            (cols.into_iter().map(Cow::Owned).collect(), probed)
+        }
     };
     let mut cols = cols.into_iter();
     let target = cols.next().unwrap_or_default();
@@ -841,7 +856,7 @@ fn eval_columns<'a>(
     let reports = cols.by_ref().take(compiled.program().reports.len()).collect();
     let alerts = cols.by_ref().take(compiled.program().alert_series().count()).collect();
     let regimes = cols.by_ref().take(compiled.program().declared_regimes().count()).collect();
-    Columns { target, sleeves, reports, alerts, regimes, portfolio: cols.collect() }
+    (Columns { target, sleeves, reports, alerts, regimes, portfolio: cols.collect() }, probed)
 }
 
 /// The benchmark of `benchmark SLEEVE` as a price series over every row: the sleeve's equity
@@ -916,7 +931,8 @@ fn run_inner(
     detail: bool,
 ) -> Result<(RunResult, Vec<Backtest>), RunError> {
     let weights = weight_inputs(compiled, prep, params, binding)?;
-    let mut cols = eval_columns(compiled, prep, binding, backend, cache, &weights);
+    let probes: Vec<Node> = if detail { compiled.condition_operands().into_iter().map(|(x, _)| x).collect() } else { vec![] };
+    let (mut cols, condition_operands) = eval_columns(compiled, prep, binding, backend, cache, &weights, &probes);
     let mut weights_runs: Vec<Arc<WeightsRun>> = weights.iter().flatten().cloned().collect();
     let program = compiled.program();
     let rows = prep.dims.rows;
@@ -982,6 +998,7 @@ fn run_inner(
             weights: weights_runs,
             asset_names,
             attribution,
+            condition_operands,
         },
         kept,
     ))
