@@ -3,7 +3,7 @@ use std::path::Path;
 use super::fields::{count_fields, split_record};
 use super::file::format_size;
 use super::number::in_range_fast;
-use super::scan::{plain_records, quoted_records};
+use super::scan::{plain_lines, plain_records, quoted_records, Line};
 use super::*;
 use crate::frame::{format_date, parse_date};
 
@@ -226,8 +226,19 @@ fn sizes() {
 
 #[test]
 fn plain_records_split_as_quoted_records() {
-    for text in ["a\nb\n", "a\nb", "a\n\nb", "\n", "a", "a,b\n\n", "x\r\ny\r\n"] {
+    let long = format!("{}\n{}, x\n", "a,".repeat(300), "é,\t".repeat(100));
+    for text in ["a\nb\n", "a\nb", "a\n\nb", "\n", "a", "a,b\n\n", "x\r\ny\r\n", "", ",, ,\n\t\n,", long.as_str()] {
         assert_eq!(plain_records(text), quoted_records(text), "{text:?}");
+        // The one-pass split: the same records, each with the counts of its own pass.
+        let expected: Vec<Line> = plain_records(text)
+            .into_iter()
+            .map(|(line, rec)| {
+                let commas = rec.bytes().filter(|&b| b == b',').count();
+                let odd = rec.bytes().any(|b| b == b' ' || b == b'\t' || b == b'\r');
+                Line { line, text: rec, commas, odd }
+            })
+            .collect();
+        assert_eq!(plain_lines(text), expected, "{text:?}");
     }
 }
 
