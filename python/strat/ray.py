@@ -119,7 +119,10 @@ _FOLDER_PREFIX = "strat-ray-"
 
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` is running on this node (a zombie, killed and not yet reaped,
-    is not); a process of another user counts as alive."""
+    is not); a process of another user counts as alive, and so does every process on Windows
+    (where ``os.kill`` would stop it rather than probe it)."""
+    if os.name == "nt":
+        return True
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rpartition(")")[2].split()[0] != "Z"
@@ -139,7 +142,10 @@ def _alive(pid: int) -> bool:
 def _remove_orphans() -> None:
     """Removes the shard folders of this user's workers that died in a shard (a worker killed
     by the OS or by Ray leaves its folder behind): the ``strat-ray-<pid>-*`` folders in the
-    temporary directory whose ``pid`` is no longer running."""
+    temporary directory whose ``pid`` is no longer running. Not on Windows (no process probe
+    there that cannot stop the process, nor ``os.getuid``): such folders are left."""
+    if os.name == "nt":
+        return
     tmp = tempfile.gettempdir()
     try:
         names = os.listdir(tmp)
