@@ -119,10 +119,9 @@ _FOLDER_PREFIX = "strat-ray-"
 
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` is running on this node (a zombie, killed and not yet reaped,
-    is not); a process of another user counts as alive, and so does every process on Windows
-    (where ``os.kill`` would stop it rather than probe it)."""
-    if os.name == "nt":
-        return True
+    is not); a process of another user counts as alive. POSIX only: on Windows ``os.kill``
+    would stop the process rather than probe it (:func:`_remove_orphans` does not call this
+    there)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rpartition(")")[2].split()[0] != "Z"
